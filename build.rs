@@ -1,0 +1,53 @@
+//! Generates `include/ytx.h` from the Rust sources with cbindgen.
+//!
+//! The header is checked in. It is rewritten only when its content changes, so
+//! a build on an up-to-date tree leaves the file (and its mtime) alone; CI
+//! builds and then fails if `git diff --exit-code include/ytx.h` shows drift.
+
+use std::path::Path;
+
+fn main() {
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=build.rs");
+
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let version = std::env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION");
+    let num = |k: &str| -> u32 {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let version_number = num("CARGO_PKG_VERSION_MAJOR") * 10000
+        + num("CARGO_PKG_VERSION_MINOR") * 100
+        + num("CARGO_PKG_VERSION_PATCH");
+
+    let mut config = cbindgen::Config::from_file(Path::new(&dir).join("cbindgen.toml"))
+        .expect("cbindgen.toml is valid");
+    config.after_includes = Some(format!(
+        "\n/* The version this header was generated for; compare with ytx_version() and\n * ytx_version_number() at run time to catch a header/library mismatch. */\n#define YTX_VERSION \"{version}\"\n#define YTX_VERSION_NUMBER {version_number}"
+    ));
+
+    let header = match cbindgen::Builder::new()
+        .with_crate(&dir)
+        .with_config(config)
+        .generate()
+    {
+        Ok(bindings) => {
+            let mut out = Vec::new();
+            bindings.write(&mut out);
+            out
+        }
+        Err(e) => {
+            // A syntax error in src/ is reported by rustc itself, better than here.
+            println!("cargo:warning=cbindgen could not generate include/ytx.h: {e}");
+            return;
+        }
+    };
+    let path = Path::new(&dir).join("include").join("ytx.h");
+    if std::fs::read(&path).ok().as_deref() != Some(&header[..]) {
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create include/");
+        std::fs::write(&path, header).expect("write include/ytx.h");
+    }
+}

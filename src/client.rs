@@ -1,0 +1,912 @@
+//! The client: configuration, one keep-alive HTTP agent, send, parse.
+
+use std::fmt;
+use std::io::Read;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Delivery, Error, Result};
+use crate::request::{CallbackCall, VoiceCode};
+use crate::sign;
+
+/// API version in the request path.
+pub const API_VERSION: &str = "201512";
+/// Production base URL.
+pub const PRODUCTION_URL: &str = "http://api.ytx.net";
+/// Sandbox base URL.
+pub const SANDBOX_URL: &str = "http://sandbox.ytx.net";
+/// Default connect timeout (DNS + TCP + TLS).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default overall timeout of one call, connect included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest answer body read; the platform's answers are under 200 bytes.
+pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
+
+/// Where requests go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Environment {
+    /// `http://api.ytx.net`
+    Production,
+    /// `http://sandbox.ytx.net` (use the console's test app id)
+    Sandbox,
+    /// Any other `http://` or `https://` base URL: a gateway, a proxy in
+    /// front of the platform, or the local emulator. A path prefix is kept.
+    Custom(String),
+}
+
+impl Environment {
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        match self {
+            Environment::Production => PRODUCTION_URL,
+            Environment::Sandbox => SANDBOX_URL,
+            Environment::Custom(url) => url.trim_end_matches('/'),
+        }
+    }
+}
+
+/// The funcURL and action of one operation (PROTOCOL.md ambiguity 2: a
+/// deployment can switch the voice code to `CodeCallOut.wx` + `callOutCode`
+/// without a new build).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Last path segment, e.g. `DailbackCall.wx`.
+    pub func_url: String,
+    /// The body's `action`, e.g. `callDailBack`.
+    pub action: String,
+}
+
+impl Endpoint {
+    /// The callback call's documented endpoint.
+    pub fn callback_default() -> Endpoint {
+        Endpoint {
+            func_url: "DailbackCall.wx".into(),
+            action: "callDailBack".into(),
+        }
+    }
+    /// The voice code's endpoint from the document's parameter table.
+    pub fn voice_code_default() -> Endpoint {
+        Endpoint {
+            func_url: "NoticeCall.wx".into(),
+            action: "templateNoticeCall".into(),
+        }
+    }
+}
+
+/// Builds a [`Client`]. Every setter's value is checked in [`ClientBuilder::build`].
+///
+/// ```
+/// use std::time::Duration;
+/// let client = ytx::Client::builder("8a1f0c3e5b7d9f21a4c6e8b0d2f4a6c8", "token", "appid")
+///     .environment(ytx::Environment::Sandbox)
+///     .timeout(Duration::from_secs(10))
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.base_url(), "http://sandbox.ytx.net");
+/// ```
+#[derive(Clone)]
+pub struct ClientBuilder {
+    account_sid: String,
+    auth_token: String,
+    app_id: String,
+    environment: Environment,
+    connect_timeout: Duration,
+    timeout: Duration,
+    proxy: Option<String>,
+    callback: Endpoint,
+    voice_code: Endpoint,
+}
+
+/// Names accepted by [`ClientBuilder::set`] (and the C ABI's client options).
+pub const CLIENT_OPTION_NAMES: [&str; 9] = [
+    "environment",
+    "base_url",
+    "connect_timeout_ms",
+    "timeout_ms",
+    "proxy",
+    "callback_func_url",
+    "callback_action",
+    "voice_code_func_url",
+    "voice_code_action",
+];
+
+impl ClientBuilder {
+    /// Production, default timeouts, no proxy, the documented endpoints.
+    pub fn new(
+        account_sid: impl Into<String>,
+        auth_token: impl Into<String>,
+        app_id: impl Into<String>,
+    ) -> ClientBuilder {
+        ClientBuilder {
+            account_sid: account_sid.into(),
+            auth_token: auth_token.into(),
+            app_id: app_id.into(),
+            environment: Environment::Production,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            proxy: None,
+            callback: Endpoint::callback_default(),
+            voice_code: Endpoint::voice_code_default(),
+        }
+    }
+
+    /// Production, sandbox or a custom base URL.
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
+        self
+    }
+    /// Shorthand for `environment(Environment::Custom(url))`.
+    pub fn base_url(self, url: impl Into<String>) -> Self {
+        self.environment(Environment::Custom(url.into()))
+    }
+    /// Limit for DNS + TCP connect (+ TLS). Default 5 s.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+    /// Limit for a whole call, connect included. Default 30 s.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+    /// An HTTP proxy, `http://[user:pass@]host:port`.
+    pub fn proxy(mut self, proxy: impl Into<String>) -> Self {
+        self.proxy = Some(proxy.into());
+        self
+    }
+    /// Override the callback call's funcURL and action.
+    pub fn callback_endpoint(mut self, e: Endpoint) -> Self {
+        self.callback = e;
+        self
+    }
+    /// Override the voice code's funcURL and action.
+    pub fn voice_code_endpoint(mut self, e: Endpoint) -> Self {
+        self.voice_code = e;
+        self
+    }
+
+    /// Set an option by name from text (see [`CLIENT_OPTION_NAMES`]), as the
+    /// C ABI and the bindings do. `environment` is `production` or `sandbox`;
+    /// timeouts are whole milliseconds.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        let ms = |v: &str| -> Result<Duration> {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Duration::from_millis)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        name,
+                        format!("must be a whole number of milliseconds greater than 0, got {v:?}"),
+                    )
+                })
+        };
+        match name {
+            "environment" => self.environment = match value {
+                "production" => Environment::Production,
+                "sandbox" => Environment::Sandbox,
+                _ => return Err(Error::invalid(
+                    name,
+                    format!(
+                        "must be \"production\" or \"sandbox\" (or set base_url), got {value:?}"
+                    ),
+                )),
+            },
+            "base_url" => self.environment = Environment::Custom(value.into()),
+            "connect_timeout_ms" => self.connect_timeout = ms(value)?,
+            "timeout_ms" => self.timeout = ms(value)?,
+            "proxy" => self.proxy = Some(value.into()),
+            "callback_func_url" => self.callback.func_url = value.into(),
+            "callback_action" => self.callback.action = value.into(),
+            "voice_code_func_url" => self.voice_code.func_url = value.into(),
+            "voice_code_action" => self.voice_code.action = value.into(),
+            _ => {
+                return Err(Error::invalid(
+                    name,
+                    format!(
+                        "unknown client option; known: {}",
+                        CLIENT_OPTION_NAMES.join(", ")
+                    ),
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// Check the configuration and make the client.
+    ///
+    /// Credentials are checked, not trimmed: a value with a space or newline
+    /// (pasted from the console) is an error naming the field, because a
+    /// silently trimmed credential hides the mistake elsewhere.
+    pub fn build(self) -> Result<Client> {
+        credential("account_sid", &self.account_sid)?;
+        credential("auth_token", &self.auth_token)?;
+        credential("app_id", &self.app_id)?;
+        let base = self.environment.base_url().to_string();
+        check_base_url(&base)?;
+        for (field, v) in [
+            ("callback_func_url", &self.callback.func_url),
+            ("callback_action", &self.callback.action),
+            ("voice_code_func_url", &self.voice_code.func_url),
+            ("voice_code_action", &self.voice_code.action),
+        ] {
+            if v.is_empty()
+                || !v
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+            {
+                return Err(Error::invalid(
+                    field,
+                    format!("must be non-empty ASCII letters, digits, '.' or '_', got {v:?}"),
+                ));
+            }
+        }
+        if self.timeout.is_zero() {
+            return Err(Error::invalid("timeout", "must be greater than 0"));
+        }
+        if self.connect_timeout.is_zero() || self.connect_timeout > self.timeout {
+            return Err(Error::invalid(
+                "connect_timeout",
+                "must be greater than 0 and at most the overall timeout",
+            ));
+        }
+        let mut agent = ureq::AgentBuilder::new()
+            .timeout_connect(self.connect_timeout)
+            .timeout(self.timeout)
+            // A redirected POST could be re-sent elsewhere: never follow.
+            .redirects(0)
+            .user_agent(concat!("ytx/", env!("CARGO_PKG_VERSION")));
+        if let Some(p) = &self.proxy {
+            // The proxy URL may carry a password: the error never repeats it.
+            let proxy =
+                check_proxy(p).and_then(|()| ureq::Proxy::new(p).map_err(|_| bad_proxy()))?;
+            agent = agent.proxy(proxy);
+        }
+        let sid = &self.account_sid;
+        let prefix = format!("{base}/{API_VERSION}/sid/{sid}/call/");
+        Ok(Client {
+            callback_url: format!("{prefix}{}", self.callback.func_url),
+            voice_code_url: format!("{prefix}{}", self.voice_code.func_url),
+            base_url: base,
+            agent: agent.build(),
+            cfg: self,
+        })
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"<redacted>")
+            .field("app_id", &self.app_id)
+            .field("environment", &self.environment)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
+            .field("callback", &self.callback)
+            .field("voice_code", &self.voice_code)
+            .finish()
+    }
+}
+
+fn credential(field: &str, v: &str) -> Result<()> {
+    if v.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if v.chars().any(char::is_whitespace) {
+        return Err(Error::invalid(
+            field,
+            "contains whitespace (a space or newline pasted from the console?)",
+        ));
+    }
+    if !v.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::invalid(
+            field,
+            "must contain only ASCII letters and digits",
+        ));
+    }
+    if v.len() > 64 {
+        return Err(Error::invalid(
+            field,
+            format!("is too long ({} characters, at most 64)", v.len()),
+        ));
+    }
+    Ok(())
+}
+
+fn bad_proxy() -> Error {
+    Error::invalid(
+        "proxy",
+        "must look like http://host:port or http://user:password@host:port",
+    )
+}
+
+/// `http://[user:password@]host:port`, checked here because ureq accepts
+/// almost anything. The error never repeats the value (it may hold a password).
+fn check_proxy(p: &str) -> Result<()> {
+    let rest = p.strip_prefix("http://").ok_or_else(bad_proxy)?;
+    let host_port = rest.rsplit_once('@').map_or(rest, |(_, hp)| hp);
+    let (host, port) = host_port.rsplit_once(':').ok_or_else(bad_proxy)?;
+    let port_ok =
+        !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok();
+    let host_ok = !host.is_empty()
+        && host.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':')
+        });
+    if host_ok && port_ok {
+        Ok(())
+    } else {
+        Err(bad_proxy())
+    }
+}
+
+fn check_base_url(url: &str) -> Result<()> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| Error::invalid("base_url", "must start with http:// or https://"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() {
+        return Err(Error::invalid("base_url", "has no host"));
+    }
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
+    {
+        return Err(Error::invalid(
+            "base_url",
+            "must not contain whitespace, a query or a fragment",
+        ));
+    }
+    Ok(())
+}
+
+/// A signed request, ready to send: what goes on the wire.
+///
+/// From [`Client::prepare_callback_call`] / [`Client::prepare_voice_code`]
+/// (a dry run), for debugging or for sending through your own HTTP stack.
+/// Its URL carries the Sign, valid for the platform's timestamp window: treat
+/// it like a short-lived credential. `Display` shows it with the Sign redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PreparedRequest {
+    /// Always `POST`.
+    pub method: &'static str,
+    /// Full URL including `?Sign=...`.
+    pub url: String,
+    /// Accept, Content-Type, Authorization.
+    pub headers: Vec<(&'static str, String)>,
+    /// The JSON body.
+    pub body: String,
+}
+
+impl PreparedRequest {
+    /// The URL with the Sign value replaced by `<redacted>`, for logs.
+    pub fn redacted_url(&self) -> String {
+        match self.url.find("?Sign=") {
+            Some(i) => format!("{}?Sign=<redacted>", &self.url[..i]),
+            None => self.url.clone(),
+        }
+    }
+}
+
+impl fmt::Display for PreparedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} {}", self.method, self.redacted_url())?;
+        for (k, v) in &self.headers {
+            writeln!(f, "{k}: {v}")?;
+        }
+        write!(f, "\n{}", self.body)
+    }
+}
+
+impl fmt::Debug for PreparedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreparedRequest")
+            .field("method", &self.method)
+            .field("url", &self.redacted_url())
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+/// The platform's answer to an accepted request (statusCode `"0"`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// Opaque request id (29 digits on the real platform: keep it as text).
+    pub request_id: String,
+    /// Always `"0"` here; errors are [`Error::Platform`].
+    pub status_code: String,
+    /// The platform's message, e.g. `提交成功`.
+    pub status_msg: String,
+}
+
+/// A client of the ytx.net platform. Cheap to share: `Send + Sync`, one
+/// keep-alive connection pool inside; use one per account from any number of
+/// threads. A call is never re-sent once it may have reached the platform.
+pub struct Client {
+    cfg: ClientBuilder,
+    base_url: String,
+    callback_url: String,
+    voice_code_url: String,
+    agent: ureq::Agent,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("config", &self.cfg).finish()
+    }
+}
+
+impl Client {
+    /// Start building a client for these credentials.
+    pub fn builder(
+        account_sid: impl Into<String>,
+        auth_token: impl Into<String>,
+        app_id: impl Into<String>,
+    ) -> ClientBuilder {
+        ClientBuilder::new(account_sid, auth_token, app_id)
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Place a two-way callback call.
+    pub fn callback_call(&self, call: &CallbackCall) -> Result<Response> {
+        self.send(&self.prepare_callback_call(call)?)
+    }
+
+    /// Send a voice verification code.
+    pub fn voice_code(&self, code: &VoiceCode) -> Result<Response> {
+        self.send(&self.prepare_voice_code(code)?)
+    }
+
+    /// Validate and sign a callback call without sending it (a dry run).
+    pub fn prepare_callback_call(&self, call: &CallbackCall) -> Result<PreparedRequest> {
+        let body = call.to_json(&self.cfg.callback.action, &self.cfg.app_id)?;
+        Ok(self.prepare(&self.callback_url, body, &sign::timestamp_now()))
+    }
+
+    /// Validate and sign a voice code without sending it (a dry run).
+    pub fn prepare_voice_code(&self, code: &VoiceCode) -> Result<PreparedRequest> {
+        let body = code.to_json(&self.cfg.voice_code.action, &self.cfg.app_id)?;
+        Ok(self.prepare(&self.voice_code_url, body, &sign::timestamp_now()))
+    }
+
+    fn prepare(&self, url: &str, body: String, timestamp: &str) -> PreparedRequest {
+        let sid = &self.cfg.account_sid;
+        let sig = sign::sign(sid, &self.cfg.auth_token, timestamp);
+        PreparedRequest {
+            method: "POST",
+            url: format!("{url}?Sign={sig}"),
+            headers: vec![
+                ("Accept", "application/json".into()),
+                ("Content-Type", "application/json;charset=utf-8".into()),
+                ("Authorization", sign::authorization(sid, timestamp)),
+            ],
+            body,
+        }
+    }
+
+    /// Send a prepared request once, and parse the answer.
+    ///
+    /// Never retried here once the request may have been written: the error's
+    /// [`Error::delivery`] says whether a retry is safe.
+    pub fn send(&self, req: &PreparedRequest) -> Result<Response> {
+        let mut r = self.agent.request(req.method, &req.url);
+        for (k, v) in &req.headers {
+            r = r.set(k, v);
+        }
+        match r.send_string(&req.body) {
+            Ok(resp) if resp.status() == 200 => parse_response(&read_body(resp)?),
+            Ok(resp) => Err(http_status(resp)),
+            Err(ureq::Error::Status(_, resp)) => Err(http_status(resp)),
+            Err(ureq::Error::Transport(t)) => Err(transport_error(&t)),
+        }
+    }
+}
+
+fn read_body(resp: ureq::Response) -> Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(256);
+    resp.into_reader()
+        .take(MAX_RESPONSE_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| io_error_after_send(&e, "reading the answer"))?;
+    if buf.len() as u64 > MAX_RESPONSE_BYTES {
+        return Err(Error::Protocol {
+            message: format!("answer body larger than {MAX_RESPONSE_BYTES} bytes"),
+        });
+    }
+    Ok(buf)
+}
+
+fn http_status(resp: ureq::Response) -> Error {
+    let status = resp.status();
+    let mut buf = Vec::new();
+    let _ = resp.into_reader().take(512).read_to_end(&mut buf);
+    let body_start: String = String::from_utf8_lossy(&buf)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect();
+    Error::HttpStatus {
+        status,
+        body_start: body_start.trim().to_string(),
+    }
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+    )
+}
+
+fn io_error_after_send(e: &std::io::Error, during: &str) -> Error {
+    if is_timeout(e) {
+        Error::Timeout {
+            delivery: Delivery::YTX_DELIVERY_UNKNOWN,
+            message: format!("while {during}"),
+        }
+    } else {
+        Error::Transport {
+            delivery: Delivery::YTX_DELIVERY_UNKNOWN,
+            message: format!("{during}: {e}"),
+        }
+    }
+}
+
+/// Map ureq's transport error to ours, deciding which side of "written" it
+/// fell on. ureq reports DNS, connect and TLS handshake failures as `Dns` /
+/// `ConnectionFailed` (nothing written yet); everything after is `Io` or a
+/// response parse error (the request was written).
+fn transport_error(t: &ureq::Transport) -> Error {
+    use std::error::Error as _;
+    use ureq::ErrorKind as K;
+    let io = t.source().and_then(|s| s.downcast_ref::<std::io::Error>());
+    let timed_out = io.is_some_and(is_timeout);
+    let what = t
+        .message()
+        .map(str::to_string)
+        .unwrap_or_else(|| t.kind().to_string());
+    let (delivery, message) = match t.kind() {
+        K::Dns => (
+            Delivery::YTX_DELIVERY_NOT_SENT,
+            format!("DNS lookup failed: {what}"),
+        ),
+        K::ConnectionFailed => (
+            Delivery::YTX_DELIVERY_NOT_SENT,
+            match io {
+                Some(e) => format!("connect failed: {e}"),
+                None => format!("connect failed: {what}"),
+            },
+        ),
+        K::ProxyConnect | K::ProxyUnauthorized | K::InvalidProxyUrl => (
+            Delivery::YTX_DELIVERY_NOT_SENT,
+            format!("proxy: {}", t.kind()),
+        ),
+        K::InvalidUrl | K::UnknownScheme => (
+            Delivery::YTX_DELIVERY_NOT_SENT,
+            format!("bad URL: {}", t.kind()),
+        ),
+        K::BadStatus | K::BadHeader => {
+            return Error::Protocol {
+                message: format!("malformed HTTP answer: {what}"),
+            }
+        }
+        _ => (
+            Delivery::YTX_DELIVERY_UNKNOWN,
+            match io {
+                Some(e) => format!("network error: {e}"),
+                None => format!("network error: {what}"),
+            },
+        ),
+    };
+    if timed_out {
+        let message = match delivery {
+            Delivery::YTX_DELIVERY_NOT_SENT => "connecting".to_string(),
+            _ => "waiting for the answer".to_string(),
+        };
+        return Error::Timeout { delivery, message };
+    }
+    Error::Transport { delivery, message }
+}
+
+#[derive(Deserialize)]
+struct WireResponse {
+    #[serde(rename = "statusCode")]
+    status_code: Option<serde_json::Value>,
+    #[serde(rename = "statusMsg")]
+    status_msg: Option<serde_json::Value>,
+    #[serde(rename = "requestId")]
+    request_id: Option<serde_json::Value>,
+}
+
+/// Parse the platform's answer body (HTTP 200). Pure: used by [`Client::send`]
+/// and by users who send a [`PreparedRequest`] through their own HTTP stack.
+pub fn parse_response(body: &[u8]) -> Result<Response> {
+    let text = std::str::from_utf8(body).map_err(|_| Error::Protocol {
+        message: "answer body is not UTF-8".into(),
+    })?;
+    let wire: WireResponse = serde_json::from_str(text).map_err(|e| Error::Protocol {
+        message: format!(
+            "answer is not the platform's JSON object ({})",
+            e.classify_name()
+        ),
+    })?;
+    let string = |v: Option<serde_json::Value>, name: &str, required: bool| -> Result<String> {
+        match v {
+            Some(serde_json::Value::String(s)) => Ok(s),
+            None | Some(serde_json::Value::Null) if !required => Ok(String::new()),
+            None => Err(Error::Protocol {
+                message: format!("answer has no {name}"),
+            }),
+            Some(other) => Err(Error::Protocol {
+                message: format!(
+                    "{name} in the answer is a {}, not a string",
+                    json_type(&other)
+                ),
+            }),
+        }
+    };
+    let status_code = string(wire.status_code, "statusCode", true)?;
+    let status_msg = string(wire.status_msg, "statusMsg", false)?;
+    let request_id = string(wire.request_id, "requestId", false)?;
+    if status_code.is_empty() {
+        return Err(Error::Protocol {
+            message: "statusCode in the answer is empty".into(),
+        });
+    }
+    if status_code == "0" {
+        Ok(Response {
+            request_id,
+            status_code,
+            status_msg,
+        })
+    } else {
+        Err(Error::Platform {
+            status_code,
+            status_msg,
+            request_id,
+        })
+    }
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "I/O",
+            serde_json::error::Category::Syntax => "syntax error",
+            serde_json::error::Category::Data => "not an object",
+            serde_json::error::Category::Eof => "truncated",
+        }
+    }
+}
+
+fn json_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ytx_result as R;
+
+    const SID: &str = "abcdefghijklmnopqrstuvwxyz012345";
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+    fn client() -> Client {
+        Client::builder(SID, TOKEN, "app1").build().unwrap()
+    }
+
+    #[test]
+    fn client_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Client>();
+    }
+
+    #[test]
+    fn prepared_request_matches_the_protocol() {
+        let c = client();
+        // Vector 1 of vectors.json: timestamp 20140416142030.
+        let req = c.prepare(&c.callback_url, "{}".into(), "20140416142030");
+        assert_eq!(
+            req.url,
+            "http://api.ytx.net/201512/sid/abcdefghijklmnopqrstuvwxyz012345/call/DailbackCall.wx?Sign=698CD6F76DB3CAE8E9875C1F8F298B2C"
+        );
+        assert_eq!(req.method, "POST");
+        assert_eq!(
+            req.headers,
+            vec![
+                ("Accept", "application/json".to_string()),
+                ("Content-Type", "application/json;charset=utf-8".to_string()),
+                (
+                    "Authorization",
+                    "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXowMTIzNDV8MjAxNDA0MTYxNDIwMzA=".to_string()
+                ),
+            ]
+        );
+        let shown = req.to_string();
+        assert!(shown.contains("?Sign=<redacted>"), "{shown}");
+        assert!(!shown.contains("698CD6F7"), "{shown}");
+        assert!(!format!("{req:?}").contains("698CD6F7"));
+    }
+
+    #[test]
+    fn environments_and_endpoint_overrides() {
+        let c = Client::builder(SID, TOKEN, "a")
+            .environment(Environment::Sandbox)
+            .voice_code_endpoint(Endpoint {
+                func_url: "CodeCallOut.wx".into(),
+                action: "callOutCode".into(),
+            })
+            .build()
+            .unwrap();
+        let req = c
+            .prepare_voice_code(&VoiceCode::new("13800138000", "02160000000", "1234"))
+            .unwrap();
+        assert!(req
+            .url
+            .starts_with("http://sandbox.ytx.net/201512/sid/abcdefghijklmnopqrstuvwxyz012345/call/CodeCallOut.wx?Sign="));
+        assert!(
+            req.body
+                .starts_with(r#"{"action":"callOutCode","appid":"a""#),
+            "{}",
+            req.body
+        );
+
+        let c = Client::builder(SID, TOKEN, "a")
+            .base_url("https://gw.example.com/ytx/")
+            .build()
+            .unwrap();
+        assert_eq!(c.base_url(), "https://gw.example.com/ytx");
+        assert!(c
+            .callback_url
+            .starts_with("https://gw.example.com/ytx/201512/"));
+    }
+
+    #[test]
+    fn set_options_by_name() {
+        let mut b = Client::builder(SID, TOKEN, "a");
+        b.set("environment", "sandbox").unwrap();
+        b.set("timeout_ms", "2500").unwrap();
+        b.set("connect_timeout_ms", "1000").unwrap();
+        b.set("voice_code_func_url", "CodeCallOut.wx").unwrap();
+        let c = b.clone().build().unwrap();
+        assert_eq!(c.base_url(), SANDBOX_URL);
+        assert_eq!(c.cfg.timeout, Duration::from_millis(2500));
+        assert!(c.voice_code_url.ends_with("/CodeCallOut.wx"));
+        for (name, value) in [
+            ("environment", "prod"),
+            ("timeout_ms", "0"),
+            ("timeout_ms", "-1"),
+            ("connect_timeout_ms", "1.5"),
+            ("colour", "blue"),
+        ] {
+            let e = b.set(name, value).unwrap_err();
+            assert_eq!(e.field(), Some(name));
+        }
+    }
+
+    #[test]
+    fn bad_configuration_names_the_field() {
+        let bad = |b: ClientBuilder| b.build().unwrap_err().field().unwrap().to_string();
+        assert_eq!(bad(Client::builder("", TOKEN, "a")), "account_sid");
+        assert_eq!(
+            bad(Client::builder(SID, format!("{TOKEN}\n"), "a")),
+            "auth_token"
+        );
+        assert_eq!(bad(Client::builder(SID, TOKEN, " a")), "app_id");
+        assert_eq!(bad(Client::builder("a|b", TOKEN, "a")), "account_sid");
+        assert_eq!(
+            bad(Client::builder(SID, TOKEN, "a").base_url("ftp://x")),
+            "base_url"
+        );
+        assert_eq!(
+            bad(Client::builder(SID, TOKEN, "a").base_url("http://")),
+            "base_url"
+        );
+        assert_eq!(
+            bad(Client::builder(SID, TOKEN, "a").base_url("http://h/?q")),
+            "base_url"
+        );
+        assert_eq!(
+            bad(Client::builder(SID, TOKEN, "a").proxy("not a url")),
+            "proxy"
+        );
+        assert_eq!(
+            bad(
+                Client::builder(SID, TOKEN, "a").callback_endpoint(Endpoint {
+                    func_url: "../x".into(),
+                    action: "a".into()
+                })
+            ),
+            "callback_func_url"
+        );
+        assert_eq!(
+            bad(Client::builder(SID, TOKEN, "a").timeout(Duration::ZERO)),
+            "timeout"
+        );
+        assert_eq!(
+            bad(Client::builder(SID, TOKEN, "a")
+                .connect_timeout(Duration::from_secs(60))
+                .timeout(Duration::from_secs(10))),
+            "connect_timeout"
+        );
+    }
+
+    #[test]
+    fn the_token_never_shows() {
+        let secret = "S3cr3tT0kenValue0000000000000000";
+        let b = Client::builder(SID, secret, "a").proxy("http://user:pw@proxy:8080");
+        assert!(!format!("{b:?}").contains(secret));
+        assert!(!format!("{b:?}").contains("pw@"));
+        let c = b.build().unwrap();
+        assert!(!format!("{c:?}").contains(secret));
+        let e = Client::builder(SID, format!("{secret} "), "a")
+            .build()
+            .unwrap_err();
+        assert!(!e.to_string().contains(secret));
+        assert!(!format!("{e:?}").contains(secret));
+        let e = Client::builder(SID, secret, "a")
+            .proxy("::bad::secretpw")
+            .build()
+            .unwrap_err();
+        assert!(!e.to_string().contains("secretpw"));
+    }
+
+    #[test]
+    fn parse_success_and_platform_errors() {
+        let ok = parse_response(
+            r#"{"statusCode":"0","statusMsg":"提交成功","requestId":"20160100000002050000000000001"}"#.as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(ok.request_id, "20160100000002050000000000001");
+        assert_eq!(ok.status_msg, "提交成功");
+        let e = parse_response(
+            r#"{"statusCode":"-2","statusMsg":"缺少必要参数","requestId":""}"#.as_bytes(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), R::YTX_ERR_PLATFORM);
+        assert_eq!(e.status_code(), Some("-2"));
+        assert!(e.to_string().contains("缺少必要参数"));
+    }
+
+    #[test]
+    fn parse_rejects_what_is_not_the_platform_json() {
+        for body in [
+            &b"<html>502</html>"[..],
+            b"",
+            b"{\"statusCode\":\"0\",\"statusMs",
+            b"{\"statusMsg\":\"x\"}",
+            b"{\"statusCode\":0}",
+            b"{\"statusCode\":\"\"}",
+            b"{\"statusCode\":\"0\",\"requestId\":2016}",
+            b"[1,2]",
+            b"\xff\xfe{}",
+        ] {
+            let e = parse_response(body).unwrap_err();
+            assert_eq!(
+                e.code(),
+                R::YTX_ERR_PROTOCOL,
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+            assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The registry of live clients behind `ytx_client *` handles.
+//!
+//! A handle's value is a key, never an address: it is looked up here under a
+//! read lock and never dereferenced. Keys are never reused, so a stale handle
+//! cannot reach a newer client. Each entry is an `Arc`, so a call in flight
+//! keeps its client alive while another thread frees the handle.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+use once_cell::sync::Lazy;
+
+use super::ytx_client;
+use crate::client::Client;
+use crate::error::{Error, Result};
+
+static CLIENTS: Lazy<RwLock<HashMap<usize, Arc<Client>>>> = Lazy::new(Default::default);
+
+/// Keys start far from 0 and small integers, and step by 16 so that they look
+/// like aligned pointers to tools that print them.
+static NEXT_KEY: AtomicUsize = AtomicUsize::new(0x7974_0000);
+
+pub(super) fn insert(client: Client) -> *mut ytx_client {
+    let key = NEXT_KEY.fetch_add(16, Ordering::Relaxed);
+    CLIENTS
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(key, Arc::new(client));
+    key as *mut ytx_client
+}
+
+pub(super) fn get(handle: *const ytx_client) -> Result<Arc<Client>> {
+    CLIENTS
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(&(handle as usize))
+        .cloned()
+        .ok_or(Error::InvalidHandle)
+}
+
+pub(super) fn remove(handle: *mut ytx_client) -> Result<()> {
+    let removed = CLIENTS
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .remove(&(handle as usize));
+    // The client (and its connection pool) is dropped here, outside the lock,
+    // unless a call in flight still holds it.
+    removed.map(drop).ok_or(Error::InvalidHandle)
+}
+
+/// Number of live clients (for tests and leak checks).
+pub(super) fn live() -> usize {
+    CLIENTS
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .len()
+}

@@ -1,0 +1,332 @@
+//! `ytx_outcome`: everything about one library call, owned by the caller.
+//!
+//! An outcome belongs to the call that produced it, so threads never see each
+//! other's errors (no global or thread-local "last error").
+
+use std::ffi::{c_char, CString};
+
+use crate::client::{PreparedRequest, Response};
+use crate::error::{ytx_delivery, ytx_result, Error, Result};
+
+/// What one call produced, in Rust form.
+pub(super) struct Outcome {
+    pub(super) result: ytx_result,
+    delivery: ytx_delivery,
+    message: String,
+    field: String,
+    status_code: String,
+    status_msg: String,
+    request_id: String,
+    http_status: u16,
+    request: Option<PreparedRequest>,
+}
+
+impl Outcome {
+    pub(super) fn ok() -> Outcome {
+        Outcome {
+            result: ytx_result::YTX_OK,
+            delivery: ytx_delivery::YTX_DELIVERY_NOT_SENT,
+            message: String::new(),
+            field: String::new(),
+            status_code: String::new(),
+            status_msg: String::new(),
+            request_id: String::new(),
+            http_status: 0,
+            request: None,
+        }
+    }
+
+    pub(super) fn error(e: &Error) -> Outcome {
+        let mut o = Outcome::ok();
+        o.result = e.code();
+        o.delivery = e.delivery();
+        o.message = e.to_string();
+        o.field = e.field().unwrap_or_default().to_string();
+        match e {
+            Error::Platform {
+                status_code,
+                status_msg,
+                request_id,
+            } => {
+                o.status_code = status_code.clone();
+                o.status_msg = status_msg.clone();
+                o.request_id = request_id.clone();
+            }
+            Error::HttpStatus { status, .. } => o.http_status = *status,
+            _ => {}
+        }
+        o
+    }
+
+    pub(super) fn prepared(req: &PreparedRequest) -> Outcome {
+        let mut o = Outcome::ok();
+        o.request = Some(req.clone());
+        o
+    }
+
+    pub(super) fn sent(req: &PreparedRequest, result: Result<Response>) -> Outcome {
+        let mut o = match result {
+            Ok(r) => Outcome {
+                delivery: ytx_delivery::YTX_DELIVERY_ANSWERED,
+                status_code: r.status_code,
+                status_msg: r.status_msg,
+                request_id: r.request_id,
+                http_status: 200,
+                ..Outcome::ok()
+            },
+            Err(e) => Outcome::error(&e),
+        };
+        if matches!(o.result, ytx_result::YTX_ERR_PLATFORM) {
+            o.http_status = 200;
+        }
+        o.request = Some(req.clone());
+        o
+    }
+}
+
+/// The result of one call: its code, and everything known about it.
+///
+/// Made by every function that takes an `ytx_outcome **outcome_out` (when that
+/// is not NULL). Owned by the caller; release it with `ytx_outcome_free`.
+/// Strings returned by the accessors are UTF-8, never NULL (empty when not
+/// applicable), and valid until the outcome is freed. An outcome is immutable:
+/// it may be read from any thread.
+pub struct ytx_outcome {
+    result: ytx_result,
+    delivery: ytx_delivery,
+    http_status: u16,
+    message: CString,
+    field: CString,
+    status_code: CString,
+    status_msg: CString,
+    request_id: CString,
+    request_method: CString,
+    request_url: CString,
+    request_headers: CString,
+    request_body: CString,
+}
+
+/// A C string from text that might contain NUL (e.g. a platform message):
+/// NULs become U+FFFD so that the rest of the text survives.
+fn c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default()
+}
+
+impl From<Outcome> for ytx_outcome {
+    fn from(o: Outcome) -> ytx_outcome {
+        let (method, url, headers, body) = match &o.request {
+            Some(r) => (
+                r.method.to_string(),
+                r.url.clone(),
+                r.headers
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}\n"))
+                    .collect::<String>(),
+                r.body.clone(),
+            ),
+            None => Default::default(),
+        };
+        ytx_outcome {
+            result: o.result,
+            delivery: o.delivery,
+            http_status: o.http_status,
+            message: c_string(&o.message),
+            field: c_string(&o.field),
+            status_code: c_string(&o.status_code),
+            status_msg: c_string(&o.status_msg),
+            request_id: c_string(&o.request_id),
+            request_method: c_string(&method),
+            request_url: c_string(&url),
+            request_headers: c_string(&headers),
+            request_body: c_string(&body),
+        }
+    }
+}
+
+#[cfg(test)]
+impl ytx_outcome {
+    pub(super) fn status_msg_for_test(&self) -> &str {
+        self.status_msg.to_str().unwrap_or("")
+    }
+}
+
+pub(super) fn result_name(code: i32) -> &'static str {
+    use ytx_result::*;
+    let all = [
+        YTX_OK,
+        YTX_ERR_NULL_ARGUMENT,
+        YTX_ERR_INVALID_UTF8,
+        YTX_ERR_INVALID_ARGUMENT,
+        YTX_ERR_INVALID_HANDLE,
+        YTX_ERR_NOT_SENT,
+        YTX_ERR_OUTCOME_UNKNOWN,
+        YTX_ERR_TIMEOUT,
+        YTX_ERR_HTTP_STATUS,
+        YTX_ERR_PROTOCOL,
+        YTX_ERR_PLATFORM,
+        YTX_ERR_PANIC,
+    ];
+    match all.iter().find(|r| **r as i32 == code) {
+        Some(YTX_OK) => "YTX_OK\0",
+        Some(YTX_ERR_NULL_ARGUMENT) => "YTX_ERR_NULL_ARGUMENT\0",
+        Some(YTX_ERR_INVALID_UTF8) => "YTX_ERR_INVALID_UTF8\0",
+        Some(YTX_ERR_INVALID_ARGUMENT) => "YTX_ERR_INVALID_ARGUMENT\0",
+        Some(YTX_ERR_INVALID_HANDLE) => "YTX_ERR_INVALID_HANDLE\0",
+        Some(YTX_ERR_NOT_SENT) => "YTX_ERR_NOT_SENT\0",
+        Some(YTX_ERR_OUTCOME_UNKNOWN) => "YTX_ERR_OUTCOME_UNKNOWN\0",
+        Some(YTX_ERR_TIMEOUT) => "YTX_ERR_TIMEOUT\0",
+        Some(YTX_ERR_HTTP_STATUS) => "YTX_ERR_HTTP_STATUS\0",
+        Some(YTX_ERR_PROTOCOL) => "YTX_ERR_PROTOCOL\0",
+        Some(YTX_ERR_PLATFORM) => "YTX_ERR_PLATFORM\0",
+        Some(YTX_ERR_PANIC) => "YTX_ERR_PANIC\0",
+        None => "YTX_UNKNOWN\0",
+    }
+}
+
+const EMPTY: &[u8] = b"\0";
+
+/// Read a field of an outcome, NULL-safe.
+fn read<T>(o: *const ytx_outcome, default: T, f: impl FnOnce(&ytx_outcome) -> T) -> T {
+    // SAFETY: the caller passes NULL or a live outcome (documented).
+    match unsafe { o.as_ref() } {
+        Some(o) => f(o),
+        None => default,
+    }
+}
+
+fn read_str(o: *const ytx_outcome, f: impl FnOnce(&ytx_outcome) -> &CString) -> *const c_char {
+    read(o, EMPTY.as_ptr().cast(), |o| f(o).as_ptr())
+}
+
+/// The call's result code (the same value the call returned).
+/// `YTX_ERR_NULL_ARGUMENT` for a NULL outcome.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_result(outcome: *const ytx_outcome) -> ytx_result {
+    read(outcome, ytx_result::YTX_ERR_NULL_ARGUMENT, |o| o.result)
+}
+
+/// Whether the request reached the platform: `YTX_DELIVERY_NOT_SENT` (retry
+/// is safe), `YTX_DELIVERY_UNKNOWN` (it may have been acted on: do not retry
+/// blindly) or `YTX_DELIVERY_ANSWERED` (the platform answered). NOT_SENT for
+/// a NULL outcome.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_delivery(outcome: *const ytx_outcome) -> ytx_delivery {
+    read(outcome, ytx_delivery::YTX_DELIVERY_NOT_SENT, |o| o.delivery)
+}
+
+/// An English message for a person, e.g. `credit: must be a whole number of
+/// seconds greater than 60, got 60`; empty on success. Never contains the
+/// auth token.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_message(outcome: *const ytx_outcome) -> *const c_char {
+    read_str(outcome, |o| &o.message)
+}
+
+/// For argument errors, the parameter or field at fault (`src`, `credit`,
+/// `auth_token`, `customParm`, ...); empty otherwise.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_field(outcome: *const ytx_outcome) -> *const c_char {
+    read_str(outcome, |o| &o.field)
+}
+
+/// The platform's statusCode (`"0"` on success, e.g. `"-203"` for
+/// `YTX_ERR_PLATFORM`); empty when the platform did not answer.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_status_code(outcome: *const ytx_outcome) -> *const c_char {
+    read_str(outcome, |o| &o.status_code)
+}
+
+/// The platform's statusMsg, as it sent it (often Chinese, UTF-8).
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_status_msg(outcome: *const ytx_outcome) -> *const c_char {
+    read_str(outcome, |o| &o.status_msg)
+}
+
+/// The platform's requestId: an opaque string (29 digits on the real
+/// platform, more than a 64-bit integer holds). Empty when none was given.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_request_id(outcome: *const ytx_outcome) -> *const c_char {
+    read_str(outcome, |o| &o.request_id)
+}
+
+/// The HTTP status of the answer (200, or e.g. 502 for
+/// `YTX_ERR_HTTP_STATUS`); 0 when no HTTP answer was read.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_http_status(outcome: *const ytx_outcome) -> u16 {
+    read(outcome, 0, |o| o.http_status)
+}
+
+/// The method of the request that was built (`POST`); empty when the call
+/// failed before a request was built (e.g. invalid arguments).
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_request_method(outcome: *const ytx_outcome) -> *const c_char {
+    read_str(outcome, |o| &o.request_method)
+}
+
+/// The full URL of the request, including `?Sign=`: the Sign is valid for the
+/// platform's timestamp window, so do not log it unredacted.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_request_url(outcome: *const ytx_outcome) -> *const c_char {
+    read_str(outcome, |o| &o.request_url)
+}
+
+/// The request's headers, one `Name: value\n` line each.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_request_headers(outcome: *const ytx_outcome) -> *const c_char {
+    read_str(outcome, |o| &o.request_headers)
+}
+
+/// The request's JSON body.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_request_body(outcome: *const ytx_outcome) -> *const c_char {
+    read_str(outcome, |o| &o.request_body)
+}
+
+/// Release an outcome and every string borrowed from it. NULL is a no-op.
+///
+/// # Safety
+/// `outcome` is NULL or an outcome from this library not yet freed; freeing
+/// it twice is undefined behaviour (as with `free`).
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_free(outcome: *mut ytx_outcome) {
+    if !outcome.is_null() {
+        // Dropping plain owned data cannot panic; no boundary needed.
+        drop(Box::from_raw(outcome));
+    }
+}

@@ -1,0 +1,52 @@
+//! # ytx — a client for the ytx.net (云通信) voice platform
+//!
+//! Two operations of the platform's REST API, built, validated, signed and
+//! sent correctly: the **two-way callback call** (双向呼叫: ring A, then B,
+//! bridge them) and the **voice verification code** (语音验证码).
+//!
+//! ```no_run
+//! use ytx::{CallbackCall, Client, VoiceCode};
+//!
+//! let client = Client::builder("your-account-sid", "your-auth-token", "your-app-id")
+//!     .build()?;
+//! let call = CallbackCall {
+//!     custom_parm: Some("order-42".into()),
+//!     ..CallbackCall::new("13800138000", "01085485069", 600)
+//! };
+//! match client.callback_call(&call) {
+//!     Ok(accepted) => println!("requestId {}", accepted.request_id),
+//!     Err(e) if e.delivery() == ytx::Delivery::YTX_DELIVERY_NOT_SENT => {
+//!         eprintln!("not sent, safe to retry: {e}")
+//!     }
+//!     Err(e) => eprintln!("failed: {e}"),
+//! }
+//! client.voice_code(&VoiceCode::new("13800138000", "02160000000", "4096"))?;
+//! # Ok::<(), ytx::Error>(())
+//! ```
+//!
+//! * [`sign`]: timestamp (UTC+8), Sign, Authorization — pure functions.
+//! * [`request`]: typed requests, validation, wire JSON.
+//! * [`client`]: configuration, sending, parsing the answer.
+//! * [`error`]: one [`Error`] enum with stable numeric codes for the C ABI.
+//! * `ffi`: the C ABI declared in `include/ytx.h` (the only `unsafe` code).
+//!
+//! Guarantees: every input is validated before anything is sent and every
+//! error names the field; the auth token never appears in an error, `Debug`
+//! output or log; a request that may have reached the platform is never sent
+//! again by the library ([`Error::delivery`] tells you whether a retry is
+//! safe); [`Client`] is `Send + Sync`.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod error;
+#[allow(unsafe_code, non_camel_case_types)]
+pub mod ffi;
+pub mod request;
+pub mod sign;
+
+pub use client::{
+    parse_response, Client, ClientBuilder, Endpoint, Environment, PreparedRequest, Response,
+};
+pub use error::{explain_status_code, ytx_delivery, ytx_result, Delivery, Error, Result};
+pub use request::{CallbackCall, RingbackType, VoiceCode};

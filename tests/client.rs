@@ -1,0 +1,343 @@
+//! The Rust API end to end against the in-process emulator: both operations,
+//! platform errors, every transport fault, and the never-resend rule.
+
+use std::time::{Duration, Instant};
+
+use ytx::{CallbackCall, Client, Delivery, Endpoint, Error, VoiceCode};
+use ytx_emulator::{
+    platform_code_dst, Config, Emulator, DEMO_ACCOUNT_SID, DEMO_APP_ID, DEMO_AUTH_TOKEN,
+    DEMO_CALLBACK_ONLY_APP_ID,
+};
+
+fn emulator() -> Emulator {
+    let config = Config {
+        slow_secs: 5,
+        ..Config::default()
+    };
+    Emulator::start(config, "127.0.0.1:0").expect("emulator starts")
+}
+
+fn client(emu: &Emulator) -> Client {
+    Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
+        .base_url(emu.base_url())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn voice(dst: &str) -> VoiceCode {
+    VoiceCode::new(dst, "02160000000", "1234")
+}
+
+#[test]
+fn both_operations_are_accepted_and_signed_as_the_protocol_says() {
+    let emu = emulator();
+    let c = client(&emu);
+    let call = CallbackCall {
+        custom_parm: Some("订单-1".into()),
+        src_clid: Some("02160000000".into()),
+        ..CallbackCall::new("13800138000", "01085485069", 600)
+    };
+    let ok = c.callback_call(&call).unwrap();
+    assert_eq!(ok.status_code, "0");
+    assert_eq!(ok.request_id.len(), 29, "{ok:?}");
+    assert!(ok.request_id.bytes().all(|b| b.is_ascii_digit()));
+    assert_eq!(ok.status_msg, "提交成功");
+
+    let ok2 = c
+        .voice_code(&VoiceCode {
+            times: Some(3),
+            ..voice("13800138000")
+        })
+        .unwrap();
+    assert_ne!(ok.request_id, ok2.request_id);
+
+    let got = emu.requests();
+    assert_eq!(got.len(), 2);
+    let r = &got[0];
+    assert_eq!(r.method, "POST");
+    assert_eq!(
+        r.path,
+        format!("/201512/sid/{DEMO_ACCOUNT_SID}/call/DailbackCall.wx")
+    );
+    assert!(r.query.starts_with("Sign="));
+    assert_eq!(
+        r.header("Content-Type"),
+        Some("application/json;charset=utf-8")
+    );
+    assert_eq!(r.header("Accept"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(body["customParm"], "订单-1");
+    assert_eq!(body["credit"], "600");
+    assert_eq!(
+        got[1].path,
+        format!("/201512/sid/{DEMO_ACCOUNT_SID}/call/NoticeCall.wx")
+    );
+    assert!(got[1].body.contains(r#""time":"3""#));
+}
+
+#[test]
+fn dry_run_signs_but_sends_nothing() {
+    let emu = emulator();
+    let c = client(&emu);
+    let req = c
+        .prepare_callback_call(&CallbackCall::new("13800138000", "13900139000", 61))
+        .unwrap();
+    assert!(req.url.contains("?Sign="));
+    assert_eq!(emu.request_count(), 0);
+    // ...and the prepared request is exactly what send() delivers.
+    let ok = c.send(&req).unwrap();
+    assert_eq!(ok.status_code, "0");
+    assert_eq!(emu.requests()[0].body, req.body);
+}
+
+#[test]
+fn voice_code_endpoint_override_reaches_the_alternative_route() {
+    let emu = emulator();
+    let c = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
+        .base_url(emu.base_url())
+        .voice_code_endpoint(Endpoint {
+            func_url: "CodeCallOut.wx".into(),
+            action: "callOutCode".into(),
+        })
+        .build()
+        .unwrap();
+    c.voice_code(&voice("13800138000")).unwrap();
+    assert!(emu.requests()[0].path.ends_with("/call/CodeCallOut.wx"));
+}
+
+#[test]
+fn platform_errors_keep_code_message_and_explanation() {
+    let emu = emulator();
+    let wrong_token = Client::builder(
+        DEMO_ACCOUNT_SID,
+        "0000000000000000000000000000dead",
+        DEMO_APP_ID,
+    )
+    .base_url(emu.base_url())
+    .build()
+    .unwrap();
+    let e = wrong_token.voice_code(&voice("13800138000")).unwrap_err();
+    assert_eq!(e.status_code(), Some("-203"), "{e}");
+    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_ANSWERED);
+    assert!(e.to_string().contains("auth token"), "{e}");
+
+    let unknown_account = Client::builder(
+        "ffffffffffffffffffffffffffffffff",
+        DEMO_AUTH_TOKEN,
+        DEMO_APP_ID,
+    )
+    .base_url(emu.base_url())
+    .build()
+    .unwrap();
+    let e = unknown_account
+        .voice_code(&voice("13800138000"))
+        .unwrap_err();
+    assert_eq!(e.status_code(), Some("-200"), "{e}");
+
+    let callback_only =
+        Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_CALLBACK_ONLY_APP_ID)
+            .base_url(emu.base_url())
+            .build()
+            .unwrap();
+    let e = callback_only.voice_code(&voice("13800138000")).unwrap_err();
+    assert_eq!(e.status_code(), Some("-205"), "{e}");
+    assert!(e.to_string().contains("environment"), "{e}");
+
+    let c = client(&emu);
+    for code in [1u16, 100, 204] {
+        let e = c.voice_code(&voice(&platform_code_dst(code))).unwrap_err();
+        match &e {
+            Error::Platform {
+                status_code,
+                status_msg,
+                ..
+            } => {
+                assert_eq!(status_code, &format!("-{code}"));
+                assert!(!status_msg.is_empty());
+            }
+            other => panic!("expected a platform error, got {other}"),
+        }
+    }
+}
+
+/// Send one voice code to a fault number; return the error and check that
+/// the emulator saw the request exactly once (no retry).
+fn fault(emu: &Emulator, c: &Client, dst: &str) -> Error {
+    emu.reset();
+    let e = c.voice_code(&voice(dst)).unwrap_err();
+    assert_eq!(emu.request_count(), 1, "fault {dst}: request count ({e})");
+    e
+}
+
+#[test]
+fn faults_map_to_documented_errors_and_are_never_resent() {
+    use ytx::ytx_result as R;
+    use ytx_emulator::*;
+    let emu = emulator();
+    let c = client(&emu);
+
+    let e = fault(&emu, &c, FAULT_DROP_CONNECTION);
+    assert_eq!(e.code(), R::YTX_ERR_OUTCOME_UNKNOWN, "{e}");
+    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
+
+    let e = fault(&emu, &c, FAULT_RESET_MID_BODY);
+    assert!(
+        matches!(e.code(), R::YTX_ERR_OUTCOME_UNKNOWN | R::YTX_ERR_PROTOCOL),
+        "{e}"
+    );
+    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
+
+    for (dst, status) in [(FAULT_HTTP_500, 500u16), (FAULT_HTTP_502, 502)] {
+        let e = fault(&emu, &c, dst);
+        assert!(
+            matches!(&e, Error::HttpStatus { status: s, .. } if *s == status),
+            "fault {dst}: {e}"
+        );
+        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
+    }
+
+    for dst in [
+        FAULT_NOT_JSON,
+        FAULT_TRUNCATED_JSON,
+        FAULT_NO_STATUS_CODE,
+        FAULT_NUMERIC_STATUS_CODE,
+        FAULT_NOT_UTF8,
+        FAULT_HUGE_BODY,
+    ] {
+        let e = fault(&emu, &c, dst);
+        assert_eq!(e.code(), R::YTX_ERR_PROTOCOL, "fault {dst}: {e}");
+    }
+}
+
+#[test]
+fn a_slow_answer_times_out_within_the_bound_and_is_not_resent() {
+    use ytx_emulator::FAULT_SLOW_ANSWER;
+    let emu = emulator();
+    let c = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
+        .base_url(emu.base_url())
+        .timeout(Duration::from_millis(800))
+        .connect_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let e = fault(&emu, &c, FAULT_SLOW_ANSWER);
+    let took = start.elapsed();
+    assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_TIMEOUT, "{e}");
+    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+#[test]
+fn connection_refused_is_not_sent_and_safe_to_retry() {
+    // Bind then drop a listener: the port is free and nothing listens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .build()
+        .unwrap();
+    let e = c.voice_code(&voice("13800138000")).unwrap_err();
+    assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_NOT_SENT, "{e}");
+    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT);
+    assert!(e.to_string().contains("safe to retry"));
+}
+
+#[test]
+fn dns_failure_is_not_sent() {
+    let c = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
+        .base_url("http://no-such-host.invalid")
+        .build()
+        .unwrap();
+    let e = c.voice_code(&voice("13800138000")).unwrap_err();
+    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT, "{e}");
+}
+
+#[test]
+fn invalid_input_sends_nothing() {
+    let emu = emulator();
+    let c = client(&emu);
+    assert_eq!(
+        c.callback_call(&CallbackCall::new("13800138000", "13900139000", 60))
+            .unwrap_err()
+            .field(),
+        Some("credit")
+    );
+    assert_eq!(
+        c.voice_code(&VoiceCode::new("13800138000", "02160000000", "12-34"))
+            .unwrap_err()
+            .field(),
+        Some("code")
+    );
+    assert_eq!(emu.request_count(), 0);
+}
+
+#[test]
+fn one_client_shared_by_threads() {
+    let emu = emulator();
+    let c = std::sync::Arc::new(client(&emu));
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let call = CallbackCall {
+                        custom_parm: Some(format!("t{t}-{i}")),
+                        ..CallbackCall::new("13800138000", "13900139000", 61)
+                    };
+                    let ok = c.callback_call(&call).unwrap();
+                    assert_eq!(ok.request_id.len(), 29);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let got = emu.requests();
+    assert_eq!(got.len(), 200);
+    for t in 0..8 {
+        for i in 0..25 {
+            let tag = format!("\"customParm\":\"t{t}-{i}\"");
+            assert_eq!(
+                got.iter().filter(|r| r.body.contains(&tag)).count(),
+                1,
+                "{tag}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_token_appears_in_no_error() {
+    let emu = emulator();
+    let token = DEMO_AUTH_TOKEN;
+    let c = client(&emu);
+    let mut errors = vec![
+        c.voice_code(&voice(ytx_emulator::FAULT_HTTP_500))
+            .unwrap_err(),
+        c.voice_code(&voice(ytx_emulator::FAULT_NOT_JSON))
+            .unwrap_err(),
+        c.voice_code(&voice(&platform_code_dst(203))).unwrap_err(),
+        c.voice_code(&VoiceCode::new("x", "y", "z")).unwrap_err(),
+        Client::builder(DEMO_ACCOUNT_SID, format!("{token}\r\n"), DEMO_APP_ID)
+            .build()
+            .unwrap_err(),
+    ];
+    errors.push(
+        Client::builder(DEMO_ACCOUNT_SID, token, DEMO_APP_ID)
+            .base_url("http://127.0.0.1:1")
+            .build()
+            .unwrap()
+            .voice_code(&voice("13800138000"))
+            .unwrap_err(),
+    );
+    for e in errors {
+        assert!(!e.to_string().contains(token), "{e}");
+        assert!(!format!("{e:?}").contains(token), "{e:?}");
+    }
+    assert!(!format!("{c:?}").contains(token));
+}
