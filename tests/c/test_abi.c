@@ -1,0 +1,379 @@
+/*
+ * test_abi.c — tests of the C ABI against a running ytx-emulator.
+ *
+ * Run by tests/run-all.sh, which starts the emulator and sets:
+ *   YTX_BASE_URL (http://127.0.0.1:PORT), YTX_ACCOUNT_SID, YTX_AUTH_TOKEN,
+ *   YTX_APP_ID (demo credentials), YTX_CALLBACK_ONLY_APP_ID.
+ * Built with -Wall -Wextra -Werror and run under valgrind (zero leaks).
+ *
+ * Every bad input must give its documented code, name its field, and send
+ * nothing: the emulator's request counter (GET /_emulator/count) proves it.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ytx.h"
+
+static int passed = 0;
+static int failed = 0;
+
+#define CHECK(cond, ...)                                              \
+    do {                                                              \
+        if (cond) {                                                   \
+            passed++;                                                 \
+        } else {                                                      \
+            failed++;                                                 \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                             \
+            fprintf(stderr, "\n");                                    \
+        }                                                             \
+    } while (0)
+
+static const char *SID, *TOKEN, *APP, *CB_ONLY_APP, *BASE;
+static char HOST[64];
+static int PORT;
+
+/* --- a tiny HTTP GET to the emulator's control endpoint ----------------- */
+static long emulator_count(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)PORT);
+    inet_pton(AF_INET, HOST, &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    const char *req = "GET /_emulator/count HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    if (write(fd, req, strlen(req)) < 0) {
+        close(fd);
+        return -1;
+    }
+    char buf[4096];
+    size_t got = 0;
+    ssize_t n;
+    while ((n = read(fd, buf + got, sizeof buf - 1 - got)) > 0) got += (size_t)n;
+    close(fd);
+    buf[got] = '\0';
+    const char *c = strstr(buf, "\"count\":");
+    return c ? strtol(c + 8, NULL, 10) : -1;
+}
+
+static ytx_client *new_client(const char *token) {
+    const char *names[] = {"base_url", "timeout_ms"};
+    const char *values[] = {BASE, "10000"};
+    ytx_client *c = NULL;
+    ytx_result rc = ytx_client_new(SID, token, APP, names, values, 2, &c, NULL);
+    CHECK(rc == YTX_OK && c != NULL, "client_new rc=%d", (int)rc);
+    return c;
+}
+
+/* Expect `rc` with `field` named; frees the outcome. */
+static void expect_arg_error(const char *what, ytx_result rc, ytx_outcome *o,
+                             ytx_result want, const char *field) {
+    CHECK(rc == want, "%s: rc=%s want %s (%s)", what, ytx_result_name((int)rc),
+          ytx_result_name((int)want), ytx_outcome_message(o));
+    CHECK(ytx_outcome_result(o) == rc, "%s: outcome result", what);
+    CHECK(strcmp(ytx_outcome_field(o), field) == 0, "%s: field '%s' want '%s'", what,
+          ytx_outcome_field(o), field);
+    CHECK(strstr(ytx_outcome_message(o), field) != NULL, "%s: message '%s' names no %s",
+          what, ytx_outcome_message(o), field);
+    CHECK(ytx_outcome_delivery(o) == YTX_DELIVERY_NOT_SENT, "%s: delivery", what);
+    CHECK(ytx_outcome_request_body(o)[0] == '\0', "%s: a request was built", what);
+    ytx_outcome_free(o);
+}
+
+static void test_version(void) {
+    CHECK(strcmp(ytx_version(), YTX_VERSION) == 0, "version %s vs %s", ytx_version(), YTX_VERSION);
+    CHECK(ytx_version_number() == YTX_VERSION_NUMBER, "version number");
+    CHECK(strcmp(ytx_result_name(YTX_ERR_TIMEOUT), "YTX_ERR_TIMEOUT") == 0, "result name");
+    CHECK(strcmp(ytx_result_name(12345), "YTX_UNKNOWN") == 0, "unknown result name");
+    CHECK(strcmp(ytx_result_name(-1), "YTX_UNKNOWN") == 0, "negative result name");
+}
+
+static void test_client_new_errors(void) {
+    ytx_client *c = NULL;
+    ytx_outcome *o = NULL;
+    ytx_result rc;
+
+    rc = ytx_client_new(NULL, TOKEN, APP, NULL, NULL, 0, &c, &o);
+    expect_arg_error("NULL sid", rc, o, YTX_ERR_NULL_ARGUMENT, "account_sid");
+    rc = ytx_client_new(SID, NULL, APP, NULL, NULL, 0, &c, &o);
+    expect_arg_error("NULL token", rc, o, YTX_ERR_NULL_ARGUMENT, "auth_token");
+    rc = ytx_client_new(SID, TOKEN, NULL, NULL, NULL, 0, &c, &o);
+    expect_arg_error("NULL app", rc, o, YTX_ERR_NULL_ARGUMENT, "app_id");
+    rc = ytx_client_new(SID, TOKEN, APP, NULL, NULL, 0, NULL, &o);
+    expect_arg_error("NULL client_out", rc, o, YTX_ERR_NULL_ARGUMENT, "client_out");
+    rc = ytx_client_new(SID, "tok\xff\xfe", APP, NULL, NULL, 0, &c, &o);
+    expect_arg_error("bad UTF-8 token", rc, o, YTX_ERR_INVALID_UTF8, "auth_token");
+    rc = ytx_client_new("", TOKEN, APP, NULL, NULL, 0, &c, &o);
+    expect_arg_error("empty sid", rc, o, YTX_ERR_INVALID_ARGUMENT, "account_sid");
+
+    /* A token pasted with a newline: named, and never echoed. */
+    char pasted[128];
+    snprintf(pasted, sizeof pasted, "%s\n", TOKEN);
+    rc = ytx_client_new(SID, pasted, APP, NULL, NULL, 0, &c, &o);
+    CHECK(strstr(ytx_outcome_message(o), TOKEN) == NULL, "token in message: %s", ytx_outcome_message(o));
+    expect_arg_error("token with newline", rc, o, YTX_ERR_INVALID_ARGUMENT, "auth_token");
+
+    const char *n1[] = {"timeout_ms"};
+    const char *v1[] = {"0"};
+    rc = ytx_client_new(SID, TOKEN, APP, n1, v1, 1, &c, &o);
+    expect_arg_error("timeout 0", rc, o, YTX_ERR_INVALID_ARGUMENT, "timeout_ms");
+    const char *n2[] = {"colour"};
+    rc = ytx_client_new(SID, TOKEN, APP, n2, v1, 1, &c, &o);
+    expect_arg_error("unknown option", rc, o, YTX_ERR_INVALID_ARGUMENT, "colour");
+    const char *n3[] = {"base_url"};
+    const char *v3[] = {NULL};
+    rc = ytx_client_new(SID, TOKEN, APP, n3, v3, 1, &c, &o);
+    expect_arg_error("NULL option value", rc, o, YTX_ERR_NULL_ARGUMENT, "base_url");
+    rc = ytx_client_new(SID, TOKEN, APP, NULL, v3, 1, &c, &o);
+    expect_arg_error("NULL option names", rc, o, YTX_ERR_NULL_ARGUMENT, "option_names");
+    const char *v4[] = {"ftp://x"};
+    rc = ytx_client_new(SID, TOKEN, APP, n3, v4, 1, &c, &o);
+    expect_arg_error("bad base_url", rc, o, YTX_ERR_INVALID_ARGUMENT, "base_url");
+    CHECK(c == NULL, "client_out written on error");
+
+    /* outcome_out may be NULL: only the code comes back. */
+    CHECK(ytx_client_new(NULL, TOKEN, APP, NULL, NULL, 0, &c, NULL) == YTX_ERR_NULL_ARGUMENT, "no outcome");
+}
+
+static void test_call_argument_errors(ytx_client *c) {
+    long before = emulator_count();
+    ytx_outcome *o = NULL;
+    ytx_result rc;
+
+    rc = ytx_callback_call(c, NULL, "13900139000", 120, NULL, NULL, 0, &o);
+    expect_arg_error("NULL src", rc, o, YTX_ERR_NULL_ARGUMENT, "src");
+    rc = ytx_callback_call(c, "13800138000", NULL, 120, NULL, NULL, 0, &o);
+    expect_arg_error("NULL dst", rc, o, YTX_ERR_NULL_ARGUMENT, "dst");
+    rc = ytx_callback_call(c, "", "13900139000", 120, NULL, NULL, 0, &o);
+    expect_arg_error("empty src", rc, o, YTX_ERR_INVALID_ARGUMENT, "src");
+    rc = ytx_callback_call(c, "138-0013-8000", "13900139000", 120, NULL, NULL, 0, &o);
+    expect_arg_error("dashes", rc, o, YTX_ERR_INVALID_ARGUMENT, "src");
+    rc = ytx_callback_call(c, "13800138000", "\xe4\xb8\x80\xe4\xba\x8c", 120, NULL, NULL, 0, &o);
+    expect_arg_error("non-ASCII digits", rc, o, YTX_ERR_INVALID_ARGUMENT, "dst");
+    rc = ytx_callback_call(c, "13800138000", "1390\xff", 120, NULL, NULL, 0, &o);
+    expect_arg_error("bad UTF-8 dst", rc, o, YTX_ERR_INVALID_UTF8, "dst");
+    long long credits[] = {-1, 0, 60, 4294967296LL};
+    for (size_t i = 0; i < sizeof credits / sizeof credits[0]; i++) {
+        rc = ytx_callback_call(c, "13800138000", "13900139000", credits[i], NULL, NULL, 0, &o);
+        expect_arg_error("credit", rc, o, YTX_ERR_INVALID_ARGUMENT, "credit");
+    }
+    const char *names[] = {"customParm", "ringbacktype"};
+    const char *bad_ring[] = {"ok", "4"};
+    rc = ytx_callback_call(c, "13800138000", "13900139000", 120, names, bad_ring, 2, &o);
+    expect_arg_error("ringbacktype 4", rc, o, YTX_ERR_INVALID_ARGUMENT, "ringbacktype");
+    const char *dup_names[] = {"customParm", "customParm"};
+    const char *dup_values[] = {"a", "b"};
+    rc = ytx_callback_call(c, "13800138000", "13900139000", 120, dup_names, dup_values, 2, &o);
+    expect_arg_error("duplicate option", rc, o, YTX_ERR_INVALID_ARGUMENT, "customParm");
+    const char *null_name[] = {NULL};
+    rc = ytx_callback_call(c, "13800138000", "13900139000", 120, null_name, dup_values, 1, &o);
+    expect_arg_error("NULL option name", rc, o, YTX_ERR_NULL_ARGUMENT, "option_names[0]");
+
+    rc = ytx_voice_code(c, "13800138000", "02160000000", "12 34", 2, &o);
+    expect_arg_error("code with space", rc, o, YTX_ERR_INVALID_ARGUMENT, "code");
+    rc = ytx_voice_code(c, "13800138000", "02160000000", "12345678901234567890", 2, &o);
+    expect_arg_error("code of 20", rc, o, YTX_ERR_INVALID_ARGUMENT, "code");
+    rc = ytx_voice_code(c, "13800138000", "02160000000", "", 2, &o);
+    expect_arg_error("empty code", rc, o, YTX_ERR_INVALID_ARGUMENT, "code");
+    rc = ytx_voice_code(c, "13800138000", "02160000000", NULL, 2, &o);
+    expect_arg_error("NULL code", rc, o, YTX_ERR_NULL_ARGUMENT, "code");
+    rc = ytx_voice_code(c, "13800138000", NULL, "1234", 2, &o);
+    expect_arg_error("NULL dstclid", rc, o, YTX_ERR_NULL_ARGUMENT, "dstclid");
+    rc = ytx_voice_code(c, "13800138000", "02160000000", "1234", 4, &o);
+    expect_arg_error("time 4", rc, o, YTX_ERR_INVALID_ARGUMENT, "time");
+    rc = ytx_voice_code(c, "13800138000", "02160000000", "1234", -1, &o);
+    expect_arg_error("time -1", rc, o, YTX_ERR_INVALID_ARGUMENT, "time");
+
+    /* Outcome-less calls still validate. */
+    CHECK(ytx_callback_call(c, "1", "2", 1, NULL, NULL, 0, NULL) == YTX_ERR_INVALID_ARGUMENT, "no outcome");
+
+    long after = emulator_count();
+    CHECK(before >= 0 && after == before, "bad input reached the emulator: %ld -> %ld", before, after);
+}
+
+static void test_handles(void) {
+    ytx_outcome *o = NULL;
+    CHECK(ytx_free(NULL) == YTX_OK, "free NULL");
+    ytx_client *c = new_client(TOKEN);
+    size_t live = ytx_live_clients();
+    CHECK(ytx_free(c) == YTX_OK, "free");
+    CHECK(ytx_live_clients() == live - 1, "live count");
+    CHECK(ytx_free(c) == YTX_ERR_INVALID_HANDLE, "double free");
+    ytx_result rc = ytx_voice_code(c, "13800138000", "02160000000", "1234", 0, &o);
+    CHECK(rc == YTX_ERR_INVALID_HANDLE, "use after free rc=%d", (int)rc);
+    CHECK(strstr(ytx_outcome_message(o), "handle") != NULL, "message %s", ytx_outcome_message(o));
+    ytx_outcome_free(o);
+    int on_stack = 0;
+    rc = ytx_callback_call((ytx_client *)&on_stack, "13800138000", "13900139000", 120, NULL, NULL, 0, NULL);
+    CHECK(rc == YTX_ERR_INVALID_HANDLE, "foreign handle rc=%d", (int)rc);
+    rc = ytx_callback_call(NULL, "13800138000", "13900139000", 120, NULL, NULL, 0, NULL);
+    CHECK(rc == YTX_ERR_INVALID_HANDLE, "NULL handle rc=%d", (int)rc);
+    CHECK(ytx_free((ytx_client *)&on_stack) == YTX_ERR_INVALID_HANDLE, "free foreign");
+
+    /* NULL outcome accessors are safe. */
+    CHECK(ytx_outcome_result(NULL) == YTX_ERR_NULL_ARGUMENT, "null outcome result");
+    CHECK(strcmp(ytx_outcome_message(NULL), "") == 0, "null outcome message");
+    CHECK(ytx_outcome_http_status(NULL) == 0, "null outcome http");
+    ytx_outcome_free(NULL);
+}
+
+static void test_calls(ytx_client *c) {
+    ytx_outcome *o = NULL;
+    long before = emulator_count();
+    const char *names[] = {"customParm", "srcclid", "ringbacktype", "iscallstatuscheck"};
+    const char *values[] = {"order-\xe4\xb8\xad", "02160000000", "2", "1"};
+    ytx_result rc = ytx_callback_call(c, "+8613800138000", "01085485069", 600, names, values, 4, &o);
+    CHECK(rc == YTX_OK, "callback: %s %s", ytx_result_name((int)rc), ytx_outcome_message(o));
+    CHECK(strcmp(ytx_outcome_status_code(o), "0") == 0, "status code %s", ytx_outcome_status_code(o));
+    CHECK(strlen(ytx_outcome_request_id(o)) == 29, "request id '%s'", ytx_outcome_request_id(o));
+    CHECK(ytx_outcome_delivery(o) == YTX_DELIVERY_ANSWERED, "delivery");
+    CHECK(ytx_outcome_http_status(o) == 200, "http status");
+    CHECK(strstr(ytx_outcome_request_body(o), "\"src\":\"13800138000\"") != NULL, "normalised src: %s",
+          ytx_outcome_request_body(o));
+    CHECK(strstr(ytx_outcome_request_body(o), "\"customParm\":\"order-\xe4\xb8\xad\"") != NULL, "body %s",
+          ytx_outcome_request_body(o));
+    CHECK(strstr(ytx_outcome_request_url(o), "/call/DailbackCall.wx?Sign=") != NULL, "url %s",
+          ytx_outcome_request_url(o));
+    CHECK(strstr(ytx_outcome_request_headers(o), "Authorization: ") != NULL, "headers");
+    CHECK(strstr(ytx_outcome_request_url(o), TOKEN) == NULL, "token in URL");
+    CHECK(ytx_outcome_message(o)[0] == '\0', "message on success");
+    ytx_outcome_free(o);
+
+    rc = ytx_voice_code(c, "13800138000", "02160000000", "Ab12", 0, &o);
+    CHECK(rc == YTX_OK, "voice code: %s %s", ytx_result_name((int)rc), ytx_outcome_message(o));
+    CHECK(strlen(ytx_outcome_request_id(o)) == 29, "request id");
+    CHECK(strstr(ytx_outcome_request_body(o), "\"time\"") == NULL, "time 0 sent");
+    ytx_outcome_free(o);
+    CHECK(emulator_count() == before + 2, "exactly two requests");
+
+    /* Dry run: signed, nothing sent. */
+    rc = ytx_voice_code_prepare(c, "13800138000", "02160000000", "9", 3, &o);
+    CHECK(rc == YTX_OK, "prepare");
+    CHECK(strstr(ytx_outcome_request_body(o), "\"time\":\"3\"") != NULL, "prepared body");
+    CHECK(strstr(ytx_outcome_request_url(o), "NoticeCall.wx?Sign=") != NULL, "prepared url");
+    CHECK(strcmp(ytx_outcome_request_method(o), "POST") == 0, "prepared method");
+    ytx_outcome_free(o);
+    rc = ytx_callback_prepare(c, "13800138000", "13900139000", 61, NULL, NULL, 0, &o);
+    CHECK(rc == YTX_OK, "callback prepare");
+    ytx_outcome_free(o);
+    CHECK(emulator_count() == before + 2, "dry run sent something");
+}
+
+static void test_platform_and_transport_errors(void) {
+    ytx_outcome *o = NULL;
+    /* Wrong token: the platform's -203, with its message kept. */
+    ytx_client *bad = new_client("0000000000000000000000000000dead");
+    ytx_result rc = ytx_voice_code(bad, "13800138000", "02160000000", "1234", 0, &o);
+    CHECK(rc == YTX_ERR_PLATFORM, "wrong token rc=%s", ytx_result_name((int)rc));
+    CHECK(strcmp(ytx_outcome_status_code(o), "-203") == 0, "status %s", ytx_outcome_status_code(o));
+    CHECK(ytx_outcome_status_msg(o)[0] != '\0', "status msg empty");
+    CHECK(strstr(ytx_outcome_message(o), "-203") != NULL, "message %s", ytx_outcome_message(o));
+    CHECK(ytx_outcome_delivery(o) == YTX_DELIVERY_ANSWERED, "delivery");
+    ytx_outcome_free(o);
+    ytx_free(bad);
+
+    /* Voice code on an app without the feature: -205. */
+    const char *names[] = {"base_url"};
+    const char *values[] = {BASE};
+    ytx_client *cb_only = NULL;
+    CHECK(ytx_client_new(SID, TOKEN, CB_ONLY_APP, names, values, 1, &cb_only, NULL) == YTX_OK, "cb only");
+    rc = ytx_voice_code(cb_only, "13800138000", "02160000000", "1234", 0, &o);
+    CHECK(rc == YTX_ERR_PLATFORM && strcmp(ytx_outcome_status_code(o), "-205") == 0, "-205: %s",
+          ytx_outcome_message(o));
+    ytx_outcome_free(o);
+    ytx_free(cb_only);
+
+    /* Nothing listens on port 1: connection refused, nothing sent. */
+    const char *rn[] = {"base_url"};
+    const char *rv[] = {"http://127.0.0.1:1"};
+    ytx_client *refused = NULL;
+    CHECK(ytx_client_new(SID, TOKEN, APP, rn, rv, 1, &refused, NULL) == YTX_OK, "client");
+    rc = ytx_voice_code(refused, "13800138000", "02160000000", "1234", 0, &o);
+    CHECK(rc == YTX_ERR_NOT_SENT, "refused rc=%s %s", ytx_result_name((int)rc), ytx_outcome_message(o));
+    CHECK(ytx_outcome_delivery(o) == YTX_DELIVERY_NOT_SENT, "refused delivery");
+    ytx_outcome_free(o);
+    ytx_free(refused);
+}
+
+/* --- threads sharing one client ------------------------------------------ */
+#define THREADS 8
+#define CALLS 50
+
+struct worker {
+    ytx_client *client;
+    int index;
+    int ok;
+    int mismatched;
+};
+
+static void *work(void *arg) {
+    struct worker *w = arg;
+    for (int i = 0; i < CALLS; i++) {
+        char parm[64];
+        snprintf(parm, sizeof parm, "t%d-c%d", w->index, i);
+        const char *names[] = {"customParm"};
+        const char *values[] = {parm};
+        ytx_outcome *o = NULL;
+        ytx_result rc = ytx_callback_call(w->client, "13800138000", "13900139000", 61, names, values, 1, &o);
+        if (rc == YTX_OK && strlen(ytx_outcome_request_id(o)) == 29) w->ok++;
+        /* Each outcome belongs to its own call. */
+        char want[96];
+        snprintf(want, sizeof want, "\"customParm\":\"%s\"", parm);
+        if (strstr(ytx_outcome_request_body(o), want) == NULL) w->mismatched++;
+        ytx_outcome_free(o);
+    }
+    return NULL;
+}
+
+static void test_threads(ytx_client *c) {
+    pthread_t t[THREADS];
+    struct worker w[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (struct worker){c, i, 0, 0};
+        pthread_create(&t[i], NULL, work, &w[i]);
+    }
+    int ok = 0, mismatched = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ok += w[i].ok;
+        mismatched += w[i].mismatched;
+    }
+    CHECK(ok == THREADS * CALLS, "%d of %d calls ok", ok, THREADS * CALLS);
+    CHECK(mismatched == 0, "%d outcomes of another call", mismatched);
+}
+
+int main(void) {
+    SID = getenv("YTX_ACCOUNT_SID");
+    TOKEN = getenv("YTX_AUTH_TOKEN");
+    APP = getenv("YTX_APP_ID");
+    CB_ONLY_APP = getenv("YTX_CALLBACK_ONLY_APP_ID");
+    BASE = getenv("YTX_BASE_URL");
+    if (!SID || !TOKEN || !APP || !CB_ONLY_APP || !BASE ||
+        sscanf(BASE, "http://%63[^:]:%d", HOST, &PORT) != 2) {
+        fprintf(stderr, "run through tests/run-all.sh (needs the emulator's URL and demo credentials)\n");
+        return 2;
+    }
+    test_version();
+    test_client_new_errors();
+    test_handles();
+    ytx_client *c = new_client(TOKEN);
+    test_call_argument_errors(c);
+    test_calls(c);
+    test_platform_and_transport_errors();
+    test_threads(c);
+    CHECK(ytx_free(c) == YTX_OK, "final free");
+    CHECK(ytx_live_clients() == 0, "%zu clients leaked", ytx_live_clients());
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

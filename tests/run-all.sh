@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Every test of the project, in one command (the README's test command; CI
+# runs exactly this after installing what a fresh Debian machine lacks):
+#
+#   bash tests/run-all.sh
+#
+# 1. build the workspace; the header must not drift from the committed one
+# 2. Rust: cargo test for the workspace (core, C ABI from Rust, emulator)
+# 3. C: exported symbols, header compiles as C and C++, the C ABI test and
+#    the C quickstart against the emulator, under valgrind (zero leaks)
+# 4. Python binding: pytest against the emulator
+# 5. C# binding: compiled with mcs, run with mono against the emulator
+#
+# A suite whose tools are missing fails (it is not skipped), so a green run
+# means everything ran. Closing line: "suites: N passed, N failed".
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+work=$(mktemp -d)
+emulator_pid=""
+cleanup() {
+    [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+failed_names=()
+suite() { # suite NAME COMMAND...
+    local name=$1
+    shift
+    echo
+    echo "=== $name"
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "--- $name: ok"
+    else
+        failed=$((failed + 1))
+        failed_names+=("$name")
+        echo "--- $name: FAILED"
+    fi
+}
+
+lib="$root/target/debug/libytx.so"
+emulator_bin="$root/target/debug/ytx-emulator"
+
+build() {
+    cargo build --workspace --all-targets
+}
+
+header_drift() {
+    # build.rs regenerated include/ytx.h; it must equal the committed file.
+    if ! git -C "$root" ls-files --error-unmatch include/ytx.h >/dev/null 2>&1; then
+        echo "include/ytx.h is not committed"
+        return 1
+    fi
+    git -C "$root" diff --exit-code -- include/ytx.h || {
+        echo "include/ytx.h drifted from the sources: commit the regenerated header"
+        return 1
+    }
+}
+
+rust_tests() {
+    cargo test --workspace
+}
+
+start_emulator() {
+    # Port 0: the emulator picks a free port and prints its URL first.
+    # --exit-on-stdin-eof: it dies with this script even on kill -9.
+    coproc EMU { exec "$emulator_bin" --listen 127.0.0.1:0 --exit-on-stdin-eof 2>/dev/null; }
+    emulator_pid=$EMU_PID
+    local line
+    read -r -t 10 line <&"${EMU[0]}" || { echo "emulator did not start"; return 1; }
+    YTX_BASE_URL=${line##* }
+    export YTX_BASE_URL
+    export YTX_ACCOUNT_SID=8a1f0c3e5b7d9f21a4c6e8b0d2f4a6c8
+    export YTX_AUTH_TOKEN=5c7e9a1b3d5f7092e4b6c8d0f2a4c6e8
+    export YTX_APP_ID=ff8080813fc70a7b013fc72312324213
+    export YTX_CALLBACK_ONLY_APP_ID=ff8080813fc70a7b013fc72300000001
+    echo "emulator at $YTX_BASE_URL"
+}
+
+c_symbols() {
+    local missing=0
+    for sym in ytx_client_new ytx_callback_call ytx_voice_code ytx_free ytx_version \
+        ytx_outcome_free ytx_outcome_message ytx_callback_prepare ytx_voice_code_prepare; do
+        nm -D --defined-only "$lib" | grep -qw "$sym" || { echo "missing export: $sym"; missing=1; }
+    done
+    # Only ytx_ symbols of ours are exported (plus Rust's runtime, none here).
+    nm -D --defined-only "$lib" | awk '{print $3}' | grep -v '^ytx_' | grep -v '^_' | head -5
+    return $missing
+}
+
+c_compile() {
+    local cflags=(-std=c11 -Wall -Wextra -Werror -pedantic -I"$root/include")
+    cc "${cflags[@]}" -c -x c "$root/include/ytx.h" -o "$work/header.o" &&
+        cc "${cflags[@]}" "$root/examples/c/quickstart.c" -L"$root/target/debug" -lytx -o "$work/quickstart" &&
+        cc "${cflags[@]}" -D_POSIX_C_SOURCE=200809L "$root/tests/c/test_abi.c" -L"$root/target/debug" -lytx -lpthread -o "$work/test_abi" &&
+        g++ -std=c++11 -Wall -Wextra -Werror -pedantic -I"$root/include" "$root/tests/c/header_cpp.cpp" \
+            -L"$root/target/debug" -lytx -o "$work/header_cpp" &&
+        LD_LIBRARY_PATH="$root/target/debug" "$work/header_cpp"
+}
+
+valgrind_run() {
+    LD_LIBRARY_PATH="$root/target/debug" valgrind -q --error-exitcode=99 --leak-check=full \
+        --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect "$@"
+}
+
+c_abi_tests() {
+    valgrind_run "$work/test_abi"
+}
+
+c_quickstart() {
+    valgrind_run "$work/quickstart"
+}
+
+python_tests() {
+    YTX_LIBRARY="$lib" YTX_EMULATOR="$emulator_bin" python3 -m pytest -q "$root/bindings/python/tests"
+}
+
+csharp_tests() {
+    YTX_LIBRARY_DIR="$root/target/debug" YTX_EMULATOR="$emulator_bin" bash "$root/bindings/csharp/run-tests.sh"
+}
+
+suite "build" build || true
+suite "header drift check" header_drift
+suite "rust: cargo test --workspace" rust_tests
+if start_emulator; then
+    suite "c: exported symbols" c_symbols
+    suite "c: header and programs compile (C11, C++11, -Werror)" c_compile
+    suite "c: ABI tests under valgrind" c_abi_tests
+    suite "c: quickstart under valgrind" c_quickstart
+else
+    failed=$((failed + 1))
+    failed_names+=("emulator start")
+fi
+[ -d "$root/bindings/python/tests" ] && suite "python: pytest" python_tests
+[ -f "$root/bindings/csharp/run-tests.sh" ] && suite "c#: mono" csharp_tests
+
+echo
+if [ "$failed" -gt 0 ]; then
+    echo "failed suites: ${failed_names[*]}"
+fi
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
