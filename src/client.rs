@@ -20,6 +20,9 @@ pub const SANDBOX_URL: &str = "http://sandbox.ytx.net";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default overall timeout of one call, connect included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Idle keep-alive connections kept per client (enough for a busy dialer's
+/// threads; an idle one costs a socket and a few KB).
+pub const MAX_IDLE_CONNECTIONS: usize = 32;
 /// Largest answer body read; the platform's answers are under 200 bytes.
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
 
@@ -183,16 +186,20 @@ impl ClientBuilder {
                 })
         };
         match name {
-            "environment" => self.environment = match value {
-                "production" => Environment::Production,
-                "sandbox" => Environment::Sandbox,
-                _ => return Err(Error::invalid(
-                    name,
-                    format!(
+            "environment" => {
+                self.environment = match value {
+                    "production" => Environment::Production,
+                    "sandbox" => Environment::Sandbox,
+                    _ => {
+                        return Err(Error::invalid(
+                            name,
+                            format!(
                         "must be \"production\" or \"sandbox\" (or set base_url), got {value:?}"
                     ),
-                )),
-            },
+                        ))
+                    }
+                }
+            }
             "base_url" => self.environment = Environment::Custom(value.into()),
             "connect_timeout_ms" => self.connect_timeout = ms(value)?,
             "timeout_ms" => self.timeout = ms(value)?,
@@ -256,6 +263,10 @@ impl ClientBuilder {
             .timeout(self.timeout)
             // A redirected POST could be re-sent elsewhere: never follow.
             .redirects(0)
+            // ureq keeps one idle connection per host by default: threads
+            // sharing a client would then open a new TCP connection per call.
+            .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
+            .max_idle_connections(MAX_IDLE_CONNECTIONS)
             .user_agent(concat!("ytx/", env!("CARGO_PKG_VERSION")));
         if let Some(p) = &self.proxy {
             // The proxy URL may carry a password: the error never repeats it.

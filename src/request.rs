@@ -130,18 +130,19 @@ impl CallbackCall {
             "srchintfile" => put(&mut self.src_hint_file, name, text()),
             "dsthintfile" => put(&mut self.dst_hint_file, name, text()),
             "ringbacktype" => {
-                let t =
-                    match value {
-                        "1" => RingbackType::PassThrough,
-                        "2" => RingbackType::System,
-                        "3" => RingbackType::Custom,
-                        _ => return Err(Error::invalid(
+                let t = match value {
+                    "1" => RingbackType::PassThrough,
+                    "2" => RingbackType::System,
+                    "3" => RingbackType::Custom,
+                    _ => {
+                        return Err(Error::invalid(
                             name,
                             format!(
                                 "must be 1 (pass-through), 2 (system) or 3 (custom), got {value:?}"
                             ),
-                        )),
-                    };
+                        ))
+                    }
+                };
                 put(&mut self.ringback_type, name, t)
             }
             "customhintfile" => put(&mut self.custom_hint_file, name, text()),

@@ -229,6 +229,47 @@ fn a_slow_answer_times_out_within_the_bound_and_is_not_resent() {
 }
 
 #[test]
+fn a_slow_body_times_out_within_the_bound() {
+    use ytx_emulator::FAULT_SLOW_BODY;
+    let emu = emulator();
+    let c = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
+        .base_url(emu.base_url())
+        .timeout(Duration::from_millis(1000))
+        .connect_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let e = fault(&emu, &c, FAULT_SLOW_BODY);
+    let took = start.elapsed();
+    assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_TIMEOUT, "{e}");
+    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+#[test]
+fn a_server_that_accepts_but_never_answers_times_out() {
+    // A listener whose backlog accepts the connection; nobody ever reads.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let c = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
+        .base_url(url)
+        .timeout(Duration::from_millis(700))
+        .connect_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let e = c.voice_code(&voice("13800138000")).unwrap_err();
+    assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_TIMEOUT, "{e}");
+    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{e}");
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        start.elapsed()
+    );
+    drop(listener);
+}
+
+#[test]
 fn connection_refused_is_not_sent_and_safe_to_retry() {
     // Bind then drop a listener: the port is free and nothing listens.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -10,6 +10,8 @@
 #    the C quickstart against the emulator, under valgrind (zero leaks)
 # 4. Python binding: pytest against the emulator
 # 5. C# binding: compiled with mcs, run with mono against the emulator
+# plus: the C tests under ASan+UBSan, the quickstart under several time
+# zones, and the pure Rust parts under Miri
 #
 # A suite whose tools are missing fails (it is not skipped), so a green run
 # means everything ran. Closing line: "suites: N passed, N failed".
@@ -112,6 +114,36 @@ c_abi_tests() {
     valgrind_run "$work/test_abi"
 }
 
+c_sanitizers() {
+    # The C side instrumented with AddressSanitizer + UndefinedBehaviorSanitizer
+    # (LeakSanitizer included): every outcome and handle the tests take must be
+    # released, and no C code may touch memory it does not own.
+    local san=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g)
+    cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -D_POSIX_C_SOURCE=200809L -I"$root/include" \
+        "$root/tests/c/test_abi.c" -L"$root/target/debug" -lytx -lpthread -o "$work/test_abi_san" &&
+        cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -I"$root/include" \
+            "$root/examples/c/quickstart.c" -L"$root/target/debug" -lytx -o "$work/quickstart_san" &&
+        LD_LIBRARY_PATH="$root/target/debug" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$work/test_abi_san" &&
+        LD_LIBRARY_PATH="$root/target/debug" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$work/quickstart_san" >/dev/null
+}
+
+time_zones() {
+    # The timestamp is UTC+8 computed from UTC: the host zone must not matter.
+    # The emulator rejects a timestamp more than 10 minutes off (-202).
+    local tz
+    for tz in UTC America/New_York Asia/Shanghai Pacific/Kiritimati Pacific/Pago_Pago; do
+        TZ=$tz LD_LIBRARY_PATH="$root/target/debug" "$work/quickstart" >"$work/tz.out" 2>&1 ||
+            { echo "quickstart failed with TZ=$tz:"; cat "$work/tz.out"; return 1; }
+        echo "TZ=$tz: both calls accepted"
+    done
+}
+
+miri() {
+    # Pure parts (signing, validation, serialisation, the FFI layer's
+    # pointer and string handling, the handle registry) under Miri.
+    MIRIFLAGS=-Zmiri-disable-isolation cargo +nightly miri test --lib -- sign:: request:: error:: ffi::tests
+}
+
 c_quickstart() {
     valgrind_run "$work/quickstart"
 }
@@ -132,10 +164,13 @@ if start_emulator; then
     suite "c: header and programs compile (C11, C++11, -Werror)" c_compile
     suite "c: ABI tests under valgrind" c_abi_tests
     suite "c: quickstart under valgrind" c_quickstart
+    suite "c: ABI tests and quickstart under ASan+UBSan" c_sanitizers
+    suite "clock: quickstart under five time zones" time_zones
 else
     failed=$((failed + 1))
     failed_names+=("emulator start")
 fi
+suite "miri: pure parts and the FFI layer" miri
 [ -d "$root/bindings/python/tests" ] && suite "python: pytest" python_tests
 [ -f "$root/bindings/csharp/run-tests.sh" ] && suite "c#: mono" csharp_tests
 

@@ -452,6 +452,97 @@ mod tests {
         }
     }
 
+    fn c(s: &str) -> std::ffi::CString {
+        std::ffi::CString::new(s).unwrap()
+    }
+
+    #[test]
+    fn dry_run_round_trip_through_the_extern_functions() {
+        // No network: client_new + prepare + accessors + frees, so Miri can
+        // check every pointer the C ABI hands out and takes back.
+        let (sid, token, app) = (
+            c("abcdefghijklmnopqrstuvwxyz012345"),
+            c("0123456789abcdef0123456789abcdef"),
+            c("app1"),
+        );
+        let (name, value) = (c("base_url"), c("http://127.0.0.1:9"));
+        let names = [name.as_ptr()];
+        let values = [value.as_ptr()];
+        let mut client: *mut ytx_client = std::ptr::null_mut();
+        let mut out: *mut ytx_outcome = std::ptr::null_mut();
+        // SAFETY: every pointer is valid for the duration of each call.
+        unsafe {
+            let rc = ytx_client_new(
+                sid.as_ptr(),
+                token.as_ptr(),
+                app.as_ptr(),
+                names.as_ptr(),
+                values.as_ptr(),
+                1,
+                &mut client,
+                &mut out,
+            );
+            assert_eq!(rc, ytx_result::YTX_OK);
+            ytx_outcome_free(out);
+            let (src, dst, parm_name, parm) = (
+                c("13800138000"),
+                c("13900139000"),
+                c("customParm"),
+                c("订单"),
+            );
+            let on = [parm_name.as_ptr()];
+            let ov = [parm.as_ptr()];
+            let rc = ytx_callback_prepare(
+                client,
+                src.as_ptr(),
+                dst.as_ptr(),
+                61,
+                on.as_ptr(),
+                ov.as_ptr(),
+                1,
+                &mut out,
+            );
+            assert_eq!(rc, ytx_result::YTX_OK);
+            let body = CStr::from_ptr(ytx_outcome_request_body(out))
+                .to_str()
+                .unwrap();
+            assert!(body.contains(r#""customParm":"订单""#), "{body}");
+            let url = CStr::from_ptr(ytx_outcome_request_url(out))
+                .to_str()
+                .unwrap();
+            assert!(url.starts_with("http://127.0.0.1:9/201512/sid/abcdefghijklmnopqrstuvwxyz012345/call/DailbackCall.wx?Sign="));
+            ytx_outcome_free(out);
+            let rc = ytx_voice_code_prepare(
+                client,
+                src.as_ptr(),
+                dst.as_ptr(),
+                std::ptr::null(),
+                0,
+                &mut out,
+            );
+            assert_eq!(rc, ytx_result::YTX_ERR_NULL_ARGUMENT);
+            assert_eq!(
+                CStr::from_ptr(ytx_outcome_field(out)).to_str().unwrap(),
+                "code"
+            );
+            ytx_outcome_free(out);
+            assert_eq!(ytx_free(client), ytx_result::YTX_OK);
+            // Freed and foreign handles are detected, never dereferenced.
+            assert_eq!(ytx_free(client), ytx_result::YTX_ERR_INVALID_HANDLE);
+            let rc = ytx_voice_code_prepare(
+                client,
+                src.as_ptr(),
+                dst.as_ptr(),
+                src.as_ptr(),
+                0,
+                std::ptr::null_mut(),
+            );
+            assert_eq!(rc, ytx_result::YTX_ERR_INVALID_HANDLE);
+            let foreign = 0xdead_beef_usize as *mut ytx_client;
+            assert_eq!(ytx_free(foreign), ytx_result::YTX_ERR_INVALID_HANDLE);
+        }
+    }
+
     #[test]
     fn outcome_strings_survive_interior_nul() {
         let o = ytx_outcome::from(Outcome::error(&Error::Platform {

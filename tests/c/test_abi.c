@@ -306,6 +306,56 @@ static void test_platform_and_transport_errors(void) {
     ytx_free(refused);
 }
 
+/* --- faults: the documented code, bounded time, exactly one request ------ */
+struct fault_case {
+    const char *dst;
+    ytx_result want;
+    ytx_result also_ok; /* a second acceptable code, or the same */
+    ytx_delivery delivery;
+    unsigned http_status;
+};
+
+static void test_faults(void) {
+    const char *names[] = {"base_url", "timeout_ms", "connect_timeout_ms"};
+    const char *values[] = {BASE, "1000", "500"};
+    ytx_client *c = NULL;
+    CHECK(ytx_client_new(SID, TOKEN, APP, names, values, 3, &c, NULL) == YTX_OK, "fault client");
+    const struct fault_case cases[] = {
+        {"19900000001", YTX_ERR_TIMEOUT, YTX_ERR_TIMEOUT, YTX_DELIVERY_UNKNOWN, 0},           /* slow answer */
+        {"19900000002", YTX_ERR_OUTCOME_UNKNOWN, YTX_ERR_OUTCOME_UNKNOWN, YTX_DELIVERY_UNKNOWN, 0}, /* dropped */
+        {"19900000003", YTX_ERR_HTTP_STATUS, YTX_ERR_HTTP_STATUS, YTX_DELIVERY_UNKNOWN, 500},
+        {"19900000004", YTX_ERR_PROTOCOL, YTX_ERR_PROTOCOL, YTX_DELIVERY_UNKNOWN, 0},         /* not JSON */
+        {"19900000005", YTX_ERR_PROTOCOL, YTX_ERR_PROTOCOL, YTX_DELIVERY_UNKNOWN, 0},         /* truncated */
+        {"19900000006", YTX_ERR_PROTOCOL, YTX_ERR_PROTOCOL, YTX_DELIVERY_UNKNOWN, 0},         /* no statusCode */
+        {"19900000007", YTX_ERR_PROTOCOL, YTX_ERR_PROTOCOL, YTX_DELIVERY_UNKNOWN, 0},         /* numeric */
+        {"19900000008", YTX_ERR_PROTOCOL, YTX_ERR_PROTOCOL, YTX_DELIVERY_UNKNOWN, 0},         /* 10 MiB */
+        {"19900000009", YTX_ERR_PROTOCOL, YTX_ERR_PROTOCOL, YTX_DELIVERY_UNKNOWN, 0},         /* not UTF-8 */
+        {"19900000010", YTX_ERR_TIMEOUT, YTX_ERR_TIMEOUT, YTX_DELIVERY_UNKNOWN, 0},           /* slow body */
+        {"19900000011", YTX_ERR_HTTP_STATUS, YTX_ERR_HTTP_STATUS, YTX_DELIVERY_UNKNOWN, 502},
+        {"19900000012", YTX_ERR_OUTCOME_UNKNOWN, YTX_ERR_PROTOCOL, YTX_DELIVERY_UNKNOWN, 0},  /* reset mid-body */
+        {"19900001204", YTX_ERR_PLATFORM, YTX_ERR_PLATFORM, YTX_DELIVERY_ANSWERED, 200},      /* -204 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct fault_case *f = &cases[i];
+        long before = emulator_count();
+        ytx_outcome *o = NULL;
+        ytx_result rc = ytx_voice_code(c, f->dst, "02160000000", "1234", 0, &o);
+        CHECK(rc == f->want || rc == f->also_ok, "fault %s: %s (%s)", f->dst, ytx_result_name((int)rc),
+              ytx_outcome_message(o));
+        CHECK(ytx_outcome_delivery(o) == f->delivery, "fault %s: delivery %d", f->dst, (int)ytx_outcome_delivery(o));
+        if (f->http_status != 0) {
+            CHECK(ytx_outcome_http_status(o) == f->http_status, "fault %s: http %u", f->dst,
+                  (unsigned)ytx_outcome_http_status(o));
+        }
+        CHECK(ytx_outcome_message(o)[0] != '\0', "fault %s: no message", f->dst);
+        CHECK(strstr(ytx_outcome_message(o), TOKEN) == NULL, "fault %s: token in message", f->dst);
+        ytx_outcome_free(o);
+        long after = emulator_count();
+        CHECK(after == before + 1, "fault %s: %ld requests reached the emulator, want 1", f->dst, after - before);
+    }
+    CHECK(ytx_free(c) == YTX_OK, "fault client free");
+}
+
 /* --- threads sharing one client ------------------------------------------ */
 #define THREADS 8
 #define CALLS 50
@@ -371,6 +421,7 @@ int main(void) {
     test_call_argument_errors(c);
     test_calls(c);
     test_platform_and_transport_errors();
+    test_faults();
     test_threads(c);
     CHECK(ytx_free(c) == YTX_OK, "final free");
     CHECK(ytx_live_clients() == 0, "%zu clients leaked", ytx_live_clients());
