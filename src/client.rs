@@ -94,7 +94,8 @@ pub struct ClientBuilder {
     auth_token: String,
     app_id: String,
     environment: Environment,
-    connect_timeout: Duration,
+    /// `None`: the default, capped at the overall timeout.
+    connect_timeout: Option<Duration>,
     timeout: Duration,
     proxy: Option<String>,
     callback: Endpoint,
@@ -126,7 +127,7 @@ impl ClientBuilder {
             auth_token: auth_token.into(),
             app_id: app_id.into(),
             environment: Environment::Production,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            connect_timeout: None,
             timeout: DEFAULT_TIMEOUT,
             proxy: None,
             callback: Endpoint::callback_default(),
@@ -143,9 +144,10 @@ impl ClientBuilder {
     pub fn base_url(self, url: impl Into<String>) -> Self {
         self.environment(Environment::Custom(url.into()))
     }
-    /// Limit for DNS + TCP connect (+ TLS). Default 5 s.
+    /// Limit for DNS + TCP connect (+ TLS). Default 5 s, or the overall
+    /// timeout if that is shorter; when set, at most the overall timeout.
     pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.connect_timeout = d;
+        self.connect_timeout = Some(d);
         self
     }
     /// Limit for a whole call, connect included. Default 30 s.
@@ -201,7 +203,7 @@ impl ClientBuilder {
                 }
             }
             "base_url" => self.environment = Environment::Custom(value.into()),
-            "connect_timeout_ms" => self.connect_timeout = ms(value)?,
+            "connect_timeout_ms" => self.connect_timeout = Some(ms(value)?),
             "timeout_ms" => self.timeout = ms(value)?,
             "proxy" => self.proxy = Some(value.into()),
             "callback_func_url" => self.callback.func_url = value.into(),
@@ -249,17 +251,26 @@ impl ClientBuilder {
                 ));
             }
         }
+        // Errors name the option names (`timeout_ms`...), the same in every
+        // binding, whichever way the value was set.
         if self.timeout.is_zero() {
-            return Err(Error::invalid("timeout", "must be greater than 0"));
+            return Err(Error::invalid("timeout_ms", "must be greater than 0"));
         }
-        if self.connect_timeout.is_zero() || self.connect_timeout > self.timeout {
-            return Err(Error::invalid(
-                "connect_timeout",
-                "must be greater than 0 and at most the overall timeout",
-            ));
-        }
+        let connect_timeout = match self.connect_timeout {
+            None => DEFAULT_CONNECT_TIMEOUT.min(self.timeout),
+            Some(d) if d.is_zero() || d > self.timeout => {
+                return Err(Error::invalid(
+                    "connect_timeout_ms",
+                    format!(
+                        "must be greater than 0 and at most the overall timeout ({} ms)",
+                        self.timeout.as_millis()
+                    ),
+                ))
+            }
+            Some(d) => d,
+        };
         let mut agent = ureq::AgentBuilder::new()
-            .timeout_connect(self.connect_timeout)
+            .timeout_connect(connect_timeout)
             .timeout(self.timeout)
             // A redirected POST could be re-sent elsewhere: never follow.
             .redirects(0)
@@ -850,14 +861,19 @@ mod tests {
         );
         assert_eq!(
             bad(Client::builder(SID, TOKEN, "a").timeout(Duration::ZERO)),
-            "timeout"
+            "timeout_ms"
         );
         assert_eq!(
             bad(Client::builder(SID, TOKEN, "a")
                 .connect_timeout(Duration::from_secs(60))
                 .timeout(Duration::from_secs(10))),
-            "connect_timeout"
+            "connect_timeout_ms"
         );
+        // A short overall timeout alone is fine: the default connect timeout
+        // shrinks to it.
+        let mut b = Client::builder(SID, TOKEN, "a");
+        b.set("timeout_ms", "800").unwrap();
+        assert!(b.build().is_ok());
     }
 
     #[test]

@@ -154,8 +154,9 @@ pub extern "C" fn ytx_result_name(code: i32) -> *const c_char {
 /// - `option_names` / `option_values`: `option_count` pairs of UTF-8 strings,
 ///   may be NULL when `option_count` is 0. Names: `environment`
 ///   (`production` default, or `sandbox`), `base_url` (any `http://` or
-///   `https://` URL, e.g. the emulator), `connect_timeout_ms` (default 5000),
-///   `timeout_ms` (whole call, default 30000), `proxy` (`http://host:port`),
+///   `https://` URL, e.g. the emulator), `timeout_ms` (whole call, default
+///   30000), `connect_timeout_ms` (default 5000 or `timeout_ms` if shorter;
+///   at most `timeout_ms`), `proxy` (`http://host:port`),
 ///   `callback_func_url`, `callback_action`, `voice_code_func_url`,
 ///   `voice_code_action` (endpoint overrides).
 /// - `client_out`: required; receives the handle on success, untouched on error.
