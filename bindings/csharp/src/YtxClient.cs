@@ -1,0 +1,272 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+
+namespace Ytx
+{
+    /// <summary>The operations of a <see cref="YtxClient"/>, for mocking in your own tests.</summary>
+    public interface IYtxClient : IDisposable
+    {
+        /// <summary>See <see cref="YtxClient.CallbackCall"/>.</summary>
+        YtxResult CallbackCall(string src, string dst, long credit, CallbackOptions options = null);
+
+        /// <summary>See <see cref="YtxClient.VoiceCode"/>.</summary>
+        YtxResult VoiceCode(string dst, string dstClid, string code, int? times = null);
+
+        /// <summary>See <see cref="YtxClient.PrepareCallbackCall"/>.</summary>
+        PreparedRequest PrepareCallbackCall(string src, string dst, long credit, CallbackOptions options = null);
+
+        /// <summary>See <see cref="YtxClient.PrepareVoiceCode"/>.</summary>
+        PreparedRequest PrepareVoiceCode(string dst, string dstClid, string code, int? times = null);
+    }
+
+    /// <summary>
+    /// A client for the ytx.net voice platform: two-way callback calls and voice
+    /// verification codes. Wraps one native <c>ytx_client</c>.
+    /// </summary>
+    /// <remarks>
+    /// <para>Thread safety: one client may be used from any number of threads at
+    /// once; create one per account/app and share it (it keeps a connection pool).</para>
+    /// <para>Every call blocks until the platform answers or
+    /// <see cref="YtxClientOptions.Timeout"/> expires, and is sent at most once: the
+    /// library never retries. On failure it throws a <see cref="YtxException"/>
+    /// subclass; <see cref="YtxException.RetrySafe"/> says whether sending again is
+    /// safe.</para>
+    /// <para>Dispose it when done (the native client is also released by the
+    /// finalizer if you forget). After <see cref="Dispose"/>, every call throws
+    /// <see cref="ObjectDisposedException"/>; calls already running on other threads
+    /// finish first.</para>
+    /// <para>The auth token is passed to the native library and not kept in this
+    /// object; <see cref="ToString"/> and every exception leave it out.</para>
+    /// </remarks>
+    public sealed class YtxClient : IYtxClient
+    {
+        private readonly YtxClientHandle _handle;
+        private readonly string _target;
+
+        // Set once by Dispose. The handle's own IsClosed is not enough: a SafeHandle
+        // only closes when the last call in flight releases it, and until then it
+        // would let new calls in.
+        private int _disposed;
+
+        /// <summary>Creates a client with the default options (production).</summary>
+        /// <param name="accountSid">The account SID (ASCII letters and digits). Field <c>account_sid</c>.</param>
+        /// <param name="authToken">The auth token. Field <c>auth_token</c>; it never appears in any message.</param>
+        /// <param name="appId">The application id. Field <c>app_id</c>.</param>
+        /// <exception cref="YtxArgumentException">An argument is null, empty or malformed.</exception>
+        /// <exception cref="DllNotFoundException">The native library (<c>ytx.dll</c>, <c>libytx.so</c>) was not found.</exception>
+        public YtxClient(string accountSid, string authToken, string appId)
+            : this(accountSid, authToken, appId, null)
+        {
+        }
+
+        /// <summary>Creates a client.</summary>
+        /// <param name="accountSid">The account SID (ASCII letters and digits). Field <c>account_sid</c>.</param>
+        /// <param name="authToken">The auth token. Field <c>auth_token</c>; it never appears in any message.</param>
+        /// <param name="appId">The application id (it must belong to the chosen environment). Field <c>app_id</c>.</param>
+        /// <param name="options">Environment, base URL, timeouts, proxy, endpoint overrides; <c>null</c> for the defaults.</param>
+        /// <exception cref="YtxArgumentException">An argument or option is null, empty or malformed; <see cref="YtxArgumentException.Field"/> names it.</exception>
+        /// <exception cref="DllNotFoundException">The native library (<c>ytx.dll</c>, <c>libytx.so</c>) was not found.</exception>
+        public YtxClient(string accountSid, string authToken, string appId, YtxClientOptions options)
+        {
+            byte[] sid = Utf8.Encode(accountSid, "account_sid");
+            byte[] token = Utf8.Encode(authToken, "auth_token");
+            byte[] app = Utf8.Encode(appId, "app_id");
+            options = options ?? new YtxClientOptions();
+            List<KeyValuePair<string, string>> pairs = options.ToNative();
+
+            YtxClientHandle handle = null;
+            IntPtr outcome = IntPtr.Zero;
+            int code;
+            try
+            {
+                using (var native = new NativeOptions(pairs))
+                {
+                    code = NativeMethods.ytx_client_new(
+                        sid, token, app, native.Names, native.Values, native.Count, out handle, out outcome);
+                }
+            }
+            catch (DllNotFoundException e)
+            {
+                throw YtxLibrary.NotFound(e);
+            }
+            catch (EntryPointNotFoundException e)
+            {
+                throw YtxLibrary.Mismatch(e);
+            }
+            finally
+            {
+                Array.Clear(token, 0, token.Length);
+            }
+            try
+            {
+                Ensure.Success(code, outcome);
+            }
+            catch
+            {
+                if (handle != null)
+                {
+                    handle.Dispose(); // invalid (0) on error: nothing is freed
+                }
+                throw;
+            }
+            _handle = handle;
+            AccountSid = accountSid;
+            AppId = appId;
+            _target = options.BaseUrl != null
+                ? "BaseUrl=" + WithoutUserInfo(options.BaseUrl)
+                : "Environment=" + options.Environment;
+        }
+
+        /// <summary>The account SID this client signs with (not a secret: it is in every URL).</summary>
+        public string AccountSid { get; }
+
+        /// <summary>The application id this client sends.</summary>
+        public string AppId { get; }
+
+        /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
+        public bool IsDisposed
+        {
+            get { return Volatile.Read(ref _disposed) != 0; }
+        }
+
+        /// <summary>
+        /// Places a two-way callback call: the platform rings <paramref name="src"/>,
+        /// then <paramref name="dst"/>, and bridges them.
+        /// </summary>
+        /// <param name="src">First leg: 5–20 digits, a mobile number or a landline with area code (<c>+86</c>/<c>0086</c> + mobile is normalised). Field <c>src</c>.</param>
+        /// <param name="dst">Second leg, same rules. Field <c>dst</c>.</param>
+        /// <param name="credit">Call length limit in seconds, greater than 60. Field <c>credit</c>.</param>
+        /// <param name="options">Optional fields (<see cref="CallbackOptions"/>), or <c>null</c>.</param>
+        /// <returns>The platform's answer, with its <see cref="YtxResult.RequestId"/>.</returns>
+        /// <exception cref="YtxArgumentException">Invalid input; nothing was sent.</exception>
+        /// <exception cref="YtxTransportException">The network failed (see <see cref="YtxException.RetrySafe"/>).</exception>
+        /// <exception cref="YtxTimeoutException">A timeout fired.</exception>
+        /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
+        /// <exception cref="YtxPlatformException">The platform refused the request.</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public YtxResult CallbackCall(string src, string dst, long credit, CallbackOptions options = null)
+        {
+            return Callback(src, dst, credit, options, true, Ensure.ReadResult);
+        }
+
+        /// <summary>
+        /// Dry run of <see cref="CallbackCall"/>: validates and signs the request and
+        /// sends nothing.
+        /// </summary>
+        /// <returns>The request as it would be sent (its URL carries the real Sign).</returns>
+        /// <exception cref="YtxArgumentException">Invalid input.</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public PreparedRequest PrepareCallbackCall(string src, string dst, long credit, CallbackOptions options = null)
+        {
+            return Callback(src, dst, credit, options, false, Ensure.ReadPrepared);
+        }
+
+        /// <summary>
+        /// Sends a voice verification code: the platform calls <paramref name="dst"/>
+        /// and reads <paramref name="code"/> out.
+        /// </summary>
+        /// <param name="dst">The number to call (as in <see cref="CallbackCall"/>). Field <c>dst</c>.</param>
+        /// <param name="dstClid">The caller id the callee sees (same rules). Field <c>dstclid</c>.</param>
+        /// <param name="code">1–19 ASCII letters or digits. Field <c>code</c>.</param>
+        /// <param name="times">How many times it is played, 1–3; <c>null</c> for the platform's default (2). Field <c>time</c>.</param>
+        /// <returns>The platform's answer, with its <see cref="YtxResult.RequestId"/>.</returns>
+        /// <exception cref="YtxArgumentException">Invalid input; nothing was sent.</exception>
+        /// <exception cref="YtxTransportException">The network failed (see <see cref="YtxException.RetrySafe"/>).</exception>
+        /// <exception cref="YtxTimeoutException">A timeout fired.</exception>
+        /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
+        /// <exception cref="YtxPlatformException">The platform refused the request (e.g. <c>-205</c>: the app lacks the voice-code feature).</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public YtxResult VoiceCode(string dst, string dstClid, string code, int? times = null)
+        {
+            return Voice(dst, dstClid, code, times, true, Ensure.ReadResult);
+        }
+
+        /// <summary>
+        /// Dry run of <see cref="VoiceCode"/>: validates and signs the request and
+        /// sends nothing.
+        /// </summary>
+        /// <returns>The request as it would be sent (its URL carries the real Sign).</returns>
+        /// <exception cref="YtxArgumentException">Invalid input.</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public PreparedRequest PrepareVoiceCode(string dst, string dstClid, string code, int? times = null)
+        {
+            return Voice(dst, dstClid, code, times, false, Ensure.ReadPrepared);
+        }
+
+        /// <summary>
+        /// Releases the native client (<c>ytx_free</c>, once). Safe to call more than
+        /// once and from any thread; calls in flight on other threads finish first.
+        /// </summary>
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                _handle.Dispose();
+            }
+        }
+
+        /// <summary>E.g. <c>YtxClient(AccountSid=8a1f..., AppId=ff80..., Environment=Production)</c>; never the token.</summary>
+        public override string ToString()
+        {
+            return "YtxClient(AccountSid=" + AccountSid + ", AppId=" + AppId + ", " + _target +
+                   (IsDisposed ? ", disposed)" : ")");
+        }
+
+        private T Callback<T>(string src, string dst, long credit, CallbackOptions options, bool send, Func<IntPtr, T> read)
+        {
+            ThrowIfDisposed();
+            byte[] s = Utf8.Encode(src, "src");
+            byte[] d = Utf8.Encode(dst, "dst");
+            List<KeyValuePair<string, string>> pairs = options == null ? null : options.ToNative();
+            IntPtr outcome = IntPtr.Zero;
+            int code;
+            using (var native = new NativeOptions(pairs))
+            {
+                code = send
+                    ? NativeMethods.ytx_callback_call(_handle, s, d, credit, native.Names, native.Values, native.Count, out outcome)
+                    : NativeMethods.ytx_callback_prepare(_handle, s, d, credit, native.Names, native.Values, native.Count, out outcome);
+            }
+            return Ensure.Success(code, outcome, read);
+        }
+
+        private T Voice<T>(string dst, string dstClid, string code, int? times, bool send, Func<IntPtr, T> read)
+        {
+            ThrowIfDisposed();
+            byte[] d = Utf8.Encode(dst, "dst");
+            byte[] clid = Utf8.Encode(dstClid, "dstclid");
+            byte[] c = Utf8.Encode(code, "code");
+            if (times.HasValue && times.Value == 0)
+            {
+                // 0 means "platform default" to the C API; from C# that is null.
+                throw new YtxArgumentException(
+                    "time: must be 1, 2 or 3 plays (or null for the platform default), got 0",
+                    YtxResultCode.InvalidArgument, "time");
+            }
+            IntPtr outcome = IntPtr.Zero;
+            int rc = send
+                ? NativeMethods.ytx_voice_code(_handle, d, clid, c, times ?? 0, out outcome)
+                : NativeMethods.ytx_voice_code_prepare(_handle, d, clid, c, times ?? 0, out outcome);
+            return Ensure.Success(rc, outcome, read);
+        }
+
+        private void ThrowIfDisposed()
+        {
+            if (IsDisposed)
+            {
+                throw new ObjectDisposedException(nameof(YtxClient));
+            }
+        }
+
+        private static string WithoutUserInfo(string url)
+        {
+            Uri uri;
+            if (Uri.TryCreate(url, UriKind.Absolute, out uri) && uri.UserInfo.Length > 0)
+            {
+                return uri.GetComponents(
+                    UriComponents.SchemeAndServer | UriComponents.PathAndQuery, UriFormat.UriEscaped);
+            }
+            return url;
+        }
+    }
+}
