@@ -11,6 +11,16 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=build.rs");
 
+    // An ELF SONAME (e.g. libytx.so.0) when asked for by `make install`, so
+    // that installed programs record the versioned name. Plain cargo builds
+    // have none, so that `-Ltarget/debug -lytx` keeps working in the tree.
+    println!("cargo:rerun-if-env-changed=YTX_SONAME");
+    if let Ok(soname) = std::env::var("YTX_SONAME") {
+        if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") && !soname.is_empty() {
+            println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
+        }
+    }
+
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let version = std::env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION");
     let num = |k: &str| -> u32 {

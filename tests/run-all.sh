@@ -127,6 +127,30 @@ c_sanitizers() {
         LD_LIBRARY_PATH="$root/target/debug" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$work/quickstart_san" >/dev/null
 }
 
+c_install() {
+    # make install into a temporary prefix, then build the C and C++
+    # quickstarts the way a user would: with pkg-config only.
+    local prefix="$work/prefix"
+    make -s -C "$root" install PREFIX="$prefix" >/dev/null || return 1
+    local pc="$prefix/lib/pkgconfig"
+    [ "$(PKG_CONFIG_PATH=$pc pkg-config --modversion ytx)" = "$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)" ] ||
+        { echo "pkg-config version mismatch"; return 1; }
+    objdump -p "$prefix/lib/libytx.so" | grep -q 'SONAME *libytx.so.0' || { echo "no SONAME"; return 1; }
+    # shellcheck disable=SC2046
+    cc -std=c11 -Wall -Wextra -Werror "$root/examples/c/quickstart.c" \
+        $(PKG_CONFIG_PATH=$pc pkg-config --cflags --libs ytx) -o "$work/quickstart_pc" &&
+        c++ -std=c++11 -Wall -Wextra -Werror "$root/examples/cpp/quickstart.cpp" \
+            $(PKG_CONFIG_PATH=$pc pkg-config --cflags --libs ytx) -o "$work/quickstart_cpp" &&
+        # the static library links with the flags pkg-config gives for it
+        cc -std=c11 -Wall -Wextra -Werror "$root/examples/c/quickstart.c" \
+            $(PKG_CONFIG_PATH=$pc pkg-config --cflags ytx) "$prefix/lib/libytx.a" \
+            $(PKG_CONFIG_PATH=$pc pkg-config --static --libs-only-l ytx | sed 's/-lytx //') -o "$work/quickstart_static" &&
+        LD_LIBRARY_PATH="$prefix/lib" "$work/quickstart_pc" >/dev/null &&
+        LD_LIBRARY_PATH="$prefix/lib" "$work/quickstart_cpp" &&
+        "$work/quickstart_static" >/dev/null &&
+        ! ldd "$work/quickstart_static" | grep -q libytx
+}
+
 time_zones() {
     # The timestamp is UTC+8 computed from UTC: the host zone must not matter.
     # The emulator rejects a timestamp more than 10 minutes off (-202).
@@ -166,13 +190,14 @@ if start_emulator; then
     suite "c: quickstart under valgrind" c_quickstart
     suite "c: ABI tests and quickstart under ASan+UBSan" c_sanitizers
     suite "clock: quickstart under five time zones" time_zones
+    suite "c: make install, pkg-config, C/C++/static builds" c_install
 else
     failed=$((failed + 1))
     failed_names+=("emulator start")
 fi
 suite "miri: pure parts and the FFI layer" miri
 [ -d "$root/bindings/python/tests" ] && suite "python: pytest" python_tests
-[ -f "$root/bindings/csharp/run-tests.sh" ] && suite "c#: mono" csharp_tests
+suite "c#: mono" csharp_tests
 
 echo
 if [ "$failed" -gt 0 ]; then

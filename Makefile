@@ -1,0 +1,54 @@
+# Build and install the ytx C library: header, shared and static libraries,
+# and a pkg-config file.
+#
+#   make                       # cargo build --release
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#   cc app.c $(pkg-config --cflags --libs ytx)
+#
+# Cargo does the building; this file only copies the results into place.
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR    ?=
+CARGO      ?= cargo
+PROFILE_DIR := target/release
+VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+MAJOR      := $(word 1,$(subst ., ,$(VERSION)))
+# What a program linking the static library needs (rustc --print native-static-libs).
+STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
+
+.PHONY: all build install uninstall clean
+
+all: build
+
+build:
+	YTX_SONAME=libytx.so.$(MAJOR) $(CARGO) build --release --lib
+
+install: build
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 include/ytx.h $(DESTDIR)$(INCLUDEDIR)/ytx.h
+	install -m 755 $(PROFILE_DIR)/libytx.so $(DESTDIR)$(LIBDIR)/libytx.so.$(VERSION)
+	ln -sf libytx.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libytx.so.$(MAJOR)
+	ln -sf libytx.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libytx.so
+	install -m 644 $(PROFILE_DIR)/libytx.a $(DESTDIR)$(LIBDIR)/libytx.a
+	printf '%s\n' \
+	  'prefix=$(PREFIX)' \
+	  'libdir=$(LIBDIR)' \
+	  'includedir=$(INCLUDEDIR)' \
+	  '' \
+	  'Name: ytx' \
+	  'Description: Client for the ytx.net voice platform (callback calls, voice codes)' \
+	  'Version: $(VERSION)' \
+	  'Cflags: -I$${includedir}' \
+	  'Libs: -L$${libdir} -lytx' \
+	  'Libs.private: $(STATIC_LIBS)' \
+	  > $(DESTDIR)$(PKGCONFIGDIR)/ytx.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/ytx.h $(DESTDIR)$(LIBDIR)/libytx.so* \
+	      $(DESTDIR)$(LIBDIR)/libytx.a $(DESTDIR)$(PKGCONFIGDIR)/ytx.pc
+
+clean:
+	$(CARGO) clean
