@@ -1,0 +1,93 @@
+"""Python binding of ytx, a client for the ytx.net (云通信) voice platform.
+
+A thin ctypes layer over the ytx C library (libytx): no compiler needed.
+
+    import ytx
+
+    with ytx.Client(account_sid, auth_token, app_id) as client:
+        accepted = client.callback_call("13800138000", "01085485069", 600,
+                                        custom_parm="order-42")
+        print(accepted.request_id)
+
+The native library is loaded on first use; see :func:`load_library` for
+where it is looked for. Every failure of a call raises a :class:`YtxError`
+subclass whose ``retry_safe`` says whether sending again is safe.
+"""
+
+from __future__ import annotations
+
+from ._client import Accepted, Client, PreparedRequest, RingbackType
+from ._errors import (
+    ClientClosed,
+    Delivery,
+    InternalError,
+    InvalidArgument,
+    InvalidArgumentType,
+    InvalidHandle,
+    PlatformError,
+    ProtocolError,
+    ResultCode,
+    Timeout,
+    TransportError,
+    YtxError,
+)
+from ._native import (
+    EXPECTED_VERSION,
+    LibraryError,
+    LibraryNotFound,
+    LibraryVersionMismatch,
+    NativeLibrary,
+    load_library,
+)
+
+#: The version of this Python package (it binds the C library of the same version).
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "Accepted",
+    "PreparedRequest",
+    "RingbackType",
+    "ResultCode",
+    "Delivery",
+    "YtxError",
+    "InvalidArgument",
+    "InvalidArgumentType",
+    "InvalidHandle",
+    "ClientClosed",
+    "TransportError",
+    "Timeout",
+    "ProtocolError",
+    "PlatformError",
+    "InternalError",
+    "LibraryError",
+    "LibraryNotFound",
+    "LibraryVersionMismatch",
+    "NativeLibrary",
+    "load_library",
+    "library_version",
+    "live_clients",
+    "EXPECTED_VERSION",
+    "__version__",
+]
+
+
+# Public classes show (and pickle) as ``ytx.X``, not ``ytx._errors.X``.
+for _cls in (
+    Client, Accepted, PreparedRequest, RingbackType, ResultCode, Delivery,
+    YtxError, InvalidArgument, InvalidArgumentType, InvalidHandle, ClientClosed,
+    TransportError, Timeout, ProtocolError, PlatformError, InternalError,
+    LibraryError, LibraryNotFound, LibraryVersionMismatch, NativeLibrary,
+):
+    _cls.__module__ = __name__
+del _cls
+
+
+def library_version() -> str:
+    """The version of the loaded native library, e.g. ``"0.1.0"`` (loads it)."""
+    return load_library().version
+
+
+def live_clients() -> int:
+    """Native client handles not yet freed, in the default library (leak checks)."""
+    return load_library().live_clients()

@@ -1,0 +1,648 @@
+"""``ytx.Client``: the two platform operations, over the C ABI."""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import re
+import weakref
+from dataclasses import dataclass, field as dc_field
+from enum import IntEnum
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+
+from . import _native
+from ._errors import (
+    ClientClosed,
+    Delivery,
+    InternalError,
+    InvalidArgument,
+    InvalidArgumentType,
+    InvalidHandle,
+    PlatformError,
+    ProtocolError,
+    ResultCode,
+    Timeout,
+    TransportError,
+    YtxError,
+)
+
+__all__ = ["Client", "Accepted", "PreparedRequest", "RingbackType"]
+
+_PRODUCTION_URL = "http://api.ytx.net"
+_SANDBOX_URL = "http://sandbox.ytx.net"
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT32_MAX = 2**31 - 1
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class RingbackType(IntEnum):
+    """What the first leg hears while the second leg rings (``ringbacktype``)."""
+
+    #: 1: the second leg's own ringback, passed through.
+    PASS_THROUGH = 1
+    #: 2: the platform's ringback tone.
+    SYSTEM = 2
+    #: 3: the file given as ``custom_hint_file``.
+    CUSTOM = 3
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The platform accepted the request (statusCode ``"0"``).
+
+    ``request_id`` is the platform's id for it: an opaque string (29 digits
+    on the real platform, more than a 64-bit integer holds).
+    """
+
+    request_id: str
+    status_code: str
+    status_msg: str
+
+
+_SIGN_RE = re.compile(r"([?&]Sign=)[^&#]*", re.IGNORECASE)
+
+
+def _redact_url(url: str) -> str:
+    """The URL with its Sign (and any user:password@) replaced."""
+    url = _SIGN_RE.sub(r"\1<redacted>", url)
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", r"\1<redacted>@", url)
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A signed request that a dry run built and did not send.
+
+    ``url`` carries the real ``Sign``: a credential for the platform's
+    timestamp window, so do not log it. ``repr()`` and ``str()`` redact it.
+    """
+
+    method: str
+    url: str
+    headers: Dict[str, str] = dc_field(default_factory=dict)
+    body: str = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"PreparedRequest(method={self.method!r}, url={_redact_url(self.url)!r}, "
+            f"headers={self.headers!r}, body={self.body!r})"
+        )
+
+    __str__ = __repr__
+
+
+# --- arguments: Python values -> C ----------------------------------------------
+
+
+def _type_error(field: str, expected: str, value: object) -> InvalidArgumentType:
+    # Only the type is named, never the value (it may be the auth token).
+    code = ResultCode.NULL_ARGUMENT if value is None else ResultCode.INVALID_ARGUMENT
+    return InvalidArgumentType(
+        f"{field}: must be {expected}, got {type(value).__name__}",
+        field=field,
+        code=code,
+    )
+
+
+def _text(field: str, value: object) -> bytes:
+    """A str as NUL-terminated-safe UTF-8 bytes, or an error naming the field."""
+    if not isinstance(value, str):
+        raise _type_error(field, "a str", value)
+    try:
+        data = value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgument(
+            f"{field}: is not valid Unicode text (it contains a lone surrogate)",
+            field=field,
+            code=ResultCode.INVALID_UTF8,
+        ) from None
+    if b"\x00" in data:
+        raise InvalidArgument(
+            f"{field}: must not contain a NUL character (\\x00)", field=field
+        )
+    return data
+
+
+def _integer(field: str, value: object, lo: int, hi: int, rule: str) -> int:
+    """An int (not a bool) that fits the C type; the library checks its value."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _type_error(field, "an int", value)
+    n = int(value)
+    if not lo <= n <= hi:
+        raise InvalidArgument(f"{field}: {rule}, got {n}", field=field)
+    return n
+
+
+def _seconds_to_ms(field: str, value: object) -> int:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise _type_error(field, "a number of seconds (int or float)", value)
+    seconds = float(value)
+    if not math.isfinite(seconds) or seconds <= 0 or seconds > 1e9:
+        raise InvalidArgument(
+            f"{field}: must be a number of seconds greater than 0 (and at most 1e9), "
+            f"got {value!r}",
+            field=field,
+        )
+    return max(1, round(seconds * 1000))
+
+
+def _options(pairs: List[Tuple[bytes, bytes]]) -> Tuple[Any, Any, int]:
+    """``const char *const *`` name and value arrays for ``pairs``."""
+    n = len(pairs)
+    if n == 0:
+        return None, None, 0
+    names = (ctypes.c_char_p * n)(*(k for k, _ in pairs))
+    values = (ctypes.c_char_p * n)(*(v for _, v in pairs))
+    return names, values, n
+
+
+# Callback options: Python parameter -> (wire name, kind).
+_CALLBACK_OPTIONS: Dict[str, Tuple[str, str]] = {
+    "custom_parm": ("customParm", "text"),
+    "src_clid": ("srcclid", "text"),
+    "dst_clid": ("dstclid", "text"),
+    "src_timeout": ("srctimeout", "int"),
+    "dst_timeout": ("dsttimeout", "int"),
+    "src_hint_file": ("srchintfile", "text"),
+    "dst_hint_file": ("dsthintfile", "text"),
+    "ringback_type": ("ringbacktype", "int"),
+    "custom_hint_file": ("customhintfile", "text"),
+    "dst_fail_hint_file": ("dstfailhintfile", "text"),
+    "src_threshold": ("srcthreshold", "int"),
+    "dst_threshold": ("dstthreshold", "int"),
+    "src_threshold_file": ("srcthresholdfile", "text"),
+    "dst_threshold_file": ("dstthresholdfile", "text"),
+    "call_status_check": ("iscallstatuscheck", "bool"),
+}
+
+# The library names fields as the C API / the wire does; these map them back
+# to this binding's parameter names (anything absent is the same in both).
+_CLIENT_FIELDS = {"timeout_ms": "timeout", "connect_timeout_ms": "connect_timeout"}
+_CALLBACK_FIELDS = {wire: param for param, (wire, _) in _CALLBACK_OPTIONS.items()}
+_VOICE_CODE_FIELDS = {"time": "times"}
+
+
+def _callback_pairs(options: Mapping[str, object]) -> List[Tuple[bytes, bytes]]:
+    pairs: List[Tuple[bytes, bytes]] = []
+    for param, value in options.items():
+        if value is None:
+            continue
+        wire, kind = _CALLBACK_OPTIONS[param]
+        if kind == "text":
+            data = _text(param, value)
+        elif kind == "int":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise _type_error(param, "an int", value)
+            data = str(int(value)).encode("ascii")
+        else:  # bool
+            if not isinstance(value, bool):
+                raise _type_error(param, "a bool", value)
+            data = b"1" if value else b"0"
+        pairs.append((wire.encode("ascii"), data))
+    return pairs
+
+
+# --- outcomes: C -> Python ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one call's ``ytx_outcome`` said, copied out before it is freed."""
+
+    result: int
+    delivery: int = Delivery.NOT_SENT
+    message: str = ""
+    field: str = ""
+    status_code: str = ""
+    status_msg: str = ""
+    request_id: str = ""
+    http_status: int = 0
+    request: Optional[PreparedRequest] = None
+
+
+def _parse_headers(text: str) -> Dict[str, str]:
+    headers: Dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip()] = value.strip()
+    return headers
+
+
+def _read(lib: _native.NativeLibrary, out: Any, rc: int, want_request: bool) -> _Outcome:
+    """Copy what is needed out of a live outcome (all strings are copies)."""
+    if rc == ResultCode.OK:
+        if want_request:
+            return _Outcome(
+                result=rc,
+                request=PreparedRequest(
+                    method=lib.ytx_outcome_request_method(out),
+                    url=lib.ytx_outcome_request_url(out),
+                    headers=_parse_headers(lib.ytx_outcome_request_headers(out)),
+                    body=lib.ytx_outcome_request_body(out),
+                ),
+            )
+        return _Outcome(
+            result=rc,
+            status_code=lib.ytx_outcome_status_code(out),
+            status_msg=lib.ytx_outcome_status_msg(out),
+            request_id=lib.ytx_outcome_request_id(out),
+        )
+    return _Outcome(
+        result=rc,
+        delivery=lib.ytx_outcome_delivery(out),
+        message=lib.ytx_outcome_message(out),
+        field=lib.ytx_outcome_field(out),
+        status_code=lib.ytx_outcome_status_code(out),
+        status_msg=lib.ytx_outcome_status_msg(out),
+        request_id=lib.ytx_outcome_request_id(out),
+        http_status=lib.ytx_outcome_http_status(out),
+    )
+
+
+def _invoke(
+    lib: _native.NativeLibrary,
+    fn: Callable[..., int],
+    args: Tuple[Any, ...],
+    want_request: bool = False,
+) -> _Outcome:
+    """Call ``fn(*args, &outcome)``; read the outcome and free it exactly once.
+
+    ``args`` (and the bytes and arrays in it) stay referenced here for the
+    whole call. The GIL is released while the C function runs.
+    """
+    out = _native.ytx_outcome_p()
+    try:
+        rc = int(fn(*args, ctypes.byref(out)))
+        if not out:  # ytx.h: always set when outcome_out is not NULL
+            raise InternalError(
+                f"the library returned {rc} without an outcome (a bug; please report it)",
+                code=ResultCode.PANIC,
+                delivery=Delivery.UNKNOWN,
+            )
+        return _read(lib, out, rc, want_request)
+    finally:
+        if out:
+            lib.ytx_outcome_free(out)
+
+
+def _error(o: _Outcome, fields: Mapping[str, str]) -> YtxError:
+    """The exception for a failed call's outcome."""
+    rc, msg = o.result, o.message or f"ytx call failed with code {o.result}"
+    if rc in (ResultCode.NULL_ARGUMENT, ResultCode.INVALID_UTF8, ResultCode.INVALID_ARGUMENT):
+        field = fields.get(o.field, o.field)
+        if field != o.field and msg.startswith(o.field + ":"):
+            msg = f"{field} ({o.field}){msg[len(o.field):]}"
+        return InvalidArgument(msg, field=field, code=rc, delivery=o.delivery)
+    if rc == ResultCode.INVALID_HANDLE:
+        return InvalidHandle(msg, code=rc, delivery=o.delivery)
+    if rc == ResultCode.TIMEOUT:
+        return Timeout(msg, code=rc, delivery=o.delivery)
+    if rc in (ResultCode.NOT_SENT, ResultCode.OUTCOME_UNKNOWN):
+        return TransportError(msg, code=rc, delivery=o.delivery)
+    if rc in (ResultCode.HTTP_STATUS, ResultCode.PROTOCOL):
+        return ProtocolError(
+            msg, code=rc, delivery=o.delivery, http_status=o.http_status or None
+        )
+    if rc == ResultCode.PLATFORM:
+        return PlatformError(
+            msg,
+            status_code=o.status_code,
+            status_msg=o.status_msg,
+            request_id=o.request_id,
+            delivery=o.delivery,
+        )
+    if rc == ResultCode.PANIC:
+        return InternalError(msg, code=rc, delivery=o.delivery)
+    return YtxError(msg, code=rc, delivery=o.delivery)
+
+
+def _prepared(o: _Outcome) -> PreparedRequest:
+    if o.request is None:  # pragma: no cover - _read always sets it for a dry run
+        raise InternalError("a dry run returned no request (a bug; please report it)",
+                            code=ResultCode.PANIC)
+    return o.request
+
+
+def _free_handle(lib: _native.NativeLibrary, handle: Any) -> None:
+    """weakref.finalize callback: release a client handle (runs at most once)."""
+    lib.ytx_free(handle)
+
+
+# --- the client ----------------------------------------------------------------------
+
+
+class Client:
+    """A client for the ytx.net voice platform.
+
+    One client may be shared by any number of threads. Close it with
+    :meth:`close` or a ``with`` block; a client that is garbage-collected is
+    closed then. Every call raises a :class:`ytx.YtxError` subclass on failure.
+
+    Args:
+        account_sid, auth_token, app_id: the credentials from the console.
+        environment: ``"production"`` (default) or ``"sandbox"``.
+        base_url: any ``http://`` or ``https://`` URL (a gateway, the
+            emulator); overrides ``environment``.
+        timeout: seconds for a whole call (default 30.0).
+        connect_timeout: seconds to connect (default 5.0; capped at
+            ``timeout``, which bounds the whole call anyway).
+        proxy: ``http://host:port`` or ``http://user:password@host:port``.
+        callback_func_url, callback_action, voice_code_func_url,
+        voice_code_action: endpoint overrides (see PROTOCOL.md, ambiguity 2).
+        library: path of the libytx file (or its folder) to use for this
+            client, instead of the default one (see :func:`ytx.load_library`).
+    """
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        app_id: str,
+        *,
+        environment: str = "production",
+        base_url: Optional[str] = None,
+        timeout: float = 30.0,
+        connect_timeout: float = 5.0,
+        proxy: Optional[str] = None,
+        callback_func_url: Optional[str] = None,
+        callback_action: Optional[str] = None,
+        voice_code_func_url: Optional[str] = None,
+        voice_code_action: Optional[str] = None,
+        library: Optional[PathLike] = None,
+    ) -> None:
+        self._handle: Any = None
+        self._finalizer: "Optional[weakref.finalize[Any, Any]]" = None
+        sid_b = _text("account_sid", account_sid)
+        token_b = _text("auth_token", auth_token)
+        app_b = _text("app_id", app_id)
+        timeout_ms = _seconds_to_ms("timeout", timeout)
+        connect_ms = min(_seconds_to_ms("connect_timeout", connect_timeout), timeout_ms)
+        pairs: List[Tuple[bytes, bytes]] = [
+            (b"environment", _text("environment", environment)),
+        ]
+        if base_url is not None:
+            pairs.append((b"base_url", _text("base_url", base_url)))
+        pairs.append((b"timeout_ms", str(timeout_ms).encode("ascii")))
+        pairs.append((b"connect_timeout_ms", str(connect_ms).encode("ascii")))
+        for name, value in (
+            ("proxy", proxy),
+            ("callback_func_url", callback_func_url),
+            ("callback_action", callback_action),
+            ("voice_code_func_url", voice_code_func_url),
+            ("voice_code_action", voice_code_action),
+        ):
+            if value is not None:
+                pairs.append((name.encode("ascii"), _text(name, value)))
+
+        lib = _native.open_library(library)
+        names, values, count = _options(pairs)
+        handle = _native.ytx_client_p()
+        o = _invoke(
+            lib,
+            lib.ytx_client_new,
+            (sid_b, token_b, app_b, names, values, count, ctypes.byref(handle)),
+        )
+        if o.result != ResultCode.OK:
+            raise _error(o, _CLIENT_FIELDS)
+        if not handle:
+            raise InternalError(
+                "ytx_client_new succeeded without a handle (a bug; please report it)",
+                code=ResultCode.PANIC,
+            )
+        self._lib = lib
+        self._handle = handle
+        self._finalizer = weakref.finalize(self, _free_handle, lib, handle)
+        self._account_sid = account_sid
+        self._app_id = app_id
+        if base_url is not None:
+            self._base_url = base_url
+        elif environment == "sandbox":
+            self._base_url = _SANDBOX_URL
+        else:
+            self._base_url = _PRODUCTION_URL
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the native client. Idempotent; later calls raise :class:`ClientClosed`.
+
+        Calls already running on other threads finish normally.
+        """
+        self._handle = None
+        if self._finalizer is not None:
+            self._finalizer()  # frees the handle the first time only
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return (
+            f"<ytx.Client account_sid={getattr(self, '_account_sid', '?')!r} "
+            f"app_id={getattr(self, '_app_id', '?')!r} "
+            f"base_url={_redact_url(getattr(self, '_base_url', '?'))!r} {state}>"
+        )
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a ytx.Client holds a native handle and cannot be pickled or copied")
+
+    @property
+    def account_sid(self) -> str:
+        return self._account_sid
+
+    @property
+    def app_id(self) -> str:
+        return self._app_id
+
+    @property
+    def base_url(self) -> str:
+        """The platform's base URL this client sends to."""
+        return self._base_url
+
+    @property
+    def library(self) -> _native.NativeLibrary:
+        """The native library this client runs on."""
+        return self._lib
+
+    def _live_handle(self) -> Any:
+        handle = self._handle
+        if handle is None:
+            raise ClientClosed(
+                "this ytx.Client is closed; make a new one",
+                code=ResultCode.INVALID_HANDLE,
+            )
+        return handle
+
+    def _run(
+        self,
+        fn_name: str,
+        args: Tuple[Any, ...],
+        fields: Mapping[str, str],
+        want_request: bool,
+    ) -> _Outcome:
+        handle = self._live_handle()
+        lib = self._lib
+        o = _invoke(lib, getattr(lib, fn_name), (handle,) + args, want_request)
+        if o.result != ResultCode.OK:
+            e = _error(o, fields)
+            if isinstance(e, InvalidHandle) and self._handle is None:
+                # closed by another thread while this call was starting
+                e = ClientClosed(e.message, code=e.code, delivery=e.delivery)
+            raise e
+        return o
+
+    # -- two-way callback call ------------------------------------------------------
+
+    def _callback(
+        self,
+        fn_name: str,
+        src: object,
+        dst: object,
+        credit: object,
+        options: Mapping[str, object],
+        want_request: bool,
+    ) -> _Outcome:
+        src_b = _text("src", src)
+        dst_b = _text("dst", dst)
+        credit_n = _integer(
+            "credit", credit, _INT64_MIN, _INT64_MAX,
+            "must be a whole number of seconds greater than 60",
+        )
+        names, values, count = _options(_callback_pairs(options))
+        return self._run(
+            fn_name, (src_b, dst_b, credit_n, names, values, count),
+            _CALLBACK_FIELDS, want_request,
+        )
+
+    def callback_call(
+        self,
+        src: str,
+        dst: str,
+        credit: int,
+        *,
+        custom_parm: Optional[str] = None,
+        src_clid: Optional[str] = None,
+        dst_clid: Optional[str] = None,
+        src_timeout: Optional[int] = None,
+        dst_timeout: Optional[int] = None,
+        src_hint_file: Optional[str] = None,
+        dst_hint_file: Optional[str] = None,
+        ringback_type: Optional[int] = None,
+        custom_hint_file: Optional[str] = None,
+        dst_fail_hint_file: Optional[str] = None,
+        src_threshold: Optional[int] = None,
+        dst_threshold: Optional[int] = None,
+        src_threshold_file: Optional[str] = None,
+        dst_threshold_file: Optional[str] = None,
+        call_status_check: Optional[bool] = None,
+    ) -> Accepted:
+        """Place a two-way callback call: ring ``src``, then ``dst``, and bridge them.
+
+        ``src``/``dst``: 5-20 digits (mobile, or landline with area code;
+        ``+86``/``0086`` + mobile is normalised). ``credit``: the call's
+        length limit in seconds, greater than 60. Options are sent only when
+        given (``ringback_type``: a :class:`RingbackType` or 1-3).
+
+        The request is sent at most once. Returns :class:`Accepted`; raises
+        :class:`InvalidArgument` (nothing sent), :class:`TransportError`,
+        :class:`Timeout`, :class:`ProtocolError` or :class:`PlatformError`:
+        check ``retry_safe`` before sending again.
+        """
+        options = dict(
+            custom_parm=custom_parm, src_clid=src_clid, dst_clid=dst_clid,
+            src_timeout=src_timeout, dst_timeout=dst_timeout,
+            src_hint_file=src_hint_file, dst_hint_file=dst_hint_file,
+            ringback_type=ringback_type, custom_hint_file=custom_hint_file,
+            dst_fail_hint_file=dst_fail_hint_file, src_threshold=src_threshold,
+            dst_threshold=dst_threshold, src_threshold_file=src_threshold_file,
+            dst_threshold_file=dst_threshold_file, call_status_check=call_status_check,
+        )
+        o = self._callback("ytx_callback_call", src, dst, credit, options, False)
+        return Accepted(o.request_id, o.status_code, o.status_msg)
+
+    def prepare_callback_call(
+        self,
+        src: str,
+        dst: str,
+        credit: int,
+        *,
+        custom_parm: Optional[str] = None,
+        src_clid: Optional[str] = None,
+        dst_clid: Optional[str] = None,
+        src_timeout: Optional[int] = None,
+        dst_timeout: Optional[int] = None,
+        src_hint_file: Optional[str] = None,
+        dst_hint_file: Optional[str] = None,
+        ringback_type: Optional[int] = None,
+        custom_hint_file: Optional[str] = None,
+        dst_fail_hint_file: Optional[str] = None,
+        src_threshold: Optional[int] = None,
+        dst_threshold: Optional[int] = None,
+        src_threshold_file: Optional[str] = None,
+        dst_threshold_file: Optional[str] = None,
+        call_status_check: Optional[bool] = None,
+    ) -> PreparedRequest:
+        """Dry run of :meth:`callback_call`: validate and sign, send nothing."""
+        options = dict(
+            custom_parm=custom_parm, src_clid=src_clid, dst_clid=dst_clid,
+            src_timeout=src_timeout, dst_timeout=dst_timeout,
+            src_hint_file=src_hint_file, dst_hint_file=dst_hint_file,
+            ringback_type=ringback_type, custom_hint_file=custom_hint_file,
+            dst_fail_hint_file=dst_fail_hint_file, src_threshold=src_threshold,
+            dst_threshold=dst_threshold, src_threshold_file=src_threshold_file,
+            dst_threshold_file=dst_threshold_file, call_status_check=call_status_check,
+        )
+        o = self._callback("ytx_callback_prepare", src, dst, credit, options, True)
+        return _prepared(o)
+
+    # -- voice verification code -------------------------------------------------------
+
+    def _voice(
+        self,
+        fn_name: str,
+        dst: object,
+        dstclid: object,
+        code: object,
+        times: object,
+        want_request: bool,
+    ) -> _Outcome:
+        dst_b = _text("dst", dst)
+        clid_b = _text("dstclid", dstclid)
+        code_b = _text("code", code)
+        if times is None:
+            times_n = 0  # the C API's "platform default"
+        else:
+            times_n = _integer("times", times, 1, _INT32_MAX, "must be 1, 2 or 3 plays")
+        return self._run(
+            fn_name, (dst_b, clid_b, code_b, times_n), _VOICE_CODE_FIELDS, want_request
+        )
+
+    def voice_code(
+        self, dst: str, dstclid: str, code: str, *, times: Optional[int] = None
+    ) -> Accepted:
+        """Send a voice verification code: the platform calls ``dst`` and reads ``code``.
+
+        ``dstclid``: the caller id the callee sees. ``code``: 1-19 ASCII
+        letters or digits (a str: leading zeros matter). ``times``: how many
+        times it is read, 1-3 (``None``: the platform default, 2).
+        Returns :class:`Accepted`; raises as :meth:`callback_call` does.
+        """
+        o = self._voice("ytx_voice_code", dst, dstclid, code, times, False)
+        return Accepted(o.request_id, o.status_code, o.status_msg)
+
+    def prepare_voice_code(
+        self, dst: str, dstclid: str, code: str, *, times: Optional[int] = None
+    ) -> PreparedRequest:
+        """Dry run of :meth:`voice_code`: validate and sign, send nothing."""
+        o = self._voice("ytx_voice_code_prepare", dst, dstclid, code, times, True)
+        return _prepared(o)

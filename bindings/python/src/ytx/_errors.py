@@ -1,0 +1,231 @@
+"""The exceptions of the ytx binding, and the result codes they carry.
+
+Every error a call can raise derives from :class:`YtxError`, which says, in
+``delivery``, whether the request reached the platform, and so, in
+``retry_safe``, whether sending it again could ring someone twice.
+
+The numbers of :class:`ResultCode` and :class:`Delivery` are those of the C
+ABI (``ytx_result`` / ``ytx_delivery`` in ``ytx.h``) and never change.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Dict, Optional, Type
+
+__all__ = [
+    "ResultCode",
+    "Delivery",
+    "YtxError",
+    "InvalidArgument",
+    "InvalidArgumentType",
+    "InvalidHandle",
+    "ClientClosed",
+    "TransportError",
+    "Timeout",
+    "ProtocolError",
+    "PlatformError",
+    "InternalError",
+]
+
+
+class ResultCode(enum.IntEnum):
+    """``ytx_result``: the code every library call returns."""
+
+    OK = 0
+    NULL_ARGUMENT = 1
+    INVALID_UTF8 = 2
+    INVALID_ARGUMENT = 3
+    INVALID_HANDLE = 4
+    NOT_SENT = 10
+    OUTCOME_UNKNOWN = 11
+    TIMEOUT = 12
+    HTTP_STATUS = 13
+    PROTOCOL = 14
+    PLATFORM = 20
+    PANIC = 90
+
+
+class Delivery(enum.IntEnum):
+    """``ytx_delivery``: whether a request reached the platform."""
+
+    #: Nothing was written to the network: a retry is safe.
+    NOT_SENT = 0
+    #: The request was written but no valid answer came back: the platform
+    #: may have acted on it, so do not retry blindly.
+    UNKNOWN = 1
+    #: The platform answered; its answer (accepted or rejected) is final.
+    ANSWERED = 2
+
+
+def _code(code: int) -> int:
+    try:
+        return ResultCode(code)
+    except ValueError:
+        return int(code)
+
+
+def _delivery(d: int) -> Delivery:
+    try:
+        return Delivery(d)
+    except ValueError:  # a newer library: assume the worst
+        return Delivery.UNKNOWN
+
+
+class YtxError(Exception):
+    """Base of every error raised by a ytx call.
+
+    Attributes:
+        code: the C result code (a :class:`ResultCode`, an ``int``).
+        message: an English message for a person; the platform's own
+            statusMsg is kept in it. Never contains the auth token.
+        delivery: whether the request reached the platform.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int,
+        delivery: int = Delivery.NOT_SENT,
+    ) -> None:
+        super().__init__(message)
+        self.message: str = message
+        self.code: int = _code(code)
+        self.delivery: Delivery = _delivery(delivery)
+
+    @property
+    def retry_safe(self) -> bool:
+        """True when nothing reached the platform, so sending again is safe."""
+        return self.delivery == Delivery.NOT_SENT
+
+    def __str__(self) -> str:
+        return self.message
+
+    def _repr_fields(self) -> Dict[str, Any]:
+        return {}
+
+    def __repr__(self) -> str:
+        code = self.code.name if isinstance(self.code, ResultCode) else self.code
+        parts = [f"code={code}", f"delivery={self.delivery.name}"]
+        parts += [f"{k}={v!r}" for k, v in self._repr_fields().items()]
+        parts.append(f"message={self.message!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def __reduce__(self) -> Any:
+        # Keyword-only constructors do not pickle by default; rebuild from
+        # the instance's attributes (e.g. to send an error across processes).
+        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
+
+
+def _rebuild(cls: Type[YtxError], message: str, state: Dict[str, Any]) -> YtxError:
+    e = cls.__new__(cls)
+    Exception.__init__(e, message)
+    e.__dict__.update(state)
+    return e
+
+
+class InvalidArgument(YtxError, ValueError):
+    """An argument was rejected before anything was sent.
+
+    ``field`` names it as this binding's parameter (``src``, ``credit``,
+    ``ringback_type``, ``times``, ``auth_token``, ...). Codes 1, 2 and 3.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str,
+        code: int = ResultCode.INVALID_ARGUMENT,
+        delivery: int = Delivery.NOT_SENT,
+    ) -> None:
+        super().__init__(message, code=code, delivery=delivery)
+        self.field: str = field
+
+    def _repr_fields(self) -> Dict[str, Any]:
+        return {"field": self.field}
+
+
+class InvalidArgumentType(InvalidArgument, TypeError):
+    """An argument of the wrong Python type (``None``, ``bool`` for ``credit``, ...).
+
+    Raised by the binding before calling the library, because ctypes would
+    otherwise coerce or crash.
+    """
+
+
+class InvalidHandle(YtxError):
+    """The client handle is not valid (code 4): the client was closed."""
+
+
+class ClientClosed(InvalidHandle):
+    """The client was used after ``close()``."""
+
+
+class TransportError(YtxError):
+    """The network failed (codes 10 and 11).
+
+    Code 10 (``NOT_SENT``, ``retry_safe``): nothing reached the platform.
+    Code 11 (``OUTCOME_UNKNOWN``): the request was written, the answer was
+    lost; the platform may have placed the call.
+    """
+
+
+class Timeout(TransportError):
+    """A timeout fired (code 12); ``delivery`` says whether it was sent."""
+
+
+class ProtocolError(YtxError):
+    """The answer was not the platform's (code 13: HTTP status; 14: not its JSON).
+
+    ``http_status`` is the HTTP status for code 13 (e.g. 502), else ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int,
+        delivery: int = Delivery.UNKNOWN,
+        http_status: Optional[int] = None,
+    ) -> None:
+        super().__init__(message, code=code, delivery=delivery)
+        self.http_status: Optional[int] = http_status
+
+    def _repr_fields(self) -> Dict[str, Any]:
+        return {"http_status": self.http_status}
+
+
+class PlatformError(YtxError):
+    """The platform answered with a statusCode other than ``"0"`` (code 20).
+
+    ``status_code`` (e.g. ``"-203"``), ``status_msg`` (the platform's own
+    text, often Chinese) and ``request_id`` (often empty) are as it sent them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: str,
+        status_msg: str,
+        request_id: str,
+        code: int = ResultCode.PLATFORM,
+        delivery: int = Delivery.ANSWERED,
+    ) -> None:
+        super().__init__(message, code=code, delivery=delivery)
+        self.status_code: str = status_code
+        self.status_msg: str = status_msg
+        self.request_id: str = request_id
+
+    def _repr_fields(self) -> Dict[str, Any]:
+        return {
+            "status_code": self.status_code,
+            "status_msg": self.status_msg,
+            "request_id": self.request_id,
+        }
+
+
+class InternalError(YtxError):
+    """A bug inside the library was caught (code 90); please report it."""

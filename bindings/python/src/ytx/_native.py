@@ -1,0 +1,455 @@
+"""Finding and loading libytx, and the declaration of every C symbol.
+
+This module mirrors ``include/ytx.h``: each symbol has its ``restype`` and
+``argtypes`` declared once, in ``_PROTOTYPES`` below, next to the C prototype
+it binds, so that a call with a wrong argument is a ``ctypes.ArgumentError``
+(a ``TypeError``-like exception) instead of undefined behaviour.
+
+Nothing here is loaded at import time: the library is opened lazily, once, on
+first use (thread-safe), from the first of these places that exists:
+
+1. an explicit path (``ytx.load_library(path)`` or ``Client(library=path)``);
+2. the ``YTX_LIBRARY`` environment variable (a file, or a folder holding it);
+3. a copy inside this package's folder (how a wheel ships it);
+4. the platform's normal search (``libytx.so`` / ``libytx.dylib`` /
+   ``ytx.dll``: ``LD_LIBRARY_PATH``, ``DYLD_LIBRARY_PATH``, ``PATH``, the
+   linker cache, ...).
+
+An explicit path or ``YTX_LIBRARY`` is authoritative: when it is set but
+unusable, that is an error, rather than a silent fall-back to some other copy
+of the library found further down the list.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+import threading
+from ctypes import (
+    POINTER,
+    c_char_p,
+    c_int,
+    c_int32,
+    c_int64,
+    c_size_t,
+    c_uint16,
+    c_uint32,
+)
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+__all__ = [
+    "EXPECTED_VERSION",
+    "EXPECTED_VERSION_NUMBER",
+    "ENV_VAR",
+    "LibraryError",
+    "LibraryNotFound",
+    "LibraryVersionMismatch",
+    "NativeLibrary",
+    "load_library",
+    "default_library",
+    "library_file_names",
+]
+
+#: ``YTX_VERSION`` / ``YTX_VERSION_NUMBER`` of the ``ytx.h`` this module mirrors.
+EXPECTED_VERSION = "0.1.0"
+EXPECTED_VERSION_NUMBER = 100
+
+#: The environment variable naming the library file (or its folder).
+ENV_VAR = "YTX_LIBRARY"
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class LibraryError(ImportError):
+    """The native library could not be used (base of the loading errors)."""
+
+
+class LibraryNotFound(LibraryError):
+    """No usable libytx was found; the message lists every place tried."""
+
+    def __init__(self, message: str, tried: Sequence[Tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        #: ``(place, why it failed)`` for every place tried, in order.
+        self.tried: List[Tuple[str, str]] = list(tried)
+
+
+class LibraryVersionMismatch(LibraryError):
+    """The library found is a version this binding was not written for."""
+
+    def __init__(self, message: str, path: str, found: int, expected: int) -> None:
+        super().__init__(message)
+        self.path = path
+        self.found = found
+        self.expected = expected
+
+
+# --- C types -----------------------------------------------------------------
+
+
+class ytx_client(ctypes.Structure):
+    """Opaque ``struct ytx_client`` (only ever handled through a pointer)."""
+
+
+class ytx_outcome(ctypes.Structure):
+    """Opaque ``struct ytx_outcome`` (only ever handled through a pointer)."""
+
+
+ytx_client_p = POINTER(ytx_client)
+ytx_outcome_p = POINTER(ytx_outcome)
+ytx_outcome_pp = POINTER(ytx_outcome_p)
+ytx_client_pp = POINTER(ytx_client_p)
+c_char_p_p = POINTER(c_char_p)  # const char *const *
+# C enums: int-sized on every ABI we target.
+ytx_result = c_int
+ytx_delivery = c_int
+
+
+def _decode(result: Optional[bytes], func: Any, args: Any) -> str:
+    """errcheck for ``const char *`` returns: borrowed UTF-8 -> a Python str.
+
+    ctypes has already copied the bytes (``c_char_p`` restype), so the
+    returned str stays valid after the outcome it came from is freed.
+    """
+    if result is None:  # never NULL per ytx.h; be safe anyway
+        return ""
+    return result.decode("utf-8", "replace")
+
+
+_Prototype = Tuple[Any, List[Any], Optional[Callable[..., Any]]]
+
+# name: (restype, argtypes, errcheck), in the order of ytx.h.
+_PROTOTYPES: Dict[str, _Prototype] = {
+    # const char *ytx_version(void);
+    "ytx_version": (c_char_p, [], _decode),
+    # uint32_t ytx_version_number(void);
+    "ytx_version_number": (c_uint32, [], None),
+    # const char *ytx_result_name(int32_t code);
+    "ytx_result_name": (c_char_p, [c_int32], _decode),
+    # enum ytx_result ytx_client_new(const char *account_sid,
+    #     const char *auth_token, const char *app_id,
+    #     const char *const *option_names, const char *const *option_values,
+    #     size_t option_count, struct ytx_client **client_out,
+    #     struct ytx_outcome **outcome_out);
+    "ytx_client_new": (
+        ytx_result,
+        [c_char_p, c_char_p, c_char_p, c_char_p_p, c_char_p_p, c_size_t,
+         ytx_client_pp, ytx_outcome_pp],
+        None,
+    ),
+    # enum ytx_result ytx_free(struct ytx_client *client);
+    "ytx_free": (ytx_result, [ytx_client_p], None),
+    # enum ytx_result ytx_callback_call(const struct ytx_client *client,
+    #     const char *src, const char *dst, int64_t credit,
+    #     const char *const *option_names, const char *const *option_values,
+    #     size_t option_count, struct ytx_outcome **outcome_out);
+    "ytx_callback_call": (
+        ytx_result,
+        [ytx_client_p, c_char_p, c_char_p, c_int64, c_char_p_p, c_char_p_p,
+         c_size_t, ytx_outcome_pp],
+        None,
+    ),
+    # enum ytx_result ytx_callback_prepare(...same as ytx_callback_call...);
+    "ytx_callback_prepare": (
+        ytx_result,
+        [ytx_client_p, c_char_p, c_char_p, c_int64, c_char_p_p, c_char_p_p,
+         c_size_t, ytx_outcome_pp],
+        None,
+    ),
+    # enum ytx_result ytx_voice_code(const struct ytx_client *client,
+    #     const char *dst, const char *dstclid, const char *code,
+    #     int32_t times, struct ytx_outcome **outcome_out);
+    "ytx_voice_code": (
+        ytx_result,
+        [ytx_client_p, c_char_p, c_char_p, c_char_p, c_int32, ytx_outcome_pp],
+        None,
+    ),
+    # enum ytx_result ytx_voice_code_prepare(...same as ytx_voice_code...);
+    "ytx_voice_code_prepare": (
+        ytx_result,
+        [ytx_client_p, c_char_p, c_char_p, c_char_p, c_int32, ytx_outcome_pp],
+        None,
+    ),
+    # size_t ytx_live_clients(void);
+    "ytx_live_clients": (c_size_t, [], None),
+    # enum ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
+    "ytx_outcome_result": (ytx_result, [ytx_outcome_p], None),
+    # enum ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
+    "ytx_outcome_delivery": (ytx_delivery, [ytx_outcome_p], None),
+    # const char *ytx_outcome_message(const struct ytx_outcome *outcome);
+    "ytx_outcome_message": (c_char_p, [ytx_outcome_p], _decode),
+    # const char *ytx_outcome_field(const struct ytx_outcome *outcome);
+    "ytx_outcome_field": (c_char_p, [ytx_outcome_p], _decode),
+    # const char *ytx_outcome_status_code(const struct ytx_outcome *outcome);
+    "ytx_outcome_status_code": (c_char_p, [ytx_outcome_p], _decode),
+    # const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
+    "ytx_outcome_status_msg": (c_char_p, [ytx_outcome_p], _decode),
+    # const char *ytx_outcome_request_id(const struct ytx_outcome *outcome);
+    "ytx_outcome_request_id": (c_char_p, [ytx_outcome_p], _decode),
+    # uint16_t ytx_outcome_http_status(const struct ytx_outcome *outcome);
+    "ytx_outcome_http_status": (c_uint16, [ytx_outcome_p], None),
+    # const char *ytx_outcome_request_method(const struct ytx_outcome *outcome);
+    "ytx_outcome_request_method": (c_char_p, [ytx_outcome_p], _decode),
+    # const char *ytx_outcome_request_url(const struct ytx_outcome *outcome);
+    "ytx_outcome_request_url": (c_char_p, [ytx_outcome_p], _decode),
+    # const char *ytx_outcome_request_headers(const struct ytx_outcome *outcome);
+    "ytx_outcome_request_headers": (c_char_p, [ytx_outcome_p], _decode),
+    # const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
+    "ytx_outcome_request_body": (c_char_p, [ytx_outcome_p], _decode),
+    # void ytx_outcome_free(struct ytx_outcome *outcome);
+    "ytx_outcome_free": (None, [ytx_outcome_p], None),
+}
+
+
+def _compatible(found: int, expected: int) -> bool:
+    """Same major version; for 0.x also the same minor (0.x minors break)."""
+    f_major, f_minor = divmod(found // 100, 100)
+    e_major, e_minor = divmod(expected // 100, 100)
+    if f_major != e_major:
+        return False
+    if e_major == 0:
+        return f_minor == e_minor
+    return f_minor >= e_minor
+
+
+def _version_text(n: int) -> str:
+    return f"{n // 10000}.{n // 100 % 100}.{n % 100}"
+
+
+class NativeLibrary:
+    """One loaded libytx, with every symbol declared.
+
+    The C functions are attributes named as in ``ytx.h``
+    (``lib.ytx_callback_call(...)``). Instances are made by
+    :func:`load_library`; there is one per library file.
+    """
+
+    # Declared for type checkers; set in __init__ from _PROTOTYPES.
+    ytx_version: Callable[[], str]
+    ytx_version_number: Callable[[], int]
+    ytx_result_name: Callable[[int], str]
+    ytx_client_new: Callable[..., int]
+    ytx_free: Callable[[Any], int]
+    ytx_callback_call: Callable[..., int]
+    ytx_callback_prepare: Callable[..., int]
+    ytx_voice_code: Callable[..., int]
+    ytx_voice_code_prepare: Callable[..., int]
+    ytx_live_clients: Callable[[], int]
+    ytx_outcome_result: Callable[[Any], int]
+    ytx_outcome_delivery: Callable[[Any], int]
+    ytx_outcome_message: Callable[[Any], str]
+    ytx_outcome_field: Callable[[Any], str]
+    ytx_outcome_status_code: Callable[[Any], str]
+    ytx_outcome_status_msg: Callable[[Any], str]
+    ytx_outcome_request_id: Callable[[Any], str]
+    ytx_outcome_http_status: Callable[[Any], int]
+    ytx_outcome_request_method: Callable[[Any], str]
+    ytx_outcome_request_url: Callable[[Any], str]
+    ytx_outcome_request_headers: Callable[[Any], str]
+    ytx_outcome_request_body: Callable[[Any], str]
+    ytx_outcome_free: Callable[[Any], None]
+
+    def __init__(self, cdll: ctypes.CDLL, path: str) -> None:
+        self.path = path
+        self._cdll = cdll
+        for name, (restype, argtypes, errcheck) in _PROTOTYPES.items():
+            try:
+                fn = cdll[name]  # a fresh function object, not shared
+            except AttributeError:
+                raise LibraryError(
+                    f"{path}: has no symbol {name!r}: not the ytx library, or a "
+                    f"version this binding (for ytx {EXPECTED_VERSION}) does not know"
+                ) from None
+            fn.restype = restype
+            fn.argtypes = argtypes
+            if errcheck is not None:
+                fn.errcheck = errcheck
+            setattr(self, name, fn)
+        found = int(self.ytx_version_number())
+        if not _compatible(found, EXPECTED_VERSION_NUMBER):
+            raise LibraryVersionMismatch(
+                f"{path}: is ytx {self.ytx_version()} (version number {found}), but "
+                f"this Python binding was written for ytx "
+                f"{_version_text(EXPECTED_VERSION_NUMBER)} (version number "
+                f"{EXPECTED_VERSION_NUMBER}); install the matching library or binding",
+                path,
+                found,
+                EXPECTED_VERSION_NUMBER,
+            )
+        self.version: str = self.ytx_version()
+        self.version_number: int = found
+
+    def live_clients(self) -> int:
+        """Client handles created by this library and not yet freed."""
+        return int(self.ytx_live_clients())
+
+    def result_name(self, code: int) -> str:
+        """The C name of a result code, e.g. ``"YTX_ERR_TIMEOUT"``."""
+        return self.ytx_result_name(int(code))
+
+    def __repr__(self) -> str:
+        return f"<ytx.NativeLibrary {self.version} at {self.path!r}>"
+
+
+# --- finding the library -------------------------------------------------------
+
+
+def library_file_names() -> List[str]:
+    """The library's file name(s) on this platform."""
+    if sys.platform == "win32":
+        return ["ytx.dll"]
+    if sys.platform == "darwin":
+        return ["libytx.dylib"]
+    return ["libytx.so"]
+
+
+_lock = threading.Lock()
+_by_key: Dict[str, NativeLibrary] = {}
+_default: Optional[NativeLibrary] = None
+_dll_dirs: List[Any] = []  # os.add_dll_directory handles, kept open (Windows)
+
+
+def _add_dll_directory(folder: str) -> None:
+    if sys.platform == "win32" and hasattr(os, "add_dll_directory"):
+        try:
+            _dll_dirs.append(os.add_dll_directory(folder))
+        except OSError:
+            pass
+
+
+def _open_file(path: str) -> NativeLibrary:
+    """Open one library file (cached by its real path). Caller holds _lock."""
+    key = os.path.realpath(path)
+    lib = _by_key.get(key)
+    if lib is None:
+        _add_dll_directory(os.path.dirname(key))
+        lib = NativeLibrary(ctypes.CDLL(key), path)
+        _by_key[key] = lib
+    return lib
+
+
+def _open_system(name: str) -> NativeLibrary:
+    """Open by bare name through the platform's search. Caller holds _lock."""
+    key = "system:" + name
+    lib = _by_key.get(key)
+    if lib is None:
+        lib = NativeLibrary(ctypes.CDLL(name), name)
+        _by_key[key] = lib
+    return lib
+
+
+def _candidates_in(place: str) -> List[str]:
+    """A file path as given, or the library's file name(s) inside a folder."""
+    if os.path.isdir(place):
+        return [os.path.join(place, n) for n in library_file_names()]
+    return [place]
+
+
+def _try_files(files: List[str], tried: List[Tuple[str, str]]) -> Optional[NativeLibrary]:
+    for f in files:
+        if not os.path.exists(f):
+            tried.append((f, "no such file"))
+            continue
+        try:
+            return _open_file(f)
+        except LibraryError:
+            raise  # found, but wrong: say so rather than look elsewhere
+        except OSError as e:
+            tried.append((f, f"could not be loaded: {e}"))
+    return None
+
+
+def _not_found(intro: str, tried: List[Tuple[str, str]]) -> LibraryNotFound:
+    lines = [intro, "Places tried, in order:"]
+    lines += [f"  - {place}: {why}" for place, why in tried]
+    lines.append(
+        f"Fix: set {ENV_VAR} to the library file (e.g. target/debug/"
+        f"{library_file_names()[0]} after `cargo build`), pass its path with "
+        f"ytx.load_library(path) or Client(..., library=path), or copy it into "
+        f"{_PACKAGE_DIR}."
+    )
+    return LibraryNotFound("\n".join(lines), tried)
+
+
+def _search() -> NativeLibrary:
+    """Find the default library (steps 2-4 of the module docs). Holds _lock."""
+    tried: List[Tuple[str, str]] = []
+    env = os.environ.get(ENV_VAR, "")
+    if env:
+        lib = _try_files(_candidates_in(env), tried)
+        if lib is not None:
+            return lib
+        raise _not_found(
+            f"ytx: the native library named by {ENV_VAR}={env!r} could not be "
+            f"loaded (unset {ENV_VAR} to search the package folder and the "
+            f"system instead).",
+            tried,
+        )
+    tried.append((f"${ENV_VAR}", "not set"))
+    lib = _try_files(_candidates_in(_PACKAGE_DIR), tried)
+    if lib is not None:
+        return lib
+    names = list(library_file_names())
+    found = ctypes.util.find_library("ytx")
+    if found and found not in names:
+        names.append(found)
+    for name in names:
+        try:
+            return _open_system(name)
+        except LibraryError:
+            raise
+        except OSError as e:
+            tried.append((f"system search for {name}", f"{e}"))
+    raise _not_found("ytx: the native library (libytx) was not found.", tried)
+
+
+def load_library(path: Optional[Union[str, "os.PathLike[str]"]] = None) -> NativeLibrary:
+    """Load libytx (once) and return it.
+
+    With ``path`` (the library file, or a folder holding it), load that file
+    and make it the default library used by clients made without
+    ``library=``. Without it, return the default library, searching for it
+    on first use (``YTX_LIBRARY``, the package folder, the system search).
+
+    Raises :class:`LibraryNotFound` (listing every place tried) or
+    :class:`LibraryVersionMismatch`; both are ``ImportError`` subclasses.
+    """
+    global _default
+    if path is None:
+        return default_library()
+    with _lock:
+        lib = _open_explicit(os.fspath(path))
+        _default = lib
+        return lib
+
+
+def open_library(path: Optional[Union[str, "os.PathLike[str]"]]) -> NativeLibrary:
+    """The library at ``path`` (without changing the default), or the default."""
+    if path is None:
+        return default_library()
+    with _lock:
+        return _open_explicit(os.fspath(path))
+
+
+def _open_explicit(path: str) -> NativeLibrary:
+    tried: List[Tuple[str, str]] = []
+    lib = _try_files(_candidates_in(path), tried)
+    if lib is None:
+        raise _not_found(
+            f"ytx: the native library at the explicit path {path!r} could not be loaded.",
+            tried,
+        )
+    return lib
+
+
+def default_library() -> NativeLibrary:
+    """The default library, loaded on first use (thread-safe, once)."""
+    global _default
+    lib = _default
+    if lib is not None:
+        return lib
+    with _lock:
+        if _default is None:
+            _default = _search()
+        return _default

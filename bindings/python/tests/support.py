@@ -1,0 +1,143 @@
+"""Shared test helpers: paths, demo credentials, and the emulator process."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+BINDING_DIR = Path(__file__).resolve().parents[1]  # bindings/python
+REPO_ROOT = BINDING_DIR.parents[1]
+SRC_DIR = BINDING_DIR / "src"
+
+# The emulator's demo configuration (emulator/README.md).
+SID = "8a1f0c3e5b7d9f21a4c6e8b0d2f4a6c8"
+TOKEN = "5c7e9a1b3d5f7092e4b6c8d0f2a4c6e8"
+APP = "ff8080813fc70a7b013fc72312324213"
+CALLBACK_ONLY_APP = "ff8080813fc70a7b013fc72300000001"
+WRONG_TOKEN = "0" * 32  # well-formed, but not the account's token
+
+SRC = "13800138000"
+DST = "01085485069"
+DSTCLID = "02160000000"
+
+# Magic dst numbers (emulator/README.md, "Magic dst numbers").
+FAULT_SLOW_ANSWER = "19900000001"
+FAULT_DROP_CONNECTION = "19900000002"
+FAULT_HTTP_500 = "19900000003"
+FAULT_NOT_JSON = "19900000004"
+FAULT_TRUNCATED_JSON = "19900000005"
+FAULT_NO_STATUS_CODE = "19900000006"
+FAULT_NUMERIC_STATUS_CODE = "19900000007"
+FAULT_HUGE_BODY = "19900000008"
+FAULT_NOT_UTF8 = "19900000009"
+FAULT_HTTP_502 = "19900000011"
+FAULT_RESET_MID_BODY = "19900000012"
+
+
+def platform_code_dst(n: int) -> str:
+    """The dst that makes the emulator answer statusCode ``-n``."""
+    return f"19900001{n:03d}"
+
+
+def library_path() -> str:
+    return os.environ.get("YTX_LIBRARY") or str(REPO_ROOT / "target" / "debug" / "libytx.so")
+
+
+def emulator_path() -> str:
+    return os.environ.get("YTX_EMULATOR") or str(REPO_ROOT / "target" / "debug" / "ytx-emulator")
+
+
+class Emulator:
+    """A running ``ytx-emulator`` process and its control endpoints."""
+
+    def __init__(self, binary: str, slow_secs: int = 5) -> None:
+        if not os.path.exists(binary):
+            raise RuntimeError(
+                f"ytx-emulator not found at {binary}: run `cargo build --workspace` "
+                f"or set YTX_EMULATOR"
+            )
+        self.proc = subprocess.Popen(
+            [binary, "--listen", "127.0.0.1:0", "--exit-on-stdin-eof",
+             "--slow-secs", str(slow_secs)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], 15)
+        line = self.proc.stdout.readline().decode() if ready else ""
+        prefix = "ytx-emulator listening on "
+        if not line.startswith(prefix):
+            self.stop()
+            raise RuntimeError(f"ytx-emulator did not start (first line: {line!r})")
+        self.base_url = line[len(prefix):].strip()
+
+    def _get(self, path: str, method: str = "GET") -> Any:
+        req = urllib.request.Request(self.base_url + path, method=method,
+                                     data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    def count(self) -> int:
+        return int(self._get("/_emulator/count")["count"])
+
+    def requests(self) -> List[Dict[str, Any]]:
+        return list(self._get("/_emulator/requests"))
+
+    def reset(self) -> None:
+        self._get("/_emulator/reset", method="POST")
+
+    def wait_count(self, expected: int, timeout: float = 2.0) -> int:
+        """The count, waiting a little for requests still arriving to reach it."""
+        deadline = time.monotonic() + timeout
+        n = self.count()
+        while n < expected and time.monotonic() < deadline:
+            time.sleep(0.02)
+            n = self.count()
+        return n
+
+    def stop(self) -> None:
+        if self.proc.stdin is not None:
+            try:
+                self.proc.stdin.close()  # --exit-on-stdin-eof
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def rss_kib() -> Optional[int]:
+    """This process's resident set size, from /proc/self/status (Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def run_python(code: str, env: Optional[Dict[str, str]] = None, cwd: Optional[str] = None
+               ) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter with the package on sys.path."""
+    full_env = dict(os.environ)
+    full_env.pop("YTX_LIBRARY", None)
+    full_env.pop("LD_LIBRARY_PATH", None)
+    full_env["PYTHONPATH"] = str(SRC_DIR)
+    if env:
+        full_env.update(env)
+    return subprocess.run([sys.executable, "-c", code], env=full_env, cwd=cwd,
+                          capture_output=True, text=True, timeout=60)

@@ -1,0 +1,78 @@
+"""One client shared by many threads."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import ytx
+from support import DST, DSTCLID, FAULT_SLOW_ANSWER, SRC
+
+THREADS = 8
+CALLS = 50
+
+
+def test_8_threads_x_50_calls_on_one_client(client, emulator):
+    before = emulator.count()
+    results = {}  # customParm -> request_id
+    errors = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(THREADS)
+
+    def worker(t: int) -> None:
+        barrier.wait()
+        for i in range(CALLS):
+            tag = f"t{t}-c{i}"
+            try:
+                accepted = client.callback_call(SRC, DST, 600, custom_parm=tag)
+            except BaseException as e:  # reported below
+                with lock:
+                    errors.append((tag, e))
+                continue
+            with lock:
+                results[tag] = accepted.request_id
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert len(results) == THREADS * CALLS
+    assert len(set(results.values())) == THREADS * CALLS
+    assert emulator.count() == before + THREADS * CALLS
+    # Each call's result belongs to its own request: the request the emulator
+    # logged with that requestId carries the call's own customParm.
+    logged = {
+        r["request_id"]: json.loads(r["body"]).get("customParm")
+        for r in emulator.requests()
+        if r["request_id"]
+    }
+    for tag, request_id in results.items():
+        assert logged[request_id] == tag
+
+
+def test_threads_run_in_parallel_outside_the_gil(make_client, emulator):
+    """ctypes releases the GIL: a slow call does not block other threads' calls."""
+    c = make_client(timeout=1)
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        slow = [pool.submit(c.voice_code, FAULT_SLOW_ANSWER, DSTCLID, "1") for _ in range(3)]
+        fast = pool.submit(lambda: [c.voice_code(DST, DSTCLID, "1") for _ in range(5)])
+        assert len(fast.result()) == 5
+        for f in slow:
+            assert isinstance(f.exception(), ytx.Timeout)
+    # Three 1-second timeouts in parallel, not one after another.
+    assert time.monotonic() - t0 < 2.5
+
+
+def test_dry_runs_from_many_threads(client):
+    def work(i: int) -> str:
+        p = client.prepare_callback_call(SRC, DST, 600, custom_parm=f"p{i}")
+        return json.loads(p.body)["customParm"]
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(work, range(400))) == [f"p{i}" for i in range(400)]
