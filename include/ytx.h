@@ -98,6 +98,34 @@ typedef enum ytx_result {
 } ytx_result;
 
 /**
+ * Log levels (`ytx_log_level` in `ytx.h`). A sink set with a minimum level
+ * receives the events of that level and the more severe ones.
+ */
+typedef enum ytx_log_level {
+  /**
+   * Nothing is logged.
+   */
+  YTX_LOG_OFF = 0,
+  /**
+   * Transport failures, timeouts, bad answers.
+   */
+  YTX_LOG_ERROR = 1,
+  /**
+   * Platform rejections (statusCode ≠ "0") and invalid arguments.
+   */
+  YTX_LOG_WARN = 2,
+  /**
+   * One line per accepted request: URL (Sign redacted), statusCode,
+   * requestId, duration.
+   */
+  YTX_LOG_INFO = 3,
+  /**
+   * Also each request's body before it is sent.
+   */
+  YTX_LOG_DEBUG = 4,
+} ytx_log_level;
+
+/**
  * Whether a request reached the platform, as far as the client can know.
  *
  * This is the answer to "may I send it again?": only `YTX_DELIVERY_NOT_SENT`
@@ -136,6 +164,12 @@ typedef struct ytx_client ytx_client;
  * it may be read from any thread.
  */
 typedef struct ytx_outcome ytx_outcome;
+
+/**
+ * A log callback: `user_data` as given to `ytx_set_logger`, the event's
+ * level, and a NUL-terminated UTF-8 message valid only during the call.
+ */
+typedef void (*ytx_log_callback)(void *user_data, enum ytx_log_level level, const char *message);
 
 #ifdef __cplusplus
 extern "C" {
@@ -272,6 +306,7 @@ enum ytx_result ytx_callback_prepare(const struct ytx_client *client,
  * - `dstclid`: UTF-8 caller id the callee sees (same rules).
  * - `code`: 1–19 ASCII letters or digits.
  * - `times`: how many times it is played, 1–3; 0 for the platform default.
+ *   Errors name it by its wire name, `time`, as every field error does.
  * - `outcome_out`: as in `ytx_callback_call`.
  *
  * Returns `YTX_OK` when the platform accepted it, otherwise the error's code.
@@ -299,6 +334,37 @@ enum ytx_result ytx_voice_code_prepare(const struct ytx_client *client,
                                        const char *code,
                                        int32_t times,
                                        struct ytx_outcome **outcome_out);
+
+/**
+ * Install or remove the process-wide log callback. Off by default.
+ *
+ * Parameters:
+ * - `callback`: NULL removes the logger (logging off).
+ * - `user_data`: passed back to every call of `callback`; may be NULL.
+ * - `min_level`: the most verbose level delivered: `YTX_LOG_ERROR` (1:
+ *   transport failures, timeouts, bad answers), `YTX_LOG_WARN` (2: also
+ *   platform rejections and invalid arguments), `YTX_LOG_INFO` (3: also one
+ *   line per accepted request: URL with the Sign redacted, statusCode,
+ *   requestId, duration), `YTX_LOG_DEBUG` (4: also each request body, which
+ *   holds phone numbers). `YTX_LOG_OFF` (0) turns logging off.
+ *
+ * Threading: the callback runs synchronously on the thread of the call being
+ * logged, possibly on several threads at once; it must be thread-safe and
+ * must not call into this library (nested events are dropped, and
+ * `ytx_set_logger` from inside the callback returns
+ * `YTX_ERR_INVALID_ARGUMENT`). When `ytx_set_logger` returns, no thread is
+ * still inside the previous callback, so its `user_data` may be released.
+ * Messages never contain the auth token or the Sign. When logging is off a
+ * log point costs one atomic load.
+ *
+ * Returns `YTX_OK`, or `YTX_ERR_INVALID_ARGUMENT` for a `min_level` outside
+ * 0–4 (field `min_level`) or a call from inside the callback.
+ *
+ * # Safety
+ * `callback`, if not NULL, must be callable from any thread with `user_data`
+ * until `ytx_set_logger` is called again.
+ */
+enum ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data, int32_t min_level);
 
 /**
  * The number of client handles created and not yet freed (for leak checks
@@ -372,8 +438,10 @@ const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
 const char *ytx_outcome_request_id(const struct ytx_outcome *outcome);
 
 /**
- * The HTTP status of the answer (200, or e.g. 502 for
- * `YTX_ERR_HTTP_STATUS`); 0 when no HTTP answer was read.
+ * The HTTP status of the answer: 200 for `YTX_OK` and `YTX_ERR_PLATFORM`,
+ * the status for `YTX_ERR_HTTP_STATUS` (e.g. 502), and 0 for every other
+ * result (including `YTX_ERR_PROTOCOL`, whose answer may or may not have
+ * had a readable status line).
  *
  * # Safety
  * `outcome` is NULL or a live outcome not yet freed.

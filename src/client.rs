@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{Delivery, Error, Result};
+use crate::log::{self, LogLevel};
 use crate::request::{CallbackCall, VoiceCode};
 use crate::sign;
 
@@ -489,13 +490,19 @@ impl Client {
 
     /// Validate and sign a callback call without sending it (a dry run).
     pub fn prepare_callback_call(&self, call: &CallbackCall) -> Result<PreparedRequest> {
-        let body = call.to_json(&self.cfg.callback.action, &self.cfg.app_id)?;
+        let body = logged_invalid(
+            "callback call",
+            call.to_json(&self.cfg.callback.action, &self.cfg.app_id),
+        )?;
         Ok(self.prepare(&self.callback_url, body, &sign::timestamp_now()))
     }
 
     /// Validate and sign a voice code without sending it (a dry run).
     pub fn prepare_voice_code(&self, code: &VoiceCode) -> Result<PreparedRequest> {
-        let body = code.to_json(&self.cfg.voice_code.action, &self.cfg.app_id)?;
+        let body = logged_invalid(
+            "voice code",
+            code.to_json(&self.cfg.voice_code.action, &self.cfg.app_id),
+        )?;
         Ok(self.prepare(&self.voice_code_url, body, &sign::timestamp_now()))
     }
 
@@ -519,6 +526,37 @@ impl Client {
     /// Never retried here once the request may have been written: the error's
     /// [`Error::delivery`] says whether a retry is safe.
     pub fn send(&self, req: &PreparedRequest) -> Result<Response> {
+        log::log(LogLevel::YTX_LOG_DEBUG, || {
+            format!("sending {} {} {}", req.method, req.redacted_url(), req.body)
+        });
+        let started = std::time::Instant::now();
+        let result = self.send_once(req);
+        let ms = started.elapsed().as_millis();
+        match &result {
+            Ok(r) => log::log(LogLevel::YTX_LOG_INFO, || {
+                format!(
+                    "{} {} -> statusCode {} requestId {} ({ms} ms)",
+                    req.method,
+                    req.redacted_url(),
+                    r.status_code,
+                    r.request_id
+                )
+            }),
+            Err(e @ Error::Platform { .. }) => log::log(LogLevel::YTX_LOG_WARN, || {
+                format!("{} {} -> {e} ({ms} ms)", req.method, req.redacted_url())
+            }),
+            Err(e) => log::log(LogLevel::YTX_LOG_ERROR, || {
+                format!(
+                    "{} {} failed: {e} ({ms} ms)",
+                    req.method,
+                    req.redacted_url()
+                )
+            }),
+        }
+        result
+    }
+
+    fn send_once(&self, req: &PreparedRequest) -> Result<Response> {
         let mut r = self.agent.request(req.method, &req.url);
         for (k, v) in &req.headers {
             r = r.set(k, v);
@@ -530,6 +568,14 @@ impl Client {
             Err(ureq::Error::Transport(t)) => Err(transport_error(&t)),
         }
     }
+}
+
+/// Log a validation failure (at WARN) and pass the result on.
+fn logged_invalid<T>(what: &str, r: Result<T>) -> Result<T> {
+    if let Err(e) = &r {
+        log::log(LogLevel::YTX_LOG_WARN, || format!("{what} not sent: {e}"));
+    }
+    r
 }
 
 fn read_body(resp: ureq::Response) -> Result<Vec<u8>> {

@@ -28,6 +28,7 @@
 //! * [`request`]: typed requests, validation, wire JSON.
 //! * [`client`]: configuration, sending, parsing the answer.
 //! * [`error`]: one [`Error`] enum with stable numeric codes for the C ABI.
+//! * [`log`]: an optional process-wide log sink (off by default).
 //! * `ffi`: the C ABI declared in `include/ytx.h` (the only `unsafe` code).
 //!
 //! Guarantees: every input is validated before anything is sent and every
@@ -42,6 +43,7 @@ pub mod client;
 pub mod error;
 #[allow(unsafe_code, non_camel_case_types)]
 pub mod ffi;
+pub mod log;
 pub mod request;
 pub mod sign;
 
@@ -49,4 +51,5 @@ pub use client::{
     parse_response, Client, ClientBuilder, Endpoint, Environment, PreparedRequest, Response,
 };
 pub use error::{explain_status_code, ytx_delivery, ytx_result, Delivery, Error, Result};
+pub use log::{set_logger, LogLevel};
 pub use request::{CallbackCall, RingbackType, VoiceCode};

@@ -196,7 +196,7 @@ else
     failed_names+=("emulator start")
 fi
 suite "miri: pure parts and the FFI layer" miri
-[ -d "$root/bindings/python/tests" ] && suite "python: pytest" python_tests
+suite "python: pytest" python_tests
 suite "c#: mono" csharp_tests
 
 echo

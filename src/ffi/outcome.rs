@@ -270,8 +270,10 @@ pub unsafe extern "C" fn ytx_outcome_request_id(outcome: *const ytx_outcome) -> 
     read_str(outcome, |o| &o.request_id)
 }
 
-/// The HTTP status of the answer (200, or e.g. 502 for
-/// `YTX_ERR_HTTP_STATUS`); 0 when no HTTP answer was read.
+/// The HTTP status of the answer: 200 for `YTX_OK` and `YTX_ERR_PLATFORM`,
+/// the status for `YTX_ERR_HTTP_STATUS` (e.g. 502), and 0 for every other
+/// result (including `YTX_ERR_PROTOCOL`, whose answer may or may not have
+/// had a readable status line).
 ///
 /// # Safety
 /// `outcome` is NULL or a live outcome not yet freed.

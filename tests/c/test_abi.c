@@ -356,6 +356,48 @@ static void test_faults(void) {
     CHECK(ytx_free(c) == YTX_OK, "fault client free");
 }
 
+/* --- the log callback ---------------------------------------------------- */
+struct log_capture {
+    pthread_mutex_t lock;
+    int events[5];
+    int token_seen;
+    int sign_seen;
+    int info_with_request_id;
+};
+
+static void on_log(void *user_data, ytx_log_level level, const char *message) {
+    struct log_capture *cap = user_data;
+    pthread_mutex_lock(&cap->lock);
+    if ((int)level >= 0 && (int)level < 5) cap->events[level]++;
+    if (strstr(message, TOKEN) != NULL) cap->token_seen++;
+    const char *sign = strstr(message, "?Sign=");
+    if (sign != NULL && strncmp(sign, "?Sign=<redacted>", 16) != 0) cap->sign_seen++;
+    if (level == YTX_LOG_INFO && strstr(message, "requestId ") != NULL) cap->info_with_request_id++;
+    /* Calling back into the library from the callback is refused. */
+    if (ytx_set_logger(NULL, NULL, 0) != YTX_ERR_INVALID_ARGUMENT) cap->events[0]++;
+    pthread_mutex_unlock(&cap->lock);
+}
+
+static void test_logging(ytx_client *c) {
+    struct log_capture cap;
+    memset(&cap, 0, sizeof cap);
+    pthread_mutex_init(&cap.lock, NULL);
+    CHECK(ytx_set_logger(on_log, &cap, 9) == YTX_ERR_INVALID_ARGUMENT, "min_level 9");
+    CHECK(ytx_set_logger(on_log, &cap, YTX_LOG_DEBUG) == YTX_OK, "set logger");
+    CHECK(ytx_voice_code(c, "13800138000", "02160000000", "1234", 0, NULL) == YTX_OK, "logged call");
+    CHECK(ytx_voice_code(c, "19900000003", "02160000000", "1234", 0, NULL) == YTX_ERR_HTTP_STATUS, "logged 500");
+    CHECK(ytx_voice_code(c, "13800138000", "02160000000", "1 2", 0, NULL) == YTX_ERR_INVALID_ARGUMENT, "logged bad");
+    CHECK(ytx_set_logger(NULL, NULL, YTX_LOG_DEBUG) == YTX_OK, "remove logger");
+    CHECK(ytx_voice_code(c, "13800138000", "02160000000", "1234", 0, NULL) == YTX_OK, "unlogged call");
+    CHECK(cap.events[YTX_LOG_DEBUG] == 2, "debug events %d", cap.events[YTX_LOG_DEBUG]);
+    CHECK(cap.events[YTX_LOG_INFO] == 1 && cap.info_with_request_id == 1, "info events %d", cap.events[YTX_LOG_INFO]);
+    CHECK(cap.events[YTX_LOG_ERROR] == 1, "error events %d", cap.events[YTX_LOG_ERROR]);
+    CHECK(cap.events[YTX_LOG_WARN] == 1, "warn events %d", cap.events[YTX_LOG_WARN]);
+    CHECK(cap.events[0] == 0, "set_logger from inside the callback was not refused");
+    CHECK(cap.token_seen == 0 && cap.sign_seen == 0, "secret logged: token %d sign %d", cap.token_seen, cap.sign_seen);
+    pthread_mutex_destroy(&cap.lock);
+}
+
 /* --- threads sharing one client ------------------------------------------ */
 #define THREADS 8
 #define CALLS 50
@@ -422,6 +464,7 @@ int main(void) {
     test_calls(c);
     test_platform_and_transport_errors();
     test_faults();
+    test_logging(c);
     test_threads(c);
     CHECK(ytx_free(c) == YTX_OK, "final free");
     CHECK(ytx_live_clients() == 0, "%zu clients leaked", ytx_live_clients());
