@@ -84,15 +84,17 @@ start_emulator() {
     echo "emulator at $YTX_BASE_URL"
 }
 
+header_symbols() {
+    # The functions the header declares: every ytx_name( outside comment lines.
+    grep -v '^ *\*\|^ */\*' "$root/include/ytx.h" | grep -o 'ytx_[a-z_]*(' | tr -d '(' | sort -u
+}
+
 c_symbols() {
-    local missing=0
-    for sym in ytx_client_new ytx_callback_call ytx_voice_code ytx_free ytx_version \
-        ytx_outcome_free ytx_outcome_message ytx_callback_prepare ytx_voice_code_prepare; do
-        nm -D --defined-only "$lib" | grep -qw "$sym" || { echo "missing export: $sym"; missing=1; }
-    done
-    # Only ytx_ symbols of ours are exported (plus Rust's runtime, none here).
-    nm -D --defined-only "$lib" | awk '{print $3}' | grep -v '^ytx_' | grep -v '^_' | head -5
-    return $missing
+    # libytx.so exports exactly the header's functions (and nothing else of ours).
+    header_symbols >"$work/header.syms"
+    nm -D --defined-only "$lib" | awk '{print $3}' | grep '^ytx_' | sort -u >"$work/so.syms"
+    diff -u "$work/header.syms" "$work/so.syms" || { echo "libytx.so exports differ from the header"; return 1; }
+    echo "libytx.so exports the header's $(wc -l <"$work/header.syms") functions"
 }
 
 c_compile() {
@@ -151,6 +153,27 @@ c_install() {
         ! ldd "$work/quickstart_static" | grep -q libytx
 }
 
+windows() {
+    # Cross-build ytx.dll with mingw-w64; its exports must be exactly the
+    # header's functions, and the C quickstart
+    # built for Windows must place both calls against the emulator under Wine.
+    local target=x86_64-pc-windows-gnu dll_dir="$root/target/x86_64-pc-windows-gnu/debug"
+    cargo build --lib --target "$target" || return 1
+    header_symbols >"$work/header.syms"
+    x86_64-w64-mingw32-objdump -p "$dll_dir/ytx.dll" |
+        sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' | grep -o 'ytx_[a-z_]*' | sort -u >"$work/dll.syms"
+    diff -u "$work/header.syms" "$work/dll.syms" || { echo "ytx.dll exports differ from the header"; return 1; }
+    echo "ytx.dll exports the header's $(wc -l <"$work/header.syms") functions"
+    local win="$work/win"
+    mkdir -p "$win"
+    cp "$dll_dir/ytx.dll" "$win/" &&
+        x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -I"$root/include" "$root/examples/c/quickstart.c" \
+            -L"$dll_dir" -l:ytx.dll -o "$win/quickstart.exe" &&
+        x86_64-w64-mingw32-gcc -shared -O2 -Wall -Wextra -Werror "$root/tests/windows/bcryptprimitives_shim.c" \
+            -ladvapi32 -o "$win/bcryptprimitives.dll" || return 1
+    (cd "$win" && WINEDEBUG=-all WINEPREFIX="$work/wineprefix" timeout 180 /usr/lib/wine/wine64 quickstart.exe)
+}
+
 time_zones() {
     # The timestamp is UTC+8 computed from UTC: the host zone must not matter.
     # The emulator rejects a timestamp more than 10 minutes off (-202).
@@ -191,6 +214,7 @@ if start_emulator; then
     suite "c: ABI tests and quickstart under ASan+UBSan" c_sanitizers
     suite "clock: quickstart under five time zones" time_zones
     suite "c: make install, pkg-config, C/C++/static builds" c_install
+    suite "windows: ytx.dll cross-build, exports, C quickstart under Wine" windows
 else
     failed=$((failed + 1))
     failed_names+=("emulator start")
