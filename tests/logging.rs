@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use ytx::log::{set_logger, LogLevel};
 use ytx::{CallbackCall, Client, VoiceCode};
-use ytx_emulator::{Config, Emulator, DEMO_ACCOUNT_SID, DEMO_APP_ID, DEMO_AUTH_TOKEN, FAULT_HTTP_500};
+use ytx_emulator::{
+    Config, Emulator, DEMO_ACCOUNT_SID, DEMO_APP_ID, DEMO_AUTH_TOKEN, FAULT_HTTP_500,
+};
 
 type Lines = Arc<Mutex<Vec<(LogLevel, String)>>>;
 
@@ -15,7 +17,9 @@ fn capture(level: LogLevel) -> Lines {
     let sink = lines.clone();
     set_logger(
         level,
-        Some(Arc::new(move |l, m: &str| sink.lock().unwrap().push((l, m.to_string())))),
+        Some(Arc::new(move |l, m: &str| {
+            sink.lock().unwrap().push((l, m.to_string()))
+        })),
     )
     .unwrap();
     lines
@@ -35,27 +39,52 @@ fn logging_reports_requests_and_errors_without_secrets() {
 
     let lines = capture(LogLevel::YTX_LOG_DEBUG);
     let ok = c.callback_call(&call).unwrap();
-    c.voice_code(&VoiceCode::new(FAULT_HTTP_500, "02160000000", "1")).unwrap_err();
-    c.voice_code(&VoiceCode::new("13800138000", "02160000000", "bad code")).unwrap_err();
-    let wrong = Client::builder(DEMO_ACCOUNT_SID, "0000000000000000000000000000dead", DEMO_APP_ID)
-        .base_url(emu.base_url())
-        .build()
-        .unwrap();
-    wrong.voice_code(&VoiceCode::new("13800138000", "02160000000", "1")).unwrap_err();
+    c.voice_code(&VoiceCode::new(FAULT_HTTP_500, "02160000000", "1"))
+        .unwrap_err();
+    c.voice_code(&VoiceCode::new("13800138000", "02160000000", "bad code"))
+        .unwrap_err();
+    let wrong = Client::builder(
+        DEMO_ACCOUNT_SID,
+        "0000000000000000000000000000dead",
+        DEMO_APP_ID,
+    )
+    .base_url(emu.base_url())
+    .build()
+    .unwrap();
+    wrong
+        .voice_code(&VoiceCode::new("13800138000", "02160000000", "1"))
+        .unwrap_err();
 
     let got = lines.lock().unwrap().clone();
     let text: Vec<String> = got.iter().map(|(l, m)| format!("{l:?} {m}")).collect();
     let all = text.join("\n");
-    let has = |level: LogLevel, needle: &str| got.iter().any(|(l, m)| *l == level && m.contains(needle));
-    assert!(has(LogLevel::YTX_LOG_DEBUG, r#""src":"13800138000""#), "{all}");
-    assert!(has(LogLevel::YTX_LOG_INFO, &format!("requestId {}", ok.request_id)), "{all}");
+    let has =
+        |level: LogLevel, needle: &str| got.iter().any(|(l, m)| *l == level && m.contains(needle));
+    assert!(
+        has(LogLevel::YTX_LOG_DEBUG, r#""src":"13800138000""#),
+        "{all}"
+    );
+    assert!(
+        has(
+            LogLevel::YTX_LOG_INFO,
+            &format!("requestId {}", ok.request_id)
+        ),
+        "{all}"
+    );
     assert!(has(LogLevel::YTX_LOG_INFO, "?Sign=<redacted>"), "{all}");
     assert!(has(LogLevel::YTX_LOG_ERROR, "HTTP status 500"), "{all}");
-    assert!(has(LogLevel::YTX_LOG_WARN, "code: must contain only"), "{all}");
+    assert!(
+        has(LogLevel::YTX_LOG_WARN, "code: must contain only"),
+        "{all}"
+    );
     assert!(has(LogLevel::YTX_LOG_WARN, "-203"), "{all}");
     assert!(!all.contains(DEMO_AUTH_TOKEN), "token logged:\n{all}");
     // No Sign value: every URL is redacted.
-    assert!(!got.iter().any(|(_, m)| m.contains("?Sign=") && !m.contains("?Sign=<redacted>")), "{all}");
+    assert!(
+        !got.iter()
+            .any(|(_, m)| m.contains("?Sign=") && !m.contains("?Sign=<redacted>")),
+        "{all}"
+    );
     // accepted: DEBUG + INFO; HTTP 500: DEBUG + ERROR; invalid code: WARN
     // (never sent, so no DEBUG); -203: DEBUG + WARN.
     assert_eq!(got.len(), 7, "{all}");
@@ -63,7 +92,8 @@ fn logging_reports_requests_and_errors_without_secrets() {
     // WARN: only warnings and errors.
     let lines = capture(LogLevel::YTX_LOG_WARN);
     c.callback_call(&call).unwrap();
-    c.voice_code(&VoiceCode::new(FAULT_HTTP_500, "02160000000", "1")).unwrap_err();
+    c.voice_code(&VoiceCode::new(FAULT_HTTP_500, "02160000000", "1"))
+        .unwrap_err();
     let got = lines.lock().unwrap().clone();
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].0, LogLevel::YTX_LOG_ERROR);

@@ -203,7 +203,14 @@ csharp_tests() {
     YTX_LIBRARY_DIR="$root/target/debug" YTX_EMULATOR="$emulator_bin" bash "$root/bindings/csharp/run-tests.sh"
 }
 
+lint() {
+    cargo fmt --all -- --check &&
+        cargo clippy --workspace --all-targets -- -D warnings &&
+        RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p ytx -p ytx-emulator
+}
+
 suite "build" build || true
+suite "lint: rustfmt, clippy, rustdoc (warnings are errors)" lint
 suite "header drift check" header_drift
 suite "rust: cargo test --workspace" rust_tests
 if start_emulator; then
