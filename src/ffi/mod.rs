@@ -265,12 +265,8 @@ pub unsafe extern "C" fn ytx_callback_call(
     option_count: usize,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    boundary(outcome_out, || {
-        run(client, true, |c| {
-            let call = callback_args(src, dst, credit, option_names, option_values, option_count)?;
-            c.prepare_callback_call(&call)
-        })
-    })
+    let options = (option_names, option_values, option_count);
+    callback_entry(true, client, src, dst, credit, options, outcome_out)
 }
 
 /// Dry run of `ytx_callback_call`: validate and sign the request, send
@@ -292,29 +288,34 @@ pub unsafe extern "C" fn ytx_callback_prepare(
     option_count: usize,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    boundary(outcome_out, || {
-        run(client, false, |c| {
-            let call = callback_args(src, dst, credit, option_names, option_values, option_count)?;
-            c.prepare_callback_call(&call)
-        })
-    })
+    let options = (option_names, option_values, option_count);
+    callback_entry(false, client, src, dst, credit, options, outcome_out)
 }
 
-unsafe fn callback_args(
+/// Option arrays as the C functions take them: names, values, count.
+type OptionArrays = (*const *const c_char, *const *const c_char, usize);
+
+/// `ytx_callback_call` (`send`) and `ytx_callback_prepare` (dry run).
+unsafe fn callback_entry(
+    send: bool,
+    client: *const ytx_client,
     src: *const c_char,
     dst: *const c_char,
     credit: i64,
-    names: *const *const c_char,
-    values: *const *const c_char,
-    count: usize,
-) -> Result<CallbackCall> {
-    let mut call = CallbackCall::new(
-        str_arg(src, "src")?,
-        str_arg(dst, "dst")?,
-        request::credit_from_i64(credit)?,
-    );
-    for_each_option(names, values, count, |n, v| call.set(n, v))?;
-    Ok(call)
+    (names, values, count): OptionArrays,
+    outcome_out: *mut *mut ytx_outcome,
+) -> ytx_result {
+    boundary(outcome_out, || {
+        run(client, send, |c| {
+            let mut call = CallbackCall::new(
+                str_arg(src, "src")?,
+                str_arg(dst, "dst")?,
+                request::credit_from_i64(credit)?,
+            );
+            for_each_option(names, values, count, |n, v| call.set(n, v))?;
+            c.prepare_callback_call(&call)
+        })
+    })
 }
 
 /// Send a voice verification code: the platform calls `dst` and reads `code`.
@@ -342,11 +343,7 @@ pub unsafe extern "C" fn ytx_voice_code(
     times: i32,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    boundary(outcome_out, || {
-        run(client, true, |c| {
-            c.prepare_voice_code(&voice_args(dst, dstclid, code, times)?)
-        })
-    })
+    voice_code_entry(true, client, dst, dstclid, code, times, outcome_out)
 }
 
 /// Dry run of `ytx_voice_code` (see `ytx_callback_prepare`).
@@ -362,26 +359,30 @@ pub unsafe extern "C" fn ytx_voice_code_prepare(
     times: i32,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    boundary(outcome_out, || {
-        run(client, false, |c| {
-            c.prepare_voice_code(&voice_args(dst, dstclid, code, times)?)
-        })
-    })
+    voice_code_entry(false, client, dst, dstclid, code, times, outcome_out)
 }
 
-unsafe fn voice_args(
+/// `ytx_voice_code` (`send`) and `ytx_voice_code_prepare` (dry run).
+unsafe fn voice_code_entry(
+    send: bool,
+    client: *const ytx_client,
     dst: *const c_char,
     dstclid: *const c_char,
     code: *const c_char,
     times: i32,
-) -> Result<VoiceCode> {
-    Ok(VoiceCode {
-        times: request::times_from_i64(i64::from(times))?,
-        ..VoiceCode::new(
-            str_arg(dst, "dst")?,
-            str_arg(dstclid, "dstclid")?,
-            str_arg(code, "code")?,
-        )
+    outcome_out: *mut *mut ytx_outcome,
+) -> ytx_result {
+    boundary(outcome_out, || {
+        run(client, send, |c| {
+            // Checked in parameter order, so the first bad one is reported.
+            let mut voice = VoiceCode::new(
+                str_arg(dst, "dst")?,
+                str_arg(dstclid, "dstclid")?,
+                str_arg(code, "code")?,
+            );
+            voice.times = request::times_from_i64(i64::from(times))?;
+            c.prepare_voice_code(&voice)
+        })
     })
 }
 
