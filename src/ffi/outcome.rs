@@ -186,15 +186,22 @@ pub(super) fn result_name(code: i32) -> &'static str {
 const EMPTY: &[u8] = b"\0";
 
 /// Read a field of an outcome, NULL-safe.
-fn read<T>(o: *const ytx_outcome, default: T, f: impl FnOnce(&ytx_outcome) -> T) -> T {
-    // SAFETY: the caller passes NULL or a live outcome (documented).
-    match unsafe { o.as_ref() } {
+///
+/// # Safety
+/// `o` is NULL or a live outcome not yet freed.
+unsafe fn read<T>(o: *const ytx_outcome, default: T, f: impl FnOnce(&ytx_outcome) -> T) -> T {
+    match o.as_ref() {
         Some(o) => f(o),
         None => default,
     }
 }
 
-fn read_str(o: *const ytx_outcome, f: impl FnOnce(&ytx_outcome) -> &CString) -> *const c_char {
+/// # Safety
+/// As [`read`].
+unsafe fn read_str(
+    o: *const ytx_outcome,
+    f: impl FnOnce(&ytx_outcome) -> &CString,
+) -> *const c_char {
     read(o, EMPTY.as_ptr().cast(), |o| f(o).as_ptr())
 }
 
