@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io::Read;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -9,7 +10,7 @@ use serde::Deserialize;
 use crate::error::{Delivery, Error, Result};
 use crate::log::{self, LogLevel};
 use crate::request::{CallbackCall, VoiceCode};
-use crate::sign;
+use crate::{http, sign};
 
 /// API version in the request path.
 pub const API_VERSION: &str = "201512";
@@ -21,6 +22,8 @@ pub const SANDBOX_URL: &str = "http://sandbox.ytx.net";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default overall timeout of one call, connect included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const USER_AGENT: &str = concat!("ytx/", env!("CARGO_PKG_VERSION"));
+
 /// Idle keep-alive connections kept per client (enough for a busy dialer's
 /// threads; an idle one costs a socket and a few KB).
 pub const MAX_IDLE_CONNECTIONS: usize = 32;
@@ -101,6 +104,7 @@ pub struct ClientBuilder {
     proxy: Option<String>,
     callback: Endpoint,
     voice_code: Endpoint,
+    generic_transport: bool,
 }
 
 /// Names accepted by [`ClientBuilder::set`] (and the C ABI's client options).
@@ -133,6 +137,7 @@ impl ClientBuilder {
             proxy: None,
             callback: Endpoint::callback_default(),
             voice_code: Endpoint::voice_code_default(),
+            generic_transport: false,
         }
     }
 
@@ -169,6 +174,16 @@ impl ClientBuilder {
     /// Override the voice code's funcURL and action.
     pub fn voice_code_endpoint(mut self, e: Endpoint) -> Self {
         self.voice_code = e;
+        self
+    }
+
+    /// Send plain `http://` requests through the generic HTTP stack (ureq,
+    /// used for `https://` and proxies) instead of the lean built-in sender.
+    /// For the test suite, which runs every fault through both; no reason to
+    /// use it otherwise.
+    #[doc(hidden)]
+    pub fn generic_transport(mut self, yes: bool) -> Self {
+        self.generic_transport = yes;
         self
     }
 
@@ -230,6 +245,16 @@ impl ClientBuilder {
     /// (pasted from the console) is an error naming the field, because a
     /// silently trimmed credential hides the mistake elsewhere.
     pub fn build(self) -> Result<Client> {
+        let built = self.build_checked();
+        if let Err(e) = &built {
+            log::log(LogLevel::YTX_LOG_WARN, || {
+                format!("client not created: {e}")
+            });
+        }
+        built
+    }
+
+    fn build_checked(self) -> Result<Client> {
         credential("account_sid", &self.account_sid)?;
         credential("auth_token", &self.auth_token)?;
         credential("app_id", &self.app_id)?;
@@ -279,7 +304,7 @@ impl ClientBuilder {
             // sharing a client would then open a new TCP connection per call.
             .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
             .max_idle_connections(MAX_IDLE_CONNECTIONS)
-            .user_agent(concat!("ytx/", env!("CARGO_PKG_VERSION")));
+            .user_agent(USER_AGENT);
         if let Some(p) = &self.proxy {
             // The proxy URL may carry a password: the error never repeats it.
             let proxy =
@@ -288,11 +313,23 @@ impl ClientBuilder {
         }
         let sid = &self.account_sid;
         let prefix = format!("{base}/{API_VERSION}/sid/{sid}/call/");
+        let plain = match self.proxy {
+            None if !self.generic_transport => http::Plain::for_base_url(
+                &base,
+                connect_timeout,
+                self.timeout,
+                MAX_IDLE_CONNECTIONS,
+                USER_AGENT,
+            ),
+            _ => None,
+        };
         Ok(Client {
             callback_url: format!("{prefix}{}", self.callback.func_url),
             voice_code_url: format!("{prefix}{}", self.voice_code.func_url),
             base_url: base,
+            plain,
             agent: agent.build(),
+            signature: Mutex::new(None),
             cfg: self,
         })
     }
@@ -407,10 +444,7 @@ pub struct PreparedRequest {
 impl PreparedRequest {
     /// The URL with the Sign value replaced by `<redacted>`, for logs.
     pub fn redacted_url(&self) -> String {
-        match self.url.find("?Sign=") {
-            Some(i) => format!("{}?Sign=<redacted>", &self.url[..i]),
-            None => self.url.clone(),
-        }
+        redact_sign(&self.url)
     }
 }
 
@@ -454,7 +488,20 @@ pub struct Client {
     base_url: String,
     callback_url: String,
     voice_code_url: String,
+    /// The lean sender for plain `http://` without a proxy (the platform's
+    /// own hosts); `None` for `https://` or a proxy, which go through ureq.
+    plain: Option<http::Plain>,
     agent: ureq::Agent,
+    /// Sign and Authorization of the current second (they change once a
+    /// second), shared by the calls of that second.
+    signature: Mutex<Option<Arc<Signature>>>,
+}
+
+/// Sign and Authorization for one timestamp.
+struct Signature {
+    timestamp: String,
+    sign: String,
+    authorization: String,
 }
 
 impl fmt::Debug for Client {
@@ -480,29 +527,60 @@ impl Client {
 
     /// Place a two-way callback call.
     pub fn callback_call(&self, call: &CallbackCall) -> Result<Response> {
-        self.send(&self.prepare_callback_call(call)?)
-    }
-
-    /// Send a voice verification code.
-    pub fn voice_code(&self, code: &VoiceCode) -> Result<Response> {
-        self.send(&self.prepare_voice_code(code)?)
-    }
-
-    /// Validate and sign a callback call without sending it (a dry run).
-    pub fn prepare_callback_call(&self, call: &CallbackCall) -> Result<PreparedRequest> {
         let body = logged_invalid(
             "callback call",
             call.to_json(&self.cfg.callback.action, &self.cfg.app_id),
         )?;
+        self.execute(&self.callback_url, &body)
+    }
+
+    /// Send a voice verification code.
+    pub fn voice_code(&self, code: &VoiceCode) -> Result<Response> {
+        let body = logged_invalid(
+            "voice code",
+            code.to_json(&self.cfg.voice_code.action, &self.cfg.app_id),
+        )?;
+        self.execute(&self.voice_code_url, &body)
+    }
+
+    /// Sign and send without building a [`PreparedRequest`] (the hot path).
+    fn execute(&self, url: &str, body: &str) -> Result<Response> {
+        let sig = self.signature();
+        let target = format!("{url}?Sign={}", sig.sign);
+        let headers = [
+            ("Accept", "application/json"),
+            ("Content-Type", "application/json;charset=utf-8"),
+            ("Authorization", sig.authorization.as_str()),
+        ];
+        self.send_logged(&target, &headers, body)
+    }
+
+    /// The Sign and Authorization for now, computed once per second.
+    fn signature(&self) -> Arc<Signature> {
+        let now = sign::timestamp_now();
+        let mut slot = self.signature.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(sig) = slot.as_ref().filter(|s| s.timestamp == now) {
+            return sig.clone();
+        }
+        let sid = &self.cfg.account_sid;
+        let sig = Arc::new(Signature {
+            sign: sign::sign(sid, &self.cfg.auth_token, &now),
+            authorization: sign::authorization(sid, &now),
+            timestamp: now,
+        });
+        *slot = Some(sig.clone());
+        sig
+    }
+
+    /// Validate and sign a callback call without sending it (a dry run).
+    pub fn prepare_callback_call(&self, call: &CallbackCall) -> Result<PreparedRequest> {
+        let body = call.to_json(&self.cfg.callback.action, &self.cfg.app_id)?;
         Ok(self.prepare(&self.callback_url, body, &sign::timestamp_now()))
     }
 
     /// Validate and sign a voice code without sending it (a dry run).
     pub fn prepare_voice_code(&self, code: &VoiceCode) -> Result<PreparedRequest> {
-        let body = logged_invalid(
-            "voice code",
-            code.to_json(&self.cfg.voice_code.action, &self.cfg.app_id),
-        )?;
+        let body = code.to_json(&self.cfg.voice_code.action, &self.cfg.app_id)?;
         Ok(self.prepare(&self.voice_code_url, body, &sign::timestamp_now()))
     }
 
@@ -526,42 +604,48 @@ impl Client {
     /// Never retried here once the request may have been written: the error's
     /// [`Error::delivery`] says whether a retry is safe.
     pub fn send(&self, req: &PreparedRequest) -> Result<Response> {
+        let headers: Vec<(&str, &str)> =
+            req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.send_logged(&req.url, &headers, &req.body)
+    }
+
+    /// Send once, with the log lines around it.
+    fn send_logged(&self, url: &str, headers: &[(&str, &str)], body: &str) -> Result<Response> {
         log::log(LogLevel::YTX_LOG_DEBUG, || {
-            format!("sending {} {} {}", req.method, req.redacted_url(), req.body)
+            format!("sending POST {} {body}", redact_sign(url))
         });
         let started = std::time::Instant::now();
-        let result = self.send_once(req);
+        let result = self.send_once(url, headers, body);
         let ms = started.elapsed().as_millis();
         match &result {
             Ok(r) => log::log(LogLevel::YTX_LOG_INFO, || {
                 format!(
-                    "{} {} -> statusCode {} requestId {} ({ms} ms)",
-                    req.method,
-                    req.redacted_url(),
+                    "POST {} -> statusCode {} requestId {} ({ms} ms)",
+                    redact_sign(url),
                     r.status_code,
                     r.request_id
                 )
             }),
             Err(e @ Error::Platform { .. }) => log::log(LogLevel::YTX_LOG_WARN, || {
-                format!("{} {} -> {e} ({ms} ms)", req.method, req.redacted_url())
+                format!("POST {} -> {e} ({ms} ms)", redact_sign(url))
             }),
             Err(e) => log::log(LogLevel::YTX_LOG_ERROR, || {
-                format!(
-                    "{} {} failed: {e} ({ms} ms)",
-                    req.method,
-                    req.redacted_url()
-                )
+                format!("POST {} failed: {e} ({ms} ms)", redact_sign(url))
             }),
         }
         result
     }
 
-    fn send_once(&self, req: &PreparedRequest) -> Result<Response> {
-        let mut r = self.agent.request(req.method, &req.url);
-        for (k, v) in &req.headers {
+    fn send_once(&self, url: &str, headers: &[(&str, &str)], body: &str) -> Result<Response> {
+        if let Some((plain, target)) = self.plain.as_ref().and_then(|p| Some((p, p.target(url)?))) {
+            let answer = plain.post(target, headers, body.as_bytes(), MAX_RESPONSE_BYTES)?;
+            return answer_to_result(answer.status, &answer.body);
+        }
+        let mut r = self.agent.request("POST", url);
+        for (k, v) in headers {
             r = r.set(k, v);
         }
-        match r.send_string(&req.body) {
+        match r.send_string(body) {
             Ok(resp) if resp.status() == 200 => parse_response(&read_body(resp)?),
             Ok(resp) => Err(http_status(resp)),
             Err(ureq::Error::Status(_, resp)) => Err(http_status(resp)),
@@ -570,8 +654,34 @@ impl Client {
     }
 }
 
-/// Log a validation failure (at WARN) and pass the result on.
-fn logged_invalid<T>(what: &str, r: Result<T>) -> Result<T> {
+/// `url` with the Sign value replaced by `<redacted>`, for logs.
+fn redact_sign(url: &str) -> String {
+    match url.find("?Sign=") {
+        Some(i) => format!("{}?Sign=<redacted>", &url[..i]),
+        None => url.to_string(),
+    }
+}
+
+/// An answer read by the built-in sender: 200 → parse, else an HTTP error.
+fn answer_to_result(status: u16, body: &[u8]) -> Result<Response> {
+    if status != 200 {
+        return Err(http_status_error(status, body));
+    }
+    if body.len() as u64 > MAX_RESPONSE_BYTES {
+        return Err(too_large());
+    }
+    parse_response(body)
+}
+
+fn too_large() -> Error {
+    Error::Protocol {
+        message: format!("answer body larger than {MAX_RESPONSE_BYTES} bytes"),
+    }
+}
+
+/// Log a request rejected before sending (at WARN) and pass the result on.
+/// Used by every path that sends: the Rust API here, the C ABI in `ffi`.
+pub(crate) fn logged_invalid<T>(what: &str, r: Result<T>) -> Result<T> {
     if let Err(e) = &r {
         log::log(LogLevel::YTX_LOG_WARN, || format!("{what} not sent: {e}"));
     }
@@ -585,9 +695,7 @@ fn read_body(resp: ureq::Response) -> Result<Vec<u8>> {
         .read_to_end(&mut buf)
         .map_err(|e| io_error_after_send(&e, "reading the answer"))?;
     if buf.len() as u64 > MAX_RESPONSE_BYTES {
-        return Err(Error::Protocol {
-            message: format!("answer body larger than {MAX_RESPONSE_BYTES} bytes"),
-        });
+        return Err(too_large());
     }
     Ok(buf)
 }
@@ -596,7 +704,12 @@ fn http_status(resp: ureq::Response) -> Error {
     let status = resp.status();
     let mut buf = Vec::new();
     let _ = resp.into_reader().take(512).read_to_end(&mut buf);
-    let body_start: String = String::from_utf8_lossy(&buf)
+    http_status_error(status, &buf)
+}
+
+fn http_status_error(status: u16, body: &[u8]) -> Error {
+    let body = &body[..body.len().min(512)];
+    let body_start: String = String::from_utf8_lossy(body)
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(200)

@@ -25,6 +25,17 @@ fn client(emu: &Emulator) -> Client {
         .unwrap()
 }
 
+/// Both HTTP paths: the built-in sender (plain http://, the platform's own
+/// hosts) and the generic one (ureq: https:// and proxies), so that every
+/// transport rule is checked on each.
+const TRANSPORTS: [(&str, bool); 2] = [("built-in", false), ("generic", true)];
+
+fn builder(url: &str, generic: bool) -> ytx::ClientBuilder {
+    Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
+        .base_url(url)
+        .generic_transport(generic)
+}
+
 fn voice(dst: &str) -> VoiceCode {
     VoiceCode::new(dst, "02160000000", "1234")
 }
@@ -172,16 +183,25 @@ fn fault(emu: &Emulator, c: &Client, dst: &str) -> Error {
 
 #[test]
 fn faults_map_to_documented_errors_and_are_never_resent() {
+    let emu = emulator();
+    for (name, generic) in TRANSPORTS {
+        eprintln!("transport: {name}");
+        let c = builder(&emu.base_url(), generic).build().unwrap();
+        faults_on(&emu, &c);
+        // Still works after every fault (broken connections are not reused).
+        c.voice_code(&voice("13800138000")).unwrap();
+    }
+}
+
+fn faults_on(emu: &Emulator, c: &Client) {
     use ytx::ytx_result as R;
     use ytx_emulator::*;
-    let emu = emulator();
-    let c = client(&emu);
 
-    let e = fault(&emu, &c, FAULT_DROP_CONNECTION);
+    let e = fault(emu, c, FAULT_DROP_CONNECTION);
     assert_eq!(e.code(), R::YTX_ERR_OUTCOME_UNKNOWN, "{e}");
     assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
 
-    let e = fault(&emu, &c, FAULT_RESET_MID_BODY);
+    let e = fault(emu, c, FAULT_RESET_MID_BODY);
     assert!(
         matches!(e.code(), R::YTX_ERR_OUTCOME_UNKNOWN | R::YTX_ERR_PROTOCOL),
         "{e}"
@@ -189,7 +209,7 @@ fn faults_map_to_documented_errors_and_are_never_resent() {
     assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
 
     for (dst, status) in [(FAULT_HTTP_500, 500u16), (FAULT_HTTP_502, 502)] {
-        let e = fault(&emu, &c, dst);
+        let e = fault(emu, c, dst);
         assert!(
             matches!(&e, Error::HttpStatus { status: s, .. } if *s == status),
             "fault {dst}: {e}"
@@ -205,45 +225,34 @@ fn faults_map_to_documented_errors_and_are_never_resent() {
         FAULT_NOT_UTF8,
         FAULT_HUGE_BODY,
     ] {
-        let e = fault(&emu, &c, dst);
+        let e = fault(emu, c, dst);
         assert_eq!(e.code(), R::YTX_ERR_PROTOCOL, "fault {dst}: {e}");
     }
 }
 
 #[test]
-fn a_slow_answer_times_out_within_the_bound_and_is_not_resent() {
-    use ytx_emulator::FAULT_SLOW_ANSWER;
+fn slow_answers_and_bodies_time_out_within_the_bound_and_are_not_resent() {
+    use ytx_emulator::{FAULT_SLOW_ANSWER, FAULT_SLOW_BODY};
     let emu = emulator();
-    let c = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
-        .base_url(emu.base_url())
-        .timeout(Duration::from_millis(800))
-        .connect_timeout(Duration::from_millis(500))
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let e = fault(&emu, &c, FAULT_SLOW_ANSWER);
-    let took = start.elapsed();
-    assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_TIMEOUT, "{e}");
-    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
-    assert!(took < Duration::from_secs(3), "took {took:?}");
-}
-
-#[test]
-fn a_slow_body_times_out_within_the_bound() {
-    use ytx_emulator::FAULT_SLOW_BODY;
-    let emu = emulator();
-    let c = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
-        .base_url(emu.base_url())
-        .timeout(Duration::from_millis(1000))
-        .connect_timeout(Duration::from_millis(500))
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let e = fault(&emu, &c, FAULT_SLOW_BODY);
-    let took = start.elapsed();
-    assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_TIMEOUT, "{e}");
-    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
-    assert!(took < Duration::from_secs(3), "took {took:?}");
+    for (name, generic) in TRANSPORTS {
+        let c = builder(&emu.base_url(), generic)
+            .timeout(Duration::from_millis(800))
+            .connect_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap();
+        for dst in [FAULT_SLOW_ANSWER, FAULT_SLOW_BODY] {
+            let start = Instant::now();
+            let e = fault(&emu, &c, dst);
+            let took = start.elapsed();
+            assert_eq!(
+                e.code(),
+                ytx::ytx_result::YTX_ERR_TIMEOUT,
+                "{name} {dst}: {e}"
+            );
+            assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{name} {dst}");
+            assert!(took < Duration::from_secs(3), "{name} {dst}: took {took:?}");
+        }
+    }
 }
 
 #[test]
@@ -251,21 +260,19 @@ fn a_server_that_accepts_but_never_answers_times_out() {
     // A listener whose backlog accepts the connection; nobody ever reads.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let c = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
-        .base_url(url)
-        .timeout(Duration::from_millis(700))
-        .connect_timeout(Duration::from_millis(500))
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let e = c.voice_code(&voice("13800138000")).unwrap_err();
-    assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_TIMEOUT, "{e}");
-    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{e}");
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        start.elapsed()
-    );
+    for (name, generic) in TRANSPORTS {
+        let c = builder(&url, generic)
+            .timeout(Duration::from_millis(700))
+            .connect_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        let e = c.voice_code(&voice("13800138000")).unwrap_err();
+        assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_TIMEOUT, "{name}: {e}");
+        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{name}: {e}");
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(3), "{name}: took {took:?}");
+    }
     drop(listener);
 }
 
@@ -277,24 +284,55 @@ fn connection_refused_is_not_sent_and_safe_to_retry() {
         .local_addr()
         .unwrap()
         .port();
-    let c = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
-        .base_url(format!("http://127.0.0.1:{port}"))
-        .build()
-        .unwrap();
-    let e = c.voice_code(&voice("13800138000")).unwrap_err();
-    assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_NOT_SENT, "{e}");
-    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT);
-    assert!(e.to_string().contains("safe to retry"));
+    for (name, generic) in TRANSPORTS {
+        let c = builder(&format!("http://127.0.0.1:{port}"), generic)
+            .build()
+            .unwrap();
+        let e = c.voice_code(&voice("13800138000")).unwrap_err();
+        assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_NOT_SENT, "{name}: {e}");
+        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT);
+        assert!(e.to_string().contains("safe to retry"));
+    }
 }
 
 #[test]
 fn dns_failure_is_not_sent() {
-    let c = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
-        .base_url("http://no-such-host.invalid")
-        .build()
-        .unwrap();
-    let e = c.voice_code(&voice("13800138000")).unwrap_err();
-    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT, "{e}");
+    for (name, generic) in TRANSPORTS {
+        let c = builder("http://no-such-host.invalid", generic)
+            .build()
+            .unwrap();
+        let e = c.voice_code(&voice("13800138000")).unwrap_err();
+        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT, "{name}: {e}");
+    }
+}
+
+#[test]
+fn a_stale_pooled_connection_is_replaced_not_reported() {
+    // A server that answers one request per connection and then closes it
+    // without saying so (no Connection: close): the next call must notice
+    // the dead pooled connection and use a fresh one, not fail.
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        for _ in 0..4 {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).unwrap();
+            let body = r#"{"statusCode":"0","statusMsg":"ok","requestId":"1"}"#;
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+            s.write_all(format!("{head}{body}").as_bytes()).unwrap();
+        }
+    });
+    for (name, generic) in TRANSPORTS {
+        let c = builder(&url, generic).build().unwrap();
+        for _ in 0..2 {
+            std::thread::sleep(Duration::from_millis(50)); // let the close arrive
+            c.voice_code(&voice("13800138000"))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+    server.join().unwrap();
 }
 
 #[test]
