@@ -106,11 +106,8 @@ fn run(
     send: bool,
     build: impl FnOnce(&Client) -> Result<PreparedRequest>,
 ) -> Outcome {
-    let client = match handles::get(client) {
-        Ok(c) => c,
-        Err(e) => return Outcome::error(&e),
-    };
-    let req = match build(&client) {
+    let prepared = handles::get(client).and_then(|c| Ok((build(&c)?, c)));
+    let (req, client) = match crate::client::logged_invalid("request", prepared) {
         Ok(r) => r,
         Err(e) => return Outcome::error(&e),
     };
@@ -183,7 +180,7 @@ pub unsafe extern "C" fn ytx_client_new(
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
     boundary(outcome_out, || {
-        let made = (|| {
+        let arguments = (|| {
             let mut b = ClientBuilder::new(
                 str_arg(account_sid, "account_sid")?,
                 str_arg(auth_token, "auth_token")?,
@@ -197,8 +194,11 @@ pub unsafe extern "C" fn ytx_client_new(
                     field: "client_out".into(),
                 });
             }
-            b.build()
+            Ok(b)
         })();
+        // build() logs its own rejections; log the ones found before it.
+        let made =
+            crate::client::logged_invalid("client", arguments).and_then(ClientBuilder::build);
         match made {
             Ok(client) => {
                 *client_out = handles::insert(client);
