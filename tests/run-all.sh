@@ -199,6 +199,12 @@ python_tests() {
     YTX_LIBRARY="$lib" YTX_EMULATOR="$emulator_bin" python3 -m pytest -q "$root/bindings/python/tests"
 }
 
+python_venv() {
+    # pip-install a wheel that bundles the library into a fresh venv, then
+    # place both calls from outside the repo with no YTX_LIBRARY set.
+    YTX_LIBRARY="$lib" bash "$root/tests/python-venv.sh"
+}
+
 csharp_tests() {
     YTX_LIBRARY_DIR="$root/target/debug" YTX_EMULATOR="$emulator_bin" bash "$root/bindings/csharp/run-tests.sh"
 }
@@ -228,6 +234,7 @@ else
 fi
 suite "miri: pure parts and the FFI layer" miri
 suite "python: pytest" python_tests
+suite "python: wheel with the library, fresh venv" python_venv
 suite "c#: mono" csharp_tests
 
 echo

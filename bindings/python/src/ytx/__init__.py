@@ -11,7 +11,9 @@ A thin ctypes layer over the ytx C library (libytx): no compiler needed.
 
 The native library is loaded on first use; see :func:`load_library` for
 where it is looked for. Every failure of a call raises a :class:`YtxError`
-subclass whose ``retry_safe`` says whether sending again is safe.
+subclass whose ``retry_safe`` says whether sending again is safe. The
+library's own log events go to the ``ytx`` :mod:`logging` logger once
+:func:`enable_logging` is called (off by default).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ._errors import (
     TransportError,
     YtxError,
 )
+from ._logging import LOGGER_NAME, disable_logging, enable_logging, logging_level
 from ._native import (
     EXPECTED_VERSION,
     LibraryError,
@@ -67,6 +70,10 @@ __all__ = [
     "load_library",
     "library_version",
     "live_clients",
+    "enable_logging",
+    "disable_logging",
+    "logging_level",
+    "LOGGER_NAME",
     "EXPECTED_VERSION",
     "__version__",
 ]

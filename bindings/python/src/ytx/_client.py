@@ -11,7 +11,7 @@ from dataclasses import dataclass, field as dc_field
 from enum import IntEnum
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
-from . import _native
+from . import _logging, _native
 from ._errors import (
     ClientClosed,
     Delivery,
@@ -96,11 +96,18 @@ class PreparedRequest:
 # --- arguments: Python values -> C ----------------------------------------------
 
 
+def _label(field: str) -> str:
+    """How a message names a parameter: ``times (time)`` when the library's
+    (wire) name differs, as in the library's own errors (see :func:`_error`)."""
+    wire = _WIRE_NAMES.get(field)
+    return f"{field} ({wire})" if wire else field
+
+
 def _type_error(field: str, expected: str, value: object) -> InvalidArgumentType:
     # Only the type is named, never the value (it may be the auth token).
     code = ResultCode.NULL_ARGUMENT if value is None else ResultCode.INVALID_ARGUMENT
     return InvalidArgumentType(
-        f"{field}: must be {expected}, got {type(value).__name__}",
+        f"{_label(field)}: must be {expected}, got {type(value).__name__}",
         field=field,
         code=code,
     )
@@ -114,13 +121,13 @@ def _text(field: str, value: object) -> bytes:
         data = value.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidArgument(
-            f"{field}: is not valid Unicode text (it contains a lone surrogate)",
+            f"{_label(field)}: is not valid Unicode text (it contains a lone surrogate)",
             field=field,
             code=ResultCode.INVALID_UTF8,
         ) from None
     if b"\x00" in data:
         raise InvalidArgument(
-            f"{field}: must not contain a NUL character (\\x00)", field=field
+            f"{_label(field)}: must not contain a NUL character (\\x00)", field=field
         )
     return data
 
@@ -131,7 +138,7 @@ def _integer(field: str, value: object, lo: int, hi: int, rule: str) -> int:
         raise _type_error(field, "an int", value)
     n = int(value)
     if not lo <= n <= hi:
-        raise InvalidArgument(f"{field}: {rule}, got {n}", field=field)
+        raise InvalidArgument(f"{_label(field)}: {rule}, got {n}", field=field)
     return n
 
 
@@ -182,6 +189,11 @@ _CALLBACK_OPTIONS: Dict[str, Tuple[str, str]] = {
 _CLIENT_FIELDS = {"timeout_ms": "timeout", "connect_timeout_ms": "connect_timeout"}
 _CALLBACK_FIELDS = {wire: param for param, (wire, _) in _CALLBACK_OPTIONS.items()}
 _VOICE_CODE_FIELDS = {"time": "times"}
+# Parameter -> the library's (wire) name, where they differ.
+_WIRE_NAMES: Dict[str, str] = {
+    param: wire for param, (wire, _) in _CALLBACK_OPTIONS.items() if param != wire
+}
+_WIRE_NAMES.update({param: wire for wire, param in _VOICE_CODE_FIELDS.items()})
 
 
 def _callback_pairs(options: Mapping[str, object]) -> List[Tuple[bytes, bytes]]:
@@ -273,9 +285,13 @@ def _invoke(
     ``args`` (and the bytes and arrays in it) stay referenced here for the
     whole call. The GIL is released while the C function runs.
     """
+    _logging.check_not_in_callback()
     out = _native.ytx_outcome_p()
     try:
         rc = int(fn(*args, ctypes.byref(out)))
+        pending = _logging.take_pending_exit()
+        if pending is not None:  # Ctrl-C in a log handler: cannot unwind through C
+            raise pending
         if not out:  # ytx.h: always set when outcome_out is not NULL
             raise InternalError(
                 f"the library returned {rc} without an outcome (a bug; please report it)",

@@ -36,6 +36,7 @@ from ctypes import (
     c_size_t,
     c_uint16,
     c_uint32,
+    c_void_p,
 )
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -104,6 +105,12 @@ c_char_p_p = POINTER(c_char_p)  # const char *const *
 # C enums: int-sized on every ABI we target.
 ytx_result = c_int
 ytx_delivery = c_int
+ytx_log_level = c_int
+
+#: ``typedef void (*ytx_log_callback)(void *user_data, enum ytx_log_level level,
+#: const char *message)``. ctypes hands the callback the message as ``bytes``
+#: (a copy). ``ytx_log_callback()`` (no argument) is the NULL callback.
+ytx_log_callback = ctypes.CFUNCTYPE(None, c_void_p, ytx_log_level, c_char_p)
 
 
 def _decode(result: Optional[bytes], func: Any, args: Any) -> str:
@@ -171,6 +178,9 @@ _PROTOTYPES: Dict[str, _Prototype] = {
         [ytx_client_p, c_char_p, c_char_p, c_char_p, c_int32, ytx_outcome_pp],
         None,
     ),
+    # enum ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data,
+    #     int32_t min_level);
+    "ytx_set_logger": (ytx_result, [ytx_log_callback, c_void_p, c_int32], None),
     # size_t ytx_live_clients(void);
     "ytx_live_clients": (c_size_t, [], None),
     # enum ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
@@ -235,6 +245,7 @@ class NativeLibrary:
     ytx_callback_prepare: Callable[..., int]
     ytx_voice_code: Callable[..., int]
     ytx_voice_code_prepare: Callable[..., int]
+    ytx_set_logger: Callable[[Any, Any, int], int]
     ytx_live_clients: Callable[[], int]
     ytx_outcome_result: Callable[[Any], int]
     ytx_outcome_delivery: Callable[[Any], int]
@@ -308,6 +319,22 @@ _lock = threading.Lock()
 _by_key: Dict[str, NativeLibrary] = {}
 _default: Optional[NativeLibrary] = None
 _dll_dirs: List[Any] = []  # os.add_dll_directory handles, kept open (Windows)
+#: Called with each newly opened library, under ``_lock`` (the logging bridge
+#: uses it to install its callback in libraries loaded after enable_logging()).
+#: A hook must not take a lock that is held while waiting for ``_lock``.
+_on_open: List[Callable[[NativeLibrary], None]] = []
+
+
+def _opened(lib: NativeLibrary) -> None:
+    for hook in _on_open:
+        hook(lib)
+
+
+def loaded_libraries() -> List[NativeLibrary]:
+    """Every library opened so far (each once)."""
+    with _lock:
+        unique: Dict[int, NativeLibrary] = {id(lib): lib for lib in _by_key.values()}
+    return list(unique.values())
 
 
 def _add_dll_directory(folder: str) -> None:
@@ -326,6 +353,7 @@ def _open_file(path: str) -> NativeLibrary:
         _add_dll_directory(os.path.dirname(key))
         lib = NativeLibrary(ctypes.CDLL(key), path)
         _by_key[key] = lib
+        _opened(lib)
     return lib
 
 
@@ -336,6 +364,7 @@ def _open_system(name: str) -> NativeLibrary:
     if lib is None:
         lib = NativeLibrary(ctypes.CDLL(name), name)
         _by_key[key] = lib
+        _opened(lib)
     return lib
 
 
