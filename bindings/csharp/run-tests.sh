@@ -3,11 +3,15 @@
 #
 #   YTX_LIBRARY_DIR=<dir with libytx.so>   (default: <repo>/target/debug)
 #   YTX_EMULATOR=<ytx-emulator binary>     (default: <repo>/target/debug/ytx-emulator)
+#   YTX_INPUT_MATRIX=<input_matrix.tsv>    (default: <repo>/tests/data/input_matrix.tsv)
+#   YTX_WINDOWS_DLL=<ytx.dll for the package> (default: the mingw cross build, if any)
 #   bash bindings/csharp/run-tests.sh
 #
 # Outputs go to bindings/csharp/bin/ (gitignored): Ytx.dll, Ytx.xml (the XML
-# docs), Ytx.dll.config (Mono dllmap) and YtxTests.exe. Exits non-zero if the
-# tools are missing, the build fails (warnings are errors) or any test fails.
+# docs), Ytx.dll.config (Mono dllmap), YtxTests.exe, and pack/ (the NuGet
+# layout and Ytx.<version>.nupkg from pack-layout.sh, checked). Exits non-zero
+# if the tools are missing, the build fails (warnings are errors), the package
+# layout is wrong or any test fails; the last line is "N passed, N failed".
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,9 +45,24 @@ mcs "${mcs_flags[@]}" -target:library -out:"$out/Ytx.dll" -doc:"$out/Ytx.xml" "$
 cp "$here/Ytx.dll.config" "$out/Ytx.dll.config"
 
 echo "mcs: YtxTests.exe"
-mcs "${mcs_flags[@]}" -target:exe -out:"$out/YtxTests.exe" -r:"$out/Ytx.dll" "$here/tests/YtxTests.cs"
+mcs "${mcs_flags[@]}" -target:exe -out:"$out/YtxTests.exe" -r:"$out/Ytx.dll" "$here"/tests/*.cs
+
+# The NuGet layout (pack-layout.sh checks its file list, the native files and
+# a consumer program), with the library under test and the Windows cross
+# build when there is one.
+windows_dll=${YTX_WINDOWS_DLL:-}
+if [ -z "$windows_dll" ]; then
+    for d in release debug; do
+        if [ -f "$root/target/x86_64-pc-windows-gnu/$d/ytx.dll" ]; then
+            windows_dll="$root/target/x86_64-pc-windows-gnu/$d/ytx.dll"
+            break
+        fi
+    done
+fi
+YTX_NATIVE_DIR="$lib_dir" YTX_WINDOWS_DLL="$windows_dll" YTX_PACK_OUT="$out/pack" bash "$here/pack-layout.sh"
 
 echo "mono: YtxTests.exe (library from $lib_dir)"
 export LD_LIBRARY_PATH="$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export YTX_EMULATOR="$emulator"
+export YTX_INPUT_MATRIX="${YTX_INPUT_MATRIX:-$root/tests/data/input_matrix.tsv}"
 exec mono --debug "$out/YtxTests.exe"

@@ -7,7 +7,7 @@ namespace Ytx
     /// Every entry point of the native library, declared once, in the order of
     /// <c>include/ytx.h</c>. Strings go in as UTF-8 <c>byte[]</c> with a trailing NUL
     /// (see <see cref="Utf8"/>) and come out as borrowed <c>IntPtr</c>s read by hand;
-    /// C enums (<c>ytx_result</c>, <c>ytx_delivery</c>) are C <c>int</c>s.
+    /// C enums (<c>ytx_result</c>, <c>ytx_delivery</c>, <c>ytx_log_level</c>) are C <c>int</c>s.
     /// </summary>
     /// <remarks>
     /// The library name is <c>"ytx"</c>: <c>ytx.dll</c> on Windows, <c>libytx.so</c> on
@@ -97,6 +97,19 @@ namespace Ytx
             byte[] code,
             int times,
             out IntPtr outcome);
+
+        // typedef void (*ytx_log_callback)(void *user_data, enum ytx_log_level level,
+        //     const char *message);
+        // Called on the thread of the call being logged; message is borrowed for
+        // the duration of the call. See YtxLog for how it is kept alive.
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void LogCallback(IntPtr userData, int level, IntPtr message);
+
+        // ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data,
+        //     int32_t min_level);
+        // A null delegate is marshaled as NULL (logging off).
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ytx_set_logger(LogCallback callback, IntPtr userData, int minLevel);
 
         // size_t ytx_live_clients(void);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

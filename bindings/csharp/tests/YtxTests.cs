@@ -19,7 +19,7 @@ using System.Text.RegularExpressions;
 using System.Threading;
 using Ytx;
 
-internal static class YtxTests
+internal static partial class YtxTests
 {
     private const string Sid = "8a1f0c3e5b7d9f21a4c6e8b0d2f4a6c8";
     private const string Token = "5c7e9a1b3d5f7092e4b6c8d0f2a4c6e8";
@@ -104,6 +104,8 @@ internal static class YtxTests
             Run("Dispose while a call is in flight", TestDisposeInFlight);
             Run("the finalizer releases a client that was never disposed", TestFinalizer);
             Run("create and dispose 200 clients: no leak", TestManyClients);
+            RunInputMatrix(); // InputMatrixTests.cs: one test per row of tests/data/input_matrix.tsv
+            RunLogTests();    // LogTests.cs: YtxLog
             Run("the token never appears in ToString of client or exceptions", TestNoTokenInToString);
             Run("live clients back to 0", () =>
             {
