@@ -260,6 +260,12 @@ impl ClientBuilder {
         credential("app_id", &self.app_id)?;
         let base = self.environment.base_url().to_string();
         check_base_url(&base)?;
+        if cfg!(not(feature = "tls")) && base.starts_with("https://") {
+            return Err(Error::invalid(
+                "base_url",
+                "https:// needs the library built with its 'tls' feature (the default)",
+            ));
+        }
         for (field, v) in [
             ("callback_func_url", &self.callback.func_url),
             ("callback_action", &self.callback.action),
