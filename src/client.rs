@@ -503,9 +503,9 @@ pub struct Client {
     signature: Mutex<Option<Arc<Signature>>>,
 }
 
-/// Sign and Authorization for one timestamp.
+/// Sign and Authorization for one timestamp (one UTC second).
 struct Signature {
-    timestamp: String,
+    second: i64,
     sign: String,
     authorization: String,
 }
@@ -563,16 +563,18 @@ impl Client {
 
     /// The Sign and Authorization for now, computed once per second.
     fn signature(&self) -> Arc<Signature> {
-        let now = sign::timestamp_now();
+        let now = time::OffsetDateTime::now_utc();
+        let second = now.unix_timestamp();
         let mut slot = self.signature.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(sig) = slot.as_ref().filter(|s| s.timestamp == now) {
+        if let Some(sig) = slot.as_ref().filter(|s| s.second == second) {
             return sig.clone();
         }
+        let timestamp = sign::timestamp_at(now);
         let sid = &self.cfg.account_sid;
         let sig = Arc::new(Signature {
-            sign: sign::sign(sid, &self.cfg.auth_token, &now),
-            authorization: sign::authorization(sid, &now),
-            timestamp: now,
+            second,
+            sign: sign::sign(sid, &self.cfg.auth_token, &timestamp),
+            authorization: sign::authorization(sid, &timestamp),
         });
         *slot = Some(sig.clone());
         sig

@@ -113,9 +113,9 @@ fn run(
     };
     if send {
         let result = client.send(&req);
-        Outcome::sent(&req, result)
+        Outcome::sent(req, result)
     } else {
-        Outcome::prepared(&req)
+        Outcome::prepared(req)
     }
 }
 

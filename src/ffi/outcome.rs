@@ -58,13 +58,13 @@ impl Outcome {
         o
     }
 
-    pub(super) fn prepared(req: &PreparedRequest) -> Outcome {
+    pub(super) fn prepared(req: PreparedRequest) -> Outcome {
         let mut o = Outcome::ok();
-        o.request = Some(req.clone());
+        o.request = Some(req);
         o
     }
 
-    pub(super) fn sent(req: &PreparedRequest, result: Result<Response>) -> Outcome {
+    pub(super) fn sent(req: PreparedRequest, result: Result<Response>) -> Outcome {
         let mut o = match result {
             Ok(r) => Outcome {
                 delivery: ytx_delivery::YTX_DELIVERY_ANSWERED,
@@ -79,7 +79,7 @@ impl Outcome {
         if matches!(o.result, ytx_result::YTX_ERR_PLATFORM) {
             o.http_status = 200;
         }
-        o.request = Some(req.clone());
+        o.request = Some(req);
         o
     }
 }
@@ -108,21 +108,24 @@ pub struct ytx_outcome {
 
 /// A C string from text that might contain NUL (e.g. a platform message):
 /// NULs become U+FFFD so that the rest of the text survives.
-fn c_string(s: &str) -> CString {
-    CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default()
+fn c_string(s: String) -> CString {
+    CString::new(s).unwrap_or_else(|e| {
+        let text = String::from_utf8_lossy(&e.into_vec()).replace('\0', "\u{FFFD}");
+        CString::new(text).unwrap_or_default()
+    })
 }
 
 impl From<Outcome> for ytx_outcome {
     fn from(o: Outcome) -> ytx_outcome {
-        let (method, url, headers, body) = match &o.request {
+        let (method, url, headers, body) = match o.request {
             Some(r) => (
                 r.method.to_string(),
-                r.url.clone(),
+                r.url,
                 r.headers
                     .iter()
                     .map(|(k, v)| format!("{k}: {v}\n"))
                     .collect::<String>(),
-                r.body.clone(),
+                r.body,
             ),
             None => Default::default(),
         };
@@ -130,15 +133,15 @@ impl From<Outcome> for ytx_outcome {
             result: o.result,
             delivery: o.delivery,
             http_status: o.http_status,
-            message: c_string(&o.message),
-            field: c_string(&o.field),
-            status_code: c_string(&o.status_code),
-            status_msg: c_string(&o.status_msg),
-            request_id: c_string(&o.request_id),
-            request_method: c_string(&method),
-            request_url: c_string(&url),
-            request_headers: c_string(&headers),
-            request_body: c_string(&body),
+            message: c_string(o.message),
+            field: c_string(o.field),
+            status_code: c_string(o.status_code),
+            status_msg: c_string(o.status_msg),
+            request_id: c_string(o.request_id),
+            request_method: c_string(method),
+            request_url: c_string(url),
+            request_headers: c_string(headers),
+            request_body: c_string(body),
         }
     }
 }
