@@ -5,8 +5,6 @@ use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use crate::error::{Delivery, Error, Result};
 use crate::log::{self, LogLevel};
 use crate::request::{CallbackCall, VoiceCode};
@@ -191,6 +189,9 @@ impl ClientBuilder {
     /// C ABI and the bindings do. `environment` is `production` or `sandbox`;
     /// timeouts are whole milliseconds.
     pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        if name.is_empty() {
+            return Err(Error::invalid("option_name", "must not be empty"));
+        }
         let ms = |v: &str| -> Result<Duration> {
             v.parse::<u64>()
                 .ok()
@@ -805,28 +806,21 @@ fn transport_error(t: &ureq::Transport) -> Error {
     Error::Transport { delivery, message }
 }
 
-#[derive(Deserialize)]
-struct WireResponse {
-    #[serde(rename = "statusCode")]
-    status_code: Option<serde_json::Value>,
-    #[serde(rename = "statusMsg")]
-    status_msg: Option<serde_json::Value>,
-    #[serde(rename = "requestId")]
-    request_id: Option<serde_json::Value>,
-}
-
 /// Parse the platform's answer body (HTTP 200). Pure: used by [`Client::send`]
 /// and by users who send a [`PreparedRequest`] through their own HTTP stack.
 pub fn parse_response(body: &[u8]) -> Result<Response> {
     let text = std::str::from_utf8(body).map_err(|_| Error::Protocol {
         message: "answer body is not UTF-8".into(),
     })?;
-    let wire: WireResponse = serde_json::from_str(text).map_err(|e| Error::Protocol {
-        message: format!(
-            "answer is not the platform's JSON object ({})",
-            e.classify_name()
-        ),
-    })?;
+    // A map, not a derived struct: serde would also accept a JSON array
+    // such as ["0","",""] for a struct (found by fuzzing).
+    let mut wire: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| Error::Protocol {
+            message: format!(
+                "answer is not the platform's JSON object ({})",
+                e.classify_name()
+            ),
+        })?;
     let string = |v: Option<serde_json::Value>, name: &str, required: bool| -> Result<String> {
         match v {
             Some(serde_json::Value::String(s)) => Ok(s),
@@ -842,9 +836,9 @@ pub fn parse_response(body: &[u8]) -> Result<Response> {
             }),
         }
     };
-    let status_code = string(wire.status_code, "statusCode", true)?;
-    let status_msg = string(wire.status_msg, "statusMsg", false)?;
-    let request_id = string(wire.request_id, "requestId", false)?;
+    let status_code = string(wire.remove("statusCode"), "statusCode", true)?;
+    let status_msg = string(wire.remove("statusMsg"), "statusMsg", false)?;
+    let request_id = string(wire.remove("requestId"), "requestId", false)?;
     if status_code.is_empty() {
         return Err(Error::Protocol {
             message: "statusCode in the answer is empty".into(),
@@ -1091,6 +1085,8 @@ mod tests {
             b"{\"statusCode\":\"\"}",
             b"{\"statusCode\":\"0\",\"requestId\":2016}",
             b"[1,2]",
+            br#"["0","",""]"#,
+            br#"["-2","x",""]"#,
             b"\xff\xfe{}",
         ] {
             let e = parse_response(body).unwrap_err();

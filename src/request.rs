@@ -121,6 +121,9 @@ impl CallbackCall {
             Ok(())
         }
         let text = || value.to_string();
+        if name.is_empty() {
+            return Err(Error::invalid("option_name", "must not be empty"));
+        }
         match name {
             "customParm" => put(&mut self.custom_parm, name, text()),
             "srcclid" => put(&mut self.src_clid, name, text()),
@@ -697,6 +700,7 @@ mod tests {
             "srcthreshold"
         );
         assert_eq!(field_of(c.set("bogus", "1")), "bogus");
+        assert_eq!(field_of(c.set("", "1")), "option_name");
         c.set("customParm", "a").unwrap();
         let e = c.set("customParm", "b").unwrap_err();
         assert!(e.to_string().contains("more than once"), "{e}");

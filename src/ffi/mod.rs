@@ -93,6 +93,12 @@ unsafe fn for_each_option(
     }
     for i in 0..count {
         let name = str_arg(*names.add(i), &format!("option_names[{i}]"))?;
+        if name.is_empty() {
+            return Err(Error::invalid(
+                format!("option_names[{i}]"),
+                "must not be empty",
+            ));
+        }
         let value = str_arg(*values.add(i), name)?;
         set(name, value)?;
     }
