@@ -42,6 +42,10 @@ pub enum Environment {
 
 impl Environment {
     /// The base URL, without a trailing slash.
+    ///
+    /// ```
+    /// assert_eq!(ytx::Environment::Sandbox.base_url(), "http://sandbox.ytx.net");
+    /// ```
     pub fn base_url(&self) -> &str {
         match self {
             Environment::Production => PRODUCTION_URL,
@@ -188,6 +192,13 @@ impl ClientBuilder {
     /// Set an option by name from text (see [`CLIENT_OPTION_NAMES`]), as the
     /// C ABI and the bindings do. `environment` is `production` or `sandbox`;
     /// timeouts are whole milliseconds.
+    ///
+    /// ```
+    /// let mut b = ytx::Client::builder("sid", "token", "app");
+    /// b.set("timeout_ms", "5000")?;
+    /// assert_eq!(b.set("timeout_ms", "soon").unwrap_err().field(), Some("timeout_ms"));
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
     pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
         if name.is_empty() {
             return Err(Error::invalid("option_name", "must not be empty"));
@@ -450,6 +461,13 @@ pub struct PreparedRequest {
 
 impl PreparedRequest {
     /// The URL with the Sign value replaced by `<redacted>`, for logs.
+    ///
+    /// ```
+    /// let c = ytx::Client::builder("sid", "token", "app").build()?;
+    /// let req = c.prepare_voice_code(&ytx::VoiceCode::new("13800138000", "02160000000", "1"))?;
+    /// assert!(req.redacted_url().ends_with("?Sign=<redacted>"));
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
     pub fn redacted_url(&self) -> String {
         redact_sign(&self.url)
     }
@@ -528,11 +546,25 @@ impl Client {
     }
 
     /// The base URL requests go to.
+    ///
+    /// ```
+    /// let c = ytx::Client::builder("sid", "token", "app").base_url("http://127.0.0.1:8080/").build()?;
+    /// assert_eq!(c.base_url(), "http://127.0.0.1:8080");
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
-    /// Place a two-way callback call.
+    /// Place a two-way callback call: the platform rings `src`, then `dst`,
+    /// and bridges them. Sent at most once.
+    ///
+    /// ```no_run
+    /// # let client = ytx::Client::builder("sid", "token", "app").build()?;
+    /// let accepted = client.callback_call(&ytx::CallbackCall::new("13800138000", "01085485069", 600))?;
+    /// println!("requestId {}", accepted.request_id);
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
     pub fn callback_call(&self, call: &CallbackCall) -> Result<Response> {
         let body = logged_invalid(
             "callback call",
@@ -541,7 +573,18 @@ impl Client {
         self.execute(&self.callback_url, &body)
     }
 
-    /// Send a voice verification code.
+    /// Send a voice verification code: the platform calls `dst` and reads
+    /// out the code. Sent at most once.
+    ///
+    /// ```no_run
+    /// # let client = ytx::Client::builder("sid", "token", "app").build()?;
+    /// match client.voice_code(&ytx::VoiceCode::new("13800138000", "02160000000", "4096")) {
+    ///     Ok(accepted) => println!("requestId {}", accepted.request_id),
+    ///     Err(e) if e.delivery() == ytx::Delivery::YTX_DELIVERY_NOT_SENT => println!("retry: {e}"),
+    ///     Err(e) => println!("do not retry blindly: {e}"),
+    /// }
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
     pub fn voice_code(&self, code: &VoiceCode) -> Result<Response> {
         let body = logged_invalid(
             "voice code",
@@ -582,12 +625,27 @@ impl Client {
     }
 
     /// Validate and sign a callback call without sending it (a dry run).
+    ///
+    /// ```
+    /// let client = ytx::Client::builder("sid", "token", "app").build()?;
+    /// let req = client.prepare_callback_call(&ytx::CallbackCall::new("13800138000", "13900139000", 61))?;
+    /// assert!(req.url.starts_with("http://api.ytx.net/201512/sid/sid/call/DailbackCall.wx?Sign="));
+    /// assert!(req.to_string().contains("Sign=<redacted>"));
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
     pub fn prepare_callback_call(&self, call: &CallbackCall) -> Result<PreparedRequest> {
         let body = call.to_json(&self.cfg.callback.action, &self.cfg.app_id)?;
         Ok(self.prepare(&self.callback_url, body, &sign::timestamp_now()))
     }
 
     /// Validate and sign a voice code without sending it (a dry run).
+    ///
+    /// ```
+    /// let client = ytx::Client::builder("sid", "token", "app").build()?;
+    /// let req = client.prepare_voice_code(&ytx::VoiceCode::new("13800138000", "02160000000", "4096"))?;
+    /// assert!(req.body.contains(r#""code":"4096""#));
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
     pub fn prepare_voice_code(&self, code: &VoiceCode) -> Result<PreparedRequest> {
         let body = code.to_json(&self.cfg.voice_code.action, &self.cfg.app_id)?;
         Ok(self.prepare(&self.voice_code_url, body, &sign::timestamp_now()))
@@ -609,6 +667,14 @@ impl Client {
     }
 
     /// Send a prepared request once, and parse the answer.
+    ///
+    /// ```no_run
+    /// # let client = ytx::Client::builder("sid", "token", "app").build()?;
+    /// let req = client.prepare_voice_code(&ytx::VoiceCode::new("13800138000", "02160000000", "1"))?;
+    /// eprintln!("sending {req}"); // Display redacts the Sign
+    /// let accepted = client.send(&req)?;
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
     ///
     /// Never retried here once the request may have been written: the error's
     /// [`Error::delivery`] says whether a retry is safe.
@@ -808,6 +874,14 @@ fn transport_error(t: &ureq::Transport) -> Error {
 
 /// Parse the platform's answer body (HTTP 200). Pure: used by [`Client::send`]
 /// and by users who send a [`PreparedRequest`] through their own HTTP stack.
+///
+/// ```
+/// let ok = ytx::parse_response(r#"{"statusCode":"0","statusMsg":"提交成功","requestId":"1"}"#.as_bytes())?;
+/// assert_eq!(ok.request_id, "1");
+/// let e = ytx::parse_response(br#"{"statusCode":"-203","statusMsg":"","requestId":""}"#).unwrap_err();
+/// assert_eq!(e.status_code(), Some("-203"));
+/// # Ok::<(), ytx::Error>(())
+/// ```
 pub fn parse_response(body: &[u8]) -> Result<Response> {
     let text = std::str::from_utf8(body).map_err(|_| Error::Protocol {
         message: "answer body is not UTF-8".into(),

@@ -135,6 +135,10 @@ pub enum Error {
 
 impl Error {
     /// An [`Error::InvalidArgument`] for `field`.
+    ///
+    /// ```
+    /// assert_eq!(ytx::Error::invalid("dst", "must not be empty").to_string(), "dst: must not be empty");
+    /// ```
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Error {
         Error::InvalidArgument {
             field: field.into(),
@@ -143,6 +147,12 @@ impl Error {
     }
 
     /// The stable result code of this error.
+    ///
+    /// ```
+    /// let e = ytx::Error::invalid("credit", "must be greater than 60");
+    /// assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_INVALID_ARGUMENT);
+    /// assert_eq!(e.code() as u32, 3);
+    /// ```
     pub fn code(&self) -> ytx_result {
         use ytx_result::*;
         match self {
@@ -165,6 +175,14 @@ impl Error {
 
     /// Whether the request reached the platform. Only
     /// [`Delivery::YTX_DELIVERY_NOT_SENT`] makes a retry safe.
+    ///
+    /// ```
+    /// use ytx::{Delivery, Error};
+    /// let refused = Error::Transport { delivery: Delivery::YTX_DELIVERY_NOT_SENT, message: "refused".into() };
+    /// assert_eq!(refused.delivery(), Delivery::YTX_DELIVERY_NOT_SENT); // safe to retry
+    /// let reset = Error::Transport { delivery: Delivery::YTX_DELIVERY_UNKNOWN, message: "reset".into() };
+    /// assert_eq!(reset.code(), ytx::ytx_result::YTX_ERR_OUTCOME_UNKNOWN); // may have rung
+    /// ```
     pub fn delivery(&self) -> Delivery {
         match self {
             Error::NullArgument { .. }
@@ -182,6 +200,11 @@ impl Error {
     }
 
     /// The field an argument error is about, if any.
+    ///
+    /// ```
+    /// let e = ytx::VoiceCode::new("13800138000", "02160000000", "12-34").validate().unwrap_err();
+    /// assert_eq!(e.field(), Some("code"));
+    /// ```
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::NullArgument { field }
@@ -192,6 +215,11 @@ impl Error {
     }
 
     /// The platform's statusCode, for [`Error::Platform`].
+    ///
+    /// ```
+    /// let e = ytx::parse_response(br#"{"statusCode":"-204","statusMsg":"x"}"#).unwrap_err();
+    /// assert_eq!(e.status_code(), Some("-204"));
+    /// ```
     pub fn status_code(&self) -> Option<&str> {
         match self {
             Error::Platform { status_code, .. } => Some(status_code),
@@ -202,6 +230,11 @@ impl Error {
 
 /// What a platform status code means and what to do about it, from the
 /// vendor's table in PROTOCOL.md. `None` for codes not in the table.
+///
+/// ```
+/// assert!(ytx::explain_status_code("-202").unwrap().contains("clock"));
+/// assert_eq!(ytx::explain_status_code("-999"), None);
+/// ```
 pub fn explain_status_code(code: &str) -> Option<&'static str> {
     Some(match code {
         "0" => "accepted",

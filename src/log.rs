@@ -98,6 +98,11 @@ pub fn set_logger(min_level: LogLevel, sink: Option<Sink>) -> Result<()> {
 }
 
 /// Whether events of `level` are delivered now.
+///
+/// ```
+/// // Off by default.
+/// assert!(!ytx::log::enabled(ytx::LogLevel::YTX_LOG_ERROR));
+/// ```
 #[inline]
 pub fn enabled(level: LogLevel) -> bool {
     (level as u8) <= LEVEL.load(Ordering::Relaxed)

@@ -100,6 +100,13 @@ pub const CALLBACK_OPTION_NAMES: [&str; 15] = [
 
 impl CallbackCall {
     /// A call with the required fields and no options.
+    ///
+    /// ```
+    /// let call = ytx::CallbackCall::new("13800138000", "01085485069", 600);
+    /// assert_eq!(call.to_json("callDailBack", "app")?,
+    ///     r#"{"action":"callDailBack","appid":"app","src":"13800138000","dst":"01085485069","credit":"600"}"#);
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
     pub fn new(src: impl Into<String>, dst: impl Into<String>, credit: u32) -> CallbackCall {
         CallbackCall {
             src: src.into(),
@@ -112,6 +119,14 @@ impl CallbackCall {
     /// Set an optional field by its wire name (see [`CALLBACK_OPTION_NAMES`])
     /// from text, as the C ABI and the bindings do. Numbers are parsed here;
     /// `iscallstatuscheck` takes `0` or `1`. Setting a field twice is an error.
+    ///
+    /// ```
+    /// let mut call = ytx::CallbackCall::new("13800138000", "01085485069", 600);
+    /// call.set("ringbacktype", "2")?;
+    /// assert_eq!(call.ringback_type, Some(ytx::RingbackType::System));
+    /// assert_eq!(call.set("ringbacktype", "9").unwrap_err().field(), Some("ringbacktype"));
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
     pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
         fn put<T>(slot: &mut Option<T>, field: &str, v: T) -> Result<()> {
             if slot.is_some() {
@@ -276,6 +291,12 @@ pub struct VoiceCode {
 
 impl VoiceCode {
     /// A voice code with the platform's default number of plays.
+    ///
+    /// ```
+    /// let vc = ytx::VoiceCode::new("13800138000", "02160000000", "4096");
+    /// assert!(!vc.to_json("templateNoticeCall", "app")?.contains("time"));
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
     pub fn new(
         dst: impl Into<String>,
         dstclid: impl Into<String>,
@@ -342,6 +363,12 @@ impl VoiceCode {
 /// `credit` from a signed integer, as the C ABI takes it: the rule is the
 /// same as [`CallbackCall::validate`]'s, and values beyond `u32` are refused
 /// with the same field name instead of wrapping.
+///
+/// ```
+/// assert_eq!(ytx::request::credit_from_i64(61)?, 61);
+/// assert_eq!(ytx::request::credit_from_i64(-1).unwrap_err().field(), Some("credit"));
+/// # Ok::<(), ytx::Error>(())
+/// ```
 pub fn credit_from_i64(credit: i64) -> Result<u32> {
     match u32::try_from(credit) {
         Ok(c) if c > 60 => Ok(c),
@@ -357,6 +384,13 @@ pub fn credit_from_i64(credit: i64) -> Result<u32> {
 
 /// `time` (number of plays) from a signed integer: `0` means the platform
 /// default, `1..=3` a count, anything else is an error.
+///
+/// ```
+/// assert_eq!(ytx::request::times_from_i64(0)?, None);
+/// assert_eq!(ytx::request::times_from_i64(2)?, Some(2));
+/// assert!(ytx::request::times_from_i64(4).is_err());
+/// # Ok::<(), ytx::Error>(())
+/// ```
 pub fn times_from_i64(times: i64) -> Result<Option<u8>> {
     if times == 0 {
         return Ok(None);
@@ -406,6 +440,12 @@ fn text(field: &str, v: &str) -> Result<()> {
 }
 
 /// Validate and normalise a phone number (see the module docs).
+///
+/// ```
+/// assert_eq!(ytx::request::phone("dst", "+8613800138000")?, "13800138000");
+/// assert!(ytx::request::phone("dst", "010-85485069").is_err());
+/// # Ok::<(), ytx::Error>(())
+/// ```
 pub fn phone(field: &str, raw: &str) -> Result<String> {
     if raw.is_empty() {
         return Err(Error::invalid(field, "must not be empty"));

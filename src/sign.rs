@@ -17,6 +17,11 @@ pub const CHINA_STANDARD_TIME: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
 
 /// The platform timestamp `yyyyMMddHHmmss` for the instant `at`, in UTC+8.
 ///
+/// ```
+/// use time::macros::datetime;
+/// assert_eq!(ytx::sign::timestamp_at(datetime!(2026-11-22 16:30:00 UTC)), "20261123003000");
+/// ```
+///
 /// The host's time zone plays no part: the instant is converted to UTC+8
 /// explicitly, so a host set to UTC or America/New_York stamps the same text.
 pub fn timestamp_at(at: OffsetDateTime) -> String {
@@ -33,6 +38,10 @@ pub fn timestamp_at(at: OffsetDateTime) -> String {
 }
 
 /// The platform timestamp for now (see [`timestamp_at`]).
+///
+/// ```
+/// assert_eq!(ytx::sign::timestamp_now().len(), 14);
+/// ```
 pub fn timestamp_now() -> String {
     timestamp_at(OffsetDateTime::now_utc())
 }
@@ -49,6 +58,13 @@ pub fn sign(account_sid: &str, auth_token: &str, timestamp: &str) -> String {
 /// Authorization header value: standard padded Base64 of `account_sid|timestamp`.
 ///
 /// The separator is `|` (PROTOCOL.md ambiguity 1).
+///
+/// ```
+/// assert_eq!(
+///     ytx::sign::authorization("ff8080813c37da53013c804f8072007c", "20130201150000"),
+///     "ZmY4MDgwODEzYzM3ZGE1MzAxM2M4MDRmODA3MjAwN2N8MjAxMzAyMDExNTAwMDA="
+/// );
+/// ```
 pub fn authorization(account_sid: &str, timestamp: &str) -> String {
     let mut plain = String::with_capacity(account_sid.len() + 1 + timestamp.len());
     plain.push_str(account_sid);
