@@ -10,8 +10,10 @@
 #    the C quickstart against the emulator, under valgrind (zero leaks)
 # 4. Python binding: pytest against the emulator
 # 5. C# binding: compiled with mcs, run with mono against the emulator
-# plus: the C tests under ASan+UBSan, the quickstart under several time
-# zones, and the pure Rust parts under Miri
+# plus: lint, the C tests under ASan+UBSan, the quickstart under several
+# time zones, make install + pkg-config, the Windows DLL under Wine, the
+# pure Rust parts under Miri, a 30 s fuzz smoke per target, and the Python
+# wheel in a fresh venv
 #
 # A suite whose tools are missing fails (it is not skipped), so a green run
 # means everything ran. Closing line: "suites: N passed, N failed".
@@ -211,6 +213,7 @@ csharp_tests() {
 
 lint() {
     cargo fmt --all -- --check &&
+        cargo fmt --manifest-path fuzz/Cargo.toml -- --check &&
         cargo clippy --workspace --all-targets -- -D warnings &&
         RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p ytx -p ytx-emulator
 }
@@ -233,6 +236,7 @@ else
     failed_names+=("emulator start")
 fi
 suite "miri: pure parts and the FFI layer" miri
+suite "fuzz: 30 s per cargo-fuzz target from the committed corpus" bash "$root/tests/fuzz-smoke.sh"
 suite "python: pytest" python_tests
 suite "python: wheel with the library, fresh venv" python_venv
 suite "c#: mono" csharp_tests
