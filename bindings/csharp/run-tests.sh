@@ -11,7 +11,8 @@
 # docs), Ytx.dll.config (Mono dllmap), YtxTests.exe, and pack/ (the NuGet
 # layout and Ytx.<version>.nupkg from pack-layout.sh, checked). Exits non-zero
 # if the tools are missing, the build fails (warnings are errors), the package
-# layout is wrong or any test fails; the last line is "N passed, N failed".
+# layout is wrong, the README's code does not build and run (readme-check.sh)
+# or any test fails; the last line is "N passed, N failed".
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -60,6 +61,9 @@ if [ -z "$windows_dll" ]; then
     done
 fi
 YTX_NATIVE_DIR="$lib_dir" YTX_WINDOWS_DLL="$windows_dll" YTX_PACK_OUT="$out/pack" bash "$here/pack-layout.sh"
+
+echo "mono: the README's code (readme-check.sh)"
+bash "$here/readme-check.sh" "$out" "$lib_dir" "$emulator"
 
 echo "mono: YtxTests.exe (library from $lib_dir)"
 export LD_LIBRARY_PATH="$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
