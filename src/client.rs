@@ -886,33 +886,30 @@ pub fn parse_response(body: &[u8]) -> Result<Response> {
     let text = std::str::from_utf8(body).map_err(|_| Error::Protocol {
         message: "answer body is not UTF-8".into(),
     })?;
-    // A map, not a derived struct: serde would also accept a JSON array
-    // such as ["0","",""] for a struct (found by fuzzing).
-    let mut wire: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(text).map_err(|e| Error::Protocol {
-            message: format!(
-                "answer is not the platform's JSON object ({})",
-                e.classify_name()
-            ),
-        })?;
-    let string = |v: Option<serde_json::Value>, name: &str, required: bool| -> Result<String> {
+    let wire: WireAnswer = serde_json::from_str(text).map_err(|e| Error::Protocol {
+        message: format!(
+            "answer is not the platform's JSON object ({})",
+            e.classify_name()
+        ),
+    })?;
+    let string = |v: Option<WireValue>, name: &str, required: bool| -> Result<String> {
         match v {
-            Some(serde_json::Value::String(s)) => Ok(s),
-            None | Some(serde_json::Value::Null) if !required => Ok(String::new()),
+            Some(WireValue::String(s)) => Ok(s),
+            None | Some(WireValue::Null) if !required => Ok(String::new()),
             None => Err(Error::Protocol {
                 message: format!("answer has no {name}"),
             }),
-            Some(other) => Err(Error::Protocol {
-                message: format!(
-                    "{name} in the answer is a {}, not a string",
-                    json_type(&other)
-                ),
+            Some(WireValue::Null) => Err(Error::Protocol {
+                message: format!("{name} in the answer is null, not a string"),
+            }),
+            Some(WireValue::Other(kind)) => Err(Error::Protocol {
+                message: format!("{name} in the answer is {kind}, not a string"),
             }),
         }
     };
-    let status_code = string(wire.remove("statusCode"), "statusCode", true)?;
-    let status_msg = string(wire.remove("statusMsg"), "statusMsg", false)?;
-    let request_id = string(wire.remove("requestId"), "requestId", false)?;
+    let status_code = string(wire.status_code, "statusCode", true)?;
+    let status_msg = string(wire.status_msg, "statusMsg", false)?;
+    let request_id = string(wire.request_id, "requestId", false)?;
     if status_code.is_empty() {
         return Err(Error::Protocol {
             message: "statusCode in the answer is empty".into(),
@@ -933,6 +930,143 @@ pub fn parse_response(body: &[u8]) -> Result<Response> {
     }
 }
 
+/// The three fields of an answer, read from a JSON **object** only.
+///
+/// Deserialized with `deserialize_map`, not a derived struct: serde lets a
+/// derived struct read a JSON array too (`["0","",""]` would have been an
+/// accepted request; found by fuzzing). Other keys are checked for syntax
+/// and skipped without being built; a repeated key keeps its last value.
+struct WireAnswer {
+    status_code: Option<WireValue>,
+    status_msg: Option<WireValue>,
+    request_id: Option<WireValue>,
+}
+
+/// A key of the answer object, compared without being copied (escaped keys
+/// such as `"status\u0043ode"` compare by their decoded text).
+enum WireKey {
+    StatusCode,
+    StatusMsg,
+    RequestId,
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for WireKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = WireKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<WireKey, E> {
+                Ok(match v {
+                    "statusCode" => WireKey::StatusCode,
+                    "statusMsg" => WireKey::StatusMsg,
+                    "requestId" => WireKey::RequestId,
+                    _ => WireKey::Other,
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// One field's value: a string, null, or another JSON type ("a number").
+enum WireValue {
+    String(String),
+    Null,
+    Other(&'static str),
+}
+
+impl<'de> serde::Deserialize<'de> for WireAnswer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WireAnswer;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<WireAnswer, A::Error> {
+                let mut answer = WireAnswer {
+                    status_code: None,
+                    status_msg: None,
+                    request_id: None,
+                };
+                while let Some(key) = map.next_key::<WireKey>()? {
+                    let slot = match key {
+                        WireKey::StatusCode => &mut answer.status_code,
+                        WireKey::StatusMsg => &mut answer.status_msg,
+                        WireKey::RequestId => &mut answer.request_id,
+                        WireKey::Other => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = Some(map.next_value()?);
+                }
+                Ok(answer)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WireValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess};
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WireValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<WireValue, E> {
+                Ok(WireValue::String(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<WireValue, E> {
+                Ok(WireValue::String(v))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<WireValue, E> {
+                Ok(WireValue::Null)
+            }
+            fn visit_none<E>(self) -> std::result::Result<WireValue, E> {
+                Ok(WireValue::Null)
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<WireValue, E> {
+                Ok(WireValue::Other("a boolean"))
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<WireValue, E> {
+                Ok(WireValue::Other("a number"))
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<WireValue, E> {
+                Ok(WireValue::Other("a number"))
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<WireValue, E> {
+                Ok(WireValue::Other("a number"))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<WireValue, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(WireValue::Other("an array"))
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<WireValue, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(WireValue::Other("an object"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 trait ClassifyName {
     fn classify_name(&self) -> &'static str;
 }
@@ -944,17 +1078,6 @@ impl ClassifyName for serde_json::Error {
             serde_json::error::Category::Data => "not an object",
             serde_json::error::Category::Eof => "truncated",
         }
-    }
-}
-
-fn json_type(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "boolean",
-        serde_json::Value::Number(_) => "number",
-        serde_json::Value::String(_) => "string",
-        serde_json::Value::Array(_) => "array",
-        serde_json::Value::Object(_) => "object",
     }
 }
 
@@ -1171,6 +1294,61 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
             assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
+        }
+    }
+
+    #[test]
+    fn parse_reads_keys_like_a_json_object_does() {
+        // Escaped key text, other keys of any type skipped, null optional
+        // fields, and the last of a repeated key wins (as in a JSON map).
+        let ok = parse_response(
+            br#" {"x":[1,{"a":null}],"status\u0043ode":"-9","statusMsg":null,
+                  "y":{"statusCode":"-1"},"statusCode":"0","requestId":"7"} "#,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                ok.status_code.as_str(),
+                ok.status_msg.as_str(),
+                ok.request_id.as_str()
+            ),
+            ("0", "", "7")
+        );
+        let e = parse_response(br#"{"statusCode":"0","statusCode":"-203"}"#).unwrap_err();
+        assert_eq!(e.status_code(), Some("-203"));
+        // Each wrong type is named; a null statusCode is not a missing one.
+        for (body, says) in [
+            (
+                &br#"{"statusCode":null}"#[..],
+                "statusCode in the answer is null",
+            ),
+            (
+                br#"{"statusCode":true}"#,
+                "statusCode in the answer is a boolean",
+            ),
+            (
+                br#"{"statusCode":-2.5}"#,
+                "statusCode in the answer is a number",
+            ),
+            (
+                br#"{"statusCode":["0"]}"#,
+                "statusCode in the answer is an array",
+            ),
+            (
+                br#"{"statusCode":{"0":1}}"#,
+                "statusCode in the answer is an object",
+            ),
+            (
+                br#"{"statusCode":"0","statusMsg":1}"#,
+                "statusMsg in the answer is a number",
+            ),
+            (br#"{"requestId":"1"}"#, "answer has no statusCode"),
+            (br#"["0"]"#, "not an object"),
+            (br#"{"statusCode":"0"} x"#, "syntax error"),
+        ] {
+            let e = parse_response(body).unwrap_err();
+            assert_eq!(e.code(), R::YTX_ERR_PROTOCOL);
+            assert!(e.to_string().contains(says), "{e} (expected {says:?})");
         }
     }
 }
