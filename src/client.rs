@@ -613,15 +613,19 @@ impl Client {
         if let Some(sig) = slot.as_ref().filter(|s| s.second == second) {
             return sig.clone();
         }
-        let timestamp = sign::timestamp_at(now);
-        let sid = &self.cfg.account_sid;
-        let sig = Arc::new(Signature {
-            second,
-            sign: sign::sign(sid, &self.cfg.auth_token, &timestamp),
-            authorization: sign::authorization(sid, &timestamp),
-        });
+        let sig = Arc::new(self.signature_at(second, &sign::timestamp_at(now)));
         *slot = Some(sig.clone());
         sig
+    }
+
+    /// The Sign and Authorization for one timestamp (`yyyyMMddHHmmss`, UTC+8).
+    fn signature_at(&self, second: i64, timestamp: &str) -> Signature {
+        let sid = &self.cfg.account_sid;
+        Signature {
+            second,
+            sign: sign::sign(sid, &self.cfg.auth_token, timestamp),
+            authorization: sign::authorization(sid, timestamp),
+        }
     }
 
     /// Validate and sign a callback call without sending it (a dry run).
@@ -635,7 +639,7 @@ impl Client {
     /// ```
     pub fn prepare_callback_call(&self, call: &CallbackCall) -> Result<PreparedRequest> {
         let body = call.to_json(&self.cfg.callback.action, &self.cfg.app_id)?;
-        Ok(self.prepare(&self.callback_url, body, &sign::timestamp_now()))
+        Ok(self.prepare(&self.callback_url, body, &self.signature()))
     }
 
     /// Validate and sign a voice code without sending it (a dry run).
@@ -648,19 +652,20 @@ impl Client {
     /// ```
     pub fn prepare_voice_code(&self, code: &VoiceCode) -> Result<PreparedRequest> {
         let body = code.to_json(&self.cfg.voice_code.action, &self.cfg.app_id)?;
-        Ok(self.prepare(&self.voice_code_url, body, &sign::timestamp_now()))
+        Ok(self.prepare(&self.voice_code_url, body, &self.signature()))
     }
 
-    fn prepare(&self, url: &str, body: String, timestamp: &str) -> PreparedRequest {
-        let sid = &self.cfg.account_sid;
-        let sig = sign::sign(sid, &self.cfg.auth_token, timestamp);
+    /// A dry run's request, signed with `sig` (the per-second cache, as the
+    /// send path uses: a request prepared and one sent in the same second
+    /// carry the same Sign).
+    fn prepare(&self, url: &str, body: String, sig: &Signature) -> PreparedRequest {
         PreparedRequest {
             method: "POST",
-            url: format!("{url}?Sign={sig}"),
+            url: format!("{url}?Sign={}", sig.sign),
             headers: vec![
                 ("Accept", "application/json".into()),
                 ("Content-Type", "application/json;charset=utf-8".into()),
-                ("Authorization", sign::authorization(sid, timestamp)),
+                ("Authorization", sig.authorization.clone()),
             ],
             body,
         }
@@ -1103,7 +1108,11 @@ mod tests {
     fn prepared_request_matches_the_protocol() {
         let c = client();
         // Vector 1 of vectors.json: timestamp 20140416142030.
-        let req = c.prepare(&c.callback_url, "{}".into(), "20140416142030");
+        let req = c.prepare(
+            &c.callback_url,
+            "{}".into(),
+            &c.signature_at(0, "20140416142030"),
+        );
         assert_eq!(
             req.url,
             "http://api.ytx.net/201512/sid/abcdefghijklmnopqrstuvwxyz012345/call/DailbackCall.wx?Sign=698CD6F76DB3CAE8E9875C1F8F298B2C"
