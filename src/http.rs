@@ -256,24 +256,6 @@ fn unknown_io(e: &io::Error, during: &str) -> Error {
 }
 
 /// Whether an idle pooled connection is still open: one non-blocking peek.
-/// Data or EOF means the server closed it (or broke the protocol).
-#[cfg(unix)]
-fn still_open(stream: &TcpStream) -> bool {
-    use std::os::unix::io::AsRawFd;
-    let mut byte = 0u8;
-    // SAFETY: a valid socket and a one-byte buffer we own.
-    let n = unsafe {
-        libc::recv(
-            stream.as_raw_fd(),
-            (&mut byte as *mut u8).cast(),
-            1,
-            libc::MSG_PEEK | libc::MSG_DONTWAIT,
-        )
-    };
-    n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock
-}
-
-#[cfg(not(unix))]
 fn still_open(stream: &TcpStream) -> bool {
     let mut byte = [0u8; 1];
     if stream.set_nonblocking(true).is_err() {

@@ -43,7 +43,6 @@ pub mod client;
 pub mod error;
 #[allow(unsafe_code, non_camel_case_types)]
 pub mod ffi;
-#[allow(unsafe_code)]
 mod http;
 pub mod log;
 pub mod request;
