@@ -306,20 +306,22 @@ fn dns_failure_is_not_sent() {
     }
 }
 
-#[test]
-fn a_stale_pooled_connection_is_replaced_not_reported() {
-    // A server that answers one request per connection and then closes it
-    // without saying so (no Connection: close): the next call must notice
-    // the dead pooled connection and use a fresh one, not fail.
+/// A server for `connections` connections, one after the other: it reads
+/// each whole request, writes `answer`, and closes the connection without
+/// saying so (no `Connection: close`). Joining it gives the number of
+/// requests it read.
+fn answer_each_connection(
+    answer: String,
+    connections: usize,
+) -> (String, std::thread::JoinHandle<usize>) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let server = std::thread::spawn(move || {
-        for _ in 0..4 {
+        for _ in 0..connections {
             let (mut s, _) = listener.accept().unwrap();
             // Read the whole request (ureq writes head and body apart):
-            // closing with unread bytes would send a reset, not the quiet
-            // close this test is about.
+            // closing with unread bytes would send a reset, not a quiet close.
             let mut req = Vec::new();
             let mut buf = [0u8; 4096];
             let complete = |r: &[u8]| {
@@ -338,11 +340,24 @@ fn a_stale_pooled_connection_is_replaced_not_reported() {
                 assert!(n > 0, "the client closed mid-request");
                 req.extend_from_slice(&buf[..n]);
             }
-            let body = r#"{"statusCode":"0","statusMsg":"ok","requestId":"1"}"#;
-            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
-            s.write_all(format!("{head}{body}").as_bytes()).unwrap();
+            s.write_all(answer.as_bytes()).unwrap();
         }
+        connections
     });
+    (url, server)
+}
+
+#[test]
+fn a_stale_pooled_connection_is_replaced_not_reported() {
+    // The server closes each connection after one answer, without saying
+    // so: the next call must notice the dead pooled connection and use a
+    // fresh one, not fail.
+    let body = r#"{"statusCode":"0","statusMsg":"ok","requestId":"1"}"#;
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (url, server) = answer_each_connection(answer, 4);
     for (name, generic) in TRANSPORTS {
         let c = builder(&url, generic).build().unwrap();
         for _ in 0..2 {
@@ -351,7 +366,27 @@ fn a_stale_pooled_connection_is_replaced_not_reported() {
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }
-    server.join().unwrap();
+    assert_eq!(server.join().unwrap(), 4);
+}
+
+#[test]
+fn a_header_line_without_a_colon_is_a_protocol_error_not_a_panic() {
+    // ureq 2.12.1 panics on this answer (found by the http_answer fuzz
+    // target); the client must turn it into an error like any bad answer.
+    let body = r#"{"statusCode":"0","statusMsg":"ok","requestId":"1"}"#;
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (url, server) = answer_each_connection(answer, 2);
+    for (name, generic) in TRANSPORTS {
+        let c = builder(&url, generic).build().unwrap();
+        let e = c.voice_code(&voice("13800138000")).unwrap_err();
+        assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_PROTOCOL, "{name}: {e}");
+        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{name}: {e}");
+    }
+    // One request per call: nothing was sent again.
+    assert_eq!(server.join().unwrap(), 2);
 }
 
 #[test]
