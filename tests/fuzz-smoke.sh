@@ -21,7 +21,7 @@ set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${FUZZ_SECONDS:-30}
-targets=(parse_response requests ffi)
+targets=(parse_response http_answer requests ffi)
 
 if ! command -v cargo >/dev/null 2>&1 || ! cargo +nightly --version >/dev/null 2>&1; then
     echo "fuzz-smoke: the nightly toolchain is missing; install it with:"

@@ -1,5 +1,6 @@
 //! Writes the hand-written seeds: `corpus/parse_response/seed-*` (answer
-//! bodies, as bytes), `corpus/requests/seed-*` and `corpus/ffi/seed-*`
+//! bodies, as bytes), `corpus/http_answer/seed-*` (a transport byte and a
+//! whole HTTP answer), `corpus/requests/seed-*` and `corpus/ffi/seed-*`
 //! (structured inputs, encoded). Each structured seed is decoded again and
 //! compared, so a change of layout in `arbitrary` fails here instead of
 //! silently turning the seeds into noise. Also writes the hand-minimised
@@ -219,6 +220,92 @@ fn response_seeds() {
     std::fs::create_dir_all(&dir).unwrap();
     for (name, body) in seeds {
         std::fs::write(dir.join(format!("seed-{name}")), body).unwrap();
+    }
+}
+
+/// `corpus/http_answer/seed-*`: a transport byte (0: built-in sender, 1:
+/// ureq) and a whole HTTP answer, as servers and gateways send them.
+fn http_answer_seeds() {
+    let ok =
+        r#"{"statusCode":"0","statusMsg":"提交成功","requestId":"20160100000002050000000000001"}"#;
+    let sized = |status: &str, extra: &str, body: &str| {
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json;charset=utf-8\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let chunked = |body: &str| {
+        let (a, b) = body.split_at(body.len() / 2);
+        format!(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{a}\r\n{:x};ext=1\r\n{b}\r\n0\r\nX-Trailer: 1\r\n\r\n",
+            a.len(),
+            b.len()
+        )
+    };
+    let seeds: Vec<(&str, String)> = vec![
+        ("ok", sized("200 OK", "", ok)),
+        (
+            "ok-keep-alive",
+            sized("200 OK", "Connection: keep-alive\r\n", ok),
+        ),
+        ("ok-close", sized("200 OK", "Connection: close\r\n", ok)),
+        (
+            "ok-http10",
+            sized("200 OK", "", ok).replacen("HTTP/1.1", "HTTP/1.0", 1),
+        ),
+        ("ok-chunked", chunked(ok)),
+        (
+            "ok-to-close",
+            format!("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{ok}"),
+        ),
+        (
+            "ok-after-100",
+            format!("HTTP/1.1 100 Continue\r\n\r\n{}", sized("200 OK", "", ok)),
+        ),
+        (
+            "platform-203",
+            sized(
+                "200 OK",
+                "",
+                r#"{"statusCode":"-203","statusMsg":"Sign校验失败","requestId":""}"#,
+            ),
+        ),
+        (
+            "http-500-html",
+            sized(
+                "500 Internal Server Error",
+                "Content-Type: text/html\r\n",
+                "<html><body>500</body></html>",
+            ),
+        ),
+        ("http-502", sized("502 Bad Gateway", "", "<html>502</html>")),
+        (
+            "http-302",
+            sized("302 Found", "Location: http://127.0.0.1:9/\r\n", ""),
+        ),
+        ("not-json", sized("200 OK", "", "<html>oops</html>")),
+        ("truncated-body", sized("200 OK", "", ok)[..60].to_string()),
+        (
+            "short-content-length",
+            sized("200 OK", "", ok).replacen("Content-Length: ", "Content-Length: 1", 1),
+        ),
+        ("two-lengths", sized("200 OK", "Content-Length: 5\r\n", ok)),
+        (
+            "bad-chunk-size",
+            chunked(ok).replacen("\r\n\r\n", "\r\n\r\nzz\r\n", 1),
+        ),
+        ("head-only", "HTTP/1.1 200 OK\r\n".to_string()),
+        ("no-status", "\r\n\r\n".to_string()),
+        ("garbage", "SSH-2.0-OpenSSH_9.2\r\n".to_string()),
+    ];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/http_answer");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, answer) in &seeds {
+        for (mode, transport) in [(0u8, "builtin"), (1u8, "ureq")] {
+            let mut bytes = vec![mode];
+            bytes.extend_from_slice(answer.as_bytes());
+            std::fs::write(dir.join(format!("seed-{transport}-{name}")), bytes).unwrap();
+        }
     }
 }
 
@@ -538,10 +625,23 @@ fn found() {
             ),
         ]),
     );
+    // ureq 2.12.1 panics on a header line without a colon (Header::value
+    // slices past the line). Transport byte 1 (ureq), then the answer.
+    let answer =
+        "HTTP/1.1 200 OK\r\nConnection\r\nContent-Length: 17\r\n\r\n{\"statusCode\":\"0\"}";
+    let mut bytes = vec![1u8];
+    bytes.extend_from_slice(answer.as_bytes());
+    std::fs::write(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(dir.join("http_answer-ureq-header-without-colon")),
+        bytes,
+    )
+    .unwrap();
 }
 
 fn main() {
     response_seeds();
+    http_answer_seeds();
     request_seeds();
     ffi_seeds();
     found();
