@@ -255,7 +255,9 @@ fn unknown_io(e: &io::Error, during: &str) -> Error {
     }
 }
 
-/// Whether an idle pooled connection is still open: one non-blocking peek.
+/// Whether an idle pooled connection is still open: one non-blocking peek
+/// (std only: non-blocking on, peek, off). Data or EOF means the server
+/// closed it (or broke the protocol).
 fn still_open(stream: &TcpStream) -> bool {
     let mut byte = [0u8; 1];
     if stream.set_nonblocking(true).is_err() {
