@@ -529,6 +529,22 @@ struct Signature {
     authorization: String,
 }
 
+impl Signature {
+    /// The request URL: the operation's URL with `?Sign=`.
+    fn url(&self, url: &str) -> String {
+        format!("{url}?Sign={}", self.sign)
+    }
+
+    /// The request headers, as PROTOCOL.md lists them.
+    fn headers(&self) -> [(&'static str, &str); 3] {
+        [
+            ("Accept", "application/json"),
+            ("Content-Type", "application/json;charset=utf-8"),
+            ("Authorization", &self.authorization),
+        ]
+    }
+}
+
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client").field("config", &self.cfg).finish()
@@ -596,13 +612,7 @@ impl Client {
     /// Sign and send without building a [`PreparedRequest`] (the hot path).
     fn execute(&self, url: &str, body: &str) -> Result<Response> {
         let sig = self.signature();
-        let target = format!("{url}?Sign={}", sig.sign);
-        let headers = [
-            ("Accept", "application/json"),
-            ("Content-Type", "application/json;charset=utf-8"),
-            ("Authorization", sig.authorization.as_str()),
-        ];
-        self.send_logged(&target, &headers, body)
+        self.send_logged(&sig.url(url), &sig.headers(), body)
     }
 
     /// The Sign and Authorization for now, computed once per second.
@@ -661,12 +671,8 @@ impl Client {
     fn prepare(&self, url: &str, body: String, sig: &Signature) -> PreparedRequest {
         PreparedRequest {
             method: "POST",
-            url: format!("{url}?Sign={}", sig.sign),
-            headers: vec![
-                ("Accept", "application/json".into()),
-                ("Content-Type", "application/json;charset=utf-8".into()),
-                ("Authorization", sig.authorization.clone()),
-            ],
+            url: sig.url(url),
+            headers: sig.headers().map(|(k, v)| (k, v.to_string())).to_vec(),
             body,
         }
     }
