@@ -5,7 +5,10 @@
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   cc app.c $(pkg-config --cflags --libs ytx)
 #
-# Cargo does the building; this file only copies the results into place.
+# Cargo does the building; this file only copies the results into place,
+# from where cargo put them: its target directory as `cargo metadata` reports
+# it (so CARGO_TARGET_DIR and build.target-dir are honoured), or the
+# directory given as `make ... TARGET_DIR=/path` (cargo then builds there too).
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
@@ -13,7 +16,14 @@ INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR    ?=
 CARGO      ?= cargo
-PROFILE_DIR := target/release
+ifneq ($(origin TARGET_DIR),command line)
+TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | \
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null)
+endif
+ifeq ($(strip $(TARGET_DIR)),)
+$(error could not ask cargo for its target directory (cargo metadata); set TARGET_DIR=...)
+endif
+PROFILE_DIR := $(TARGET_DIR)/release
 VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR      := $(word 1,$(subst ., ,$(VERSION)))
 # What a program linking the static library needs (rustc --print native-static-libs).
@@ -24,7 +34,7 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
 all: build
 
 build:
-	YTX_SONAME=libytx.so.$(MAJOR) $(CARGO) build --release --lib
+	YTX_SONAME=libytx.so.$(MAJOR) $(CARGO) build --release --lib --target-dir "$(TARGET_DIR)"
 
 install: build
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
