@@ -37,7 +37,9 @@
 
 #![forbid(unsafe_code)]
 
+mod calls;
 mod protocol;
+mod push;
 mod server;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
@@ -87,6 +89,49 @@ pub const FAULT_RESET_MID_BODY: &str = "19900000012";
 /// `dst` = this prefix + three digits `NNN` (1..=999) answers platform status code `-NNN`
 /// (e.g. `19900001204` → `-204` balance too low). `19900001000` is not magic.
 pub const PLATFORM_CODE_PREFIX: &str = "19900001";
+/// `src` of a callback call whose FIRST leg does not answer: states callout,
+/// alerting, disconnect for `src`, no second leg; a record with no times,
+/// duration 0, amount 0.00, stateDesc `主叫未接听`. As the `dst` of a voice
+/// code: the callee does not answer (stateDesc `无人接听`).
+pub const CALL_FIRST_LEG_NO_ANSWER: &str = "19900002001";
+/// `dst` whose leg is busy: in a callback call the first leg answers, the
+/// second gets callout then disconnect (`被叫忙`), duration 0; a voice code's
+/// record says `用户正忙`.
+pub const CALL_SECOND_LEG_BUSY: &str = "19900002002";
+/// `dst` of a call whose pushes arrive twice: each `answer` state push and
+/// the record push are each sent twice in a row.
+pub const CALL_DUPLICATE_PUSHES: &str = "19900002003";
+/// `dst` of a callback call whose pushes arrive out of order: the second
+/// leg's `alerting` comes before its `callout`, and the record push comes
+/// before the last state push (the second leg's `disconnect`).
+pub const CALL_OUT_OF_ORDER_PUSHES: &str = "19900002004";
+/// `dst` of a callback call whose SECOND leg rings but does not answer
+/// (callout, alerting, disconnect), duration 0, stateDesc `被叫未接听`. As the
+/// `dst` of a voice code: like [`CALL_FIRST_LEG_NO_ANSWER`].
+pub const CALL_SECOND_LEG_NO_ANSWER: &str = "19900002005";
+
+/// `fid` of the two-way callback call's records (the platform's, *field*).
+pub const FID_CALLBACK: u32 = 4;
+/// `fid` of the voice code's records. The platform's number is not known;
+/// 9 is the emulator's choice.
+pub const FID_VOICE_CODE: u32 = 9;
+/// Tariff: fen (0.01 yuan) per started minute of a record's `duration`,
+/// both products. A call with duration 0 costs nothing.
+pub const TARIFF_FEN_PER_MINUTE: u64 = 6;
+/// A call (callback, voice code or template notice) is refused with `-204`
+/// when the account's balance is below this (one minute's tariff).
+pub const MIN_BALANCE_FEN: u64 = TARIFF_FEN_PER_MINUTE;
+/// Default `Account::balance_fen`: 100.00 yuan.
+pub const DEFAULT_BALANCE_FEN: u64 = 10_000;
+/// Default `Config::push_interval_ms`.
+pub const DEFAULT_PUSH_INTERVAL_MS: u64 = 20;
+/// How many times one push is tried before it is dropped.
+pub const PUSH_ATTEMPTS: u32 = 3;
+/// Pause after a failed push attempt; doubled after each further failure.
+pub const PUSH_RETRY_BACKOFF_MS: u64 = 100;
+/// Timeout of one push attempt (connect, send, answer), in seconds.
+pub const PUSH_TIMEOUT_SECS: u64 = 2;
+
 /// Size of the [`FAULT_HUGE_BODY`] answer: 10 MiB.
 pub const HUGE_BODY_LEN: usize = 10 * 1024 * 1024;
 /// Delay between bytes of the [`FAULT_SLOW_BODY`] answer.
@@ -109,6 +154,14 @@ pub struct Config {
     /// How long the [`FAULT_SLOW_ANSWER`] fault sleeps before answering. Default 60.
     #[serde(default = "default_slow")]
     pub slow_secs: u64,
+    /// Pause before each push of a call (state and record pushes). Default
+    /// [`DEFAULT_PUSH_INTERVAL_MS`] (20).
+    #[serde(default = "default_push_interval")]
+    pub push_interval_ms: u64,
+    /// How long after acceptance a call's record can be queried with
+    /// `CallCdr.wx` (the platform takes about 20 s). Default 0.
+    #[serde(default)]
+    pub record_delay_ms: u64,
 }
 
 fn default_window() -> u64 {
@@ -119,6 +172,12 @@ fn default_slow() -> u64 {
 }
 fn default_true() -> bool {
     true
+}
+fn default_push_interval() -> u64 {
+    DEFAULT_PUSH_INTERVAL_MS
+}
+fn default_balance() -> u64 {
+    DEFAULT_BALANCE_FEN
 }
 
 /// One platform account.
@@ -134,6 +193,11 @@ pub struct Account {
     /// The account's applications.
     #[serde(default)]
     pub apps: Vec<App>,
+    /// Starting balance in fen (0.01 yuan). Default [`DEFAULT_BALANCE_FEN`]
+    /// (100.00 yuan). Each accepted call takes its amount off; below
+    /// [`MIN_BALANCE_FEN`] calls answer `-204`.
+    #[serde(default = "default_balance")]
+    pub balance_fen: u64,
 }
 
 /// One application of an account.
@@ -144,9 +208,14 @@ pub struct App {
     /// Two-way callback call (双向呼叫) enabled. Default true.
     #[serde(default = "default_true")]
     pub callback: bool,
-    /// Voice verification code (语音验证码) enabled. Default true.
+    /// Voice verification code (语音验证码) enabled, and with it the
+    /// template voice notice. Default true.
     #[serde(default = "default_true")]
     pub voice_code: bool,
+    /// The app's callback URL: if set, the emulator POSTs the state pushes
+    /// and the record push of each accepted call there. Default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_url: Option<String>,
 }
 
 impl Default for Config {
@@ -163,18 +232,98 @@ impl Default for Config {
                         id: DEMO_APP_ID.to_string(),
                         callback: true,
                         voice_code: true,
+                        push_url: None,
                     },
                     App {
                         id: DEMO_CALLBACK_ONLY_APP_ID.to_string(),
                         callback: true,
                         voice_code: false,
+                        push_url: None,
                     },
                 ],
+                balance_fen: DEFAULT_BALANCE_FEN,
             }],
             timestamp_window_secs: DEFAULT_TIMESTAMP_WINDOW_SECS,
             slow_secs: DEFAULT_SLOW_SECS,
+            push_interval_ms: DEFAULT_PUSH_INTERVAL_MS,
+            record_delay_ms: 0,
         }
     }
+}
+
+impl Config {
+    /// Sets the push URL of every app of every account.
+    pub fn with_push_url(mut self, url: impl Into<String>) -> Config {
+        let url = url.into();
+        for app in self.accounts.iter_mut().flat_map(|a| a.apps.iter_mut()) {
+            app.push_url = Some(url.clone());
+        }
+        self
+    }
+
+    /// Sets the balance of every account, in fen.
+    pub fn with_balance_fen(mut self, fen: u64) -> Config {
+        for account in &mut self.accounts {
+            account.balance_fen = fen;
+        }
+        self
+    }
+
+    /// Sets [`Config::push_interval_ms`].
+    pub fn with_push_interval_ms(mut self, ms: u64) -> Config {
+        self.push_interval_ms = ms;
+        self
+    }
+
+    /// Sets [`Config::record_delay_ms`].
+    pub fn with_record_delay_ms(mut self, ms: u64) -> Config {
+        self.record_delay_ms = ms;
+        self
+    }
+}
+
+/// The record (CDR) of a call the emulator accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallRecord {
+    /// The account that placed it.
+    pub account_sid: String,
+    /// Its app.
+    pub appid: String,
+    /// The requestId answered (also the record's `requestid`).
+    pub request_id: String,
+    /// [`FID_CALLBACK`] or [`FID_VOICE_CODE`].
+    pub fid: u32,
+    /// Billed seconds (the record's `duration`).
+    pub duration_secs: u64,
+    /// The charge in fen (the record's `oriamount` × 100).
+    pub amount_fen: u64,
+    /// The request's `customParm`, if it had a non-empty one.
+    pub custom_parm: Option<String>,
+    /// The record object exactly as `CallCdr.wx` serves it and the record
+    /// push carries it (inside `{"cdr":[...]}`).
+    pub cdr: String,
+}
+
+impl CallRecord {
+    /// [`CallRecord::cdr`] parsed.
+    pub fn cdr_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.cdr).expect("the emulator writes valid JSON")
+    }
+}
+
+/// One push the emulator tried to deliver (after its last attempt).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Push {
+    /// Where it went.
+    pub url: String,
+    /// The JSON body.
+    pub body: String,
+    /// Answered with a 2xx status.
+    pub delivered: bool,
+    /// Attempts made (at most [`PUSH_ATTEMPTS`]).
+    pub attempts: u32,
+    /// Why the last attempt failed, if it did.
+    pub error: Option<String>,
 }
 
 /// One request the emulator received (control endpoints excluded).
@@ -221,6 +370,7 @@ impl Emulator {
         let listener = TcpListener::bind(listen)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(server::Shared::new(config));
+        push::spawn_workers(&shared)?;
         let accept_thread = server::spawn_accept_loop(listener, Arc::clone(&shared))?;
         Ok(Emulator {
             addr,
@@ -249,13 +399,36 @@ impl Emulator {
         self.shared.log_len()
     }
 
-    /// Clears the log.
+    /// Clears the request log (records, balances and the push log stay).
     pub fn reset(&self) {
         self.shared.log_clear()
     }
 
-    /// Stops accepting, closes every connection, interrupts slow faults and
-    /// joins all threads. Same as dropping.
+    /// The records of every call accepted so far, in acceptance (= requestId)
+    /// order, including those `record_delay_ms` still hides from `CallCdr.wx`.
+    pub fn records(&self) -> Vec<CallRecord> {
+        self.shared.records_snapshot()
+    }
+
+    /// An account's balance in fen, `None` for an unknown account.
+    pub fn balance_fen(&self, sid: &str) -> Option<u64> {
+        self.shared.balance_fen(sid)
+    }
+
+    /// Sets an account's balance in fen; false for an unknown account.
+    pub fn set_balance_fen(&self, sid: &str, fen: u64) -> bool {
+        self.shared.set_balance_fen(sid, fen)
+    }
+
+    /// Every push whose delivery is finished (delivered, or dropped after
+    /// [`PUSH_ATTEMPTS`] attempts), in the order they finished.
+    pub fn pushes(&self) -> Vec<Push> {
+        self.shared.pushes_snapshot()
+    }
+
+    /// Stops accepting, closes every connection, interrupts slow faults,
+    /// abandons pending pushes and joins all threads (a push in flight may
+    /// take up to [`PUSH_TIMEOUT_SECS`]). Same as dropping.
     pub fn stop(self) {
         drop(self)
     }

@@ -18,6 +18,12 @@ Options:
                          default: the demo account with the two demo apps
   --window-secs N        accepted Authorization timestamp skew in seconds (default 600)
   --slow-secs N          how long the slow-answer fault (dst 19900000001) sleeps (default 60)
+  --push-url URL         POST the state pushes and record push of every accepted call
+                         to URL (sets the push URL of every app in the configuration)
+  --push-interval-ms N   pause before each push of a call, in ms (default 20)
+  --balance-fen N        every account's starting balance in fen (default 10000 = 100.00
+                         yuan); below 6 fen calls answer -204
+  --record-delay-ms N    a record shows in CallCdr.wx N ms after the call (default 0)
   --exit-on-stdin-eof    exit when standard input is closed (so a dead test harness
                          never leaves the emulator running)
   -h, --help             print this help
@@ -26,8 +32,16 @@ On start it prints exactly one line to stdout:
   ytx-emulator listening on http://127.0.0.1:PORT
 and the demo credentials to stderr.
 
+API: POST /201512/sid/{accountSID}/call/{DailbackCall.wx|CodeCallOut.wx|NoticeCall.wx|CallCdr.wx}
+and POST /201612/sid/{accountSID}/account/getBlance.wx, all signed.
+
+Magic numbers: dst 19900000001-12 transport faults, dst 19900001NNN status -NNN,
+src 19900002001 first leg no answer, dst 19900002002 busy, 19900002003 duplicate
+pushes, 19900002004 out-of-order pushes, 19900002005 second leg no answer.
+
 Control endpoints (not logged): GET /_emulator/requests, GET /_emulator/count,
-POST /_emulator/reset. See emulator/README.md for the checks and magic numbers.
+POST /_emulator/reset, GET /_emulator/records, GET /_emulator/pushes.
+See emulator/README.md for the checks, magic numbers, pushes, records and tariff.
 ";
 
 struct Args {
@@ -35,6 +49,10 @@ struct Args {
     config: Option<String>,
     window_secs: Option<u64>,
     slow_secs: Option<u64>,
+    push_url: Option<String>,
+    push_interval_ms: Option<u64>,
+    balance_fen: Option<u64>,
+    record_delay_ms: Option<u64>,
     exit_on_stdin_eof: bool,
 }
 
@@ -49,6 +67,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
         config: None,
         window_secs: None,
         slow_secs: None,
+        push_url: None,
+        push_interval_ms: None,
+        balance_fen: None,
+        record_delay_ms: None,
         exit_on_stdin_eof: false,
     };
     let mut it = args.into_iter();
@@ -73,6 +95,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
             "--config" => out.config = Some(value(&mut it)?),
             "--window-secs" => out.window_secs = Some(number(value(&mut it)?)?),
             "--slow-secs" => out.slow_secs = Some(number(value(&mut it)?)?),
+            "--push-url" => out.push_url = Some(value(&mut it)?),
+            "--push-interval-ms" => out.push_interval_ms = Some(number(value(&mut it)?)?),
+            "--balance-fen" => out.balance_fen = Some(number(value(&mut it)?)?),
+            "--record-delay-ms" => out.record_delay_ms = Some(number(value(&mut it)?)?),
             "--exit-on-stdin-eof" if inline.is_none() => out.exit_on_stdin_eof = true,
             _ => return Err(format!("unknown argument {arg:?}")),
         }
@@ -94,6 +120,18 @@ fn load_config(args: &Args) -> Result<Config, String> {
     }
     if let Some(n) = args.slow_secs {
         config.slow_secs = n;
+    }
+    if let Some(url) = &args.push_url {
+        config = config.with_push_url(url.clone());
+    }
+    if let Some(n) = args.push_interval_ms {
+        config.push_interval_ms = n;
+    }
+    if let Some(n) = args.balance_fen {
+        config = config.with_balance_fen(n);
+    }
+    if let Some(n) = args.record_delay_ms {
+        config.record_delay_ms = n;
     }
     Ok(config)
 }
@@ -123,6 +161,14 @@ fn main() -> ExitCode {
         config.slow_secs,
         config.accounts.len(),
     );
+    let (push_interval, record_delay) = (config.push_interval_ms, config.record_delay_ms);
+    let mut push_urls: Vec<String> = config
+        .accounts
+        .iter()
+        .flat_map(|a| a.apps.iter().filter_map(|app| app.push_url.clone()))
+        .collect();
+    push_urls.sort();
+    push_urls.dedup();
     let emulator = match Emulator::start(config, &args.listen) {
         Ok(e) => e,
         Err(e) => {
@@ -137,8 +183,12 @@ fn main() -> ExitCode {
     drop(stdout);
 
     eprintln!(
-        "ytx-emulator: {accounts} account(s), timestamp window {window}s, slow answer {slow}s"
+        "ytx-emulator: {accounts} account(s), timestamp window {window}s, slow answer {slow}s, \
+         push interval {push_interval}ms, record delay {record_delay}ms"
     );
+    for url in &push_urls {
+        eprintln!("  push URL           {url}");
+    }
     if demo {
         eprintln!("  accountSID         {DEMO_ACCOUNT_SID}");
         eprintln!("  authToken          {DEMO_AUTH_TOKEN}");
@@ -203,6 +253,26 @@ mod tests {
         assert_eq!(a.slow_secs, Some(2));
         assert!(a.exit_on_stdin_eof);
         assert_eq!(a.config.as_deref(), Some("c.json"));
+        let Ok(Parsed::Run(a)) = parse(&[
+            "--push-url",
+            "http://127.0.0.1:9/push",
+            "--push-interval-ms=5",
+            "--balance-fen",
+            "3",
+            "--record-delay-ms",
+            "100",
+        ]) else {
+            panic!()
+        };
+        let c = load_config(&a).unwrap();
+        assert!(c.accounts[0]
+            .apps
+            .iter()
+            .all(|app| app.push_url.as_deref() == Some("http://127.0.0.1:9/push")));
+        assert_eq!(c.push_interval_ms, 5);
+        assert_eq!(c.accounts[0].balance_fen, 3);
+        assert_eq!(c.record_delay_ms, 100);
+        assert!(parse(&["--balance-fen", "-1"]).is_err());
         assert!(matches!(parse(&["--help"]), Ok(Parsed::Help)));
         assert!(parse(&["--slow-secs", "x"]).is_err());
         assert!(parse(&["--listen"]).is_err());

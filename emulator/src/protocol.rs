@@ -7,43 +7,71 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 use crate::{Account, Config};
 
-/// The two operations.
+/// What a route does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
+    /// Two-way callback call (`DailbackCall.wx`).
     Callback,
+    /// Voice verification code (`CodeCallOut.wx`).
     VoiceCode,
+    /// Template voice notice (`NoticeCall.wx`), needs `templateId`.
+    TemplateNotice,
+    /// Call record query (`CallCdr.wx`).
+    CallRecords,
+    /// Balance query (`account/getBlance.wx`, version 201612).
+    Balance,
 }
 
 /// A funcURL the platform serves and the action it expects.
 #[derive(Debug)]
 pub(crate) struct Route {
+    pub version: &'static str,
+    pub func: &'static str,
     pub func_url: &'static str,
     pub action: &'static str,
     pub kind: Kind,
 }
 
-/// `/201512/sid/{sid}/call/{funcURL}`: the funcURLs served. `CodeCallOut.wx`
-/// + `callOutCode` is the alternative voice-code route of PROTOCOL.md
-///   ambiguity 2.
+/// `/{version}/sid/{sid}/{func}/{funcURL}`: the routes served (PROTOCOL.md).
+/// The voice code is `CodeCallOut.wx` + `callOutCode` (ambiguity 2);
+/// `NoticeCall.wx` + `templateNoticeCall` is the template voice notice.
 pub(crate) const ROUTES: &[Route] = &[
     Route {
+        version: "201512",
+        func: "call",
         func_url: "DailbackCall.wx",
         action: "callDailBack",
         kind: Kind::Callback,
     },
     Route {
+        version: "201512",
+        func: "call",
         func_url: "NoticeCall.wx",
         action: "templateNoticeCall",
-        kind: Kind::VoiceCode,
+        kind: Kind::TemplateNotice,
     },
     Route {
+        version: "201512",
+        func: "call",
         func_url: "CodeCallOut.wx",
         action: "callOutCode",
         kind: Kind::VoiceCode,
     },
+    Route {
+        version: "201512",
+        func: "call",
+        func_url: "CallCdr.wx",
+        action: "getCdrByResId",
+        kind: Kind::CallRecords,
+    },
+    Route {
+        version: "201612",
+        func: "account",
+        func_url: "getBlance.wx",
+        action: "queryBlance",
+        kind: Kind::Balance,
+    },
 ];
-
-pub(crate) const API_VERSION: &str = "201512";
 
 /// Matches an API path; `None` means 404.
 pub(crate) fn route_for<'p>(method: &str, path: &'p str) -> Option<(&'p str, &'static Route)> {
@@ -58,15 +86,12 @@ pub(crate) fn route_for<'p>(method: &str, path: &'p str) -> Option<(&'p str, &'s
         parts.next()?,
         parts.next()?,
     );
-    if parts.next().is_some()
-        || version != API_VERSION
-        || sid_lit != "sid"
-        || sid.is_empty()
-        || func != "call"
-    {
+    if parts.next().is_some() || sid_lit != "sid" || sid.is_empty() {
         return None;
     }
-    let route = ROUTES.iter().find(|r| r.func_url == func_url)?;
+    let route = ROUTES
+        .iter()
+        .find(|r| r.version == version && r.func == func && r.func_url == func_url)?;
     Some((sid, route))
 }
 
@@ -81,6 +106,7 @@ pub(crate) fn status_msg(code: &str) -> &'static str {
         "-100" => "平台内部错误",
         "-101" => "参数值非法",
         "-102" => "号码格式非法",
+        "-104" => "请求频率过高",
         "-200" => "账户不存在",
         "-201" => "账户已停用",
         "-202" => "Authorization或时间戳无效或已过期",
@@ -274,8 +300,30 @@ const CALLBACK_REQUIRED: &[&str] = &["src", "dst", "credit"];
 const CALLBACK_PHONES: &[&str] = &["src", "dst", "srcclid", "dstclid"];
 
 const VOICE_CODE_FIELDS: &[&str] = &["action", "appid", "dst", "dstclid", "code", "time"];
-const VOICE_CODE_REQUIRED: &[&str] = &["dst", "dstclid", "code"];
+/// `dstclid` is optional (PROTOCOL.md: the table says required, field code does not).
+const VOICE_CODE_REQUIRED: &[&str] = &["dst", "code"];
 const VOICE_CODE_PHONES: &[&str] = &["dst", "dstclid"];
+
+/// The template voice notice as field code sends it (`datas` an array of
+/// strings, `templateId` a string or a JSON number).
+const NOTICE_FIELDS: &[&str] = &[
+    "action",
+    "appid",
+    "dst",
+    "dstclid",
+    "templateId",
+    "datas",
+    "time",
+    "speed",
+    "isdtmfcallback",
+];
+const NOTICE_REQUIRED: &[&str] = &["dst", "templateId"];
+const NOTICE_PHONES: &[&str] = &["dst", "dstclid"];
+
+const RECORDS_FIELDS: &[&str] = &["action", "appid", "fid", "lastresid", "limit"];
+const RECORDS_REQUIRED: &[&str] = &["fid", "lastresid", "limit"];
+
+const BALANCE_FIELDS: &[&str] = &["action", "appid"];
 
 fn is_phone(v: &str) -> bool {
     (5..=20).contains(&v.len()) && v.bytes().all(|c| c.is_ascii_digit())
@@ -289,13 +337,34 @@ fn is_one_to_three(v: &str) -> bool {
     matches!(v, "1" | "2" | "3")
 }
 
-/// Runs every platform check in order. `Ok` carries `dst` (for the magic
-/// numbers); `Err` the status code to answer.
+/// A request that passed every check: its operation and its fields (all as
+/// text; a notice's `datas` array is kept as its JSON text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Accepted {
+    pub kind: Kind,
+    pub appid: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl Accepted {
+    /// A field's value, `None` if absent or empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Runs every platform check in order. `Ok` carries the accepted fields
+/// (for the balance check, the magic numbers and the records); `Err` the
+/// status code to answer.
 pub(crate) fn evaluate(
     config: &Config,
     call: &Call<'_>,
     now: OffsetDateTime,
-) -> Result<String, Rejection> {
+) -> Result<Accepted, Rejection> {
     // 1. account
     let Some(account) = config.accounts.iter().find(|a| a.sid == call.sid) else {
         return reject("-200", format!("no account {}", call.sid));
@@ -345,18 +414,34 @@ pub(crate) fn evaluate(
     let Some(obj) = body.as_object() else {
         return reject("-4", "body is not a JSON object");
     };
-    let mut fields: Vec<(&str, &str)> = Vec::with_capacity(obj.len());
+    let kind = call.route.kind;
+    let mut fields: Vec<(String, String)> = Vec::with_capacity(obj.len());
     for (k, v) in obj {
-        match v.as_str() {
-            Some(s) => fields.push((k.as_str(), s)),
+        let text = match v {
+            serde_json::Value::String(s) => Some(s.clone()),
+            // The template notice as field code sends it.
+            serde_json::Value::Number(n) if kind == Kind::TemplateNotice && k == "templateId" => {
+                n.as_u64().map(|n| n.to_string())
+            }
+            serde_json::Value::Array(items)
+                if kind == Kind::TemplateNotice
+                    && k == "datas"
+                    && items.iter().all(serde_json::Value::is_string) =>
+            {
+                Some(v.to_string())
+            }
+            _ => None,
+        };
+        match text {
+            Some(s) => fields.push((k.clone(), s)),
             None => return reject("-4", format!("value of {k} is not a JSON string")),
         }
     }
     let get = |name: &str| {
         fields
             .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| *v)
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
     };
 
@@ -378,12 +463,15 @@ pub(crate) fn evaluate(
     let Some(appid) = get("appid") else {
         return reject("-2", "appid missing");
     };
-    check_app(account, appid, call.route.kind)?;
+    check_app(account, appid, kind)?;
 
     // 7. required fields
-    let (allowed, required, phones) = match call.route.kind {
+    let (allowed, required, phones): (&[&str], &[&str], &[&str]) = match kind {
         Kind::Callback => (CALLBACK_FIELDS, CALLBACK_REQUIRED, CALLBACK_PHONES),
         Kind::VoiceCode => (VOICE_CODE_FIELDS, VOICE_CODE_REQUIRED, VOICE_CODE_PHONES),
+        Kind::TemplateNotice => (NOTICE_FIELDS, NOTICE_REQUIRED, NOTICE_PHONES),
+        Kind::CallRecords => (RECORDS_FIELDS, RECORDS_REQUIRED, &[]),
+        Kind::Balance => (BALANCE_FIELDS, &[], &[]),
     };
     for name in required {
         if get(name).is_none() {
@@ -393,54 +481,79 @@ pub(crate) fn evaluate(
 
     // 8. formats: phone numbers first (-102), then everything else (-101)
     for (k, v) in &fields {
-        if phones.contains(k) && !is_phone(v) {
+        if phones.contains(&k.as_str()) && !is_phone(v) {
             return reject("-102", format!("{k} is not 5-20 ASCII digits"));
         }
     }
     for (k, v) in &fields {
-        if !allowed.contains(k) {
+        let (k, v) = (k.as_str(), v.as_str());
+        if !allowed.contains(&k) {
             return reject("-101", format!("unknown field {k}"));
         }
-        let ok = match *k {
+        let ok = match k {
             "credit" => is_whole_number(v) && v.parse::<u64>().is_ok_and(|n| n > 60),
             "code" => (1..=19).contains(&v.len()) && v.bytes().all(|c| c.is_ascii_alphanumeric()),
             "time" | "ringbacktype" => is_one_to_three(v),
-            "srctimeout" | "dsttimeout" | "srcthreshold" | "dstthreshold" => is_whole_number(v),
-            "iscallstatuscheck" => matches!(*v, "0" | "1"),
+            "srctimeout" | "dsttimeout" | "srcthreshold" | "dstthreshold" | "fid" | "limit"
+            | "templateId" => is_whole_number(v),
+            // A requestId has 29 digits, more than a u64 holds.
+            "lastresid" => (1..=40).contains(&v.len()) && v.bytes().all(|c| c.is_ascii_digit()),
+            "iscallstatuscheck" | "isdtmfcallback" => matches!(v, "0" | "1"),
+            "speed" => matches!(v, "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9"),
             _ => true,
         };
         if !ok {
-            let rule = match *k {
+            let rule = match k {
                 "credit" => "a whole number greater than 60",
                 "code" => "1-19 ASCII letters or digits",
                 "time" | "ringbacktype" => "1, 2 or 3",
-                "iscallstatuscheck" => "0 or 1",
+                "iscallstatuscheck" | "isdtmfcallback" => "0 or 1",
+                "speed" => "1 to 9",
+                "fid" | "limit" | "templateId" => "a whole number",
+                "lastresid" => "a requestId (digits) or 0",
                 _ => "a whole number of seconds",
             };
             return reject("-101", format!("{k} must be {rule}"));
         }
     }
 
-    // 9. accepted
-    Ok(get("dst").unwrap_or_default().to_string())
+    // 9. accepted (the balance check of calls is the server's: it is state)
+    Ok(Accepted {
+        kind,
+        appid: appid.to_string(),
+        fields,
+    })
 }
 
 fn check_app(account: &Account, appid: &str, kind: Kind) -> Result<(), Rejection> {
     let Some(app) = account.apps.iter().find(|a| a.id == appid) else {
         return reject("-205", format!("no app {appid} on this account"));
     };
-    let enabled = match kind {
-        Kind::Callback => app.callback,
-        Kind::VoiceCode => app.voice_code,
+    let (enabled, feature) = match kind {
+        Kind::Callback => (app.callback, "callback"),
+        // The template notice goes with the voice feature in the emulator.
+        Kind::VoiceCode | Kind::TemplateNotice => (app.voice_code, "voice code"),
+        // Any app of the account may query records and the balance.
+        Kind::CallRecords | Kind::Balance => (true, ""),
     };
     if !enabled {
-        let feature = match kind {
-            Kind::Callback => "callback",
-            Kind::VoiceCode => "voice code",
-        };
         return reject("-205", format!("app {appid} has no {feature} feature"));
     }
     Ok(())
+}
+
+/// `yyyy-MM-dd HH:mm:ss` in UTC+8 (the pushes' and records' format).
+pub(crate) fn datetime_of(instant: OffsetDateTime) -> String {
+    let t = instant.to_offset(cst());
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 #[cfg(test)]
@@ -681,9 +794,19 @@ mod tests {
         let (sid, r) = route_for("POST", "/201512/sid/abc/call/DailbackCall.wx").unwrap();
         assert_eq!((sid, r.action), ("abc", "callDailBack"));
         let (_, r) = route_for("POST", "/201512/sid/abc/call/NoticeCall.wx").unwrap();
-        assert_eq!(r.action, "templateNoticeCall");
+        assert_eq!(
+            (r.action, r.kind),
+            ("templateNoticeCall", Kind::TemplateNotice)
+        );
         let (_, r) = route_for("POST", "/201512/sid/abc/call/CodeCallOut.wx").unwrap();
-        assert_eq!(r.action, "callOutCode");
+        assert_eq!((r.action, r.kind), ("callOutCode", Kind::VoiceCode));
+        let (_, r) = route_for("POST", "/201512/sid/abc/call/CallCdr.wx").unwrap();
+        assert_eq!(r.action, "getCdrByResId");
+        let (sid, r) = route_for("POST", "/201612/sid/abc/account/getBlance.wx").unwrap();
+        assert_eq!((sid, r.action), ("abc", "queryBlance"));
+        assert!(route_for("POST", "/201512/sid/abc/account/getBlance.wx").is_none());
+        assert!(route_for("POST", "/201612/sid/abc/call/getBlance.wx").is_none());
+        assert!(route_for("POST", "/201612/sid/abc/call/DailbackCall.wx").is_none());
         assert!(route_for("GET", "/201512/sid/abc/call/DailbackCall.wx").is_none());
         assert!(route_for("POST", "/201511/sid/abc/call/DailbackCall.wx").is_none());
         assert!(route_for("POST", "/201512/sid//call/DailbackCall.wx").is_none());
@@ -692,7 +815,7 @@ mod tests {
         assert!(route_for("POST", "/201512/sid/abc/call/DailbackCall.wx/").is_none());
     }
 
-    fn call_with(body: &str, route: usize) -> Result<String, Rejection> {
+    fn call_with(body: &str, route: usize) -> Result<Accepted, Rejection> {
         let cfg = Config::default();
         let sid = crate::DEMO_ACCOUNT_SID;
         let now = utc(2014, Month::April, 16, 6, 20, 30);
@@ -719,14 +842,14 @@ mod tests {
 
     #[test]
     fn evaluate_field_rules() {
-        let code = |r: Result<String, Rejection>| match r {
+        let code = |r: Result<Accepted, Rejection>| match r {
             Ok(_) => "0",
             Err(e) => e.code,
         };
-        assert_eq!(
-            call_with(&cb(r#","credit":"61""#), 0).unwrap(),
-            "01085485069"
-        );
+        let ok = call_with(&cb(r#","credit":"61""#), 0).unwrap();
+        assert_eq!(ok.kind, Kind::Callback);
+        assert_eq!(ok.get("dst"), Some("01085485069"));
+        assert_eq!(ok.appid, APP);
         assert_eq!(code(call_with(&cb(r#","credit":"60""#), 0)), "-101");
         assert_eq!(code(call_with(&cb(r#","credit":"6 1""#), 0)), "-101");
         assert_eq!(code(call_with(&cb(r#","credit":"-100""#), 0)), "-101");
@@ -756,32 +879,113 @@ mod tests {
         );
         // The action of one route on another.
         assert_eq!(code(call_with(&cb(r#","credit":"61""#), 1)), "-3");
+        // Voice code: CodeCallOut.wx + callOutCode (route 2).
         let vc = |extra: &str| {
             format!(
-                r#"{{"action":"templateNoticeCall","appid":"{APP}","dst":"13911281234","dstclid":"01085485069"{extra}}}"#
+                r#"{{"action":"callOutCode","appid":"{APP}","dst":"13911281234","dstclid":"01085485069"{extra}}}"#
             )
         };
-        assert_eq!(code(call_with(&vc(r#","code":"158456""#), 1)), "0");
+        assert_eq!(code(call_with(&vc(r#","code":"158456""#), 2)), "0");
         assert_eq!(
-            code(call_with(&vc(r#","code":"AbC123","time":"3""#), 1)),
+            code(call_with(&vc(r#","code":"AbC123","time":"3""#), 2)),
+            "0"
+        );
+        // dstclid is optional.
+        let no_clid = format!(
+            r#"{{"action":"callOutCode","appid":"{APP}","dst":"13911281234","code":"1234"}}"#
+        );
+        assert_eq!(call_with(&no_clid, 2).unwrap().kind, Kind::VoiceCode);
+        assert_eq!(
+            code(call_with(&vc(r#","code":"158456","time":"0""#), 2)),
+            "-101"
+        );
+        assert_eq!(
+            code(call_with(&vc(r#","code":"12345678901234567890""#), 2)),
+            "-101"
+        );
+        assert_eq!(code(call_with(&vc(r#","code":"12-34""#), 2)), "-101");
+        assert_eq!(code(call_with(&vc(""), 2)), "-2");
+        assert_eq!(
+            code(call_with(&vc(r#","code":"1","credit":"100""#), 2)),
+            "-101"
+        );
+        assert_eq!(code(call_with("[]", 2)), "-4");
+        assert_eq!(code(call_with("", 2)), "-4");
+        assert_eq!(code(call_with("{}", 2)), "-2");
+    }
+
+    #[test]
+    fn template_notice_needs_template_id() {
+        let code = |r: Result<Accepted, Rejection>| match r {
+            Ok(_) => "0",
+            Err(e) => e.code,
+        };
+        // An old client's voice code sent to NoticeCall.wx: no templateId.
+        let old = format!(
+            r#"{{"action":"templateNoticeCall","appid":"{APP}","dst":"13911281234","dstclid":"01085485069","code":"158456","time":"2"}}"#
+        );
+        let r = call_with(&old, 1).unwrap_err();
+        assert_eq!(r.code, "-2");
+        assert!(r.detail.contains("templateId"), "{}", r.detail);
+        let cc = old.replace("templateNoticeCall", "callOutCode");
+        assert_eq!(code(call_with(&cc, 1)), "-3");
+        // As field code sends it: templateId a number, datas an array.
+        let notice = format!(
+            r#"{{"action":"templateNoticeCall","appid":"{APP}","dst":"13911281234","templateId":2750,"datas":["a","b"]}}"#
+        );
+        let ok = call_with(&notice, 1).unwrap();
+        assert_eq!(ok.kind, Kind::TemplateNotice);
+        assert_eq!(ok.get("templateId"), Some("2750"));
+        assert_eq!(code(call_with(&notice.replace("2750", r#""9""#), 1)), "0");
+        assert_eq!(code(call_with(&notice.replace(r#"["a","b"]"#, "[1]"), 1)), "-4");
+        // A code is not a field of the notice.
+        assert_eq!(
+            code(call_with(&notice.replace("{", r#"{"code":"1","#), 1)),
+            "-101"
+        );
+    }
+
+    #[test]
+    fn records_and_balance_fields() {
+        let code = |r: Result<Accepted, Rejection>| match r {
+            Ok(_) => "0",
+            Err(e) => e.code,
+        };
+        let q = |extra: &str| {
+            format!(r#"{{"action":"getCdrByResId","appid":"{APP}"{extra}}}"#)
+        };
+        assert_eq!(
+            code(call_with(&q(r#","fid":"4","lastresid":"0","limit":"10""#), 3)),
             "0"
         );
         assert_eq!(
-            code(call_with(&vc(r#","code":"158456","time":"0""#), 1)),
+            code(call_with(
+                &q(r#","fid":"4","lastresid":"20200437755811196850667520400","limit":"0""#),
+                3
+            )),
+            "0"
+        );
+        assert_eq!(code(call_with(&q(r#","fid":"4","lastresid":"0""#), 3)), "-2");
+        assert_eq!(code(call_with(&q(r#","fid":"4","limit":"1""#), 3)), "-2");
+        assert_eq!(code(call_with(&q(r#","lastresid":"0","limit":"1""#), 3)), "-2");
+        assert_eq!(
+            code(call_with(&q(r#","fid":"4","lastresid":"0","limit":"ten""#), 3)),
             "-101"
         );
         assert_eq!(
-            code(call_with(&vc(r#","code":"12345678901234567890""#), 1)),
+            code(call_with(&q(r#","fid":"4","lastresid":"0","limit":"-1""#), 3)),
             "-101"
         );
-        assert_eq!(code(call_with(&vc(r#","code":"12-34""#), 1)), "-101");
-        assert_eq!(code(call_with(&vc(""), 1)), "-2");
-        assert_eq!(
-            code(call_with(&vc(r#","code":"1","credit":"100""#), 1)),
-            "-101"
+        let by_time = format!(
+            r#"{{"action":"getCdrByTime","appid":"{APP}","fid":"4","lastresid":"0","limit":"1"}}"#
         );
-        assert_eq!(code(call_with("[]", 1)), "-4");
-        assert_eq!(code(call_with("", 1)), "-4");
-        assert_eq!(code(call_with("{}", 1)), "-2");
+        assert_eq!(code(call_with(&by_time, 3)), "-3");
+        let other_app = q(r#","fid":"4","lastresid":"0","limit":"1""#).replace(APP, "nope");
+        assert_eq!(code(call_with(&other_app, 3)), "-205");
+
+        let b = format!(r#"{{"action":"queryBlance","appid":"{APP}"}}"#);
+        assert_eq!(call_with(&b, 4).unwrap().kind, Kind::Balance);
+        assert_eq!(code(call_with(&b.replace("queryBlance", "queryBalance"), 4)), "-3");
+        assert_eq!(code(call_with(r#"{"action":"queryBlance"}"#, 4)), "-2");
     }
 }

@@ -7,12 +7,12 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use crate::protocol::{self, Call};
-use crate::{Config, Received};
+use crate::protocol::{self, Accepted, Call, Kind};
+use crate::{calls, push, CallRecord, Config, Push, Received};
 
 /// Longest request line or header line accepted.
 const MAX_LINE: usize = 16 * 1024;
@@ -32,7 +32,8 @@ const JSON: &str = "application/json;charset=UTF-8";
 const HTML: &str = "text/html;charset=utf-8";
 const TEXT: &str = "text/plain;charset=utf-8";
 
-/// State shared by the accept thread, the connection threads and the handle.
+/// State shared by the accept thread, the connection threads, the push
+/// workers and the handle.
 pub(crate) struct Shared {
     config: Config,
     log: Mutex<Vec<Received>>,
@@ -41,6 +42,31 @@ pub(crate) struct Shared {
     conns: Mutex<HashMap<u64, TcpStream>>,
     handles: Mutex<Vec<JoinHandle<()>>>,
     next_conn: AtomicU64,
+    /// Records and balances.
+    calls: Mutex<Calls>,
+    /// Pushes to the apps' callback URLs.
+    pub(crate) push: push::Queue,
+}
+
+/// The accepted calls' records and the accounts' balances.
+struct Calls {
+    /// In acceptance order, which is also requestId order.
+    records: Vec<Stored>,
+    balances: HashMap<String, u64>,
+}
+
+struct Stored {
+    record: CallRecord,
+    /// When `CallCdr.wx` starts to show it (`Config::record_delay_ms`).
+    available_at: Instant,
+}
+
+/// What placing a call came to.
+enum Placed {
+    /// Balance below [`crate::MIN_BALANCE_FEN`]: `-204`.
+    Broke,
+    /// Accepted, with this requestId.
+    Accepted(String),
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -50,14 +76,137 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub(crate) fn new(config: Config) -> Shared {
         Shared {
-            config,
             log: Mutex::new(Vec::new()),
             stopping: Mutex::new(false),
             stop_cv: Condvar::new(),
             conns: Mutex::new(HashMap::new()),
             handles: Mutex::new(Vec::new()),
             next_conn: AtomicU64::new(0),
+            calls: Mutex::new(Calls {
+                records: Vec::new(),
+                balances: config
+                    .accounts
+                    .iter()
+                    .map(|a| (a.sid.clone(), a.balance_fen))
+                    .collect(),
+            }),
+            push: push::Queue::default(),
+            config,
         }
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn records_snapshot(&self) -> Vec<CallRecord> {
+        lock(&self.calls)
+            .records
+            .iter()
+            .map(|s| s.record.clone())
+            .collect()
+    }
+
+    pub(crate) fn balance_fen(&self, sid: &str) -> Option<u64> {
+        lock(&self.calls).balances.get(sid).copied()
+    }
+
+    /// Every account's balance, in configuration order.
+    fn balances_snapshot(&self) -> Vec<(String, u64)> {
+        let calls = lock(&self.calls);
+        self.config
+            .accounts
+            .iter()
+            .map(|a| (a.sid.clone(), calls.balances.get(&a.sid).copied().unwrap_or(0)))
+            .collect()
+    }
+
+    pub(crate) fn set_balance_fen(&self, sid: &str, fen: u64) -> bool {
+        match lock(&self.calls).balances.get_mut(sid) {
+            Some(b) => {
+                *b = fen;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn pushes_snapshot(&self) -> Vec<Push> {
+        self.push.log_snapshot()
+    }
+
+    /// Check 9, the balance, then the call itself: a fresh requestId, its
+    /// record and charge (under one lock, so that acceptance order is
+    /// requestId order), and its pushes queued if the app has a push URL.
+    fn place(&self, sid: &str, accepted: &Accepted) -> Placed {
+        let now = OffsetDateTime::now_utc();
+        let (id, pushes) = {
+            let mut calls = lock(&self.calls);
+            let balance = calls.balances.get(sid).copied().unwrap_or(0);
+            if balance < crate::MIN_BALANCE_FEN {
+                return Placed::Broke;
+            }
+            let id = next_request_id();
+            let Some(outcome) = calls::simulate(sid, accepted, &id, now) else {
+                return Placed::Accepted(id);
+            };
+            if let Some(b) = calls.balances.get_mut(sid) {
+                *b = b.saturating_sub(outcome.record.amount_fen);
+            }
+            calls.records.push(Stored {
+                record: outcome.record,
+                available_at: Instant::now()
+                    + Duration::from_millis(self.config.record_delay_ms),
+            });
+            (id, outcome.pushes)
+        };
+        let url = self
+            .config
+            .accounts
+            .iter()
+            .find(|a| a.sid == sid)
+            .and_then(|a| a.apps.iter().find(|app| app.id == accepted.appid))
+            .and_then(|app| app.push_url.clone());
+        if let Some(url) = url {
+            self.push.enqueue(push::Sequence {
+                url,
+                bodies: pushes,
+            });
+        }
+        Placed::Accepted(id)
+    }
+
+    /// `CallCdr.wx` + `getCdrByResId`: the `{"cdr":[...]}` body.
+    fn query_records(&self, sid: &str, accepted: &Accepted) -> String {
+        let fid: u64 = accepted
+            .get("fid")
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(u64::MAX);
+        let limit: u64 = accepted
+            .get("limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0);
+        let last = accepted.get("lastresid").unwrap_or("0");
+        let now = Instant::now();
+        let calls = lock(&self.calls);
+        let mine = calls.records.iter().filter(|s| {
+            s.record.account_sid == sid
+                && s.record.appid == accepted.appid
+                && u64::from(s.record.fid) == fid
+                && s.available_at <= now
+        });
+        let found: Vec<&str> = if limit == 0 {
+            mine.filter(|s| s.record.request_id == last)
+                .map(|s| s.record.cdr.as_str())
+                .take(1)
+                .collect()
+        } else {
+            mine.filter(|s| id_after(&s.record.request_id, last))
+                .map(|s| s.record.cdr.as_str())
+                .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                .collect()
+        };
+        format!(r#"{{"cdr":[{}]}}"#, found.join(","))
     }
 
     pub(crate) fn log_snapshot(&self) -> Vec<Received> {
@@ -76,12 +225,17 @@ impl Shared {
         lock(&self.log).push(r)
     }
 
-    fn is_stopping(&self) -> bool {
+    pub(crate) fn is_stopping(&self) -> bool {
         *lock(&self.stopping)
     }
 
+    pub(crate) fn set_stopping(&self) {
+        *lock(&self.stopping) = true;
+        self.stop_cv.notify_all();
+    }
+
     /// Sleeps for `d` unless stopped first; true if the emulator is stopping.
-    fn sleep(&self, d: Duration) -> bool {
+    pub(crate) fn sleep(&self, d: Duration) -> bool {
         let guard = lock(&self.stopping);
         let (guard, _) = self
             .stop_cv
@@ -143,8 +297,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 
 /// Stops everything and joins every thread.
 pub(crate) fn shutdown(shared: &Shared, addr: SocketAddr, accept: JoinHandle<()>) {
-    *lock(&shared.stopping) = true;
-    shared.stop_cv.notify_all();
+    shared.set_stopping();
     // Wake the accept thread out of accept().
     let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(2));
     let _ = accept.join();
@@ -155,6 +308,7 @@ pub(crate) fn shutdown(shared: &Shared, addr: SocketAddr, accept: JoinHandle<()>
     for handle in handles {
         let _ = handle.join();
     }
+    shared.push.stop();
 }
 
 /// One parsed HTTP request.
@@ -568,9 +722,15 @@ fn api_json(code: &str, request_id: &str) -> String {
 
 /// A fresh 29-digit requestId: UTC+8 `yyyyMMddHHmmss` + 15 digits of a
 /// process-wide sequence (seeded from the clock and the pid, so two emulator
-/// processes are unlikely to collide; within one process ids never repeat).
+/// processes are unlikely to collide). Within one process every id is
+/// greater than the one before (as numbers and as text: the time part never
+/// goes back, even if the clock does), so requestId order is issue order.
 fn next_request_id() -> String {
-    static SEQ: OnceLock<AtomicU64> = OnceLock::new();
+    struct Seq {
+        last_ts: String,
+        n: u64,
+    }
+    static SEQ: OnceLock<Mutex<Seq>> = OnceLock::new();
     const MOD: u64 = 1_000_000_000_000_000;
     let seq = SEQ.get_or_init(|| {
         let nanos = std::time::SystemTime::now()
@@ -578,13 +738,26 @@ fn next_request_id() -> String {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
         let seed = nanos.wrapping_mul(6_364_136_223_846_793_005) ^ u64::from(std::process::id());
-        AtomicU64::new(seed % (MOD / 2))
+        Mutex::new(Seq {
+            last_ts: String::new(),
+            n: seed % (MOD / 2),
+        })
     });
-    let n = seq.fetch_add(1, Ordering::Relaxed) % MOD;
-    format!(
-        "{}{n:015}",
-        protocol::timestamp_of(OffsetDateTime::now_utc())
-    )
+    let mut seq = lock(seq);
+    let now = protocol::timestamp_of(OffsetDateTime::now_utc());
+    if now > seq.last_ts {
+        seq.last_ts = now;
+    }
+    // Starts below MOD / 2: it would take 5 * 10^14 ids to wrap.
+    seq.n = (seq.n + 1) % MOD;
+    format!("{}{:015}", seq.last_ts, seq.n)
+}
+
+/// Is requestId `id` after `last` (both digit strings; `"0"` is before all)?
+fn id_after(id: &str, last: &str) -> bool {
+    let last = last.trim_start_matches('0');
+    let id = id.trim_start_matches('0');
+    (id.len(), id) > (last.len(), last)
 }
 
 /// What a magic `dst` asks for.
@@ -662,7 +835,7 @@ fn handle(shared: &Shared, req: &HttpRequest, out: &mut TcpStream) -> io::Result
     let Some((sid, route)) = protocol::route_for(&req.method, path) else {
         shared.push(rec);
         let msg = format!(
-            "404 Not Found: {} {path}\nThe API is POST /201512/sid/{{accountSID}}/call/{{DailbackCall.wx|NoticeCall.wx|CodeCallOut.wx}}?Sign=...\n",
+            "404 Not Found: {} {path}\nThe API is POST /201512/sid/{{accountSID}}/call/{{DailbackCall.wx|CodeCallOut.wx|NoticeCall.wx|CallCdr.wx}}?Sign=... and POST /201612/sid/{{accountSID}}/account/getBlance.wx?Sign=...\n",
             req.method
         );
         return send(out, req, 404, "Not Found", TEXT, msg.as_bytes(), &[]);
@@ -675,8 +848,8 @@ fn handle(shared: &Shared, req: &HttpRequest, out: &mut TcpStream) -> io::Result
         content_type: req.header("content-type"),
         body: &req.body,
     };
-    let dst = match protocol::evaluate(&shared.config, &call, OffsetDateTime::now_utc()) {
-        Ok(dst) => dst,
+    let accepted = match protocol::evaluate(&shared.config, &call, OffsetDateTime::now_utc()) {
+        Ok(accepted) => accepted,
         Err(rejection) => {
             rec.answer_status_code = Some(rejection.code.to_string());
             shared.push(rec);
@@ -686,8 +859,67 @@ fn handle(shared: &Shared, req: &HttpRequest, out: &mut TcpStream) -> io::Result
         }
     };
 
-    let Some(magic) = magic(&dst) else {
-        let id = next_request_id();
+    // Queries: answered with their own shapes (no statusCode, like the samples).
+    match accepted.kind {
+        Kind::CallRecords => {
+            rec.answer_status_code = Some("0".into());
+            let body = shared.query_records(sid, &accepted);
+            shared.push(rec);
+            return send(out, req, 200, "OK", JSON, body.as_bytes(), &[]);
+        }
+        Kind::Balance => {
+            rec.answer_status_code = Some("0".into());
+            shared.push(rec);
+            let fen = shared.balance_fen(sid).unwrap_or(0);
+            let body = format!(
+                r#"{{"AccountSID":{},"Blance":{}}}"#,
+                json_str(sid),
+                calls::yuan(fen)
+            );
+            return send(out, req, 200, "OK", JSON, body.as_bytes(), &[]);
+        }
+        Kind::Callback | Kind::VoiceCode | Kind::TemplateNotice => {}
+    }
+
+    let dst = accepted.get("dst").unwrap_or_default().to_string();
+    let magic = magic(&dst);
+    let broke = |mut rec: Received| {
+        rec.answer_status_code = Some("-204".into());
+        shared.push(rec);
+        let detail = [(
+            "X-Ytx-Emulator-Detail",
+            format!(
+                "balance {} fen is below {} fen",
+                shared.balance_fen(sid).unwrap_or(0),
+                crate::MIN_BALANCE_FEN
+            ),
+        )];
+        (api_json("-204", ""), detail)
+    };
+    if let Some(Magic::Platform(n)) = magic {
+        // Check 9 (the balance) comes before the magic numbers.
+        if shared.balance_fen(sid).unwrap_or(0) < crate::MIN_BALANCE_FEN {
+            let (body, detail) = broke(rec);
+            return send(out, req, 200, "OK", JSON, body.as_bytes(), &detail);
+        }
+        let code = format!("-{n}");
+        rec.answer_status_code = Some(code.clone());
+        shared.push(rec);
+        let fault = [("X-Ytx-Emulator-Fault", format!("{:?}", Magic::Platform(n)))];
+        let body = api_json(&code, "");
+        return send(out, req, 200, "OK", JSON, body.as_bytes(), &fault);
+    }
+    // Every other fault is a call the platform accepted (recorded, charged,
+    // pushed) whose answer the transport then lost or mangled.
+    let id = match shared.place(sid, &accepted) {
+        Placed::Broke => {
+            let (body, detail) = broke(rec);
+            return send(out, req, 200, "OK", JSON, body.as_bytes(), &detail);
+        }
+        Placed::Accepted(id) => id,
+    };
+
+    let Some(magic) = magic else {
         rec.answer_status_code = Some("0".into());
         rec.request_id = Some(id.clone());
         shared.push(rec);
@@ -703,15 +935,8 @@ fn handle(shared: &Shared, req: &HttpRequest, out: &mut TcpStream) -> io::Result
     };
     let fault = [("X-Ytx-Emulator-Fault", format!("{magic:?}"))];
     match magic {
-        Magic::Platform(n) => {
-            let code = format!("-{n}");
-            rec.answer_status_code = Some(code.clone());
-            shared.push(rec);
-            let body = api_json(&code, "");
-            send(out, req, 200, "OK", JSON, body.as_bytes(), &fault)
-        }
+        Magic::Platform(_) => unreachable!("answered above"),
         Magic::SlowAnswer => {
-            let id = next_request_id();
             rec.answer_status_code = Some("0".into());
             rec.request_id = Some(id.clone());
             shared.push(rec);
@@ -765,7 +990,7 @@ fn handle(shared: &Shared, req: &HttpRequest, out: &mut TcpStream) -> io::Result
             shared.push(rec);
             let body = format!(
                 r#"{{"statusMsg":"提交成功","requestId":{}}}"#,
-                json_str(&next_request_id())
+                json_str(&id)
             );
             send(out, req, 200, "OK", JSON, body.as_bytes(), &fault)
         }
@@ -773,7 +998,7 @@ fn handle(shared: &Shared, req: &HttpRequest, out: &mut TcpStream) -> io::Result
             shared.push(rec);
             let body = format!(
                 r#"{{"statusCode":0,"statusMsg":"提交成功","requestId":{}}}"#,
-                json_str(&next_request_id())
+                json_str(&id)
             );
             send(out, req, 200, "OK", JSON, body.as_bytes(), &fault)
         }
@@ -783,17 +1008,17 @@ fn handle(shared: &Shared, req: &HttpRequest, out: &mut TcpStream) -> io::Result
             let mut body = br#"{"statusCode":"0","statusMsg":""#.to_vec();
             body.extend_from_slice(&[0xCC, 0xE1, 0xBD, 0xBB, 0xB3, 0xC9, 0xB9, 0xA6]);
             body.extend_from_slice(br#"","requestId":""#);
-            body.extend_from_slice(next_request_id().as_bytes());
+            body.extend_from_slice(id.as_bytes());
             body.extend_from_slice(br#""}"#);
             send(out, req, 200, "OK", JSON, &body, &fault)
         }
         Magic::HugeBody => {
             shared.push(rec);
-            send_huge(out, req, &fault)
+            send_huge(out, req, &id, &fault)
         }
         Magic::SlowBody => {
             shared.push(rec);
-            let body = api_json("0", &next_request_id()).into_bytes();
+            let body = api_json("0", &id).into_bytes();
             out.write_all(&head(200, "OK", JSON, body.len(), req.keep_alive, &fault))?;
             out.flush()?;
             for byte in body {
@@ -807,7 +1032,7 @@ fn handle(shared: &Shared, req: &HttpRequest, out: &mut TcpStream) -> io::Result
         }
         Magic::ResetMidBody => {
             shared.push(rec);
-            let body = api_json("0", &next_request_id()).into_bytes();
+            let body = api_json("0", &id).into_bytes();
             let mut bytes = head(200, "OK", JSON, body.len(), req.keep_alive, &fault);
             bytes.extend_from_slice(&body[..body.len() / 2]);
             out.write_all(&bytes)?;
@@ -819,10 +1044,15 @@ fn handle(shared: &Shared, req: &HttpRequest, out: &mut TcpStream) -> io::Result
 }
 
 /// 10 MiB of valid JSON (statusCode "0" plus a padding field), streamed.
-fn send_huge(out: &mut TcpStream, req: &HttpRequest, extra: &[(&str, String)]) -> io::Result<Next> {
+fn send_huge(
+    out: &mut TcpStream,
+    req: &HttpRequest,
+    id: &str,
+    extra: &[(&str, String)],
+) -> io::Result<Next> {
     let prefix = format!(
         r#"{{"statusCode":"0","statusMsg":"提交成功","requestId":{},"padding":""#,
-        json_str(&next_request_id())
+        json_str(id)
     );
     let suffix = r#""}"#;
     let total = crate::HUGE_BODY_LEN;
@@ -852,6 +1082,8 @@ fn control(
         "/_emulator/requests",
         "/_emulator/count",
         "/_emulator/reset",
+        "/_emulator/records",
+        "/_emulator/pushes",
     ];
     match (req.method.as_str(), path) {
         ("GET", "/_emulator/requests") => {
@@ -865,6 +1097,14 @@ fn control(
         ("POST", "/_emulator/reset") => {
             shared.log_clear();
             send(out, req, 200, "OK", JSON, br#"{"count":0}"#, &[])
+        }
+        ("GET", "/_emulator/records") => {
+            let body = records_json(&shared.records_snapshot(), &shared.balances_snapshot());
+            send(out, req, 200, "OK", JSON, body.as_bytes(), &[])
+        }
+        ("GET", "/_emulator/pushes") => {
+            let body = serde_json::to_vec(&shared.pushes_snapshot()).expect("pushes serialize");
+            send(out, req, 200, "OK", JSON, &body, &[])
         }
         (_, p) if known.contains(&p) => {
             let allow = if p == "/_emulator/reset" { "POST" } else { "GET" };
@@ -884,10 +1124,40 @@ fn control(
             404,
             "Not Found",
             TEXT,
-            b"404 Not Found: control endpoints are GET /_emulator/requests, GET /_emulator/count, POST /_emulator/reset\n",
+            b"404 Not Found: control endpoints are GET /_emulator/requests, GET /_emulator/count, POST /_emulator/reset, GET /_emulator/records, GET /_emulator/pushes\n",
             &[],
         ),
     }
+}
+
+/// `GET /_emulator/records`: `{"records":[...],"balances":{sid: fen}}`, each
+/// record's `cdr` embedded as the exact object `CallCdr.wx` serves.
+fn records_json(records: &[CallRecord], balances: &[(String, u64)]) -> String {
+    let items: Vec<String> = records
+        .iter()
+        .map(|r| {
+            format!(
+                r#"{{"account_sid":{},"appid":{},"request_id":{},"fid":{},"duration_secs":{},"amount_fen":{},"custom_parm":{},"cdr":{}}}"#,
+                json_str(&r.account_sid),
+                json_str(&r.appid),
+                json_str(&r.request_id),
+                r.fid,
+                r.duration_secs,
+                r.amount_fen,
+                serde_json::to_string(&r.custom_parm).expect("serializes"),
+                r.cdr
+            )
+        })
+        .collect();
+    let balances: Vec<String> = balances
+        .iter()
+        .map(|(sid, fen)| format!("{}:{fen}", json_str(sid)))
+        .collect();
+    format!(
+        r#"{{"records":[{}],"balances":{{{}}}}}"#,
+        items.join(","),
+        balances.join(",")
+    )
 }
 
 #[cfg(test)]
@@ -908,12 +1178,26 @@ mod tests {
     }
 
     #[test]
-    fn request_ids_are_29_digits_and_unique() {
-        let a = next_request_id();
-        let b = next_request_id();
-        assert_eq!(a.len(), 29);
-        assert!(a.bytes().all(|c| c.is_ascii_digit()));
-        assert_ne!(a, b);
+    fn request_ids_are_29_digits_unique_and_increasing() {
+        let ids: Vec<String> = (0..1000).map(|_| next_request_id()).collect();
+        for id in &ids {
+            assert_eq!(id.len(), 29);
+            assert!(id.bytes().all(|c| c.is_ascii_digit()));
+        }
+        for w in ids.windows(2) {
+            assert!(w[1] > w[0], "{} then {}", w[0], w[1]);
+            assert!(id_after(&w[1], &w[0]) && !id_after(&w[0], &w[1]));
+        }
+    }
+
+    #[test]
+    fn id_order() {
+        assert!(id_after("20200437755811196850667520400", "0"));
+        assert!(!id_after("0", "0"));
+        assert!(id_after("10", "9"));
+        assert!(!id_after("9", "10"));
+        assert!(!id_after("5", "5"));
+        assert!(id_after("5", "0004"));
     }
 
     #[test]

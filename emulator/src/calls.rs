@@ -1,0 +1,402 @@
+//! What happens to a call after the emulator accepted it: its record (CDR)
+//! and the pushes to the app's callback URL (PROTOCOL.md, "After a call is
+//! accepted"). Everything is computed at acceptance, on a simulated timeline
+//! that starts at the acceptance time; the pushes are then delivered by
+//! `push.rs`.
+
+use time::{Duration, OffsetDateTime};
+
+use crate::protocol::{datetime_of, Accepted, Kind};
+use crate::CallRecord;
+
+/// How the call goes, from the magic numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scenario {
+    Normal,
+    FirstLegNoAnswer,
+    SecondLegBusy,
+    SecondLegNoAnswer,
+    DuplicatePushes,
+    OutOfOrderPushes,
+}
+
+pub(crate) fn scenario(accepted: &Accepted) -> Scenario {
+    let dst = accepted.get("dst").unwrap_or_default();
+    if accepted.kind == Kind::Callback
+        && accepted.get("src") == Some(crate::CALL_FIRST_LEG_NO_ANSWER)
+    {
+        return Scenario::FirstLegNoAnswer;
+    }
+    match dst {
+        crate::CALL_SECOND_LEG_BUSY => Scenario::SecondLegBusy,
+        crate::CALL_SECOND_LEG_NO_ANSWER => Scenario::SecondLegNoAnswer,
+        crate::CALL_DUPLICATE_PUSHES => Scenario::DuplicatePushes,
+        crate::CALL_OUT_OF_ORDER_PUSHES => Scenario::OutOfOrderPushes,
+        // The voice code's only leg is dst.
+        crate::CALL_FIRST_LEG_NO_ANSWER if accepted.kind != Kind::Callback => {
+            Scenario::FirstLegNoAnswer
+        }
+        _ => Scenario::Normal,
+    }
+}
+
+/// A call's record and the bodies to push, in push order.
+pub(crate) struct Outcome {
+    pub record: CallRecord,
+    pub pushes: Vec<String>,
+}
+
+/// Fen for `secs` billed seconds: [`crate::TARIFF_FEN_PER_MINUTE`] per started minute.
+pub(crate) fn amount_fen(secs: u64) -> u64 {
+    secs.saturating_add(59) / 60 * crate::TARIFF_FEN_PER_MINUTE
+}
+
+/// `fen` as yuan with two decimals (a JSON number as text), e.g. `0.06`.
+pub(crate) fn yuan(fen: u64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serializes")
+}
+
+struct Leg<'a> {
+    number: &'a str,
+}
+
+/// One state push.
+fn state_push(
+    request_id: &str,
+    leg: &Leg<'_>,
+    state: &str,
+    desc: &str,
+    at: OffsetDateTime,
+    custom_parm: Option<&str>,
+) -> String {
+    let mut s = format!(
+        r#"{{"requestid":{},"dsc":{},"state":{},"stateDesc":{},"timestamp":{}"#,
+        json_str(request_id),
+        json_str(leg.number),
+        json_str(state),
+        json_str(desc),
+        json_str(&datetime_of(at))
+    );
+    if let Some(p) = custom_parm {
+        s.push_str(&format!(r#","customParm":{}"#, json_str(p)));
+    }
+    s.push('}');
+    s
+}
+
+fn opt_time(t: Option<OffsetDateTime>) -> String {
+    t.map(datetime_of).unwrap_or_default()
+}
+
+/// Simulates an accepted callback call or voice code. `None` for the
+/// template notice (accepted, but neither recorded nor pushed).
+pub(crate) fn simulate(
+    account_sid: &str,
+    accepted: &Accepted,
+    request_id: &str,
+    start: OffsetDateTime,
+) -> Option<Outcome> {
+    match accepted.kind {
+        Kind::Callback => Some(callback(account_sid, accepted, request_id, start)),
+        Kind::VoiceCode => Some(voice_code(account_sid, accepted, request_id, start)),
+        _ => None,
+    }
+}
+
+fn secs(n: i64) -> Duration {
+    Duration::seconds(n)
+}
+
+fn callback(
+    account_sid: &str,
+    accepted: &Accepted,
+    request_id: &str,
+    t0: OffsetDateTime,
+) -> Outcome {
+    let src = Leg {
+        number: accepted.get("src").unwrap_or_default(),
+    };
+    let dst = Leg {
+        number: accepted.get("dst").unwrap_or_default(),
+    };
+    let custom_parm = accepted.get("customParm");
+    let scenario = scenario(accepted);
+    let push = |leg: &Leg<'_>, state: &str, desc: &str, at: OffsetDateTime| {
+        state_push(request_id, leg, state, desc, at, custom_parm)
+    };
+
+    // Timeline (seconds after acceptance): src rings at 1, answers at 3; dst
+    // is called at 3, rings at 4, answers at 9; both hang up at 13. Billed:
+    // the first leg's answered time, 10 s (like the field sample).
+    let mut states: Vec<String> = Vec::new();
+    let (caller_s, caller_e, called_s, called_e, duration, desc, tapes) = match scenario {
+        Scenario::FirstLegNoAnswer => {
+            states.push(push(&src, "callout", "呼叫中", t0));
+            states.push(push(&src, "alerting", "振铃", t0 + secs(1)));
+            states.push(push(&src, "disconnect", "未接听", t0 + secs(31)));
+            (None, None, None, None, 0, "主叫未接听", false)
+        }
+        Scenario::SecondLegBusy => {
+            states.push(push(&src, "callout", "呼叫中", t0));
+            states.push(push(&src, "alerting", "振铃", t0 + secs(1)));
+            states.push(push(&src, "answer", "应答", t0 + secs(3)));
+            states.push(push(&dst, "callout", "呼叫中", t0 + secs(3)));
+            states.push(push(&dst, "disconnect", "被叫忙", t0 + secs(4)));
+            states.push(push(&src, "disconnect", "挂机", t0 + secs(8)));
+            let (s, e) = (t0 + secs(3), t0 + secs(8));
+            (Some(s), Some(e), None, None, 0, "被叫忙", false)
+        }
+        Scenario::SecondLegNoAnswer => {
+            states.push(push(&src, "callout", "呼叫中", t0));
+            states.push(push(&src, "alerting", "振铃", t0 + secs(1)));
+            states.push(push(&src, "answer", "应答", t0 + secs(3)));
+            states.push(push(&dst, "callout", "呼叫中", t0 + secs(3)));
+            states.push(push(&dst, "alerting", "振铃", t0 + secs(4)));
+            states.push(push(&dst, "disconnect", "未接听", t0 + secs(34)));
+            states.push(push(&src, "disconnect", "挂机", t0 + secs(34)));
+            let (s, e) = (t0 + secs(3), t0 + secs(34));
+            (Some(s), Some(e), None, None, 0, "被叫未接听", false)
+        }
+        Scenario::Normal | Scenario::DuplicatePushes | Scenario::OutOfOrderPushes => {
+            let twice = scenario == Scenario::DuplicatePushes;
+            states.push(push(&src, "callout", "呼叫中", t0));
+            states.push(push(&src, "alerting", "振铃", t0 + secs(1)));
+            states.push(push(&src, "answer", "应答", t0 + secs(3)));
+            if twice {
+                states.push(push(&src, "answer", "应答", t0 + secs(3)));
+            }
+            if scenario == Scenario::OutOfOrderPushes {
+                states.push(push(&dst, "alerting", "振铃", t0 + secs(4)));
+                states.push(push(&dst, "callout", "呼叫中", t0 + secs(3)));
+            } else {
+                states.push(push(&dst, "callout", "呼叫中", t0 + secs(3)));
+                states.push(push(&dst, "alerting", "振铃", t0 + secs(4)));
+            }
+            states.push(push(&dst, "answer", "应答", t0 + secs(9)));
+            if twice {
+                states.push(push(&dst, "answer", "应答", t0 + secs(9)));
+            }
+            states.push(push(&src, "disconnect", "挂机", t0 + secs(13)));
+            states.push(push(&dst, "disconnect", "挂机", t0 + secs(13)));
+            let (cs, ds, e) = (t0 + secs(3), t0 + secs(9), t0 + secs(13));
+            (Some(cs), Some(e), Some(ds), Some(e), 10, "应答|正常", true)
+        }
+    };
+    let amount = amount_fen(duration);
+    let tapes = if tapes {
+        format!(
+            "http://tapes.ytx-emulator.invalid/{}/{request_id}.mp3",
+            &request_id[..8.min(request_id.len())]
+        )
+    } else {
+        "NoTapes".to_string()
+    };
+    let mut cdr = format!(
+        r#"{{"requestid":{},"appid":{},"fid":{},"caller":{},"called":{},"callerstime":{},"calleretime":{},"calledstime":{},"calledetime":{},"tapesurl":{},"duration":{duration},"oriamount":{}"#,
+        json_str(request_id),
+        json_str(&accepted.appid),
+        crate::FID_CALLBACK,
+        json_str(src.number),
+        json_str(dst.number),
+        json_str(&opt_time(caller_s)),
+        json_str(&opt_time(caller_e)),
+        json_str(&opt_time(called_s)),
+        json_str(&opt_time(called_e)),
+        json_str(&tapes),
+        yuan(amount),
+    );
+    if let Some(p) = custom_parm {
+        cdr.push_str(&format!(r#","customParm":{}"#, json_str(p)));
+    }
+    cdr.push_str(&format!(r#","stateDesc":{}}}"#, json_str(desc)));
+
+    let record_push = format!(r#"{{"cdr":[{cdr}]}}"#);
+    let mut pushes = states;
+    match scenario {
+        Scenario::OutOfOrderPushes => {
+            let last = pushes.len() - 1;
+            pushes.insert(last, record_push);
+        }
+        Scenario::DuplicatePushes => {
+            pushes.push(record_push.clone());
+            pushes.push(record_push);
+        }
+        _ => pushes.push(record_push),
+    }
+    Outcome {
+        record: CallRecord {
+            account_sid: account_sid.to_string(),
+            appid: accepted.appid.clone(),
+            request_id: request_id.to_string(),
+            fid: crate::FID_CALLBACK,
+            duration_secs: duration,
+            amount_fen: amount,
+            custom_parm: custom_parm.map(str::to_string),
+            cdr,
+        },
+        pushes,
+    }
+}
+
+fn voice_code(
+    account_sid: &str,
+    accepted: &Accepted,
+    request_id: &str,
+    t0: OffsetDateTime,
+) -> Outcome {
+    let tel = accepted.get("dst").unwrap_or_default();
+    let plays: i64 = accepted
+        .get("time")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(2);
+    let scenario = scenario(accepted);
+    // Answered at 3 s; each reading of the code takes 6 s.
+    let (stime, etime, duration, desc) = match scenario {
+        Scenario::FirstLegNoAnswer | Scenario::SecondLegNoAnswer => (None, None, 0, "无人接听"),
+        Scenario::SecondLegBusy => (None, None, 0, "用户正忙"),
+        _ => {
+            let (s, e) = (t0 + secs(3), t0 + secs(3 + 6 * plays));
+            (Some(s), Some(e), (6 * plays) as u64, "应答|正常")
+        }
+    };
+    let amount = amount_fen(duration);
+    let cdr = format!(
+        r#"{{"requestid":{},"appid":{},"fid":{},"tel":{},"stime":{},"etime":{},"duration":{duration},"oriamount":{},"stateDesc":{}}}"#,
+        json_str(request_id),
+        json_str(&accepted.appid),
+        crate::FID_VOICE_CODE,
+        json_str(tel),
+        json_str(&opt_time(stime)),
+        json_str(&opt_time(etime)),
+        yuan(amount),
+        json_str(desc),
+    );
+    let record_push = format!(r#"{{"cdr":[{cdr}]}}"#);
+    let pushes = if scenario == Scenario::DuplicatePushes {
+        vec![record_push.clone(), record_push]
+    } else {
+        vec![record_push]
+    };
+    Outcome {
+        record: CallRecord {
+            account_sid: account_sid.to_string(),
+            appid: accepted.appid.clone(),
+            request_id: request_id.to_string(),
+            fid: crate::FID_VOICE_CODE,
+            duration_secs: duration,
+            amount_fen: amount,
+            custom_parm: None,
+            cdr,
+        },
+        pushes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn accepted(kind: Kind, fields: &[(&str, &str)]) -> Accepted {
+        Accepted {
+            kind,
+            appid: "app1".into(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    fn t0() -> OffsetDateTime {
+        // 2020-04-28 14:51:27 UTC+8
+        time::PrimitiveDateTime::new(
+            time::Date::from_calendar_date(2020, time::Month::April, 28).unwrap(),
+            time::Time::from_hms(6, 51, 27).unwrap(),
+        )
+        .assume_utc()
+    }
+
+    fn parse(s: &str) -> Value {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn tariff_and_yuan() {
+        assert_eq!(amount_fen(0), 0);
+        assert_eq!(amount_fen(1), 6);
+        assert_eq!(amount_fen(60), 6);
+        assert_eq!(amount_fen(61), 12);
+        assert_eq!(yuan(0), "0.00");
+        assert_eq!(yuan(6), "0.06");
+        assert_eq!(yuan(708), "7.08");
+        assert_eq!(yuan(10_000), "100.00");
+    }
+
+    #[test]
+    fn normal_callback_record_and_pushes() {
+        let a = accepted(
+            Kind::Callback,
+            &[("src", "13911281234"), ("dst", "01085485069"), ("customParm", "o-1")],
+        );
+        let o = simulate("sid", &a, "20200428145127000000000000001", t0()).unwrap();
+        assert_eq!(o.pushes.len(), 9);
+        let states: Vec<(String, String)> = o.pushes[..8]
+            .iter()
+            .map(|p| {
+                let v = parse(p);
+                (
+                    v["dsc"].as_str().unwrap().to_string(),
+                    v["state"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let want = [
+            ("13911281234", "callout"),
+            ("13911281234", "alerting"),
+            ("13911281234", "answer"),
+            ("01085485069", "callout"),
+            ("01085485069", "alerting"),
+            ("01085485069", "answer"),
+            ("13911281234", "disconnect"),
+            ("01085485069", "disconnect"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(states, want);
+        assert_eq!(parse(&o.pushes[0])["timestamp"], "2020-04-28 14:51:27");
+        let cdr = parse(&o.record.cdr);
+        assert_eq!(parse(&o.pushes[8])["cdr"][0], cdr);
+        assert_eq!(cdr["fid"], 4);
+        assert_eq!(cdr["callerstime"], "2020-04-28 14:51:30");
+        assert_eq!(cdr["calledstime"], "2020-04-28 14:51:36");
+        assert_eq!(cdr["calleretime"], "2020-04-28 14:51:40");
+        assert_eq!(cdr["duration"], 10);
+        assert!(o.record.cdr.contains(r#""oriamount":0.06,"#));
+        assert_eq!(cdr["customParm"], "o-1");
+        assert_eq!(cdr["stateDesc"], "应答|正常");
+        assert_eq!(o.record.amount_fen, 6);
+    }
+
+    #[test]
+    fn voice_code_record() {
+        let a = accepted(Kind::VoiceCode, &[("dst", "13911281234"), ("code", "1"), ("time", "3")]);
+        let o = simulate("sid", &a, "1", t0()).unwrap();
+        let cdr = parse(&o.record.cdr);
+        assert_eq!(cdr["fid"], 9);
+        assert_eq!(cdr["tel"], "13911281234");
+        assert_eq!(cdr["duration"], 18);
+        assert_eq!(o.pushes.len(), 1);
+        let busy = accepted(Kind::VoiceCode, &[("dst", crate::CALL_SECOND_LEG_BUSY)]);
+        let o = simulate("sid", &busy, "2", t0()).unwrap();
+        assert_eq!(parse(&o.record.cdr)["stateDesc"], "用户正忙");
+        assert!(o.record.cdr.contains(r#""oriamount":0.00,"#));
+        assert!(simulate("sid", &accepted(Kind::TemplateNotice, &[]), "3", t0()).is_none());
+    }
+}

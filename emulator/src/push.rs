@@ -1,0 +1,194 @@
+//! Delivery of the pushes to the apps' callback URLs, off the request path.
+//!
+//! Accepting a call only appends its push sequence to a queue (a short lock):
+//! answering API requests never waits for a receiver. A few worker threads
+//! take one sequence at a time and POST its bodies in order, pausing
+//! `Config::push_interval_ms` before each. A push that fails (no connection,
+//! timeout, non-2xx status) is tried [`crate::PUSH_ATTEMPTS`] times with a
+//! doubling backoff, then dropped. On stop the workers abandon what is left;
+//! a push in flight ends within [`crate::PUSH_TIMEOUT_SECS`].
+//!
+//! HTTP goes through `ureq` (a maintained client) rather than a hand-written
+//! one: the receivers are the clients' own servers, and their HTTP quirks are
+//! not what the emulator is here to test.
+
+use std::collections::VecDeque;
+use std::io;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use crate::server::Shared;
+use crate::Push;
+
+/// Worker threads: sequences of different calls are delivered in parallel,
+/// so one dead receiver does not hold all others up (unless there are more
+/// dead receivers than workers).
+const WORKERS: usize = 4;
+/// Sequences waiting beyond this are dropped (and logged as not delivered).
+const MAX_PENDING: usize = 10_000;
+/// At most this many finished pushes are kept in the log (oldest dropped).
+const MAX_LOG: usize = 100_000;
+
+/// The pushes of one call, delivered in order.
+pub(crate) struct Sequence {
+    pub url: String,
+    pub bodies: Vec<String>,
+}
+
+/// The queue, the delivery log and the workers.
+#[derive(Default)]
+pub(crate) struct Queue {
+    pending: Mutex<VecDeque<Sequence>>,
+    cv: Condvar,
+    log: Mutex<VecDeque<Push>>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Queue {
+    /// Queues a call's pushes; never blocks on delivery.
+    pub(crate) fn enqueue(&self, seq: Sequence) {
+        let mut pending = lock(&self.pending);
+        if pending.len() >= MAX_PENDING {
+            drop(pending);
+            for body in seq.bodies {
+                self.record(Push {
+                    url: seq.url.clone(),
+                    body,
+                    delivered: false,
+                    attempts: 0,
+                    error: Some("push queue full".into()),
+                });
+            }
+            return;
+        }
+        pending.push_back(seq);
+        self.cv.notify_one();
+    }
+
+    pub(crate) fn log_snapshot(&self) -> Vec<Push> {
+        lock(&self.log).iter().cloned().collect()
+    }
+
+    fn record(&self, push: Push) {
+        let mut log = lock(&self.log);
+        if log.len() >= MAX_LOG {
+            log.pop_front();
+        }
+        log.push_back(push);
+    }
+
+    /// Wakes every worker (the stopping flag is already set) and joins them.
+    pub(crate) fn stop(&self) {
+        {
+            // Taking the lock orders this after any worker's stopping check.
+            let _pending = lock(&self.pending);
+            self.cv.notify_all();
+        }
+        let workers = std::mem::take(&mut *lock(&self.workers));
+        for w in workers {
+            let _ = w.join();
+        }
+    }
+}
+
+/// Starts the workers.
+pub(crate) fn spawn_workers(shared: &Arc<Shared>) -> io::Result<()> {
+    for i in 0..WORKERS {
+        let s = Arc::clone(shared);
+        let spawned = thread::Builder::new()
+            .name(format!("ytx-emulator-push-{i}"))
+            .spawn(move || worker(&s));
+        match spawned {
+            Ok(handle) => lock(&shared.push.workers).push(handle),
+            Err(e) => {
+                shared.set_stopping();
+                shared.push.stop();
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn worker(shared: &Shared) {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(crate::PUSH_TIMEOUT_SECS))
+        .redirects(0)
+        .user_agent("ytx-emulator push")
+        .build();
+    let interval = Duration::from_millis(shared.config().push_interval_ms);
+    loop {
+        let seq = {
+            let mut pending = lock(&shared.push.pending);
+            loop {
+                if shared.is_stopping() {
+                    return;
+                }
+                if let Some(seq) = pending.pop_front() {
+                    break seq;
+                }
+                pending = shared
+                    .push
+                    .cv
+                    .wait(pending)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        for body in seq.bodies {
+            if shared.sleep(interval) {
+                return;
+            }
+            let mut attempts = 0;
+            let mut backoff = Duration::from_millis(crate::PUSH_RETRY_BACKOFF_MS);
+            let error = loop {
+                attempts += 1;
+                match attempt(&agent, &seq.url, &body) {
+                    Ok(()) => break None,
+                    Err(e) if attempts >= crate::PUSH_ATTEMPTS => break Some(e),
+                    Err(_) => {
+                        if shared.sleep(backoff) {
+                            return;
+                        }
+                        backoff *= 2;
+                    }
+                }
+            };
+            shared.push.record(Push {
+                url: seq.url.clone(),
+                body,
+                delivered: error.is_none(),
+                attempts,
+                error,
+            });
+        }
+    }
+}
+
+/// One POST. `Err` says why it did not count as delivered.
+fn attempt(agent: &ureq::Agent, url: &str, body: &str) -> Result<(), String> {
+    // ureq 2.12.1 can panic on some malformed answers: a receiver's bug must
+    // not kill the worker.
+    let sent = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let resp = agent
+            .post(url)
+            .set("Content-Type", "application/json;charset=utf-8")
+            .send_string(body)?;
+        let status = resp.status();
+        // Read the answer so that the connection can be reused.
+        let _ = resp.into_string();
+        Ok::<u16, ureq::Error>(status)
+    }));
+    match sent {
+        Err(_) => Err("the HTTP client panicked on the receiver's answer".into()),
+        Ok(Ok(status)) if (200..300).contains(&status) => Ok(()),
+        Ok(Ok(status)) => Err(format!("HTTP {status}")),
+        Ok(Err(ureq::Error::Status(status, _))) => Err(format!("HTTP {status}")),
+        Ok(Err(e)) => Err(e.to_string()),
+    }
+}
