@@ -93,18 +93,24 @@ fn opt_time(t: Option<OffsetDateTime>) -> String {
 }
 
 /// Simulates an accepted callback call or voice code. `None` for the
-/// template notice (accepted, but neither recorded nor pushed).
+/// template notice (accepted, but neither recorded nor pushed). The push
+/// bodies are only built `with_pushes` (the app has a push URL).
 pub(crate) fn simulate(
     account_sid: &str,
     accepted: &Accepted,
     request_id: &str,
     start: OffsetDateTime,
+    with_pushes: bool,
 ) -> Option<Outcome> {
-    match accepted.kind {
-        Kind::Callback => Some(callback(account_sid, accepted, request_id, start)),
-        Kind::VoiceCode => Some(voice_code(account_sid, accepted, request_id, start)),
-        _ => None,
+    let mut outcome = match accepted.kind {
+        Kind::Callback => callback(account_sid, accepted, request_id, start, with_pushes),
+        Kind::VoiceCode => voice_code(account_sid, accepted, request_id, start),
+        _ => return None,
+    };
+    if !with_pushes {
+        outcome.pushes.clear();
     }
+    Some(outcome)
 }
 
 fn secs(n: i64) -> Duration {
@@ -116,6 +122,7 @@ fn callback(
     accepted: &Accepted,
     request_id: &str,
     t0: OffsetDateTime,
+    with_pushes: bool,
 ) -> Outcome {
     let src = Leg {
         number: accepted.get("src").unwrap_or_default(),
@@ -126,7 +133,11 @@ fn callback(
     let custom_parm = accepted.get("customParm");
     let scenario = scenario(accepted);
     let push = |leg: &Leg<'_>, state: &str, desc: &str, at: OffsetDateTime| {
-        state_push(request_id, leg, state, desc, at, custom_parm)
+        if with_pushes {
+            state_push(request_id, leg, state, desc, at, custom_parm)
+        } else {
+            String::new()
+        }
     };
 
     // Timeline (seconds after acceptance): src rings at 1, answers at 3; dst
@@ -343,7 +354,7 @@ mod tests {
             Kind::Callback,
             &[("src", "13911281234"), ("dst", "01085485069"), ("customParm", "o-1")],
         );
-        let o = simulate("sid", &a, "20200428145127000000000000001", t0()).unwrap();
+        let o = simulate("sid", &a, "20200428145127000000000000001", t0(), true).unwrap();
         assert_eq!(o.pushes.len(), 9);
         let states: Vec<(String, String)> = o.pushes[..8]
             .iter()
@@ -387,16 +398,16 @@ mod tests {
     #[test]
     fn voice_code_record() {
         let a = accepted(Kind::VoiceCode, &[("dst", "13911281234"), ("code", "1"), ("time", "3")]);
-        let o = simulate("sid", &a, "1", t0()).unwrap();
+        let o = simulate("sid", &a, "1", t0(), true).unwrap();
         let cdr = parse(&o.record.cdr);
         assert_eq!(cdr["fid"], 9);
         assert_eq!(cdr["tel"], "13911281234");
         assert_eq!(cdr["duration"], 18);
         assert_eq!(o.pushes.len(), 1);
         let busy = accepted(Kind::VoiceCode, &[("dst", crate::CALL_SECOND_LEG_BUSY)]);
-        let o = simulate("sid", &busy, "2", t0()).unwrap();
+        let o = simulate("sid", &busy, "2", t0(), true).unwrap();
         assert_eq!(parse(&o.record.cdr)["stateDesc"], "用户正忙");
         assert!(o.record.cdr.contains(r#""oriamount":0.00,"#));
-        assert!(simulate("sid", &accepted(Kind::TemplateNotice, &[]), "3", t0()).is_none());
+        assert!(simulate("sid", &accepted(Kind::TemplateNotice, &[]), "3", t0(), true).is_none());
     }
 }

@@ -121,8 +121,13 @@ pub const TARIFF_FEN_PER_MINUTE: u64 = 6;
 /// A call (callback, voice code or template notice) is refused with `-204`
 /// when the account's balance is below this (one minute's tariff).
 pub const MIN_BALANCE_FEN: u64 = TARIFF_FEN_PER_MINUTE;
-/// Default `Account::balance_fen`: 100.00 yuan.
-pub const DEFAULT_BALANCE_FEN: u64 = 10_000;
+/// Default `Account::balance_fen`: 100,000,000.00 yuan, so that no test or
+/// benchmark (hundreds of thousands of calls) runs it dry; give an account a
+/// small `balance_fen` to reach `-204`.
+pub const DEFAULT_BALANCE_FEN: u64 = 10_000_000_000;
+/// The emulator keeps the records of at most this many calls (the oldest
+/// are forgotten first), so that long benchmarks do not grow without bound.
+pub const MAX_RECORDS: usize = 100_000;
 /// Default `Config::push_interval_ms`.
 pub const DEFAULT_PUSH_INTERVAL_MS: u64 = 20;
 /// How many times one push is tried before it is dropped.
@@ -194,7 +199,7 @@ pub struct Account {
     #[serde(default)]
     pub apps: Vec<App>,
     /// Starting balance in fen (0.01 yuan). Default [`DEFAULT_BALANCE_FEN`]
-    /// (100.00 yuan). Each accepted call takes its amount off; below
+    /// (100,000,000.00 yuan). Each accepted call takes its amount off; below
     /// [`MIN_BALANCE_FEN`] calls answer `-204`.
     #[serde(default = "default_balance")]
     pub balance_fen: u64,
@@ -404,8 +409,9 @@ impl Emulator {
         self.shared.log_clear()
     }
 
-    /// The records of every call accepted so far, in acceptance (= requestId)
-    /// order, including those `record_delay_ms` still hides from `CallCdr.wx`.
+    /// The records of the calls accepted so far (the last [`MAX_RECORDS`]),
+    /// in acceptance (= requestId) order, including those `record_delay_ms`
+    /// still hides from `CallCdr.wx`.
     pub fn records(&self) -> Vec<CallRecord> {
         self.shared.records_snapshot()
     }

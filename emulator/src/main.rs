@@ -21,8 +21,9 @@ Options:
   --push-url URL         POST the state pushes and record push of every accepted call
                          to URL (sets the push URL of every app in the configuration)
   --push-interval-ms N   pause before each push of a call, in ms (default 20)
-  --balance-fen N        every account's starting balance in fen (default 10000 = 100.00
-                         yuan); below 6 fen calls answer -204
+  --balance-fen N        every account's starting balance in fen (0.01 yuan; default
+                         10000000000); each call costs 6 fen per started minute and a
+                         balance below 6 fen answers -204
   --record-delay-ms N    a record shows in CallCdr.wx N ms after the call (default 0)
   --exit-on-stdin-eof    exit when standard input is closed (so a dead test harness
                          never leaves the emulator running)

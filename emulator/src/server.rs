@@ -1,7 +1,7 @@
 //! The HTTP/1.1 server: accept loop, one thread per connection, request
 //! parsing, answers and faults. See the crate docs for why this is not tiny_http.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,8 +50,9 @@ pub(crate) struct Shared {
 
 /// The accepted calls' records and the accounts' balances.
 struct Calls {
-    /// In acceptance order, which is also requestId order.
-    records: Vec<Stored>,
+    /// In acceptance order, which is also requestId order; at most
+    /// [`crate::MAX_RECORDS`].
+    records: VecDeque<Stored>,
     balances: HashMap<String, u64>,
 }
 
@@ -83,7 +84,7 @@ impl Shared {
             handles: Mutex::new(Vec::new()),
             next_conn: AtomicU64::new(0),
             calls: Mutex::new(Calls {
-                records: Vec::new(),
+                records: VecDeque::new(),
                 balances: config
                     .accounts
                     .iter()
@@ -140,26 +141,6 @@ impl Shared {
     /// requestId order), and its pushes queued if the app has a push URL.
     fn place(&self, sid: &str, accepted: &Accepted) -> Placed {
         let now = OffsetDateTime::now_utc();
-        let (id, pushes) = {
-            let mut calls = lock(&self.calls);
-            let balance = calls.balances.get(sid).copied().unwrap_or(0);
-            if balance < crate::MIN_BALANCE_FEN {
-                return Placed::Broke;
-            }
-            let id = next_request_id();
-            let Some(outcome) = calls::simulate(sid, accepted, &id, now) else {
-                return Placed::Accepted(id);
-            };
-            if let Some(b) = calls.balances.get_mut(sid) {
-                *b = b.saturating_sub(outcome.record.amount_fen);
-            }
-            calls.records.push(Stored {
-                record: outcome.record,
-                available_at: Instant::now()
-                    + Duration::from_millis(self.config.record_delay_ms),
-            });
-            (id, outcome.pushes)
-        };
         let url = self
             .config
             .accounts
@@ -167,6 +148,29 @@ impl Shared {
             .find(|a| a.sid == sid)
             .and_then(|a| a.apps.iter().find(|app| app.id == accepted.appid))
             .and_then(|app| app.push_url.clone());
+        let (id, pushes) = {
+            let mut calls = lock(&self.calls);
+            let balance = calls.balances.get(sid).copied().unwrap_or(0);
+            if balance < crate::MIN_BALANCE_FEN {
+                return Placed::Broke;
+            }
+            let id = next_request_id();
+            let Some(outcome) = calls::simulate(sid, accepted, &id, now, url.is_some()) else {
+                return Placed::Accepted(id);
+            };
+            if let Some(b) = calls.balances.get_mut(sid) {
+                *b = b.saturating_sub(outcome.record.amount_fen);
+            }
+            if calls.records.len() >= crate::MAX_RECORDS {
+                calls.records.pop_front();
+            }
+            calls.records.push_back(Stored {
+                record: outcome.record,
+                available_at: Instant::now()
+                    + Duration::from_millis(self.config.record_delay_ms),
+            });
+            (id, outcome.pushes)
+        };
         if let Some(url) = url {
             self.push.enqueue(push::Sequence {
                 url,
