@@ -148,6 +148,11 @@ typedef enum ytx_delivery {
 } ytx_delivery;
 
 /**
+ * The account balance, from `ytx_query_balance`; released with `ytx_balance_free`.
+ */
+typedef struct ytx_balance ytx_balance;
+
+/**
  * Opaque client handle, from `ytx_client_new`, released with `ytx_free`.
  *
  * Thread safety: one handle may be used from any number of threads at once.
@@ -166,10 +171,80 @@ typedef struct ytx_client ytx_client;
 typedef struct ytx_outcome ytx_outcome;
 
 /**
+ * A parsed push body, from `ytx_push_parse`; released with `ytx_push_free`.
+ */
+typedef struct ytx_push ytx_push;
+
+/**
+ * One call record, borrowed from the `ytx_records` or `ytx_push` that holds
+ * it (never freed on its own). Strings are UTF-8, valid as long as that
+ * owner, and never NULL unless stated ("" when absent).
+ */
+typedef struct ytx_record ytx_record;
+
+/**
+ * A list of call records: from `ytx_call_record`, `ytx_call_records_after`
+ * and `ytx_find_call` (owned by the caller, released with
+ * `ytx_records_free`), or borrowed from a record push (`ytx_push_records`).
+ */
+typedef struct ytx_records ytx_records;
+
+/**
  * A log callback: `user_data` as given to `ytx_set_logger`, the event's
  * level, and a NUL-terminated UTF-8 message valid only during the call.
  */
 typedef void (*ytx_log_callback)(void *user_data, enum ytx_log_level level, const char *message);
+
+/**
+ * What a `ytx_push` is (fixed width: `uint32_t`).
+ */
+typedef uint32_t ytx_push_kind;
+
+/**
+ * The state in a state push (fixed width: `uint32_t`).
+ */
+typedef uint32_t ytx_call_state;
+
+/**
+ * Not a push (the answer for a NULL `ytx_push`).
+ */
+#define YTX_PUSH_NONE 0
+
+/**
+ * A state push: one leg of a call changed state.
+ */
+#define YTX_PUSH_STATE 1
+
+/**
+ * A call-record push: `ytx_push_records` holds the records.
+ */
+#define YTX_PUSH_RECORDS 2
+
+/**
+ * A state this library does not know (its text: `ytx_push_state_text`);
+ * also the answer for a NULL push or a record push.
+ */
+#define YTX_CALL_STATE_UNKNOWN 0
+
+/**
+ * `callout`: dialling.
+ */
+#define YTX_CALL_STATE_CALLOUT 1
+
+/**
+ * `alerting`: ringing.
+ */
+#define YTX_CALL_STATE_ALERTING 2
+
+/**
+ * `answer`: answered.
+ */
+#define YTX_CALL_STATE_ANSWER 3
+
+/**
+ * `disconnect`: ended.
+ */
+#define YTX_CALL_STATE_DISCONNECT 4
 
 #ifdef __cplusplus
 extern "C" {
@@ -303,7 +378,9 @@ enum ytx_result ytx_callback_prepare(const struct ytx_client *client,
  * Parameters:
  * - `client`: a handle from `ytx_client_new`.
  * - `dst`: UTF-8 phone number to call (as in `ytx_callback_call`).
- * - `dstclid`: UTF-8 caller id the callee sees (same rules).
+ * - `dstclid`: optional UTF-8 caller id the callee sees (same rules); NULL
+ *   or `""` leaves it out of the request (the platform currently shows the
+ *   callee's own number anyway).
  * - `code`: 1–19 ASCII letters or digits.
  * - `times`: how many times it is played, 1–3; 0 for the platform default.
  *   Errors name it by its wire name, `time`, as every field error does.
@@ -490,6 +567,314 @@ const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
  * it twice is undefined behaviour (as with `free`).
  */
 void ytx_outcome_free(struct ytx_outcome *outcome);
+
+/**
+ * Parse a push body: the raw bytes the platform POSTed to your callback URL.
+ * Pure: nothing is sent, no client needed.
+ *
+ * Parameters:
+ * - `body`: `body_len` bytes (need not be NUL-terminated; may be NULL when
+ *   `body_len` is 0, which is then a protocol error).
+ * - `push_out`: required; receives a new `ytx_push` on `YTX_OK`, NULL on
+ *   error. The caller frees it with `ytx_push_free`.
+ * - `outcome_out`: NULL, or receives a new `ytx_outcome` (always).
+ *
+ * Returns `YTX_OK`; `YTX_ERR_PROTOCOL` when the body is not a push (not
+ * UTF-8 JSON, not an object, `cdr` not an array, a state push without a
+ * requestid, larger than 4 MiB), with the reason in the outcome's message;
+ * `YTX_ERR_NULL_ARGUMENT` for a NULL `push_out`, or a NULL `body` with a
+ * length. Answer the platform's POST with HTTP 200 whatever this returns.
+ * A push carries no signature: confirm what matters with `ytx_call_record`.
+ * Thread safety: may be called from any thread.
+ *
+ * # Safety
+ * `body` is NULL or points to `body_len` readable bytes; the out-pointers
+ * are NULL or valid for one pointer write.
+ */
+enum ytx_result ytx_push_parse(const uint8_t *body,
+                               size_t body_len,
+                               struct ytx_push **push_out,
+                               struct ytx_outcome **outcome_out);
+
+/**
+ * Release a push and everything borrowed from it. NULL is a no-op.
+ *
+ * # Safety
+ * `push` is NULL or a push from `ytx_push_parse` not yet freed.
+ */
+void ytx_push_free(struct ytx_push *push);
+
+/**
+ * What the push is: `YTX_PUSH_STATE` or `YTX_PUSH_RECORDS`; `YTX_PUSH_NONE`
+ * for NULL.
+ *
+ * # Safety
+ * `push` is NULL or a live push.
+ */
+ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
+
+/**
+ * A state push's state: `YTX_CALL_STATE_CALLOUT`, `_ALERTING`, `_ANSWER`,
+ * `_DISCONNECT`, or `YTX_CALL_STATE_UNKNOWN` (then see
+ * `ytx_push_state_text`; also for NULL and for a record push).
+ *
+ * # Safety
+ * `push` is NULL or a live push.
+ */
+ytx_call_state ytx_push_state(const struct ytx_push *push);
+
+/**
+ * A state push's `timestamp` as Unix seconds: returns 1 and stores it in
+ * `*unix_out` when the text is a known UTC+8 format (`yyyy-MM-dd HH:mm:ss`
+ * or `yyyyMMddHHmmss`); returns 0 and leaves `*unix_out` alone otherwise.
+ *
+ * # Safety
+ * `push` is NULL or a live push; `unix_out` is NULL or writable.
+ */
+int32_t ytx_push_timestamp_unix(const struct ytx_push *push, int64_t *unix_out);
+
+/**
+ * A field of a state push by its wire name (also fields this library does
+ * not know), or NULL when absent (or `push`/`name` is NULL).
+ *
+ * # Safety
+ * `push` is NULL or a live push; `name` is NULL or NUL-terminated.
+ */
+const char *ytx_push_field(const struct ytx_push *push, const char *name);
+
+/**
+ * The number of fields of a state push (0 for a record push or NULL).
+ *
+ * # Safety
+ * `push` is NULL or a live push.
+ */
+size_t ytx_push_field_count(const struct ytx_push *push);
+
+/**
+ * The wire name of a state push's field number `index` (in the order
+ * sent), or NULL when out of range.
+ *
+ * # Safety
+ * `push` is NULL or a live push.
+ */
+const char *ytx_push_field_name(const struct ytx_push *push, size_t index);
+
+/**
+ * The value of a state push's field number `index`, or NULL when out of range.
+ *
+ * # Safety
+ * `push` is NULL or a live push.
+ */
+const char *ytx_push_field_value(const struct ytx_push *push, size_t index);
+
+/**
+ * A record push's records (borrowed: valid until `ytx_push_free`; never
+ * pass it to `ytx_records_free`). An empty list for a state push; NULL only
+ * for a NULL push.
+ *
+ * # Safety
+ * `push` is NULL or a live push.
+ */
+const struct ytx_records *ytx_push_records(const struct ytx_push *push);
+
+/**
+ * The number of records in a list (0 for NULL).
+ *
+ * # Safety
+ * `records` is NULL or a live list.
+ */
+size_t ytx_records_count(const struct ytx_records *records);
+
+/**
+ * Record number `index` of a list (borrowed from the list), or NULL when out
+ * of range or `records` is NULL.
+ *
+ * # Safety
+ * `records` is NULL or a live list.
+ */
+const struct ytx_record *ytx_records_get(const struct ytx_records *records, size_t index);
+
+/**
+ * Release a list from `ytx_call_record`, `ytx_call_records_after` or
+ * `ytx_find_call`, and every record borrowed from it. NULL is a no-op.
+ * Never pass the list borrowed from a push.
+ *
+ * # Safety
+ * `records` is NULL or an owned list not yet freed.
+ */
+void ytx_records_free(struct ytx_records *records);
+
+/**
+ * Billed seconds (`duration`), or -1 when absent or not a whole number
+ * (or `record` is NULL).
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+int64_t ytx_record_duration(const struct ytx_record *record);
+
+/**
+ * The charge in whole fen (1 yuan = 100 fen; "0.31" is 31): returns 1 and
+ * stores it in `*fen_out`, or returns 0 (absent, not whole fen, NULL
+ * record) and leaves `*fen_out` alone.
+ *
+ * # Safety
+ * `record` is NULL or a live record; `fen_out` is NULL or writable.
+ */
+int32_t ytx_record_amount_fen(const struct ytx_record *record, int64_t *fen_out);
+
+/**
+ * A time field by wire name (`callerstime`, `calleretime`, `calledstime`,
+ * `calledetime`, `stime`, `etime`) as Unix seconds, parsed from UTC+8:
+ * returns 1 and stores it in `*unix_out`, or returns 0 (absent, empty: it
+ * never happened, or an unknown format; see `ytx_record_field` for the
+ * text) and leaves `*unix_out` alone.
+ *
+ * # Safety
+ * `record` is NULL or a live record; `name` is NULL or NUL-terminated;
+ * `unix_out` is NULL or writable.
+ */
+int32_t ytx_record_time_unix(const struct ytx_record *record, const char *name, int64_t *unix_out);
+
+/**
+ * Any field of the record by its wire name (also fields this library does
+ * not know), as text: a JSON number as its exact digits, `null` as "".
+ * NULL when absent (or `record`/`name` is NULL).
+ *
+ * # Safety
+ * `record` is NULL or a live record; `name` is NULL or NUL-terminated.
+ */
+const char *ytx_record_field(const struct ytx_record *record, const char *name);
+
+/**
+ * The number of fields of the record (0 for NULL).
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+size_t ytx_record_field_count(const struct ytx_record *record);
+
+/**
+ * The wire name of the record's field number `index` (in the order sent),
+ * or NULL when out of range.
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+const char *ytx_record_field_name(const struct ytx_record *record, size_t index);
+
+/**
+ * The value of the record's field number `index`, or NULL when out of range.
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+const char *ytx_record_field_value(const struct ytx_record *record, size_t index);
+
+/**
+ * The record of one call (`CallCdr.wx`, `getCdrByResId`, limit 0).
+ *
+ * Parameters:
+ * - `client`: a handle from `ytx_client_new`.
+ * - `request_id`: UTF-8, the requestId of an accepted call.
+ * - `fid`: the product number; NULL or "" for "4" (the callback call).
+ * - `records_out`: required; on `YTX_OK` receives a new list with the one
+ *   record, or an empty list when the platform has none (yet: it writes a
+ *   record about 20 s after the call ends); NULL on error. Free it with
+ *   `ytx_records_free`.
+ * - `outcome_out`: NULL, or receives a new `ytx_outcome` (always).
+ *
+ * Returns `YTX_OK` or the error's code, as `ytx_callback_call` does. Sent
+ * once, never retried. Thread safety: any number of threads.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described; strings are NUL-terminated.
+ */
+enum ytx_result ytx_call_record(const struct ytx_client *client,
+                                const char *request_id,
+                                const char *fid,
+                                struct ytx_records **records_out,
+                                struct ytx_outcome **outcome_out);
+
+/**
+ * Up to `limit` (1–1000) call records after `request_id` ("0": from the
+ * first), for paging: pass the last record's requestId to get the next
+ * page. Parameters and result as `ytx_call_record`; the list may hold
+ * fewer records than `limit` (none: the end).
+ *
+ * # Safety
+ * As `ytx_call_record`.
+ */
+enum ytx_result ytx_call_records_after(const struct ytx_client *client,
+                                       const char *request_id,
+                                       uint32_t limit,
+                                       const char *fid,
+                                       struct ytx_records **records_out,
+                                       struct ytx_outcome **outcome_out);
+
+/**
+ * Find the call whose `customParm` is `custom_parm` among the records after
+ * `after_request_id` (a requestId known from before the call; "0" searches
+ * from the first record), paging 100 records at a time, at most 100 pages.
+ *
+ * This is how an *outcome unknown* (`YTX_DELIVERY_UNKNOWN`) is resolved
+ * without ringing anyone twice: on `YTX_OK`, a list of one record means the
+ * call was placed (do not place it again); an empty list means no record
+ * yet. The platform writes a record some seconds (about 20) after the call
+ * ends, so only a search made well after that means "not placed".
+ * Running out of pages is `YTX_ERR_INVALID_ARGUMENT` naming `max_pages`,
+ * never an empty list. Other parameters as `ytx_call_record`.
+ *
+ * # Safety
+ * As `ytx_call_record`.
+ */
+enum ytx_result ytx_find_call(const struct ytx_client *client,
+                              const char *custom_parm,
+                              const char *after_request_id,
+                              const char *fid,
+                              struct ytx_records **records_out,
+                              struct ytx_outcome **outcome_out);
+
+/**
+ * The account's balance (`account/getBlance.wx`, version 201612).
+ *
+ * - `client`: a handle from `ytx_client_new`.
+ * - `balance_out`: required; receives a new `ytx_balance` on `YTX_OK`, NULL
+ *   on error; free it with `ytx_balance_free`.
+ * - `outcome_out`: NULL, or receives a new `ytx_outcome` (always).
+ *
+ * Returns `YTX_OK` or the error's code, as `ytx_callback_call` does.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described.
+ */
+enum ytx_result ytx_query_balance(const struct ytx_client *client,
+                                  struct ytx_balance **balance_out,
+                                  struct ytx_outcome **outcome_out);
+
+/**
+ * The balance in yuan as the exact decimal text sent, e.g. "7.08"; "" for NULL.
+ *
+ * # Safety
+ * `balance` is NULL or a live balance.
+ */
+const char *ytx_balance_text(const struct ytx_balance *balance);
+
+/**
+ * The balance in whole fen (7.08 yuan is 708; may be negative); 0 for NULL.
+ *
+ * # Safety
+ * `balance` is NULL or a live balance.
+ */
+int64_t ytx_balance_fen(const struct ytx_balance *balance);
+
+/**
+ * Release a balance. NULL is a no-op.
+ *
+ * # Safety
+ * `balance` is NULL or a balance from `ytx_query_balance` not yet freed.
+ */
+void ytx_balance_free(struct ytx_balance *balance);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -7,11 +7,15 @@ use std::time::Duration;
 
 use crate::error::{Delivery, Error, Result};
 use crate::log::{self, LogLevel};
-use crate::request::{CallbackCall, VoiceCode};
+use crate::record::{self, Balance, CallRecord, MAX_RECORDS_BYTES};
+use crate::request::{CallbackCall, FindCall, RecordQuery, VoiceCode};
 use crate::{http, sign};
 
 /// API version in the request path.
 pub const API_VERSION: &str = "201512";
+/// API version of the balance query (PROTOCOL.md: `account/getBlance.wx`
+/// is served under 201612, not 201512).
+pub const BALANCE_API_VERSION: &str = "201612";
 /// Production base URL.
 pub const PRODUCTION_URL: &str = "http://api.ytx.net";
 /// Sandbox base URL.
@@ -55,9 +59,10 @@ impl Environment {
     }
 }
 
-/// The funcURL and action of one operation (PROTOCOL.md ambiguity 2: a
-/// deployment can switch the voice code to `CodeCallOut.wx` + `callOutCode`
-/// without a new build).
+/// The funcURL and action of one operation. The defaults are PROTOCOL.md's;
+/// an override lets a deployment switch without a new build (ambiguity 2:
+/// the voice code's document also names `NoticeCall.wx` +
+/// `templateNoticeCall`, which is the template voice notice, not the code).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
     /// Last path segment, e.g. `DailbackCall.wx`.
@@ -74,11 +79,17 @@ impl Endpoint {
             action: "callDailBack".into(),
         }
     }
-    /// The voice code's endpoint from the document's parameter table.
+    /// The voice code's endpoint: `CodeCallOut.wx` + `callOutCode`
+    /// (PROTOCOL.md ambiguity 2, settled by field evidence).
+    ///
+    /// ```
+    /// let e = ytx::Endpoint::voice_code_default();
+    /// assert_eq!((e.func_url.as_str(), e.action.as_str()), ("CodeCallOut.wx", "callOutCode"));
+    /// ```
     pub fn voice_code_default() -> Endpoint {
         Endpoint {
-            func_url: "NoticeCall.wx".into(),
-            action: "templateNoticeCall".into(),
+            func_url: "CodeCallOut.wx".into(),
+            action: "callOutCode".into(),
         }
     }
 }
@@ -344,6 +355,8 @@ impl ClientBuilder {
         Ok(Client {
             callback_url: format!("{prefix}{}", self.callback.func_url),
             voice_code_url: format!("{prefix}{}", self.voice_code.func_url),
+            records_url: format!("{prefix}CallCdr.wx"),
+            balance_url: format!("{base}/{BALANCE_API_VERSION}/sid/{sid}/account/getBlance.wx"),
             base_url: base,
             plain,
             agent: agent.build(),
@@ -513,6 +526,8 @@ pub struct Client {
     base_url: String,
     callback_url: String,
     voice_code_url: String,
+    records_url: String,
+    balance_url: String,
     /// The lean sender for plain `http://` without a proxy (the platform's
     /// own hosts); `None` for `https://` or a proxy, which go through ureq.
     plain: Option<http::Plain>,
@@ -609,8 +624,139 @@ impl Client {
         self.execute(&self.voice_code_url, &body)
     }
 
+    /// The record of one call (`CallCdr.wx`, `getCdrByResId` with `limit`
+    /// 0, fid 4), or `None` when the platform has none (yet: it writes a
+    /// record about 20 s after the call ends). Sent once, like every request.
+    ///
+    /// ```no_run
+    /// # let client = ytx::Client::builder("sid", "token", "app").build()?;
+    /// if let Some(r) = client.call_record("20200437755811196850667520400")? {
+    ///     println!("{:?} s, {} fen", r.duration(), r.amount().map_or(0, |a| a.fen()));
+    /// }
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
+    pub fn call_record(&self, request_id: &str) -> Result<Option<CallRecord>> {
+        self.call_record_with(&RecordQuery::of(request_id))
+    }
+
+    /// [`Client::call_record`] with a query of your own (e.g.
+    /// `RecordQuery::of(id).fid("4")`); a paging query is an error naming
+    /// `limit`.
+    pub fn call_record_with(&self, query: &RecordQuery) -> Result<Option<CallRecord>> {
+        if query.is_paging() {
+            return logged_invalid(
+                "call-record query",
+                Err(Error::invalid(
+                    "limit",
+                    "call_record_with takes RecordQuery::of (one record), not a paging query",
+                )),
+            );
+        }
+        let mut records = self.call_records(query)?;
+        let request_id = query.last_request_id();
+        // The one record asked for; anything else the answer held is ignored.
+        let found = records.iter().position(|r| r.request_id() == request_id);
+        Ok(match found {
+            Some(i) => Some(records.swap_remove(i)),
+            None if records.len() == 1 && records[0].request_id().is_empty() => records.pop(),
+            None => None,
+        })
+    }
+
+    /// Up to `limit` records (1 to 1000) after `request_id` (`"0"`: from the
+    /// first), fid 4, in the platform's order; empty when there are none.
+    pub fn call_records_after(&self, request_id: &str, limit: u32) -> Result<Vec<CallRecord>> {
+        self.call_records(&RecordQuery::after(request_id, limit))
+    }
+
+    /// Any call-record query (e.g. with another `fid`).
+    pub fn call_records(&self, query: &RecordQuery) -> Result<Vec<CallRecord>> {
+        let body = logged_invalid("call-record query", query.to_json(&self.cfg.app_id))?;
+        self.execute(&self.records_url, &body)
+    }
+
+    /// Find the call whose `customParm` is `custom_parm` among the records
+    /// after `after_request_id` (a requestId you knew from before the call;
+    /// `"0"` searches from the first record). This is how an *outcome
+    /// unknown* is resolved without ringing anyone twice (see
+    /// [`record`](crate::record) for the steps): `Some(record)` means the call
+    /// was placed. `None` means no record yet: the platform writes one some
+    /// seconds after the call ends, so only a search made well after that
+    /// means "not placed". Pages of 100, at most 100 pages (see
+    /// [`Client::find_call_with`]).
+    ///
+    /// ```no_run
+    /// # let client = ytx::Client::builder("sid", "token", "app").build()?;
+    /// match client.find_call("order-42", "20200437755811196850667520400")? {
+    ///     Some(r) => println!("placed: {}", r.request_id()),
+    ///     None => println!("no record (yet)"),
+    /// }
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
+    pub fn find_call(
+        &self,
+        custom_parm: &str,
+        after_request_id: &str,
+    ) -> Result<Option<CallRecord>> {
+        self.find_call_with(&FindCall::new(custom_parm, after_request_id))
+    }
+
+    /// [`Client::find_call`] with a page size, page bound or fid of your own.
+    /// The first matching record is returned. Running out of pages before
+    /// the end of the records is an error naming `max_pages`, never "not
+    /// found".
+    pub fn find_call_with(&self, search: &FindCall) -> Result<Option<CallRecord>> {
+        logged_invalid("call search", search.validate())?;
+        let mut after = search.after_request_id().to_string();
+        for _ in 0..search.max_page_count() {
+            let query = search.page(&after);
+            let page = self.call_records(&query)?;
+            if let Some(hit) = page
+                .iter()
+                .position(|r| r.custom_parm() == Some(search.custom_parm()))
+            {
+                return Ok(page.into_iter().nth(hit));
+            }
+            if (page.len() as u64) < u64::from(query.limit()) {
+                return Ok(None);
+            }
+            let last = page.last().map(CallRecord::request_id).unwrap_or("");
+            if last.is_empty() || last == after {
+                return Err(Error::Protocol {
+                    message: "a full page of call records does not move past the requestId it started from: cannot page on".into(),
+                });
+            }
+            after = last.to_string();
+        }
+        Err(Error::invalid(
+            "max_pages",
+            format!(
+                "searched {} pages of {} records without reaching the last record; search from a later requestId or allow more pages",
+                search.max_page_count(),
+                search.page(&after).limit()
+            ),
+        ))
+    }
+
+    /// The account's balance (`account/getBlance.wx`, version 201612), exact.
+    /// Checking it before a campaign avoids a run of `-204`.
+    ///
+    /// ```no_run
+    /// # let client = ytx::Client::builder("sid", "token", "app").build()?;
+    /// println!("balance {} yuan", client.balance()?.amount());
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
+    pub fn balance(&self) -> Result<Balance> {
+        let body = BalanceWire {
+            action: "queryBlance",
+            appid: &self.cfg.app_id,
+        };
+        let body = serde_json::to_string(&body).expect("a struct of strings always serialises");
+        self.execute(&self.balance_url, &body)
+    }
+
     /// Sign and send without building a [`PreparedRequest`] (the hot path).
-    fn execute(&self, url: &str, body: &str) -> Result<Response> {
+    fn execute<T: Answer>(&self, url: &str, body: &str) -> Result<T> {
         let sig = self.signature();
         self.send_logged(&sig.url(url), &sig.headers(), body)
     }
@@ -696,21 +842,16 @@ impl Client {
     }
 
     /// Send once, with the log lines around it.
-    fn send_logged(&self, url: &str, headers: &[(&str, &str)], body: &str) -> Result<Response> {
+    fn send_logged<T: Answer>(&self, url: &str, headers: &[(&str, &str)], body: &str) -> Result<T> {
         log::log(LogLevel::YTX_LOG_DEBUG, || {
             format!("sending POST {} {body}", redact_sign(url))
         });
         let started = std::time::Instant::now();
-        let result = self.send_once(url, headers, body);
+        let result = self.send_once::<T>(url, headers, body);
         let ms = started.elapsed().as_millis();
         match &result {
             Ok(r) => log::log(LogLevel::YTX_LOG_INFO, || {
-                format!(
-                    "POST {} -> statusCode {} requestId {} ({ms} ms)",
-                    redact_sign(url),
-                    r.status_code,
-                    r.request_id
-                )
+                format!("POST {} -> {} ({ms} ms)", redact_sign(url), r.summary())
             }),
             Err(e @ Error::Platform { .. }) => log::log(LogLevel::YTX_LOG_WARN, || {
                 format!("POST {} -> {e} ({ms} ms)", redact_sign(url))
@@ -722,9 +863,9 @@ impl Client {
         result
     }
 
-    fn send_once(&self, url: &str, headers: &[(&str, &str)], body: &str) -> Result<Response> {
+    fn send_once<T: Answer>(&self, url: &str, headers: &[(&str, &str)], body: &str) -> Result<T> {
         if let Some((plain, target)) = self.plain.as_ref().and_then(|p| Some((p, p.target(url)?))) {
-            let answer = plain.post(target, headers, body.as_bytes(), MAX_RESPONSE_BYTES)?;
+            let answer = plain.post(target, headers, body.as_bytes(), T::MAX_BYTES)?;
             return answer_to_result(answer.status, &answer.body);
         }
         // ureq 2.12.1, the last 2.x, panics on some malformed answers: a
@@ -743,13 +884,13 @@ impl Client {
         })
     }
 
-    fn send_ureq(&self, url: &str, headers: &[(&str, &str)], body: &str) -> Result<Response> {
+    fn send_ureq<T: Answer>(&self, url: &str, headers: &[(&str, &str)], body: &str) -> Result<T> {
         let mut r = self.agent.request("POST", url);
         for (k, v) in headers {
             r = r.set(k, v);
         }
         match r.send_string(body) {
-            Ok(resp) if resp.status() == 200 => parse_response(&read_body(resp)?),
+            Ok(resp) if resp.status() == 200 => T::parse(&read_body(resp, T::MAX_BYTES)?),
             Ok(resp) => Err(http_status(resp)),
             Err(ureq::Error::Status(_, resp)) => Err(http_status(resp)),
             Err(ureq::Error::Transport(t)) => Err(transport_error(&t)),
@@ -765,20 +906,69 @@ fn redact_sign(url: &str) -> String {
     }
 }
 
+/// What one kind of request is answered with, and how it is read.
+pub(crate) trait Answer: Sized {
+    /// The largest answer body read.
+    const MAX_BYTES: u64;
+    /// Parse an HTTP 200 body.
+    fn parse(body: &[u8]) -> Result<Self>;
+    /// The log line's account of it (no secret: the Sign is never in it).
+    fn summary(&self) -> String;
+}
+
+impl Answer for Response {
+    const MAX_BYTES: u64 = MAX_RESPONSE_BYTES;
+    fn parse(body: &[u8]) -> Result<Self> {
+        parse_response(body)
+    }
+    fn summary(&self) -> String {
+        format!(
+            "statusCode {} requestId {}",
+            self.status_code, self.request_id
+        )
+    }
+}
+
+impl Answer for Vec<CallRecord> {
+    const MAX_BYTES: u64 = MAX_RECORDS_BYTES as u64;
+    fn parse(body: &[u8]) -> Result<Self> {
+        record::parse_records(body)
+    }
+    fn summary(&self) -> String {
+        format!("{} call record(s)", self.len())
+    }
+}
+
+impl Answer for Balance {
+    const MAX_BYTES: u64 = MAX_RESPONSE_BYTES;
+    fn parse(body: &[u8]) -> Result<Self> {
+        record::parse_balance(body)
+    }
+    fn summary(&self) -> String {
+        "balance".to_string()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct BalanceWire<'a> {
+    action: &'a str,
+    appid: &'a str,
+}
+
 /// An answer read by the built-in sender: 200 → parse, else an HTTP error.
-fn answer_to_result(status: u16, body: &[u8]) -> Result<Response> {
+fn answer_to_result<T: Answer>(status: u16, body: &[u8]) -> Result<T> {
     if status != 200 {
         return Err(http_status_error(status, body));
     }
-    if body.len() as u64 > MAX_RESPONSE_BYTES {
-        return Err(too_large());
+    if body.len() as u64 > T::MAX_BYTES {
+        return Err(too_large(T::MAX_BYTES));
     }
-    parse_response(body)
+    T::parse(body)
 }
 
-fn too_large() -> Error {
+fn too_large(limit: u64) -> Error {
     Error::Protocol {
-        message: format!("answer body larger than {MAX_RESPONSE_BYTES} bytes"),
+        message: format!("answer body larger than {limit} bytes"),
     }
 }
 
@@ -791,14 +981,14 @@ pub(crate) fn logged_invalid<T>(what: &str, r: Result<T>) -> Result<T> {
     r
 }
 
-fn read_body(resp: ureq::Response) -> Result<Vec<u8>> {
+fn read_body(resp: ureq::Response, limit: u64) -> Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(256);
     resp.into_reader()
-        .take(MAX_RESPONSE_BYTES + 1)
+        .take(limit + 1)
         .read_to_end(&mut buf)
         .map_err(|e| io_error_after_send(&e, "reading the answer"))?;
-    if buf.len() as u64 > MAX_RESPONSE_BYTES {
-        return Err(too_large());
+    if buf.len() as u64 > limit {
+        return Err(too_large(limit));
     }
     Ok(buf)
 }
@@ -1160,23 +1350,37 @@ mod tests {
 
     #[test]
     fn environments_and_endpoint_overrides() {
+        // The default voice-code endpoint is CodeCallOut.wx + callOutCode.
+        let c = Client::builder(SID, TOKEN, "a")
+            .environment(Environment::Sandbox)
+            .build()
+            .unwrap();
+        let req = c
+            .prepare_voice_code(&VoiceCode::new("13800138000", "", "1234"))
+            .unwrap();
+        assert!(req
+            .url
+            .starts_with("http://sandbox.ytx.net/201512/sid/abcdefghijklmnopqrstuvwxyz012345/call/CodeCallOut.wx?Sign="));
+        assert_eq!(
+            req.body,
+            r#"{"action":"callOutCode","appid":"a","dst":"13800138000","code":"1234"}"#
+        );
+        // The per-client override still reaches any other endpoint.
         let c = Client::builder(SID, TOKEN, "a")
             .environment(Environment::Sandbox)
             .voice_code_endpoint(Endpoint {
-                func_url: "CodeCallOut.wx".into(),
-                action: "callOutCode".into(),
+                func_url: "NoticeCall.wx".into(),
+                action: "templateNoticeCall".into(),
             })
             .build()
             .unwrap();
         let req = c
             .prepare_voice_code(&VoiceCode::new("13800138000", "02160000000", "1234"))
             .unwrap();
-        assert!(req
-            .url
-            .starts_with("http://sandbox.ytx.net/201512/sid/abcdefghijklmnopqrstuvwxyz012345/call/CodeCallOut.wx?Sign="));
+        assert!(req.url.contains("/call/NoticeCall.wx?Sign="), "{}", req.url);
         assert!(
             req.body
-                .starts_with(r#"{"action":"callOutCode","appid":"a""#),
+                .starts_with(r#"{"action":"templateNoticeCall","appid":"a""#),
             "{}",
             req.body
         );
@@ -1197,11 +1401,11 @@ mod tests {
         b.set("environment", "sandbox").unwrap();
         b.set("timeout_ms", "2500").unwrap();
         b.set("connect_timeout_ms", "1000").unwrap();
-        b.set("voice_code_func_url", "CodeCallOut.wx").unwrap();
+        b.set("voice_code_func_url", "NoticeCall.wx").unwrap();
         let c = b.clone().build().unwrap();
         assert_eq!(c.base_url(), SANDBOX_URL);
         assert_eq!(c.cfg.timeout, Duration::from_millis(2500));
-        assert!(c.voice_code_url.ends_with("/CodeCallOut.wx"));
+        assert!(c.voice_code_url.ends_with("/NoticeCall.wx"));
         for (name, value) in [
             ("environment", "prod"),
             ("timeout_ms", "0"),

@@ -245,6 +245,7 @@ pub fn explain_status_code(code: &str) -> Option<&'static str> {
         "-100" => "internal error on the platform: may retry later",
         "-101" => "illegal parameter value",
         "-102" => "illegal phone number",
+        "-104" => "request rate too high: slow down; the platform refused it, so nothing was placed",
         "-200" => "no such account: check the account SID",
         "-201" => "account disabled: reactivate it in the console",
         "-202" => "Authorization or timestamp invalid or expired: check the host clock (the timestamp is UTC+8, computed from UTC)",

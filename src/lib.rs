@@ -26,6 +26,8 @@
 //!
 //! * [`sign`]: timestamp (UTC+8), Sign, Authorization — pure functions.
 //! * [`request`]: typed requests, validation, wire JSON.
+//! * [`record`]: after a call is accepted: state pushes, call records,
+//!   balance, and how to resolve an *outcome unknown* by customParm.
 //! * [`client`]: configuration, sending, parsing the answer.
 //! * [`error`]: one [`Error`] enum with stable numeric codes for the C ABI.
 //! * [`log`]: an optional process-wide log sink (off by default).
@@ -45,6 +47,7 @@ pub mod error;
 pub mod ffi;
 mod http;
 pub mod log;
+pub mod record;
 pub mod request;
 pub mod sign;
 
@@ -53,4 +56,5 @@ pub use client::{
 };
 pub use error::{explain_status_code, ytx_delivery, ytx_result, Delivery, Error, Result};
 pub use log::{set_logger, LogLevel};
-pub use request::{CallbackCall, RingbackType, VoiceCode};
+pub use record::{parse_push, Amount, Balance, CallRecord, CallState, Push, StatePush};
+pub use request::{CallbackCall, FindCall, RecordQuery, RingbackType, VoiceCode};

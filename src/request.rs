@@ -281,7 +281,8 @@ impl CallbackCall {
 pub struct VoiceCode {
     /// The number to call: mobile, or landline with area code.
     pub dst: String,
-    /// Caller id the callee sees.
+    /// Caller id the callee sees; empty to leave it out (optional: the
+    /// platform currently shows the callee's own number, PROTOCOL.md).
     pub dstclid: String,
     /// The code read out: 1 to 19 ASCII letters or digits.
     pub code: String,
@@ -294,7 +295,7 @@ impl VoiceCode {
     ///
     /// ```
     /// let vc = ytx::VoiceCode::new("13800138000", "02160000000", "4096");
-    /// assert!(!vc.to_json("templateNoticeCall", "app")?.contains("time"));
+    /// assert!(!vc.to_json("callOutCode", "app")?.contains("time"));
     /// # Ok::<(), ytx::Error>(())
     /// ```
     pub fn new(
@@ -317,7 +318,11 @@ impl VoiceCode {
 
     fn normalised(&self) -> Result<VoiceCode> {
         let dst = phone("dst", &self.dst)?;
-        let dstclid = phone("dstclid", &self.dstclid)?;
+        // Optional: empty means "not sent"; when given it must be a number.
+        let dstclid = match self.dstclid.as_str() {
+            "" => String::new(),
+            given => phone("dstclid", given)?,
+        };
         let code = &self.code;
         if code.is_empty() {
             return Err(Error::invalid("code", "must not be empty"));
@@ -352,11 +357,214 @@ impl VoiceCode {
             action,
             appid: app_id,
             dst: &v.dst,
-            dstclid: &v.dstclid,
+            dstclid: Some(v.dstclid.as_str()).filter(|c| !c.is_empty()),
             code: &v.code,
             time: v.times.map(|t| t.to_string()),
         };
         Ok(serde_json::to_string(&wire).expect("a struct of strings always serialises"))
+    }
+}
+
+/// A call-record query (`CallCdr.wx`, action `getCdrByResId`).
+///
+/// ```
+/// use ytx::RecordQuery;
+/// let q = RecordQuery::after("20200437755811196850667520400", 50).fid("4");
+/// assert_eq!(q.to_json("app")?,
+///     r#"{"action":"getCdrByResId","appid":"app","fid":"4","lastresid":"20200437755811196850667520400","limit":"50"}"#);
+/// assert_eq!(RecordQuery::of("").validate().unwrap_err().field(), Some("lastresid"));
+/// # Ok::<(), ytx::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordQuery {
+    last_request_id: String,
+    limit: u32,
+    fid: String,
+    /// Made by [`RecordQuery::after`]: `limit` must then be at least 1.
+    paging: bool,
+}
+
+impl RecordQuery {
+    /// The one record of `request_id` (`limit` 0).
+    pub fn of(request_id: impl Into<String>) -> RecordQuery {
+        RecordQuery {
+            last_request_id: request_id.into(),
+            limit: 0,
+            fid: crate::record::CALLBACK_FID.into(),
+            paging: false,
+        }
+    }
+
+    /// Up to `limit` (1 to [`MAX_RECORDS_PER_QUERY`](crate::record::MAX_RECORDS_PER_QUERY))
+    /// records after `request_id`; `"0"` starts from the first record.
+    pub fn after(request_id: impl Into<String>, limit: u32) -> RecordQuery {
+        RecordQuery {
+            limit,
+            paging: true,
+            ..RecordQuery::of(request_id)
+        }
+    }
+
+    /// The product whose records are wanted (`fid`): `4`, the callback call,
+    /// by default.
+    pub fn fid(mut self, fid: impl Into<String>) -> RecordQuery {
+        self.fid = fid.into();
+        self
+    }
+
+    /// The requestId the query starts from (`lastresid`).
+    pub fn last_request_id(&self) -> &str {
+        &self.last_request_id
+    }
+
+    /// How many records (`limit`; 0: exactly the record of `lastresid`).
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    /// Whether this pages through the records after `lastresid`
+    /// ([`RecordQuery::after`]) rather than asking for one ([`RecordQuery::of`]).
+    pub fn is_paging(&self) -> bool {
+        self.paging
+    }
+
+    /// Check every field; the error names the first bad one (by wire name).
+    pub fn validate(&self) -> Result<()> {
+        request_id_text("lastresid", &self.last_request_id)?;
+        if self.fid.is_empty() || !self.fid.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::invalid(
+                "fid",
+                format!("must be a product number (digits), got {:?}", self.fid),
+            ));
+        }
+        let max = crate::record::MAX_RECORDS_PER_QUERY;
+        if self.paging && self.limit == 0 {
+            return Err(Error::invalid(
+                "limit",
+                "must be at least 1 when paging (RecordQuery::of asks for one record)",
+            ));
+        }
+        if self.limit > max {
+            return Err(Error::invalid(
+                "limit",
+                format!("must be at most {max}, got {}", self.limit),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Validate, then serialise to the wire JSON (every value a string).
+    pub fn to_json(&self, app_id: &str) -> Result<String> {
+        self.validate()?;
+        let wire = RecordQueryWire {
+            action: "getCdrByResId",
+            appid: app_id,
+            fid: &self.fid,
+            lastresid: &self.last_request_id,
+            limit: self.limit.to_string(),
+        };
+        Ok(serde_json::to_string(&wire).expect("a struct of strings always serialises"))
+    }
+}
+
+/// A requestId given back to the platform: 1 to 64 ASCII letters or digits
+/// (real ones are 29 digits; `"0"` starts a record query at the beginning).
+pub(crate) fn request_id_text(field: &str, v: &str) -> Result<()> {
+    if v.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if v.len() > 64 || !v.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::invalid(
+            field,
+            "must be a requestId: 1 to 64 ASCII letters or digits",
+        ));
+    }
+    Ok(())
+}
+
+/// How [`Client::find_call`](crate::Client::find_call) searches: for the
+/// record whose `customParm` matches, among the records after a requestId
+/// known from before.
+///
+/// ```
+/// let f = ytx::FindCall::new("order-42", "20200437755811196850667520400").page_size(200);
+/// assert!(f.validate().is_ok());
+/// assert_eq!(ytx::FindCall::new("", "1").validate().unwrap_err().field(), Some("customParm"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FindCall {
+    custom_parm: String,
+    after_request_id: String,
+    fid: String,
+    page_size: u32,
+    max_pages: u32,
+}
+
+/// Default records fetched per query of [`FindCall`].
+pub const FIND_CALL_PAGE_SIZE: u32 = 100;
+/// Default bound on the number of queries of one [`FindCall`] search.
+pub const FIND_CALL_MAX_PAGES: u32 = 100;
+
+impl FindCall {
+    /// Search for `custom_parm` among the records after `after_request_id`
+    /// (`"0"`: from the first record), fid `4`, [`FIND_CALL_PAGE_SIZE`]
+    /// records a page, at most [`FIND_CALL_MAX_PAGES`] pages.
+    pub fn new(custom_parm: impl Into<String>, after_request_id: impl Into<String>) -> FindCall {
+        FindCall {
+            custom_parm: custom_parm.into(),
+            after_request_id: after_request_id.into(),
+            fid: crate::record::CALLBACK_FID.into(),
+            page_size: FIND_CALL_PAGE_SIZE,
+            max_pages: FIND_CALL_MAX_PAGES,
+        }
+    }
+
+    /// The product (`fid`), `4` by default.
+    pub fn fid(mut self, fid: impl Into<String>) -> FindCall {
+        self.fid = fid.into();
+        self
+    }
+
+    /// Records per query (1 to [`MAX_RECORDS_PER_QUERY`](crate::record::MAX_RECORDS_PER_QUERY)).
+    pub fn page_size(mut self, n: u32) -> FindCall {
+        self.page_size = n;
+        self
+    }
+
+    /// Most queries one search makes before it gives up with an error
+    /// (never with "not found", which would invite placing the call again).
+    pub fn max_pages(mut self, n: u32) -> FindCall {
+        self.max_pages = n;
+        self
+    }
+
+    /// The customParm searched for.
+    pub fn custom_parm(&self) -> &str {
+        &self.custom_parm
+    }
+
+    /// Check every field; the error names the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        text("customParm", &self.custom_parm)?;
+        if self.page_size == 0 {
+            return Err(Error::invalid("limit", "page size must be at least 1"));
+        }
+        if self.max_pages == 0 {
+            return Err(Error::invalid("max_pages", "must be at least 1"));
+        }
+        self.page(&self.after_request_id).validate()
+    }
+
+    pub(crate) fn page(&self, after: &str) -> RecordQuery {
+        RecordQuery::after(after, self.page_size).fid(self.fid.clone())
+    }
+
+    pub(crate) fn max_page_count(&self) -> u32 {
+        self.max_pages
+    }
+
+    pub(crate) fn after_request_id(&self) -> &str {
+        &self.after_request_id
     }
 }
 
@@ -529,11 +737,21 @@ struct CallbackWire<'a> {
 }
 
 #[derive(Serialize)]
+struct RecordQueryWire<'a> {
+    action: &'a str,
+    appid: &'a str,
+    fid: &'a str,
+    lastresid: &'a str,
+    limit: String,
+}
+
+#[derive(Serialize)]
 struct VoiceCodeWire<'a> {
     action: &'a str,
     appid: &'a str,
     dst: &'a str,
-    dstclid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dstclid: Option<&'a str>,
     code: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     time: Option<String>,
@@ -754,11 +972,17 @@ mod tests {
             ..VoiceCode::new("13800138000", "02160000000", "ab12")
         };
         assert_eq!(
-            v.to_json("templateNoticeCall", "app").unwrap(),
-            r#"{"action":"templateNoticeCall","appid":"app","dst":"13800138000","dstclid":"02160000000","code":"ab12","time":"3"}"#
+            v.to_json("callOutCode", "app").unwrap(),
+            r#"{"action":"callOutCode","appid":"app","dst":"13800138000","dstclid":"02160000000","code":"ab12","time":"3"}"#
         );
         let v = VoiceCode::new("13800138000", "02160000000", "1");
         assert!(!v.to_json("x", "y").unwrap().contains("time"));
+        // dstclid is optional: empty leaves it out of the body.
+        let v = VoiceCode::new("13800138000", "", "1");
+        assert_eq!(
+            v.to_json("callOutCode", "app").unwrap(),
+            r#"{"action":"callOutCode","appid":"app","dst":"13800138000","code":"1"}"#
+        );
     }
 
     #[test]
@@ -778,10 +1002,16 @@ mod tests {
         assert_eq!(field_of(code(&"9".repeat(20))), "code");
         assert!(code(&"9".repeat(19)).is_ok());
         assert!(code("Ab9").is_ok());
+        assert!(VoiceCode {
+            dstclid: "".into(),
+            ..ok.clone()
+        }
+        .validate()
+        .is_ok());
         assert_eq!(
             field_of(
                 VoiceCode {
-                    dstclid: "".into(),
+                    dstclid: " ".into(),
                     ..ok.clone()
                 }
                 .validate()

@@ -82,7 +82,7 @@ fn both_operations_are_accepted_and_signed_as_the_protocol_says() {
     assert_eq!(body["credit"], "600");
     assert_eq!(
         got[1].path,
-        format!("/201512/sid/{DEMO_ACCOUNT_SID}/call/NoticeCall.wx")
+        format!("/201512/sid/{DEMO_ACCOUNT_SID}/call/CodeCallOut.wx")
     );
     assert!(got[1].body.contains(r#""time":"3""#));
 }

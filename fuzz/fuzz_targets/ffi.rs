@@ -591,7 +591,7 @@ unsafe fn new_client(made: &mut Vec<Made>, op: &Op) {
     // The model: the same steps with the Rust API.
     let mut actions = (
         String::from("callDailBack"),
-        String::from("templateNoticeCall"),
+        String::from("callOutCode"),
     );
     let model: Model<()> = (|| {
         let s = model_str(&sid_b, "account_sid")?;

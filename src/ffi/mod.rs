@@ -17,6 +17,7 @@
 
 mod handles;
 mod outcome;
+mod record;
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -27,6 +28,7 @@ use crate::error::{Error, Result};
 pub use crate::log::ytx_log_level;
 use crate::request::{self, CallbackCall, VoiceCode};
 pub use outcome::*;
+pub use record::*;
 
 /// Opaque client handle, from `ytx_client_new`, released with `ytx_free`.
 ///
@@ -65,6 +67,17 @@ unsafe fn str_arg<'a>(p: *const c_char, field: &str) -> Result<&'a str> {
     CStr::from_ptr(p).to_str().map_err(|_| Error::InvalidUtf8 {
         field: field.into(),
     })
+}
+
+/// Borrow an optional NUL-terminated UTF-8 argument: NULL is `None`.
+///
+/// # Safety
+/// As [`str_arg`].
+unsafe fn opt_str_arg<'a>(p: *const c_char, field: &str) -> Result<Option<&'a str>> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    str_arg(p, field).map(Some)
 }
 
 /// Walk `count` name/value pairs, calling `set(name, value)` for each.
@@ -329,7 +342,9 @@ unsafe fn callback_entry(
 /// Parameters:
 /// - `client`: a handle from `ytx_client_new`.
 /// - `dst`: UTF-8 phone number to call (as in `ytx_callback_call`).
-/// - `dstclid`: UTF-8 caller id the callee sees (same rules).
+/// - `dstclid`: optional UTF-8 caller id the callee sees (same rules); NULL
+///   or `""` leaves it out of the request (the platform currently shows the
+///   callee's own number anyway).
 /// - `code`: 1–19 ASCII letters or digits.
 /// - `times`: how many times it is played, 1–3; 0 for the platform default.
 ///   Errors name it by its wire name, `time`, as every field error does.
@@ -383,7 +398,7 @@ unsafe fn voice_code_entry(
             // Checked in parameter order, so the first bad one is reported.
             let mut voice = VoiceCode::new(
                 str_arg(dst, "dst")?,
-                str_arg(dstclid, "dstclid")?,
+                opt_str_arg(dstclid, "dstclid")?.unwrap_or(""),
                 str_arg(code, "code")?,
             );
             voice.times = request::times_from_i64(i64::from(times))?;

@@ -58,6 +58,12 @@ impl Outcome {
         o
     }
 
+    /// The platform answered (a query's success or refusal).
+    pub(super) fn mark_answered(&mut self) {
+        self.delivery = ytx_delivery::YTX_DELIVERY_ANSWERED;
+        self.http_status = 200;
+    }
+
     pub(super) fn prepared(req: PreparedRequest) -> Outcome {
         let mut o = Outcome::ok();
         o.request = Some(req);
@@ -108,7 +114,7 @@ pub struct ytx_outcome {
 
 /// A C string from text that might contain NUL (e.g. a platform message):
 /// NULs become U+FFFD so that the rest of the text survives.
-fn c_string(s: String) -> CString {
+pub(super) fn c_string(s: String) -> CString {
     CString::new(s).unwrap_or_else(|e| {
         let text = String::from_utf8_lossy(&e.into_vec()).replace('\0', "\u{FFFD}");
         CString::new(text).unwrap_or_default()

@@ -188,8 +188,12 @@ static void test_call_argument_errors(ytx_client *c) {
     expect_arg_error("empty code", rc, o, YTX_ERR_INVALID_ARGUMENT, "code");
     rc = ytx_voice_code(c, "13800138000", "02160000000", NULL, 2, &o);
     expect_arg_error("NULL code", rc, o, YTX_ERR_NULL_ARGUMENT, "code");
-    rc = ytx_voice_code(c, "13800138000", NULL, "1234", 2, &o);
-    expect_arg_error("NULL dstclid", rc, o, YTX_ERR_NULL_ARGUMENT, "dstclid");
+    rc = ytx_voice_code_prepare(c, "13800138000", NULL, "1234", 2, &o);
+    CHECK(rc == YTX_OK, "NULL dstclid is optional");
+    CHECK(strstr(ytx_outcome_request_body(o), "dstclid") == NULL, "NULL dstclid not sent");
+    ytx_outcome_free(o);
+    rc = ytx_voice_code(c, "13800138000", " ", "1234", 2, &o);
+    expect_arg_error("blank dstclid", rc, o, YTX_ERR_INVALID_ARGUMENT, "dstclid");
     rc = ytx_voice_code(c, "13800138000", "02160000000", "1234", 4, &o);
     expect_arg_error("time 4", rc, o, YTX_ERR_INVALID_ARGUMENT, "time");
     rc = ytx_voice_code(c, "13800138000", "02160000000", "1234", -1, &o);
@@ -261,7 +265,7 @@ static void test_calls(ytx_client *c) {
     rc = ytx_voice_code_prepare(c, "13800138000", "02160000000", "9", 3, &o);
     CHECK(rc == YTX_OK, "prepare");
     CHECK(strstr(ytx_outcome_request_body(o), "\"time\":\"3\"") != NULL, "prepared body");
-    CHECK(strstr(ytx_outcome_request_url(o), "NoticeCall.wx?Sign=") != NULL, "prepared url");
+    CHECK(strstr(ytx_outcome_request_url(o), "CodeCallOut.wx?Sign=") != NULL, "prepared url");
     CHECK(strcmp(ytx_outcome_request_method(o), "POST") == 0, "prepared method");
     ytx_outcome_free(o);
     rc = ytx_callback_prepare(c, "13800138000", "13900139000", 61, NULL, NULL, 0, &o);

@@ -1,0 +1,849 @@
+//! C objects for what happens after a call is accepted: a parsed push
+//! (`ytx_push`), a list of call records (`ytx_records`, each entry a
+//! `ytx_record`), and a balance (`ytx_balance`). Each is built once from the
+//! Rust value (every string converted up front), is immutable, and may be
+//! read from any thread. The rules live in `crate::record`; this file only
+//! converts.
+
+use std::ffi::{c_char, CString};
+
+use super::outcome::{c_string, Outcome};
+use super::{boundary, handles, opt_str_arg, str_arg, ytx_client, ytx_outcome};
+use crate::client::Client;
+use crate::error::{ytx_result, Error, Result};
+use crate::record::{self, Balance, CallRecord, CallState, Push};
+use crate::request::{FindCall, RecordQuery};
+
+/// What a `ytx_push` is (fixed width: `uint32_t`).
+pub type ytx_push_kind = u32;
+/// Not a push (the answer for a NULL `ytx_push`).
+pub const YTX_PUSH_NONE: ytx_push_kind = 0;
+/// A state push: one leg of a call changed state.
+pub const YTX_PUSH_STATE: ytx_push_kind = 1;
+/// A call-record push: `ytx_push_records` holds the records.
+pub const YTX_PUSH_RECORDS: ytx_push_kind = 2;
+
+/// The state in a state push (fixed width: `uint32_t`).
+pub type ytx_call_state = u32;
+/// A state this library does not know (its text: `ytx_push_state_text`);
+/// also the answer for a NULL push or a record push.
+pub const YTX_CALL_STATE_UNKNOWN: ytx_call_state = 0;
+/// `callout`: dialling.
+pub const YTX_CALL_STATE_CALLOUT: ytx_call_state = 1;
+/// `alerting`: ringing.
+pub const YTX_CALL_STATE_ALERTING: ytx_call_state = 2;
+/// `answer`: answered.
+pub const YTX_CALL_STATE_ANSWER: ytx_call_state = 3;
+/// `disconnect`: ended.
+pub const YTX_CALL_STATE_DISCONNECT: ytx_call_state = 4;
+
+const EMPTY: &[u8] = b"\0";
+
+fn empty() -> *const c_char {
+    EMPTY.as_ptr().cast()
+}
+
+fn c_opt(s: Option<&str>) -> CString {
+    c_string(s.unwrap_or_default().to_string())
+}
+
+/// Fields by wire name, as C strings, in the order sent.
+struct CFields {
+    names: Vec<CString>,
+    values: Vec<CString>,
+}
+
+impl CFields {
+    fn new(fields: &record::Fields) -> CFields {
+        let (names, values) = fields
+            .iter()
+            .map(|(k, v)| (c_string(k.to_string()), c_string(v.to_string())))
+            .unzip();
+        CFields { names, values }
+    }
+
+    /// # Safety
+    /// `name` is NULL or a NUL-terminated string.
+    unsafe fn get(&self, name: *const c_char) -> *const c_char {
+        let Ok(name) = str_arg(name, "name") else {
+            return std::ptr::null();
+        };
+        // The last of repeated names never occurs: Fields keeps one of each.
+        match self
+            .names
+            .iter()
+            .position(|n| n.as_bytes() == name.as_bytes())
+        {
+            Some(i) => self.values[i].as_ptr(),
+            None => std::ptr::null(),
+        }
+    }
+
+    fn name(&self, index: usize) -> *const c_char {
+        self.names
+            .get(index)
+            .map_or(std::ptr::null(), |n| n.as_ptr())
+    }
+
+    fn value(&self, index: usize) -> *const c_char {
+        self.values
+            .get(index)
+            .map_or(std::ptr::null(), |v| v.as_ptr())
+    }
+}
+
+/// One call record, borrowed from the `ytx_records` or `ytx_push` that holds
+/// it (never freed on its own). Strings are UTF-8, valid as long as that
+/// owner, and never NULL unless stated ("" when absent).
+pub struct ytx_record {
+    fields: CFields,
+    request_id: CString,
+    app_id: CString,
+    fid: CString,
+    custom_parm: CString,
+    caller: CString,
+    called: CString,
+    tel: CString,
+    state_desc: CString,
+    recording_url: CString,
+    amount_text: CString,
+    record: CallRecord,
+}
+
+impl From<CallRecord> for ytx_record {
+    fn from(r: CallRecord) -> ytx_record {
+        ytx_record {
+            fields: CFields::new(r.fields()),
+            request_id: c_string(r.request_id().to_string()),
+            app_id: c_opt(r.app_id()),
+            fid: c_opt(r.fid()),
+            custom_parm: c_opt(r.custom_parm()),
+            caller: c_opt(r.caller()),
+            called: c_opt(r.called()),
+            tel: c_opt(r.tel()),
+            state_desc: c_opt(r.state_desc()),
+            recording_url: c_opt(r.recording_url()),
+            amount_text: c_opt(r.amount().map(record::Amount::text)),
+            record: r,
+        }
+    }
+}
+
+/// A list of call records: from `ytx_call_record`, `ytx_call_records_after`
+/// and `ytx_find_call` (owned by the caller, released with
+/// `ytx_records_free`), or borrowed from a record push (`ytx_push_records`).
+pub struct ytx_records {
+    items: Vec<ytx_record>,
+}
+
+impl ytx_records {
+    fn new(records: Vec<CallRecord>) -> ytx_records {
+        ytx_records {
+            items: records.into_iter().map(ytx_record::from).collect(),
+        }
+    }
+}
+
+/// A parsed push body, from `ytx_push_parse`; released with `ytx_push_free`.
+pub struct ytx_push {
+    kind: ytx_push_kind,
+    state: ytx_call_state,
+    request_id: CString,
+    number: CString,
+    state_text: CString,
+    state_desc: CString,
+    timestamp: CString,
+    timestamp_unix: Option<i64>,
+    fields: CFields,
+    records: ytx_records,
+}
+
+impl From<Push> for ytx_push {
+    fn from(p: Push) -> ytx_push {
+        match p {
+            Push::State(s) => ytx_push {
+                kind: YTX_PUSH_STATE,
+                state: match s.state() {
+                    CallState::Callout => YTX_CALL_STATE_CALLOUT,
+                    CallState::Alerting => YTX_CALL_STATE_ALERTING,
+                    CallState::Answer => YTX_CALL_STATE_ANSWER,
+                    CallState::Disconnect => YTX_CALL_STATE_DISCONNECT,
+                    CallState::Unknown(_) => YTX_CALL_STATE_UNKNOWN,
+                },
+                request_id: c_string(s.request_id().to_string()),
+                number: c_string(s.number().to_string()),
+                state_text: c_string(s.state().as_str().to_string()),
+                state_desc: c_string(s.state_desc().to_string()),
+                timestamp: c_string(s.timestamp_text().to_string()),
+                timestamp_unix: s.timestamp().map(|t| t.unix_timestamp()),
+                fields: CFields::new(s.fields()),
+                records: ytx_records { items: Vec::new() },
+            },
+            Push::Records(r) => ytx_push {
+                kind: YTX_PUSH_RECORDS,
+                state: YTX_CALL_STATE_UNKNOWN,
+                request_id: CString::default(),
+                number: CString::default(),
+                state_text: CString::default(),
+                state_desc: CString::default(),
+                timestamp: CString::default(),
+                timestamp_unix: None,
+                fields: CFields {
+                    names: Vec::new(),
+                    values: Vec::new(),
+                },
+                records: ytx_records::new(r),
+            },
+        }
+    }
+}
+
+/// The account balance, from `ytx_query_balance`; released with `ytx_balance_free`.
+pub struct ytx_balance {
+    text: CString,
+    fen: i64,
+}
+
+impl From<Balance> for ytx_balance {
+    fn from(b: Balance) -> ytx_balance {
+        ytx_balance {
+            text: c_string(b.amount().text().to_string()),
+            fen: b.amount().fen(),
+        }
+    }
+}
+
+/// Store `value` in `*out` (when `out` is not NULL) on success, NULL on error.
+///
+/// # Safety
+/// `out` is NULL or valid for one pointer write.
+unsafe fn put<T, C: From<T>>(out: *mut *mut C, value: Result<T>) -> Outcome {
+    match value {
+        Ok(v) => {
+            if !out.is_null() {
+                *out = Box::into_raw(Box::new(C::from(v)));
+            }
+            Outcome::ok()
+        }
+        Err(e) => {
+            if !out.is_null() {
+                *out = std::ptr::null_mut();
+            }
+            Outcome::error(&e)
+        }
+    }
+}
+
+fn required<T>(out: *mut *mut T, field: &str) -> Result<()> {
+    if out.is_null() {
+        return Err(Error::NullArgument {
+            field: field.into(),
+        });
+    }
+    Ok(())
+}
+
+/// Parse a push body: the raw bytes the platform POSTed to your callback URL.
+/// Pure: nothing is sent, no client needed.
+///
+/// Parameters:
+/// - `body`: `body_len` bytes (need not be NUL-terminated; may be NULL when
+///   `body_len` is 0, which is then a protocol error).
+/// - `push_out`: required; receives a new `ytx_push` on `YTX_OK`, NULL on
+///   error. The caller frees it with `ytx_push_free`.
+/// - `outcome_out`: NULL, or receives a new `ytx_outcome` (always).
+///
+/// Returns `YTX_OK`; `YTX_ERR_PROTOCOL` when the body is not a push (not
+/// UTF-8 JSON, not an object, `cdr` not an array, a state push without a
+/// requestid, larger than 4 MiB), with the reason in the outcome's message;
+/// `YTX_ERR_NULL_ARGUMENT` for a NULL `push_out`, or a NULL `body` with a
+/// length. Answer the platform's POST with HTTP 200 whatever this returns.
+/// A push carries no signature: confirm what matters with `ytx_call_record`.
+/// Thread safety: may be called from any thread.
+///
+/// # Safety
+/// `body` is NULL or points to `body_len` readable bytes; the out-pointers
+/// are NULL or valid for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_parse(
+    body: *const u8,
+    body_len: usize,
+    push_out: *mut *mut ytx_push,
+    outcome_out: *mut *mut ytx_outcome,
+) -> ytx_result {
+    boundary(outcome_out, || {
+        let parsed = required(push_out, "push_out").and_then(|()| {
+            let bytes: &[u8] = match (body.is_null(), body_len) {
+                (_, 0) => &[],
+                (true, _) => {
+                    return Err(Error::NullArgument {
+                        field: "body".into(),
+                    })
+                }
+                (false, n) => std::slice::from_raw_parts(body, n),
+            };
+            record::parse_push(bytes)
+        });
+        put(push_out, parsed)
+    })
+}
+
+/// Release a push and everything borrowed from it. NULL is a no-op.
+///
+/// # Safety
+/// `push` is NULL or a push from `ytx_push_parse` not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_free(push: *mut ytx_push) {
+    if !push.is_null() {
+        drop(Box::from_raw(push));
+    }
+}
+
+/// What the push is: `YTX_PUSH_STATE` or `YTX_PUSH_RECORDS`; `YTX_PUSH_NONE`
+/// for NULL.
+///
+/// # Safety
+/// `push` is NULL or a live push.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_kind_of(push: *const ytx_push) -> ytx_push_kind {
+    push.as_ref().map_or(YTX_PUSH_NONE, |p| p.kind)
+}
+
+macro_rules! push_str {
+    ($(#[$doc:meta])* $name:ident, $field:ident) => {
+        $(#[$doc])*
+        /// "" for NULL.
+        ///
+        /// # Safety
+        /// `push` is NULL or a live push.
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(push: *const ytx_push) -> *const c_char {
+            push.as_ref().map_or(empty(), |p| p.$field.as_ptr())
+        }
+    };
+}
+
+push_str!(
+    /// A state push's requestId (`requestid`); "" for a record push.
+    ytx_push_request_id,
+    request_id
+);
+push_str!(
+    /// A state push's leg number (`dsc`): match it against the call's src or
+    /// dst by suffix (the platform may add or drop a prefix).
+    ytx_push_number,
+    number
+);
+push_str!(
+    /// A state push's state as sent (`state`), e.g. "answer" or a state this
+    /// library does not know.
+    ytx_push_state_text,
+    state_text
+);
+push_str!(
+    /// A state push's `stateDesc`.
+    ytx_push_state_desc,
+    state_desc
+);
+push_str!(
+    /// A state push's `timestamp` as sent (UTC+8).
+    ytx_push_timestamp,
+    timestamp
+);
+
+/// A state push's state: `YTX_CALL_STATE_CALLOUT`, `_ALERTING`, `_ANSWER`,
+/// `_DISCONNECT`, or `YTX_CALL_STATE_UNKNOWN` (then see
+/// `ytx_push_state_text`; also for NULL and for a record push).
+///
+/// # Safety
+/// `push` is NULL or a live push.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_state(push: *const ytx_push) -> ytx_call_state {
+    push.as_ref().map_or(YTX_CALL_STATE_UNKNOWN, |p| p.state)
+}
+
+/// A state push's `timestamp` as Unix seconds: returns 1 and stores it in
+/// `*unix_out` when the text is a known UTC+8 format (`yyyy-MM-dd HH:mm:ss`
+/// or `yyyyMMddHHmmss`); returns 0 and leaves `*unix_out` alone otherwise.
+///
+/// # Safety
+/// `push` is NULL or a live push; `unix_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_timestamp_unix(push: *const ytx_push, unix_out: *mut i64) -> i32 {
+    store(push.as_ref().and_then(|p| p.timestamp_unix), unix_out)
+}
+
+/// A field of a state push by its wire name (also fields this library does
+/// not know), or NULL when absent (or `push`/`name` is NULL).
+///
+/// # Safety
+/// `push` is NULL or a live push; `name` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_field(
+    push: *const ytx_push,
+    name: *const c_char,
+) -> *const c_char {
+    push.as_ref()
+        .map_or(std::ptr::null(), |p| p.fields.get(name))
+}
+
+/// The number of fields of a state push (0 for a record push or NULL).
+///
+/// # Safety
+/// `push` is NULL or a live push.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_field_count(push: *const ytx_push) -> usize {
+    push.as_ref().map_or(0, |p| p.fields.names.len())
+}
+
+/// The wire name of a state push's field number `index` (in the order
+/// sent), or NULL when out of range.
+///
+/// # Safety
+/// `push` is NULL or a live push.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_field_name(push: *const ytx_push, index: usize) -> *const c_char {
+    push.as_ref()
+        .map_or(std::ptr::null(), |p| p.fields.name(index))
+}
+
+/// The value of a state push's field number `index`, or NULL when out of range.
+///
+/// # Safety
+/// `push` is NULL or a live push.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_field_value(
+    push: *const ytx_push,
+    index: usize,
+) -> *const c_char {
+    push.as_ref()
+        .map_or(std::ptr::null(), |p| p.fields.value(index))
+}
+
+/// A record push's records (borrowed: valid until `ytx_push_free`; never
+/// pass it to `ytx_records_free`). An empty list for a state push; NULL only
+/// for a NULL push.
+///
+/// # Safety
+/// `push` is NULL or a live push.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_records(push: *const ytx_push) -> *const ytx_records {
+    push.as_ref().map_or(std::ptr::null(), |p| &p.records)
+}
+
+/// The number of records in a list (0 for NULL).
+///
+/// # Safety
+/// `records` is NULL or a live list.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_records_count(records: *const ytx_records) -> usize {
+    records.as_ref().map_or(0, |r| r.items.len())
+}
+
+/// Record number `index` of a list (borrowed from the list), or NULL when out
+/// of range or `records` is NULL.
+///
+/// # Safety
+/// `records` is NULL or a live list.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_records_get(
+    records: *const ytx_records,
+    index: usize,
+) -> *const ytx_record {
+    records
+        .as_ref()
+        .and_then(|r| r.items.get(index))
+        .map_or(std::ptr::null(), |r| r as *const ytx_record)
+}
+
+/// Release a list from `ytx_call_record`, `ytx_call_records_after` or
+/// `ytx_find_call`, and every record borrowed from it. NULL is a no-op.
+/// Never pass the list borrowed from a push.
+///
+/// # Safety
+/// `records` is NULL or an owned list not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_records_free(records: *mut ytx_records) {
+    if !records.is_null() {
+        drop(Box::from_raw(records));
+    }
+}
+
+macro_rules! record_str {
+    ($(#[$doc:meta])* $name:ident, $field:ident) => {
+        $(#[$doc])*
+        /// "" for NULL or when absent.
+        ///
+        /// # Safety
+        /// `record` is NULL or a live record.
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(record: *const ytx_record) -> *const c_char {
+            record.as_ref().map_or(empty(), |r| r.$field.as_ptr())
+        }
+    };
+}
+
+record_str!(
+    /// The record's requestId (`requestid`), exactly as sent.
+    ytx_record_request_id,
+    request_id
+);
+record_str!(
+    /// The app id (`appid`).
+    ytx_record_app_id,
+    app_id
+);
+record_str!(
+    /// The product number (`fid`): "4" for a callback call.
+    ytx_record_fid,
+    fid
+);
+record_str!(
+    /// Your own reference from the request (`customParm`).
+    ytx_record_custom_parm,
+    custom_parm
+);
+record_str!(
+    /// First leg of a two-leg record (`caller`, the request's src).
+    ytx_record_caller,
+    caller
+);
+record_str!(
+    /// Second leg of a two-leg record (`called`, the request's dst).
+    ytx_record_called,
+    called
+);
+record_str!(
+    /// The number called in a one-leg record (`tel`).
+    ytx_record_tel,
+    tel
+);
+record_str!(
+    /// The outcome in words (`stateDesc`), e.g. "应答|正常".
+    ytx_record_state_desc,
+    state_desc
+);
+record_str!(
+    /// The recording's URL (`tapesurl`); "" when there is none (`NoTapes`).
+    ytx_record_recording_url,
+    recording_url
+);
+record_str!(
+    /// The charge in yuan as the exact decimal text sent (`oriamount`, e.g.
+    /// "0.31"); "" when absent or not an amount of whole fen.
+    ytx_record_amount_text,
+    amount_text
+);
+
+/// Billed seconds (`duration`), or -1 when absent or not a whole number
+/// (or `record` is NULL).
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_duration(record: *const ytx_record) -> i64 {
+    record
+        .as_ref()
+        .and_then(|r| r.record.duration())
+        .and_then(|d| i64::try_from(d).ok())
+        .unwrap_or(-1)
+}
+
+/// The charge in whole fen (1 yuan = 100 fen; "0.31" is 31): returns 1 and
+/// stores it in `*fen_out`, or returns 0 (absent, not whole fen, NULL
+/// record) and leaves `*fen_out` alone.
+///
+/// # Safety
+/// `record` is NULL or a live record; `fen_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_amount_fen(
+    record: *const ytx_record,
+    fen_out: *mut i64,
+) -> i32 {
+    store(
+        record
+            .as_ref()
+            .and_then(|r| r.record.amount())
+            .map(|a| a.fen()),
+        fen_out,
+    )
+}
+
+/// A time field by wire name (`callerstime`, `calleretime`, `calledstime`,
+/// `calledetime`, `stime`, `etime`) as Unix seconds, parsed from UTC+8:
+/// returns 1 and stores it in `*unix_out`, or returns 0 (absent, empty: it
+/// never happened, or an unknown format; see `ytx_record_field` for the
+/// text) and leaves `*unix_out` alone.
+///
+/// # Safety
+/// `record` is NULL or a live record; `name` is NULL or NUL-terminated;
+/// `unix_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_time_unix(
+    record: *const ytx_record,
+    name: *const c_char,
+    unix_out: *mut i64,
+) -> i32 {
+    let Ok(name) = str_arg(name, "name") else {
+        return 0;
+    };
+    store(
+        record
+            .as_ref()
+            .and_then(|r| r.record.time(name))
+            .map(|t| t.unix_timestamp()),
+        unix_out,
+    )
+}
+
+/// Any field of the record by its wire name (also fields this library does
+/// not know), as text: a JSON number as its exact digits, `null` as "".
+/// NULL when absent (or `record`/`name` is NULL).
+///
+/// # Safety
+/// `record` is NULL or a live record; `name` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_field(
+    record: *const ytx_record,
+    name: *const c_char,
+) -> *const c_char {
+    record
+        .as_ref()
+        .map_or(std::ptr::null(), |r| r.fields.get(name))
+}
+
+/// The number of fields of the record (0 for NULL).
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_field_count(record: *const ytx_record) -> usize {
+    record.as_ref().map_or(0, |r| r.fields.names.len())
+}
+
+/// The wire name of the record's field number `index` (in the order sent),
+/// or NULL when out of range.
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_field_name(
+    record: *const ytx_record,
+    index: usize,
+) -> *const c_char {
+    record
+        .as_ref()
+        .map_or(std::ptr::null(), |r| r.fields.name(index))
+}
+
+/// The value of the record's field number `index`, or NULL when out of range.
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_field_value(
+    record: *const ytx_record,
+    index: usize,
+) -> *const c_char {
+    record
+        .as_ref()
+        .map_or(std::ptr::null(), |r| r.fields.value(index))
+}
+
+/// # Safety
+/// `out` is NULL or writable.
+unsafe fn store(value: Option<i64>, out: *mut i64) -> i32 {
+    match value {
+        Some(v) => {
+            if !out.is_null() {
+                *out = v;
+            }
+            1
+        }
+        None => 0,
+    }
+}
+
+/// Send a query with the client behind `client`, behind the panic boundary.
+///
+/// # Safety
+/// `out` is NULL or valid for one pointer write.
+unsafe fn query<T, C: From<T>>(
+    client: *const ytx_client,
+    out: *mut *mut C,
+    out_name: &str,
+    outcome_out: *mut *mut ytx_outcome,
+    run: impl FnOnce(&Client) -> Result<T>,
+) -> ytx_result {
+    boundary(outcome_out, || {
+        let result = crate::client::logged_invalid(
+            "query",
+            handles::get(client).and_then(|c| required(out, out_name).map(|()| c)),
+        )
+        .and_then(|c| run(&c));
+        let delivered = matches!(&result, Ok(_) | Err(Error::Platform { .. }));
+        let mut outcome = put(out, result);
+        if delivered {
+            outcome.mark_answered();
+        }
+        outcome
+    })
+}
+
+/// The record of one call (`CallCdr.wx`, `getCdrByResId`, limit 0).
+///
+/// Parameters:
+/// - `client`: a handle from `ytx_client_new`.
+/// - `request_id`: UTF-8, the requestId of an accepted call.
+/// - `fid`: the product number; NULL or "" for "4" (the callback call).
+/// - `records_out`: required; on `YTX_OK` receives a new list with the one
+///   record, or an empty list when the platform has none (yet: it writes a
+///   record about 20 s after the call ends); NULL on error. Free it with
+///   `ytx_records_free`.
+/// - `outcome_out`: NULL, or receives a new `ytx_outcome` (always).
+///
+/// Returns `YTX_OK` or the error's code, as `ytx_callback_call` does. Sent
+/// once, never retried. Thread safety: any number of threads.
+///
+/// # Safety
+/// Every pointer is NULL or valid as described; strings are NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_call_record(
+    client: *const ytx_client,
+    request_id: *const c_char,
+    fid: *const c_char,
+    records_out: *mut *mut ytx_records,
+    outcome_out: *mut *mut ytx_outcome,
+) -> ytx_result {
+    query(client, records_out, "records_out", outcome_out, |c| {
+        let q = with_fid(RecordQuery::of(str_arg(request_id, "request_id")?), fid)?;
+        Ok(ytx_records::new(
+            c.call_record_with(&q)?.into_iter().collect(),
+        ))
+    })
+}
+
+/// Up to `limit` (1–1000) call records after `request_id` ("0": from the
+/// first), for paging: pass the last record's requestId to get the next
+/// page. Parameters and result as `ytx_call_record`; the list may hold
+/// fewer records than `limit` (none: the end).
+///
+/// # Safety
+/// As `ytx_call_record`.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_call_records_after(
+    client: *const ytx_client,
+    request_id: *const c_char,
+    limit: u32,
+    fid: *const c_char,
+    records_out: *mut *mut ytx_records,
+    outcome_out: *mut *mut ytx_outcome,
+) -> ytx_result {
+    query(client, records_out, "records_out", outcome_out, |c| {
+        let q = with_fid(
+            RecordQuery::after(str_arg(request_id, "request_id")?, limit),
+            fid,
+        )?;
+        Ok(ytx_records::new(c.call_records(&q)?))
+    })
+}
+
+/// Find the call whose `customParm` is `custom_parm` among the records after
+/// `after_request_id` (a requestId known from before the call; "0" searches
+/// from the first record), paging 100 records at a time, at most 100 pages.
+///
+/// This is how an *outcome unknown* (`YTX_DELIVERY_UNKNOWN`) is resolved
+/// without ringing anyone twice: on `YTX_OK`, a list of one record means the
+/// call was placed (do not place it again); an empty list means no record
+/// yet. The platform writes a record some seconds (about 20) after the call
+/// ends, so only a search made well after that means "not placed".
+/// Running out of pages is `YTX_ERR_INVALID_ARGUMENT` naming `max_pages`,
+/// never an empty list. Other parameters as `ytx_call_record`.
+///
+/// # Safety
+/// As `ytx_call_record`.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_find_call(
+    client: *const ytx_client,
+    custom_parm: *const c_char,
+    after_request_id: *const c_char,
+    fid: *const c_char,
+    records_out: *mut *mut ytx_records,
+    outcome_out: *mut *mut ytx_outcome,
+) -> ytx_result {
+    query(client, records_out, "records_out", outcome_out, |c| {
+        let mut search = FindCall::new(
+            str_arg(custom_parm, "custom_parm")?,
+            str_arg(after_request_id, "after_request_id")?,
+        );
+        if let Some(f) = opt_str_arg(fid, "fid")?.filter(|f| !f.is_empty()) {
+            search = search.fid(f);
+        }
+        Ok(ytx_records::new(
+            c.find_call_with(&search)?.into_iter().collect(),
+        ))
+    })
+}
+
+fn with_fid(q: RecordQuery, fid: *const c_char) -> Result<RecordQuery> {
+    // SAFETY: fid is NULL or NUL-terminated (the callers' contract).
+    Ok(match unsafe { opt_str_arg(fid, "fid")? } {
+        Some(f) if !f.is_empty() => q.fid(f),
+        _ => q,
+    })
+}
+
+/// The account's balance (`account/getBlance.wx`, version 201612).
+///
+/// - `client`: a handle from `ytx_client_new`.
+/// - `balance_out`: required; receives a new `ytx_balance` on `YTX_OK`, NULL
+///   on error; free it with `ytx_balance_free`.
+/// - `outcome_out`: NULL, or receives a new `ytx_outcome` (always).
+///
+/// Returns `YTX_OK` or the error's code, as `ytx_callback_call` does.
+///
+/// # Safety
+/// Every pointer is NULL or valid as described.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_query_balance(
+    client: *const ytx_client,
+    balance_out: *mut *mut ytx_balance,
+    outcome_out: *mut *mut ytx_outcome,
+) -> ytx_result {
+    query(
+        client,
+        balance_out,
+        "balance_out",
+        outcome_out,
+        Client::balance,
+    )
+}
+
+/// The balance in yuan as the exact decimal text sent, e.g. "7.08"; "" for NULL.
+///
+/// # Safety
+/// `balance` is NULL or a live balance.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_balance_text(balance: *const ytx_balance) -> *const c_char {
+    balance.as_ref().map_or(empty(), |b| b.text.as_ptr())
+}
+
+/// The balance in whole fen (7.08 yuan is 708; may be negative); 0 for NULL.
+///
+/// # Safety
+/// `balance` is NULL or a live balance.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_balance_fen(balance: *const ytx_balance) -> i64 {
+    balance.as_ref().map_or(0, |b| b.fen)
+}
+
+/// Release a balance. NULL is a no-op.
+///
+/// # Safety
+/// `balance` is NULL or a balance from `ytx_query_balance` not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_balance_free(balance: *mut ytx_balance) {
+    if !balance.is_null() {
+        drop(Box::from_raw(balance));
+    }
+}
