@@ -352,7 +352,11 @@ mod tests {
     fn normal_callback_record_and_pushes() {
         let a = accepted(
             Kind::Callback,
-            &[("src", "13911281234"), ("dst", "01085485069"), ("customParm", "o-1")],
+            &[
+                ("src", "13911281234"),
+                ("dst", "01085485069"),
+                ("customParm", "o-1"),
+            ],
         );
         let o = simulate("sid", &a, "20200428145127000000000000001", t0(), true).unwrap();
         assert_eq!(o.pushes.len(), 9);
@@ -397,7 +401,10 @@ mod tests {
 
     #[test]
     fn voice_code_record() {
-        let a = accepted(Kind::VoiceCode, &[("dst", "13911281234"), ("code", "1"), ("time", "3")]);
+        let a = accepted(
+            Kind::VoiceCode,
+            &[("dst", "13911281234"), ("code", "1"), ("time", "3")],
+        );
         let o = simulate("sid", &a, "1", t0(), true).unwrap();
         let cdr = parse(&o.record.cdr);
         assert_eq!(cdr["fid"], 9);

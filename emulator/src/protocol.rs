@@ -937,7 +937,10 @@ mod tests {
         assert_eq!(ok.kind, Kind::TemplateNotice);
         assert_eq!(ok.get("templateId"), Some("2750"));
         assert_eq!(code(call_with(&notice.replace("2750", r#""9""#), 1)), "0");
-        assert_eq!(code(call_with(&notice.replace(r#"["a","b"]"#, "[1]"), 1)), "-4");
+        assert_eq!(
+            code(call_with(&notice.replace(r#"["a","b"]"#, "[1]"), 1)),
+            "-4"
+        );
         // A code is not a field of the notice.
         assert_eq!(
             code(call_with(&notice.replace("{", r#"{"code":"1","#), 1)),
@@ -951,11 +954,12 @@ mod tests {
             Ok(_) => "0",
             Err(e) => e.code,
         };
-        let q = |extra: &str| {
-            format!(r#"{{"action":"getCdrByResId","appid":"{APP}"{extra}}}"#)
-        };
+        let q = |extra: &str| format!(r#"{{"action":"getCdrByResId","appid":"{APP}"{extra}}}"#);
         assert_eq!(
-            code(call_with(&q(r#","fid":"4","lastresid":"0","limit":"10""#), 3)),
+            code(call_with(
+                &q(r#","fid":"4","lastresid":"0","limit":"10""#),
+                3
+            )),
             "0"
         );
         assert_eq!(
@@ -965,15 +969,27 @@ mod tests {
             )),
             "0"
         );
-        assert_eq!(code(call_with(&q(r#","fid":"4","lastresid":"0""#), 3)), "-2");
-        assert_eq!(code(call_with(&q(r#","fid":"4","limit":"1""#), 3)), "-2");
-        assert_eq!(code(call_with(&q(r#","lastresid":"0","limit":"1""#), 3)), "-2");
         assert_eq!(
-            code(call_with(&q(r#","fid":"4","lastresid":"0","limit":"ten""#), 3)),
+            code(call_with(&q(r#","fid":"4","lastresid":"0""#), 3)),
+            "-2"
+        );
+        assert_eq!(code(call_with(&q(r#","fid":"4","limit":"1""#), 3)), "-2");
+        assert_eq!(
+            code(call_with(&q(r#","lastresid":"0","limit":"1""#), 3)),
+            "-2"
+        );
+        assert_eq!(
+            code(call_with(
+                &q(r#","fid":"4","lastresid":"0","limit":"ten""#),
+                3
+            )),
             "-101"
         );
         assert_eq!(
-            code(call_with(&q(r#","fid":"4","lastresid":"0","limit":"-1""#), 3)),
+            code(call_with(
+                &q(r#","fid":"4","lastresid":"0","limit":"-1""#),
+                3
+            )),
             "-101"
         );
         let by_time = format!(
@@ -985,7 +1001,10 @@ mod tests {
 
         let b = format!(r#"{{"action":"queryBlance","appid":"{APP}"}}"#);
         assert_eq!(call_with(&b, 4).unwrap().kind, Kind::Balance);
-        assert_eq!(code(call_with(&b.replace("queryBlance", "queryBalance"), 4)), "-3");
+        assert_eq!(
+            code(call_with(&b.replace("queryBlance", "queryBalance"), 4)),
+            "-3"
+        );
         assert_eq!(code(call_with(r#"{"action":"queryBlance"}"#, 4)), "-2");
     }
 }

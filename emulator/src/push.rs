@@ -175,20 +175,25 @@ fn attempt(agent: &ureq::Agent, url: &str, body: &str) -> Result<(), String> {
     // ureq 2.12.1 can panic on some malformed answers: a receiver's bug must
     // not kill the worker.
     let sent = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let resp = agent
+        match agent
             .post(url)
             .set("Content-Type", "application/json;charset=utf-8")
-            .send_string(body)?;
-        let status = resp.status();
-        // Read the answer so that the connection can be reused.
-        let _ = resp.into_string();
-        Ok::<u16, ureq::Error>(status)
+            .send_string(body)
+        {
+            Ok(resp) => {
+                let status = resp.status();
+                // Read the answer so that the connection can be reused.
+                let _ = resp.into_string();
+                Ok(status)
+            }
+            Err(ureq::Error::Status(status, _)) => Ok(status),
+            Err(e) => Err(e.to_string()),
+        }
     }));
     match sent {
         Err(_) => Err("the HTTP client panicked on the receiver's answer".into()),
         Ok(Ok(status)) if (200..300).contains(&status) => Ok(()),
         Ok(Ok(status)) => Err(format!("HTTP {status}")),
-        Ok(Err(ureq::Error::Status(status, _))) => Err(format!("HTTP {status}")),
-        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Err(e)) => Err(e),
     }
 }

@@ -118,7 +118,12 @@ impl Shared {
         self.config
             .accounts
             .iter()
-            .map(|a| (a.sid.clone(), calls.balances.get(&a.sid).copied().unwrap_or(0)))
+            .map(|a| {
+                (
+                    a.sid.clone(),
+                    calls.balances.get(&a.sid).copied().unwrap_or(0),
+                )
+            })
             .collect()
     }
 
@@ -166,8 +171,7 @@ impl Shared {
             }
             calls.records.push_back(Stored {
                 record: outcome.record,
-                available_at: Instant::now()
-                    + Duration::from_millis(self.config.record_delay_ms),
+                available_at: Instant::now() + Duration::from_millis(self.config.record_delay_ms),
             });
             (id, outcome.pushes)
         };
