@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Install what the test command (bash tests/run-all.sh, which calls this
+# first) needs beyond stable Rust, on Debian/Ubuntu:
+#
+#   apt     mono-mcs mono-runtime valgrind g++ binutils pkg-config
+#           gcc-mingw-w64-x86-64 wine64 (and make, cmake, python3-venv when
+#           missing: the Makefile, the README's CMake snippet, the venv test)
+#   pip     pytest wheel
+#   rustup  target x86_64-pc-windows-gnu; nightly with miri + rust-src
+#   cargo   cargo-fuzz 0.13.2 (cargo install --locked, built once, ~1 min)
+#
+#   bash tests/setup.sh           # check, install what is missing
+#   bash tests/setup.sh --check   # only check: list what is missing, exit 1 if anything is
+#
+# Every check is cheap (command -v, rustup ... --installed), so when all is
+# present this installs nothing and takes well under a second or two. apt
+# needs root: as root it runs apt-get directly, otherwise through passwordless
+# sudo (sudo -n). Without either, nothing is installed: it prints exactly
+# what is missing and the commands that install it, and exits 1, so the
+# test command stops before running any suite instead of failing halfway.
+# YTX_NO_SETUP=1 makes run-all.sh skip this script (you manage the tools).
+#
+# Exit status: 0 when everything is present (or was installed), 1 otherwise.
+set -uo pipefail
+
+check_only=""
+[ "${1:-}" = "--check" ] && check_only=1
+
+py=${PYTHON:-python3}
+
+apt_missing=()
+need_cmd() { # need_cmd COMMAND DEBIAN-PACKAGE
+    command -v "$1" >/dev/null 2>&1 || apt_missing+=("$2")
+}
+need_cmd mcs mono-mcs
+need_cmd mono mono-runtime
+need_cmd valgrind valgrind
+need_cmd g++ g++
+need_cmd nm binutils
+need_cmd pkg-config pkg-config
+need_cmd x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
+[ -x /usr/lib/wine/wine64 ] || apt_missing+=(wine64)
+need_cmd make make
+need_cmd cmake cmake
+
+# Python: pytest and wheel through pip, or Debian's packages when the
+# interpreter is Debian's own (PEP 668 "externally managed": pip refuses).
+pip_missing=()
+"$py" -m pytest --version >/dev/null 2>&1 || pip_missing+=(pytest)
+# The wheel test builds offline; it needs 'wheel' (or setuptools >= 70.1).
+"$py" -c 'import wheel' >/dev/null 2>&1 || pip_missing+=(wheel)
+externally_managed=""
+if "$py" -c 'import sys, sysconfig, os; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["stdlib"], "EXTERNALLY-MANAGED")))' 2>/dev/null ||
+    ! "$py" -m pip --version >/dev/null 2>&1; then
+    externally_managed=1
+fi
+if [ -n "$externally_managed" ] && [ "${#pip_missing[@]}" -gt 0 ]; then
+    for p in "${pip_missing[@]}"; do apt_missing+=("python3-$p"); done
+    pip_missing=()
+fi
+# python3 -m venv with pip (tests/python-venv.sh): Debian splits it out.
+"$py" -c 'import ensurepip, venv' >/dev/null 2>&1 || apt_missing+=(python3-venv)
+
+# Rust beyond the stable host toolchain.
+rust_missing=() # human-readable
+rust_cmds=()    # what installs it
+if ! command -v rustup >/dev/null 2>&1 || ! command -v cargo >/dev/null 2>&1; then
+    echo "setup: rustup and cargo are needed first: https://rustup.rs (curl https://sh.rustup.rs -sSf | sh)" >&2
+    exit 1
+fi
+if ! rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-gnu; then
+    rust_missing+=("rust target x86_64-pc-windows-gnu")
+    rust_cmds+=("rustup target add x86_64-pc-windows-gnu")
+fi
+if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    rust_missing+=("rust nightly toolchain with miri and rust-src")
+    rust_cmds+=("rustup toolchain install nightly --profile minimal --component miri,rust-src")
+else
+    components=$(rustup +nightly component list --installed 2>/dev/null)
+    nightly_missing=()
+    grep -q '^miri' <<<"$components" || nightly_missing+=(miri)
+    grep -q '^rust-src' <<<"$components" || nightly_missing+=(rust-src)
+    if [ "${#nightly_missing[@]}" -gt 0 ]; then
+        rust_missing+=("nightly components: ${nightly_missing[*]}")
+        rust_cmds+=("rustup +nightly component add ${nightly_missing[*]}")
+    fi
+fi
+# cargo-fuzz, pinned to the version the fuzz smoke was written and measured with.
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    rust_missing+=("cargo-fuzz")
+    rust_cmds+=("cargo install --locked cargo-fuzz --version 0.13.2")
+fi
+
+if [ "${#apt_missing[@]}" -eq 0 ] && [ "${#pip_missing[@]}" -eq 0 ] && [ "${#rust_missing[@]}" -eq 0 ]; then
+    echo "setup: every tool the tests need is installed"
+    exit 0
+fi
+
+apt_cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${apt_missing[*]}"
+pip_cmd="$py -m pip install ${pip_missing[*]}"
+report() { # report HEADING: what is missing and the commands that install it
+    echo "$1"
+    [ "${#apt_missing[@]}" -gt 0 ] && echo "  Debian packages: ${apt_missing[*]}"
+    [ "${#pip_missing[@]}" -gt 0 ] && echo "  Python packages: ${pip_missing[*]}"
+    local r
+    for r in "${rust_missing[@]}"; do echo "  $r"; done
+    echo "Install them with:"
+    [ "${#apt_missing[@]}" -gt 0 ] && echo "  sudo sh -c '$apt_cmd'"
+    [ "${#pip_missing[@]}" -gt 0 ] && echo "  $pip_cmd"
+    for r in "${rust_cmds[@]}"; do echo "  $r"; done
+    echo "(or run the test command as root, or set YTX_NO_SETUP=1 to skip this check)"
+}
+
+if [ -n "$check_only" ]; then
+    report "setup: missing:"
+    exit 1
+fi
+
+sudo=()
+if [ "${#apt_missing[@]}" -gt 0 ] && [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo=(sudo -n)
+    else
+        report "setup: not root and no passwordless sudo, so nothing was installed. Missing:" >&2
+        exit 1
+    fi
+fi
+
+start=$SECONDS
+if [ "${#apt_missing[@]}" -gt 0 ]; then
+    echo "setup: apt-get install ${apt_missing[*]}"
+    "${sudo[@]}" apt-get update -qq &&
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null ||
+        { echo "setup: apt-get failed" >&2; exit 1; }
+fi
+if [ "${#pip_missing[@]}" -gt 0 ]; then
+    echo "setup: pip install ${pip_missing[*]}"
+    PIP_ROOT_USER_ACTION=ignore "$py" -m pip install -q --disable-pip-version-check "${pip_missing[@]}" ||
+        { echo "setup: pip install failed" >&2; exit 1; }
+fi
+for c in "${rust_cmds[@]}"; do
+    echo "setup: $c"
+    # Word splitting is intended: each entry is a plain command line.
+    # shellcheck disable=SC2086
+    $c || { echo "setup: '$c' failed" >&2; exit 1; }
+done
+echo "setup: installed what was missing ($((SECONDS - start)) s)"
