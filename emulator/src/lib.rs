@@ -1,13 +1,22 @@
 //! Local emulator of the ytx.net (云通信) voice platform REST API.
 //!
-//! It answers `POST /201512/sid/{accountSID}/call/{funcURL}?Sign=...` the way
+//! It answers `POST /201512/sid/{accountSID}/call/{funcURL}?Sign=...`
+//! (`DailbackCall.wx`, `CodeCallOut.wx`, `NoticeCall.wx`, `CallCdr.wx`) and
+//! `POST /201612/sid/{accountSID}/account/getBlance.wx?Sign=...` the way
 //! `/work/shared/spec/PROTOCOL.md` says the real platform does: it checks the
 //! account, the `Authorization` header and its UTC+8 timestamp, the `Sign`
 //! query parameter, the JSON body and every field, and answers the platform's
 //! `{"statusCode":..,"statusMsg":..,"requestId":..}` object. Magic `dst`
 //! numbers (the `FAULT_*` consts and [`PLATFORM_CODE_PREFIX`]) make it misbehave
 //! on purpose so that clients can be tested against broken transports and
-//! every platform status code. See `emulator/README.md`.
+//! every platform status code.
+//!
+//! Each accepted call is then played through: a record ([`CallRecord`],
+//! served by `CallCdr.wx`), a charge on the account's balance (`-204` once it
+//! runs low), and, if the app has a [`App::push_url`], state pushes and a
+//! record push delivered in the background ([`Push`]). The `CALL_*` numbers
+//! make a call fail or its pushes arrive twice or out of order. See
+//! `emulator/README.md`.
 //!
 //! The signature and timestamp checks here are written independently of the
 //! client library on purpose: the client is only ever tested against this

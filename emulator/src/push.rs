@@ -120,6 +120,9 @@ fn worker(shared: &Shared) {
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(crate::PUSH_TIMEOUT_SECS))
         .redirects(0)
+        // Explicit: the default follows the `proxy-from-env` feature, which
+        // another crate in the build could turn on.
+        .try_proxy_from_env(false)
         .user_agent("ytx-emulator push")
         .build();
     let interval = Duration::from_millis(shared.config().push_interval_ms);
