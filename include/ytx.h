@@ -614,6 +614,53 @@ void ytx_push_free(struct ytx_push *push);
 ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
 
 /**
+ * A state push's requestId (`requestid`); "" for a record push.
+ * "" for NULL.
+ *
+ * # Safety
+ * `push` is NULL or a live push.
+ */
+const char *ytx_push_request_id(const struct ytx_push *push);
+
+/**
+ * A state push's leg number (`dsc`): match it against the call's src or
+ * dst by suffix (the platform may add or drop a prefix).
+ * "" for NULL.
+ *
+ * # Safety
+ * `push` is NULL or a live push.
+ */
+const char *ytx_push_number(const struct ytx_push *push);
+
+/**
+ * A state push's state as sent (`state`), e.g. "answer" or a state this
+ * library does not know.
+ * "" for NULL.
+ *
+ * # Safety
+ * `push` is NULL or a live push.
+ */
+const char *ytx_push_state_text(const struct ytx_push *push);
+
+/**
+ * A state push's `stateDesc`.
+ * "" for NULL.
+ *
+ * # Safety
+ * `push` is NULL or a live push.
+ */
+const char *ytx_push_state_desc(const struct ytx_push *push);
+
+/**
+ * A state push's `timestamp` as sent (UTC+8).
+ * "" for NULL.
+ *
+ * # Safety
+ * `push` is NULL or a live push.
+ */
+const char *ytx_push_timestamp(const struct ytx_push *push);
+
+/**
  * A state push's state: `YTX_CALL_STATE_CALLOUT`, `_ALERTING`, `_ANSWER`,
  * `_DISCONNECT`, or `YTX_CALL_STATE_UNKNOWN` (then see
  * `ytx_push_state_text`; also for NULL and for a record push).
@@ -703,6 +750,97 @@ const struct ytx_record *ytx_records_get(const struct ytx_records *records, size
  * `records` is NULL or an owned list not yet freed.
  */
 void ytx_records_free(struct ytx_records *records);
+
+/**
+ * The record's requestId (`requestid`), exactly as sent.
+ * "" for NULL or when absent.
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+const char *ytx_record_request_id(const struct ytx_record *record);
+
+/**
+ * The app id (`appid`).
+ * "" for NULL or when absent.
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+const char *ytx_record_app_id(const struct ytx_record *record);
+
+/**
+ * The product number (`fid`): "4" for a callback call.
+ * "" for NULL or when absent.
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+const char *ytx_record_fid(const struct ytx_record *record);
+
+/**
+ * Your own reference from the request (`customParm`).
+ * "" for NULL or when absent.
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+const char *ytx_record_custom_parm(const struct ytx_record *record);
+
+/**
+ * First leg of a two-leg record (`caller`, the request's src).
+ * "" for NULL or when absent.
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+const char *ytx_record_caller(const struct ytx_record *record);
+
+/**
+ * Second leg of a two-leg record (`called`, the request's dst).
+ * "" for NULL or when absent.
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+const char *ytx_record_called(const struct ytx_record *record);
+
+/**
+ * The number called in a one-leg record (`tel`).
+ * "" for NULL or when absent.
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+const char *ytx_record_tel(const struct ytx_record *record);
+
+/**
+ * The outcome in words (`stateDesc`), e.g. "应答|正常".
+ * "" for NULL or when absent.
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+const char *ytx_record_state_desc(const struct ytx_record *record);
+
+/**
+ * The recording's URL (`tapesurl`); "" when there is none (`NoTapes`).
+ * "" for NULL or when absent.
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+const char *ytx_record_recording_url(const struct ytx_record *record);
+
+/**
+ * The charge in yuan as the exact decimal text sent (`oriamount`, e.g.
+ * "0.31"); "" when absent or not an amount of whole fen.
+ * "" for NULL or when absent.
+ *
+ * # Safety
+ * `record` is NULL or a live record.
+ */
+const char *ytx_record_amount_text(const struct ytx_record *record);
 
 /**
  * Billed seconds (`duration`), or -1 when absent or not a whole number

@@ -43,6 +43,14 @@ fn empty() -> *const c_char {
     EMPTY.as_ptr().cast()
 }
 
+/// A string of a live object, "" for NULL.
+///
+/// # Safety
+/// `p` is NULL or points to a live object.
+unsafe fn str_of<T>(p: *const T, f: impl FnOnce(&T) -> &CString) -> *const c_char {
+    p.as_ref().map_or(empty(), |x| f(x).as_ptr())
+}
+
 fn c_opt(s: Option<&str>) -> CString {
     c_string(s.unwrap_or_default().to_string())
 }
@@ -309,47 +317,53 @@ pub unsafe extern "C" fn ytx_push_kind_of(push: *const ytx_push) -> ytx_push_kin
     push.as_ref().map_or(YTX_PUSH_NONE, |p| p.kind)
 }
 
-macro_rules! push_str {
-    ($(#[$doc:meta])* $name:ident, $field:ident) => {
-        $(#[$doc])*
-        /// "" for NULL.
-        ///
-        /// # Safety
-        /// `push` is NULL or a live push.
-        #[no_mangle]
-        pub unsafe extern "C" fn $name(push: *const ytx_push) -> *const c_char {
-            push.as_ref().map_or(empty(), |p| p.$field.as_ptr())
-        }
-    };
+/// A state push's requestId (`requestid`); "" for a record push.
+/// "" for NULL.
+///
+/// # Safety
+/// `push` is NULL or a live push.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_request_id(push: *const ytx_push) -> *const c_char {
+    str_of(push, |x| &x.request_id)
 }
-
-push_str!(
-    /// A state push's requestId (`requestid`); "" for a record push.
-    ytx_push_request_id,
-    request_id
-);
-push_str!(
-    /// A state push's leg number (`dsc`): match it against the call's src or
-    /// dst by suffix (the platform may add or drop a prefix).
-    ytx_push_number,
-    number
-);
-push_str!(
-    /// A state push's state as sent (`state`), e.g. "answer" or a state this
-    /// library does not know.
-    ytx_push_state_text,
-    state_text
-);
-push_str!(
-    /// A state push's `stateDesc`.
-    ytx_push_state_desc,
-    state_desc
-);
-push_str!(
-    /// A state push's `timestamp` as sent (UTC+8).
-    ytx_push_timestamp,
-    timestamp
-);
+/// A state push's leg number (`dsc`): match it against the call's src or
+/// dst by suffix (the platform may add or drop a prefix).
+/// "" for NULL.
+///
+/// # Safety
+/// `push` is NULL or a live push.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_number(push: *const ytx_push) -> *const c_char {
+    str_of(push, |x| &x.number)
+}
+/// A state push's state as sent (`state`), e.g. "answer" or a state this
+/// library does not know.
+/// "" for NULL.
+///
+/// # Safety
+/// `push` is NULL or a live push.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_state_text(push: *const ytx_push) -> *const c_char {
+    str_of(push, |x| &x.state_text)
+}
+/// A state push's `stateDesc`.
+/// "" for NULL.
+///
+/// # Safety
+/// `push` is NULL or a live push.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_state_desc(push: *const ytx_push) -> *const c_char {
+    str_of(push, |x| &x.state_desc)
+}
+/// A state push's `timestamp` as sent (UTC+8).
+/// "" for NULL.
+///
+/// # Safety
+/// `push` is NULL or a live push.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_timestamp(push: *const ytx_push) -> *const c_char {
+    str_of(push, |x| &x.timestamp)
+}
 
 /// A state push's state: `YTX_CALL_STATE_CALLOUT`, `_ALERTING`, `_ANSWER`,
 /// `_DISCONNECT`, or `YTX_CALL_STATE_UNKNOWN` (then see
@@ -469,71 +483,97 @@ pub unsafe extern "C" fn ytx_records_free(records: *mut ytx_records) {
     }
 }
 
-macro_rules! record_str {
-    ($(#[$doc:meta])* $name:ident, $field:ident) => {
-        $(#[$doc])*
-        /// "" for NULL or when absent.
-        ///
-        /// # Safety
-        /// `record` is NULL or a live record.
-        #[no_mangle]
-        pub unsafe extern "C" fn $name(record: *const ytx_record) -> *const c_char {
-            record.as_ref().map_or(empty(), |r| r.$field.as_ptr())
-        }
-    };
+/// The record's requestId (`requestid`), exactly as sent.
+/// "" for NULL or when absent.
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_request_id(record: *const ytx_record) -> *const c_char {
+    str_of(record, |x| &x.request_id)
 }
-
-record_str!(
-    /// The record's requestId (`requestid`), exactly as sent.
-    ytx_record_request_id,
-    request_id
-);
-record_str!(
-    /// The app id (`appid`).
-    ytx_record_app_id,
-    app_id
-);
-record_str!(
-    /// The product number (`fid`): "4" for a callback call.
-    ytx_record_fid,
-    fid
-);
-record_str!(
-    /// Your own reference from the request (`customParm`).
-    ytx_record_custom_parm,
-    custom_parm
-);
-record_str!(
-    /// First leg of a two-leg record (`caller`, the request's src).
-    ytx_record_caller,
-    caller
-);
-record_str!(
-    /// Second leg of a two-leg record (`called`, the request's dst).
-    ytx_record_called,
-    called
-);
-record_str!(
-    /// The number called in a one-leg record (`tel`).
-    ytx_record_tel,
-    tel
-);
-record_str!(
-    /// The outcome in words (`stateDesc`), e.g. "应答|正常".
-    ytx_record_state_desc,
-    state_desc
-);
-record_str!(
-    /// The recording's URL (`tapesurl`); "" when there is none (`NoTapes`).
-    ytx_record_recording_url,
-    recording_url
-);
-record_str!(
-    /// The charge in yuan as the exact decimal text sent (`oriamount`, e.g.
-    /// "0.31"); "" when absent or not an amount of whole fen.
-    ytx_record_amount_text,
-    amount_text
-);
+/// The app id (`appid`).
+/// "" for NULL or when absent.
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_app_id(record: *const ytx_record) -> *const c_char {
+    str_of(record, |x| &x.app_id)
+}
+/// The product number (`fid`): "4" for a callback call.
+/// "" for NULL or when absent.
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_fid(record: *const ytx_record) -> *const c_char {
+    str_of(record, |x| &x.fid)
+}
+/// Your own reference from the request (`customParm`).
+/// "" for NULL or when absent.
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_custom_parm(record: *const ytx_record) -> *const c_char {
+    str_of(record, |x| &x.custom_parm)
+}
+/// First leg of a two-leg record (`caller`, the request's src).
+/// "" for NULL or when absent.
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_caller(record: *const ytx_record) -> *const c_char {
+    str_of(record, |x| &x.caller)
+}
+/// Second leg of a two-leg record (`called`, the request's dst).
+/// "" for NULL or when absent.
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_called(record: *const ytx_record) -> *const c_char {
+    str_of(record, |x| &x.called)
+}
+/// The number called in a one-leg record (`tel`).
+/// "" for NULL or when absent.
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_tel(record: *const ytx_record) -> *const c_char {
+    str_of(record, |x| &x.tel)
+}
+/// The outcome in words (`stateDesc`), e.g. "应答|正常".
+/// "" for NULL or when absent.
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_state_desc(record: *const ytx_record) -> *const c_char {
+    str_of(record, |x| &x.state_desc)
+}
+/// The recording's URL (`tapesurl`); "" when there is none (`NoTapes`).
+/// "" for NULL or when absent.
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_recording_url(record: *const ytx_record) -> *const c_char {
+    str_of(record, |x| &x.recording_url)
+}
+/// The charge in yuan as the exact decimal text sent (`oriamount`, e.g.
+/// "0.31"); "" when absent or not an amount of whole fen.
+/// "" for NULL or when absent.
+///
+/// # Safety
+/// `record` is NULL or a live record.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_record_amount_text(record: *const ytx_record) -> *const c_char {
+    str_of(record, |x| &x.amount_text)
+}
 
 /// Billed seconds (`duration`), or -1 when absent or not a whole number
 /// (or `record` is NULL).

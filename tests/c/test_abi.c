@@ -449,6 +449,236 @@ static void test_threads(ytx_client *c) {
     CHECK(mismatched == 0, "%d outcomes of another call", mismatched);
 }
 
+/* --- after "accepted": pushes, records, balance -------------------------- */
+
+/* PROTOCOL.md's samples, exactly. */
+static const char STATE_SAMPLE[] =
+    "{\"requestid\":\"20200437755840048670965760400\",\"dsc\":\"18610559223\","
+    " \"state\":\"answer\",\"stateDesc\":\"...\",\"timestamp\":\"2020-04-28 14:51:37\"}";
+static const char RECORD_SAMPLE[] =
+    "{\"cdr\":[{\"requestid\":\"20200437755811196850667520400\",\"appid\":\"ff1f324a0604417c9c7f5f1186225fda\","
+    " \"fid\":4,\"caller\":\"18610559223\",\"called\":\"01053189990\","
+    " \"callerstime\":\"2020-04-28 14:51:37\",\"calleretime\":\"2020-04-28 14:51:47\","
+    " \"calledstime\":\"2020-04-28 14:51:43\",\"calledetime\":\"2020-04-28 14:51:47\","
+    " \"tapesurl\":\"http://101.200.159.167:16214/.../20200428145126_xxx.mp3\","
+    " \"duration\":10,\"oriamount\":0.31,\"customParm\":\"order-id-123456\",\"stateDesc\":\"\xe5\xba\x94\xe7\xad\x94|\xe6\xad\xa3\xe5\xb8\xb8\","
+    " \"futureField\":{\"a\":[1,2]}}]}";
+
+static ytx_push *parse(const char *body, ytx_result want) {
+    ytx_push *p = (ytx_push *)1; /* must be overwritten either way */
+    ytx_outcome *o = NULL;
+    ytx_result rc = ytx_push_parse((const uint8_t *)body, strlen(body), &p, &o);
+    CHECK(rc == want, "parse %.40s: rc=%d want %d (%s)", body, (int)rc, (int)want, ytx_outcome_message(o));
+    CHECK(ytx_outcome_result(o) == rc, "outcome result");
+    if (rc != YTX_OK) CHECK(p == NULL, "push_out is NULL on error");
+    ytx_outcome_free(o);
+    return rc == YTX_OK ? p : NULL;
+}
+
+static ytx_push *parse_len_helper(const char *body, size_t len) {
+    ytx_push *p = NULL;
+    return ytx_push_parse((const uint8_t *)body, len, &p, NULL) == YTX_OK ? p : NULL;
+}
+
+static void expect_protocol(const char *body, const char *words) {
+    ytx_push *p = NULL;
+    ytx_outcome *o = NULL;
+    ytx_result rc = ytx_push_parse((const uint8_t *)body, strlen(body), &p, &o);
+    CHECK(rc == YTX_ERR_PROTOCOL && p == NULL, "garbage %s: rc=%d", body, (int)rc);
+    CHECK(strstr(ytx_outcome_message(o), words) != NULL, "message for %s names '%s': %s", body, words,
+          ytx_outcome_message(o));
+    ytx_outcome_free(o);
+}
+
+static void test_pushes(void) {
+    int64_t t = 0;
+    ytx_push *p = parse(STATE_SAMPLE, YTX_OK);
+    CHECK(ytx_push_kind_of(p) == YTX_PUSH_STATE, "state push kind");
+    CHECK(strcmp(ytx_push_request_id(p), "20200437755840048670965760400") == 0, "29-digit requestid intact");
+    CHECK(strcmp(ytx_push_number(p), "18610559223") == 0, "dsc");
+    CHECK(ytx_push_state(p) == YTX_CALL_STATE_ANSWER, "state answer");
+    CHECK(strcmp(ytx_push_state_text(p), "answer") == 0, "state text");
+    CHECK(strcmp(ytx_push_state_desc(p), "...") == 0, "stateDesc");
+    CHECK(strcmp(ytx_push_timestamp(p), "2020-04-28 14:51:37") == 0, "timestamp text");
+    CHECK(ytx_push_timestamp_unix(p, &t) == 1 && t == 1588056697, "timestamp is UTC+8: %lld", (long long)t);
+    CHECK(ytx_push_field_count(p) == 5, "five fields");
+    CHECK(strcmp(ytx_push_field_name(p, 0), "requestid") == 0, "fields in order");
+    CHECK(ytx_push_field_name(p, 5) == NULL && ytx_push_field_value(p, 5) == NULL, "out of range");
+    CHECK(ytx_push_field(p, "nope") == NULL, "absent field is NULL");
+    CHECK(ytx_records_count(ytx_push_records(p)) == 0, "a state push has no records");
+    ytx_push_free(p);
+
+    p = parse("{\"requestid\":\"1\",\"state\":\"hold\",\"timestamp\":\"soon\",\"x\":7}", YTX_OK);
+    CHECK(ytx_push_state(p) == YTX_CALL_STATE_UNKNOWN, "unknown state");
+    CHECK(strcmp(ytx_push_state_text(p), "hold") == 0, "unknown state survives");
+    CHECK(ytx_push_timestamp_unix(p, &t) == 0, "unparsed timestamp");
+    CHECK(strcmp(ytx_push_field(p, "x"), "7") == 0, "unknown field survives");
+    ytx_push_free(p);
+
+    p = parse(RECORD_SAMPLE, YTX_OK);
+    CHECK(ytx_push_kind_of(p) == YTX_PUSH_RECORDS, "record push kind");
+    const ytx_records *list = ytx_push_records(p);
+    CHECK(ytx_records_count(list) == 1, "one record");
+    CHECK(ytx_records_get(list, 1) == NULL, "index out of range");
+    const ytx_record *r = ytx_records_get(list, 0);
+    int64_t fen = -1;
+    CHECK(strcmp(ytx_record_request_id(r), "20200437755811196850667520400") == 0, "requestid");
+    CHECK(strcmp(ytx_record_app_id(r), "ff1f324a0604417c9c7f5f1186225fda") == 0, "appid");
+    CHECK(strcmp(ytx_record_fid(r), "4") == 0, "fid from a JSON number");
+    CHECK(strcmp(ytx_record_caller(r), "18610559223") == 0, "caller");
+    CHECK(strcmp(ytx_record_called(r), "01053189990") == 0, "called");
+    CHECK(strcmp(ytx_record_tel(r), "") == 0, "no tel in a two-leg record");
+    CHECK(ytx_record_duration(r) == 10, "duration 10");
+    CHECK(ytx_record_amount_fen(r, &fen) == 1 && fen == 31, "0.31 yuan is 31 fen: %lld", (long long)fen);
+    CHECK(strcmp(ytx_record_amount_text(r), "0.31") == 0, "amount text exact");
+    CHECK(strcmp(ytx_record_custom_parm(r), "order-id-123456") == 0, "customParm");
+    CHECK(strcmp(ytx_record_state_desc(r), "\xe5\xba\x94\xe7\xad\x94|\xe6\xad\xa3\xe5\xb8\xb8") == 0, "stateDesc");
+    CHECK(strstr(ytx_record_recording_url(r), "_xxx.mp3") != NULL, "recording url");
+    CHECK(ytx_record_time_unix(r, "callerstime", &t) == 1 && t == 1588056697, "callerstime");
+    CHECK(ytx_record_time_unix(r, "calledstime", &t) == 1 && t == 1588056703, "calledstime");
+    CHECK(ytx_record_time_unix(r, "stime", &t) == 0, "no stime");
+    CHECK(ytx_record_time_unix(r, NULL, &t) == 0, "NULL name");
+    CHECK(strcmp(ytx_record_field(r, "futureField"), "{\"a\":[1,2]}") == 0, "unknown field kept as JSON");
+    CHECK(strcmp(ytx_record_field(r, "oriamount"), "0.31") == 0, "field by wire name");
+    CHECK(ytx_record_field_count(r) == 15, "15 fields: %zu", ytx_record_field_count(r));
+    CHECK(strcmp(ytx_record_field_name(r, 14), "futureField") == 0, "last field name");
+    ytx_push_free(p);
+
+    /* The one-leg shape, numbers as strings, NoTapes, missing fields. */
+    p = parse("{\"cdr\":[{\"requestid\":20200437755811196850667520401,\"tel\":\"13800138000\",\"stime\":\"\","
+              "\"etime\":\"20200428145147\",\"duration\":\"0\",\"tapesurl\":\"NoTapes\",\"stateDesc\":\"x\"},{}]}",
+              YTX_OK);
+    list = ytx_push_records(p);
+    CHECK(ytx_records_count(list) == 2, "two records");
+    r = ytx_records_get(list, 0);
+    CHECK(strcmp(ytx_record_request_id(r), "20200437755811196850667520401") == 0, "a 29-digit JSON number intact");
+    CHECK(strcmp(ytx_record_tel(r), "13800138000") == 0, "tel");
+    CHECK(ytx_record_duration(r) == 0, "duration from a string");
+    CHECK(strcmp(ytx_record_recording_url(r), "") == 0, "NoTapes is no recording");
+    CHECK(ytx_record_amount_fen(r, &fen) == 0, "no amount");
+    CHECK(ytx_record_time_unix(r, "stime", &t) == 0, "empty stime: never happened");
+    CHECK(ytx_record_time_unix(r, "etime", &t) == 1 && t == 1588056707, "etime compact");
+    r = ytx_records_get(list, 1);
+    CHECK(ytx_record_duration(r) == -1 && strcmp(ytx_record_request_id(r), "") == 0, "empty record");
+    ytx_push_free(p);
+
+    expect_protocol("not json", "not JSON");
+    expect_protocol("[1]", "not a JSON object");
+    expect_protocol("{\"cdr\":{}}", "cdr is not an array");
+    expect_protocol("{\"cdr\":[1]}", "cdr[0]");
+    expect_protocol("{\"state\":\"answer\"}", "requestid");
+    expect_protocol("{\"a\":1}", "neither");
+    expect_protocol("{\"cdr\":[", "truncated");
+
+    /* Bad arguments. */
+    ytx_outcome *o = NULL;
+    ytx_push *q = NULL;
+    CHECK(ytx_push_parse(NULL, 5, &q, &o) == YTX_ERR_NULL_ARGUMENT, "NULL body with a length");
+    CHECK(strcmp(ytx_outcome_field(o), "body") == 0, "names body");
+    ytx_outcome_free(o);
+    CHECK(ytx_push_parse(NULL, 0, &q, NULL) == YTX_ERR_PROTOCOL && q == NULL, "empty body");
+    CHECK(ytx_push_parse((const uint8_t *)"{}", 2, NULL, &o) == YTX_ERR_NULL_ARGUMENT, "NULL push_out");
+    CHECK(strcmp(ytx_outcome_field(o), "push_out") == 0, "names push_out");
+    ytx_outcome_free(o);
+    /* Not NUL-terminated: only body_len bytes are read. */
+    char raw[sizeof STATE_SAMPLE];
+    memcpy(raw, STATE_SAMPLE, sizeof raw);
+    raw[sizeof raw - 1] = 'X';
+    q = parse_len_helper(raw, sizeof raw - 1);
+    CHECK(q != NULL, "length-delimited body parses");
+    ytx_push_free(q);
+
+    /* Every accessor is NULL-safe. */
+    CHECK(ytx_push_kind_of(NULL) == YTX_PUSH_NONE && ytx_push_state(NULL) == YTX_CALL_STATE_UNKNOWN, "NULL push");
+    CHECK(strcmp(ytx_push_request_id(NULL), "") == 0 && ytx_push_records(NULL) == NULL, "NULL push strings");
+    CHECK(ytx_records_count(NULL) == 0 && ytx_records_get(NULL, 0) == NULL, "NULL records");
+    CHECK(strcmp(ytx_record_custom_parm(NULL), "") == 0 && ytx_record_duration(NULL) == -1, "NULL record");
+    CHECK(ytx_record_field(NULL, "x") == NULL && ytx_record_amount_fen(NULL, &fen) == 0, "NULL record field");
+    CHECK(strcmp(ytx_balance_text(NULL), "") == 0 && ytx_balance_fen(NULL) == 0, "NULL balance");
+    ytx_push_free(NULL);
+    ytx_records_free(NULL);
+    ytx_balance_free(NULL);
+}
+
+static void test_records_and_balance(ytx_client *c) {
+    /* Place a call with a customParm; its record is then queryable. */
+    const char *names[] = {"customParm"};
+    char parm[64];
+    snprintf(parm, sizeof parm, "c-order-%ld", (long)getpid());
+    const char *values[] = {parm};
+    ytx_outcome *o = NULL;
+    ytx_result rc = ytx_callback_call(c, "13800138000", "13900139000", 600, names, values, 1, &o);
+    CHECK(rc == YTX_OK, "call for the record: %s", ytx_outcome_message(o));
+    char rid[64];
+    snprintf(rid, sizeof rid, "%s", ytx_outcome_request_id(o));
+    ytx_outcome_free(o);
+
+    ytx_records *list = NULL;
+    rc = ytx_call_record(c, rid, NULL, &list, &o);
+    CHECK(rc == YTX_OK, "ytx_call_record: %s", ytx_outcome_message(o));
+    CHECK(ytx_outcome_delivery(o) == YTX_DELIVERY_ANSWERED, "a query's answer is ANSWERED");
+    ytx_outcome_free(o);
+    CHECK(ytx_records_count(list) == 1, "the call's record");
+    const ytx_record *r = ytx_records_get(list, 0);
+    CHECK(strcmp(ytx_record_request_id(r), rid) == 0, "its requestId");
+    CHECK(strcmp(ytx_record_custom_parm(r), parm) == 0, "its customParm");
+    CHECK(ytx_record_duration(r) > 0, "billed seconds");
+    ytx_records_free(list);
+
+    list = NULL;
+    CHECK(ytx_call_record(c, "20000000000000000000000000000", "4", &list, NULL) == YTX_OK, "unknown id");
+    CHECK(list != NULL && ytx_records_count(list) == 0, "no record: an empty list");
+    ytx_records_free(list);
+
+    CHECK(ytx_call_records_after(c, "0", 1000, NULL, &list, NULL) == YTX_OK, "records after 0");
+    CHECK(ytx_records_count(list) >= 1, "at least the call above");
+    ytx_records_free(list);
+
+    CHECK(ytx_find_call(c, parm, "0", NULL, &list, NULL) == YTX_OK, "find_call");
+    CHECK(ytx_records_count(list) == 1 && strcmp(ytx_record_request_id(ytx_records_get(list, 0)), rid) == 0,
+          "found by customParm");
+    ytx_records_free(list);
+    CHECK(ytx_find_call(c, "c-never-placed", "0", "", &list, NULL) == YTX_OK, "find_call never placed");
+    CHECK(ytx_records_count(list) == 0, "never placed: not found");
+    ytx_records_free(list);
+
+    ytx_balance *b = NULL;
+    rc = ytx_query_balance(c, &b, &o);
+    CHECK(rc == YTX_OK, "balance: %s", ytx_outcome_message(o));
+    ytx_outcome_free(o);
+    CHECK(ytx_balance_fen(b) > 0 && strlen(ytx_balance_text(b)) > 0, "balance %s", ytx_balance_text(b));
+    ytx_balance_free(b);
+
+    /* Bad input: an error naming the field, nothing sent, out-pointer NULL. */
+    long before = emulator_count();
+    list = (ytx_records *)1;
+    rc = ytx_call_records_after(c, "0", 0, NULL, &list, &o);
+    expect_arg_error("limit 0", rc, o, YTX_ERR_INVALID_ARGUMENT, "limit");
+    CHECK(list == NULL, "records_out NULL on error");
+    rc = ytx_call_record(c, NULL, NULL, &list, &o);
+    expect_arg_error("NULL request_id", rc, o, YTX_ERR_NULL_ARGUMENT, "request_id");
+    rc = ytx_call_record(c, "1", "four", &list, &o);
+    expect_arg_error("bad fid", rc, o, YTX_ERR_INVALID_ARGUMENT, "fid");
+    rc = ytx_call_record(c, "1", NULL, NULL, &o);
+    expect_arg_error("NULL records_out", rc, o, YTX_ERR_NULL_ARGUMENT, "records_out");
+    rc = ytx_find_call(c, "", "0", NULL, &list, &o);
+    expect_arg_error("empty customParm", rc, o, YTX_ERR_INVALID_ARGUMENT, "customParm");
+    rc = ytx_query_balance(c, NULL, &o);
+    expect_arg_error("NULL balance_out", rc, o, YTX_ERR_NULL_ARGUMENT, "balance_out");
+    CHECK(ytx_query_balance((const ytx_client *)0x10, &b, NULL) == YTX_ERR_INVALID_HANDLE, "foreign handle");
+    CHECK(emulator_count() == before, "bad input sent nothing");
+
+    /* A wrong token: refused by the platform (-203), ANSWERED. */
+    ytx_client *wrong = new_client("0123456789abcdef0123456789abcdef");
+    rc = ytx_query_balance(wrong, &b, &o);
+    CHECK(rc == YTX_ERR_PLATFORM && b == NULL, "wrong token balance rc=%d", (int)rc);
+    CHECK(strcmp(ytx_outcome_status_code(o), "-203") == 0, "-203");
+    CHECK(ytx_outcome_delivery(o) == YTX_DELIVERY_ANSWERED, "a refusal is ANSWERED");
+    CHECK(strstr(ytx_outcome_message(o), "0123456789abcdef") == NULL, "no token in the message");
+    ytx_outcome_free(o);
+    CHECK(ytx_free(wrong) == YTX_OK, "free wrong");
+}
+
 int main(void) {
     SID = getenv("YTX_ACCOUNT_SID");
     TOKEN = getenv("YTX_AUTH_TOKEN");
@@ -470,6 +700,8 @@ int main(void) {
     test_faults();
     test_logging(c);
     test_threads(c);
+    test_pushes();
+    test_records_and_balance(c);
     CHECK(ytx_free(c) == YTX_OK, "final free");
     CHECK(ytx_live_clients() == 0, "%zu clients leaked", ytx_live_clients());
     printf("%d passed, %d failed\n", passed, failed);
