@@ -20,11 +20,12 @@
 #   YTX_LIBRARY=$PWD/target/debug/libytx.so bash tests/python-venv.sh
 #
 # Environment:
-#   YTX_LIBRARY      the library to bundle (default: target/debug/libytx.so)
+#   YTX_LIBRARY      the library to bundle (default: libytx.so in the debug
+#                    directory of cargo's target directory, tests/target-dir.sh)
 #   YTX_BASE_URL, YTX_ACCOUNT_SID, YTX_AUTH_TOKEN, YTX_APP_ID
 #                    an emulator and its credentials (tests/run-all.sh exports
 #                    them); when YTX_BASE_URL is unset this script starts
-#                    $YTX_EMULATOR (default: target/debug/ytx-emulator) with
+#                    $YTX_EMULATOR (default: ytx-emulator next to it) with
 #                    the demo credentials
 #   PYTHON           the interpreter to test (default: python3)
 #
@@ -51,7 +52,10 @@ case "$(uname -s)" in
 Darwin) libname=libytx.dylib ;;
 *) libname=libytx.so ;;
 esac
-lib=${YTX_LIBRARY:-$root/target/debug/$libname}
+if [ -z "${YTX_LIBRARY:-}" ] || [ -z "${YTX_EMULATOR:-}" ]; then
+    debug_dir="$(bash "$root/tests/target-dir.sh")/debug"
+fi
+lib=${YTX_LIBRARY:-$debug_dir/$libname}
 [ -d "$lib" ] && lib="$lib/$libname"
 [ -f "$lib" ] || fail "no native library at $lib: run \`cargo build --workspace\` or set YTX_LIBRARY"
 lib=$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")
@@ -141,7 +145,7 @@ PIP_NO_INDEX=1 "$vpy" -m pip install -q --no-deps "$wheel" || fail "pip install 
 
 # 4. the emulator: the runner's, or one of our own
 if [ -z "${YTX_BASE_URL:-}" ]; then
-    emulator_bin=${YTX_EMULATOR:-$root/target/debug/ytx-emulator}
+    emulator_bin=${YTX_EMULATOR:-$debug_dir/ytx-emulator}
     [ -x "$emulator_bin" ] || fail "no emulator at $emulator_bin: run \`cargo build --workspace\` or set YTX_BASE_URL"
     # Port 0: it picks a free port and prints its URL first; it exits when
     # its stdin (our pipe) closes, so it never outlives this script.

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Every test of the project, in one command (the README's test command; CI
-# runs exactly this after installing what a fresh Debian machine lacks):
+# runs exactly this, through .ci/run):
 #
 #   bash tests/run-all.sh
 #
+# 0. set up: tests/setup.sh installs what a fresh Debian machine lacks (apt,
+#    pip, rustup components, cargo-fuzz), or, without root, lists what is
+#    missing and how to install it and stops here. Nothing is installed when
+#    everything is present. YTX_NO_SETUP=1 skips this step.
 # 1. build the workspace; the header must not drift from the committed one
 # 2. Rust: cargo test for the workspace (core, C ABI from Rust, emulator)
 # 3. C: exported symbols, header compiles as C and C++, the C ABI test and
@@ -12,8 +16,14 @@
 # 5. C# binding: compiled with mcs, run with mono against the emulator
 # plus: lint, the C tests under ASan+UBSan, the quickstart under several
 # time zones, make install + pkg-config, the Windows DLL under Wine, the
-# pure Rust parts under Miri, a 30 s fuzz smoke per target, and the Python
-# wheel in a fresh venv
+# pure Rust parts under Miri, a 30 s fuzz smoke per target, the Python
+# wheel in a fresh venv, and every code block of README.md
+# (tests/readme_blocks.py)
+#
+# Build outputs are looked for where cargo puts them (tests/target-dir.sh:
+# CARGO_TARGET_DIR, build.target-dir). Release builds (make install, ytx.dll,
+# the README's build commands) go to a temporary target directory outside
+# the repository, which is how make install is tested with CARGO_TARGET_DIR.
 #
 # A suite whose tools are missing fails (it is not skipped), so a green run
 # means everything ran. Closing line: "suites: N passed, N failed".
@@ -21,6 +31,16 @@ set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+run_start=$SECONDS
+
+if [ -n "${YTX_NO_SETUP:-}" ]; then
+    echo "setup: skipped (YTX_NO_SETUP is set)"
+elif ! bash "$root/tests/setup.sh"; then
+    echo "setup failed: no suite was run"
+    echo "suites: 0 passed, 1 failed"
+    exit 1
+fi
+
 work=$(mktemp -d)
 emulator_pid=""
 cleanup() {
@@ -47,8 +67,13 @@ suite() { # suite NAME COMMAND...
     fi
 }
 
-lib="$root/target/debug/libytx.so"
-emulator_bin="$root/target/debug/ytx-emulator"
+target_dir=$(bash "$root/tests/target-dir.sh")
+debug_dir="$target_dir/debug"
+lib="$debug_dir/libytx.so"
+emulator_bin="$debug_dir/ytx-emulator"
+# Release builds: outside the repository, shared by the suites that need one.
+release_target="$work/release-target"
+echo "cargo target directory: $target_dir; release builds: $release_target"
 
 build() {
     cargo build --workspace --all-targets
@@ -102,15 +127,15 @@ c_symbols() {
 c_compile() {
     local cflags=(-std=c11 -Wall -Wextra -Werror -pedantic -I"$root/include")
     cc "${cflags[@]}" -c -x c "$root/include/ytx.h" -o "$work/header.o" &&
-        cc "${cflags[@]}" "$root/examples/c/quickstart.c" -L"$root/target/debug" -lytx -o "$work/quickstart" &&
-        cc "${cflags[@]}" -D_POSIX_C_SOURCE=200809L "$root/tests/c/test_abi.c" -L"$root/target/debug" -lytx -lpthread -o "$work/test_abi" &&
+        cc "${cflags[@]}" "$root/examples/c/quickstart.c" -L"$debug_dir" -lytx -o "$work/quickstart" &&
+        cc "${cflags[@]}" -D_POSIX_C_SOURCE=200809L "$root/tests/c/test_abi.c" -L"$debug_dir" -lytx -lpthread -o "$work/test_abi" &&
         g++ -std=c++11 -Wall -Wextra -Werror -pedantic -I"$root/include" "$root/tests/c/header_cpp.cpp" \
-            -L"$root/target/debug" -lytx -o "$work/header_cpp" &&
-        LD_LIBRARY_PATH="$root/target/debug" "$work/header_cpp"
+            -L"$debug_dir" -lytx -o "$work/header_cpp" &&
+        LD_LIBRARY_PATH="$debug_dir" "$work/header_cpp"
 }
 
 valgrind_run() {
-    LD_LIBRARY_PATH="$root/target/debug" valgrind -q --error-exitcode=99 --leak-check=full \
+    LD_LIBRARY_PATH="$debug_dir" valgrind -q --error-exitcode=99 --leak-check=full \
         --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect "$@"
 }
 
@@ -124,22 +149,32 @@ c_sanitizers() {
     # released, and no C code may touch memory it does not own.
     local san=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g)
     cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -D_POSIX_C_SOURCE=200809L -I"$root/include" \
-        "$root/tests/c/test_abi.c" -L"$root/target/debug" -lytx -lpthread -o "$work/test_abi_san" &&
+        "$root/tests/c/test_abi.c" -L"$debug_dir" -lytx -lpthread -o "$work/test_abi_san" &&
         cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -I"$root/include" \
-            "$root/examples/c/quickstart.c" -L"$root/target/debug" -lytx -o "$work/quickstart_san" &&
-        LD_LIBRARY_PATH="$root/target/debug" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$work/test_abi_san" &&
-        LD_LIBRARY_PATH="$root/target/debug" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$work/quickstart_san" >/dev/null
+            "$root/examples/c/quickstart.c" -L"$debug_dir" -lytx -o "$work/quickstart_san" &&
+        LD_LIBRARY_PATH="$debug_dir" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$work/test_abi_san" &&
+        LD_LIBRARY_PATH="$debug_dir" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$work/quickstart_san" >/dev/null
 }
 
 c_install() {
-    # make install into a temporary prefix, then build the C and C++
-    # quickstarts the way a user would: with pkg-config only.
-    local prefix="$work/prefix"
-    make -s -C "$root" install PREFIX="$prefix" >/dev/null || return 1
+    # make install into a temporary prefix, with CARGO_TARGET_DIR outside the
+    # repository (make must copy from where cargo built), then build the C and
+    # C++ quickstarts the way a user would: with pkg-config only.
+    local prefix="$work/prefix" version f
+    CARGO_TARGET_DIR="$release_target" make -s -C "$root" install PREFIX="$prefix" >/dev/null || return 1
+    version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)
+    for f in include/ytx.h "lib/libytx.so.$version" lib/libytx.so.0 lib/libytx.so lib/libytx.a lib/pkgconfig/ytx.pc; do
+        [ -e "$prefix/$f" ] || { echo "make install did not install $f"; return 1; }
+    done
+    cmp -s "$root/include/ytx.h" "$prefix/include/ytx.h" || { echo "the installed ytx.h differs from include/ytx.h"; return 1; }
+    cmp -s "$release_target/release/libytx.a" "$prefix/lib/libytx.a" &&
+        cmp -s "$release_target/release/libytx.so" "$prefix/lib/libytx.so.$version" ||
+        { echo "make install did not copy the libraries from CARGO_TARGET_DIR ($release_target/release)"; return 1; }
     local pc="$prefix/lib/pkgconfig"
-    [ "$(PKG_CONFIG_PATH=$pc pkg-config --modversion ytx)" = "$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)" ] ||
+    [ "$(PKG_CONFIG_PATH=$pc pkg-config --modversion ytx)" = "$version" ] ||
         { echo "pkg-config version mismatch"; return 1; }
-    objdump -p "$prefix/lib/libytx.so" | grep -q 'SONAME *libytx.so.0' || { echo "no SONAME"; return 1; }
+    objdump -p "$prefix/lib/libytx.so" | grep -q 'SONAME *libytx.so.0$' || { echo "no SONAME libytx.so.0"; return 1; }
+    echo "make install with CARGO_TARGET_DIR=$release_target: header, libytx.so.$version (SONAME libytx.so.0), libytx.a, ytx.pc"
     # shellcheck disable=SC2046
     cc -std=c11 -Wall -Wextra -Werror "$root/examples/c/quickstart.c" \
         $(PKG_CONFIG_PATH=$pc pkg-config --cflags --libs ytx) -o "$work/quickstart_pc" &&
@@ -156,11 +191,11 @@ c_install() {
 }
 
 windows() {
-    # Cross-build ytx.dll with mingw-w64; its exports must be exactly the
-    # header's functions, and the C quickstart
+    # Cross-build ytx.dll (release, as the README shows) with mingw-w64; its
+    # exports must be exactly the header's functions, and the C quickstart
     # built for Windows must place both calls against the emulator under Wine.
-    local target=x86_64-pc-windows-gnu dll_dir="$root/target/x86_64-pc-windows-gnu/debug"
-    cargo build --lib --target "$target" || return 1
+    local target=x86_64-pc-windows-gnu dll_dir="$release_target/x86_64-pc-windows-gnu/release"
+    CARGO_TARGET_DIR="$release_target" cargo build --release --lib --target "$target" || return 1
     header_symbols >"$work/header.syms"
     x86_64-w64-mingw32-objdump -p "$dll_dir/ytx.dll" |
         sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' | grep -o 'ytx_[a-z_]*' | sort -u >"$work/dll.syms"
@@ -181,7 +216,7 @@ time_zones() {
     # The emulator rejects a timestamp more than 10 minutes off (-202).
     local tz
     for tz in UTC America/New_York Asia/Shanghai Pacific/Kiritimati Pacific/Pago_Pago; do
-        TZ=$tz LD_LIBRARY_PATH="$root/target/debug" "$work/quickstart" >"$work/tz.out" 2>&1 ||
+        TZ=$tz LD_LIBRARY_PATH="$debug_dir" "$work/quickstart" >"$work/tz.out" 2>&1 ||
             { echo "quickstart failed with TZ=$tz:"; cat "$work/tz.out"; return 1; }
         echo "TZ=$tz: both calls accepted"
     done
@@ -208,7 +243,15 @@ python_venv() {
 }
 
 csharp_tests() {
-    YTX_LIBRARY_DIR="$root/target/debug" YTX_EMULATOR="$emulator_bin" bash "$root/bindings/csharp/run-tests.sh"
+    local dll="$release_target/x86_64-pc-windows-gnu/release/ytx.dll"
+    [ -f "$dll" ] || dll=""
+    YTX_LIBRARY_DIR="$debug_dir" YTX_EMULATOR="$emulator_bin" YTX_WINDOWS_DLL="$dll" \
+        bash "$root/bindings/csharp/run-tests.sh"
+}
+
+readme_blocks() {
+    # Every code block of README.md, against the emulator (see the script).
+    YTX_TARGET_DIR="$target_dir" YTX_RELEASE_TARGET_DIR="$release_target" python3 "$root/tests/readme_blocks.py"
 }
 
 lint() {
@@ -229,8 +272,9 @@ if start_emulator; then
     suite "c: quickstart under valgrind" c_quickstart
     suite "c: ABI tests and quickstart under ASan+UBSan" c_sanitizers
     suite "clock: quickstart under five time zones" time_zones
-    suite "c: make install, pkg-config, C/C++/static builds" c_install
     suite "windows: ytx.dll cross-build, exports, C quickstart under Wine" windows
+    suite "readme: every code block of README.md" readme_blocks
+    suite "c: make install (CARGO_TARGET_DIR outside the repo), pkg-config, C/C++/static builds" c_install
 else
     failed=$((failed + 1))
     failed_names+=("emulator start")
@@ -245,5 +289,6 @@ echo
 if [ "$failed" -gt 0 ]; then
     echo "failed suites: ${failed_names[*]}"
 fi
+echo "time: $((SECONDS - run_start)) s"
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -2,7 +2,8 @@
 # Assemble the Ytx NuGet package without the .NET SDK (what `dotnet pack
 # Ytx.csproj` makes), from Mono's mcs, then check it.
 #
-#   YTX_NATIVE_DIR=<dir with libytx.so>   (default: <repo>/target/release;
+#   YTX_NATIVE_DIR=<dir with libytx.so>   (default: release/ in cargo's target
+#                                          directory, tests/target-dir.sh;
 #                                          the csproj's YtxNativeDir)
 #   YTX_WINDOWS_DLL=<path to ytx.dll>     (optional: adds runtimes/win-x64/native/;
 #                                          the csproj's YtxWindowsDll)
@@ -26,7 +27,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-native_dir=${YTX_NATIVE_DIR:-$root/target/release}
+native_dir=${YTX_NATIVE_DIR:-$(bash "$root/tests/target-dir.sh")/release}
 windows_dll=${YTX_WINDOWS_DLL:-}
 pack_out=${YTX_PACK_OUT:-$here/bin/pack}
 smoke=${YTX_PACK_SMOKE:-1}

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Build the C# binding with Mono's mcs and run its tests against the emulator.
 #
-#   YTX_LIBRARY_DIR=<dir with libytx.so>   (default: <repo>/target/debug)
-#   YTX_EMULATOR=<ytx-emulator binary>     (default: <repo>/target/debug/ytx-emulator)
+#   YTX_LIBRARY_DIR=<dir with libytx.so>   (default: <target>/debug)
+#   YTX_EMULATOR=<ytx-emulator binary>     (default: <target>/debug/ytx-emulator)
 #   YTX_INPUT_MATRIX=<input_matrix.tsv>    (default: <repo>/tests/data/input_matrix.tsv)
 #   YTX_WINDOWS_DLL=<ytx.dll for the package> (default: the mingw cross build, if any)
 #   bash bindings/csharp/run-tests.sh
+#
+# <target> is cargo's target directory (tests/target-dir.sh: CARGO_TARGET_DIR,
+# build.target-dir or <repo>/target).
 #
 # Outputs go to bindings/csharp/bin/ (gitignored): Ytx.dll, Ytx.xml (the XML
 # docs), Ytx.dll.config (Mono dllmap), YtxTests.exe, and pack/ (the NuGet
@@ -17,8 +20,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-lib_dir=${YTX_LIBRARY_DIR:-$root/target/debug}
-emulator=${YTX_EMULATOR:-$root/target/debug/ytx-emulator}
+target_dir=$(bash "$root/tests/target-dir.sh")
+lib_dir=${YTX_LIBRARY_DIR:-$target_dir/debug}
+emulator=${YTX_EMULATOR:-$target_dir/debug/ytx-emulator}
 
 missing=()
 command -v mcs >/dev/null 2>&1 || missing+=("mcs (apt-get install -y mono-mcs)")
@@ -54,8 +58,8 @@ mcs "${mcs_flags[@]}" -target:exe -out:"$out/YtxTests.exe" -r:"$out/Ytx.dll" "$h
 windows_dll=${YTX_WINDOWS_DLL:-}
 if [ -z "$windows_dll" ]; then
     for d in release debug; do
-        if [ -f "$root/target/x86_64-pc-windows-gnu/$d/ytx.dll" ]; then
-            windows_dll="$root/target/x86_64-pc-windows-gnu/$d/ytx.dll"
+        if [ -f "$target_dir/x86_64-pc-windows-gnu/$d/ytx.dll" ]; then
+            windows_dll="$target_dir/x86_64-pc-windows-gnu/$d/ytx.dll"
             break
         fi
     done
