@@ -78,7 +78,8 @@ def test_callback_argument_errors(client, nothing_sent, change, field, exc, prep
 
 VOICE_CASES = [
     (dict(dst=None), "dst", ytx.InvalidArgumentType),
-    (dict(dstclid=None), "dstclid", ytx.InvalidArgumentType),
+    (dict(dstclid=1234), "dstclid", ytx.InvalidArgumentType),
+    (dict(dstclid=" "), "dstclid", ytx.InvalidArgument),
     (dict(code=None), "code", ytx.InvalidArgumentType),
     (dict(code=1234), "code", ytx.InvalidArgumentType),
     (dict(code=""), "code", ytx.InvalidArgument),

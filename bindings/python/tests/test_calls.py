@@ -71,9 +71,9 @@ def test_voice_code_is_accepted(client, emulator):
     assert accepted.status_code == "0"
     assert emulator.count() == before + 1
     entry = emulator.requests()[-1]
-    assert entry["path"] == f"/201512/sid/{SID}/call/NoticeCall.wx"
+    assert entry["path"] == f"/201512/sid/{SID}/call/CodeCallOut.wx"
     assert json.loads(entry["body"]) == {
-        "action": "templateNoticeCall", "appid": APP, "dst": DST,
+        "action": "callOutCode", "appid": APP, "dst": DST,
         "dstclid": DSTCLID, "code": "A1b2C3", "time": "3",
     }
 
@@ -90,12 +90,32 @@ def test_request_ids_are_unique(client):
     assert len(ids) == 20
 
 
-def test_endpoint_overrides_reach_the_wire(make_client, emulator):
-    c = make_client(voice_code_func_url="CodeCallOut.wx", voice_code_action="callOutCode")
-    c.voice_code(DST, DSTCLID, "1234")
+@pytest.mark.parametrize("dstclid", [None, ""], ids=["None", "empty"])
+def test_voice_code_without_dstclid_leaves_it_out(client, emulator, dstclid):
+    before = emulator.count()
+    accepted = client.voice_code(DST, dstclid, "1234")
+    assert re.fullmatch(r"\d{29}", accepted.request_id)
+    assert emulator.count() == before + 1
     entry = emulator.requests()[-1]
-    assert entry["path"].endswith("/call/CodeCallOut.wx")
-    assert json.loads(entry["body"])["action"] == "callOutCode"
+    assert entry["path"] == f"/201512/sid/{SID}/call/CodeCallOut.wx"
+    assert entry["answer_status_code"] == "0"
+    assert json.loads(entry["body"]) == {
+        "action": "callOutCode", "appid": APP, "dst": DST, "code": "1234",
+    }
+    assert "dstclid" not in json.loads(client.prepare_voice_code(DST, dstclid, "1").body)
+
+
+def test_endpoint_overrides_reach_the_wire(make_client, emulator):
+    # The old default (the documents' table): the template voice notice,
+    # which the platform refuses without a templateId (-2). Only a caller
+    # who chose it gets there.
+    c = make_client(voice_code_func_url="NoticeCall.wx", voice_code_action="templateNoticeCall")
+    with pytest.raises(ytx.PlatformError) as info:
+        c.voice_code(DST, DSTCLID, "1234")
+    assert info.value.status_code == "-2"
+    entry = emulator.requests()[-1]
+    assert entry["path"].endswith("/call/NoticeCall.wx")
+    assert json.loads(entry["body"])["action"] == "templateNoticeCall"
 
 
 def test_dry_runs_send_nothing(client, emulator):
@@ -110,8 +130,9 @@ def test_dry_runs_send_nothing(client, emulator):
     assert p.url.startswith(f"{emulator.base_url}/201512/sid/{SID}/call/DailbackCall.wx?Sign=")
     assert re.search(r"\?Sign=[0-9A-Fa-f]{32}$", p.url)
     assert json.loads(p.body)["customParm"] == "dry"
+    assert v.url.startswith(f"{emulator.base_url}/201512/sid/{SID}/call/CodeCallOut.wx?Sign=")
     assert json.loads(v.body) == {
-        "action": "templateNoticeCall", "appid": APP, "dst": DST,
+        "action": "callOutCode", "appid": APP, "dst": DST,
         "dstclid": DSTCLID, "code": "1234", "time": "1",
     }
     assert p.headers["Content-Type"] == "application/json;charset=utf-8"

@@ -9,6 +9,10 @@ A thin ctypes layer over the ytx C library (libytx): no compiler needed.
                                         custom_parm="order-42")
         print(accepted.request_id)
 
+What happened to a call afterwards comes as pushes to your callback URL
+(:func:`parse_push`) and as call records (:meth:`Client.call_record`,
+:meth:`Client.find_call`); :meth:`Client.balance` gives the balance.
+
 The native library is loaded on first use; see :func:`load_library` for
 where it is looked for. Every failure of a call raises a :class:`YtxError`
 subclass whose ``retry_safe`` says whether sending again is safe. The
@@ -18,7 +22,7 @@ library's own log events go to the ``ytx`` :mod:`logging` logger once
 
 from __future__ import annotations
 
-from ._client import Accepted, Client, PreparedRequest, RingbackType
+from ._client import Accepted, Client, PreparedRequest, RingbackType, parse_push
 from ._errors import (
     ClientClosed,
     Delivery,
@@ -32,6 +36,15 @@ from ._errors import (
     Timeout,
     TransportError,
     YtxError,
+)
+from ._records import (
+    CST,
+    Balance,
+    CallRecord,
+    CallState,
+    RecordPush,
+    StatePush,
+    UnknownState,
 )
 from ._logging import LOGGER_NAME, disable_logging, enable_logging, logging_level
 from ._native import (
@@ -51,6 +64,14 @@ __all__ = [
     "Accepted",
     "PreparedRequest",
     "RingbackType",
+    "parse_push",
+    "StatePush",
+    "RecordPush",
+    "CallState",
+    "UnknownState",
+    "CallRecord",
+    "Balance",
+    "CST",
     "ResultCode",
     "Delivery",
     "YtxError",
@@ -81,7 +102,8 @@ __all__ = [
 
 # Public classes show (and pickle) as ``ytx.X``, not ``ytx._errors.X``.
 for _cls in (
-    Client, Accepted, PreparedRequest, RingbackType, ResultCode, Delivery,
+    Client, Accepted, PreparedRequest, RingbackType, StatePush, RecordPush,
+    CallState, UnknownState, CallRecord, Balance, ResultCode, Delivery,
     YtxError, InvalidArgument, InvalidArgumentType, InvalidHandle, ClientClosed,
     TransportError, Timeout, ProtocolError, PlatformError, InternalError,
     LibraryError, LibraryNotFound, LibraryVersionMismatch, NativeLibrary,

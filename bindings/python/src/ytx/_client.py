@@ -1,4 +1,4 @@
-"""``ytx.Client``: the two platform operations, over the C ABI."""
+"""``ytx.Client``: the platform operations, over the C ABI; and ``ytx.parse_push``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field as dc_field
 from enum import IntEnum
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
-from . import _logging, _native
+from . import _logging, _native, _records
 from ._errors import (
     ClientClosed,
     Delivery,
@@ -27,13 +27,14 @@ from ._errors import (
     YtxError,
 )
 
-__all__ = ["Client", "Accepted", "PreparedRequest", "RingbackType"]
+__all__ = ["Client", "Accepted", "PreparedRequest", "RingbackType", "parse_push"]
 
 _PRODUCTION_URL = "http://api.ytx.net"
 _SANDBOX_URL = "http://sandbox.ytx.net"
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _INT32_MAX = 2**31 - 1
+_UINT32_MAX = 2**32 - 1
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -189,6 +190,9 @@ _CALLBACK_OPTIONS: Dict[str, Tuple[str, str]] = {
 _CLIENT_FIELDS = {"timeout_ms": "timeout", "connect_timeout_ms": "connect_timeout"}
 _CALLBACK_FIELDS = {wire: param for param, (wire, _) in _CALLBACK_OPTIONS.items()}
 _VOICE_CODE_FIELDS = {"time": "times"}
+# The record queries: the library names the requestId by its wire name.
+_RECORD_FIELDS = {"lastresid": "request_id"}
+_FIND_CALL_FIELDS = {"lastresid": "after_request_id", "customParm": "custom_parm"}
 # Parameter -> the library's (wire) name, where they differ.
 _WIRE_NAMES: Dict[str, str] = {
     param: wire for param, (wire, _) in _CALLBACK_OPTIONS.items() if param != wire
@@ -633,7 +637,7 @@ class Client:
         want_request: bool,
     ) -> _Outcome:
         dst_b = _text("dst", dst)
-        clid_b = _text("dstclid", dstclid)
+        clid_b = None if dstclid is None else _text("dstclid", dstclid)  # NULL: not sent
         code_b = _text("code", code)
         if times is None:
             times_n = 0  # the C API's "platform default"
@@ -644,11 +648,15 @@ class Client:
         )
 
     def voice_code(
-        self, dst: str, dstclid: str, code: str, *, times: Optional[int] = None
+        self, dst: str, dstclid: Optional[str], code: str, *, times: Optional[int] = None
     ) -> Accepted:
         """Send a voice verification code: the platform calls ``dst`` and reads ``code``.
 
-        ``dstclid``: the caller id the callee sees. ``code``: 1-19 ASCII
+        Sent to ``CodeCallOut.wx`` with action ``callOutCode`` (PROTOCOL.md,
+        ambiguity 2; ``voice_code_func_url``/``voice_code_action`` override it).
+        ``dstclid``: the caller id the callee sees, optional: ``None`` or
+        ``""`` leaves it out of the request (the platform currently shows the
+        callee's own number anyway). ``code``: 1-19 ASCII
         letters or digits (a str: leading zeros matter). ``times``: how many
         times it is read, 1-3 (``None``: the platform default, 2).
         Returns :class:`Accepted`; raises as :meth:`callback_call` does.
@@ -657,8 +665,139 @@ class Client:
         return Accepted(o.request_id, o.status_code, o.status_msg)
 
     def prepare_voice_code(
-        self, dst: str, dstclid: str, code: str, *, times: Optional[int] = None
+        self, dst: str, dstclid: Optional[str], code: str, *, times: Optional[int] = None
     ) -> PreparedRequest:
         """Dry run of :meth:`voice_code`: validate and sign, send nothing."""
         o = self._voice("ytx_voice_code_prepare", dst, dstclid, code, times, True)
         return _prepared(o)
+
+    # -- after a call is accepted: records and balance ------------------------------
+
+    def _records_query(
+        self, fn_name: str, args: Tuple[Any, ...], fields: Mapping[str, str]
+    ) -> List[_records.CallRecord]:
+        """Run a record query; copy the list out and free it exactly once."""
+        records = _native.ytx_records_p()
+        try:
+            self._run(fn_name, args + (ctypes.byref(records),), fields, False)
+            return _records.copy_records(self._lib, records)
+        finally:
+            if records:
+                self._lib.ytx_records_free(records)
+
+    def call_record(
+        self, request_id: str, *, fid: Optional[str] = None
+    ) -> Optional[_records.CallRecord]:
+        """The record of one call (``CallCdr.wx``, ``getCdrByResId``, limit 0).
+
+        ``request_id``: the requestId of an accepted call. ``fid``: the
+        product number, ``None`` for ``"4"`` (the two-way callback call).
+        Returns a :class:`ytx.CallRecord`, or ``None`` when the platform has
+        none (yet: it writes a record some seconds, about 20, after the call
+        ends). Sent once, never retried; raises as :meth:`callback_call` does.
+        """
+        args = (_text("request_id", request_id), self._fid(fid))
+        found = self._records_query("ytx_call_record", args, _RECORD_FIELDS)
+        return found[0] if found else None
+
+    def call_records_after(
+        self, request_id: str, limit: int = 100, *, fid: Optional[str] = None
+    ) -> List[_records.CallRecord]:
+        """Up to ``limit`` (1-1000) call records after ``request_id``, for paging.
+
+        ``request_id`` ``"0"`` starts from the first record; pass the last
+        record's ``request_id`` to get the next page. Returns a list of
+        :class:`ytx.CallRecord` in the platform's order, shorter than
+        ``limit`` (empty: no more) at the end. ``fid`` as in :meth:`call_record`.
+        """
+        rid = _text("request_id", request_id)
+        n = _integer("limit", limit, 0, _UINT32_MAX, "must be 1 to 1000 records")
+        return self._records_query(
+            "ytx_call_records_after", (rid, n, self._fid(fid)), _RECORD_FIELDS
+        )
+
+    def find_call(
+        self, custom_parm: str, *, after_request_id: str, fid: Optional[str] = None
+    ) -> Optional[_records.CallRecord]:
+        """Find the call whose ``customParm`` is ``custom_parm``: a record or ``None``.
+
+        Searches the records after ``after_request_id`` (a requestId you knew
+        from before the call; ``"0"`` searches from the first record), 100
+        records a query, at most 100 queries; running out of queries raises
+        :class:`ytx.InvalidArgument` naming ``max_pages``, never ``None``.
+
+        This is how a call whose delivery was *unknown* is resolved without
+        ringing anyone twice: a record means the call was placed (do not
+        place it again). ``None`` means no record *yet*: the platform writes
+        a record some seconds (about 20) after the call ends, so only a
+        search made well after that means "not placed".
+        """
+        args = (
+            _text("custom_parm", custom_parm),
+            _text("after_request_id", after_request_id),
+            self._fid(fid),
+        )
+        found = self._records_query("ytx_find_call", args, _FIND_CALL_FIELDS)
+        return found[0] if found else None
+
+    @staticmethod
+    def _fid(fid: Optional[str]) -> Optional[bytes]:
+        return None if fid is None else _text("fid", fid)
+
+    def balance(self) -> _records.Balance:
+        """The account's balance (``account/getBlance.wx``, version 201612), exact.
+
+        Returns a :class:`ytx.Balance` (``amount`` a ``Decimal`` in yuan,
+        ``fen`` whole fen). Checking it before a campaign avoids a run of
+        ``-204`` (balance too low). Raises as :meth:`callback_call` does.
+        """
+        balance = _native.ytx_balance_p()
+        try:
+            self._run("ytx_query_balance", (ctypes.byref(balance),), {}, False)
+            if not balance:  # pragma: no cover - ytx.h: set on YTX_OK
+                raise InternalError("ytx_query_balance succeeded without a balance "
+                                    "(a bug; please report it)", code=ResultCode.PANIC)
+            return _records.copy_balance(self._lib, balance)
+        finally:
+            if balance:
+                self._lib.ytx_balance_free(balance)
+
+
+# --- pushes -------------------------------------------------------------------------
+
+
+def parse_push(
+    body: Union[bytes, bytearray, memoryview], *, library: Optional[PathLike] = None
+) -> Union[_records.StatePush, _records.RecordPush]:
+    """Parse a push: the raw body the platform POSTed to your callback URL.
+
+    Pure: nothing is sent, no client is needed. Returns a
+    :class:`ytx.StatePush` (``{"requestid":..., "state":...}``) or a
+    :class:`ytx.RecordPush` (``{"cdr":[...]}``), plain Python values that
+    hold no native memory. Raises :class:`ytx.ProtocolError` (code
+    ``PROTOCOL``) with the library's reason when the body is not a push: not
+    UTF-8 JSON, not an object, ``cdr`` not an array, a state push without a
+    requestid, larger than 4 MiB.
+
+    Answer the platform's POST with HTTP 200 whatever this returns. A push
+    carries no signature: treat it as a hint and confirm what matters
+    (billing, "the customer was reached") with :meth:`Client.call_record`.
+    ``library``: as ``Client(library=...)``.
+    """
+    if isinstance(body, (bytearray, memoryview)):
+        body = bytes(body)
+    if not isinstance(body, bytes):
+        raise _type_error("body", "bytes (the raw request body)", body)
+    lib = _native.open_library(library)
+    push = _native.ytx_push_p()
+    try:
+        o = _invoke(lib, lib.ytx_push_parse, (body, len(body), ctypes.byref(push)))
+        if o.result != ResultCode.OK:
+            raise _error(o, {})
+        if not push:  # pragma: no cover - ytx.h: set on YTX_OK
+            raise InternalError("ytx_push_parse succeeded without a push "
+                                "(a bug; please report it)", code=ResultCode.PANIC)
+        return _records.copy_push(lib, push)
+    finally:
+        if push:
+            lib.ytx_push_free(push)

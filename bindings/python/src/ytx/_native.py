@@ -97,15 +97,53 @@ class ytx_outcome(ctypes.Structure):
     """Opaque ``struct ytx_outcome`` (only ever handled through a pointer)."""
 
 
+class ytx_push(ctypes.Structure):
+    """Opaque ``struct ytx_push`` (a parsed push body)."""
+
+
+class ytx_records(ctypes.Structure):
+    """Opaque ``struct ytx_records`` (a list of call records)."""
+
+
+class ytx_record(ctypes.Structure):
+    """Opaque ``struct ytx_record`` (one call record, borrowed from its list)."""
+
+
+class ytx_balance(ctypes.Structure):
+    """Opaque ``struct ytx_balance``."""
+
+
 ytx_client_p = POINTER(ytx_client)
 ytx_outcome_p = POINTER(ytx_outcome)
 ytx_outcome_pp = POINTER(ytx_outcome_p)
 ytx_client_pp = POINTER(ytx_client_p)
 c_char_p_p = POINTER(c_char_p)  # const char *const *
+ytx_push_p = POINTER(ytx_push)
+ytx_push_pp = POINTER(ytx_push_p)
+ytx_records_p = POINTER(ytx_records)
+ytx_records_pp = POINTER(ytx_records_p)
+ytx_record_p = POINTER(ytx_record)
+ytx_balance_p = POINTER(ytx_balance)
+ytx_balance_pp = POINTER(ytx_balance_p)
+c_int64_p = POINTER(c_int64)
 # C enums: int-sized on every ABI we target.
 ytx_result = c_int
 ytx_delivery = c_int
 ytx_log_level = c_int
+# Fixed-width "enums" of the push API (typedef uint32_t in ytx.h).
+ytx_push_kind = c_uint32
+ytx_call_state = c_uint32
+
+#: ``YTX_PUSH_*`` and ``YTX_CALL_STATE_*`` of ``ytx.h`` (a test compares them
+#: with the header).
+YTX_PUSH_NONE = 0
+YTX_PUSH_STATE = 1
+YTX_PUSH_RECORDS = 2
+YTX_CALL_STATE_UNKNOWN = 0
+YTX_CALL_STATE_CALLOUT = 1
+YTX_CALL_STATE_ALERTING = 2
+YTX_CALL_STATE_ANSWER = 3
+YTX_CALL_STATE_DISCONNECT = 4
 
 #: ``typedef void (*ytx_log_callback)(void *user_data, enum ytx_log_level level,
 #: const char *message)``. ctypes hands the callback the message as ``bytes``
@@ -121,6 +159,13 @@ def _decode(result: Optional[bytes], func: Any, args: Any) -> str:
     """
     if result is None:  # never NULL per ytx.h; be safe anyway
         return ""
+    return result.decode("utf-8", "replace")
+
+
+def _decode_optional(result: Optional[bytes], func: Any, args: Any) -> Optional[str]:
+    """errcheck for ``const char *`` returns that may be NULL ("absent")."""
+    if result is None:
+        return None
     return result.decode("utf-8", "replace")
 
 
@@ -209,7 +254,114 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     "ytx_outcome_request_body": (c_char_p, [ytx_outcome_p], _decode),
     # void ytx_outcome_free(struct ytx_outcome *outcome);
     "ytx_outcome_free": (None, [ytx_outcome_p], None),
+    # enum ytx_result ytx_push_parse(const uint8_t *body, size_t body_len,
+    #     struct ytx_push **push_out, struct ytx_outcome **outcome_out);
+    # (c_char_p: takes bytes; the length is passed, so NULs inside are fine.)
+    "ytx_push_parse": (ytx_result, [c_char_p, c_size_t, ytx_push_pp, ytx_outcome_pp], None),
+    # void ytx_push_free(struct ytx_push *push);
+    "ytx_push_free": (None, [ytx_push_p], None),
+    # ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
+    "ytx_push_kind_of": (ytx_push_kind, [ytx_push_p], None),
+    # ytx_call_state ytx_push_state(const struct ytx_push *push);
+    "ytx_push_state": (ytx_call_state, [ytx_push_p], None),
+    # int32_t ytx_push_timestamp_unix(const struct ytx_push *push, int64_t *unix_out);
+    "ytx_push_timestamp_unix": (c_int32, [ytx_push_p, c_int64_p], None),
+    # const char *ytx_push_field(const struct ytx_push *push, const char *name);
+    "ytx_push_field": (c_char_p, [ytx_push_p, c_char_p], _decode_optional),
+    # size_t ytx_push_field_count(const struct ytx_push *push);
+    "ytx_push_field_count": (c_size_t, [ytx_push_p], None),
+    # const char *ytx_push_field_name(const struct ytx_push *push, size_t index);
+    "ytx_push_field_name": (c_char_p, [ytx_push_p, c_size_t], _decode_optional),
+    # const char *ytx_push_field_value(const struct ytx_push *push, size_t index);
+    "ytx_push_field_value": (c_char_p, [ytx_push_p, c_size_t], _decode_optional),
+    # const struct ytx_records *ytx_push_records(const struct ytx_push *push);
+    "ytx_push_records": (ytx_records_p, [ytx_push_p], None),
+    # size_t ytx_records_count(const struct ytx_records *records);
+    "ytx_records_count": (c_size_t, [ytx_records_p], None),
+    # const struct ytx_record *ytx_records_get(const struct ytx_records *records,
+    #     size_t index);
+    "ytx_records_get": (ytx_record_p, [ytx_records_p, c_size_t], None),
+    # void ytx_records_free(struct ytx_records *records);
+    "ytx_records_free": (None, [ytx_records_p], None),
+    # int64_t ytx_record_duration(const struct ytx_record *record);
+    "ytx_record_duration": (c_int64, [ytx_record_p], None),
+    # int32_t ytx_record_amount_fen(const struct ytx_record *record, int64_t *fen_out);
+    "ytx_record_amount_fen": (c_int32, [ytx_record_p, c_int64_p], None),
+    # int32_t ytx_record_time_unix(const struct ytx_record *record, const char *name,
+    #     int64_t *unix_out);
+    "ytx_record_time_unix": (c_int32, [ytx_record_p, c_char_p, c_int64_p], None),
+    # const char *ytx_record_field(const struct ytx_record *record, const char *name);
+    "ytx_record_field": (c_char_p, [ytx_record_p, c_char_p], _decode_optional),
+    # size_t ytx_record_field_count(const struct ytx_record *record);
+    "ytx_record_field_count": (c_size_t, [ytx_record_p], None),
+    # const char *ytx_record_field_name(const struct ytx_record *record, size_t index);
+    "ytx_record_field_name": (c_char_p, [ytx_record_p, c_size_t], _decode_optional),
+    # const char *ytx_record_field_value(const struct ytx_record *record, size_t index);
+    "ytx_record_field_value": (c_char_p, [ytx_record_p, c_size_t], _decode_optional),
+    # enum ytx_result ytx_call_record(const struct ytx_client *client,
+    #     const char *request_id, const char *fid, struct ytx_records **records_out,
+    #     struct ytx_outcome **outcome_out);
+    "ytx_call_record": (
+        ytx_result, [ytx_client_p, c_char_p, c_char_p, ytx_records_pp, ytx_outcome_pp], None,
+    ),
+    # enum ytx_result ytx_call_records_after(const struct ytx_client *client,
+    #     const char *request_id, uint32_t limit, const char *fid,
+    #     struct ytx_records **records_out, struct ytx_outcome **outcome_out);
+    "ytx_call_records_after": (
+        ytx_result,
+        [ytx_client_p, c_char_p, c_uint32, c_char_p, ytx_records_pp, ytx_outcome_pp],
+        None,
+    ),
+    # enum ytx_result ytx_find_call(const struct ytx_client *client,
+    #     const char *custom_parm, const char *after_request_id, const char *fid,
+    #     struct ytx_records **records_out, struct ytx_outcome **outcome_out);
+    "ytx_find_call": (
+        ytx_result,
+        [ytx_client_p, c_char_p, c_char_p, c_char_p, ytx_records_pp, ytx_outcome_pp],
+        None,
+    ),
+    # enum ytx_result ytx_query_balance(const struct ytx_client *client,
+    #     struct ytx_balance **balance_out, struct ytx_outcome **outcome_out);
+    "ytx_query_balance": (ytx_result, [ytx_client_p, ytx_balance_pp, ytx_outcome_pp], None),
+    # const char *ytx_balance_text(const struct ytx_balance *balance);
+    "ytx_balance_text": (c_char_p, [ytx_balance_p], _decode),
+    # int64_t ytx_balance_fen(const struct ytx_balance *balance);
+    "ytx_balance_fen": (c_int64, [ytx_balance_p], None),
+    # void ytx_balance_free(struct ytx_balance *balance);
+    "ytx_balance_free": (None, [ytx_balance_p], None),
 }
+
+#: Accessors the library exports (``src/ffi/record.rs``) that the generated
+#: ``ytx.h`` does not declare yet: they are made by a Rust macro, which
+#: cbindgen does not expand. Each returns a string borrowed from the push or
+#: record, "" when absent, never NULL. They carry the library's own reading
+#: of a field (``requestid`` or ``requestId``, ``NoTapes`` is no recording,
+#: an amount only when it is whole fen), so the binding does not copy that
+#: logic. Once the header declares them they belong in ``_PROTOTYPES``.
+_NOT_IN_HEADER: Dict[str, _Prototype] = {
+    name: (c_char_p, [arg], _decode)
+    for name, arg in (
+        ("ytx_push_request_id", ytx_push_p),
+        ("ytx_push_number", ytx_push_p),
+        ("ytx_push_state_text", ytx_push_p),
+        ("ytx_push_state_desc", ytx_push_p),
+        ("ytx_push_timestamp", ytx_push_p),
+        ("ytx_record_request_id", ytx_record_p),
+        ("ytx_record_app_id", ytx_record_p),
+        ("ytx_record_fid", ytx_record_p),
+        ("ytx_record_custom_parm", ytx_record_p),
+        ("ytx_record_caller", ytx_record_p),
+        ("ytx_record_called", ytx_record_p),
+        ("ytx_record_tel", ytx_record_p),
+        ("ytx_record_state_desc", ytx_record_p),
+        ("ytx_record_recording_url", ytx_record_p),
+        ("ytx_record_amount_text", ytx_record_p),
+    )
+}
+
+
+def _all_prototypes() -> List[Tuple[str, _Prototype]]:
+    return list(_PROTOTYPES.items()) + list(_NOT_IN_HEADER.items())
 
 
 def _compatible(found: int, expected: int) -> bool:
@@ -260,11 +412,53 @@ class NativeLibrary:
     ytx_outcome_request_headers: Callable[[Any], str]
     ytx_outcome_request_body: Callable[[Any], str]
     ytx_outcome_free: Callable[[Any], None]
+    ytx_push_parse: Callable[..., int]
+    ytx_push_free: Callable[[Any], None]
+    ytx_push_kind_of: Callable[[Any], int]
+    ytx_push_state: Callable[[Any], int]
+    ytx_push_timestamp_unix: Callable[[Any, Any], int]
+    ytx_push_field: Callable[[Any, bytes], Optional[str]]
+    ytx_push_field_count: Callable[[Any], int]
+    ytx_push_field_name: Callable[[Any, int], Optional[str]]
+    ytx_push_field_value: Callable[[Any, int], Optional[str]]
+    ytx_push_records: Callable[[Any], Any]
+    ytx_records_count: Callable[[Any], int]
+    ytx_records_get: Callable[[Any, int], Any]
+    ytx_records_free: Callable[[Any], None]
+    ytx_record_duration: Callable[[Any], int]
+    ytx_record_amount_fen: Callable[[Any, Any], int]
+    ytx_record_time_unix: Callable[[Any, bytes, Any], int]
+    ytx_record_field: Callable[[Any, bytes], Optional[str]]
+    ytx_record_field_count: Callable[[Any], int]
+    ytx_record_field_name: Callable[[Any, int], Optional[str]]
+    ytx_record_field_value: Callable[[Any, int], Optional[str]]
+    ytx_call_record: Callable[..., int]
+    ytx_call_records_after: Callable[..., int]
+    ytx_find_call: Callable[..., int]
+    ytx_query_balance: Callable[..., int]
+    ytx_balance_text: Callable[[Any], str]
+    ytx_balance_fen: Callable[[Any], int]
+    ytx_balance_free: Callable[[Any], None]
+    ytx_push_request_id: Callable[[Any], str]
+    ytx_push_number: Callable[[Any], str]
+    ytx_push_state_text: Callable[[Any], str]
+    ytx_push_state_desc: Callable[[Any], str]
+    ytx_push_timestamp: Callable[[Any], str]
+    ytx_record_request_id: Callable[[Any], str]
+    ytx_record_app_id: Callable[[Any], str]
+    ytx_record_fid: Callable[[Any], str]
+    ytx_record_custom_parm: Callable[[Any], str]
+    ytx_record_caller: Callable[[Any], str]
+    ytx_record_called: Callable[[Any], str]
+    ytx_record_tel: Callable[[Any], str]
+    ytx_record_state_desc: Callable[[Any], str]
+    ytx_record_recording_url: Callable[[Any], str]
+    ytx_record_amount_text: Callable[[Any], str]
 
     def __init__(self, cdll: ctypes.CDLL, path: str) -> None:
         self.path = path
         self._cdll = cdll
-        for name, (restype, argtypes, errcheck) in _PROTOTYPES.items():
+        for name, (restype, argtypes, errcheck) in _all_prototypes():
             try:
                 fn = cdll[name]  # a fresh function object, not shared
             except AttributeError:
