@@ -194,7 +194,13 @@ namespace Ytx
             RequestId = requestId ?? string.Empty;
         }
 
-        /// <summary>The platform's statusCode, e.g. <c>"-203"</c> (bad Sign) or <c>"-204"</c> (balance too low).</summary>
+        /// <summary>
+        /// The platform's statusCode, e.g. <c>"-203"</c> (bad Sign), <c>"-204"</c> (balance
+        /// too low) or <c>"-104"</c> (request rate too high: slow down; the platform
+        /// refused it, so nothing was placed). The binding's README has the whole
+        /// table; <see cref="Exception.Message"/> carries the library's explanation of
+        /// the codes it knows.
+        /// </summary>
         public string StatusCode { get; }
 
         /// <summary>The platform's statusMsg, as it sent it.</summary>

@@ -7,7 +7,8 @@ namespace Ytx
     /// Every entry point of the native library, declared once, in the order of
     /// <c>include/ytx.h</c>. Strings go in as UTF-8 <c>byte[]</c> with a trailing NUL
     /// (see <see cref="Utf8"/>) and come out as borrowed <c>IntPtr</c>s read by hand;
-    /// C enums (<c>ytx_result</c>, <c>ytx_delivery</c>, <c>ytx_log_level</c>) are C <c>int</c>s.
+    /// C enums (<c>ytx_result</c>, <c>ytx_delivery</c>, <c>ytx_log_level</c>) are C <c>int</c>s;
+    /// <c>ytx_push_kind</c> and <c>ytx_call_state</c> are <c>uint32_t</c> (<c>uint</c>).
     /// </summary>
     /// <remarks>
     /// The library name is <c>"ytx"</c>: <c>ytx.dll</c> on Windows, <c>libytx.so</c> on
@@ -166,5 +167,179 @@ namespace Ytx
         // void ytx_outcome_free(ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void ytx_outcome_free(IntPtr outcome);
+
+        // ---- after a call is accepted: pushes, call records, balance ----
+        // Owned objects (ytx_push, an owned ytx_records, ytx_balance) come out as
+        // SafeHandles (YtxNativeHandles.cs) so they are freed exactly once even if
+        // reading them throws; borrowed ones (a push's records, a record) are
+        // IntPtrs read while their owner's handle is alive. ytx_push_kind and
+        // ytx_call_state are uint32_t.
+
+        // ytx_result ytx_push_parse(const uint8_t *body, size_t body_len,
+        //     ytx_push **push_out, ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ytx_push_parse(
+            byte[] body, UIntPtr bodyLen, out YtxPushHandle push, out IntPtr outcome);
+
+        // void ytx_push_free(ytx_push *push);  (only YtxPushHandle.ReleaseHandle)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ytx_push_free(IntPtr push);
+
+        // ytx_push_kind ytx_push_kind_of(const ytx_push *push);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_push_kind_of(IntPtr push);
+
+        // const char *ytx_push_request_id(const ytx_push *push);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_push_request_id(IntPtr push);
+
+        // const char *ytx_push_number(const ytx_push *push);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_push_number(IntPtr push);
+
+        // const char *ytx_push_state_text(const ytx_push *push);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_push_state_text(IntPtr push);
+
+        // const char *ytx_push_state_desc(const ytx_push *push);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_push_state_desc(IntPtr push);
+
+        // const char *ytx_push_timestamp(const ytx_push *push);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_push_timestamp(IntPtr push);
+
+        // ytx_call_state ytx_push_state(const ytx_push *push);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_push_state(IntPtr push);
+
+        // int32_t ytx_push_timestamp_unix(const ytx_push *push, int64_t *unix_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ytx_push_timestamp_unix(IntPtr push, out long unixSeconds);
+
+        // size_t ytx_push_field_count(const ytx_push *push);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr ytx_push_field_count(IntPtr push);
+
+        // const char *ytx_push_field_name(const ytx_push *push, size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_push_field_name(IntPtr push, UIntPtr index);
+
+        // const char *ytx_push_field_value(const ytx_push *push, size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_push_field_value(IntPtr push, UIntPtr index);
+
+        // const ytx_records *ytx_push_records(const ytx_push *push);  (borrowed)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_push_records(IntPtr push);
+
+        // size_t ytx_records_count(const ytx_records *records);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr ytx_records_count(IntPtr records);
+
+        // const ytx_record *ytx_records_get(const ytx_records *records, size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_records_get(IntPtr records, UIntPtr index);
+
+        // void ytx_records_free(ytx_records *records);  (only YtxRecordsHandle.ReleaseHandle)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ytx_records_free(IntPtr records);
+
+        // const char *ytx_record_request_id(const ytx_record *record);  and the
+        // other string accessors of a record: "" when absent.
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_record_request_id(IntPtr record);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_record_app_id(IntPtr record);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_record_fid(IntPtr record);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_record_custom_parm(IntPtr record);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_record_caller(IntPtr record);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_record_called(IntPtr record);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_record_tel(IntPtr record);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_record_state_desc(IntPtr record);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_record_recording_url(IntPtr record);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_record_amount_text(IntPtr record);
+
+        // int64_t ytx_record_duration(const ytx_record *record);  (-1: none)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern long ytx_record_duration(IntPtr record);
+
+        // int32_t ytx_record_amount_fen(const ytx_record *record, int64_t *fen_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ytx_record_amount_fen(IntPtr record, out long fen);
+
+        // int32_t ytx_record_time_unix(const ytx_record *record, const char *name,
+        //     int64_t *unix_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ytx_record_time_unix(IntPtr record, byte[] name, out long unixSeconds);
+
+        // size_t ytx_record_field_count(const ytx_record *record);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr ytx_record_field_count(IntPtr record);
+
+        // const char *ytx_record_field_name(const ytx_record *record, size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_record_field_name(IntPtr record, UIntPtr index);
+
+        // const char *ytx_record_field_value(const ytx_record *record, size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_record_field_value(IntPtr record, UIntPtr index);
+
+        // ytx_result ytx_call_record(const ytx_client *client, const char *request_id,
+        //     const char *fid, ytx_records **records_out, ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ytx_call_record(
+            YtxClientHandle client, byte[] requestId, byte[] fid, out YtxRecordsHandle records, out IntPtr outcome);
+
+        // ytx_result ytx_call_records_after(const ytx_client *client,
+        //     const char *request_id, uint32_t limit, const char *fid,
+        //     ytx_records **records_out, ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ytx_call_records_after(
+            YtxClientHandle client, byte[] requestId, uint limit, byte[] fid,
+            out YtxRecordsHandle records, out IntPtr outcome);
+
+        // ytx_result ytx_find_call(const ytx_client *client, const char *custom_parm,
+        //     const char *after_request_id, const char *fid,
+        //     ytx_records **records_out, ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ytx_find_call(
+            YtxClientHandle client, byte[] customParm, byte[] afterRequestId, byte[] fid,
+            out YtxRecordsHandle records, out IntPtr outcome);
+
+        // ytx_result ytx_query_balance(const ytx_client *client,
+        //     ytx_balance **balance_out, ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ytx_query_balance(
+            YtxClientHandle client, out YtxBalanceHandle balance, out IntPtr outcome);
+
+        // const char *ytx_balance_text(const ytx_balance *balance);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_balance_text(IntPtr balance);
+
+        // int64_t ytx_balance_fen(const ytx_balance *balance);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern long ytx_balance_fen(IntPtr balance);
+
+        // void ytx_balance_free(ytx_balance *balance);  (only YtxBalanceHandle.ReleaseHandle)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ytx_balance_free(IntPtr balance);
     }
 }

@@ -56,14 +56,17 @@ namespace Ytx
         public string CallbackAction { get; set; }
 
         /// <summary>
-        /// Override of the voice code's funcURL (default <c>NoticeCall.wx</c>; some
-        /// deployments use <c>CodeCallOut.wx</c>). Field <c>voice_code_func_url</c>.
+        /// Override of the voice code's funcURL (default <c>CodeCallOut.wx</c>, the
+        /// voice verification code; PROTOCOL.md ambiguity 2). Note that
+        /// <c>NoticeCall.wx</c> is the template voice notice, a different product that
+        /// needs a <c>templateId</c>: the platform answers a voice code sent there with
+        /// <c>-2</c>. Field <c>voice_code_func_url</c>.
         /// </summary>
         public string VoiceCodeFuncUrl { get; set; }
 
         /// <summary>
-        /// Override of the voice code's action (default <c>templateNoticeCall</c>; pairs
-        /// with <c>CodeCallOut.wx</c> as <c>callOutCode</c>). Field <c>voice_code_action</c>.
+        /// Override of the voice code's action (default <c>callOutCode</c>, which pairs
+        /// with <c>CodeCallOut.wx</c>). Field <c>voice_code_action</c>.
         /// </summary>
         public string VoiceCodeAction { get; set; }
 

@@ -18,11 +18,24 @@ namespace Ytx
 
         /// <summary>See <see cref="YtxClient.PrepareVoiceCode"/>.</summary>
         PreparedRequest PrepareVoiceCode(string dst, string dstClid, string code, int? times = null);
+
+        /// <summary>See <see cref="YtxClient.CallRecord"/>.</summary>
+        YtxCallRecord CallRecord(string requestId, string fid = null);
+
+        /// <summary>See <see cref="YtxClient.CallRecordsAfter"/>.</summary>
+        IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, string fid = null);
+
+        /// <summary>See <see cref="YtxClient.FindCall"/>.</summary>
+        YtxCallRecord FindCall(string customParm, string afterRequestId, string fid = null);
+
+        /// <summary>See <see cref="YtxClient.Balance"/>.</summary>
+        YtxBalance Balance();
     }
 
     /// <summary>
     /// A client for the ytx.net voice platform: two-way callback calls and voice
-    /// verification codes. Wraps one native <c>ytx_client</c>.
+    /// verification codes, and what happens after them (call records, finding a
+    /// call by its customParm, the balance). Wraps one native <c>ytx_client</c>.
     /// </summary>
     /// <remarks>
     /// <para>Thread safety: one client may be used from any number of threads at
@@ -164,10 +177,12 @@ namespace Ytx
 
         /// <summary>
         /// Sends a voice verification code: the platform calls <paramref name="dst"/>
-        /// and reads <paramref name="code"/> out.
+        /// and reads <paramref name="code"/> out. Sent to <c>call/CodeCallOut.wx</c> with
+        /// action <c>callOutCode</c> unless <see cref="YtxClientOptions.VoiceCodeFuncUrl"/> /
+        /// <see cref="YtxClientOptions.VoiceCodeAction"/> say otherwise.
         /// </summary>
         /// <param name="dst">The number to call (as in <see cref="CallbackCall"/>). Field <c>dst</c>.</param>
-        /// <param name="dstClid">The caller id the callee sees (same rules). Field <c>dstclid</c>.</param>
+        /// <param name="dstClid">Optional: the caller id the callee sees (same rules as <paramref name="dst"/>). <c>null</c> or <c>""</c> leaves it out of the request (the platform currently shows the callee's own number anyway). Field <c>dstclid</c>.</param>
         /// <param name="code">1–19 ASCII letters or digits. Field <c>code</c>.</param>
         /// <param name="times">How many times it is played, 1–3; <c>null</c> for the platform's default (2). Field <c>time</c>.</param>
         /// <returns>The platform's answer, with its <see cref="YtxResult.RequestId"/>.</returns>
@@ -192,6 +207,137 @@ namespace Ytx
         public PreparedRequest PrepareVoiceCode(string dst, string dstClid, string code, int? times = null)
         {
             return Voice(dst, dstClid, code, times, false, Ensure.ReadPrepared);
+        }
+
+        /// <summary>
+        /// The record of one call (<c>call/CallCdr.wx</c>, action <c>getCdrByResId</c>,
+        /// limit 0): how long it lasted, what it cost, how it ended.
+        /// </summary>
+        /// <remarks>
+        /// The platform writes a record some seconds (about 20) after the call ends,
+        /// so <c>null</c> soon after the call means "not yet", not "never". Sent once,
+        /// never retried, with the same timeouts, errors and logging as the calls.
+        /// </remarks>
+        /// <param name="requestId">The <see cref="YtxResult.RequestId"/> of an accepted call (1–64 ASCII letters or digits). Field <c>request_id</c> when null, else <c>lastresid</c>.</param>
+        /// <param name="fid">The product number; <c>null</c> or <c>""</c> for <c>"4"</c>, the two-way callback call. Field <c>fid</c>.</param>
+        /// <returns>The record, or <c>null</c> when the platform has none (yet).</returns>
+        /// <exception cref="YtxArgumentException">Invalid input; nothing was sent.</exception>
+        /// <exception cref="YtxTransportException">The network failed (see <see cref="YtxException.RetrySafe"/>; a query may always be sent again).</exception>
+        /// <exception cref="YtxTimeoutException">A timeout fired.</exception>
+        /// <exception cref="YtxProtocolException">The answer was not the platform's (e.g. no <c>cdr</c>).</exception>
+        /// <exception cref="YtxPlatformException">The platform refused the query (a statusCode other than <c>"0"</c>).</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public YtxCallRecord CallRecord(string requestId, string fid = null)
+        {
+            ThrowIfDisposed();
+            byte[] id = Utf8.Encode(requestId, "request_id");
+            byte[] f = OptionalText(fid, "fid");
+            List<YtxCallRecord> records = Records(
+                (out YtxRecordsHandle h, out IntPtr o) => NativeMethods.ytx_call_record(_handle, id, f, out h, out o));
+            return records.Count == 0 ? null : records[0];
+        }
+
+        /// <summary>
+        /// Up to <paramref name="limit"/> call records after <paramref name="requestId"/>,
+        /// for paging (<c>call/CallCdr.wx</c>, <c>getCdrByResId</c>): pass the last
+        /// record's <see cref="YtxCallRecord.RequestId"/> to get the next page.
+        /// </summary>
+        /// <param name="requestId">A requestId; <c>"0"</c> starts from the first record. Field <c>request_id</c> when null, else <c>lastresid</c>.</param>
+        /// <param name="limit">How many records at most, 1–1000. Field <c>limit</c>.</param>
+        /// <param name="fid">The product number; <c>null</c> or <c>""</c> for <c>"4"</c> (callback call). Field <c>fid</c>.</param>
+        /// <returns>The records, in the platform's order; fewer than <paramref name="limit"/> (none: the end) when there are no more.</returns>
+        /// <exception cref="YtxArgumentException">Invalid input (e.g. <paramref name="limit"/> outside 1–1000); nothing was sent.</exception>
+        /// <exception cref="YtxTransportException">The network failed.</exception>
+        /// <exception cref="YtxTimeoutException">A timeout fired.</exception>
+        /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
+        /// <exception cref="YtxPlatformException">The platform refused the query.</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, string fid = null)
+        {
+            ThrowIfDisposed();
+            byte[] id = Utf8.Encode(requestId, "request_id");
+            byte[] f = OptionalText(fid, "fid");
+            if (limit < 1)
+            {
+                // The library takes a uint32_t; say it the way it would.
+                throw new YtxArgumentException(
+                    "limit: must be at least 1 when paging, got " + limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    YtxResultCode.InvalidArgument, "limit");
+            }
+            return Records(
+                (out YtxRecordsHandle h, out IntPtr o) =>
+                    NativeMethods.ytx_call_records_after(_handle, id, (uint)limit, f, out h, out o)).AsReadOnly();
+        }
+
+        /// <summary>
+        /// Finds the call whose <see cref="CallbackOptions.CustomParm"/> is
+        /// <paramref name="customParm"/> among the records after
+        /// <paramref name="afterRequestId"/>, paging 100 records at a time (at most 100
+        /// pages). This is how an <see cref="YtxDelivery.Unknown"/> outcome is resolved
+        /// without ringing anyone twice.
+        /// </summary>
+        /// <remarks>
+        /// <para>A record means the call was placed: do not place it again.
+        /// <c>null</c> means there is no record <b>yet</b>: the platform writes one some
+        /// seconds (about 20) after the call ends, so only a search made well after the
+        /// call would have ended means "not placed". Give every call a unique
+        /// customParm for this to be meaningful (the platform does not check
+        /// uniqueness; the first match is returned).</para>
+        /// <para>Each page is one query, sent once. Running out of pages before the
+        /// end of the records is a <see cref="YtxArgumentException"/> naming
+        /// <c>max_pages</c>, never <c>null</c> (which would invite placing the call
+        /// again): search from a later requestId.</para>
+        /// </remarks>
+        /// <param name="customParm">The customParm of the call to find. Field <c>custom_parm</c> when null, else <c>customParm</c>.</param>
+        /// <param name="afterRequestId">A requestId known from before the call (e.g. of an earlier call of the same app); <c>"0"</c> searches from the first record. Field <c>after_request_id</c> when null, else <c>lastresid</c>.</param>
+        /// <param name="fid">The product number; <c>null</c> or <c>""</c> for <c>"4"</c> (callback call). Field <c>fid</c>.</param>
+        /// <returns>The first matching record, or <c>null</c> when none (yet).</returns>
+        /// <exception cref="YtxArgumentException">Invalid input, or the search ran out of pages (field <c>max_pages</c>).</exception>
+        /// <exception cref="YtxTransportException">The network failed.</exception>
+        /// <exception cref="YtxTimeoutException">A timeout fired.</exception>
+        /// <exception cref="YtxProtocolException">An answer was not the platform's.</exception>
+        /// <exception cref="YtxPlatformException">The platform refused a query.</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public YtxCallRecord FindCall(string customParm, string afterRequestId, string fid = null)
+        {
+            ThrowIfDisposed();
+            byte[] parm = Utf8.Encode(customParm, "custom_parm");
+            byte[] after = Utf8.Encode(afterRequestId, "after_request_id");
+            byte[] f = OptionalText(fid, "fid");
+            List<YtxCallRecord> records = Records(
+                (out YtxRecordsHandle h, out IntPtr o) => NativeMethods.ytx_find_call(_handle, parm, after, f, out h, out o));
+            return records.Count == 0 ? null : records[0];
+        }
+
+        /// <summary>
+        /// The account's balance (<c>account/getBlance.wx</c>, version 201612), exact.
+        /// Checking it before a campaign avoids a run of <c>-204</c> (balance too low).
+        /// </summary>
+        /// <returns>The balance in yuan and fen.</returns>
+        /// <exception cref="YtxTransportException">The network failed.</exception>
+        /// <exception cref="YtxTimeoutException">A timeout fired.</exception>
+        /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
+        /// <exception cref="YtxPlatformException">The platform refused the query.</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public YtxBalance Balance()
+        {
+            ThrowIfDisposed();
+            YtxBalanceHandle balance = null;
+            try
+            {
+                IntPtr outcome;
+                int rc = NativeMethods.ytx_query_balance(_handle, out balance, out outcome);
+                Ensure.Success(rc, outcome);
+                IntPtr b = balance.DangerousGetHandle();
+                return new YtxBalance(NativeMethods.ytx_balance_fen(b), Utf8.Decode(NativeMethods.ytx_balance_text(b)));
+            }
+            finally
+            {
+                if (balance != null)
+                {
+                    balance.Dispose();
+                }
+            }
         }
 
         /// <summary>
@@ -234,7 +380,8 @@ namespace Ytx
         {
             ThrowIfDisposed();
             byte[] d = Utf8.Encode(dst, "dst");
-            byte[] clid = Utf8.Encode(dstClid, "dstclid");
+            // Optional: null is passed as NULL, "" as "" (the library then leaves it out).
+            byte[] clid = dstClid == null ? null : Utf8.Encode(dstClid, "dstclid");
             byte[] c = Utf8.Encode(code, "code");
             if (times.HasValue && times.Value == 0)
             {
@@ -248,6 +395,34 @@ namespace Ytx
                 ? NativeMethods.ytx_voice_code(_handle, d, clid, c, times ?? 0, out outcome)
                 : NativeMethods.ytx_voice_code_prepare(_handle, d, clid, c, times ?? 0, out outcome);
             return Ensure.Success(rc, outcome, read);
+        }
+
+        private delegate int RecordsQuery(out YtxRecordsHandle records, out IntPtr outcome);
+
+        /// <summary>Runs a records query, copies the records out and frees the list, whatever happens.</summary>
+        private static List<YtxCallRecord> Records(RecordsQuery query)
+        {
+            YtxRecordsHandle records = null;
+            try
+            {
+                IntPtr outcome;
+                int rc = query(out records, out outcome);
+                Ensure.Success(rc, outcome);
+                return YtxCallRecord.ReadList(records.DangerousGetHandle());
+            }
+            finally
+            {
+                if (records != null)
+                {
+                    records.Dispose();
+                }
+            }
+        }
+
+        /// <summary>An optional string argument: null stays NULL.</summary>
+        private static byte[] OptionalText(string value, string field)
+        {
+            return value == null ? null : Utf8.Encode(value, field);
         }
 
         private void ThrowIfDisposed()

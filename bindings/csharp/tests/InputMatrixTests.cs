@@ -455,6 +455,15 @@ internal static partial class YtxTests
             }
             var vbody = MatrixPrepared(client.PrepareVoiceCode(vdst, clid, code, times));
             Equal(code, vbody["code"], "code on the wire");
+            if (string.IsNullOrEmpty(clid))
+            {
+                // Optional: NULL and "" leave it out of the request.
+                Check(!vbody.ContainsKey("dstclid"), "no dstclid on the wire for " + Show(clid));
+            }
+            else
+            {
+                Equal(clid, vbody["dstclid"], "dstclid on the wire");
+            }
             if (times.HasValue)
             {
                 Equal(times.Value.ToString(CultureInfo.InvariantCulture), vbody["time"], "time on the wire");

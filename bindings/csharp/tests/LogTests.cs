@@ -155,7 +155,7 @@ internal static partial class YtxTests
         Contains(m, "statusCode 0", "statusCode");
         NotContains(m, "info-1", "no body at Info");
         Contains(events[1].Message, v.RequestId, "the voice code's Info line has its requestId");
-        Contains(events[1].Message, "/call/NoticeCall.wx?Sign=<redacted>", "voice code URL");
+        Contains(events[1].Message, "/call/CodeCallOut.wx?Sign=<redacted>", "voice code URL (the default endpoint)");
         Equal(Thread.CurrentThread.ManagedThreadId, events[0].Thread, "delivered on the calling thread");
     }
 
@@ -185,7 +185,7 @@ internal static partial class YtxTests
         Contains(events[0].Message, "500", "the Error line names the HTTP status");
         Contains(events[0].Message, "Sign=<redacted>", "the Error line redacts the Sign");
         Contains(events[0].Message, "/call/DailbackCall.wx", "the Error line names the endpoint");
-        Contains(events[1].Message, "/call/NoticeCall.wx", "the voice code's Error line");
+        Contains(events[1].Message, "/call/CodeCallOut.wx", "the voice code's Error line");
     }
 
     private static void TestLogWarn()

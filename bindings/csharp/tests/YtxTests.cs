@@ -78,7 +78,8 @@ internal static partial class YtxTests
             Run("result codes match the native names", TestResultNames);
             Run("callback call succeeds: 29-digit requestId, 提交成功", TestCallbackSuccess);
             Run("voice code succeeds: 29-digit requestId, 提交成功", TestVoiceCodeSuccess);
-            Run("voice code with times and the CodeCallOut.wx override", TestVoiceCodeOverride);
+            Run("voice code with dstClid null or empty: accepted on CodeCallOut.wx, no dstclid sent", TestVoiceCodeWithoutClid);
+            Run("voice code with times; the NoticeCall.wx override reaches the wire (-2)", TestVoiceCodeOverride);
             Run("callback action override reaches the wire (-3)", TestCallbackActionOverride);
             Run("every CallbackOptions property reaches the wire by its name", TestAllCallbackOptions);
             Run("non-ASCII CustomParm round trip (订单-1)", TestNonAscii);
@@ -174,29 +175,69 @@ internal static partial class YtxTests
             Equal("0", r.StatusCode, "statusCode");
             Equal("提交成功", r.StatusMsg, "statusMsg");
             var last = LastRequest();
-            EndsWith((string)last["path"], "/call/NoticeCall.wx", "path");
+            EndsWith((string)last["path"], "/call/CodeCallOut.wx", "path (the default endpoint, PROTOCOL.md ambiguity 2)");
             var body = Json.ParseObject((string)last["body"]);
-            Equal("templateNoticeCall", body["action"], "action");
+            Equal("callOutCode", body["action"], "action");
             Equal(Dst, body["dst"], "dst");
             Equal(Clid, body["dstclid"], "dstclid");
             Equal("A1b2C3", body["code"], "code");
             Check(!body.ContainsKey("time"), "no time when times is null");
+            Equal(5, body.Count, "action, appid, dst, dstclid, code: " + (string)last["body"]);
+        }
+    }
+
+    private static void TestVoiceCodeWithoutClid()
+    {
+        using (var client = NewClient())
+        {
+            foreach (string clid in new[] { null, "" })
+            {
+                string what = clid == null ? "dstClid null" : "dstClid \"\"";
+                int before = Count();
+                YtxResult r = client.VoiceCode(Dst, clid, "4821");
+                Equal(before + 1, Count(), what + ": sent once");
+                Equal("0", r.StatusCode, what + ": accepted");
+                Check(Regex.IsMatch(r.RequestId, "^[0-9]{29}$"), what + ": 29-digit requestId, got " + r.RequestId);
+                var last = LastRequest();
+                EndsWith((string)last["path"], "/call/CodeCallOut.wx", what + ": path");
+                Equal("0", (string)last["answer_status_code"], what + ": the emulator answered 0");
+                var body = Json.ParseObject((string)last["body"]);
+                Equal("callOutCode", body["action"], what + ": action");
+                Check(!body.ContainsKey("dstclid"), what + ": no dstclid on the wire, got " + (string)last["body"]);
+                Equal(4, body.Count, what + ": action, appid, dst, code");
+
+                var p = Json.ParseObject(client.PrepareVoiceCode(Dst, clid, "4821", 1).Body);
+                Check(!p.ContainsKey("dstclid"), what + ": no dstclid in the dry run");
+                Equal("1", p["time"], what + ": time in the dry run");
+            }
         }
     }
 
     private static void TestVoiceCodeOverride()
     {
-        var options = Options();
-        options.VoiceCodeFuncUrl = "CodeCallOut.wx";
-        options.VoiceCodeAction = "callOutCode";
-        using (var client = new YtxClient(Sid, Token, App, options))
+        using (var client = NewClient())
         {
             YtxResult r = client.VoiceCode(Dst, Clid, "1234", 3);
             Equal("0", r.StatusCode, "statusCode");
+            var body = Json.ParseObject((string)LastRequest()["body"]);
+            Equal("3", body["time"], "time");
+        }
+        // The override reaches the wire: the old default (the template voice
+        // notice's endpoint) is refused by the emulator as the platform would,
+        // -2 for the missing templateId.
+        var options = Options();
+        options.VoiceCodeFuncUrl = "NoticeCall.wx";
+        options.VoiceCodeAction = "templateNoticeCall";
+        using (var client = new YtxClient(Sid, Token, App, options))
+        {
+            int before = Count();
+            var e = Throws<YtxPlatformException>(() => client.VoiceCode(Dst, Clid, "1234", 3));
+            Equal("-2", e.StatusCode, "statusCode of a voice code on NoticeCall.wx");
+            Equal(before + 1, Count(), "sent once");
             var last = LastRequest();
-            EndsWith((string)last["path"], "/call/CodeCallOut.wx", "path");
+            EndsWith((string)last["path"], "/call/NoticeCall.wx", "path");
             var body = Json.ParseObject((string)last["body"]);
-            Equal("callOutCode", body["action"], "action");
+            Equal("templateNoticeCall", body["action"], "action");
             Equal("3", body["time"], "time");
         }
     }
@@ -297,13 +338,13 @@ internal static partial class YtxTests
 
             Equal("POST", p.Method, "method");
             StartsWith(p.Url, _baseUrl + "/201512/sid/" + Sid + "/call/DailbackCall.wx?Sign=", "callback URL");
-            StartsWith(v.Url, _baseUrl + "/201512/sid/" + Sid + "/call/NoticeCall.wx?Sign=", "voice code URL");
+            StartsWith(v.Url, _baseUrl + "/201512/sid/" + Sid + "/call/CodeCallOut.wx?Sign=", "voice code URL");
             var body = Json.ParseObject(p.Body);
             Equal("callDailBack", body["action"], "action");
             Equal("x1", body["customParm"], "customParm");
             Equal("3600", body["credit"], "credit");
             var vbody = Json.ParseObject(v.Body);
-            Equal("templateNoticeCall", vbody["action"], "voice action");
+            Equal("callOutCode", vbody["action"], "voice action");
             Equal("2", vbody["time"], "time");
             Contains(p.GetHeader("Content-Type") ?? "", "application/json", "Content-Type");
             Equal("application/json", p.GetHeader("accept"), "Accept (case-insensitive lookup)");
@@ -640,10 +681,11 @@ internal static partial class YtxTests
             foreach (var f in new[] { call, prep })
             {
                 ArgError(f(null, Clid, "1234", null), YtxResultCode.NullArgument, "dst");
-                ArgError(f(Dst, null, "1234", null), YtxResultCode.NullArgument, "dstclid");
                 ArgError(f(Dst, Clid, null, null), YtxResultCode.NullArgument, "code");
                 ArgError(f("", Clid, "1234", null), YtxResultCode.InvalidArgument, "dst");
-                ArgError(f(Dst, "", "1234", null), YtxResultCode.InvalidArgument, "dstclid");
+                ArgError(f(Dst, " ", "1234", null), YtxResultCode.InvalidArgument, "dstclid");
+                ArgError(f(Dst, "0216123456x", "1234", null), YtxResultCode.InvalidArgument, "dstclid");
+                ArgError(f(Dst, "0216\u00001234", "1234", null), YtxResultCode.InvalidArgument, "dstclid");
                 ArgError(f(Dst, Clid, "", null), YtxResultCode.InvalidArgument, "code");
                 ArgError(f(Dst, Clid, "12-34", null), YtxResultCode.InvalidArgument, "code");
                 ArgError(f(Dst, Clid, "12345678901234567890", null), YtxResultCode.InvalidArgument, "code");
