@@ -1,0 +1,107 @@
+//! Exit codes: what a script needs to decide on a retry.
+
+use ytx::{ytx_result, Delivery, Error};
+
+/// Accepted (`call`, `code`), found (`record`, `find`), read (`balance`,
+/// `push`), or a dry run printed.
+pub const OK: u8 = 0;
+/// `record` / `find`: the platform has no such record (yet).
+pub const NOT_FOUND: u8 = 1;
+/// Invalid input: a usage error, a bad value, missing credentials or a bad
+/// config file. Nothing was sent.
+pub const INVALID_INPUT: u8 = 2;
+/// Not sent: the request never reached the network (connection refused,
+/// DNS, connect timeout). Safe to retry.
+pub const NOT_SENT: u8 = 3;
+/// Outcome unknown: the request was sent, then the connection failed or
+/// timed out before an answer. Do not retry blindly.
+pub const OUTCOME_UNKNOWN: u8 = 4;
+/// Refused by the platform: it answered with a statusCode other than "0".
+/// Final: the request was not carried out.
+pub const REFUSED: u8 = 5;
+/// Bad answer: something answered, but not with the platform's JSON (an
+/// HTTP status other than 200, not JSON, no statusCode...). Usually a wrong
+/// base URL, proxy or gateway. The outcome is unknown too: do not retry
+/// blindly. `push`: the body is not a push.
+pub const BAD_ANSWER: u8 = 6;
+/// A bug in ytx (please report it).
+pub const INTERNAL: u8 = 70;
+
+/// The exit-code table, for `--help` and the README.
+pub const TABLE: &str = "\
+Exit codes (the same for every command; --json prints the class too):
+  0  ok              accepted (call, code), found (record, find), read (balance, push),
+                     or a dry run printed
+  1  not found       record, find: no such record (yet: the platform writes one about
+                     20 s after the call ends)
+  2  invalid input   usage error, bad value, missing credentials, bad config file:
+                     nothing was sent
+  3  not sent        the request never reached the network: safe to retry
+  4  outcome unknown sent, then the connection failed or timed out with no answer:
+                     the platform may have acted on it; do not retry blindly
+                     (use `ytx find CUSTOM_PARM --after REQUEST_ID` later)
+  5  refused         the platform answered with a statusCode other than 0 (wrong
+                     token -203, balance -204, ...): final, nothing was carried out
+  6  bad answer      an answer that is not the platform's JSON (HTTP status not 200,
+                     not JSON, no statusCode): check the base URL, proxy or gateway;
+                     the outcome is unknown too, do not retry blindly.
+                     push: the body is not a push
+ 70  internal        a bug in ytx";
+
+/// The class of an exit code, as `--json` names it.
+pub fn class(code: u8) -> &'static str {
+    match code {
+        OK => "ok",
+        NOT_FOUND => "not_found",
+        INVALID_INPUT => "invalid_input",
+        NOT_SENT => "not_sent",
+        OUTCOME_UNKNOWN => "outcome_unknown",
+        REFUSED => "refused",
+        BAD_ANSWER => "bad_answer",
+        _ => "internal",
+    }
+}
+
+/// The exit code of a library error.
+pub fn of(e: &Error) -> u8 {
+    use ytx_result::*;
+    match e.code() {
+        YTX_OK => OK,
+        YTX_ERR_NULL_ARGUMENT
+        | YTX_ERR_INVALID_UTF8
+        | YTX_ERR_INVALID_ARGUMENT
+        | YTX_ERR_INVALID_HANDLE => INVALID_INPUT,
+        YTX_ERR_NOT_SENT => NOT_SENT,
+        YTX_ERR_OUTCOME_UNKNOWN => OUTCOME_UNKNOWN,
+        YTX_ERR_TIMEOUT => match e.delivery() {
+            Delivery::YTX_DELIVERY_NOT_SENT => NOT_SENT,
+            _ => OUTCOME_UNKNOWN,
+        },
+        YTX_ERR_HTTP_STATUS | YTX_ERR_PROTOCOL => BAD_ANSWER,
+        YTX_ERR_PLATFORM => REFUSED,
+        YTX_ERR_PANIC => INTERNAL,
+    }
+}
+
+/// What the exit code means for the request, in one sentence. `places`:
+/// the command places a call (`call`, `code`), not a read-only query.
+pub fn advice(code: u8, places: bool) -> &'static str {
+    match (code, places) {
+        (INVALID_INPUT, _) => "invalid input: nothing was sent",
+        (NOT_SENT, _) => "not sent: nothing reached the platform, safe to retry",
+        (OUTCOME_UNKNOWN, true) => {
+            "outcome unknown: the platform may have placed it; do not retry blindly, look for it later with `ytx find CUSTOM_PARM --after REQUEST_ID`"
+        }
+        (OUTCOME_UNKNOWN, false) => {
+            "outcome unknown: no answer came back (a query changes nothing: retrying it is harmless)"
+        }
+        (REFUSED, _) => "refused by the platform: final, nothing was carried out",
+        (BAD_ANSWER, true) => {
+            "bad answer: not the platform's JSON (check the base URL, proxy or gateway); the outcome is unknown, do not retry blindly"
+        }
+        (BAD_ANSWER, false) => {
+            "bad answer: not the platform's JSON (check the base URL, proxy or gateway)"
+        }
+        _ => "internal error in ytx: please report it",
+    }
+}
