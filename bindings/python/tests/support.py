@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 BINDING_DIR = Path(__file__).resolve().parents[1]  # bindings/python
 REPO_ROOT = BINDING_DIR.parents[1]
@@ -41,6 +41,15 @@ FAULT_HTTP_502 = "19900000011"
 FAULT_RESET_MID_BODY = "19900000012"
 
 
+# Magic numbers of a call's life (emulator --help, ytx_emulator::CALL_*).
+CALL_FIRST_LEG_NO_ANSWER = "19900002001"  # as src
+CALL_SECOND_LEG_BUSY = "19900002002"
+CALL_DUPLICATE_PUSHES = "19900002003"
+CALL_OUT_OF_ORDER_PUSHES = "19900002004"
+CALL_SECOND_LEG_NO_ANSWER = "19900002005"
+FID_VOICE_CODE = "9"  # the emulator's choice (the platform's is not known)
+
+
 def platform_code_dst(n: int) -> str:
     """The dst that makes the emulator answer statusCode ``-n``."""
     return f"19900001{n:03d}"
@@ -57,7 +66,7 @@ def emulator_path() -> str:
 class Emulator:
     """A running ``ytx-emulator`` process and its control endpoints."""
 
-    def __init__(self, binary: str, slow_secs: int = 5) -> None:
+    def __init__(self, binary: str, slow_secs: int = 5, extra_args: Sequence[str] = ()) -> None:
         if not os.path.exists(binary):
             raise RuntimeError(
                 f"ytx-emulator not found at {binary}: run `cargo build --workspace` "
@@ -65,7 +74,7 @@ class Emulator:
             )
         self.proc = subprocess.Popen(
             [binary, "--listen", "127.0.0.1:0", "--exit-on-stdin-eof",
-             "--slow-secs", str(slow_secs)],
+             "--slow-secs", str(slow_secs), *extra_args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -90,6 +99,13 @@ class Emulator:
 
     def requests(self) -> List[Dict[str, Any]]:
         return list(self._get("/_emulator/requests"))
+
+    def records(self) -> List[Dict[str, Any]]:
+        """The calls the emulator placed, each with the ``cdr`` it serves."""
+        return list(self._get("/_emulator/records")["records"])
+
+    def pushes(self) -> List[Dict[str, Any]]:
+        return list(self._get("/_emulator/pushes"))
 
     def reset(self) -> None:
         self._get("/_emulator/reset", method="POST")
@@ -116,6 +132,21 @@ class Emulator:
             self.proc.wait()
         if self.proc.stdout is not None:
             self.proc.stdout.close()
+
+
+EXAMPLES_DIR = BINDING_DIR / "examples"
+
+
+def load_example(name: str) -> Any:
+    """Import ``bindings/python/examples/<name>.py`` as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"ytx_example_{name}", EXAMPLES_DIR / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def rss_kib() -> Optional[int]:
