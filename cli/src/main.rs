@@ -142,7 +142,7 @@ Give every call a unique --custom-parm: after exit 4 (outcome unknown) it is how
 `ytx find` tells whether the call was placed.
 Exit: 0 accepted, 2 invalid input, 3 not sent (retry), 4 outcome unknown,
 5 refused, 6 bad answer (see `ytx --help`).")]
-    Call(CallArgs),
+    Call(Box<CallArgs>),
 
     /// Send a voice verification code: call DST and read out CODE.
     #[command(after_help = "Examples:
@@ -420,7 +420,7 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli, out: &output::Output) -> Result<Report, Error> {
     match &cli.command {
-        Command::Push => return push(),
+        Command::Push => push(),
         Command::Call(a) => {
             // Check the request before the credentials: a bad value is
             // reported the same with or without them.
