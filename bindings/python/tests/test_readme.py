@@ -10,6 +10,8 @@ and run with the names they assume (client, sid, orders, ...) bound.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import re
@@ -20,7 +22,16 @@ from typing import Dict, List
 import pytest
 
 import ytx
-from support import APP, BINDING_DIR, DST, SID, SRC, TOKEN
+from support import (
+    APP,
+    BINDING_DIR,
+    DST,
+    FAULT_DROP_CONNECTION,
+    SID,
+    SRC,
+    TOKEN,
+    platform_code_dst,
+)
 
 README = BINDING_DIR / "README.md"
 
@@ -48,7 +59,8 @@ def only_block(section: str) -> str:
 
 def test_every_python_block_of_the_readme_is_run_by_a_test():
     # A new section with code must get a test here.
-    assert sorted(BLOCKS) == ["Errors", "Logging", "Quickstart", "Threads"]
+    assert sorted(BLOCKS) == ["Errors", "Logging", "Quickstart", "The life of a call", "Threads"]
+    assert len(BLOCKS["The life of a call"]) == 3
 
 
 def test_quickstart_places_both_calls_as_a_user_script(emulator, tmp_path):
@@ -123,3 +135,55 @@ def test_the_logging_example_logs_through_the_ytx_logger(client, emulator, caplo
     lines = [r.getMessage() for r in caplog.records if r.name == "ytx"]
     assert any(re.search(r"Sign=<redacted> -> statusCode 0 requestId \d{29}", m) for m in lines), lines
     assert not any(TOKEN in m for m in lines)
+
+
+def run_block(code: str, name: str, ns: dict) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, f"README.md#{name}", "exec"), ns)
+    return out.getvalue()
+
+
+def test_the_life_of_a_call_example_reads_the_record_and_the_balance(client, emulator):
+    code = BLOCKS["The life of a call"][0]
+    before = client.balance()
+    out = run_block(code, "the-life-of-a-call", {"client": client})
+    assert f"balance {before.amount} yuan ({before.fen} fen)" in out
+    # The emulator's record is there at once: no poll, no sleep.
+    m = re.search(r"^(\d{29}): 应答\|正常, 10 s, 0.06 yuan \(6 fen\), "
+                  r"second leg answered at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+08:00$", out, re.M)
+    assert m, out
+    kept = [r for r in emulator.records() if r["request_id"] == m.group(1)]
+    assert kept and kept[0]["custom_parm"] == "order-43"
+    assert client.balance().fen == before.fen - 6
+
+
+def test_the_push_example_parses_the_protocol_sample():
+    out = run_block(BLOCKS["The life of a call"][1], "pushes", {})
+    assert out.splitlines() == [
+        "20200437755840048670965760400 18610559223 answered at 2020-04-28 14:51:37+08:00",
+        "answer {'requestid': '20200437755840048670965760400', 'dsc': '18610559223', "
+        "'state': 'answer', 'stateDesc': '...', 'timestamp': '2020-04-28 14:51:37'}",
+    ]
+
+
+def test_the_outcome_unknown_example_never_places_a_call_twice(client, emulator):
+    ns: dict = {}
+    run_block(BLOCKS["The life of a call"][2], "resolving-an-outcome-unknown", ns)
+    place_once = ns["place_once"]
+    known = client.callback_call(SRC, DST, 600).request_id
+
+    placed = place_once(client, SRC, DST, "order-44", known, settle_seconds=0)
+    assert re.fullmatch(r"\d{29}", placed)
+
+    # The answer is lost after the emulator placed the call: found, not resent.
+    before = emulator.count()
+    lost = place_once(client, SRC, FAULT_DROP_CONNECTION, "order-45", known, settle_seconds=0)
+    kept = [r for r in emulator.records() if r["custom_parm"] == "order-45"]
+    assert len(kept) == 1 and lost == kept[0]["request_id"]
+    calls = [r for r in emulator.requests()[before:] if r["path"].endswith("DailbackCall.wx")]
+    assert len(calls) == 1  # placed once; the rest was a record query
+
+    # A refusal is final and raised as usual.
+    with pytest.raises(ytx.PlatformError):
+        place_once(client, SRC, platform_code_dst(203), "order-46", known, settle_seconds=0)
