@@ -11,7 +11,7 @@
 # build.target-dir or <repo>/target).
 #
 # Outputs go to bindings/csharp/bin/ (gitignored): Ytx.dll, Ytx.xml (the XML
-# docs), Ytx.dll.config (Mono dllmap), YtxTests.exe, and pack/ (the NuGet
+# docs), Ytx.dll.config (Mono dllmap), PushReceiver.exe (examples/), YtxTests.exe, and pack/ (the NuGet
 # layout and Ytx.<version>.nupkg from pack-layout.sh, checked). Exits non-zero
 # if the tools are missing, the build fails (warnings are errors), the package
 # layout is wrong, the README's code does not build and run (readme-check.sh)
@@ -49,6 +49,9 @@ echo "mcs: Ytx.dll (+ XML docs)"
 mcs "${mcs_flags[@]}" -target:library -out:"$out/Ytx.dll" -doc:"$out/Ytx.xml" "$here"/src/*.cs
 cp "$here/Ytx.dll.config" "$out/Ytx.dll.config"
 
+echo "mcs: PushReceiver.exe (examples/, the README's push receiver)"
+mcs "${mcs_flags[@]}" -target:exe -out:"$out/PushReceiver.exe" -r:"$out/Ytx.dll" "$here"/examples/PushReceiver.cs
+
 echo "mcs: YtxTests.exe"
 mcs "${mcs_flags[@]}" -target:exe -out:"$out/YtxTests.exe" -r:"$out/Ytx.dll" "$here"/tests/*.cs
 
@@ -72,5 +75,8 @@ bash "$here/readme-check.sh" "$out" "$lib_dir" "$emulator"
 echo "mono: YtxTests.exe (library from $lib_dir)"
 export LD_LIBRARY_PATH="$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export YTX_EMULATOR="$emulator"
+export YTX_PUSH_RECEIVER="$out/PushReceiver.exe"
+export YTX_HEADER="$root/include/ytx.h"
+export YTX_CSHARP_README="$here/README.md"
 export YTX_INPUT_MATRIX="${YTX_INPUT_MATRIX:-$root/tests/data/input_matrix.tsv}"
 exec mono --debug "$out/YtxTests.exe"

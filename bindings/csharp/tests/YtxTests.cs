@@ -107,6 +107,7 @@ internal static partial class YtxTests
             Run("create and dispose 200 clients: no leak", TestManyClients);
             RunInputMatrix(); // InputMatrixTests.cs: one test per row of tests/data/input_matrix.tsv
             RunLogTests();    // LogTests.cs: YtxLog
+            RunPushTests();   // PushTests.cs: pushes, records, balance, the receiver example (issue 12)
             Run("the token never appears in ToString of client or exceptions", TestNoTokenInToString);
             Run("live clients back to 0", () =>
             {
