@@ -1296,6 +1296,16 @@ fn help_on_every_command_with_an_example() {
     // No command: the help, and exit 2.
     let run = ytx_with(&[], &[], b"");
     assert_eq!(run.code, INVALID, "{run:?}");
+    assert!(
+        format!("{}{}", run.stdout, run.stderr).contains("Usage:"),
+        "{run:?}"
+    );
+    let run = ytx_with(&["--json"], &[], b"");
+    assert_eq!(run.code, INVALID, "{run:?}");
+    assert!(run.error()["message"]
+        .as_str()
+        .unwrap()
+        .contains("requires a subcommand"));
     let run = ytx_with(&["--version"], &[], b"");
     assert_eq!(run.code, OK, "{run:?}");
     assert!(run.stdout.starts_with("ytx "), "{run:?}");
