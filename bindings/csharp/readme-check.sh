@@ -15,6 +15,11 @@
 #   * the first Logging block installs its handler around that call, which
 #     must print an Info line (the second block needs
 #     Microsoft.Extensions.Logging, which is not here: it is left out).
+#   * the "Life of a call" blocks (OnPush, the records/balance statements,
+#     WasPlaced) are compiled into a program that places a callback call with
+#     a customParm against the same emulator, feeds OnPush PROTOCOL.md's push
+#     samples, runs the records block on the call, and asks WasPlaced for the
+#     call (true) and for a customParm never placed (false).
 # Run by run-tests.sh. Exits non-zero on any failure. KEEP=1 keeps the
 # generated sources and programs (the path is printed).
 set -euo pipefail
@@ -50,7 +55,10 @@ block() {
 block Quickstart 1 >"$work/Quickstart.cs"
 block Errors 1 >"$work/retry.txt"
 block Logging 1 >"$work/log.txt"
-for f in Quickstart.cs retry.txt log.txt; do
+block "The life of a call" 1 >"$work/onpush.txt"
+block "The life of a call" 2 >"$work/records.txt"
+block "The life of a call" 3 >"$work/wasplaced.txt"
+for f in Quickstart.cs retry.txt log.txt onpush.txt records.txt wasplaced.txt; do
     [ -s "$work/$f" ] || fail "no code block for $f in $readme"
 done
 
@@ -78,11 +86,37 @@ done
     echo '  return 0; } }'
 } >"$work/Fragments.cs"
 
+# The life-of-a-call fragments, likewise.
+{
+    echo 'using System; using System.Text; using Ytx;'
+    echo 'internal static class Life {'
+    cat "$work/onpush.txt"
+    echo 'static void Records(YtxClient client, YtxResult call) {'
+    cat "$work/records.txt"
+    echo 'Console.WriteLine("balance " + balance.Text + " = " + balance.Fen + " fen");'
+    echo '}'
+    cat "$work/wasplaced.txt"
+    echo 'private static int Main() {'
+    echo '  OnPush(Encoding.UTF8.GetBytes("{\"requestid\":\"20200437755840048670965760400\",\"dsc\":\"18610559223\",\"state\":\"answer\",\"stateDesc\":\"...\",\"timestamp\":\"2020-04-28 14:51:37\"}"));'
+    echo '  OnPush(Encoding.UTF8.GetBytes("{\"cdr\":[{\"requestid\":\"20200437755811196850667520400\",\"duration\":10,\"oriamount\":0.31,\"customParm\":\"order-id-123456\",\"stateDesc\":\"应答|正常\"}]}"));'
+    echo '  using (var client = new YtxClient(Environment.GetEnvironmentVariable("YTX_ACCOUNT_SID"),'
+    echo '      Environment.GetEnvironmentVariable("YTX_AUTH_TOKEN"), Environment.GetEnvironmentVariable("YTX_APP_ID"),'
+    echo '      new YtxClientOptions { BaseUrl = Environment.GetEnvironmentVariable("YTX_BASE_URL") })) {'
+    echo '    YtxResult call = client.CallbackCall("13800138000", "13900139000", 600, new CallbackOptions { CustomParm = "readme-order-7" });'
+    echo '    Records(client, call);'
+    echo '    Console.WriteLine("placed? " + WasPlaced(client, "readme-order-7", "0"));'
+    echo '    Console.WriteLine("never placed? " + WasPlaced(client, "readme-order-never", "0"));'
+    echo '  }'
+    echo '  return 0; } }'
+} >"$work/Life.cs"
+
 flags=(-langversion:7.2 -warn:4 -warnaserror+ -nologo -r:"$bin_dir/Ytx.dll")
 mcs "${flags[@]}" -target:exe -out:"$work/Quickstart.exe" "$work/Quickstart.cs" ||
     fail "the README's Quickstart does not compile"
 mcs "${flags[@]}" -target:exe -out:"$work/Fragments.exe" "$work/Fragments.cs" ||
     fail "the README's CallWithRetry / logging code does not compile"
+mcs "${flags[@]}" -target:exe -out:"$work/Life.exe" "$work/Life.cs" ||
+    fail "the README's life-of-a-call code (OnPush, records, WasPlaced) does not compile"
 cp "$bin_dir/Ytx.dll" "$bin_dir/Ytx.dll.config" "$work/"
 
 # A fresh emulator on a free port; its first line gives the URL.
@@ -110,4 +144,17 @@ echo "$out"
 grep -qE '^retry example: requestId [0-9]{29}$' <<<"$out" || fail "CallWithRetry gave no requestId"
 grep -qE 'ytx Info: POST .*Sign=<redacted>' <<<"$out" || fail "the README's log handler printed no Info line"
 [ "$(count)" -eq 3 ] || fail "the emulator received $(count) requests in all, not 3"
-echo "readme-check: the README's Quickstart, CallWithRetry and log handler work"
+
+out=$(cd "$work" && mono Life.exe 2>&1) || fail "the README's life-of-a-call code failed: $out"
+echo "$out"
+grep -qE '^20200437755840048670965760400 18610559223 Answer at .*14:51:37 \+08:00$' <<<"$out" ||
+    fail "OnPush did not print the state push"
+grep -qx '20200437755811196850667520400 order-id-123456: 10 s, 0.31 yuan, 应答|正常' <<<"$out" ||
+    fail "OnPush did not print the record push"
+grep -qE '^13800138000 -> 13900139000: [0-9]+ s, [0-9]+\.[0-9]{2} yuan \([0-9]+ fen\), 应答\|正常, recording http' <<<"$out" ||
+    fail "the records block did not print the call's record"
+grep -qE '^balance [0-9]+\.[0-9]{2} = [0-9]+ fen$' <<<"$out" || fail "the records block gave no balance"
+grep -qE '^placed: requestId [0-9]{29}, ' <<<"$out" || fail "WasPlaced did not find the call"
+grep -qx 'placed? True' <<<"$out" || fail "WasPlaced is not true for the call placed"
+grep -qx 'never placed? False' <<<"$out" || fail "WasPlaced is not false for a customParm never placed"
+echo "readme-check: the README's Quickstart, CallWithRetry, log handler and life-of-a-call code work"
