@@ -97,9 +97,12 @@ namespace Ytx
         /// <summary>
         /// The field at fault, by the library's name for it: the C API's parameter
         /// name (<c>account_sid</c>, <c>auth_token</c>, <c>app_id</c>, <c>src</c>,
-        /// <c>dst</c>, <c>credit</c>, <c>dstclid</c>, <c>code</c>, <c>time</c>), the wire
+        /// <c>dst</c>, <c>credit</c>, <c>dstclid</c>, <c>code</c>, <c>time</c>, <c>request_id</c>,
+        /// <c>custom_parm</c>, <c>after_request_id</c>, <c>body</c>), the wire
         /// name of a callback option (<c>customParm</c>, <c>srcclid</c>,
-        /// <c>ringbacktype</c>, ...), or the name of a client option
+        /// <c>ringbacktype</c>, ...) or of a record query's field (<c>lastresid</c>,
+        /// <c>limit</c>, <c>fid</c>, <c>customParm</c>; <c>max_pages</c> when
+        /// <see cref="YtxClient.FindCall"/> ran out of pages), or the name of a client option
         /// (<c>base_url</c>, <c>timeout_ms</c>, <c>connect_timeout_ms</c>, <c>proxy</c>, ...).
         /// Each property's documentation gives its name.
         /// </summary>
