@@ -3,7 +3,6 @@
 //! a call is found by its customParm, a never-placed one is not, and the
 //! balance goes down.
 
-use std::io::Read as _;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 

@@ -22,7 +22,7 @@ set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${FUZZ_SECONDS:-30}
-read -r -a targets <<<"${FUZZ_TARGETS:-parse_response http_answer requests ffi}"
+read -r -a targets <<<"${FUZZ_TARGETS:-parse_response http_answer requests ffi push}"
 
 if ! command -v cargo >/dev/null 2>&1 || ! cargo +nightly --version >/dev/null 2>&1; then
     echo "fuzz-smoke: the nightly toolchain is missing; install it with:"

@@ -589,10 +589,7 @@ unsafe fn new_client(made: &mut Vec<Made>, op: &Op) {
     assert!(v.method.is_empty() && v.url.is_empty() && v.body.is_empty());
 
     // The model: the same steps with the Rust API.
-    let mut actions = (
-        String::from("callDailBack"),
-        String::from("callOutCode"),
-    );
+    let mut actions = (String::from("callDailBack"), String::from("callOutCode"));
     let model: Model<()> = (|| {
         let s = model_str(&sid_b, "account_sid")?;
         let t = model_str(&tok_b, "auth_token")?;
