@@ -54,19 +54,21 @@ class Calls:
             return self._calls.get(request_id)
 
     def apply(self, push: "ytx.StatePush | ytx.RecordPush") -> "list[str]":
-        """Take in one push; returns a line for each new thing it said (none: a duplicate)."""
+        """Take in one push; returns a line for each thing it said."""
         lines = []
         with self._lock:
             if isinstance(push, ytx.StatePush):
                 key = ("state", push.request_id, push.number, push.state.value,
                        push.timestamp_text)
-                if key not in self._seen:
-                    self._seen.add(key)
-                    call = self._calls.setdefault(push.request_id, Call(push.request_id))
-                    lines.append(self._state(call, push))
+                if key in self._seen:
+                    return [f"{push.request_id} duplicate state push, ignored"]
+                self._seen.add(key)
+                call = self._calls.setdefault(push.request_id, Call(push.request_id))
+                lines.append(self._state(call, push))
             else:
                 for r in push.records:
                     if ("record", r.request_id) in self._seen:
+                        lines.append(f"{r.request_id} duplicate record push, ignored")
                         continue
                     self._seen.add(("record", r.request_id))
                     self._calls.setdefault(r.request_id, Call(r.request_id)).record = r
@@ -127,7 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--listen", default="127.0.0.1:8000", help="HOST:PORT (port 0: any)")
     host, _, port = parser.parse_args().listen.rpartition(":")
-    with PushServer((host, int(port))) as server:
+    with PushServer((host, int(port)), report=lambda line: print(line, flush=True)) as server:
         print(f"receiving pushes on http://{host}:{server.server_address[1]}/", flush=True)
         server.serve_forever()
 

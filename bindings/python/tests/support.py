@@ -141,7 +141,8 @@ def load_example(name: str) -> Any:
     """Import ``bindings/python/examples/<name>.py`` as a module."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(f"ytx_example_{name}", EXAMPLES_DIR / f"{name}.py")
+    path = EXAMPLES_DIR / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"ytx_example_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up

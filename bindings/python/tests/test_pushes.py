@@ -11,6 +11,8 @@ fast machine.
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 import time
 import urllib.request
@@ -67,6 +69,17 @@ class Receiver:
                   and c.record is not None)
         return self.server.calls.get(request_id)
 
+    def post_all(self, *bodies: bytes) -> None:
+        """POST each body and wait until the receiver handled it (one line each).
+
+        The receiver answers before it handles a push, so without the wait
+        two pushes sent in a row may be handled in either order.
+        """
+        for body in bodies:
+            n = len(self.lines)
+            self.post(body).close()
+            self.wait(lambda: len(self.lines) > n)
+
     def post(self, body: bytes) -> Any:
         req = urllib.request.Request(self.url, data=body, method="POST",
                                      headers={"Content-Type": "application/json"})
@@ -107,7 +120,7 @@ def test_the_receiver_answers_200_and_reports_each_push(rx):
         assert answer.status == 200 and answer.read() == b"ok"
     rx.wait(lambda: len(rx.lines) == 1)
     assert rx.lines[0] == f"{rid} {SRC} answer 2020-04-28 14:51:37"
-    rx.post(record(rid)).close()
+    rx.post_all(record(rid))
     call = rx.wait_record(rid)
     assert call.record.amount_fen == 31 and call.record.duration == 10
     assert call.legs == {SRC: ytx.CallState.ANSWER}
@@ -116,22 +129,21 @@ def test_the_receiver_answers_200_and_reports_each_push(rx):
 
 def test_a_duplicate_push_is_ignored(rx):
     rid = "1001"
-    for body in (state(rid, SRC, "answer"), state(rid, SRC, "answer"), record(rid),
-                 record(rid), state(rid, SRC, "disconnect", "2020-04-28 14:52:00")):
-        rx.post(body).close()
-    rx.wait(lambda: any("disconnect" in line for line in rx.lines))
-    assert len(rx.lines) == 3, rx.lines  # answer, record, disconnect: once each
+    rx.post_all(state(rid, SRC, "answer"), state(rid, SRC, "answer"), record(rid),
+                record(rid), state(rid, SRC, "disconnect", "2020-04-28 14:52:00"))
+    assert len(rx.lines) == 5, rx.lines
+    assert rx.lines[1] == f"{rid} duplicate state push, ignored"
+    assert rx.lines[3] == f"{rid} duplicate record push, ignored"
     assert rx.server.calls.get(rid).legs == {SRC: ytx.CallState.DISCONNECT}
 
 
 def test_out_of_order_pushes_never_move_a_leg_back(rx):
     rid = "1002"
-    for body in (state(rid, DST, "alerting", "2020-04-28 14:51:40"),
-                 state(rid, DST, "callout", "2020-04-28 14:51:39"),
-                 record(rid),
-                 state(rid, DST, "disconnect", "2020-04-28 14:51:50")):
-        rx.post(body).close()
-    rx.wait(lambda: len(rx.lines) == 4)
+    rx.post_all(state(rid, DST, "alerting", "2020-04-28 14:51:40"),
+                state(rid, DST, "callout", "2020-04-28 14:51:39"),
+                record(rid),
+                state(rid, DST, "disconnect", "2020-04-28 14:51:50"))
+    assert len(rx.lines) == 4, rx.lines
     call = rx.server.calls.get(rid)
     assert call.legs == {DST: ytx.CallState.DISCONNECT} and call.record is not None
     assert "(late: the leg is already alerting)" in rx.lines[1]
@@ -139,9 +151,11 @@ def test_out_of_order_pushes_never_move_a_leg_back(rx):
 
 def test_garbage_and_unknown_states_are_reported_not_fatal(rx):
     for body in (b"not json", b'{"cdr":{}}', b"", state("1003", SRC, "hold")):
+        n = len(rx.lines)
         with rx.post(body) as answer:
             assert answer.status == 200  # always: the platform need not resend
-    rx.wait(lambda: len(rx.lines) == 4)
+        rx.wait(lambda: len(rx.lines) > n)
+    assert len(rx.lines) == 4, rx.lines
     assert sum(line.startswith("not a push, ignored: ") for line in rx.lines) == 3
     assert any("cdr is not an array" in line for line in rx.lines)
     assert rx.lines[-1].endswith("hold 2020-04-28 14:51:37 (unknown state, kept as is)")
@@ -152,14 +166,20 @@ def test_garbage_and_unknown_states_are_reported_not_fatal(rx):
 
 
 @pytest.fixture
-def pushing(rx) -> Iterator[ytx.Client]:
-    """A client for an emulator that pushes every call to the receiver."""
+def pushing_emulator(rx) -> Iterator[Emulator]:
+    """An emulator that pushes every call to the receiver."""
     emu = Emulator(emulator_path(), extra_args=["--push-url", rx.url])
     try:
-        with ytx.Client(SID, TOKEN, APP, base_url=emu.base_url, timeout=10.0) as c:
-            yield c
+        yield emu
     finally:
         emu.stop()
+
+
+@pytest.fixture
+def pushing(pushing_emulator) -> Iterator[ytx.Client]:
+    """A client for :func:`pushing_emulator`."""
+    with ytx.Client(SID, TOKEN, APP, base_url=pushing_emulator.base_url, timeout=10.0) as c:
+        yield c
 
 
 LEG_STATES = [ytx.CallState.CALLOUT, ytx.CallState.ALERTING, ytx.CallState.ANSWER,
@@ -173,9 +193,12 @@ def test_a_call_end_to_end_pushes_then_find_call(rx, pushing):
     order = f"order-{uuid.uuid4().hex}"
     call = client.callback_call(SRC, DST, 600, custom_parm=order)
 
-    got = rx.wait_record(call.request_id)
-    # Every state push of both legs arrived and parsed; the record push too.
-    assert got.legs == {SRC: ytx.CallState.DISCONNECT, DST: ytx.CallState.DISCONNECT}
+    # The receiver handles a push after answering it, so the record push
+    # (sent last) may be handled before the last state push: wait for both.
+    done = {SRC: ytx.CallState.DISCONNECT, DST: ytx.CallState.DISCONNECT}
+    rx.wait(lambda: (c := rx.server.calls.get(call.request_id)) is not None
+            and c.record is not None and c.legs == done)
+    got = rx.server.calls.get(call.request_id)
     mine = [line for line in rx.lines if line.startswith(call.request_id)]
     for number in (SRC, DST):
         seen = [s for s in LEG_STATES
@@ -193,18 +216,69 @@ def test_a_call_end_to_end_pushes_then_find_call(rx, pushing):
     assert client.find_call(f"never-placed-{uuid.uuid4().hex}", after_request_id=before) is None
 
 
-def test_duplicate_and_out_of_order_pushes_from_the_emulator(rx, pushing):
+def test_duplicate_and_out_of_order_pushes_from_the_emulator(rx, pushing, pushing_emulator):
+    emulator = pushing_emulator
     dup = pushing.callback_call(SRC, CALL_DUPLICATE_PUSHES, 600, custom_parm="dup")
     ooo = pushing.callback_call(SRC, CALL_OUT_OF_ORDER_PUSHES, 600, custom_parm="ooo")
+    # 8 state pushes and a record push each, plus 3 repeats for dup.
+    rx.wait(lambda: sum(line.startswith(dup.request_id) for line in rx.lines) == 12
+            and sum(line.startswith(ooo.request_id) for line in rx.lines) == 9)
+    # The emulator did send them so (its push log, in sending order; an entry
+    # is logged once the receiver answered, so wait for the last ones).
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        sent = [p["body"] for p in emulator.pushes()]
+        dup_sent = [b for b in sent if dup.request_id in b]
+        ooo_sent = [b for b in sent if ooo.request_id in b]
+        if (len(dup_sent), len(ooo_sent)) == (12, 9) or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert len(dup_sent) == 12 and len(set(dup_sent)) == 9  # answers and record twice
+    dst_states = [s for b in ooo_sent for s in ("callout", "alerting")
+                  if f'"dsc":"{CALL_OUT_OF_ORDER_PUSHES}","state":"{s}"' in b]
+    assert dst_states == ["alerting", "callout"]
+    assert '"cdr"' in ooo_sent[-2] and '"disconnect"' in ooo_sent[-1]
+    # The receiver took each duplicate once (8 states + 1 record, 3 ignored)...
+    dup_lines = [line for line in rx.lines if line.startswith(dup.request_id)]
+    assert len(dup_lines) == 12 and sum("duplicate" in line for line in dup_lines) == 3
+    # ...and ended both calls with both legs disconnected: nothing moved back.
     for rid, dst in ((dup.request_id, CALL_DUPLICATE_PUSHES),
                      (ooo.request_id, CALL_OUT_OF_ORDER_PUSHES)):
-        rx.wait(lambda: (c := rx.server.calls.get(rid)) is not None and c.record is not None
-                and c.legs.get(dst) is ytx.CallState.DISCONNECT)
-    # Duplicates were pushed but reported once: 4 states per leg + 1 record.
-    assert len([line for line in rx.lines if line.startswith(dup.request_id)]) == 9
-    # Out of order: the callout after alerting is late, and nothing moved back.
-    ooo_lines = [line for line in rx.lines if line.startswith(ooo.request_id)]
-    assert any(f"{CALL_OUT_OF_ORDER_PUSHES} callout" in line and "late" in line
-               for line in ooo_lines), ooo_lines
-    assert rx.server.calls.get(ooo.request_id).legs == {
-        SRC: ytx.CallState.DISCONNECT, CALL_OUT_OF_ORDER_PUSHES: ytx.CallState.DISCONNECT}
+        assert rx.server.calls.get(rid).legs == {
+            SRC: ytx.CallState.DISCONNECT, dst: ytx.CallState.DISCONNECT}
+
+
+def test_the_example_runs_as_a_program():
+    """``python3 push_receiver.py --listen 127.0.0.1:0`` serves, as its docstring says."""
+    import select
+    import subprocess
+    import sys
+
+    from support import EXAMPLES_DIR, SRC_DIR, library_path
+
+    env = dict(os.environ, PYTHONPATH=str(SRC_DIR), YTX_LIBRARY=library_path())
+    env.pop("PYTHONUNBUFFERED", None)  # the example must flush its own lines
+    proc = subprocess.Popen([sys.executable, str(EXAMPLES_DIR / "push_receiver.py"),
+                             "--listen", "127.0.0.1:0"],
+                            stdout=subprocess.PIPE, text=True, env=env)
+
+    def line() -> str:  # never hang the suite on a missing line
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], DEADLINE)
+        assert ready, "the example printed nothing (not flushed?)"
+        return proc.stdout.readline()
+
+    try:
+        first = line()
+        m = re.fullmatch(r"receiving pushes on (http://127\.0\.0\.1:\d+/)\n", first)
+        assert m, first
+        req = urllib.request.Request(m.group(1), data=state("1004", SRC, "answer"),
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=10) as answer:
+            assert answer.status == 200
+        assert line() == f"1004 {SRC} answer 2020-04-28 14:51:37\n"
+    finally:
+        proc.kill()
+        proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -52,7 +52,13 @@ class Delivery(enum.IntEnum):
     #: Nothing was written to the network: a retry is safe.
     NOT_SENT = 0
     #: The request was written but no valid answer came back: the platform
-    #: may have acted on it, so do not retry blindly.
+    #: may have acted on it, so do not retry blindly. To find out, give each
+    #: call a unique ``custom_parm`` and, once the call would have ended plus
+    #: some seconds (the platform writes a record about 20 s after a call
+    #: ends), ask ``client.find_call(custom_parm, after_request_id=...)``
+    #: with a requestId from before: a record means it was placed (do not
+    #: place it again), ``None`` that it was not (README, "Resolving an
+    #: outcome unknown").
     UNKNOWN = 1
     #: The platform answered; its answer (accepted or rejected) is final.
     ANSWERED = 2
@@ -168,7 +174,8 @@ class TransportError(YtxError):
 
     Code 10 (``NOT_SENT``, ``retry_safe``): nothing reached the platform.
     Code 11 (``OUTCOME_UNKNOWN``): the request was written, the answer was
-    lost; the platform may have placed the call.
+    lost; the platform may have placed the call (resolve it with
+    :meth:`ytx.Client.find_call`, see :attr:`Delivery.UNKNOWN`).
     """
 
 
@@ -202,6 +209,11 @@ class PlatformError(YtxError):
 
     ``status_code`` (e.g. ``"-203"``), ``status_msg`` (the platform's own
     text, often Chinese) and ``request_id`` (often empty) are as it sent them.
+    ``message`` ends with the library's explanation of the codes it knows
+    (PROTOCOL.md's table), e.g. for ``-104``: "request rate too high: slow
+    down; the platform refused it, so nothing was placed". The answer is
+    final (``delivery`` ``ANSWERED``); only ``-100`` (the platform's internal
+    error) and ``-104`` invite sending again later.
     """
 
     def __init__(

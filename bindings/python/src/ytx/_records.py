@@ -245,7 +245,8 @@ def copy_record(lib: _native.NativeLibrary, rec: Any) -> CallRecord:
     amount_text = _none_if_empty(lib.ytx_record_amount_text(rec))
     times: Dict[str, Optional[datetime]] = {}
     for attr, wire in _RECORD_TIMES.items():
-        times[attr] = _time(out.value) if lib.ytx_record_time_unix(rec, wire, ctypes.byref(out)) else None
+        found = lib.ytx_record_time_unix(rec, wire, ctypes.byref(out))
+        times[attr] = _time(out.value) if found else None
     duration = int(lib.ytx_record_duration(rec))
     return CallRecord(
         request_id=lib.ytx_record_request_id(rec),
