@@ -88,6 +88,9 @@ def test_quickstart_places_both_calls_as_a_user_script(emulator, tmp_path):
     # Both calls reached the platform, once each; the dry run sent nothing.
     assert emulator.wait_count(before + 2) == before + 2
     assert [r["request_id"] for r in emulator.requests()[-2:]] == ids
+    # The voice code went where PROTOCOL.md (ambiguity 2) says, not NoticeCall.wx.
+    paths = [r["path"].rsplit("/", 1)[-1] for r in emulator.requests()[-2:]]
+    assert paths == ["DailbackCall.wx", "CodeCallOut.wx"]
 
 
 def test_the_retry_example_places_a_call_and_does_not_retry_a_rejection(make_client, emulator):

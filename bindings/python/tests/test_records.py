@@ -243,3 +243,28 @@ def test_rate_limit_and_balance_codes_are_explained_by_the_library(client, n):
                           "so nothing was placed",
                      204: "balance too low: top up"}[n]
         assert explained in e.message, e.message
+
+
+def test_queries_free_what_they_copy(client):
+    """Record lists and balances are freed after the copy, on success and error."""
+    from support import rss_kib
+
+    anchor = client.callback_call(SRC, DST, 600).request_id
+    for _ in range(20):
+        client.callback_call(SRC, DST, 600, custom_parm=unique())
+
+    def churn(n: int) -> None:
+        for i in range(n):
+            assert len(client.call_records_after(anchor, 20)) == 20
+            client.balance()
+            if i % 10 == 0:
+                with pytest.raises(ytx.InvalidArgument):
+                    client.call_records_after(anchor, 0)
+
+    churn(100)
+    start = rss_kib()
+    churn(500)
+    end = rss_kib()
+    if start is not None and end is not None:
+        # 500 x 20 records of over 1 KiB each would be over 10 MiB if never freed.
+        assert end - start < 4 * 1024, (start, end)
