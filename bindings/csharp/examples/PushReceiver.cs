@@ -61,7 +61,14 @@ internal static class PushReceiver
                 while (Console.In.ReadLine() != null)
                 {
                 }
-                listener.Stop(); // ends GetContext below
+                // Exit rather than listener.Stop(): under Mono 6.8, stopping a
+                // listener while another thread waits in GetContext sometimes
+                // aborts the process in its I/O thread.
+                lock (_lock)
+                {
+                    Console.Out.Flush();
+                    Environment.Exit(0);
+                }
             });
             watch.IsBackground = true;
             watch.Start();

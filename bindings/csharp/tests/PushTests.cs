@@ -1006,8 +1006,9 @@ internal static partial class YtxTests
             string exe = System.Environment.GetEnvironmentVariable("YTX_PUSH_RECEIVER");
             Check(!string.IsNullOrEmpty(exe) && File.Exists(exe), "set YTX_PUSH_RECEIVER to PushReceiver.exe (got '" + exe + "')");
             Url = "http://127.0.0.1:" + FreePort() + "/";
-            var psi = new ProcessStartInfo("mono", "\"" + exe + "\" " + Url + " --exit-on-stdin-eof")
+            var psi = new ProcessStartInfo("mono", "\"" + Path.GetFullPath(exe) + "\" " + Url + " --exit-on-stdin-eof")
             {
+                WorkingDirectory = Path.GetTempPath(), // where a Mono crash report would go
                 UseShellExecute = false,
                 RedirectStandardInput = true,
                 RedirectStandardOutput = true,
@@ -1052,6 +1053,14 @@ internal static partial class YtxTests
         public int Count(string startsWith)
         {
             return Lines.Count(l => l.StartsWith(startsWith, StringComparison.Ordinal));
+        }
+
+        /// <summary>Closes its stdin and checks that it exits cleanly (0), as the example promises.</summary>
+        public void Stop()
+        {
+            StopProcess(_p);
+            Check(_p.HasExited, "the receiver exited when its stdin closed");
+            Equal(0, _p.ExitCode, "the receiver's exit code; it printed:\n" + string.Join("\n", Lines));
         }
 
         public void Dispose()
@@ -1109,6 +1118,7 @@ internal static partial class YtxTests
             Equal(2, rx.Count("state "), "two different states");
             Contains(rx.Lines.First(l => l.StartsWith("bad push: ", StringComparison.Ordinal)), "cdr is not an array", "the library's reason");
             Equal(0, rx.Count("stderr: "), "nothing on stderr: " + string.Join(" | ", rx.Lines));
+            rx.Stop();
         }
     }
 
@@ -1125,6 +1135,7 @@ internal static partial class YtxTests
             Equal(1, rx.Count("record " + id), "handled once");
             Check(rx.Count("state " + id + " ") >= 6, "the state pushes: " + string.Join(" | ", rx.Lines));
             Equal(0, rx.Count("bad push"), "every push parsed");
+            rx.Stop();
         }
     }
 }
