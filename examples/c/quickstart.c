@@ -6,7 +6,8 @@
  *   YTX_ACCOUNT_SID, YTX_AUTH_TOKEN, YTX_APP_ID   credentials (required)
  *   YTX_BASE_URL     e.g. http://127.0.0.1:8080 for the emulator
  *                    (default: the production platform)
- *   YTX_SRC, YTX_DST, YTX_DSTCLID   numbers (defaults: demo numbers)
+ *   YTX_SRC, YTX_DST   numbers (defaults: demo numbers)
+ *   YTX_DSTCLID        optional caller id for the voice code (default: none)
  *
  * Build (from the repository root, after `cargo build`):
  *   cc -Wall -Wextra -Werror -Iinclude examples/c/quickstart.c \
@@ -99,7 +100,8 @@ int main(void) {
 
     const char *src = env_or("YTX_SRC", "13800138000");
     const char *dst = env_or("YTX_DST", "13900139000");
-    const char *dstclid = env_or("YTX_DSTCLID", "02160000000");
+    /* Optional: NULL leaves it out (the callee sees the default caller id). */
+    const char *dstclid = env_or("YTX_DSTCLID", NULL);
     int accepted = 0;
 
     /* Two-way callback call: ring src, then dst, 10 minutes at most. */
