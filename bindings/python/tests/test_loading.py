@@ -117,20 +117,14 @@ def test_version_mismatch_fails_clearly():
 
 def test_every_symbol_is_declared():
     lib = ytx.load_library()
-    from ytx._native import _NOT_IN_HEADER, _PROTOTYPES
+    from ytx._native import _PROTOTYPES
 
     header = (Path(__file__).resolve().parents[3] / "include" / "ytx.h").read_text()
     import re
 
     declared_in_header = set(re.findall(r"\b(ytx_[a-z_]+)\(", header))
-    bound = set(_PROTOTYPES) | set(_NOT_IN_HEADER)
-    # Every function of the header is bound, and _PROTOTYPES is exactly the
-    # header's; the rest are the library's exported accessors that the
-    # header does not declare yet (once it does, they move to _PROTOTYPES).
-    assert declared_in_header <= bound, declared_in_header - bound
-    assert set(_PROTOTYPES) == declared_in_header - set(_NOT_IN_HEADER), (
-        set(_PROTOTYPES) ^ (declared_in_header - set(_NOT_IN_HEADER)))
-    for name in bound:
+    assert declared_in_header == set(_PROTOTYPES), declared_in_header ^ set(_PROTOTYPES)
+    for name in _PROTOTYPES:
         fn = getattr(lib, name)
         assert fn.argtypes is not None and hasattr(fn, "restype"), name
     assert lib.result_name(12) == "YTX_ERR_TIMEOUT"

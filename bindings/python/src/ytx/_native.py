@@ -262,6 +262,16 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     "ytx_push_free": (None, [ytx_push_p], None),
     # ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
     "ytx_push_kind_of": (ytx_push_kind, [ytx_push_p], None),
+    # const char *ytx_push_request_id(const struct ytx_push *push);  ("" when absent)
+    "ytx_push_request_id": (c_char_p, [ytx_push_p], _decode),
+    # const char *ytx_push_number(const struct ytx_push *push);  ("" when absent)
+    "ytx_push_number": (c_char_p, [ytx_push_p], _decode),
+    # const char *ytx_push_state_text(const struct ytx_push *push);  ("" when absent)
+    "ytx_push_state_text": (c_char_p, [ytx_push_p], _decode),
+    # const char *ytx_push_state_desc(const struct ytx_push *push);  ("" when absent)
+    "ytx_push_state_desc": (c_char_p, [ytx_push_p], _decode),
+    # const char *ytx_push_timestamp(const struct ytx_push *push);  ("" when absent)
+    "ytx_push_timestamp": (c_char_p, [ytx_push_p], _decode),
     # ytx_call_state ytx_push_state(const struct ytx_push *push);
     "ytx_push_state": (ytx_call_state, [ytx_push_p], None),
     # int32_t ytx_push_timestamp_unix(const struct ytx_push *push, int64_t *unix_out);
@@ -283,6 +293,26 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     "ytx_records_get": (ytx_record_p, [ytx_records_p, c_size_t], None),
     # void ytx_records_free(struct ytx_records *records);
     "ytx_records_free": (None, [ytx_records_p], None),
+    # const char *ytx_record_request_id(const struct ytx_record *record);  ("" when absent)
+    "ytx_record_request_id": (c_char_p, [ytx_record_p], _decode),
+    # const char *ytx_record_app_id(const struct ytx_record *record);  ("" when absent)
+    "ytx_record_app_id": (c_char_p, [ytx_record_p], _decode),
+    # const char *ytx_record_fid(const struct ytx_record *record);  ("" when absent)
+    "ytx_record_fid": (c_char_p, [ytx_record_p], _decode),
+    # const char *ytx_record_custom_parm(const struct ytx_record *record);  ("" when absent)
+    "ytx_record_custom_parm": (c_char_p, [ytx_record_p], _decode),
+    # const char *ytx_record_caller(const struct ytx_record *record);  ("" when absent)
+    "ytx_record_caller": (c_char_p, [ytx_record_p], _decode),
+    # const char *ytx_record_called(const struct ytx_record *record);  ("" when absent)
+    "ytx_record_called": (c_char_p, [ytx_record_p], _decode),
+    # const char *ytx_record_tel(const struct ytx_record *record);  ("" when absent)
+    "ytx_record_tel": (c_char_p, [ytx_record_p], _decode),
+    # const char *ytx_record_state_desc(const struct ytx_record *record);  ("" when absent)
+    "ytx_record_state_desc": (c_char_p, [ytx_record_p], _decode),
+    # const char *ytx_record_recording_url(const struct ytx_record *record);  ("" when absent)
+    "ytx_record_recording_url": (c_char_p, [ytx_record_p], _decode),
+    # const char *ytx_record_amount_text(const struct ytx_record *record);  ("" when absent)
+    "ytx_record_amount_text": (c_char_p, [ytx_record_p], _decode),
     # int64_t ytx_record_duration(const struct ytx_record *record);
     "ytx_record_duration": (c_int64, [ytx_record_p], None),
     # int32_t ytx_record_amount_fen(const struct ytx_record *record, int64_t *fen_out);
@@ -330,38 +360,6 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     # void ytx_balance_free(struct ytx_balance *balance);
     "ytx_balance_free": (None, [ytx_balance_p], None),
 }
-
-#: Accessors the library exports (``src/ffi/record.rs``) that the generated
-#: ``ytx.h`` does not declare yet: they are made by a Rust macro, which
-#: cbindgen does not expand. Each returns a string borrowed from the push or
-#: record, "" when absent, never NULL. They carry the library's own reading
-#: of a field (``requestid`` or ``requestId``, ``NoTapes`` is no recording,
-#: an amount only when it is whole fen), so the binding does not copy that
-#: logic. Once the header declares them they belong in ``_PROTOTYPES``.
-_NOT_IN_HEADER: Dict[str, _Prototype] = {
-    name: (c_char_p, [arg], _decode)
-    for name, arg in (
-        ("ytx_push_request_id", ytx_push_p),
-        ("ytx_push_number", ytx_push_p),
-        ("ytx_push_state_text", ytx_push_p),
-        ("ytx_push_state_desc", ytx_push_p),
-        ("ytx_push_timestamp", ytx_push_p),
-        ("ytx_record_request_id", ytx_record_p),
-        ("ytx_record_app_id", ytx_record_p),
-        ("ytx_record_fid", ytx_record_p),
-        ("ytx_record_custom_parm", ytx_record_p),
-        ("ytx_record_caller", ytx_record_p),
-        ("ytx_record_called", ytx_record_p),
-        ("ytx_record_tel", ytx_record_p),
-        ("ytx_record_state_desc", ytx_record_p),
-        ("ytx_record_recording_url", ytx_record_p),
-        ("ytx_record_amount_text", ytx_record_p),
-    )
-}
-
-
-def _all_prototypes() -> List[Tuple[str, _Prototype]]:
-    return list(_PROTOTYPES.items()) + list(_NOT_IN_HEADER.items())
 
 
 def _compatible(found: int, expected: int) -> bool:
@@ -458,7 +456,7 @@ class NativeLibrary:
     def __init__(self, cdll: ctypes.CDLL, path: str) -> None:
         self.path = path
         self._cdll = cdll
-        for name, (restype, argtypes, errcheck) in _all_prototypes():
+        for name, (restype, argtypes, errcheck) in _PROTOTYPES.items():
             try:
                 fn = cdll[name]  # a fresh function object, not shared
             except AttributeError:
