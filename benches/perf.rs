@@ -1039,19 +1039,19 @@ const VARIANTS: [(&str, &str); 11] = [
     ("floor", "floor: one write of the precomputed request"),
     (
         "floor-split",
-        "floor, head and body in two writes (as ureq 2 does)",
+        "floor, head and body in two writes (as ureq 2 did)",
     ),
     ("rust", "ytx Rust API (Client::callback_call)"),
     ("cabi", "ytx C ABI (ytx_callback_call + ytx_outcome_free)"),
     (
         "ureq-same",
-        "prepare + ureq 2 agent configured as ytx (overall timeout)",
+        "prepare + ureq 3 agent configured as ytx (overall timeout)",
     ),
     (
         "ureq-rw",
-        "prepare + ureq 2, timeout_read/timeout_write instead of timeout",
+        "prepare + ureq 3, timeout_per_read/write instead of timeout_global",
     ),
-    ("ureq-none", "prepare + ureq 2, no timeouts at all"),
+    ("ureq-none", "prepare + ureq 3, no timeouts at all"),
     (
         "lean",
         "prepare + one write on a kept TcpStream + parse_response",
@@ -1076,11 +1076,14 @@ impl Variants {
             .unwrap();
         let raw = precomputed_request(&client);
         let split_at = find(&raw, b"\r\n\r\n").unwrap() + 4;
-        let agent = |f: fn(ureq::AgentBuilder) -> ureq::AgentBuilder| {
-            f(ureq::AgentBuilder::new()
-                .redirects(0)
+        type Cfg = ureq::config::ConfigBuilder<ureq::typestate::AgentScope>;
+        let agent = |f: fn(Cfg) -> Cfg| {
+            f(ureq::Agent::config_builder()
+                .max_redirects(0)
+                .proxy(None)
                 .user_agent("ytx/0.1.0"))
             .build()
+            .new_agent()
         };
         Variants {
             call: the_call(),
@@ -1090,13 +1093,13 @@ impl Variants {
             split: Floor::new(addr, &raw),
             split_at,
             ureq_same: agent(|b| {
-                b.timeout_connect(Duration::from_secs(5))
-                    .timeout(Duration::from_secs(30))
+                b.timeout_connect(Some(Duration::from_secs(5)))
+                    .timeout_global(Some(Duration::from_secs(30)))
             }),
             ureq_rw: agent(|b| {
-                b.timeout_connect(Duration::from_secs(5))
-                    .timeout_read(Duration::from_secs(30))
-                    .timeout_write(Duration::from_secs(30))
+                b.timeout_connect(Some(Duration::from_secs(5)))
+                    .timeout_per_read(Some(Duration::from_secs(30)))
+                    .timeout_per_write(Some(Duration::from_secs(30)))
             }),
             ureq_none: agent(|b| b),
             lean: Floor::new(addr, &raw),
@@ -1109,13 +1112,14 @@ impl Variants {
     }
 
     fn ureq_send(agent: &ureq::Agent, req: &ytx::PreparedRequest) -> ytx::Response {
-        let mut r = agent.request(req.method, &req.url);
+        let mut r = agent.post(&req.url);
         for (k, v) in &req.headers {
-            r = r.set(k, v);
+            r = r.header(*k, v.as_str());
         }
-        let resp = r.send_string(&req.body).unwrap();
+        let resp = r.send(req.body.as_str()).unwrap();
         let mut buf = Vec::with_capacity(256);
-        resp.into_reader()
+        resp.into_body()
+            .into_reader()
             .take(65537)
             .read_to_end(&mut buf)
             .unwrap();
@@ -1286,7 +1290,7 @@ fn experiments(rounds: usize, n: usize) {
 }
 
 /// 8 threads sharing one client: the library, and ureq agents with one or
-/// eight idle connections kept per host (ureq 2's default is one).
+/// eight idle connections kept per host (ureq 3 keeps 3 per host by default).
 fn thread_experiments(rounds: usize, per_thread: usize) {
     let addr = start_server();
     let base_url = format!("http://{addr}");
@@ -1298,19 +1302,21 @@ fn thread_experiments(rounds: usize, per_thread: usize) {
     );
     let raw = precomputed_request(&client);
     let mk = |idle: usize| {
-        ureq::AgentBuilder::new()
-            .redirects(0)
-            .timeout_connect(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
+        ureq::Agent::config_builder()
+            .max_redirects(0)
+            .proxy(None)
+            .timeout_connect(Some(Duration::from_secs(5)))
+            .timeout_global(Some(Duration::from_secs(30)))
             .max_idle_connections_per_host(idle)
             .build()
+            .new_agent()
     };
     let agents = [mk(1), mk(8)];
     let names = [
         "floor, 8 threads x own connection",
         "ytx Rust API, one Client",
-        "prepare + ureq 2 agent, max_idle_connections_per_host 1 (default)",
-        "prepare + ureq 2 agent, max_idle_connections_per_host 8",
+        "prepare + ureq 3 agent, max_idle_connections_per_host 1 (default)",
+        "prepare + ureq 3 agent, max_idle_connections_per_host 8",
     ];
     let mut res: Vec<Rounds> = names.iter().map(|_| Rounds::default()).collect();
     for _ in 0..rounds {

@@ -28,7 +28,11 @@
 //! * [`request`]: typed requests, validation, wire JSON.
 //! * [`record`]: after a call is accepted: state pushes, call records,
 //!   balance, and how to resolve an *outcome unknown* by customParm.
-//! * [`client`]: configuration, sending, parsing the answer.
+//! * [`client`]: signing and sending each operation once.
+//! * [`config`]: [`ClientBuilder`] and the client options by name.
+//! * [`response`]: the platform's answer, [`parse_response`].
+//! * `transport`: the wire (plain `http://` with `httparse`; `https://`
+//!   and proxies through ureq 3).
 //! * [`error`]: one [`Error`] enum with stable numeric codes for the C ABI.
 //! * [`log`]: an optional process-wide log sink (off by default).
 //! * `ffi`: the C ABI declared in `include/ytx.h` (the only `unsafe` code).
@@ -42,14 +46,16 @@
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod config;
 pub mod error;
 #[allow(unsafe_code, non_camel_case_types)]
 pub mod ffi;
-mod http;
 pub mod log;
 pub mod record;
 pub mod request;
+pub mod response;
 pub mod sign;
+mod transport;
 
 pub use client::{
     parse_response, Client, ClientBuilder, Endpoint, Environment, PreparedRequest, Response,

@@ -14,7 +14,6 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -117,14 +116,17 @@ pub(crate) fn spawn_workers(shared: &Arc<Shared>) -> io::Result<()> {
 }
 
 fn worker(shared: &Shared) {
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(crate::PUSH_TIMEOUT_SECS))
-        .redirects(0)
-        // Explicit: the default follows the `proxy-from-env` feature, which
-        // another crate in the build could turn on.
-        .try_proxy_from_env(false)
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(crate::PUSH_TIMEOUT_SECS)))
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .http_status_as_error(false)
+        // Explicit: ureq 3 reads the environment's proxy by default; pushes
+        // go straight to the receiver.
+        .proxy(None)
         .user_agent("ytx-emulator push")
-        .build();
+        .build()
+        .new_agent();
     let interval = Duration::from_millis(shared.config().push_interval_ms);
     loop {
         let seq = {
@@ -175,28 +177,17 @@ fn worker(shared: &Shared) {
 
 /// One POST. `Err` says why it did not count as delivered.
 fn attempt(agent: &ureq::Agent, url: &str, body: &str) -> Result<(), String> {
-    // ureq 2.12.1 can panic on some malformed answers: a receiver's bug must
-    // not kill the worker.
-    let sent = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        match agent
-            .post(url)
-            .set("Content-Type", "application/json;charset=utf-8")
-            .send_string(body)
-        {
-            Ok(resp) => {
-                let status = resp.status();
-                // Read the answer so that the connection can be reused.
-                let _ = resp.into_string();
-                Ok(status)
-            }
-            Err(ureq::Error::Status(status, _)) => Ok(status),
-            Err(e) => Err(e.to_string()),
-        }
-    }));
-    match sent {
-        Err(_) => Err("the HTTP client panicked on the receiver's answer".into()),
-        Ok(Ok(status)) if (200..300).contains(&status) => Ok(()),
-        Ok(Ok(status)) => Err(format!("HTTP {status}")),
-        Ok(Err(e)) => Err(e),
+    let resp = agent
+        .post(url)
+        .header("Content-Type", "application/json;charset=utf-8")
+        .send(body)
+        .map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    // Read the answer so that the connection can be reused.
+    let _ = resp.into_body().read_to_vec();
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(format!("HTTP {status}"))
     }
 }

@@ -535,7 +535,7 @@ mod tests {
                     field: "src".into()
                 }
             );
-            let e = str_arg(b"\xff\xfe\0".as_ptr().cast(), "dst").unwrap_err();
+            let e = str_arg(c"\xff\xfe".as_ptr(), "dst").unwrap_err();
             assert_eq!(
                 e,
                 Error::InvalidUtf8 {
@@ -543,7 +543,7 @@ mod tests {
                 }
             );
             assert_eq!(
-                str_arg(b"13800138000\0".as_ptr().cast(), "dst").unwrap(),
+                str_arg(c"13800138000".as_ptr(), "dst").unwrap(),
                 "13800138000"
             );
         }

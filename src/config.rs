@@ -1,0 +1,670 @@
+//! Configuration: [`ClientBuilder`], its options by name
+//! ([`CLIENT_OPTION_NAMES`], the same in the C ABI and the bindings), the
+//! checks made by [`ClientBuilder::build`], and how the proxy is chosen
+//! (the option, else the environment as curl reads it).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::log::{self, LogLevel};
+
+/// API version in the request path.
+pub const API_VERSION: &str = "201512";
+/// API version of the balance query (PROTOCOL.md: `account/getBlance.wx`
+/// is served under 201612, not 201512).
+pub const BALANCE_API_VERSION: &str = "201612";
+/// Production base URL.
+pub const PRODUCTION_URL: &str = "http://api.ytx.net";
+/// Sandbox base URL.
+pub const SANDBOX_URL: &str = "http://sandbox.ytx.net";
+/// Default connect timeout (DNS + TCP + TLS).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default overall timeout of one call, connect included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const USER_AGENT: &str = concat!("ytx/", env!("CARGO_PKG_VERSION"));
+
+/// Idle keep-alive connections kept per client (enough for a busy dialer's
+/// threads; an idle one costs a socket and a few KB).
+pub const MAX_IDLE_CONNECTIONS: usize = 32;
+/// Default longest idle time of a pooled keep-alive connection. Well under
+/// the idle timeouts of common load balancers and NATs (60 s and more): a
+/// connection they dropped silently would be written into and end as
+/// *outcome unknown*.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where requests go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Environment {
+    /// `http://api.ytx.net`
+    Production,
+    /// `http://sandbox.ytx.net` (use the console's test app id)
+    Sandbox,
+    /// Any other `http://` or `https://` base URL: a gateway, a proxy in
+    /// front of the platform, or the local emulator. A path prefix is kept.
+    Custom(String),
+}
+
+impl Environment {
+    /// The base URL, without a trailing slash.
+    ///
+    /// ```
+    /// assert_eq!(ytx::Environment::Sandbox.base_url(), "http://sandbox.ytx.net");
+    /// ```
+    pub fn base_url(&self) -> &str {
+        match self {
+            Environment::Production => PRODUCTION_URL,
+            Environment::Sandbox => SANDBOX_URL,
+            Environment::Custom(url) => url.trim_end_matches('/'),
+        }
+    }
+}
+
+/// The funcURL and action of one operation. The defaults are PROTOCOL.md's;
+/// an override lets a deployment switch without a new build (ambiguity 2:
+/// the voice code's document also names `NoticeCall.wx` +
+/// `templateNoticeCall`, which is the template voice notice, not the code).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Last path segment, e.g. `DailbackCall.wx`.
+    pub func_url: String,
+    /// The body's `action`, e.g. `callDailBack`.
+    pub action: String,
+}
+
+impl Endpoint {
+    /// The callback call's documented endpoint.
+    pub fn callback_default() -> Endpoint {
+        Endpoint {
+            func_url: "DailbackCall.wx".into(),
+            action: "callDailBack".into(),
+        }
+    }
+    /// The voice code's endpoint: `CodeCallOut.wx` + `callOutCode`
+    /// (PROTOCOL.md ambiguity 2, settled by field evidence).
+    ///
+    /// ```
+    /// let e = ytx::Endpoint::voice_code_default();
+    /// assert_eq!((e.func_url.as_str(), e.action.as_str()), ("CodeCallOut.wx", "callOutCode"));
+    /// ```
+    pub fn voice_code_default() -> Endpoint {
+        Endpoint {
+            func_url: "CodeCallOut.wx".into(),
+            action: "callOutCode".into(),
+        }
+    }
+}
+
+/// Builds a [`Client`]. Every setter's value is checked in [`ClientBuilder::build`].
+///
+/// ```
+/// use std::time::Duration;
+/// let client = ytx::Client::builder("8a1f0c3e5b7d9f21a4c6e8b0d2f4a6c8", "token", "appid")
+///     .environment(ytx::Environment::Sandbox)
+///     .timeout(Duration::from_secs(10))
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.base_url(), "http://sandbox.ytx.net");
+/// ```
+#[derive(Clone)]
+pub struct ClientBuilder {
+    pub(crate) account_sid: String,
+    pub(crate) auth_token: String,
+    pub(crate) app_id: String,
+    pub(crate) environment: Environment,
+    /// `None`: the default, capped at the overall timeout.
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) timeout: Duration,
+    pub(crate) proxy: Option<String>,
+    pub(crate) callback: Endpoint,
+    pub(crate) voice_code: Endpoint,
+    pub(crate) pool_idle_timeout: Duration,
+    pub(crate) ca_file: Option<String>,
+    pub(crate) env_proxy: bool,
+    pub(crate) generic_transport: bool,
+    pub(crate) resolver: Option<Resolver>,
+}
+
+/// Names accepted by [`ClientBuilder::set`] (and the C ABI's client options).
+pub const CLIENT_OPTION_NAMES: [&str; 12] = [
+    "environment",
+    "base_url",
+    "connect_timeout_ms",
+    "timeout_ms",
+    "proxy",
+    "callback_func_url",
+    "callback_action",
+    "voice_code_func_url",
+    "voice_code_action",
+    "pool_idle_timeout_ms",
+    "ca_file",
+    "env_proxy",
+];
+
+impl ClientBuilder {
+    /// Production, default timeouts, no proxy, the documented endpoints.
+    pub fn new(
+        account_sid: impl Into<String>,
+        auth_token: impl Into<String>,
+        app_id: impl Into<String>,
+    ) -> ClientBuilder {
+        ClientBuilder {
+            account_sid: account_sid.into(),
+            auth_token: auth_token.into(),
+            app_id: app_id.into(),
+            environment: Environment::Production,
+            connect_timeout: None,
+            timeout: DEFAULT_TIMEOUT,
+            proxy: None,
+            callback: Endpoint::callback_default(),
+            voice_code: Endpoint::voice_code_default(),
+            pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
+            ca_file: None,
+            env_proxy: true,
+            generic_transport: false,
+            resolver: None,
+        }
+    }
+
+    /// Production, sandbox or a custom base URL.
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
+        self
+    }
+    /// Shorthand for `environment(Environment::Custom(url))`.
+    pub fn base_url(self, url: impl Into<String>) -> Self {
+        self.environment(Environment::Custom(url.into()))
+    }
+    /// Limit for DNS + TCP connect (+ TLS). Default 5 s, or the overall
+    /// timeout if that is shorter; when set, at most the overall timeout.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = Some(d);
+        self
+    }
+    /// Limit for a whole call, connect included. Default 30 s.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+    /// An HTTP proxy, `http://[user:pass@]host:port`; `""` for none. It wins
+    /// over the environment's (see [`ClientBuilder::env_proxy`]).
+    pub fn proxy(mut self, proxy: impl Into<String>) -> Self {
+        self.proxy = Some(proxy.into());
+        self
+    }
+    /// Whether to use the proxy the environment names when no
+    /// [`ClientBuilder::proxy`] is set (default `true`), as curl does:
+    /// `http_proxy` / `HTTP_PROXY` for an `http://` base URL, `https_proxy`
+    /// / `HTTPS_PROXY` for `https://`, else `all_proxy` / `ALL_PROXY`; hosts
+    /// in `no_proxy` / `NO_PROXY` (names with their subdomains, IP addresses,
+    /// `addr/bits`, or `*`) are reached directly. Read once, in `build`.
+    pub fn env_proxy(mut self, yes: bool) -> Self {
+        self.env_proxy = yes;
+        self
+    }
+    /// The longest a keep-alive connection may sit idle in the pool before it
+    /// is closed instead of reused. Default 30 s
+    /// ([`DEFAULT_POOL_IDLE_TIMEOUT`]): under the idle timeouts of common
+    /// load balancers and NATs, which drop a connection without telling
+    /// either end (a request written into one would end as *outcome
+    /// unknown*). Set it lower if something in front of the platform drops
+    /// idle connections sooner.
+    pub fn pool_idle_timeout(mut self, d: Duration) -> Self {
+        self.pool_idle_timeout = d;
+        self
+    }
+    /// A PEM file of CA certificates for `https://` (a gateway with a private
+    /// CA). Its certificates are trusted **instead of** the built-in Mozilla
+    /// roots, as curl's `--cacert`; to trust both, put both in the file (e.g.
+    /// append yours to the system's `/etc/ssl/certs/ca-certificates.crt`).
+    /// Read once, in `build`: an unreadable file or one without a
+    /// certificate is an error naming `ca_file`.
+    pub fn ca_file(mut self, path: impl Into<String>) -> Self {
+        self.ca_file = Some(path.into());
+        self
+    }
+    /// Resolve host names with `resolver` instead of the system's (the
+    /// plain-`http://` transport only). For the test suite, which checks that
+    /// a lookup is bounded by the connect timeout without depending on the
+    /// host's DNS; no reason to use it otherwise.
+    #[doc(hidden)]
+    pub fn resolver(mut self, resolver: Resolver) -> Self {
+        self.resolver = Some(resolver);
+        self
+    }
+    /// Override the callback call's funcURL and action.
+    pub fn callback_endpoint(mut self, e: Endpoint) -> Self {
+        self.callback = e;
+        self
+    }
+    /// Override the voice code's funcURL and action.
+    pub fn voice_code_endpoint(mut self, e: Endpoint) -> Self {
+        self.voice_code = e;
+        self
+    }
+
+    /// Send plain `http://` requests through the generic HTTP stack (ureq,
+    /// used for `https://` and proxies) instead of the lean built-in sender.
+    /// For the test suite, which runs every fault through both; no reason to
+    /// use it otherwise.
+    #[doc(hidden)]
+    pub fn generic_transport(mut self, yes: bool) -> Self {
+        self.generic_transport = yes;
+        self
+    }
+
+    /// Set an option by name from text (see [`CLIENT_OPTION_NAMES`]), as the
+    /// C ABI and the bindings do. `environment` is `production` or `sandbox`;
+    /// timeouts are whole milliseconds.
+    ///
+    /// ```
+    /// let mut b = ytx::Client::builder("sid", "token", "app");
+    /// b.set("timeout_ms", "5000")?;
+    /// assert_eq!(b.set("timeout_ms", "soon").unwrap_err().field(), Some("timeout_ms"));
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
+    pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        if name.is_empty() {
+            return Err(Error::invalid("option_name", "must not be empty"));
+        }
+        let ms = |v: &str| -> Result<Duration> {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Duration::from_millis)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        name,
+                        format!("must be a whole number of milliseconds greater than 0, got {v:?}"),
+                    )
+                })
+        };
+        match name {
+            "environment" => {
+                self.environment = match value {
+                    "production" => Environment::Production,
+                    "sandbox" => Environment::Sandbox,
+                    _ => {
+                        return Err(Error::invalid(
+                            name,
+                            format!(
+                        "must be \"production\" or \"sandbox\" (or set base_url), got {value:?}"
+                    ),
+                        ))
+                    }
+                }
+            }
+            "base_url" => self.environment = Environment::Custom(value.into()),
+            "connect_timeout_ms" => self.connect_timeout = Some(ms(value)?),
+            "timeout_ms" => self.timeout = ms(value)?,
+            "proxy" => self.proxy = Some(value.into()),
+            "pool_idle_timeout_ms" => self.pool_idle_timeout = ms(value)?,
+            "ca_file" => self.ca_file = Some(value.into()),
+            "env_proxy" => {
+                self.env_proxy = match value {
+                    "1" | "true" | "on" => true,
+                    "0" | "false" | "off" => false,
+                    _ => {
+                        return Err(Error::invalid(
+                            name,
+                            format!("must be 1 or 0, got {value:?}"),
+                        ))
+                    }
+                }
+            }
+            "callback_func_url" => self.callback.func_url = value.into(),
+            "callback_action" => self.callback.action = value.into(),
+            "voice_code_func_url" => self.voice_code.func_url = value.into(),
+            "voice_code_action" => self.voice_code.action = value.into(),
+            _ => {
+                return Err(Error::invalid(
+                    name,
+                    format!(
+                        "unknown client option; known: {}",
+                        CLIENT_OPTION_NAMES.join(", ")
+                    ),
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// Check the configuration and make the client.
+    ///
+    /// Credentials are checked, not trimmed: a value with a space or newline
+    /// (pasted from the console) is an error naming the field, because a
+    /// silently trimmed credential hides the mistake elsewhere.
+    pub fn build(self) -> Result<Client> {
+        let built = self.build_checked();
+        if let Err(e) = &built {
+            log::log(LogLevel::YTX_LOG_WARN, || {
+                format!("client not created: {e}")
+            });
+        }
+        built
+    }
+
+    fn build_checked(self) -> Result<Client> {
+        credential("account_sid", &self.account_sid)?;
+        credential("auth_token", &self.auth_token)?;
+        credential("app_id", &self.app_id)?;
+        let base = self.environment.base_url().to_string();
+        check_base_url(&base)?;
+        if cfg!(not(feature = "tls")) && base.starts_with("https://") {
+            return Err(Error::invalid(
+                "base_url",
+                "https:// needs the library built with its 'tls' feature (the default)",
+            ));
+        }
+        for (field, v) in [
+            ("callback_func_url", &self.callback.func_url),
+            ("callback_action", &self.callback.action),
+            ("voice_code_func_url", &self.voice_code.func_url),
+            ("voice_code_action", &self.voice_code.action),
+        ] {
+            if v.is_empty()
+                || !v
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+            {
+                return Err(Error::invalid(
+                    field,
+                    format!("must be non-empty ASCII letters, digits, '.' or '_', got {v:?}"),
+                ));
+            }
+        }
+        // Errors name the option names (`timeout_ms`...), the same in every
+        // binding, whichever way the value was set.
+        if self.timeout.is_zero() {
+            return Err(Error::invalid("timeout_ms", "must be greater than 0"));
+        }
+        let connect_timeout = match self.connect_timeout {
+            None => DEFAULT_CONNECT_TIMEOUT.min(self.timeout),
+            Some(d) if d.is_zero() || d > self.timeout => {
+                return Err(Error::invalid(
+                    "connect_timeout_ms",
+                    format!(
+                        "must be greater than 0 and at most the overall timeout ({} ms)",
+                        self.timeout.as_millis()
+                    ),
+                ))
+            }
+            Some(d) => d,
+        };
+        let pool_idle_timeout = self.pool_idle_timeout;
+        if pool_idle_timeout.is_zero() {
+            return Err(Error::invalid(
+                "pool_idle_timeout_ms",
+                "must be greater than 0",
+            ));
+        }
+        let ca_certs = match &self.ca_file {
+            Some(path) => Some(read_ca_file(path)?),
+            None => None,
+        };
+        let proxy = self.chosen_proxy(&base)?;
+        let settings = Settings {
+            base_url: base,
+            connect_timeout,
+            timeout: self.timeout,
+            pool_idle_timeout,
+            max_idle: MAX_IDLE_CONNECTIONS,
+            user_agent: USER_AGENT,
+            proxy,
+            ca_certs,
+            generic: self.generic_transport,
+            resolver: self.resolver.clone(),
+        };
+        Client::new(self, settings)
+    }
+
+    /// The proxy for `base`: the explicit option, else (unless turned off)
+    /// the environment's, as curl reads it. `None`: connect directly.
+    fn chosen_proxy(&self, base: &str) -> Result<Option<String>> {
+        if let Some(p) = &self.proxy {
+            if p.is_empty() {
+                return Ok(None); // "" turns the proxy off, environment included
+            }
+            check_proxy(p)?;
+            return Ok(Some(p.clone()));
+        }
+        if !self.env_proxy {
+            return Ok(None);
+        }
+        Ok(match env_proxy(base, &|name| std::env::var(name).ok()) {
+            Some((var, p)) => {
+                check_proxy(&p).map_err(|_| {
+                    Error::invalid(
+                        "proxy",
+                        format!("the environment variable {var} must look like http://host:port or http://user:password@host:port (set env_proxy to 0 to ignore it)"),
+                    )
+                })?;
+                Some(p)
+            }
+            None => None,
+        })
+    }
+}
+
+/// What a [`ClientBuilder`] checked: the transports are made from this.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    /// Without a trailing slash.
+    pub(crate) base_url: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) pool_idle_timeout: Duration,
+    pub(crate) max_idle: usize,
+    pub(crate) user_agent: &'static str,
+    /// `http://[user:pass@]host:port`, checked.
+    pub(crate) proxy: Option<String>,
+    /// DER certificates from `ca_file`, trusted instead of the built-in roots.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) ca_certs: Option<Vec<Vec<u8>>>,
+    /// Plain `http://` through the generic transport too (tests only).
+    pub(crate) generic: bool,
+    pub(crate) resolver: Option<Resolver>,
+}
+
+/// A host-name lookup (tests replace the system's, see
+/// [`ClientBuilder::resolver`]).
+pub type Resolver =
+    Arc<dyn Fn(&str, u16) -> std::io::Result<Vec<std::net::SocketAddr>> + Send + Sync>;
+
+/// Read a PEM bundle of CA certificates. The error names `ca_file` and the
+/// path (a path is not a secret).
+fn read_ca_file(path: &str) -> Result<Vec<Vec<u8>>> {
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::invalid("ca_file", format!("cannot read {path:?}: {e}")))?;
+    let certs = crate::transport::pem_certificates(&pem)
+        .map_err(|why| Error::invalid("ca_file", format!("{path:?}: {why}")))?;
+    if certs.is_empty() {
+        return Err(Error::invalid(
+            "ca_file",
+            format!("{path:?} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+        ));
+    }
+    Ok(certs)
+}
+
+/// The proxy the environment names for `base_url`, as curl chooses it:
+/// `http_proxy` for `http://` and `https_proxy` for `https://`, else
+/// `all_proxy`, each in lower case first, then upper case; an empty value
+/// counts as unset. `no_proxy` (or `NO_PROXY`) lists hosts reached directly:
+/// `*` for all; a name matches itself and its subdomains (a leading dot is
+/// ignored); an IP address matches itself, `addr/bits` a network.
+/// Returns the variable's name and its value (a value without a scheme gets
+/// `http://`, as curl assumes).
+pub(crate) fn env_proxy(
+    base_url: &str,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Option<(String, String)> {
+    let get = |name: &str| -> Option<(String, String)> {
+        [name.to_ascii_lowercase(), name.to_ascii_uppercase()]
+            .into_iter()
+            .find_map(|n| var(&n).filter(|v| !v.trim().is_empty()).map(|v| (n, v)))
+    };
+    let (scheme, rest) = base_url.split_once("://")?;
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = host_of(authority);
+    if let Some((_, list)) = get("no_proxy") {
+        if no_proxy_matches(&list, &host) {
+            return None;
+        }
+    }
+    let (name, value) = get(&format!("{scheme}_proxy")).or_else(|| get("all_proxy"))?;
+    let value = value.trim().to_string();
+    let value = if value.contains("://") {
+        value
+    } else {
+        format!("http://{value}")
+    };
+    Some((name, value))
+}
+
+/// The host of `host[:port]` or `[v6][:port]`, lower case, without brackets.
+fn host_of(authority: &str) -> String {
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn no_proxy_matches(list: &str, host: &str) -> bool {
+    use std::net::IpAddr;
+    let host_ip: Option<IpAddr> = host.parse().ok();
+    list.split(|c: char| c == ',' || c.is_whitespace())
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            let entry = entry.trim_start_matches('.').to_ascii_lowercase();
+            let entry = entry.trim_start_matches('[').trim_end_matches(']');
+            if let Some(ip) = host_ip {
+                let (net, bits) = match entry.split_once('/') {
+                    Some((n, b)) => (n, b.parse::<u32>().ok()),
+                    None => (entry, None),
+                };
+                let Ok(net) = net.parse::<IpAddr>() else {
+                    return false;
+                };
+                return match (ip, net) {
+                    (IpAddr::V4(a), IpAddr::V4(b)) => {
+                        prefix_eq(u32::from(a).into(), u32::from(b).into(), 32, bits)
+                    }
+                    (IpAddr::V6(a), IpAddr::V6(b)) => {
+                        prefix_eq(u128::from(a), u128::from(b), 128, bits)
+                    }
+                    _ => false,
+                };
+            }
+            host == entry || host.strip_suffix(entry).is_some_and(|p| p.ends_with('.'))
+        })
+}
+
+/// Whether the first `bits` (all, when `None`) of two `width`-bit numbers agree.
+fn prefix_eq(a: u128, b: u128, width: u32, bits: Option<u32>) -> bool {
+    let bits = bits.unwrap_or(width).min(width);
+    if bits == 0 {
+        return true;
+    }
+    let shift = width - bits;
+    (a >> shift) == (b >> shift)
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"<redacted>")
+            .field("app_id", &self.app_id)
+            .field("environment", &self.environment)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
+            .field("env_proxy", &self.env_proxy)
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
+            .field("ca_file", &self.ca_file)
+            .field("callback", &self.callback)
+            .field("voice_code", &self.voice_code)
+            .finish()
+    }
+}
+
+fn credential(field: &str, v: &str) -> Result<()> {
+    if v.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if v.chars().any(char::is_whitespace) {
+        return Err(Error::invalid(
+            field,
+            "contains whitespace (a space or newline pasted from the console?)",
+        ));
+    }
+    if !v.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::invalid(
+            field,
+            "must contain only ASCII letters and digits",
+        ));
+    }
+    if v.len() > 64 {
+        return Err(Error::invalid(
+            field,
+            format!("is too long ({} characters, at most 64)", v.len()),
+        ));
+    }
+    Ok(())
+}
+
+fn bad_proxy() -> Error {
+    Error::invalid(
+        "proxy",
+        "must look like http://host:port or http://user:password@host:port",
+    )
+}
+
+/// `http://[user:password@]host:port`, checked here because ureq accepts
+/// almost anything. The error never repeats the value (it may hold a password).
+fn check_proxy(p: &str) -> Result<()> {
+    let rest = p.strip_prefix("http://").ok_or_else(bad_proxy)?;
+    let host_port = rest.rsplit_once('@').map_or(rest, |(_, hp)| hp);
+    let (host, port) = host_port.rsplit_once(':').ok_or_else(bad_proxy)?;
+    let port_ok =
+        !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok();
+    let host_ok = !host.is_empty()
+        && host.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':')
+        });
+    if host_ok && port_ok {
+        Ok(())
+    } else {
+        Err(bad_proxy())
+    }
+}
+
+fn check_base_url(url: &str) -> Result<()> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| Error::invalid("base_url", "must start with http:// or https://"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() {
+        return Err(Error::invalid("base_url", "has no host"));
+    }
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
+    {
+        return Err(Error::invalid(
+            "base_url",
+            "must not contain whitespace, a query or a fragment",
+        ));
+    }
+    Ok(())
+}

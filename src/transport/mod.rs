@@ -1,0 +1,143 @@
+//! The wire: how a signed request reaches the platform and its answer comes
+//! back. One transport per file, chosen in one place ([`Transport::new`]):
+//!
+//! * [`plain`]: plain `http://` without a proxy (the platform's own hosts):
+//!   our socket code, one write per request, the answer's head and chunk
+//!   sizes parsed by `httparse`.
+//! * [`generic`]: `https://` and proxies, through ureq 3.
+//!
+//! Both keep the delivery rules: DNS, connect and TLS handshake failures are
+//! `NOT_SENT`; anything after the first byte of the request may have left is
+//! `UNKNOWN`; nothing is ever sent twice.
+
+use std::io;
+
+use crate::config::Settings;
+use crate::error::{Delivery, Error, Result};
+
+pub(crate) mod generic;
+pub(crate) mod plain;
+
+/// The answer: status and (bounded) body.
+#[derive(Debug)]
+pub(crate) struct RawAnswer {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
+}
+
+/// The transport of one client.
+pub(crate) enum Transport {
+    /// Plain `http://`, no proxy.
+    Plain(plain::Plain),
+    /// `https://`, or any base URL through a proxy.
+    Generic(generic::Generic),
+}
+
+impl Transport {
+    /// The one place the transport is chosen: the lean plain sender for an
+    /// `http://` base URL reached directly, ureq for the rest.
+    pub(crate) fn new(s: &Settings) -> Result<Transport> {
+        if s.proxy.is_none() && !s.generic {
+            if let Some(p) = plain::Plain::for_settings(s) {
+                return Ok(Transport::Plain(p));
+            }
+        }
+        Ok(Transport::Generic(generic::Generic::new(s)?))
+    }
+
+    /// POST `body` to `url` once. Reads at most `max_body + 1` bytes of a 200
+    /// answer's body and 512 of any other (for the error message).
+    pub(crate) fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        max_body: u64,
+    ) -> Result<RawAnswer> {
+        match self {
+            Transport::Plain(p) => match p.target(url) {
+                Some(target) => p.post(target, headers, body, max_body),
+                None => Err(Error::invalid(
+                    "url",
+                    "is not under the client's base URL (a request prepared by another client?)",
+                )),
+            },
+            Transport::Generic(g) => g.post(url, headers, body, max_body),
+        }
+    }
+}
+
+/// The DER certificates of a PEM bundle (`ca_file`).
+pub(crate) fn pem_certificates(pem: &[u8]) -> std::result::Result<Vec<Vec<u8>>, String> {
+    generic::pem_certificates(pem)
+}
+
+/// Bytes that would break the request line or a header line if written
+/// (CR, LF, NUL and other controls but tab): a `PreparedRequest` given to
+/// `send` may have been edited. Checked before anything is sent.
+pub(crate) fn check_request(url: &str, headers: &[(&str, &str)]) -> Result<()> {
+    let bad = |s: &str| s.bytes().any(|b| b.is_ascii_control() && b != b'\t');
+    if bad(url) || url.contains(' ') {
+        return Err(Error::invalid(
+            "url",
+            "contains a space, CR, LF or another control character",
+        ));
+    }
+    for (name, value) in headers {
+        let token = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !token || bad(value) {
+            return Err(Error::invalid(
+                "headers",
+                format!("header {name:?}: a name must be a token and a value must not contain CR, LF or another control character"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    )
+}
+
+pub(crate) fn timeout(delivery: Delivery, during: &str) -> Error {
+    Error::Timeout {
+        delivery,
+        message: during.to_string(),
+    }
+}
+
+/// An I/O error before any byte of the request left: safe to retry.
+pub(crate) fn not_sent_io(e: &io::Error, during: &str) -> Error {
+    if is_timeout(e) {
+        timeout(Delivery::YTX_DELIVERY_NOT_SENT, during)
+    } else {
+        Error::Transport {
+            delivery: Delivery::YTX_DELIVERY_NOT_SENT,
+            message: format!("{during}: {e}"),
+        }
+    }
+}
+
+/// An I/O error once the request may have left: the outcome is unknown.
+pub(crate) fn unknown_io(e: &io::Error, during: &str) -> Error {
+    if is_timeout(e) {
+        timeout(Delivery::YTX_DELIVERY_UNKNOWN, during)
+    } else {
+        Error::Transport {
+            delivery: Delivery::YTX_DELIVERY_UNKNOWN,
+            message: format!("{during}: {e}"),
+        }
+    }
+}
+
+pub(crate) fn malformed(what: impl std::fmt::Display) -> Error {
+    Error::Protocol {
+        message: format!("malformed HTTP answer: {what}"),
+    }
+}
