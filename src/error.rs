@@ -120,6 +120,13 @@ pub enum Error {
         /// What is wrong with the answer.
         message: String,
     },
+    /// A push body (POSTed to the app's callback URL) that is not a push:
+    /// not JSON, not an object, `cdr` not an array, ... Nothing was sent.
+    /// Same result code as [`Error::Protocol`].
+    InvalidPush {
+        /// What is wrong with the body.
+        message: String,
+    },
     /// The platform answered with a statusCode other than "0".
     Platform {
         /// The platform's statusCode, e.g. "-203".
@@ -167,7 +174,7 @@ impl Error {
             Error::Transport { .. } => YTX_ERR_OUTCOME_UNKNOWN,
             Error::Timeout { .. } => YTX_ERR_TIMEOUT,
             Error::HttpStatus { .. } => YTX_ERR_HTTP_STATUS,
-            Error::Protocol { .. } => YTX_ERR_PROTOCOL,
+            Error::Protocol { .. } | Error::InvalidPush { .. } => YTX_ERR_PROTOCOL,
             Error::Platform { .. } => YTX_ERR_PLATFORM,
             Error::Panic => YTX_ERR_PANIC,
         }
@@ -188,7 +195,9 @@ impl Error {
             Error::NullArgument { .. }
             | Error::InvalidUtf8 { .. }
             | Error::InvalidArgument { .. }
-            | Error::InvalidHandle => Delivery::YTX_DELIVERY_NOT_SENT,
+            | Error::InvalidHandle
+            // Parsing a push sends nothing.
+            | Error::InvalidPush { .. } => Delivery::YTX_DELIVERY_NOT_SENT,
             Error::Transport { delivery, .. } | Error::Timeout { delivery, .. } => *delivery,
             // A gateway error page or a garbled answer: the platform may
             // have acted on the request before that happened.
@@ -291,6 +300,7 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Protocol { message } => write!(f, "unexpected answer: {message}"),
+            Error::InvalidPush { message } => write!(f, "not a push: {message}"),
             Error::Platform {
                 status_code,
                 status_msg,

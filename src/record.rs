@@ -554,13 +554,21 @@ pub enum Push {
 ///
 /// An object with `cdr` is a record push (`cdr` must be an array of
 /// objects); an object with `state` is a state push (it must have a
-/// requestid). Anything else is an [`Error::Protocol`] naming the problem.
+/// requestid). Anything else is an [`Error::InvalidPush`] naming the
+/// problem (result code `YTX_ERR_PROTOCOL`; nothing was sent).
 ///
 /// ```
 /// assert!(ytx::parse_push(b"not json").is_err());
 /// assert!(ytx::parse_push(br#"{"cdr":{}}"#).unwrap_err().to_string().contains("cdr"));
 /// ```
 pub fn parse_push(body: &[u8]) -> Result<Push> {
+    parse_push_body(body).map_err(|e| match e {
+        Error::Protocol { message } => Error::InvalidPush { message },
+        other => other,
+    })
+}
+
+fn parse_push_body(body: &[u8]) -> Result<Push> {
     let obj = object(body, "push body")?;
     if let Some(cdr) = find(&obj, "cdr") {
         return records_of(cdr).map(Push::Records);
@@ -793,7 +801,15 @@ mod tests {
     #[test]
     fn garbage_is_a_protocol_error_naming_the_problem() {
         let msg = |b: &[u8]| match parse_push(b) {
-            Err(Error::Protocol { message }) => message,
+            Err(e @ Error::InvalidPush { .. }) => {
+                assert_eq!(e.code(), crate::ytx_result::YTX_ERR_PROTOCOL);
+                assert_eq!(e.delivery(), crate::Delivery::YTX_DELIVERY_NOT_SENT);
+                assert!(e.to_string().starts_with("not a push: "), "{e}");
+                let Error::InvalidPush { message } = e else {
+                    unreachable!()
+                };
+                message
+            }
             other => panic!("{other:?}"),
         };
         assert!(msg(b"").contains("truncated"), "{}", msg(b""));

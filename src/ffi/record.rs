@@ -263,7 +263,8 @@ fn required<T>(out: *mut *mut T, field: &str) -> Result<()> {
 ///
 /// Returns `YTX_OK`; `YTX_ERR_PROTOCOL` when the body is not a push (not
 /// UTF-8 JSON, not an object, `cdr` not an array, a state push without a
-/// requestid, larger than 4 MiB), with the reason in the outcome's message;
+/// requestid, larger than 4 MiB), with the reason in the outcome's message
+/// ("not a push: ..."; delivery `YTX_DELIVERY_NOT_SENT`: nothing was sent);
 /// `YTX_ERR_NULL_ARGUMENT` for a NULL `push_out`, or a NULL `body` with a
 /// length. Answer the platform's POST with HTTP 200 whatever this returns.
 /// A push carries no signature: confirm what matters with `ytx_call_record`.

@@ -487,6 +487,8 @@ static void expect_protocol(const char *body, const char *words) {
     CHECK(rc == YTX_ERR_PROTOCOL && p == NULL, "garbage %s: rc=%d", body, (int)rc);
     CHECK(strstr(ytx_outcome_message(o), words) != NULL, "message for %s names '%s': %s", body, words,
           ytx_outcome_message(o));
+    CHECK(strncmp(ytx_outcome_message(o), "not a push: ", 12) == 0, "reads as a bad push: %s", ytx_outcome_message(o));
+    CHECK(ytx_outcome_delivery(o) == YTX_DELIVERY_NOT_SENT, "parsing sends nothing");
     ytx_outcome_free(o);
 }
 
