@@ -1,0 +1,59 @@
+//! DNS is inside the connect timeout: a lookup that never returns ends the
+//! call as a timeout, not sent, within the connect timeout. The resolver is
+//! replaced (`ClientBuilder::resolver`, hidden) so that the test does not
+//! depend on the host's DNS. (On e506838 the lookup had no bound at all, and
+//! there was no way to test it without a misbehaving DNS server.)
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ytx::{Client, Delivery, VoiceCode};
+
+const SID: &str = "8a1f0c3e5b7d9f21a4c6e8b0d2f4a6c8";
+const TOKEN: &str = "5c7e9a1b3d5f7092e4b6c8d0f2a4c6e8";
+const APP: &str = "ff8080813fc70a7b013fc72312324213";
+
+#[test]
+fn a_stuck_lookup_is_bounded_by_the_connect_timeout() {
+    let c = Client::builder(SID, TOKEN, APP)
+        .base_url("http://stuck.example:8080")
+        .connect_timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(5))
+        .resolver(Arc::new(|_, _| {
+            std::thread::sleep(Duration::from_secs(10));
+            Ok(vec![])
+        }))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let e = c
+        .voice_code(&VoiceCode::new("13800138000", "02160000000", "1"))
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_TIMEOUT, "{e}");
+    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT, "{e}");
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+}
+
+#[test]
+fn a_failed_lookup_is_not_sent_and_the_resolver_gets_host_and_port() {
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let s = seen.clone();
+    let c = Client::builder(SID, TOKEN, APP)
+        .base_url("http://gw.example:8080/ytx")
+        .resolver(Arc::new(move |host, port| {
+            *s.lock().unwrap() = Some((host.to_string(), port));
+            Err(std::io::Error::other("no such host"))
+        }))
+        .build()
+        .unwrap();
+    let e = c
+        .voice_code(&VoiceCode::new("13800138000", "02160000000", "1"))
+        .unwrap_err();
+    assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_NOT_SENT, "{e}");
+    assert!(e.to_string().contains("DNS"), "{e}");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        Some(("gw.example".to_string(), 8080))
+    );
+}
