@@ -227,6 +227,7 @@ class Runner:
     def run(self, name: str, cmd: List[str], cwd: Path, env: Dict[str, str], timeout: int,
             calls: bool = False) -> bool:
         before = self.count()
+        t0 = time.monotonic()
         try:
             p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
                                timeout=timeout)
@@ -244,11 +245,11 @@ class Runner:
             problems.append("the code places a call but the emulator received no request")
         shown = "\n".join("    " + ln for ln in out.rstrip().splitlines()[-(40 if problems else 6):])
         if problems:
-            print(f"--- {name}: FAILED ({'; '.join(problems)})\n{shown}")
+            print(f"  {name}: FAILED ({'; '.join(problems)})\n{shown}")
             self.failed.append(name)
             return False
         reqs = f", {after - before} request(s) to the emulator" if before >= 0 else ""
-        print(f"--- {name}: ok{reqs}")
+        print(f"  {name}: ok ({time.monotonic() - t0:.0f} s){reqs}")
         if shown:
             print(shown)
         self.passed += 1
@@ -256,10 +257,12 @@ class Runner:
 
     def compile_step(self, name: str, cmd: List[str], cwd: Path, timeout: int = 600,
                      env: Optional[Dict[str, str]] = None) -> bool:
+        t0 = time.monotonic()
         p = subprocess.run(cmd, cwd=cwd, env=env or self.env, capture_output=True, text=True,
                            timeout=timeout)
+        print(f"  built: {' '.join(cmd[:3])} ... ({time.monotonic() - t0:.0f} s)")
         if p.returncode != 0:
-            print(f"--- {name}: FAILED to build: {' '.join(cmd)}")
+            print(f"  {name}: FAILED to build: {' '.join(cmd)}")
             print("\n".join("    " + ln for ln in (p.stdout + p.stderr).rstrip().splitlines()[-60:]))
             self.failed.append(name)
             return False
@@ -465,10 +468,10 @@ class Runner:
 
                 tomllib.loads(b.code)
         except Exception as e:  # noqa: BLE001 - any parse error fails the block
-            print(f"--- {b.lang}: {b.name}: FAILED: not valid {b.lang}: {e}")
+            print(f"  {b.lang}: {b.name}: FAILED: not valid {b.lang}: {e}")
             self.failed.append(b.name)
             return
-        print(f"--- {b.lang}: {b.name}: ok (valid {b.lang})")
+        print(f"  {b.lang}: {b.name}: ok (valid {b.lang})")
         self.passed += 1
 
     # --- the run ------------------------------------------------------------
@@ -482,14 +485,14 @@ class Runner:
         if list_only:
             return 0
         for b in unknown:
-            print(f"--- {b.name}: FAILED: no rule for ```{b.lang} blocks in tests/readme_blocks.py")
+            print(f"  {b.name}: FAILED: no rule for ```{b.lang} blocks in tests/readme_blocks.py")
             self.failed.append(b.name)
         todo = [b for b in blocks if not b.not_run and b not in unknown]
         self.skipped = sum(1 for b in blocks if b.not_run)
         self.start_emulator()
         by = lambda *langs: [b for b in todo if b.lang in langs]  # noqa: E731
         for b in by(*TEXT_LANGS):
-            print(f"--- {b.name}: text, not code (not run)")
+            print(f"  {b.name}: text, not code (not run)")
         for b in by("json", "toml"):
             self.data(b)
         self.rust(by("rust"))

@@ -40,6 +40,7 @@ elif ! bash "$root/tests/setup.sh"; then
     echo "suites: 0 passed, 1 failed"
     exit 1
 fi
+echo "setup: $((SECONDS - run_start)) s"
 
 work=$(mktemp -d)
 emulator_pid=""
@@ -53,17 +54,17 @@ passed=0
 failed=0
 failed_names=()
 suite() { # suite NAME COMMAND...
-    local name=$1
+    local name=$1 start=$SECONDS
     shift
     echo
     echo "=== $name"
     if "$@"; then
         passed=$((passed + 1))
-        echo "--- $name: ok"
+        echo "--- $name: ok ($((SECONDS - start)) s)"
     else
         failed=$((failed + 1))
         failed_names+=("$name")
-        echo "--- $name: FAILED"
+        echo "--- $name: FAILED ($((SECONDS - start)) s)"
     fi
 }
 
@@ -289,6 +290,6 @@ echo
 if [ "$failed" -gt 0 ]; then
     echo "failed suites: ${failed_names[*]}"
 fi
-echo "time: $((SECONDS - run_start)) s"
+echo "run-all: $((SECONDS - run_start)) s in all, setup included"
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
