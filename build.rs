@@ -47,7 +47,7 @@ fn main() {
         Ok(bindings) => {
             let mut out = Vec::new();
             bindings.write(&mut out);
-            out
+            c_comments(&String::from_utf8(out).expect("cbindgen writes UTF-8")).into_bytes()
         }
         Err(e) => {
             // A syntax error in src/ is reported by rustc itself, better than here.
@@ -60,4 +60,27 @@ fn main() {
         std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create include/");
         std::fs::write(&path, header).expect("write include/ytx.h");
     }
+}
+
+/// The doc comments are written for rustdoc (Markdown); in the header they
+/// are C documentation: `# Safety` headings become "Safety:", and code
+/// spans and intra-doc links lose their backticks and brackets.
+fn c_comments(header: &str) -> String {
+    let mut out = String::with_capacity(header.len());
+    for line in header.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("* ") || trimmed == "*" || trimmed.starts_with("/*") {
+            let indent = &line[..line.len() - trimmed.len()];
+            let text = match trimmed.strip_prefix("* # ") {
+                Some(heading) => format!("* {heading}:"),
+                None => trimmed.replace("[`", "").replace("`]", "").replace('`', ""),
+            };
+            out.push_str(indent);
+            out.push_str(&text);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
 }

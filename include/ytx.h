@@ -6,7 +6,7 @@
  * Conventions, for every function:
  *  - Strings in are NUL-terminated UTF-8 and are only read during the call.
  *  - Fallible functions return a ytx_result (YTX_OK == 0) and, when
- *    `outcome_out` is not NULL, store a new ytx_outcome there on success AND
+ *    outcome_out is not NULL, store a new ytx_outcome there on success AND
  *    on error; the caller frees it with ytx_outcome_free. Outcomes are per
  *    call, so threads never see each other's errors.
  *  - Strings returned by the library are owned by it: borrowed from an
@@ -30,13 +30,17 @@
 #define YTX_VERSION_NUMBER 100
 
 /**
- * Result codes of the C ABI (`ytx_result` in `ytx.h`).
+ * Result codes of the C ABI (ytx_result in ytx.h).
  *
  * The numbers are part of the ABI: they never change, and a retired number is
  * never reused. Ranges: 0 success; 1–9 bad input from the caller; 10–19 the
  * network or the HTTP exchange; 20–29 the platform's own answer; 90–99 bugs.
  */
-typedef enum ytx_result {
+enum ytx_result
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Success: the platform accepted the request (statusCode "0").
    */
@@ -95,13 +99,24 @@ typedef enum ytx_result {
    * The library is still usable; please report it.
    */
   YTX_ERR_PANIC = 90,
-} ytx_result;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ytx_result ytx_result;
+#else
+typedef uint32_t ytx_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
- * Log levels (`ytx_log_level` in `ytx.h`). A sink set with a minimum level
+ * Log levels (ytx_log_level in ytx.h). A sink set with a minimum level
  * receives the events of that level and the more severe ones.
  */
-typedef enum ytx_log_level {
+enum ytx_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Nothing is logged.
    */
@@ -123,15 +138,26 @@ typedef enum ytx_log_level {
    * Also each request's body before it is sent.
    */
   YTX_LOG_DEBUG = 4,
-} ytx_log_level;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ytx_log_level ytx_log_level;
+#else
+typedef uint32_t ytx_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * Whether a request reached the platform, as far as the client can know.
  *
- * This is the answer to "may I send it again?": only `YTX_DELIVERY_NOT_SENT`
+ * This is the answer to "may I send it again?": only YTX_DELIVERY_NOT_SENT
  * makes a blind retry safe.
  */
-typedef enum ytx_delivery {
+enum ytx_delivery
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Nothing was written to the network. A retry is safe.
    */
@@ -145,15 +171,22 @@ typedef enum ytx_delivery {
    * The platform answered; its answer (accepted or rejected) is final.
    */
   YTX_DELIVERY_ANSWERED = 2,
-} ytx_delivery;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ytx_delivery ytx_delivery;
+#else
+typedef uint32_t ytx_delivery;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
- * The account balance, from `ytx_query_balance`; released with `ytx_balance_free`.
+ * The account balance, from ytx_query_balance; released with ytx_balance_free.
  */
 typedef struct ytx_balance ytx_balance;
 
 /**
- * Opaque client handle, from `ytx_client_new`, released with `ytx_free`.
+ * Opaque client handle, from ytx_client_new, released with ytx_free.
  *
  * Thread safety: one handle may be used from any number of threads at once.
  */
@@ -162,8 +195,8 @@ typedef struct ytx_client ytx_client;
 /**
  * The result of one call: its code, and everything known about it.
  *
- * Made by every function that takes an `ytx_outcome **outcome_out` (when that
- * is not NULL). Owned by the caller; release it with `ytx_outcome_free`.
+ * Made by every function that takes an ytx_outcome **outcome_out (when that
+ * is not NULL). Owned by the caller; release it with ytx_outcome_free.
  * Strings returned by the accessors are UTF-8, never NULL (empty when not
  * applicable), and valid until the outcome is freed. An outcome is immutable:
  * it may be read from any thread.
@@ -171,42 +204,42 @@ typedef struct ytx_client ytx_client;
 typedef struct ytx_outcome ytx_outcome;
 
 /**
- * A parsed push body, from `ytx_push_parse`; released with `ytx_push_free`.
+ * A parsed push body, from ytx_push_parse; released with ytx_push_free.
  */
 typedef struct ytx_push ytx_push;
 
 /**
- * One call record, borrowed from the `ytx_records` or `ytx_push` that holds
+ * One call record, borrowed from the ytx_records or ytx_push that holds
  * it (never freed on its own). Strings are UTF-8, valid as long as that
  * owner, and never NULL unless stated ("" when absent).
  */
 typedef struct ytx_record ytx_record;
 
 /**
- * A list of call records: from `ytx_call_record`, `ytx_call_records_after`
- * and `ytx_find_call` (owned by the caller, released with
- * `ytx_records_free`), or borrowed from a record push (`ytx_push_records`).
+ * A list of call records: from ytx_call_record, ytx_call_records_after
+ * and ytx_find_call (owned by the caller, released with
+ * ytx_records_free), or borrowed from a record push (ytx_push_records).
  */
 typedef struct ytx_records ytx_records;
 
 /**
- * A log callback: `user_data` as given to `ytx_set_logger`, the event's
+ * A log callback: user_data as given to ytx_set_logger, the event's
  * level, and a NUL-terminated UTF-8 message valid only during the call.
  */
-typedef void (*ytx_log_callback)(void *user_data, enum ytx_log_level level, const char *message);
+typedef void (*ytx_log_callback)(void *user_data, ytx_log_level level, const char *message);
 
 /**
- * What a `ytx_push` is (fixed width: `uint32_t`).
+ * What a ytx_push is (fixed width: uint32_t).
  */
 typedef uint32_t ytx_push_kind;
 
 /**
- * The state in a state push (fixed width: `uint32_t`).
+ * The state in a state push (fixed width: uint32_t).
  */
 typedef uint32_t ytx_call_state;
 
 /**
- * Not a push (the answer for a NULL `ytx_push`).
+ * Not a push (the answer for a NULL ytx_push).
  */
 #define YTX_PUSH_NONE 0
 
@@ -216,33 +249,33 @@ typedef uint32_t ytx_call_state;
 #define YTX_PUSH_STATE 1
 
 /**
- * A call-record push: `ytx_push_records` holds the records.
+ * A call-record push: ytx_push_records holds the records.
  */
 #define YTX_PUSH_RECORDS 2
 
 /**
- * A state this library does not know (its text: `ytx_push_state_text`);
+ * A state this library does not know (its text: ytx_push_state_text);
  * also the answer for a NULL push or a record push.
  */
 #define YTX_CALL_STATE_UNKNOWN 0
 
 /**
- * `callout`: dialling.
+ * callout: dialling.
  */
 #define YTX_CALL_STATE_CALLOUT 1
 
 /**
- * `alerting`: ringing.
+ * alerting: ringing.
  */
 #define YTX_CALL_STATE_ALERTING 2
 
 /**
- * `answer`: answered.
+ * answer: answered.
  */
 #define YTX_CALL_STATE_ANSWER 3
 
 /**
- * `disconnect`: ended.
+ * disconnect: ended.
  */
 #define YTX_CALL_STATE_DISCONNECT 4
 
@@ -251,19 +284,19 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The library version, e.g. `"0.1.0"`: a static string, never freed.
- * Compare with the header's `YTX_VERSION` to catch a header/library mismatch.
+ * The library version, e.g. "0.1.0": a static string, never freed.
+ * Compare with the header's YTX_VERSION to catch a header/library mismatch.
  */
 const char *ytx_version(void);
 
 /**
- * The library version as `major * 10000 + minor * 100 + patch`; compare with
- * the header's `YTX_VERSION_NUMBER`.
+ * The library version as major * 10000 + minor * 100 + patch; compare with
+ * the header's YTX_VERSION_NUMBER.
  */
 uint32_t ytx_version_number(void);
 
 /**
- * The name of a result code, e.g. `"YTX_ERR_TIMEOUT"`, or `"YTX_UNKNOWN"`.
+ * The name of a result code, e.g. "YTX_ERR_TIMEOUT", or "YTX_UNKNOWN".
  * A static string, never freed. Takes a plain int so that any value is safe.
  */
 const char *ytx_result_name(int32_t code);
@@ -272,176 +305,184 @@ const char *ytx_result_name(int32_t code);
  * Create a client.
  *
  * Parameters:
- * - `account_sid`, `auth_token`, `app_id`: UTF-8, required, ASCII letters and
- *   digits (a stray space or newline is `YTX_ERR_INVALID_ARGUMENT` naming the
+ * - account_sid, auth_token, app_id: UTF-8, required, ASCII letters and
+ *   digits (a stray space or newline is YTX_ERR_INVALID_ARGUMENT naming the
  *   field; the token never appears in any message).
- * - `option_names` / `option_values`: `option_count` pairs of UTF-8 strings,
- *   may be NULL when `option_count` is 0. Names: `environment`
- *   (`production` default, or `sandbox`), `base_url` (any `http://` or
- *   `https://` URL, e.g. the emulator), `timeout_ms` (whole call, default
- *   30000), `connect_timeout_ms` (default 5000 or `timeout_ms` if shorter;
- *   at most `timeout_ms`), `proxy` (`http://host:port`),
- *   `callback_func_url`, `callback_action`, `voice_code_func_url`,
- *   `voice_code_action` (endpoint overrides).
- * - `client_out`: required; receives the handle on success, untouched on error.
- * - `outcome_out`: NULL, or receives a new `ytx_outcome` (always, on success
- *   and on error) that the caller frees with `ytx_outcome_free`.
+ * - option_names / option_values: option_count pairs of UTF-8 strings,
+ *   may be NULL when option_count is 0. Names: environment
+ *   (production default, or sandbox), base_url (any http:// or
+ *   https:// URL, e.g. the emulator), timeout_ms (whole call, default
+ *   30000), connect_timeout_ms (default 5000 or timeout_ms if shorter;
+ *   at most timeout_ms), proxy (http://host:port),
+ *   callback_func_url, callback_action, voice_code_func_url,
+ *   voice_code_action (endpoint overrides).
+ * - client_out: required; receives the handle on success, untouched on error.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always, on success
+ *   and on error) that the caller frees with ytx_outcome_free.
  *
- * Returns `YTX_OK`, `YTX_ERR_NULL_ARGUMENT`, `YTX_ERR_INVALID_UTF8` or
- * `YTX_ERR_INVALID_ARGUMENT` (the outcome's field names the culprit).
- * Ownership: the caller owns the handle and releases it with `ytx_free`.
+ * Returns YTX_OK, YTX_ERR_NULL_ARGUMENT, YTX_ERR_INVALID_UTF8 or
+ * YTX_ERR_INVALID_ARGUMENT (the outcome's field names the culprit).
+ * Ownership: the caller owns the handle and releases it with ytx_free.
  * Thread safety: may be called from any thread.
  *
- * # Safety
+ * Safety:
  * Every pointer is NULL or valid as described; strings are NUL-terminated.
  */
-enum ytx_result ytx_client_new(const char *account_sid,
-                               const char *auth_token,
-                               const char *app_id,
-                               const char *const *option_names,
-                               const char *const *option_values,
-                               size_t option_count,
-                               struct ytx_client **client_out,
-                               struct ytx_outcome **outcome_out);
+ytx_result ytx_client_new(const char *account_sid,
+                          const char *auth_token,
+                          const char *app_id,
+                          const char *const *option_names,
+                          const char *const *option_values,
+                          size_t option_count,
+                          struct ytx_client **client_out,
+                          struct ytx_outcome **outcome_out);
 
 /**
- * Release a client. `ytx_free(NULL)` is a no-op returning `YTX_OK`.
+ * Release a client. ytx_free(NULL) is a no-op returning YTX_OK.
  *
- * Returns `YTX_ERR_INVALID_HANDLE` for a handle that was already freed or
- * not made by `ytx_client_new` (nothing else happens). Calls already running
+ * Returns YTX_ERR_INVALID_HANDLE for a handle that was already freed or
+ * not made by ytx_client_new (nothing else happens). Calls already running
  * on other threads with this handle finish normally; later calls return
- * `YTX_ERR_INVALID_HANDLE`.
+ * YTX_ERR_INVALID_HANDLE.
  *
- * # Safety
+ * Safety:
  * Any pointer value is accepted; it is never dereferenced.
  */
-enum ytx_result ytx_free(struct ytx_client *client);
+ytx_result ytx_free(struct ytx_client *client);
 
 /**
- * Place a two-way callback call: the platform rings `src`, then `dst`, and
+ * Place a two-way callback call: the platform rings src, then dst, and
  * bridges them.
  *
  * Parameters:
- * - `client`: a handle from `ytx_client_new`.
- * - `src`, `dst`: UTF-8 phone numbers, 5–20 digits (mobile or landline with
- *   area code; `+86`/`0086` + mobile is normalised).
- * - `credit`: call length limit in seconds, greater than 60.
- * - `option_names` / `option_values` / `option_count`: optional fields by
- *   their wire names: `customParm`, `srcclid`, `dstclid`, `srctimeout`,
- *   `dsttimeout`, `srchintfile`, `dsthintfile`, `ringbacktype` (`1`–`3`),
- *   `customhintfile`, `dstfailhintfile`, `srcthreshold`, `dstthreshold`,
- *   `srcthresholdfile`, `dstthresholdfile`, `iscallstatuscheck` (`0`/`1`).
- *   May be NULL when `option_count` is 0.
- * - `outcome_out`: NULL, or receives a new `ytx_outcome` (always) with the
+ * - client: a handle from ytx_client_new.
+ * - src, dst: UTF-8 phone numbers, 5–20 digits (mobile or landline with
+ *   area code; +86/0086 + mobile is normalised).
+ * - credit: call length limit in seconds, greater than 60.
+ * - option_names / option_values / option_count: optional fields by
+ *   their wire names: customParm, srcclid, dstclid, srctimeout,
+ *   dsttimeout, srchintfile, dsthintfile, ringbacktype (1–3),
+ *   customhintfile, dstfailhintfile, srcthreshold, dstthreshold,
+ *   srcthresholdfile, dstthresholdfile, iscallstatuscheck (0/1).
+ *   May be NULL when option_count is 0.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always) with the
  *   requestId on success, or the error's kind, message, field, delivery and
- *   the platform's statusCode/statusMsg; free it with `ytx_outcome_free`.
+ *   the platform's statusCode/statusMsg; free it with ytx_outcome_free.
  *
- * Returns `YTX_OK` when the platform accepted the call, otherwise the error's
+ * Returns YTX_OK when the platform accepted the call, otherwise the error's
  * code. Invalid input is reported before anything is sent. The request is
  * sent at most once: the library never retries it.
  * Thread safety: any number of threads may call this with the same client.
  *
- * # Safety
+ * Safety:
  * Every pointer is NULL or valid as described; strings are NUL-terminated.
  */
-enum ytx_result ytx_callback_call(const struct ytx_client *client,
-                                  const char *src,
-                                  const char *dst,
-                                  int64_t credit,
-                                  const char *const *option_names,
-                                  const char *const *option_values,
-                                  size_t option_count,
-                                  struct ytx_outcome **outcome_out);
+ytx_result ytx_callback_call(const struct ytx_client *client,
+                             const char *src,
+                             const char *dst,
+                             int64_t credit,
+                             const char *const *option_names,
+                             const char *const *option_values,
+                             size_t option_count,
+                             struct ytx_outcome **outcome_out);
 
 /**
- * Dry run of `ytx_callback_call`: validate and sign the request, send
- * nothing. Same parameters. On `YTX_OK` the outcome's `request_*` accessors
+ * Dry run of ytx_callback_call: validate and sign the request, send
+ * nothing. Same parameters. On YTX_OK the outcome's request_* accessors
  * give the method, URL (with the real Sign: a credential for the platform's
  * timestamp window), headers and body, for debugging or for sending through
  * your own HTTP stack.
  *
- * # Safety
- * As `ytx_callback_call`.
+ * Safety:
+ * As ytx_callback_call.
  */
-enum ytx_result ytx_callback_prepare(const struct ytx_client *client,
-                                     const char *src,
-                                     const char *dst,
-                                     int64_t credit,
-                                     const char *const *option_names,
-                                     const char *const *option_values,
-                                     size_t option_count,
-                                     struct ytx_outcome **outcome_out);
+ytx_result ytx_callback_prepare(const struct ytx_client *client,
+                                const char *src,
+                                const char *dst,
+                                int64_t credit,
+                                const char *const *option_names,
+                                const char *const *option_values,
+                                size_t option_count,
+                                struct ytx_outcome **outcome_out);
 
 /**
- * Send a voice verification code: the platform calls `dst` and reads `code`.
+ * Send a voice verification code: the platform calls dst and reads code.
  *
  * Parameters:
- * - `client`: a handle from `ytx_client_new`.
- * - `dst`: UTF-8 phone number to call (as in `ytx_callback_call`).
- * - `dstclid`: optional UTF-8 caller id the callee sees (same rules); NULL
- *   or `""` leaves it out of the request (the platform currently shows the
+ * - client: a handle from ytx_client_new.
+ * - dst: UTF-8 phone number to call (as in ytx_callback_call).
+ * - dstclid: optional UTF-8 caller id the callee sees (same rules); NULL
+ *   or "" leaves it out of the request (the platform currently shows the
  *   callee's own number anyway).
- * - `code`: 1–19 ASCII letters or digits.
- * - `times`: how many times it is played, 1–3; 0 for the platform default.
- *   Errors name it by its wire name, `time`, as every field error does.
- * - `outcome_out`: as in `ytx_callback_call`.
+ * - code: 1–19 ASCII letters or digits.
+ * - times: how many times it is played, 1–3; 0 for the platform default.
+ *   Errors name it by its wire name, time, as every field error does.
+ * - outcome_out: as in ytx_callback_call.
  *
- * Returns `YTX_OK` when the platform accepted it, otherwise the error's code.
+ * Returns YTX_OK when the platform accepted it, otherwise the error's code.
  * Thread safety: any number of threads may call this with the same client.
  *
- * # Safety
+ * Safety:
  * Every pointer is NULL or valid as described; strings are NUL-terminated.
  */
-enum ytx_result ytx_voice_code(const struct ytx_client *client,
-                               const char *dst,
-                               const char *dstclid,
-                               const char *code,
-                               int32_t times,
-                               struct ytx_outcome **outcome_out);
+ytx_result ytx_voice_code(const struct ytx_client *client,
+                          const char *dst,
+                          const char *dstclid,
+                          const char *code,
+                          int32_t times,
+                          struct ytx_outcome **outcome_out);
 
 /**
- * Dry run of `ytx_voice_code` (see `ytx_callback_prepare`).
+ * Dry run of ytx_voice_code (see ytx_callback_prepare).
  *
- * # Safety
- * As `ytx_voice_code`.
+ * Safety:
+ * As ytx_voice_code.
  */
-enum ytx_result ytx_voice_code_prepare(const struct ytx_client *client,
-                                       const char *dst,
-                                       const char *dstclid,
-                                       const char *code,
-                                       int32_t times,
-                                       struct ytx_outcome **outcome_out);
+ytx_result ytx_voice_code_prepare(const struct ytx_client *client,
+                                  const char *dst,
+                                  const char *dstclid,
+                                  const char *code,
+                                  int32_t times,
+                                  struct ytx_outcome **outcome_out);
 
 /**
  * Install or remove the process-wide log callback. Off by default.
  *
  * Parameters:
- * - `callback`: NULL removes the logger (logging off).
- * - `user_data`: passed back to every call of `callback`; may be NULL.
- * - `min_level`: the most verbose level delivered: `YTX_LOG_ERROR` (1:
- *   transport failures, timeouts, bad answers), `YTX_LOG_WARN` (2: also
- *   platform rejections and invalid arguments), `YTX_LOG_INFO` (3: also one
+ * - callback: NULL removes the logger (logging off).
+ * - user_data: passed back to every call of callback; may be NULL.
+ * - min_level: the most verbose level delivered: YTX_LOG_ERROR (1:
+ *   transport failures, timeouts, bad answers), YTX_LOG_WARN (2: also
+ *   platform rejections and invalid arguments), YTX_LOG_INFO (3: also one
  *   line per accepted request: URL with the Sign redacted, statusCode,
- *   requestId, duration), `YTX_LOG_DEBUG` (4: also each request body, which
- *   holds phone numbers). `YTX_LOG_OFF` (0) turns logging off.
+ *   requestId, duration), YTX_LOG_DEBUG (4: also each request body, which
+ *   holds phone numbers). YTX_LOG_OFF (0) turns logging off.
  *
  * Threading: the callback runs synchronously on the thread of the call being
  * logged, possibly on several threads at once; it must be thread-safe and
  * must not call into this library (nested events are dropped, and
- * `ytx_set_logger` from inside the callback returns
- * `YTX_ERR_INVALID_ARGUMENT`). When `ytx_set_logger` returns, no thread is
- * still inside the previous callback, so its `user_data` may be released.
+ * ytx_set_logger from inside the callback returns
+ * YTX_ERR_INVALID_ARGUMENT). When ytx_set_logger returns, no thread is
+ * still inside the previous callback, so its user_data may be released.
  * Messages never contain the auth token or the Sign. When logging is off a
  * log point costs one atomic load.
  *
- * Returns `YTX_OK`, or `YTX_ERR_INVALID_ARGUMENT` for a `min_level` outside
- * 0–4 (field `min_level`) or a call from inside the callback.
+ * Returns YTX_OK, or YTX_ERR_INVALID_ARGUMENT for a min_level outside
+ * 0–4 (field min_level) or a call from inside the callback.
  *
- * # Safety
- * `callback`, if not NULL, must be callable from any thread with `user_data`
- * until `ytx_set_logger` is called again.
+ * Safety:
+ * callback, if not NULL, must be callable from any thread with user_data
+ * until ytx_set_logger is called again.
  */
-enum ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data, int32_t min_level);
+ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data, int32_t min_level);
+
+/**
+ * The number of objects the library handed out and that were not yet
+ * freed: outcomes, pushes, record lists and balances (not clients: see
+ * ytx_live_clients). For exact leak checks in tests and long-running
+ * processes: it returns to its old value when everything is freed.
+ */
+size_t ytx_live_objects(void);
 
 /**
  * The number of client handles created and not yet freed (for leak checks
@@ -450,58 +491,144 @@ enum ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data, int32
 size_t ytx_live_clients(void);
 
 /**
+ * The number of client option names ytx_client_new accepts.
+ */
+size_t ytx_client_option_count(void);
+
+/**
+ * Client option name number index (e.g. "timeout_ms"), a static string;
+ * NULL when index is out of range.
+ */
+const char *ytx_client_option_name(size_t index);
+
+/**
+ * The number of optional callback-call fields ytx_callback_call accepts.
+ */
+size_t ytx_callback_option_count(void);
+
+/**
+ * Optional callback-call field number index by its wire name (e.g.
+ * "customParm"), in wire order, a static string; NULL when out of range.
+ */
+const char *ytx_callback_option_name(size_t index);
+
+/**
+ * The default overall timeout of one call, in milliseconds (option
+ * timeout_ms).
+ */
+uint64_t ytx_default_timeout_ms(void);
+
+/**
+ * The default connect timeout in milliseconds (option connect_timeout_ms;
+ * capped at the overall timeout when that is shorter).
+ */
+uint64_t ytx_default_connect_timeout_ms(void);
+
+/**
+ * The production base URL (the default), a static string.
+ */
+const char *ytx_production_url(void);
+
+/**
+ * The sandbox base URL (option environment = "sandbox"), a static string.
+ */
+const char *ytx_sandbox_url(void);
+
+/**
+ * The number of rows of the platform's status-code table.
+ */
+size_t ytx_status_code_count(void);
+
+/**
+ * Row index of the platform's status-code table: the statusCode (e.g.
+ * "-204"), a static string, or NULL when out of range. Its explanation:
+ * ytx_explain_status_code.
+ */
+const char *ytx_status_code_at(size_t index);
+
+/**
+ * What a platform statusCode means and what to do about it (e.g. for
+ * "-204": "balance too low: top up"), a static string; NULL for a code not
+ * in the table or a NULL / non-UTF-8 status_code.
+ *
+ * Safety:
+ * status_code is NULL or a NUL-terminated string.
+ */
+const char *ytx_explain_status_code(const char *status_code);
+
+/**
+ * The name of a delivery state, e.g. "YTX_DELIVERY_NOT_SENT", or
+ * "YTX_UNKNOWN" for a value that is none. A static string.
+ */
+const char *ytx_delivery_name(int32_t delivery);
+
+/**
+ * Copy the client's effective base URL (after environment / base_url,
+ * without a trailing slash, e.g. "http://api.ytx.net") into buf, cut to
+ * buf_len - 1 bytes and NUL-terminated (as snprintf does; buf may be
+ * NULL when buf_len is 0). Returns the URL's full length in bytes (so a
+ * return value >= buf_len means it was cut), or 0 for a NULL, freed or
+ * foreign handle (a base URL is never empty).
+ *
+ * Safety:
+ * buf is NULL or points to buf_len writable bytes.
+ */
+size_t ytx_client_base_url(const struct ytx_client *client, char *buf, size_t buf_len);
+
+/**
  * The call's result code (the same value the call returned).
- * `YTX_ERR_NULL_ARGUMENT` for a NULL outcome.
+ * YTX_ERR_NULL_ARGUMENT for a NULL outcome.
  *
- * # Safety
- * `outcome` is NULL or a live outcome not yet freed.
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
  */
-enum ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
+ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
 
 /**
- * Whether the request reached the platform: `YTX_DELIVERY_NOT_SENT` (retry
- * is safe), `YTX_DELIVERY_UNKNOWN` (it may have been acted on: do not retry
- * blindly) or `YTX_DELIVERY_ANSWERED` (the platform answered). NOT_SENT for
- * a NULL outcome.
+ * Whether the request reached the platform: YTX_DELIVERY_NOT_SENT (retry
+ * is safe), YTX_DELIVERY_UNKNOWN (it may have been acted on: do not retry
+ * blindly) or YTX_DELIVERY_ANSWERED (the platform answered).
+ * YTX_DELIVERY_UNKNOWN for a NULL outcome: a missing outcome never says
+ * "safe to retry".
  *
- * # Safety
- * `outcome` is NULL or a live outcome not yet freed.
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
  */
-enum ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
+ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
 
 /**
- * An English message for a person, e.g. `credit: must be a whole number of
- * seconds greater than 60, got 60`; empty on success. Never contains the
+ * An English message for a person, e.g. credit: must be a whole number of
+ * seconds greater than 60, got 60; empty on success. Never contains the
  * auth token.
  *
- * # Safety
- * `outcome` is NULL or a live outcome not yet freed.
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_message(const struct ytx_outcome *outcome);
 
 /**
- * For argument errors, the parameter or field at fault (`src`, `credit`,
- * `auth_token`, `customParm`, ...); empty otherwise.
+ * For argument errors, the parameter or field at fault (src, credit,
+ * auth_token, customParm, ...); empty otherwise.
  *
- * # Safety
- * `outcome` is NULL or a live outcome not yet freed.
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_field(const struct ytx_outcome *outcome);
 
 /**
- * The platform's statusCode (`"0"` on success, e.g. `"-203"` for
- * `YTX_ERR_PLATFORM`); empty when the platform did not answer.
+ * The platform's statusCode ("0" on success, e.g. "-203" for
+ * YTX_ERR_PLATFORM); empty when the platform did not answer.
  *
- * # Safety
- * `outcome` is NULL or a live outcome not yet freed.
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_status_code(const struct ytx_outcome *outcome);
 
 /**
  * The platform's statusMsg, as it sent it (often Chinese, UTF-8).
  *
- * # Safety
- * `outcome` is NULL or a live outcome not yet freed.
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
 
@@ -509,62 +636,72 @@ const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
  * The platform's requestId: an opaque string (29 digits on the real
  * platform, more than a 64-bit integer holds). Empty when none was given.
  *
- * # Safety
- * `outcome` is NULL or a live outcome not yet freed.
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_request_id(const struct ytx_outcome *outcome);
 
 /**
- * The HTTP status of the answer: 200 for `YTX_OK` and `YTX_ERR_PLATFORM`,
- * the status for `YTX_ERR_HTTP_STATUS` (e.g. 502), and 0 for every other
- * result (including `YTX_ERR_PROTOCOL`, whose answer may or may not have
+ * The HTTP status of the answer: 200 for YTX_OK and YTX_ERR_PLATFORM,
+ * the status for YTX_ERR_HTTP_STATUS (e.g. 502), and 0 for every other
+ * result (including YTX_ERR_PROTOCOL, whose answer may or may not have
  * had a readable status line).
  *
- * # Safety
- * `outcome` is NULL or a live outcome not yet freed.
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
  */
 uint16_t ytx_outcome_http_status(const struct ytx_outcome *outcome);
 
 /**
- * The method of the request that was built (`POST`); empty when the call
+ * The method of the request that was built (POST); empty when the call
  * failed before a request was built (e.g. invalid arguments).
  *
- * # Safety
- * `outcome` is NULL or a live outcome not yet freed.
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_request_method(const struct ytx_outcome *outcome);
 
 /**
- * The full URL of the request, including `?Sign=`: the Sign is valid for the
+ * The full URL of the request, including ?Sign=: the Sign is valid for the
  * platform's timestamp window, so do not log it unredacted.
  *
- * # Safety
- * `outcome` is NULL or a live outcome not yet freed.
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_request_url(const struct ytx_outcome *outcome);
 
 /**
- * The request's headers, one `Name: value\n` line each.
+ * The request URL with the Sign value replaced by <redacted>, for logs and
+ * displays (the library's one redaction: use it rather than cutting the
+ * URL yourself). "" when the outcome holds no request.
  *
- * # Safety
- * `outcome` is NULL or a live outcome not yet freed.
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
+ */
+const char *ytx_outcome_request_url_redacted(const struct ytx_outcome *outcome);
+
+/**
+ * The request's headers, one Name: value\n line each.
+ *
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_request_headers(const struct ytx_outcome *outcome);
 
 /**
  * The request's JSON body.
  *
- * # Safety
- * `outcome` is NULL or a live outcome not yet freed.
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
 
 /**
  * Release an outcome and every string borrowed from it. NULL is a no-op.
  *
- * # Safety
- * `outcome` is NULL or an outcome from this library not yet freed; freeing
- * it twice is undefined behaviour (as with `free`).
+ * Safety:
+ * outcome is NULL or an outcome from this library not yet freed; freeing
+ * it twice is undefined behaviour (as with free).
  */
 void ytx_outcome_free(struct ytx_outcome *outcome);
 
@@ -573,445 +710,445 @@ void ytx_outcome_free(struct ytx_outcome *outcome);
  * Pure: nothing is sent, no client needed.
  *
  * Parameters:
- * - `body`: `body_len` bytes (need not be NUL-terminated; may be NULL when
- *   `body_len` is 0, which is then a protocol error).
- * - `push_out`: required; receives a new `ytx_push` on `YTX_OK`, NULL on
- *   error. The caller frees it with `ytx_push_free`.
- * - `outcome_out`: NULL, or receives a new `ytx_outcome` (always).
+ * - body: body_len bytes (need not be NUL-terminated; may be NULL when
+ *   body_len is 0, which is then a protocol error).
+ * - push_out: required; receives a new ytx_push on YTX_OK, NULL on
+ *   error. The caller frees it with ytx_push_free.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always).
  *
- * Returns `YTX_OK`; `YTX_ERR_PROTOCOL` when the body is not a push (not
- * UTF-8 JSON, not an object, `cdr` not an array, a state push without a
+ * Returns YTX_OK; YTX_ERR_PROTOCOL when the body is not a push (not
+ * UTF-8 JSON, not an object, cdr not an array, a state push without a
  * requestid, larger than 4 MiB), with the reason in the outcome's message
- * ("not a push: ..."; delivery `YTX_DELIVERY_NOT_SENT`: nothing was sent);
- * `YTX_ERR_NULL_ARGUMENT` for a NULL `push_out`, or a NULL `body` with a
+ * ("not a push: ..."; delivery YTX_DELIVERY_NOT_SENT: nothing was sent);
+ * YTX_ERR_NULL_ARGUMENT for a NULL push_out, or a NULL body with a
  * length. Answer the platform's POST with HTTP 200 whatever this returns.
- * A push carries no signature: confirm what matters with `ytx_call_record`.
+ * A push carries no signature: confirm what matters with ytx_call_record.
  * Thread safety: may be called from any thread.
  *
- * # Safety
- * `body` is NULL or points to `body_len` readable bytes; the out-pointers
+ * Safety:
+ * body is NULL or points to body_len readable bytes; the out-pointers
  * are NULL or valid for one pointer write.
  */
-enum ytx_result ytx_push_parse(const uint8_t *body,
-                               size_t body_len,
-                               struct ytx_push **push_out,
-                               struct ytx_outcome **outcome_out);
+ytx_result ytx_push_parse(const uint8_t *body,
+                          size_t body_len,
+                          struct ytx_push **push_out,
+                          struct ytx_outcome **outcome_out);
 
 /**
  * Release a push and everything borrowed from it. NULL is a no-op.
  *
- * # Safety
- * `push` is NULL or a push from `ytx_push_parse` not yet freed.
+ * Safety:
+ * push is NULL or a push from ytx_push_parse not yet freed.
  */
 void ytx_push_free(struct ytx_push *push);
 
 /**
- * What the push is: `YTX_PUSH_STATE` or `YTX_PUSH_RECORDS`; `YTX_PUSH_NONE`
+ * What the push is: YTX_PUSH_STATE or YTX_PUSH_RECORDS; YTX_PUSH_NONE
  * for NULL.
  *
- * # Safety
- * `push` is NULL or a live push.
+ * Safety:
+ * push is NULL or a live push.
  */
 ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
 
 /**
- * A state push's requestId (`requestid`); "" for a record push.
+ * A state push's requestId (requestid); "" for a record push.
  * "" for NULL.
  *
- * # Safety
- * `push` is NULL or a live push.
+ * Safety:
+ * push is NULL or a live push.
  */
 const char *ytx_push_request_id(const struct ytx_push *push);
 
 /**
- * A state push's leg number (`dsc`): match it against the call's src or
+ * A state push's leg number (dsc): match it against the call's src or
  * dst by suffix (the platform may add or drop a prefix).
  * "" for NULL.
  *
- * # Safety
- * `push` is NULL or a live push.
+ * Safety:
+ * push is NULL or a live push.
  */
 const char *ytx_push_number(const struct ytx_push *push);
 
 /**
- * A state push's state as sent (`state`), e.g. "answer" or a state this
+ * A state push's state as sent (state), e.g. "answer" or a state this
  * library does not know.
  * "" for NULL.
  *
- * # Safety
- * `push` is NULL or a live push.
+ * Safety:
+ * push is NULL or a live push.
  */
 const char *ytx_push_state_text(const struct ytx_push *push);
 
 /**
- * A state push's `stateDesc`.
+ * A state push's stateDesc.
  * "" for NULL.
  *
- * # Safety
- * `push` is NULL or a live push.
+ * Safety:
+ * push is NULL or a live push.
  */
 const char *ytx_push_state_desc(const struct ytx_push *push);
 
 /**
- * A state push's `timestamp` as sent (UTC+8).
+ * A state push's timestamp as sent (UTC+8).
  * "" for NULL.
  *
- * # Safety
- * `push` is NULL or a live push.
+ * Safety:
+ * push is NULL or a live push.
  */
 const char *ytx_push_timestamp(const struct ytx_push *push);
 
 /**
- * A state push's state: `YTX_CALL_STATE_CALLOUT`, `_ALERTING`, `_ANSWER`,
- * `_DISCONNECT`, or `YTX_CALL_STATE_UNKNOWN` (then see
- * `ytx_push_state_text`; also for NULL and for a record push).
+ * A state push's state: YTX_CALL_STATE_CALLOUT, _ALERTING, _ANSWER,
+ * _DISCONNECT, or YTX_CALL_STATE_UNKNOWN (then see
+ * ytx_push_state_text; also for NULL and for a record push).
  *
- * # Safety
- * `push` is NULL or a live push.
+ * Safety:
+ * push is NULL or a live push.
  */
 ytx_call_state ytx_push_state(const struct ytx_push *push);
 
 /**
- * A state push's `timestamp` as Unix seconds: returns 1 and stores it in
- * `*unix_out` when the text is a known UTC+8 format (`yyyy-MM-dd HH:mm:ss`
- * or `yyyyMMddHHmmss`); returns 0 and leaves `*unix_out` alone otherwise.
+ * A state push's timestamp as Unix seconds: returns 1 and stores it in
+ * *unix_out when the text is a known UTC+8 format (yyyy-MM-dd HH:mm:ss
+ * or yyyyMMddHHmmss); returns 0 and leaves *unix_out alone otherwise.
  *
- * # Safety
- * `push` is NULL or a live push; `unix_out` is NULL or writable.
+ * Safety:
+ * push is NULL or a live push; unix_out is NULL or writable.
  */
 int32_t ytx_push_timestamp_unix(const struct ytx_push *push, int64_t *unix_out);
 
 /**
  * A field of a state push by its wire name (also fields this library does
- * not know), or NULL when absent (or `push`/`name` is NULL).
+ * not know), or NULL when absent (or push/name is NULL).
  *
- * # Safety
- * `push` is NULL or a live push; `name` is NULL or NUL-terminated.
+ * Safety:
+ * push is NULL or a live push; name is NULL or NUL-terminated.
  */
 const char *ytx_push_field(const struct ytx_push *push, const char *name);
 
 /**
  * The number of fields of a state push (0 for a record push or NULL).
  *
- * # Safety
- * `push` is NULL or a live push.
+ * Safety:
+ * push is NULL or a live push.
  */
 size_t ytx_push_field_count(const struct ytx_push *push);
 
 /**
- * The wire name of a state push's field number `index` (in the order
+ * The wire name of a state push's field number index (in the order
  * sent), or NULL when out of range.
  *
- * # Safety
- * `push` is NULL or a live push.
+ * Safety:
+ * push is NULL or a live push.
  */
 const char *ytx_push_field_name(const struct ytx_push *push, size_t index);
 
 /**
- * The value of a state push's field number `index`, or NULL when out of range.
+ * The value of a state push's field number index, or NULL when out of range.
  *
- * # Safety
- * `push` is NULL or a live push.
+ * Safety:
+ * push is NULL or a live push.
  */
 const char *ytx_push_field_value(const struct ytx_push *push, size_t index);
 
 /**
- * A record push's records (borrowed: valid until `ytx_push_free`; never
- * pass it to `ytx_records_free`). An empty list for a state push; NULL only
+ * A record push's records (borrowed: valid until ytx_push_free; never
+ * pass it to ytx_records_free). An empty list for a state push; NULL only
  * for a NULL push.
  *
- * # Safety
- * `push` is NULL or a live push.
+ * Safety:
+ * push is NULL or a live push.
  */
 const struct ytx_records *ytx_push_records(const struct ytx_push *push);
 
 /**
  * The number of records in a list (0 for NULL).
  *
- * # Safety
- * `records` is NULL or a live list.
+ * Safety:
+ * records is NULL or a live list.
  */
 size_t ytx_records_count(const struct ytx_records *records);
 
 /**
- * Record number `index` of a list (borrowed from the list), or NULL when out
- * of range or `records` is NULL.
+ * Record number index of a list (borrowed from the list), or NULL when out
+ * of range or records is NULL.
  *
- * # Safety
- * `records` is NULL or a live list.
+ * Safety:
+ * records is NULL or a live list.
  */
 const struct ytx_record *ytx_records_get(const struct ytx_records *records, size_t index);
 
 /**
- * Release a list from `ytx_call_record`, `ytx_call_records_after` or
- * `ytx_find_call`, and every record borrowed from it. NULL is a no-op.
+ * Release a list from ytx_call_record, ytx_call_records_after or
+ * ytx_find_call, and every record borrowed from it. NULL is a no-op.
  * Never pass the list borrowed from a push.
  *
- * # Safety
- * `records` is NULL or an owned list not yet freed.
+ * Safety:
+ * records is NULL or an owned list not yet freed.
  */
 void ytx_records_free(struct ytx_records *records);
 
 /**
- * The record's requestId (`requestid`), exactly as sent.
+ * The record's requestId (requestid), exactly as sent.
  * "" for NULL or when absent.
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 const char *ytx_record_request_id(const struct ytx_record *record);
 
 /**
- * The app id (`appid`).
+ * The app id (appid).
  * "" for NULL or when absent.
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 const char *ytx_record_app_id(const struct ytx_record *record);
 
 /**
- * The product number (`fid`): "4" for a callback call.
+ * The product number (fid): "4" for a callback call.
  * "" for NULL or when absent.
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 const char *ytx_record_fid(const struct ytx_record *record);
 
 /**
- * Your own reference from the request (`customParm`).
+ * Your own reference from the request (customParm).
  * "" for NULL or when absent.
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 const char *ytx_record_custom_parm(const struct ytx_record *record);
 
 /**
- * First leg of a two-leg record (`caller`, the request's src).
+ * First leg of a two-leg record (caller, the request's src).
  * "" for NULL or when absent.
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 const char *ytx_record_caller(const struct ytx_record *record);
 
 /**
- * Second leg of a two-leg record (`called`, the request's dst).
+ * Second leg of a two-leg record (called, the request's dst).
  * "" for NULL or when absent.
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 const char *ytx_record_called(const struct ytx_record *record);
 
 /**
- * The number called in a one-leg record (`tel`).
+ * The number called in a one-leg record (tel).
  * "" for NULL or when absent.
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 const char *ytx_record_tel(const struct ytx_record *record);
 
 /**
- * The outcome in words (`stateDesc`), e.g. "应答|正常".
+ * The outcome in words (stateDesc), e.g. "应答|正常".
  * "" for NULL or when absent.
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 const char *ytx_record_state_desc(const struct ytx_record *record);
 
 /**
- * The recording's URL (`tapesurl`); "" when there is none (`NoTapes`).
+ * The recording's URL (tapesurl); "" when there is none (NoTapes).
  * "" for NULL or when absent.
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 const char *ytx_record_recording_url(const struct ytx_record *record);
 
 /**
- * The charge in yuan as the exact decimal text sent (`oriamount`, e.g.
+ * The charge in yuan as the exact decimal text sent (oriamount, e.g.
  * "0.31"); "" when absent or not an amount of whole fen.
  * "" for NULL or when absent.
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 const char *ytx_record_amount_text(const struct ytx_record *record);
 
 /**
- * Billed seconds (`duration`), or -1 when absent or not a whole number
- * (or `record` is NULL).
+ * Billed seconds (duration), or -1 when absent or not a whole number
+ * (or record is NULL).
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 int64_t ytx_record_duration(const struct ytx_record *record);
 
 /**
  * The charge in whole fen (1 yuan = 100 fen; "0.31" is 31): returns 1 and
- * stores it in `*fen_out`, or returns 0 (absent, not whole fen, NULL
- * record) and leaves `*fen_out` alone.
+ * stores it in *fen_out, or returns 0 (absent, not whole fen, NULL
+ * record) and leaves *fen_out alone.
  *
- * # Safety
- * `record` is NULL or a live record; `fen_out` is NULL or writable.
+ * Safety:
+ * record is NULL or a live record; fen_out is NULL or writable.
  */
 int32_t ytx_record_amount_fen(const struct ytx_record *record, int64_t *fen_out);
 
 /**
- * A time field by wire name (`callerstime`, `calleretime`, `calledstime`,
- * `calledetime`, `stime`, `etime`) as Unix seconds, parsed from UTC+8:
- * returns 1 and stores it in `*unix_out`, or returns 0 (absent, empty: it
- * never happened, or an unknown format; see `ytx_record_field` for the
- * text) and leaves `*unix_out` alone.
+ * A time field by wire name (callerstime, calleretime, calledstime,
+ * calledetime, stime, etime) as Unix seconds, parsed from UTC+8:
+ * returns 1 and stores it in *unix_out, or returns 0 (absent, empty: it
+ * never happened, or an unknown format; see ytx_record_field for the
+ * text) and leaves *unix_out alone.
  *
- * # Safety
- * `record` is NULL or a live record; `name` is NULL or NUL-terminated;
- * `unix_out` is NULL or writable.
+ * Safety:
+ * record is NULL or a live record; name is NULL or NUL-terminated;
+ * unix_out is NULL or writable.
  */
 int32_t ytx_record_time_unix(const struct ytx_record *record, const char *name, int64_t *unix_out);
 
 /**
  * Any field of the record by its wire name (also fields this library does
- * not know), as text: a JSON number as its exact digits, `null` as "".
- * NULL when absent (or `record`/`name` is NULL).
+ * not know), as text: a JSON number as its exact digits, null as "".
+ * NULL when absent (or record/name is NULL).
  *
- * # Safety
- * `record` is NULL or a live record; `name` is NULL or NUL-terminated.
+ * Safety:
+ * record is NULL or a live record; name is NULL or NUL-terminated.
  */
 const char *ytx_record_field(const struct ytx_record *record, const char *name);
 
 /**
  * The number of fields of the record (0 for NULL).
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 size_t ytx_record_field_count(const struct ytx_record *record);
 
 /**
- * The wire name of the record's field number `index` (in the order sent),
+ * The wire name of the record's field number index (in the order sent),
  * or NULL when out of range.
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 const char *ytx_record_field_name(const struct ytx_record *record, size_t index);
 
 /**
- * The value of the record's field number `index`, or NULL when out of range.
+ * The value of the record's field number index, or NULL when out of range.
  *
- * # Safety
- * `record` is NULL or a live record.
+ * Safety:
+ * record is NULL or a live record.
  */
 const char *ytx_record_field_value(const struct ytx_record *record, size_t index);
 
 /**
- * The record of one call (`CallCdr.wx`, `getCdrByResId`, limit 0).
+ * The record of one call (CallCdr.wx, getCdrByResId, limit 0).
  *
  * Parameters:
- * - `client`: a handle from `ytx_client_new`.
- * - `request_id`: UTF-8, the requestId of an accepted call.
- * - `fid`: the product number; NULL or "" for "4" (the callback call).
- * - `records_out`: required; on `YTX_OK` receives a new list with the one
+ * - client: a handle from ytx_client_new.
+ * - request_id: UTF-8, the requestId of an accepted call.
+ * - fid: the product number; NULL or "" for "4" (the callback call).
+ * - records_out: required; on YTX_OK receives a new list with the one
  *   record, or an empty list when the platform has none (yet: it writes a
  *   record about 20 s after the call ends); NULL on error. Free it with
- *   `ytx_records_free`.
- * - `outcome_out`: NULL, or receives a new `ytx_outcome` (always).
+ *   ytx_records_free.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always).
  *
- * Returns `YTX_OK` or the error's code, as `ytx_callback_call` does. Sent
+ * Returns YTX_OK or the error's code, as ytx_callback_call does. Sent
  * once, never retried. Thread safety: any number of threads.
  *
- * # Safety
+ * Safety:
  * Every pointer is NULL or valid as described; strings are NUL-terminated.
  */
-enum ytx_result ytx_call_record(const struct ytx_client *client,
-                                const char *request_id,
-                                const char *fid,
-                                struct ytx_records **records_out,
-                                struct ytx_outcome **outcome_out);
+ytx_result ytx_call_record(const struct ytx_client *client,
+                           const char *request_id,
+                           const char *fid,
+                           struct ytx_records **records_out,
+                           struct ytx_outcome **outcome_out);
 
 /**
- * Up to `limit` (1–1000) call records after `request_id` ("0": from the
+ * Up to limit (1–1000) call records after request_id ("0": from the
  * first), for paging: pass the last record's requestId to get the next
- * page. Parameters and result as `ytx_call_record`; the list may hold
- * fewer records than `limit` (none: the end).
+ * page. Parameters and result as ytx_call_record; the list may hold
+ * fewer records than limit (none: the end).
  *
- * # Safety
- * As `ytx_call_record`.
+ * Safety:
+ * As ytx_call_record.
  */
-enum ytx_result ytx_call_records_after(const struct ytx_client *client,
-                                       const char *request_id,
-                                       uint32_t limit,
-                                       const char *fid,
-                                       struct ytx_records **records_out,
-                                       struct ytx_outcome **outcome_out);
+ytx_result ytx_call_records_after(const struct ytx_client *client,
+                                  const char *request_id,
+                                  uint32_t limit,
+                                  const char *fid,
+                                  struct ytx_records **records_out,
+                                  struct ytx_outcome **outcome_out);
 
 /**
- * Find the call whose `customParm` is `custom_parm` among the records after
- * `after_request_id` (a requestId known from before the call; "0" searches
+ * Find the call whose customParm is custom_parm among the records after
+ * after_request_id (a requestId known from before the call; "0" searches
  * from the first record), paging 100 records at a time, at most 100 pages.
  *
- * This is how an *outcome unknown* (`YTX_DELIVERY_UNKNOWN`) is resolved
- * without ringing anyone twice: on `YTX_OK`, a list of one record means the
+ * This is how an *outcome unknown* (YTX_DELIVERY_UNKNOWN) is resolved
+ * without ringing anyone twice: on YTX_OK, a list of one record means the
  * call was placed (do not place it again); an empty list means no record
  * yet. The platform writes a record some seconds (about 20) after the call
  * ends, so only a search made well after that means "not placed".
- * Running out of pages is `YTX_ERR_INVALID_ARGUMENT` naming `max_pages`,
- * never an empty list. Other parameters as `ytx_call_record`.
+ * Running out of pages is YTX_ERR_INVALID_ARGUMENT naming max_pages,
+ * never an empty list. Other parameters as ytx_call_record.
  *
- * # Safety
- * As `ytx_call_record`.
+ * Safety:
+ * As ytx_call_record.
  */
-enum ytx_result ytx_find_call(const struct ytx_client *client,
-                              const char *custom_parm,
-                              const char *after_request_id,
-                              const char *fid,
-                              struct ytx_records **records_out,
-                              struct ytx_outcome **outcome_out);
+ytx_result ytx_find_call(const struct ytx_client *client,
+                         const char *custom_parm,
+                         const char *after_request_id,
+                         const char *fid,
+                         struct ytx_records **records_out,
+                         struct ytx_outcome **outcome_out);
 
 /**
- * The account's balance (`account/getBlance.wx`, version 201612).
+ * The account's balance (account/getBlance.wx, version 201612).
  *
- * - `client`: a handle from `ytx_client_new`.
- * - `balance_out`: required; receives a new `ytx_balance` on `YTX_OK`, NULL
- *   on error; free it with `ytx_balance_free`.
- * - `outcome_out`: NULL, or receives a new `ytx_outcome` (always).
+ * - client: a handle from ytx_client_new.
+ * - balance_out: required; receives a new ytx_balance on YTX_OK, NULL
+ *   on error; free it with ytx_balance_free.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always).
  *
- * Returns `YTX_OK` or the error's code, as `ytx_callback_call` does.
+ * Returns YTX_OK or the error's code, as ytx_callback_call does.
  *
- * # Safety
+ * Safety:
  * Every pointer is NULL or valid as described.
  */
-enum ytx_result ytx_query_balance(const struct ytx_client *client,
-                                  struct ytx_balance **balance_out,
-                                  struct ytx_outcome **outcome_out);
+ytx_result ytx_query_balance(const struct ytx_client *client,
+                             struct ytx_balance **balance_out,
+                             struct ytx_outcome **outcome_out);
 
 /**
  * The balance in yuan as the exact decimal text sent, e.g. "7.08"; "" for NULL.
  *
- * # Safety
- * `balance` is NULL or a live balance.
+ * Safety:
+ * balance is NULL or a live balance.
  */
 const char *ytx_balance_text(const struct ytx_balance *balance);
 
 /**
  * The balance in whole fen (7.08 yuan is 708; may be negative); 0 for NULL.
  *
- * # Safety
- * `balance` is NULL or a live balance.
+ * Safety:
+ * balance is NULL or a live balance.
  */
 int64_t ytx_balance_fen(const struct ytx_balance *balance);
 
 /**
  * Release a balance. NULL is a no-op.
  *
- * # Safety
- * `balance` is NULL or a balance from `ytx_query_balance` not yet freed.
+ * Safety:
+ * balance is NULL or a balance from ytx_query_balance not yet freed.
  */
 void ytx_balance_free(struct ytx_balance *balance);
 

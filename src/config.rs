@@ -331,6 +331,39 @@ impl ClientBuilder {
         Ok(())
     }
 
+    /// Set several options by name (see [`ClientBuilder::set`]), as the C ABI
+    /// and the bindings give them: the order never matters, each option may
+    /// be given once, and `environment` and `base_url` exclude each other
+    /// (both are an error naming both, never "the last one wins").
+    ///
+    /// ```
+    /// let mut b = ytx::Client::builder("sid", "token", "app");
+    /// let e = b.set_options([("base_url", "http://127.0.0.1:1"), ("environment", "sandbox")]).unwrap_err();
+    /// assert!(e.to_string().contains("environment") && e.to_string().contains("base_url"));
+    /// ```
+    #[doc(hidden)]
+    pub fn set_options<'a>(
+        &mut self,
+        options: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<()> {
+        let mut seen: Vec<&str> = Vec::new();
+        for (name, value) in options {
+            if seen.contains(&name) {
+                return Err(Error::invalid(name, "is given more than once"));
+            }
+            let exclusive = ["environment", "base_url"];
+            if exclusive.contains(&name) && seen.iter().any(|s| exclusive.contains(s)) {
+                return Err(Error::invalid(
+                    name,
+                    "environment and base_url are both given: give one of them (base_url for any URL, environment for production or sandbox)",
+                ));
+            }
+            self.set(name, value)?;
+            seen.push(name);
+        }
+        Ok(())
+    }
+
     /// Check the configuration and make the client.
     ///
     /// Credentials are checked, not trimmed: a value with a space or newline

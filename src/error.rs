@@ -11,7 +11,7 @@ use std::fmt;
 /// The numbers are part of the ABI: they never change, and a retired number is
 /// never reused. Ranges: 0 success; 1–9 bad input from the caller; 10–19 the
 /// network or the HTTP exchange; 20–29 the platform's own answer; 90–99 bugs.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(non_camel_case_types)]
 pub enum ytx_result {
@@ -55,7 +55,7 @@ pub enum ytx_result {
 ///
 /// This is the answer to "may I send it again?": only `YTX_DELIVERY_NOT_SENT`
 /// makes a blind retry safe.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(non_camel_case_types)]
 pub enum ytx_delivery {
@@ -237,6 +237,27 @@ impl Error {
     }
 }
 
+/// The vendor's status-code table (PROTOCOL.md): `(statusCode, what it
+/// means and what to do)`. The one copy: [`explain_status_code`], the C ABI
+/// and the bindings read it.
+pub const STATUS_CODES: [(&str, &str); 15] = [
+    ("0", "accepted"),
+    ("-1", "invalid number: check src/dst"),
+    ("-2", "a required parameter is missing"),
+    ("-3", "invalid action"),
+    ("-4", "invalid JSON"),
+    ("-100", "internal error on the platform: may retry later"),
+    ("-101", "illegal parameter value"),
+    ("-102", "illegal phone number"),
+    ("-104", "request rate too high: slow down; the platform refused it, so nothing was placed"),
+    ("-200", "no such account: check the account SID"),
+    ("-201", "account disabled: reactivate it in the console"),
+    ("-202", "Authorization or timestamp invalid or expired: check the host clock (the timestamp is UTC+8, computed from UTC)"),
+    ("-203", "Sign check failed: check the auth token"),
+    ("-204", "balance too low: top up"),
+    ("-205", "application check failed: app id vs environment (sandbox app on production or the reverse), IP whitelist, feature not enabled or app not online"),
+];
+
 /// What a platform status code means and what to do about it, from the
 /// vendor's table in PROTOCOL.md. `None` for codes not in the table.
 ///
@@ -245,24 +266,10 @@ impl Error {
 /// assert_eq!(ytx::explain_status_code("-999"), None);
 /// ```
 pub fn explain_status_code(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "0" => "accepted",
-        "-1" => "invalid number: check src/dst",
-        "-2" => "a required parameter is missing",
-        "-3" => "invalid action",
-        "-4" => "invalid JSON",
-        "-100" => "internal error on the platform: may retry later",
-        "-101" => "illegal parameter value",
-        "-102" => "illegal phone number",
-        "-104" => "request rate too high: slow down; the platform refused it, so nothing was placed",
-        "-200" => "no such account: check the account SID",
-        "-201" => "account disabled: reactivate it in the console",
-        "-202" => "Authorization or timestamp invalid or expired: check the host clock (the timestamp is UTC+8, computed from UTC)",
-        "-203" => "Sign check failed: check the auth token",
-        "-204" => "balance too low: top up",
-        "-205" => "application check failed: app id vs environment (sandbox app on production or the reverse), IP whitelist, feature not enabled or app not online",
-        _ => return None,
-    })
+    STATUS_CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, text)| *text)
 }
 
 impl fmt::Display for Error {

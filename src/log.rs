@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 
 /// Log levels (`ytx_log_level` in `ytx.h`). A sink set with a minimum level
 /// receives the events of that level and the more severe ones.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[allow(non_camel_case_types)]
 pub enum ytx_log_level {

@@ -595,17 +595,22 @@ unsafe fn new_client(made: &mut Vec<Made>, op: &Op) {
         let t = model_str(&tok_b, "auth_token")?;
         let a = model_str(&app_b, "app_id")?;
         let mut b = ClientBuilder::new(s, t, a);
+        // Every name and value is converted first, then set as a whole
+        // (order-free, each once, environment xor base_url).
+        let mut pairs: Vec<(String, String)> = Vec::new();
         model_options(&opts.model, |n, val| {
-            let r = b.set(n, val);
-            if r.is_ok() {
-                match n {
-                    "callback_action" => actions.0 = val.to_string(),
-                    "voice_code_action" => actions.1 = val.to_string(),
-                    _ => {}
-                }
-            }
-            r
+            pairs.push((n.to_string(), val.to_string()));
+            Ok(())
         })?;
+        b.set_options(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+            .or_else(err)?;
+        for (n, val) in &pairs {
+            match n.as_str() {
+                "callback_action" => actions.0 = val.clone(),
+                "voice_code_action" => actions.1 = val.clone(),
+                _ => {}
+            }
+        }
         if *client_out_null {
             return err(ytx::Error::NullArgument {
                 field: "client_out".into(),
@@ -782,9 +787,10 @@ unsafe fn free(made: &mut [Made], h: &Handle) {
 unsafe fn null_outcome() {
     let null = ptr::null();
     assert_eq!(ytx_outcome_result(null), R::YTX_ERR_NULL_ARGUMENT);
+    // A missing outcome never says "safe to retry".
     assert_eq!(
         ytx_outcome_delivery(null),
-        ytx_delivery::YTX_DELIVERY_NOT_SENT
+        ytx_delivery::YTX_DELIVERY_UNKNOWN
     );
     assert_eq!(ytx_outcome_http_status(null), 0);
     for (what, p) in [

@@ -16,6 +16,7 @@
 //! finishes; later calls see an invalid handle).
 
 mod handles;
+mod info;
 mod outcome;
 mod record;
 
@@ -27,6 +28,7 @@ pub use crate::error::{ytx_delivery, ytx_result};
 use crate::error::{Error, Result};
 pub use crate::log::ytx_log_level;
 use crate::request::{self, CallbackCall, VoiceCode};
+pub use info::*;
 pub use outcome::*;
 pub use record::*;
 
@@ -49,7 +51,7 @@ fn boundary(outcome_out: *mut *mut ytx_outcome, body: impl FnOnce() -> Outcome) 
     if !outcome_out.is_null() {
         // SAFETY: the caller passes either NULL or a pointer to writable
         // storage for one `ytx_outcome *` (documented on every function).
-        unsafe { *outcome_out = Box::into_raw(Box::new(ytx_outcome::from(outcome))) };
+        unsafe { *outcome_out = owned(ytx_outcome::from(outcome)) };
     }
     code
 }
@@ -85,11 +87,11 @@ unsafe fn opt_str_arg<'a>(p: *const c_char, field: &str) -> Result<Option<&'a st
 /// # Safety
 /// When `count > 0`, `names` and `values` are NULL or point to `count`
 /// readable `const char *` each.
-unsafe fn for_each_option(
+unsafe fn for_each_option<'a>(
     names: *const *const c_char,
     values: *const *const c_char,
     count: usize,
-    mut set: impl FnMut(&str, &str) -> Result<()>,
+    mut set: impl FnMut(&'a str, &'a str) -> Result<()>,
 ) -> Result<()> {
     if count == 0 {
         return Ok(());
@@ -205,9 +207,12 @@ pub unsafe extern "C" fn ytx_client_new(
                 str_arg(auth_token, "auth_token")?,
                 str_arg(app_id, "app_id")?,
             );
+            let mut options = Vec::with_capacity(option_count.min(64));
             for_each_option(option_names, option_values, option_count, |n, v| {
-                b.set(n, v)
+                options.push((n, v));
+                Ok(())
             })?;
+            b.set_options(options)?;
             if client_out.is_null() {
                 return Err(Error::NullArgument {
                     field: "client_out".into(),
@@ -477,6 +482,38 @@ pub unsafe extern "C" fn ytx_set_logger(
             Err(e) => Outcome::error(&e),
         }
     })
+}
+
+/// Objects handed to the caller and not yet freed: outcomes, pushes,
+/// record lists, balances (for leak checks).
+static LIVE_OBJECTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Hand `value` to the caller as an owned pointer (counted until released
+/// with [`release`]).
+fn owned<T>(value: T) -> *mut T {
+    LIVE_OBJECTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Box::into_raw(Box::new(value))
+}
+
+/// Drop an object made by [`owned`]; NULL is a no-op.
+///
+/// # Safety
+/// `p` is NULL or from [`owned`] and not yet released.
+unsafe fn release<T>(p: *mut T) {
+    if !p.is_null() {
+        LIVE_OBJECTS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        // Dropping plain owned data cannot panic; no boundary needed.
+        drop(Box::from_raw(p));
+    }
+}
+
+/// The number of objects the library handed out and that were not yet
+/// freed: outcomes, pushes, record lists and balances (not clients: see
+/// ytx_live_clients). For exact leak checks in tests and long-running
+/// processes: it returns to its old value when everything is freed.
+#[no_mangle]
+pub extern "C" fn ytx_live_objects() -> usize {
+    LIVE_OBJECTS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The number of client handles created and not yet freed (for leak checks

@@ -108,6 +108,7 @@ pub struct ytx_outcome {
     request_id: CString,
     request_method: CString,
     request_url: CString,
+    request_url_redacted: CString,
     request_headers: CString,
     request_body: CString,
 }
@@ -123,6 +124,11 @@ pub(super) fn c_string(s: String) -> CString {
 
 impl From<Outcome> for ytx_outcome {
     fn from(o: Outcome) -> ytx_outcome {
+        let redacted = o
+            .request
+            .as_ref()
+            .map(|r| r.redacted_url())
+            .unwrap_or_default();
         let (method, url, headers, body) = match o.request {
             Some(r) => (
                 r.method.to_string(),
@@ -146,6 +152,7 @@ impl From<Outcome> for ytx_outcome {
             request_id: c_string(o.request_id),
             request_method: c_string(method),
             request_url: c_string(url),
+            request_url_redacted: c_string(redacted),
             request_headers: c_string(headers),
             request_body: c_string(body),
         }
@@ -226,14 +233,15 @@ pub unsafe extern "C" fn ytx_outcome_result(outcome: *const ytx_outcome) -> ytx_
 
 /// Whether the request reached the platform: `YTX_DELIVERY_NOT_SENT` (retry
 /// is safe), `YTX_DELIVERY_UNKNOWN` (it may have been acted on: do not retry
-/// blindly) or `YTX_DELIVERY_ANSWERED` (the platform answered). NOT_SENT for
-/// a NULL outcome.
+/// blindly) or `YTX_DELIVERY_ANSWERED` (the platform answered).
+/// `YTX_DELIVERY_UNKNOWN` for a NULL outcome: a missing outcome never says
+/// "safe to retry".
 ///
 /// # Safety
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_delivery(outcome: *const ytx_outcome) -> ytx_delivery {
-    read(outcome, ytx_delivery::YTX_DELIVERY_NOT_SENT, |o| o.delivery)
+    read(outcome, ytx_delivery::YTX_DELIVERY_UNKNOWN, |o| o.delivery)
 }
 
 /// An English message for a person, e.g. `credit: must be a whole number of
@@ -318,6 +326,19 @@ pub unsafe extern "C" fn ytx_outcome_request_url(outcome: *const ytx_outcome) ->
     read_str(outcome, |o| &o.request_url)
 }
 
+/// The request URL with the Sign value replaced by `<redacted>`, for logs and
+/// displays (the library's one redaction: use it rather than cutting the
+/// URL yourself). "" when the outcome holds no request.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_request_url_redacted(
+    outcome: *const ytx_outcome,
+) -> *const c_char {
+    read_str(outcome, |o| &o.request_url_redacted)
+}
+
 /// The request's headers, one `Name: value\n` line each.
 ///
 /// # Safety
@@ -343,8 +364,5 @@ pub unsafe extern "C" fn ytx_outcome_request_body(outcome: *const ytx_outcome) -
 /// it twice is undefined behaviour (as with `free`).
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_free(outcome: *mut ytx_outcome) {
-    if !outcome.is_null() {
-        // Dropping plain owned data cannot panic; no boundary needed.
-        drop(Box::from_raw(outcome));
-    }
+    super::release(outcome);
 }

@@ -229,7 +229,7 @@ unsafe fn put<T, C: From<T>>(out: *mut *mut C, value: Result<T>) -> Outcome {
     match value {
         Ok(v) => {
             if !out.is_null() {
-                *out = Box::into_raw(Box::new(C::from(v)));
+                *out = super::owned(C::from(v));
             }
             Outcome::ok()
         }
@@ -303,9 +303,7 @@ pub unsafe extern "C" fn ytx_push_parse(
 /// `push` is NULL or a push from `ytx_push_parse` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_free(push: *mut ytx_push) {
-    if !push.is_null() {
-        drop(Box::from_raw(push));
-    }
+    super::release(push);
 }
 
 /// What the push is: `YTX_PUSH_STATE` or `YTX_PUSH_RECORDS`; `YTX_PUSH_NONE`
@@ -479,9 +477,7 @@ pub unsafe extern "C" fn ytx_records_get(
 /// `records` is NULL or an owned list not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_records_free(records: *mut ytx_records) {
-    if !records.is_null() {
-        drop(Box::from_raw(records));
-    }
+    super::release(records);
 }
 
 /// The record's requestId (`requestid`), exactly as sent.
@@ -884,7 +880,5 @@ pub unsafe extern "C" fn ytx_balance_fen(balance: *const ytx_balance) -> i64 {
 /// `balance` is NULL or a balance from `ytx_query_balance` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_balance_free(balance: *mut ytx_balance) {
-    if !balance.is_null() {
-        drop(Box::from_raw(balance));
-    }
+    super::release(balance);
 }

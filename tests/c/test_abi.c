@@ -97,6 +97,69 @@ static void test_version(void) {
     CHECK(strcmp(ytx_result_name(YTX_ERR_TIMEOUT), "YTX_ERR_TIMEOUT") == 0, "result name");
     CHECK(strcmp(ytx_result_name(12345), "YTX_UNKNOWN") == 0, "unknown result name");
     CHECK(strcmp(ytx_result_name(-1), "YTX_UNKNOWN") == 0, "negative result name");
+    CHECK(sizeof(ytx_result) == 4 && sizeof(ytx_delivery) == 4 && sizeof(ytx_log_level) == 4, "fixed-width enums");
+}
+
+/* The core's tables, read through the ABI (the bindings do the same). */
+static void test_tables(void) {
+    size_t live = ytx_live_objects();
+    ytx_outcome *lo = NULL;
+    ytx_push *lp = NULL;
+    ytx_push_parse((const uint8_t *)"{\"requestid\":\"1\",\"state\":\"x\"}", 29, &lp, &lo);
+    CHECK(ytx_live_objects() == live + 2, "a push and an outcome are counted");
+    ytx_push_free(lp);
+    ytx_outcome_free(lo);
+    CHECK(ytx_live_objects() == live, "and uncounted when freed");
+    CHECK(ytx_outcome_delivery(NULL) == YTX_DELIVERY_UNKNOWN, "a missing outcome is never 'safe to retry'");
+    CHECK(strcmp(ytx_delivery_name(YTX_DELIVERY_NOT_SENT), "YTX_DELIVERY_NOT_SENT") == 0, "delivery name");
+    CHECK(strcmp(ytx_delivery_name(7), "YTX_UNKNOWN") == 0, "unknown delivery name");
+    size_t n = ytx_client_option_count();
+    int has_timeout = 0;
+    for (size_t i = 0; i < n; i++) has_timeout |= strcmp(ytx_client_option_name(i), "timeout_ms") == 0;
+    CHECK(n >= 9 && has_timeout && ytx_client_option_name(n) == NULL, "client option names (%zu)", n);
+    CHECK(ytx_callback_option_count() == 15, "15 callback options");
+    CHECK(strcmp(ytx_callback_option_name(0), "customParm") == 0, "wire order");
+    CHECK(strcmp(ytx_callback_option_name(14), "iscallstatuscheck") == 0, "last callback option");
+    CHECK(ytx_callback_option_name(15) == NULL, "out of range");
+    CHECK(ytx_default_timeout_ms() == 30000 && ytx_default_connect_timeout_ms() == 5000, "defaults");
+    CHECK(strcmp(ytx_production_url(), "http://api.ytx.net") == 0, "production URL");
+    CHECK(strcmp(ytx_sandbox_url(), "http://sandbox.ytx.net") == 0, "sandbox URL");
+    int has_104 = 0;
+    for (size_t i = 0; i < ytx_status_code_count(); i++) has_104 |= strcmp(ytx_status_code_at(i), "-104") == 0;
+    CHECK(has_104 && ytx_status_code_at(ytx_status_code_count()) == NULL, "status codes, -104 among them");
+    CHECK(strstr(ytx_explain_status_code("-104"), "rate") != NULL, "-104 explained");
+    CHECK(ytx_explain_status_code("-999") == NULL && ytx_explain_status_code(NULL) == NULL, "unknown code");
+}
+
+/* Options: order never matters; each once; environment and base_url exclude each other. */
+static void test_client_options(void) {
+    char url[128];
+    const char *n1[] = {"timeout_ms", "base_url"}, *v1[] = {"1000", BASE};
+    ytx_client *c = NULL;
+    ytx_outcome *o = NULL;
+    CHECK(ytx_client_new(SID, TOKEN, APP, n1, v1, 2, &c, NULL) == YTX_OK, "any order");
+    size_t len = ytx_client_base_url(c, url, sizeof url);
+    CHECK(len == strlen(BASE) && strcmp(url, BASE) == 0, "effective base URL %s", url);
+    CHECK(ytx_client_base_url(c, url, 5) == strlen(BASE) && strlen(url) == 4, "cut like snprintf");
+    CHECK(ytx_client_base_url(c, NULL, 0) == strlen(BASE), "length only");
+    ytx_free(c);
+    CHECK(ytx_client_base_url(c, url, sizeof url) == 0 && url[0] == '\0', "freed handle: 0");
+    const char *n2[] = {"environment"}, *v2[] = {"sandbox"};
+    CHECK(ytx_client_new(SID, TOKEN, APP, n2, v2, 1, &c, NULL) == YTX_OK, "sandbox");
+    ytx_client_base_url(c, url, sizeof url);
+    CHECK(strcmp(url, "http://sandbox.ytx.net") == 0, "sandbox base URL %s", url);
+    ytx_free(c);
+    const char *n3[] = {"base_url", "environment"}, *v3[] = {BASE, "sandbox"};
+    c = NULL;
+    ytx_result rc = ytx_client_new(SID, TOKEN, APP, n3, v3, 2, &c, &o);
+    CHECK(rc == YTX_ERR_INVALID_ARGUMENT && c == NULL, "environment and base_url together");
+    CHECK(strstr(ytx_outcome_message(o), "environment") && strstr(ytx_outcome_message(o), "base_url"),
+          "names both: %s", ytx_outcome_message(o));
+    ytx_outcome_free(o);
+    const char *n4[] = {"timeout_ms", "timeout_ms"}, *v4[] = {"1000", "2000"};
+    rc = ytx_client_new(SID, TOKEN, APP, n4, v4, 2, &c, &o);
+    CHECK(rc == YTX_ERR_INVALID_ARGUMENT && strcmp(ytx_outcome_field(o), "timeout_ms") == 0, "repeated option");
+    ytx_outcome_free(o);
 }
 
 static void test_client_new_errors(void) {
@@ -266,6 +329,8 @@ static void test_calls(ytx_client *c) {
     CHECK(rc == YTX_OK, "prepare");
     CHECK(strstr(ytx_outcome_request_body(o), "\"time\":\"3\"") != NULL, "prepared body");
     CHECK(strstr(ytx_outcome_request_url(o), "CodeCallOut.wx?Sign=") != NULL, "prepared url");
+    CHECK(strstr(ytx_outcome_request_url_redacted(o), "CodeCallOut.wx?Sign=<redacted>") != NULL, "redacted url");
+    CHECK(strstr(ytx_outcome_request_url_redacted(o), "?Sign=<redacted>")[16] == '\0', "nothing after <redacted>");
     CHECK(strcmp(ytx_outcome_request_method(o), "POST") == 0, "prepared method");
     ytx_outcome_free(o);
     rc = ytx_callback_prepare(c, "13800138000", "13900139000", 61, NULL, NULL, 0, &o);
@@ -693,6 +758,8 @@ int main(void) {
         return 2;
     }
     test_version();
+    test_tables();
+    test_client_options();
     test_client_new_errors();
     test_handles();
     ytx_client *c = new_client(TOKEN);
@@ -706,6 +773,7 @@ int main(void) {
     test_records_and_balance(c);
     CHECK(ytx_free(c) == YTX_OK, "final free");
     CHECK(ytx_live_clients() == 0, "%zu clients leaked", ytx_live_clients());
+    CHECK(ytx_live_objects() == 0, "%zu outcomes/pushes/records/balances leaked", ytx_live_objects());
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
