@@ -96,6 +96,9 @@ fn thread_net_bytes() -> i64 {
 // ---------------------------------------------------------------------------
 // The workload: one callback call, the same in every client.
 
+#[path = "../tests/support/tls.rs"]
+mod tls;
+
 const SID: &str = "8a1f0c3e5b7d9f21a4c6e8b0d2f4a6c8";
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 const APP_ID: &str = "ff8080813c37da53013c804f8072007c";
@@ -640,6 +643,10 @@ fn main() {
     }
     if args.iter().any(|a| a == "--experiments") {
         experiments(5, 10_000);
+        return;
+    }
+    if args.iter().any(|a| a == "--https") {
+        https_bench(5, 2_000, 200);
         return;
     }
     if args.iter().any(|a| a == "--thread-experiments") {
@@ -1244,6 +1251,81 @@ fn only(what: &str, n: usize) {
     println!(
         "{what}: {n} calls, {:.0} calls/s, p50 {:.1} µs, p99 {:.1} µs",
         r.calls_per_s, r.p50_us, r.p99_us
+    );
+}
+
+/// HTTPS (issue 13): a local rustls server (tests/support/tls.rs, CA made on
+/// the spot and given to the client as `ca_file`) next to the plain server,
+/// in interleaved rounds: keep-alive calls over each, and a fresh client per
+/// call over each (a new TCP connection, plus a TLS handshake for https).
+/// The handshake's cost is the difference of the fresh-client p50s.
+fn https_bench(rounds: usize, n: usize, fresh: usize) {
+    let addr = start_server();
+    let plain_url = format!("http://{addr}");
+    let tls = tls::start(answer_bytes());
+    let ca = tls.ca_file("bench");
+    let mk = |url: &str| {
+        Client::builder(SID, TOKEN, APP_ID)
+            .base_url(url)
+            .ca_file(&ca)
+            .build()
+            .unwrap()
+    };
+    let call = the_call();
+    let (plain, https) = (mk(&plain_url), mk(&tls.url));
+    let raw = precomputed_request(&plain);
+    let mut floor = Floor::new(addr, &raw);
+    for _ in 0..1_000 {
+        floor.call();
+        rust_call(&plain, &call);
+        rust_call(&https, &call);
+    }
+    let names = [
+        "floor (plain, one write on a kept socket)",
+        "Rust API, http://, keep-alive",
+        "Rust API, https://, keep-alive",
+        "Rust API, http://, new client per call (TCP connect)",
+        "Rust API, https://, new client per call (TCP + TLS handshake)",
+    ];
+    let mut res: Vec<Rounds> = names.iter().map(|_| Rounds::default()).collect();
+    for _ in 0..rounds {
+        let (e, l) = measure(n, || floor.call());
+        res[0].add(e, l, 0);
+        let (e, l) = measure(n, || rust_call(&plain, &call));
+        res[1].add(e, l, 0);
+        let (e, l) = measure(n, || rust_call(&https, &call));
+        res[2].add(e, l, 0);
+        let (e, l) = measure(fresh, || rust_call(&mk(&plain_url), &call));
+        res[3].add(e, l, 0);
+        let (e, l) = measure(fresh, || rust_call(&mk(&tls.url), &call));
+        res[4].add(e, l, 0);
+    }
+    println!("HTTPS (issue 13): {rounds} interleaved rounds, {n} keep-alive calls / {fresh} fresh-client calls each; load {}", machine_description());
+    println!(
+        "| {:<62} | {:>9} | {:>8} | {:>8} | {:>8} |",
+        "client", "calls/s", "p50 µs", "p99 µs", "vs floor"
+    );
+    println!(
+        "|{:-<64}|{:->11}|{:->10}|{:->10}|{:->10}|",
+        "", "", "", "", ""
+    );
+    for (i, r) in res.iter().enumerate() {
+        let run = r.result();
+        println!(
+            "| {:<62} | {:>9} | {:>8.1} | {:>8.1} | {:>7.0}% |",
+            names[i],
+            fmt_rate(run.calls_per_s),
+            run.p50_us,
+            run.p99_us,
+            paired_ratio(r, &res[0]) * 100.0
+        );
+    }
+    let p50 = |i: usize| res[i].result().p50_us;
+    println!(
+        "TLS on a kept connection: +{:.1} µs p50 per call; a TLS handshake: +{:.1} µs p50 (fresh https − fresh http); TLS handshakes seen by the server: {}",
+        p50(2) - p50(1),
+        p50(4) - p50(3),
+        tls.handshakes()
     );
 }
 
