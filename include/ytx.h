@@ -313,7 +313,17 @@ const char *ytx_result_name(int32_t code);
  *   (production default, or sandbox), base_url (any http:// or
  *   https:// URL, e.g. the emulator), timeout_ms (whole call, default
  *   30000), connect_timeout_ms (default 5000 or timeout_ms if shorter;
- *   at most timeout_ms), proxy (http://host:port),
+ *   at most timeout_ms; DNS included), proxy (http://host:port or
+ *   http://user:password@host:port; "" for none, the environment's
+ *   included), env_proxy (1, the default: without proxy, use
+ *   the proxy the environment names, as curl does: http_proxy/HTTP_PROXY
+ *   for an http:// base URL, https_proxy/HTTPS_PROXY for https://,
+ *   else all_proxy/ALL_PROXY, except for hosts in no_proxy/NO_PROXY;
+ *   0: ignore the environment),
+ *   ca_file (a PEM file of CA certificates trusted for https://
+ *   instead of the built-in Mozilla roots; put both in it to trust both),
+ *   pool_idle_timeout_ms (how long a keep-alive connection may idle in
+ *   the pool before it is closed instead of reused, default 30000),
  *   callback_func_url, callback_action, voice_code_func_url,
  *   voice_code_action (endpoint overrides).
  * - client_out: required; receives the handle on success, untouched on error.
