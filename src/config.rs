@@ -701,3 +701,65 @@ fn check_base_url(url: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pick(base: &str, vars: &[(&str, &str)]) -> Option<(String, String)> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        env_proxy(base, &|name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn the_environments_proxy_as_curl_chooses_it() {
+        let p = |base, vars| pick(base, vars).map(|(var, v)| format!("{var}={v}"));
+        // By scheme, lower case first, then upper; all_proxy last.
+        assert_eq!(
+            p("http://h", &[("HTTP_PROXY", "p:1")]),
+            Some("HTTP_PROXY=http://p:1".into())
+        );
+        assert_eq!(
+            p(
+                "http://h",
+                &[("HTTP_PROXY", "http://a:1"), ("http_proxy", "http://b:1")]
+            ),
+            Some("http_proxy=http://b:1".into())
+        );
+        assert_eq!(p("http://h", &[("https_proxy", "http://a:1")]), None);
+        assert_eq!(
+            p("https://h", &[("HTTPS_PROXY", "http://a:1")]),
+            Some("HTTPS_PROXY=http://a:1".into())
+        );
+        assert_eq!(
+            p("https://h", &[("ALL_PROXY", "http://a:1")]),
+            Some("ALL_PROXY=http://a:1".into())
+        );
+        assert_eq!(
+            p("http://h", &[("http_proxy", "  ")]),
+            None,
+            "empty is unset"
+        );
+        // no_proxy: names with their subdomains (leading dot or not), IPs,
+        // networks, *; never a mere suffix of a label.
+        let proxied = |base: &str, no: &str| {
+            pick(base, &[("http_proxy", "http://p:1"), ("NO_PROXY", no)]).is_some()
+        };
+        assert!(!proxied("http://api.ytx.net", "ytx.net"));
+        assert!(!proxied("http://api.ytx.net:8080/x", ".ytx.net"));
+        assert!(!proxied("http://API.YTX.NET", "ytx.net"));
+        assert!(proxied("http://api.notytx.net", "ytx.net"));
+        assert!(proxied("http://ytx.net.evil", "ytx.net"));
+        assert!(!proxied("http://10.1.2.3:80", "example.com, 10.0.0.0/8"));
+        assert!(proxied("http://11.1.2.3", "10.0.0.0/8"));
+        assert!(!proxied("http://[::1]:8080", "::1"));
+        assert!(!proxied("http://[fd00::5]", "fd00::/8"));
+        assert!(!proxied("http://anything", "*"));
+        assert!(proxied("http://h", ""));
+    }
+}
