@@ -30,7 +30,7 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 run_start=$SECONDS
 
 if [ -n "${YTX_NO_SETUP:-}" ]; then
@@ -148,6 +148,7 @@ c_sanitizers() {
     # The C side instrumented with AddressSanitizer + UndefinedBehaviorSanitizer
     # (LeakSanitizer included): every outcome and handle the tests take must be
     # released, and no C code may touch memory it does not own.
+    # shellcheck disable=SC2054 # the commas belong to the flag
     local san=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g)
     cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -D_POSIX_C_SOURCE=200809L -I"$root/include" \
         "$root/tests/c/test_abi.c" -L"$debug_dir" -lytx -lpthread -o "$work/test_abi_san" &&
@@ -168,9 +169,11 @@ c_install() {
         [ -e "$prefix/$f" ] || { echo "make install did not install $f"; return 1; }
     done
     cmp -s "$root/include/ytx.h" "$prefix/include/ytx.h" || { echo "the installed ytx.h differs from include/ytx.h"; return 1; }
-    cmp -s "$release_target/release/libytx.a" "$prefix/lib/libytx.a" &&
-        cmp -s "$release_target/release/libytx.so" "$prefix/lib/libytx.so.$version" ||
-        { echo "make install did not copy the libraries from CARGO_TARGET_DIR ($release_target/release)"; return 1; }
+    if ! cmp -s "$release_target/release/libytx.a" "$prefix/lib/libytx.a" ||
+        ! cmp -s "$release_target/release/libytx.so" "$prefix/lib/libytx.so.$version"; then
+        echo "make install did not copy the libraries from CARGO_TARGET_DIR ($release_target/release)"
+        return 1
+    fi
     local pc="$prefix/lib/pkgconfig"
     [ "$(PKG_CONFIG_PATH=$pc pkg-config --modversion ytx)" = "$version" ] ||
         { echo "pkg-config version mismatch"; return 1; }

@@ -129,9 +129,11 @@ fi
 start=$SECONDS
 if [ "${#apt_missing[@]}" -gt 0 ]; then
     echo "setup: apt-get install ${apt_missing[*]}"
-    "${sudo[@]}" apt-get update -qq &&
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null ||
-        { echo "setup: apt-get failed" >&2; exit 1; }
+    if ! { "${sudo[@]}" apt-get update -qq &&
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null; }; then
+        echo "setup: apt-get failed" >&2
+        exit 1
+    fi
 fi
 if [ "${#pip_missing[@]}" -gt 0 ]; then
     echo "setup: pip install ${pip_missing[*]}"
