@@ -140,7 +140,7 @@ CLIENT_CASES = [
     (dict(app_id="app-id!"), "app_id", ytx.InvalidArgument),
     (dict(auth_token=TOKEN[:-1] + "中"), "auth_token", ytx.InvalidArgument),
     (dict(environment="staging"), "environment", ytx.InvalidArgument),
-    (dict(environment=None), "environment", ytx.InvalidArgumentType),
+    (dict(environment=1), "environment", ytx.InvalidArgumentType),
     (dict(base_url="ftp://example.com"), "base_url", ytx.InvalidArgument),
     (dict(base_url="http://"), "base_url", ytx.InvalidArgument),
     (dict(timeout=0), "timeout", ytx.InvalidArgument),
@@ -183,3 +183,23 @@ def test_a_short_timeout_caps_the_connect_timeout(make_client):
     assert c.voice_code(DST, DSTCLID, "1234").status_code == "0"
     c = make_client(timeout=0.0001)  # rounds up to 1 ms, still valid
     assert c.closed is False
+
+
+def test_environment_and_base_url_together_is_the_librarys_error(emulator):
+    # Options are order-free in the library: giving both is its error, naming both.
+    live = ytx.live_clients()
+    with pytest.raises(ytx.InvalidArgument) as info:
+        ytx.Client(SID, TOKEN, APP, environment="sandbox", base_url=emulator.base_url)
+    assert "environment" in str(info.value) and "base_url" in str(info.value)
+    assert ytx.live_clients() == live
+
+
+def test_defaults_are_the_librarys(emulator):
+    # Nothing is passed for an option left out: the library's defaults apply.
+    lib = ytx.load_library()
+    with ytx.Client(SID, TOKEN, APP) as c:
+        assert c.base_url == lib.ytx_production_url()
+    with ytx.Client(SID, TOKEN, APP, environment="sandbox") as c:
+        assert c.base_url == lib.ytx_sandbox_url()
+    with ytx.Client(SID, TOKEN, APP, base_url=emulator.base_url + "/") as c:
+        assert c.base_url == emulator.base_url.rstrip("/")

@@ -146,6 +146,9 @@ def test_a_prepared_request_hides_its_sign_when_printed(client):
     for text in (repr(p), str(p), f"{p}", repr([p])):
         assert sign not in text
         assert "Sign=<redacted>" in text
+    # The library's one redaction, not a Python copy of it.
+    assert p.redacted_url == p.url.split("?Sign=")[0] + "?Sign=<redacted>"
+    assert repr(p).count(p.redacted_url) == 1
 
 
 def test_a_prepared_request_can_be_sent_by_hand(client, emulator):
@@ -171,7 +174,7 @@ def test_results_are_frozen_dataclasses(client):
     assert a == ytx.Accepted(a.request_id, "0", "提交成功")
     assert pickle.loads(pickle.dumps(a)) == a
     assert [f.name for f in dataclasses.fields(ytx.PreparedRequest)] == [
-        "method", "url", "headers", "body"]
+        "method", "url", "headers", "body", "redacted_url"]
 
 
 def test_sandbox_environment_and_library_version(emulator):

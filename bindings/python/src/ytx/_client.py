@@ -5,7 +5,6 @@ from __future__ import annotations
 import ctypes
 import math
 import os
-import re
 import weakref
 from dataclasses import dataclass, field as dc_field
 from enum import IntEnum
@@ -28,9 +27,6 @@ from ._errors import (
 )
 
 __all__ = ["Client", "Accepted", "PreparedRequest", "RingbackType", "parse_push"]
-
-_PRODUCTION_URL = "http://api.ytx.net"
-_SANDBOX_URL = "http://sandbox.ytx.net"
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _INT32_MAX = 2**31 - 1
@@ -63,15 +59,6 @@ class Accepted:
     status_msg: str
 
 
-_SIGN_RE = re.compile(r"([?&]Sign=)[^&#]*", re.IGNORECASE)
-
-
-def _redact_url(url: str) -> str:
-    """The URL with its Sign (and any user:password@) replaced."""
-    url = _SIGN_RE.sub(r"\1<redacted>", url)
-    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", r"\1<redacted>@", url)
-
-
 @dataclass(frozen=True)
 class PreparedRequest:
     """A signed request that a dry run built and did not send.
@@ -84,10 +71,13 @@ class PreparedRequest:
     url: str
     headers: Dict[str, str] = dc_field(default_factory=dict)
     body: str = ""
+    #: ``url`` with the Sign value replaced by ``<redacted>``: the library's
+    #: one redaction (``ytx_outcome_request_url_redacted``), for logs.
+    redacted_url: str = dc_field(default="", compare=False)
 
     def __repr__(self) -> str:
         return (
-            f"PreparedRequest(method={self.method!r}, url={_redact_url(self.url)!r}, "
+            f"PreparedRequest(method={self.method!r}, url={self.redacted_url!r}, "
             f"headers={self.headers!r}, body={self.body!r})"
         )
 
@@ -256,6 +246,7 @@ def _read(lib: _native.NativeLibrary, out: Any, rc: int, want_request: bool) -> 
                 request=PreparedRequest(
                     method=lib.ytx_outcome_request_method(out),
                     url=lib.ytx_outcome_request_url(out),
+                    redacted_url=lib.ytx_outcome_request_url_redacted(out),
                     headers=_parse_headers(lib.ytx_outcome_request_headers(out)),
                     body=lib.ytx_outcome_request_body(out),
                 ),
@@ -346,6 +337,17 @@ def _prepared(o: _Outcome) -> PreparedRequest:
     return o.request
 
 
+def _client_base_url(lib: _native.NativeLibrary, handle: Any) -> str:
+    """The library's effective base URL of a client (``ytx_client_base_url``)."""
+    size = 256
+    while True:
+        buf = ctypes.create_string_buffer(size)
+        n = int(lib.ytx_client_base_url(handle, buf, size))
+        if n < size:
+            return buf.value.decode("utf-8", "replace")
+        size = n + 1
+
+
 def _free_handle(lib: _native.NativeLibrary, handle: Any) -> None:
     """weakref.finalize callback: release a client handle (runs at most once)."""
     lib.ytx_free(handle)
@@ -382,10 +384,10 @@ class Client:
         auth_token: str,
         app_id: str,
         *,
-        environment: str = "production",
+        environment: Optional[str] = None,
         base_url: Optional[str] = None,
-        timeout: float = 30.0,
-        connect_timeout: float = 5.0,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
         proxy: Optional[str] = None,
         callback_func_url: Optional[str] = None,
         callback_action: Optional[str] = None,
@@ -398,15 +400,19 @@ class Client:
         sid_b = _text("account_sid", account_sid)
         token_b = _text("auth_token", auth_token)
         app_b = _text("app_id", app_id)
-        timeout_ms = _seconds_to_ms("timeout", timeout)
-        connect_ms = min(_seconds_to_ms("connect_timeout", connect_timeout), timeout_ms)
-        pairs: List[Tuple[bytes, bytes]] = [
-            (b"environment", _text("environment", environment)),
-        ]
+        # Only what was given is passed: the library owns every default
+        # (ytx_default_timeout_ms, ytx_production_url, ...) and every rule
+        # between options (environment and base_url together is its error).
+        pairs: List[Tuple[bytes, bytes]] = []
+        if environment is not None:
+            pairs.append((b"environment", _text("environment", environment)))
         if base_url is not None:
             pairs.append((b"base_url", _text("base_url", base_url)))
-        pairs.append((b"timeout_ms", str(timeout_ms).encode("ascii")))
-        pairs.append((b"connect_timeout_ms", str(connect_ms).encode("ascii")))
+        if timeout is not None:
+            pairs.append((b"timeout_ms", str(_seconds_to_ms("timeout", timeout)).encode("ascii")))
+        if connect_timeout is not None:
+            connect_ms = _seconds_to_ms("connect_timeout", connect_timeout)
+            pairs.append((b"connect_timeout_ms", str(connect_ms).encode("ascii")))
         for name, value in (
             ("proxy", proxy),
             ("callback_func_url", callback_func_url),
@@ -437,12 +443,7 @@ class Client:
         self._finalizer = weakref.finalize(self, _free_handle, lib, handle)
         self._account_sid = account_sid
         self._app_id = app_id
-        if base_url is not None:
-            self._base_url = base_url
-        elif environment == "sandbox":
-            self._base_url = _SANDBOX_URL
-        else:
-            self._base_url = _PRODUCTION_URL
+        self._base_url = _client_base_url(lib, handle)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -470,7 +471,7 @@ class Client:
         return (
             f"<ytx.Client account_sid={getattr(self, '_account_sid', '?')!r} "
             f"app_id={getattr(self, '_app_id', '?')!r} "
-            f"base_url={_redact_url(getattr(self, '_base_url', '?'))!r} {state}>"
+            f"base_url={getattr(self, '_base_url', '?')!r} {state}>"
         )
 
     def __reduce__(self) -> Any:

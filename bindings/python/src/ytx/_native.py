@@ -30,12 +30,12 @@ import threading
 from ctypes import (
     POINTER,
     c_char_p,
-    c_int,
     c_int32,
     c_int64,
     c_size_t,
     c_uint16,
     c_uint32,
+    c_uint64,
     c_void_p,
 )
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -126,10 +126,10 @@ ytx_record_p = POINTER(ytx_record)
 ytx_balance_p = POINTER(ytx_balance)
 ytx_balance_pp = POINTER(ytx_balance_p)
 c_int64_p = POINTER(c_int64)
-# C enums: int-sized on every ABI we target.
-ytx_result = c_int
-ytx_delivery = c_int
-ytx_log_level = c_int
+# The enums that cross the boundary are fixed-width in ytx.h (typedef uint32_t).
+ytx_result = c_uint32
+ytx_delivery = c_uint32
+ytx_log_level = c_uint32
 # Fixed-width "enums" of the push API (typedef uint32_t in ytx.h).
 ytx_push_kind = c_uint32
 ytx_call_state = c_uint32
@@ -226,8 +226,37 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     # enum ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data,
     #     int32_t min_level);
     "ytx_set_logger": (ytx_result, [ytx_log_callback, c_void_p, c_int32], None),
+    # size_t ytx_live_objects(void);
+    "ytx_live_objects": (c_size_t, [], None),
     # size_t ytx_live_clients(void);
     "ytx_live_clients": (c_size_t, [], None),
+    # size_t ytx_client_option_count(void);
+    "ytx_client_option_count": (c_size_t, [], None),
+    # const char *ytx_client_option_name(size_t index);  (NULL out of range)
+    "ytx_client_option_name": (c_char_p, [c_size_t], _decode_optional),
+    # size_t ytx_callback_option_count(void);
+    "ytx_callback_option_count": (c_size_t, [], None),
+    # const char *ytx_callback_option_name(size_t index);  (NULL out of range)
+    "ytx_callback_option_name": (c_char_p, [c_size_t], _decode_optional),
+    # uint64_t ytx_default_timeout_ms(void);
+    "ytx_default_timeout_ms": (c_uint64, [], None),
+    # uint64_t ytx_default_connect_timeout_ms(void);
+    "ytx_default_connect_timeout_ms": (c_uint64, [], None),
+    # const char *ytx_production_url(void);
+    "ytx_production_url": (c_char_p, [], _decode),
+    # const char *ytx_sandbox_url(void);
+    "ytx_sandbox_url": (c_char_p, [], _decode),
+    # size_t ytx_status_code_count(void);
+    "ytx_status_code_count": (c_size_t, [], None),
+    # const char *ytx_status_code_at(size_t index);  (NULL out of range)
+    "ytx_status_code_at": (c_char_p, [c_size_t], _decode_optional),
+    # const char *ytx_explain_status_code(const char *status_code);  (NULL: unknown)
+    "ytx_explain_status_code": (c_char_p, [c_char_p], _decode_optional),
+    # const char *ytx_delivery_name(int32_t delivery);
+    "ytx_delivery_name": (c_char_p, [c_int32], _decode),
+    # size_t ytx_client_base_url(const struct ytx_client *client, char *buf,
+    #     size_t buf_len);
+    "ytx_client_base_url": (c_size_t, [ytx_client_p, c_char_p, c_size_t], None),
     # enum ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
     "ytx_outcome_result": (ytx_result, [ytx_outcome_p], None),
     # enum ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
@@ -248,6 +277,8 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     "ytx_outcome_request_method": (c_char_p, [ytx_outcome_p], _decode),
     # const char *ytx_outcome_request_url(const struct ytx_outcome *outcome);
     "ytx_outcome_request_url": (c_char_p, [ytx_outcome_p], _decode),
+    # const char *ytx_outcome_request_url_redacted(const struct ytx_outcome *outcome);
+    "ytx_outcome_request_url_redacted": (c_char_p, [ytx_outcome_p], _decode),
     # const char *ytx_outcome_request_headers(const struct ytx_outcome *outcome);
     "ytx_outcome_request_headers": (c_char_p, [ytx_outcome_p], _decode),
     # const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
@@ -362,6 +393,15 @@ _PROTOTYPES: Dict[str, _Prototype] = {
 }
 
 
+def _names(count: Callable[[], int], name: Callable[[int], Optional[str]]) -> List[str]:
+    out: List[str] = []
+    for i in range(int(count())):
+        n = name(i)
+        if n is not None:
+            out.append(n)
+    return out
+
+
 def _compatible(found: int, expected: int) -> bool:
     """Same major version; for 0.x also the same minor (0.x minors break)."""
     f_major, f_minor = divmod(found // 100, 100)
@@ -397,6 +437,21 @@ class NativeLibrary:
     ytx_voice_code_prepare: Callable[..., int]
     ytx_set_logger: Callable[[Any, Any, int], int]
     ytx_live_clients: Callable[[], int]
+    ytx_live_objects: Callable[[], int]
+    ytx_client_option_count: Callable[[], int]
+    ytx_client_option_name: Callable[[int], Optional[str]]
+    ytx_callback_option_count: Callable[[], int]
+    ytx_callback_option_name: Callable[[int], Optional[str]]
+    ytx_default_timeout_ms: Callable[[], int]
+    ytx_default_connect_timeout_ms: Callable[[], int]
+    ytx_production_url: Callable[[], str]
+    ytx_sandbox_url: Callable[[], str]
+    ytx_status_code_count: Callable[[], int]
+    ytx_status_code_at: Callable[[int], Optional[str]]
+    ytx_explain_status_code: Callable[[bytes], Optional[str]]
+    ytx_delivery_name: Callable[[int], str]
+    ytx_client_base_url: Callable[[Any, Any, int], int]
+    ytx_outcome_request_url_redacted: Callable[[Any], str]
     ytx_outcome_result: Callable[[Any], int]
     ytx_outcome_delivery: Callable[[Any], int]
     ytx_outcome_message: Callable[[Any], str]
@@ -486,6 +541,31 @@ class NativeLibrary:
     def live_clients(self) -> int:
         """Client handles created by this library and not yet freed."""
         return int(self.ytx_live_clients())
+
+    def live_objects(self) -> int:
+        """Outcomes, pushes, record lists and balances not yet freed."""
+        return int(self.ytx_live_objects())
+
+    def client_option_names(self) -> List[str]:
+        """The option names ``ytx_client_new`` accepts (``"timeout_ms"``, ...)."""
+        return _names(self.ytx_client_option_count, self.ytx_client_option_name)
+
+    def callback_option_names(self) -> List[str]:
+        """The callback call's optional fields by wire name, in wire order."""
+        return _names(self.ytx_callback_option_count, self.ytx_callback_option_name)
+
+    def status_codes(self) -> Dict[str, str]:
+        """The library's table of platform statusCodes -> what each means."""
+        table: Dict[str, str] = {}
+        for i in range(int(self.ytx_status_code_count())):
+            code = self.ytx_status_code_at(i)
+            if code is not None:
+                table[code] = self.ytx_explain_status_code(code.encode("utf-8")) or ""
+        return table
+
+    def delivery_name(self, delivery: int) -> str:
+        """The C name of a delivery state, e.g. ``"YTX_DELIVERY_NOT_SENT"``."""
+        return self.ytx_delivery_name(int(delivery))
 
     def result_name(self, code: int) -> str:
         """The C name of a result code, e.g. ``"YTX_ERR_TIMEOUT"``."""
