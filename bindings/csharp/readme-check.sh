@@ -12,7 +12,9 @@
 #     requestIds, and the emulator must have received exactly two requests;
 #   * the Errors section's CallWithRetry is compiled inside a class and called
 #     against the same emulator: one call, one request;
-#   * the first Logging block installs its handler around that call, which
+#   * the Async block's PlaceBoth is compiled into the same program and places
+#     both calls concurrently against the same emulator: two requests;
+#   * the first Logging block installs its handler around those calls, which
 #     must print an Info line (the second block needs
 #     Microsoft.Extensions.Logging, which is not here: it is left out).
 #   * the "Life of a call" blocks (OnPush, the records/balance statements,
@@ -55,10 +57,11 @@ block() {
 block Quickstart 1 >"$work/Quickstart.cs"
 block Errors 1 >"$work/retry.txt"
 block Logging 1 >"$work/log.txt"
+block Async 1 >"$work/async.txt"
 block "The life of a call" 1 >"$work/onpush.txt"
 block "The life of a call" 2 >"$work/records.txt"
 block "The life of a call" 3 >"$work/wasplaced.txt"
-for f in Quickstart.cs retry.txt log.txt onpush.txt records.txt wasplaced.txt; do
+for f in Quickstart.cs retry.txt log.txt async.txt onpush.txt records.txt wasplaced.txt; do
     [ -s "$work/$f" ] || fail "no code block for $f in $readme"
 done
 
@@ -67,6 +70,7 @@ done
     echo 'using System; using Ytx;'
     echo 'internal static class Fragments {'
     cat "$work/retry.txt"
+    cat "$work/async.txt"
     # The logging block is set-up, "// ...", tear-down: the program's work goes
     # where the "// ..." stands.
     echo 'static void LoggingSetup() {'
@@ -81,6 +85,7 @@ done
     echo '      Environment.GetEnvironmentVariable("YTX_AUTH_TOKEN"), Environment.GetEnvironmentVariable("YTX_APP_ID"),'
     echo '      new YtxClientOptions { BaseUrl = Environment.GetEnvironmentVariable("YTX_BASE_URL") })) {'
     echo '    Console.WriteLine("retry example: requestId " + CallWithRetry(client, "13800138000", "01085485069").RequestId);'
+    echo '    PlaceBoth(client, System.Threading.CancellationToken.None).GetAwaiter().GetResult();'
     echo '  }'
     echo '  LoggingTeardown();'
     echo '  return 0; } }'
@@ -91,7 +96,7 @@ done
     echo 'using System; using System.Text; using Ytx;'
     echo 'internal static class Life {'
     cat "$work/onpush.txt"
-    echo 'static void Records(YtxClient client, YtxResult call) {'
+    echo 'static void Records(YtxClient client, YtxAccepted call) {'
     cat "$work/records.txt"
     echo 'Console.WriteLine("balance " + balance.Text + " = " + balance.Fen + " fen");'
     echo '}'
@@ -102,7 +107,7 @@ done
     echo '  using (var client = new YtxClient(Environment.GetEnvironmentVariable("YTX_ACCOUNT_SID"),'
     echo '      Environment.GetEnvironmentVariable("YTX_AUTH_TOKEN"), Environment.GetEnvironmentVariable("YTX_APP_ID"),'
     echo '      new YtxClientOptions { BaseUrl = Environment.GetEnvironmentVariable("YTX_BASE_URL") })) {'
-    echo '    YtxResult call = client.CallbackCall("13800138000", "13900139000", 600, new CallbackOptions { CustomParm = "readme-order-7" });'
+    echo '    YtxAccepted call = client.CallbackCall("13800138000", "13900139000", 600, new CallbackOptions { CustomParm = "readme-order-7" });'
     echo '    Records(client, call);'
     echo '    Console.WriteLine("placed? " + WasPlaced(client, "readme-order-7", "0"));'
     echo '    Console.WriteLine("never placed? " + WasPlaced(client, "readme-order-never", "0"));'
@@ -143,7 +148,8 @@ out=$(cd "$work" && mono Fragments.exe 2>&1) || fail "the README's CallWithRetry
 echo "$out"
 grep -qE '^retry example: requestId [0-9]{29}$' <<<"$out" || fail "CallWithRetry gave no requestId"
 grep -qE 'ytx Info: POST .*Sign=<redacted>' <<<"$out" || fail "the README's log handler printed no Info line"
-[ "$(count)" -eq 3 ] || fail "the emulator received $(count) requests in all, not 3"
+grep -qE '^accepted: [0-9]{29}, [0-9]{29}$' <<<"$out" || fail "the Async block's PlaceBoth did not print two requestIds"
+[ "$(count)" -eq 5 ] || fail "the emulator received $(count) requests in all, not 5 (2 + CallWithRetry's 1 + PlaceBoth's 2)"
 
 out=$(cd "$work" && mono Life.exe 2>&1) || fail "the README's life-of-a-call code failed: $out"
 echo "$out"
@@ -157,4 +163,4 @@ grep -qE '^balance [0-9]+\.[0-9]{2} = [0-9]+ fen$' <<<"$out" || fail "the record
 grep -qE '^placed: requestId [0-9]{29}, ' <<<"$out" || fail "WasPlaced did not find the call"
 grep -qx 'placed? True' <<<"$out" || fail "WasPlaced is not true for the call placed"
 grep -qx 'never placed? False' <<<"$out" || fail "WasPlaced is not false for a customParm never placed"
-echo "readme-check: the README's Quickstart, CallWithRetry, log handler and life-of-a-call code work"
+echo "readme-check: the README's Quickstart, CallWithRetry, log handler, async and life-of-a-call code work"

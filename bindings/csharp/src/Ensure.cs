@@ -14,11 +14,11 @@ namespace Ytx
         /// <c>YTX_OK</c>, otherwise throws the exception for the code. Always frees
         /// <paramref name="outcome"/> (which may be <see cref="IntPtr.Zero"/>).
         /// </summary>
-        internal static T Success<T>(int code, IntPtr outcome, Func<IntPtr, T> onOk)
+        internal static T Success<T>(uint code, IntPtr outcome, Func<IntPtr, T> onOk)
         {
             try
             {
-                if (code == (int)YtxResultCode.Ok)
+                if (code == (uint)YtxResultCode.Ok)
                 {
                     return onOk(outcome);
                 }
@@ -34,20 +34,22 @@ namespace Ytx
         }
 
         /// <summary>As <see cref="Success{T}"/>, for calls with nothing to return.</summary>
-        internal static void Success(int code, IntPtr outcome)
+        internal static void Success(uint code, IntPtr outcome)
         {
             Success<object>(code, outcome, o => null);
         }
 
         /// <summary>The exception for a non-OK code, read from a live outcome.</summary>
-        internal static YtxException ToException(int code, IntPtr outcome)
+        internal static YtxException ToException(uint rawCode, IntPtr outcome)
         {
+            // The header types ytx_result as uint32_t; every defined code is small.
+            int code = rawCode > int.MaxValue ? -1 : (int)rawCode;
             string message = Utf8.Decode(NativeMethods.ytx_outcome_message(outcome));
             if (message.Length == 0)
             {
                 message = YtxLibrary.ResultName(code);
             }
-            var delivery = (YtxDelivery)NativeMethods.ytx_outcome_delivery(outcome);
+            var delivery = (YtxDelivery)(int)NativeMethods.ytx_outcome_delivery(outcome);
             switch ((YtxResultCode)code)
             {
                 case YtxResultCode.NullArgument:
@@ -77,9 +79,9 @@ namespace Ytx
             }
         }
 
-        internal static YtxResult ReadResult(IntPtr outcome)
+        internal static YtxAccepted ReadAccepted(IntPtr outcome)
         {
-            return new YtxResult(
+            return new YtxAccepted(
                 Utf8.Decode(NativeMethods.ytx_outcome_request_id(outcome)),
                 Utf8.Decode(NativeMethods.ytx_outcome_status_code(outcome)),
                 Utf8.Decode(NativeMethods.ytx_outcome_status_msg(outcome)));
@@ -92,6 +94,7 @@ namespace Ytx
             return new PreparedRequest(
                 Utf8.Decode(NativeMethods.ytx_outcome_request_method(outcome)),
                 Utf8.Decode(NativeMethods.ytx_outcome_request_url(outcome)),
+                Utf8.Decode(NativeMethods.ytx_outcome_request_url_redacted(outcome)),
                 headers,
                 Utf8.Decode(NativeMethods.ytx_outcome_request_body(outcome)));
         }

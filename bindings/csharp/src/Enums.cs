@@ -62,7 +62,10 @@ namespace Ytx
         Answered = 2,
     }
 
-    /// <summary>Which ytx.net environment a client talks to (ignored when <see cref="YtxClientOptions.BaseUrl"/> is set).</summary>
+    /// <summary>
+    /// Which ytx.net environment a client talks to (<see cref="YtxLibrary.ProductionUrl"/>
+    /// or <see cref="YtxLibrary.SandboxUrl"/>). Set it or <see cref="YtxClientOptions.BaseUrl"/>, not both.
+    /// </summary>
     public enum YtxEnvironment
     {
         /// <summary><c>http://api.ytx.net</c> (the default).</summary>

@@ -7,8 +7,10 @@ namespace Ytx
     /// Every entry point of the native library, declared once, in the order of
     /// <c>include/ytx.h</c>. Strings go in as UTF-8 <c>byte[]</c> with a trailing NUL
     /// (see <see cref="Utf8"/>) and come out as borrowed <c>IntPtr</c>s read by hand;
-    /// C enums (<c>ytx_result</c>, <c>ytx_delivery</c>, <c>ytx_log_level</c>) are C <c>int</c>s;
-    /// <c>ytx_push_kind</c> and <c>ytx_call_state</c> are <c>uint32_t</c> (<c>uint</c>).
+    /// the enums that cross the boundary (<c>ytx_result</c>, <c>ytx_delivery</c>,
+    /// <c>ytx_log_level</c>, <c>ytx_push_kind</c>, <c>ytx_call_state</c>) are
+    /// <c>uint32_t</c> in the header, so <c>uint</c> here, in return values and in the
+    /// log callback; parameters the header types <c>int32_t</c> stay <c>int</c>.
     /// </summary>
     /// <remarks>
     /// The library name is <c>"ytx"</c>: <c>ytx.dll</c> on Windows, <c>libytx.so</c> on
@@ -35,7 +37,7 @@ namespace Ytx
         //     const char *const *option_values, size_t option_count,
         //     ytx_client **client_out, ytx_outcome **outcome_out);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_client_new(
+        internal static extern uint ytx_client_new(
             byte[] accountSid,
             byte[] authToken,
             byte[] appId,
@@ -48,14 +50,14 @@ namespace Ytx
         // ytx_result ytx_free(ytx_client *client);
         // Takes the raw value: only YtxClientHandle.ReleaseHandle calls it.
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_free(IntPtr client);
+        internal static extern uint ytx_free(IntPtr client);
 
         // ytx_result ytx_callback_call(const ytx_client *client, const char *src,
         //     const char *dst, int64_t credit, const char *const *option_names,
         //     const char *const *option_values, size_t option_count,
         //     ytx_outcome **outcome_out);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_callback_call(
+        internal static extern uint ytx_callback_call(
             YtxClientHandle client,
             byte[] src,
             byte[] dst,
@@ -67,7 +69,7 @@ namespace Ytx
 
         // ytx_result ytx_callback_prepare(...): same parameters as ytx_callback_call.
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_callback_prepare(
+        internal static extern uint ytx_callback_prepare(
             YtxClientHandle client,
             byte[] src,
             byte[] dst,
@@ -81,7 +83,7 @@ namespace Ytx
         //     const char *dstclid, const char *code, int32_t times,
         //     ytx_outcome **outcome_out);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_voice_code(
+        internal static extern uint ytx_voice_code(
             YtxClientHandle client,
             byte[] dst,
             byte[] dstClid,
@@ -91,7 +93,7 @@ namespace Ytx
 
         // ytx_result ytx_voice_code_prepare(...): same parameters as ytx_voice_code.
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_voice_code_prepare(
+        internal static extern uint ytx_voice_code_prepare(
             YtxClientHandle client,
             byte[] dst,
             byte[] dstClid,
@@ -104,25 +106,81 @@ namespace Ytx
         // Called on the thread of the call being logged; message is borrowed for
         // the duration of the call. See YtxLog for how it is kept alive.
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
-        internal delegate void LogCallback(IntPtr userData, int level, IntPtr message);
+        internal delegate void LogCallback(IntPtr userData, uint level, IntPtr message);
 
         // ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data,
         //     int32_t min_level);
         // A null delegate is marshaled as NULL (logging off).
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_set_logger(LogCallback callback, IntPtr userData, int minLevel);
+        internal static extern uint ytx_set_logger(LogCallback callback, IntPtr userData, int minLevel);
+
+        // size_t ytx_live_objects(void);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr ytx_live_objects();
 
         // size_t ytx_live_clients(void);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern UIntPtr ytx_live_clients();
 
+        // size_t ytx_client_option_count(void);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr ytx_client_option_count();
+
+        // const char *ytx_client_option_name(size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_client_option_name(UIntPtr index);
+
+        // size_t ytx_callback_option_count(void);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr ytx_callback_option_count();
+
+        // const char *ytx_callback_option_name(size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_callback_option_name(UIntPtr index);
+
+        // uint64_t ytx_default_timeout_ms(void);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ulong ytx_default_timeout_ms();
+
+        // uint64_t ytx_default_connect_timeout_ms(void);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ulong ytx_default_connect_timeout_ms();
+
+        // const char *ytx_production_url(void);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_production_url();
+
+        // const char *ytx_sandbox_url(void);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_sandbox_url();
+
+        // size_t ytx_status_code_count(void);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr ytx_status_code_count();
+
+        // const char *ytx_status_code_at(size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_status_code_at(UIntPtr index);
+
+        // const char *ytx_explain_status_code(const char *status_code);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_explain_status_code(byte[] statusCode);
+
+        // const char *ytx_delivery_name(int32_t delivery);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_delivery_name(int delivery);
+
+        // size_t ytx_client_base_url(const ytx_client *client, char *buf, size_t buf_len);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr ytx_client_base_url(YtxClientHandle client, byte[] buf, UIntPtr bufLen);
+
         // ytx_result ytx_outcome_result(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_outcome_result(IntPtr outcome);
+        internal static extern uint ytx_outcome_result(IntPtr outcome);
 
         // ytx_delivery ytx_outcome_delivery(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_outcome_delivery(IntPtr outcome);
+        internal static extern uint ytx_outcome_delivery(IntPtr outcome);
 
         // const char *ytx_outcome_message(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -156,6 +214,10 @@ namespace Ytx
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr ytx_outcome_request_url(IntPtr outcome);
 
+        // const char *ytx_outcome_request_url_redacted(const ytx_outcome *outcome);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_outcome_request_url_redacted(IntPtr outcome);
+
         // const char *ytx_outcome_request_headers(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr ytx_outcome_request_headers(IntPtr outcome);
@@ -178,7 +240,7 @@ namespace Ytx
         // ytx_result ytx_push_parse(const uint8_t *body, size_t body_len,
         //     ytx_push **push_out, ytx_outcome **outcome_out);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_push_parse(
+        internal static extern uint ytx_push_parse(
             byte[] body, UIntPtr bodyLen, out YtxPushHandle push, out IntPtr outcome);
 
         // void ytx_push_free(ytx_push *push);  (only YtxPushHandle.ReleaseHandle)
@@ -305,14 +367,14 @@ namespace Ytx
         // ytx_result ytx_call_record(const ytx_client *client, const char *request_id,
         //     const char *fid, ytx_records **records_out, ytx_outcome **outcome_out);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_call_record(
+        internal static extern uint ytx_call_record(
             YtxClientHandle client, byte[] requestId, byte[] fid, out YtxRecordsHandle records, out IntPtr outcome);
 
         // ytx_result ytx_call_records_after(const ytx_client *client,
         //     const char *request_id, uint32_t limit, const char *fid,
         //     ytx_records **records_out, ytx_outcome **outcome_out);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_call_records_after(
+        internal static extern uint ytx_call_records_after(
             YtxClientHandle client, byte[] requestId, uint limit, byte[] fid,
             out YtxRecordsHandle records, out IntPtr outcome);
 
@@ -320,14 +382,14 @@ namespace Ytx
         //     const char *after_request_id, const char *fid,
         //     ytx_records **records_out, ytx_outcome **outcome_out);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_find_call(
+        internal static extern uint ytx_find_call(
             YtxClientHandle client, byte[] customParm, byte[] afterRequestId, byte[] fid,
             out YtxRecordsHandle records, out IntPtr outcome);
 
         // ytx_result ytx_query_balance(const ytx_client *client,
         //     ytx_balance **balance_out, ytx_outcome **outcome_out);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ytx_query_balance(
+        internal static extern uint ytx_query_balance(
             YtxClientHandle client, out YtxBalanceHandle balance, out IntPtr outcome);
 
         // const char *ytx_balance_text(const ytx_balance *balance);

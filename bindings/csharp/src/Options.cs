@@ -16,8 +16,23 @@ namespace Ytx
     /// </remarks>
     public sealed class YtxClientOptions
     {
-        /// <summary>Production (default) or Sandbox. Ignored when <see cref="BaseUrl"/> is set. Field <c>environment</c>.</summary>
-        public YtxEnvironment Environment { get; set; } = YtxEnvironment.Production;
+        private YtxEnvironment _environment = YtxEnvironment.Production;
+        private bool _environmentSet;
+
+        /// <summary>
+        /// Production (default) or Sandbox. Field <c>environment</c>. Setting it (even to
+        /// <see cref="YtxEnvironment.Production"/>) and <see cref="BaseUrl"/> as well is an
+        /// error naming both: give one of them.
+        /// </summary>
+        public YtxEnvironment Environment
+        {
+            get { return _environment; }
+            set
+            {
+                _environment = value;
+                _environmentSet = true;
+            }
+        }
 
         /// <summary>
         /// Any <c>http://</c> or <c>https://</c> base URL instead of the environment's
@@ -26,11 +41,27 @@ namespace Ytx
         /// </summary>
         public string BaseUrl { get; set; }
 
-        /// <summary>The library's default <see cref="ConnectTimeout"/>: 5 seconds.</summary>
-        public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(5);
+        /// <summary>
+        /// The library's default <see cref="ConnectTimeout"/> (5 seconds in ytx 0.1), read
+        /// from the native library (<c>ytx_default_connect_timeout_ms</c>).
+        /// </summary>
+        /// <exception cref="DllNotFoundException">The native library was not found.</exception>
+        /// <exception cref="YtxLibraryVersionException">The native library is not the version this binding was built for.</exception>
+        public static TimeSpan DefaultConnectTimeout
+        {
+            get { return TimeSpan.FromMilliseconds(YtxLibrary.Native(() => NativeMethods.ytx_default_connect_timeout_ms())); }
+        }
 
-        /// <summary>The library's default <see cref="Timeout"/>: 30 seconds.</summary>
-        public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+        /// <summary>
+        /// The library's default <see cref="Timeout"/> (30 seconds in ytx 0.1), read from
+        /// the native library (<c>ytx_default_timeout_ms</c>).
+        /// </summary>
+        /// <exception cref="DllNotFoundException">The native library was not found.</exception>
+        /// <exception cref="YtxLibraryVersionException">The native library is not the version this binding was built for.</exception>
+        public static TimeSpan DefaultTimeout
+        {
+            get { return TimeSpan.FromMilliseconds(YtxLibrary.Native(() => NativeMethods.ytx_default_timeout_ms())); }
+        }
 
         /// <summary>
         /// Time allowed to connect (default 5 s, or <see cref="Timeout"/> when that is
@@ -46,8 +77,36 @@ namespace Ytx
         /// </summary>
         public TimeSpan? Timeout { get; set; }
 
-        /// <summary>An HTTP proxy, <c>http://host:port</c>. Field <c>proxy</c>.</summary>
+        /// <summary>
+        /// An HTTP proxy, <c>http://[user:pass@]host:port</c>, or <c>""</c> for none. It wins
+        /// over the environment's (see <see cref="UseEnvironmentProxy"/>). Field <c>proxy</c>.
+        /// </summary>
         public string Proxy { get; set; }
+
+        /// <summary>
+        /// Whether to use the proxy the process environment names when <see cref="Proxy"/>
+        /// is not set, as curl does (<c>http_proxy</c>/<c>HTTP_PROXY</c> for an <c>http://</c>
+        /// base URL, <c>https_proxy</c>/<c>HTTPS_PROXY</c> for <c>https://</c>, else
+        /// <c>all_proxy</c>; hosts in <c>no_proxy</c>/<c>NO_PROXY</c> are reached directly).
+        /// <c>null</c>: the library's default (yes). Field <c>env_proxy</c>.
+        /// </summary>
+        public bool? UseEnvironmentProxy { get; set; }
+
+        /// <summary>
+        /// The longest a keep-alive connection may sit idle in the pool before it is
+        /// closed instead of reused (the library's default: 30 s, under the idle
+        /// timeouts of common load balancers and NATs). Must be positive; sent as whole
+        /// milliseconds, rounded up. Field <c>pool_idle_timeout_ms</c>.
+        /// </summary>
+        public TimeSpan? PoolIdleTimeout { get; set; }
+
+        /// <summary>
+        /// A PEM file of CA certificates for <c>https://</c> (a gateway with a private CA),
+        /// trusted <b>instead of</b> the built-in roots, as curl's <c>--cacert</c>. Read when
+        /// the client is created: an unreadable file or one without a certificate is an
+        /// error naming <c>ca_file</c>. Field <c>ca_file</c>.
+        /// </summary>
+        public string CaFile { get; set; }
 
         /// <summary>Override of the callback call's funcURL (default <c>DailbackCall.wx</c>). Field <c>callback_func_url</c>.</summary>
         public string CallbackFuncUrl { get; set; }
@@ -70,24 +129,31 @@ namespace Ytx
         /// </summary>
         public string VoiceCodeAction { get; set; }
 
-        /// <summary>The options by their C API names, in the order the library applies them.</summary>
+        /// <summary>
+        /// The options that are set, by their C API names (the library checks that
+        /// every name is one of <c>ytx_client_option_name</c>'s, each at most once, in
+        /// any order; a test checks these names against that list).
+        /// </summary>
         internal List<KeyValuePair<string, string>> ToNative()
         {
             var o = new List<KeyValuePair<string, string>>();
-            // environment first: base_url, applied after it, wins.
-            switch (Environment)
+            // Only when set: the library's default is production, and environment
+            // together with base_url is the library's error, naming both.
+            if (_environmentSet)
             {
-                case YtxEnvironment.Production:
-                    Add(o, "environment", "production");
-                    break;
-                case YtxEnvironment.Sandbox:
-                    Add(o, "environment", "sandbox");
-                    break;
-                default:
-                    throw new YtxArgumentException(
-                        "environment: must be Production or Sandbox, got " +
-                        ((int)Environment).ToString(CultureInfo.InvariantCulture),
-                        YtxResultCode.InvalidArgument, "environment");
+                switch (Environment)
+                {
+                    case YtxEnvironment.Production:
+                        Add(o, "environment", "production");
+                        break;
+                    case YtxEnvironment.Sandbox:
+                        Add(o, "environment", "sandbox");
+                        break;
+                    default:
+                        // Not a value the enum names: passed on for the library to reject.
+                        Add(o, "environment", ((int)Environment).ToString(CultureInfo.InvariantCulture));
+                        break;
+                }
             }
             Add(o, "base_url", BaseUrl);
             string timeout = Milliseconds(Timeout);
@@ -95,6 +161,9 @@ namespace Ytx
             Add(o, "connect_timeout_ms", Milliseconds(ConnectTimeout));
             Add(o, "timeout_ms", timeout);
             Add(o, "proxy", Proxy);
+            Add(o, "env_proxy", UseEnvironmentProxy.HasValue ? (UseEnvironmentProxy.Value ? "1" : "0") : null);
+            Add(o, "pool_idle_timeout_ms", Milliseconds(PoolIdleTimeout));
+            Add(o, "ca_file", CaFile);
             Add(o, "callback_func_url", CallbackFuncUrl);
             Add(o, "callback_action", CallbackAction);
             Add(o, "voice_code_func_url", VoiceCodeFuncUrl);

@@ -63,17 +63,19 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">The body is not a push: not UTF-8 JSON, not an object, <c>cdr</c> not an array of objects, a state push without a requestid, neither <c>state</c> nor <c>cdr</c>, or larger than <see cref="MaxBodyBytes"/>. The message (the library's) says which.</exception>
         /// <exception cref="YtxArgumentException"><paramref name="body"/> is null (field <c>body</c>).</exception>
         /// <exception cref="DllNotFoundException">The native library was not found.</exception>
+        /// <exception cref="YtxLibraryVersionException">The native library is another version than this binding's.</exception>
         public static YtxPush Parse(byte[] body)
         {
             if (body == null)
             {
                 throw new YtxArgumentException("body: must not be null", YtxResultCode.NullArgument, "body");
             }
+            YtxLibrary.EnsureLoaded();
             YtxPushHandle push = null;
             IntPtr outcome = IntPtr.Zero;
             try
             {
-                int code;
+                uint code;
                 try
                 {
                     code = NativeMethods.ytx_push_parse(body, new UIntPtr((uint)body.Length), out push, out outcome);

@@ -5,11 +5,16 @@ using System.Text;
 
 namespace Ytx
 {
-    /// <summary>The platform's answer to an accepted request (statusCode <c>"0"</c>).</summary>
-    public sealed class YtxResult
+    /// <summary>
+    /// The platform accepted the request (statusCode <c>"0"</c>): what
+    /// <see cref="YtxClient.CallbackCall"/> and <see cref="YtxClient.VoiceCode"/> return.
+    /// Named apart from <see cref="YtxResultCode"/>, the library's error codes; until
+    /// 0.1 it was <see cref="YtxResult"/>, which still converts to and from it.
+    /// </summary>
+    public sealed class YtxAccepted
     {
-        /// <summary>Creates a result (the client makes these; tests and mocks may too).</summary>
-        public YtxResult(string requestId, string statusCode, string statusMsg)
+        /// <summary>Creates an answer (the client makes these; tests and mocks may too).</summary>
+        public YtxAccepted(string requestId, string statusCode, string statusMsg)
         {
             RequestId = requestId ?? string.Empty;
             StatusCode = statusCode ?? string.Empty;
@@ -29,6 +34,53 @@ namespace Ytx
         /// <summary>The platform's statusMsg, e.g. <c>提交成功</c> ("submitted").</summary>
         public string StatusMsg { get; }
 
+        /// <summary>E.g. <c>YtxAccepted(RequestId=2026..., StatusCode=0, StatusMsg=提交成功)</c>.</summary>
+        public override string ToString()
+        {
+            return "YtxAccepted(RequestId=" + RequestId + ", StatusCode=" + StatusCode +
+                   ", StatusMsg=" + StatusMsg + ")";
+        }
+    }
+
+    /// <summary>
+    /// The old name of <see cref="YtxAccepted"/>, kept so that code written for 0.1
+    /// (<c>YtxResult call = client.CallbackCall(...)</c>, a mock's
+    /// <c>return new YtxResult(...)</c>) still compiles, with a warning: it converts
+    /// implicitly to and from <see cref="YtxAccepted"/>. It will be removed in a later
+    /// 0.x release.
+    /// </summary>
+    [Obsolete("YtxResult is now YtxAccepted (it was easily confused with YtxResultCode); it converts implicitly, and will be removed in a later 0.x release.")]
+    public sealed class YtxResult
+    {
+        /// <summary>Creates a result; prefer <see cref="YtxAccepted"/>.</summary>
+        public YtxResult(string requestId, string statusCode, string statusMsg)
+        {
+            RequestId = requestId ?? string.Empty;
+            StatusCode = statusCode ?? string.Empty;
+            StatusMsg = statusMsg ?? string.Empty;
+        }
+
+        /// <summary>See <see cref="YtxAccepted.RequestId"/>.</summary>
+        public string RequestId { get; }
+
+        /// <summary>See <see cref="YtxAccepted.StatusCode"/>.</summary>
+        public string StatusCode { get; }
+
+        /// <summary>See <see cref="YtxAccepted.StatusMsg"/>.</summary>
+        public string StatusMsg { get; }
+
+        /// <summary>The same answer under its old name (<c>null</c> stays <c>null</c>).</summary>
+        public static implicit operator YtxResult(YtxAccepted accepted)
+        {
+            return accepted == null ? null : new YtxResult(accepted.RequestId, accepted.StatusCode, accepted.StatusMsg);
+        }
+
+        /// <summary>The same answer under its new name (<c>null</c> stays <c>null</c>).</summary>
+        public static implicit operator YtxAccepted(YtxResult result)
+        {
+            return result == null ? null : new YtxAccepted(result.RequestId, result.StatusCode, result.StatusMsg);
+        }
+
         /// <summary>E.g. <c>YtxResult(RequestId=2026..., StatusCode=0, StatusMsg=提交成功)</c>.</summary>
         public override string ToString()
         {
@@ -44,17 +96,23 @@ namespace Ytx
     /// </summary>
     /// <remarks>
     /// <see cref="Url"/> carries the real <c>Sign</c>, a credential for the platform's
-    /// timestamp window: do not log it. <see cref="ToString"/> redacts it.
+    /// timestamp window: do not log it. <see cref="RedactedUrl"/> and
+    /// <see cref="ToString"/> use the library's redaction (<c>Sign=&lt;redacted&gt;</c>, as in
+    /// its log events).
     /// </remarks>
     public sealed class PreparedRequest
     {
-        private const string SignParameter = "Sign=";
-
-        /// <summary>Creates a prepared request (the client makes these).</summary>
-        public PreparedRequest(string method, string url, IList<KeyValuePair<string, string>> headers, string body)
+        /// <summary>Creates a prepared request (the client makes these; tests and mocks may too).</summary>
+        /// <param name="method">The HTTP method.</param>
+        /// <param name="url">The full URL, with the real Sign.</param>
+        /// <param name="redactedUrl">The same URL with the Sign redacted (the library's <c>ytx_outcome_request_url_redacted</c>).</param>
+        /// <param name="headers">The headers, in order.</param>
+        /// <param name="body">The JSON body.</param>
+        public PreparedRequest(string method, string url, string redactedUrl, IList<KeyValuePair<string, string>> headers, string body)
         {
             Method = method ?? string.Empty;
             Url = url ?? string.Empty;
+            RedactedUrl = redactedUrl ?? string.Empty;
             Headers = new ReadOnlyCollection<KeyValuePair<string, string>>(
                 new List<KeyValuePair<string, string>>(headers ?? new KeyValuePair<string, string>[0]));
             Body = body ?? string.Empty;
@@ -87,12 +145,10 @@ namespace Ytx
 
         /// <summary>
         /// <see cref="Url"/> with the value of its <c>Sign</c> query parameter replaced
-        /// by <c>REDACTED</c>: safe to log.
+        /// by <c>&lt;redacted&gt;</c>, by the native library (the one redaction its log
+        /// events use too): safe to log.
         /// </summary>
-        public string RedactedUrl
-        {
-            get { return Redact(Url); }
-        }
+        public string RedactedUrl { get; }
 
         /// <summary>The request as text (method, redacted URL, headers, body): safe to log.</summary>
         public override string ToString()
@@ -104,34 +160,6 @@ namespace Ytx
                 sb.Append(h.Key).Append(": ").Append(h.Value).Append('\n');
             }
             sb.Append('\n').Append(Body);
-            return sb.ToString();
-        }
-
-        internal static string Redact(string url)
-        {
-            int q = url.IndexOf('?');
-            if (q < 0)
-            {
-                return url;
-            }
-            var sb = new StringBuilder(url.Length);
-            sb.Append(url, 0, q + 1);
-            string[] parts = url.Substring(q + 1).Split('&');
-            for (int i = 0; i < parts.Length; i++)
-            {
-                if (i > 0)
-                {
-                    sb.Append('&');
-                }
-                if (parts[i].StartsWith(SignParameter, StringComparison.OrdinalIgnoreCase))
-                {
-                    sb.Append(parts[i], 0, SignParameter.Length).Append("REDACTED");
-                }
-                else
-                {
-                    sb.Append(parts[i]);
-                }
-            }
             return sb.ToString();
         }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace Ytx
 {
@@ -8,10 +9,10 @@ namespace Ytx
     public interface IYtxClient : IDisposable
     {
         /// <summary>See <see cref="YtxClient.CallbackCall"/>.</summary>
-        YtxResult CallbackCall(string src, string dst, long credit, CallbackOptions options = null);
+        YtxAccepted CallbackCall(string src, string dst, long credit, CallbackOptions options = null);
 
         /// <summary>See <see cref="YtxClient.VoiceCode"/>.</summary>
-        YtxResult VoiceCode(string dst, string dstClid, string code, int? times = null);
+        YtxAccepted VoiceCode(string dst, string dstClid, string code, int? times = null);
 
         /// <summary>See <see cref="YtxClient.PrepareCallbackCall"/>.</summary>
         PreparedRequest PrepareCallbackCall(string src, string dst, long credit, CallbackOptions options = null);
@@ -30,6 +31,24 @@ namespace Ytx
 
         /// <summary>See <see cref="YtxClient.Balance"/>.</summary>
         YtxBalance Balance();
+
+        /// <summary>See <see cref="YtxClient.CallbackCallAsync"/>.</summary>
+        Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, CallbackOptions options = null, CancellationToken cancellationToken = default(CancellationToken));
+
+        /// <summary>See <see cref="YtxClient.VoiceCodeAsync"/>.</summary>
+        Task<YtxAccepted> VoiceCodeAsync(string dst, string dstClid, string code, int? times = null, CancellationToken cancellationToken = default(CancellationToken));
+
+        /// <summary>See <see cref="YtxClient.CallRecordAsync"/>.</summary>
+        Task<YtxCallRecord> CallRecordAsync(string requestId, string fid = null, CancellationToken cancellationToken = default(CancellationToken));
+
+        /// <summary>See <see cref="YtxClient.CallRecordsAfterAsync"/>.</summary>
+        Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, string fid = null, CancellationToken cancellationToken = default(CancellationToken));
+
+        /// <summary>See <see cref="YtxClient.FindCallAsync"/>.</summary>
+        Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, string fid = null, CancellationToken cancellationToken = default(CancellationToken));
+
+        /// <summary>See <see cref="YtxClient.BalanceAsync"/>.</summary>
+        Task<YtxBalance> BalanceAsync(CancellationToken cancellationToken = default(CancellationToken));
     }
 
     /// <summary>
@@ -42,7 +61,10 @@ namespace Ytx
     /// once; create one per account/app and share it (it keeps a connection pool).</para>
     /// <para>Every call blocks until the platform answers or
     /// <see cref="YtxClientOptions.Timeout"/> expires, and is sent at most once: the
-    /// library never retries. On failure it throws a <see cref="YtxException"/>
+    /// library never retries. Each has an <c>...Async</c> twin (e.g.
+    /// <see cref="CallbackCallAsync"/>) that runs it on a thread-pool thread and takes a
+    /// <see cref="CancellationToken"/>: cancelling stops the waiting, never the call
+    /// already sent (see <see cref="CallbackCallAsync"/>). On failure it throws a <see cref="YtxException"/>
     /// subclass; <see cref="YtxException.RetrySafe"/> says whether sending again is
     /// safe.</para>
     /// <para>Dispose it when done (the native client is also released by the
@@ -80,6 +102,7 @@ namespace Ytx
         /// <param name="options">Environment, base URL, timeouts, proxy, endpoint overrides; <c>null</c> for the defaults.</param>
         /// <exception cref="YtxArgumentException">An argument or option is null, empty or malformed; <see cref="YtxArgumentException.Field"/> names it.</exception>
         /// <exception cref="DllNotFoundException">The native library (<c>ytx.dll</c>, <c>libytx.so</c>) was not found.</exception>
+        /// <exception cref="YtxLibraryVersionException">The native library is another version than this binding's (checked once, at the first use).</exception>
         public YtxClient(string accountSid, string authToken, string appId, YtxClientOptions options)
         {
             byte[] sid = Utf8.Encode(accountSid, "account_sid");
@@ -88,9 +111,10 @@ namespace Ytx
             options = options ?? new YtxClientOptions();
             List<KeyValuePair<string, string>> pairs = options.ToNative();
 
+            YtxLibrary.EnsureLoaded();
             YtxClientHandle handle = null;
             IntPtr outcome = IntPtr.Zero;
-            int code;
+            uint code;
             try
             {
                 using (var native = new NativeOptions(pairs))
@@ -126,10 +150,16 @@ namespace Ytx
             _handle = handle;
             AccountSid = accountSid;
             AppId = appId;
-            _target = options.BaseUrl != null
-                ? "BaseUrl=" + WithoutUserInfo(options.BaseUrl)
-                : "Environment=" + options.Environment;
+            BaseUrl = ReadBaseUrl(handle);
+            _target = "BaseUrl=" + WithoutUserInfo(BaseUrl);
         }
+
+        /// <summary>
+        /// The base URL this client sends to, as the library resolved it from
+        /// <see cref="YtxClientOptions.Environment"/> or <see cref="YtxClientOptions.BaseUrl"/>
+        /// (<c>ytx_client_base_url</c>; no trailing slash), e.g. <c>http://api.ytx.net</c>.
+        /// </summary>
+        public string BaseUrl { get; }
 
         /// <summary>The account SID this client signs with (not a secret: it is in every URL).</summary>
         public string AccountSid { get; }
@@ -151,16 +181,16 @@ namespace Ytx
         /// <param name="dst">Second leg, same rules. Field <c>dst</c>.</param>
         /// <param name="credit">Call length limit in seconds, greater than 60. Field <c>credit</c>.</param>
         /// <param name="options">Optional fields (<see cref="CallbackOptions"/>), or <c>null</c>.</param>
-        /// <returns>The platform's answer, with its <see cref="YtxResult.RequestId"/>.</returns>
+        /// <returns>The platform's answer, with its <see cref="YtxAccepted.RequestId"/>.</returns>
         /// <exception cref="YtxArgumentException">Invalid input; nothing was sent.</exception>
         /// <exception cref="YtxTransportException">The network failed (see <see cref="YtxException.RetrySafe"/>).</exception>
         /// <exception cref="YtxTimeoutException">A timeout fired.</exception>
         /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused the request.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxResult CallbackCall(string src, string dst, long credit, CallbackOptions options = null)
+        public YtxAccepted CallbackCall(string src, string dst, long credit, CallbackOptions options = null)
         {
-            return Callback(src, dst, credit, options, true, Ensure.ReadResult);
+            return Callback(src, dst, credit, options, true, Ensure.ReadAccepted);
         }
 
         /// <summary>
@@ -185,16 +215,16 @@ namespace Ytx
         /// <param name="dstClid">Optional: the caller id the callee sees (same rules as <paramref name="dst"/>). <c>null</c> or <c>""</c> leaves it out of the request (the platform currently shows the callee's own number anyway). Field <c>dstclid</c>.</param>
         /// <param name="code">1–19 ASCII letters or digits. Field <c>code</c>.</param>
         /// <param name="times">How many times it is played, 1–3; <c>null</c> for the platform's default (2). Field <c>time</c>.</param>
-        /// <returns>The platform's answer, with its <see cref="YtxResult.RequestId"/>.</returns>
+        /// <returns>The platform's answer, with its <see cref="YtxAccepted.RequestId"/>.</returns>
         /// <exception cref="YtxArgumentException">Invalid input; nothing was sent.</exception>
         /// <exception cref="YtxTransportException">The network failed (see <see cref="YtxException.RetrySafe"/>).</exception>
         /// <exception cref="YtxTimeoutException">A timeout fired.</exception>
         /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused the request (e.g. <c>-205</c>: the app lacks the voice-code feature).</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxResult VoiceCode(string dst, string dstClid, string code, int? times = null)
+        public YtxAccepted VoiceCode(string dst, string dstClid, string code, int? times = null)
         {
-            return Voice(dst, dstClid, code, times, true, Ensure.ReadResult);
+            return Voice(dst, dstClid, code, times, true, Ensure.ReadAccepted);
         }
 
         /// <summary>
@@ -218,7 +248,7 @@ namespace Ytx
         /// so <c>null</c> soon after the call means "not yet", not "never". Sent once,
         /// never retried, with the same timeouts, errors and logging as the calls.
         /// </remarks>
-        /// <param name="requestId">The <see cref="YtxResult.RequestId"/> of an accepted call (1–64 ASCII letters or digits). Field <c>request_id</c> when null, else <c>lastresid</c>.</param>
+        /// <param name="requestId">The <see cref="YtxAccepted.RequestId"/> of an accepted call (1–64 ASCII letters or digits). Field <c>request_id</c> when null, else <c>lastresid</c>.</param>
         /// <param name="fid">The product number; <c>null</c> or <c>""</c> for <c>"4"</c>, the two-way callback call. Field <c>fid</c>.</param>
         /// <returns>The record, or <c>null</c> when the platform has none (yet).</returns>
         /// <exception cref="YtxArgumentException">Invalid input; nothing was sent.</exception>
@@ -326,7 +356,7 @@ namespace Ytx
             try
             {
                 IntPtr outcome;
-                int rc = NativeMethods.ytx_query_balance(_handle, out balance, out outcome);
+                uint rc = NativeMethods.ytx_query_balance(_handle, out balance, out outcome);
                 Ensure.Success(rc, outcome);
                 IntPtr b = balance.DangerousGetHandle();
                 return new YtxBalance(NativeMethods.ytx_balance_fen(b), Utf8.Decode(NativeMethods.ytx_balance_text(b)));
@@ -338,6 +368,157 @@ namespace Ytx
                     balance.Dispose();
                 }
             }
+        }
+
+        // ------------------------------------------------------------------ async
+
+        /// <summary>
+        /// <see cref="CallbackCall"/> without blocking the caller: the blocking native call
+        /// runs on a thread-pool thread, and the task completes with its answer or its
+        /// exception (the same <see cref="YtxException"/> subclasses).
+        /// </summary>
+        /// <remarks>
+        /// <para><b>Cancellation stops the waiting, never the call already sent.</b> If
+        /// <paramref name="cancellationToken"/> is already cancelled when this is called,
+        /// nothing is sent and the task is cancelled at once. Otherwise the request is
+        /// handed to the library before this method returns and is sent (once, as
+        /// always) whatever the token does: cancelling then only ends the task early,
+        /// as cancelled (<see cref="OperationCanceledException"/>), while the call
+        /// goes on in the background and its answer is dropped. The platform may
+        /// therefore have placed a call whose task was cancelled: treat it as
+        /// <see cref="YtxDelivery.Unknown"/> (never re-send blindly) and resolve it with
+        /// <see cref="FindCall"/> by its <see cref="CallbackOptions.CustomParm"/>. To bound
+        /// the call itself, set <see cref="YtxClientOptions.Timeout"/>.</para>
+        /// <para>Each call in flight occupies one thread-pool thread until the library
+        /// returns (at most <see cref="YtxClientOptions.Timeout"/>); for many concurrent
+        /// slow calls, raise <see cref="ThreadPool.SetMinThreads"/>. Arguments are checked
+        /// on that thread too: a bad argument faults the task (nothing is sent).</para>
+        /// </remarks>
+        /// <param name="src">As in <see cref="CallbackCall"/>.</param>
+        /// <param name="dst">As in <see cref="CallbackCall"/>.</param>
+        /// <param name="credit">As in <see cref="CallbackCall"/>.</param>
+        /// <param name="options">As in <see cref="CallbackCall"/>.</param>
+        /// <param name="cancellationToken">Stops the waiting (see remarks), not the call.</param>
+        /// <returns>A task for the platform's answer.</returns>
+        public Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, CallbackOptions options = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return RunAsync(() => CallbackCall(src, dst, credit, options), cancellationToken);
+        }
+
+        /// <summary>
+        /// <see cref="VoiceCode"/> without blocking the caller; cancellation stops the
+        /// waiting, never the call already sent (as in <see cref="CallbackCallAsync"/>).
+        /// </summary>
+        /// <param name="dst">As in <see cref="VoiceCode"/>.</param>
+        /// <param name="dstClid">As in <see cref="VoiceCode"/>.</param>
+        /// <param name="code">As in <see cref="VoiceCode"/>.</param>
+        /// <param name="times">As in <see cref="VoiceCode"/>.</param>
+        /// <param name="cancellationToken">Stops the waiting, not the call.</param>
+        /// <returns>A task for the platform's answer.</returns>
+        public Task<YtxAccepted> VoiceCodeAsync(string dst, string dstClid, string code, int? times = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return RunAsync(() => VoiceCode(dst, dstClid, code, times), cancellationToken);
+        }
+
+        /// <summary>
+        /// <see cref="CallRecord"/> without blocking the caller; cancellation stops the
+        /// waiting, never the query already sent (as in <see cref="CallbackCallAsync"/>).
+        /// </summary>
+        /// <param name="requestId">As in <see cref="CallRecord"/>.</param>
+        /// <param name="fid">As in <see cref="CallRecord"/>.</param>
+        /// <param name="cancellationToken">Stops the waiting, not the query.</param>
+        /// <returns>A task for the record, or <c>null</c>.</returns>
+        public Task<YtxCallRecord> CallRecordAsync(string requestId, string fid = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return RunAsync(() => CallRecord(requestId, fid), cancellationToken);
+        }
+
+        /// <summary>
+        /// <see cref="CallRecordsAfter"/> without blocking the caller; cancellation stops
+        /// the waiting, never the query already sent (as in <see cref="CallbackCallAsync"/>).
+        /// </summary>
+        /// <param name="requestId">As in <see cref="CallRecordsAfter"/>.</param>
+        /// <param name="limit">As in <see cref="CallRecordsAfter"/>.</param>
+        /// <param name="fid">As in <see cref="CallRecordsAfter"/>.</param>
+        /// <param name="cancellationToken">Stops the waiting, not the query.</param>
+        /// <returns>A task for the records.</returns>
+        public Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, string fid = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return RunAsync(() => CallRecordsAfter(requestId, limit, fid), cancellationToken);
+        }
+
+        /// <summary>
+        /// <see cref="FindCall"/> without blocking the caller; cancellation stops the
+        /// waiting, never the search already running: its pages are still fetched, one
+        /// by one, and the answer dropped (as in <see cref="CallbackCallAsync"/>).
+        /// </summary>
+        /// <param name="customParm">As in <see cref="FindCall"/>.</param>
+        /// <param name="afterRequestId">As in <see cref="FindCall"/>.</param>
+        /// <param name="fid">As in <see cref="FindCall"/>.</param>
+        /// <param name="cancellationToken">Stops the waiting, not the search.</param>
+        /// <returns>A task for the first matching record, or <c>null</c>.</returns>
+        public Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, string fid = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return RunAsync(() => FindCall(customParm, afterRequestId, fid), cancellationToken);
+        }
+
+        /// <summary>
+        /// <see cref="Balance"/> without blocking the caller; cancellation stops the
+        /// waiting, never the query already sent (as in <see cref="CallbackCallAsync"/>).
+        /// </summary>
+        /// <param name="cancellationToken">Stops the waiting, not the query.</param>
+        /// <returns>A task for the balance.</returns>
+        public Task<YtxBalance> BalanceAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return RunAsync(Balance, cancellationToken);
+        }
+
+        /// <summary>
+        /// Runs a blocking call on the thread pool. The call is queued without the
+        /// token, so once this returns it runs to its end; the token only completes
+        /// the returned task early, as cancelled. The call's own result or exception
+        /// is then observed and dropped (no unobserved-task exception).
+        /// </summary>
+        private static Task<T> RunAsync<T>(Func<T> call, CancellationToken cancellationToken)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return Task.FromCanceled<T>(cancellationToken); // nothing was sent
+            }
+            Task<T> work = Task.Run(call);
+            if (!cancellationToken.CanBeCanceled)
+            {
+                return work;
+            }
+            var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+            CancellationTokenRegistration registration =
+                cancellationToken.Register(() => done.TrySetCanceled(cancellationToken));
+            work.ContinueWith(
+                t =>
+                {
+                    registration.Dispose();
+                    if (t.IsFaulted)
+                    {
+                        done.TrySetException(t.Exception.InnerExceptions);
+                    }
+                    else if (t.IsCanceled)
+                    {
+                        done.TrySetCanceled();
+                    }
+                    else
+                    {
+                        done.TrySetResult(t.Result);
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            return done.Task;
         }
 
         /// <summary>
@@ -366,7 +547,7 @@ namespace Ytx
             byte[] d = Utf8.Encode(dst, "dst");
             List<KeyValuePair<string, string>> pairs = options == null ? null : options.ToNative();
             IntPtr outcome = IntPtr.Zero;
-            int code;
+            uint code;
             using (var native = new NativeOptions(pairs))
             {
                 code = send
@@ -385,19 +566,20 @@ namespace Ytx
             byte[] c = Utf8.Encode(code, "code");
             if (times.HasValue && times.Value == 0)
             {
-                // 0 means "platform default" to the C API; from C# that is null.
+                // 0 means "platform default" to the C API; from C# that is null. The
+                // range itself is the library's rule (a bad count is its error).
                 throw new YtxArgumentException(
-                    "time: must be 1, 2 or 3 plays (or null for the platform default), got 0",
+                    "time: 0 is not a number of plays: pass null for the platform default",
                     YtxResultCode.InvalidArgument, "time");
             }
             IntPtr outcome = IntPtr.Zero;
-            int rc = send
+            uint rc = send
                 ? NativeMethods.ytx_voice_code(_handle, d, clid, c, times ?? 0, out outcome)
                 : NativeMethods.ytx_voice_code_prepare(_handle, d, clid, c, times ?? 0, out outcome);
             return Ensure.Success(rc, outcome, read);
         }
 
-        private delegate int RecordsQuery(out YtxRecordsHandle records, out IntPtr outcome);
+        private delegate uint RecordsQuery(out YtxRecordsHandle records, out IntPtr outcome);
 
         /// <summary>Runs a records query, copies the records out and frees the list, whatever happens.</summary>
         private static List<YtxCallRecord> Records(RecordsQuery query)
@@ -406,7 +588,7 @@ namespace Ytx
             try
             {
                 IntPtr outcome;
-                int rc = query(out records, out outcome);
+                uint rc = query(out records, out outcome);
                 Ensure.Success(rc, outcome);
                 return YtxCallRecord.ReadList(records.DangerousGetHandle());
             }
@@ -430,6 +612,20 @@ namespace Ytx
             if (IsDisposed)
             {
                 throw new ObjectDisposedException(nameof(YtxClient));
+            }
+        }
+
+        private static string ReadBaseUrl(YtxClientHandle handle)
+        {
+            var buf = new byte[256];
+            for (;;)
+            {
+                ulong n = NativeMethods.ytx_client_base_url(handle, buf, new UIntPtr((uint)buf.Length)).ToUInt64();
+                if (n < (ulong)buf.Length)
+                {
+                    return System.Text.Encoding.UTF8.GetString(buf, 0, (int)n);
+                }
+                buf = new byte[checked((int)n + 1)];
             }
         }
 

@@ -187,8 +187,9 @@ namespace Ytx
                 {
                     return; // already off: do not even load the native library
                 }
+                YtxLibrary.EnsureLoaded();
                 GCHandle next = sink == null ? default(GCHandle) : GCHandle.Alloc(sink, GCHandleType.Normal);
-                int rc;
+                uint rc;
                 try
                 {
                     rc = sink == null
@@ -213,7 +214,7 @@ namespace Ytx
                     }
                     throw;
                 }
-                if (rc != (int)YtxResultCode.Ok)
+                if (rc != (uint)YtxResultCode.Ok)
                 {
                     // The library kept the previous logger (and its user_data).
                     if (next.IsAllocated)
@@ -221,8 +222,8 @@ namespace Ytx
                         next.Free();
                     }
                     throw new YtxArgumentException(
-                        "ytx_set_logger refused the logger: " + YtxLibrary.ResultName(rc),
-                        (YtxResultCode)rc, "min_level");
+                        "ytx_set_logger refused the logger: " + YtxLibrary.ResultName((int)rc),
+                        (YtxResultCode)(int)rc, "min_level");
                 }
                 // ytx_set_logger has returned: the library holds no reference to the
                 // previous user_data and no thread is inside a callback using it.
@@ -238,7 +239,7 @@ namespace Ytx
         // The ytx_log_callback. Nothing may escape it: an exception unwinding into
         // the Rust frames below would abort the process (or worse).
         [MonoPInvokeCallback(typeof(NativeMethods.LogCallback))]
-        private static void OnNativeLog(IntPtr userData, int level, IntPtr message)
+        private static void OnNativeLog(IntPtr userData, uint level, IntPtr message)
         {
             try
             {
@@ -275,18 +276,18 @@ namespace Ytx
             }
         }
 
-        private static YtxLogLevel ToLevel(int level)
+        private static YtxLogLevel ToLevel(uint level)
         {
             // A level added by a newer library is reported as the nearest known one.
-            if (level > (int)YtxLogLevel.Debug)
+            if (level > (uint)YtxLogLevel.Debug)
             {
                 return YtxLogLevel.Debug;
             }
-            if (level < (int)YtxLogLevel.Error)
+            if (level < (uint)YtxLogLevel.Error)
             {
                 return YtxLogLevel.Error;
             }
-            return (YtxLogLevel)level;
+            return (YtxLogLevel)(int)level;
         }
 
         /// <summary>What the library's user_data points at: the handler to call.</summary>

@@ -131,7 +131,7 @@ internal static partial class YtxTests
     {
         var rec = new LogRecorder();
         YtxLog.SetHandler(rec.Handle, YtxLogLevel.Info);
-        YtxResult r, v;
+        YtxAccepted r, v;
         try
         {
             using (var client = NewClient())
@@ -228,7 +228,7 @@ internal static partial class YtxTests
         const string parm = "订单-日志 ñ 🎉";
         var rec = new LogRecorder();
         YtxLog.SetHandler(rec.Handle, YtxLogLevel.Debug);
-        YtxResult r;
+        YtxAccepted r;
         try
         {
             using (var client = NewClient())
@@ -287,7 +287,7 @@ internal static partial class YtxTests
         {
             using (var client = NewClient())
             {
-                YtxResult r = client.CallbackCall(Src, Dst, 100);
+                YtxAccepted r = client.CallbackCall(Src, Dst, 100);
                 Equal("0", r.StatusCode, "the call succeeded despite the handler");
                 Check(Regex.IsMatch(r.RequestId, "^[0-9]{29}$"), "requestId");
                 Equal(before + 2, YtxLog.HandlerExceptions, "both exceptions (Debug, Info) were swallowed and counted");

@@ -434,7 +434,7 @@ internal static partial class YtxTests
         using (var client = NewClient())
         {
             string parm = "rec-" + Guid.NewGuid().ToString("N");
-            YtxResult call = client.CallbackCall(Src, Dst, 600, new CallbackOptions { CustomParm = parm });
+            YtxAccepted call = client.CallbackCall(Src, Dst, 600, new CallbackOptions { CustomParm = parm });
             int before = Count();
             YtxCallRecord r = client.CallRecord(call.RequestId);
             Equal(before + 1, Count(), "one query sent");
@@ -476,7 +476,7 @@ internal static partial class YtxTests
         using (var client = NewClient())
         {
             Equal(null, client.CallRecord("19990101000000000000000000001"), "a requestId never issued");
-            YtxResult call = client.CallbackCall(Src, Dst, 600);
+            YtxAccepted call = client.CallbackCall(Src, Dst, 600);
             Equal(null, client.CallRecord(call.RequestId, "5"), "another product's record");
             Equal("5", Json.ParseObject((string)LastRequest()["body"])["fid"], "fid on the wire");
             int before = Count();
@@ -923,7 +923,7 @@ internal static partial class YtxTests
             // A requestId known from before, as a caller keeps one.
             string known = client.CallbackCall(Src, Dst, 600, new CallbackOptions { CustomParm = "earlier" }).RequestId;
             string parm = "订单-" + Guid.NewGuid().ToString("N");
-            YtxResult call = client.CallbackCall(Src, Dst, 600, new CallbackOptions { CustomParm = parm });
+            YtxAccepted call = client.CallbackCall(Src, Dst, 600, new CallbackOptions { CustomParm = parm });
 
             List<YtxPush> pushes = receiver.WaitFor(call.RequestId, 9);
             Equal("src:callout src:alerting src:answer dst:callout dst:alerting dst:answer src:disconnect dst:disconnect record",

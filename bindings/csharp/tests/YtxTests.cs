@@ -50,8 +50,12 @@ internal static partial class YtxTests
     private static readonly List<Exception> Thrown = new List<Exception>();
     private static readonly List<object> Printed = new List<object>();
 
-    private static int Main()
+    private static int Main(string[] args)
     {
+        if (args.Length == 1 && args[0] == "--version-mismatch-child")
+        {
+            return VersionMismatchChild(); // OneHomeTests.cs: run against a stand-in library
+        }
         var total = Stopwatch.StartNew();
         // Results must not depend on the host's culture (number formatting).
         Thread.CurrentThread.CurrentCulture = new CultureInfo("ar-SA");
@@ -71,11 +75,13 @@ internal static partial class YtxTests
             Run("native library loads, version matches the binding", () =>
             {
                 Equal(YtxLibrary.BindingVersion, YtxLibrary.Version, "version");
-                Equal(100, YtxLibrary.VersionNumber, "version number");
+                Equal(YtxLibrary.BindingVersionNumber, YtxLibrary.VersionNumber, "version number");
                 liveAtStart = YtxLibrary.LiveClients;
                 Equal(0L, liveAtStart, "live clients at start");
+                Equal(0L, YtxLibrary.LiveObjects, "live objects at start");
             });
-            Run("result codes match the native names", TestResultNames);
+            RunOneHomeTests(); // OneHomeTests.cs: the binding's tables vs ytx.h and the library; version check; exact leaks
+            Run("YtxResult (the old name of YtxAccepted) still compiles and converts", TestOldResultName);
             Run("callback call succeeds: 29-digit requestId, 提交成功", TestCallbackSuccess);
             Run("voice code succeeds: 29-digit requestId, 提交成功", TestVoiceCodeSuccess);
             Run("voice code with dstClid null or empty: accepted on CodeCallOut.wx, no dstclid sent", TestVoiceCodeWithoutClid);
@@ -105,15 +111,17 @@ internal static partial class YtxTests
             Run("Dispose while a call is in flight", TestDisposeInFlight);
             Run("the finalizer releases a client that was never disposed", TestFinalizer);
             Run("create and dispose 200 clients: no leak", TestManyClients);
+            RunAsyncTests();  // AsyncTests.cs: the ...Async methods, cancellation
             RunInputMatrix(); // InputMatrixTests.cs: one test per row of tests/data/input_matrix.tsv
             RunLogTests();    // LogTests.cs: YtxLog
             RunPushTests();   // PushTests.cs: pushes, records, balance, the receiver example (issue 12)
             Run("the token never appears in ToString of client or exceptions", TestNoTokenInToString);
-            Run("live clients back to 0", () =>
+            Run("live clients and live objects back to 0", () =>
             {
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 Equal(0L, YtxLibrary.LiveClients, "ytx_live_clients()");
+                Equal(0L, YtxLibrary.LiveObjects, "ytx_live_objects()");
             });
         }
         finally
@@ -127,25 +135,32 @@ internal static partial class YtxTests
 
     // ------------------------------------------------------------------ tests
 
-    private static void TestResultNames()
+#pragma warning disable 618 // YtxResult is obsolete: this checks it still works
+    private static void TestOldResultName()
     {
-        foreach (YtxResultCode code in Enum.GetValues(typeof(YtxResultCode)))
+        using (var client = NewClient())
         {
-            string snake = code == YtxResultCode.Ok
-                ? "YTX_OK"
-                : "YTX_ERR_" + Regex.Replace(code.ToString(), "(?<=[a-z0-9])([A-Z])", "_$1").ToUpperInvariant();
-            Equal(snake, YtxLibrary.ResultName(code), "name of " + (int)code);
+            YtxResult old = client.CallbackCall(Src, Dst, 100); // 0.1 code, unchanged
+            Check(Regex.IsMatch(old.RequestId, "^[0-9]{29}$"), "RequestId through the old name");
+            Equal("0", old.StatusCode, "StatusCode");
+            YtxAccepted back = old;
+            Equal(old.RequestId, back.RequestId, "converts back");
+            YtxAccepted fromMock = new YtxResult("1", "0", "ok"); // a 0.1 mock's return
+            Equal("1", fromMock.RequestId, "a mock's YtxResult converts");
+            YtxResult none = (YtxAccepted)null;
+            Check(none == null, "null stays null");
+            var attr = (ObsoleteAttribute)Attribute.GetCustomAttribute(typeof(YtxResult), typeof(ObsoleteAttribute));
+            Check(attr != null && !attr.IsError && attr.Message.Contains("YtxAccepted"), "obsolete, a warning naming YtxAccepted");
         }
-        Equal("YTX_UNKNOWN", YtxLibrary.ResultName((YtxResultCode)5), "name of 5");
-        Equal(12, Enum.GetValues(typeof(YtxResultCode)).Length, "number of codes");
     }
+#pragma warning restore 618
 
     private static void TestCallbackSuccess()
     {
         using (var client = NewClient())
         {
             int before = Count();
-            YtxResult r = client.CallbackCall(Src, Dst, 3600);
+            YtxAccepted r = client.CallbackCall(Src, Dst, 3600);
             Equal(before + 1, Count(), "requests received");
             Check(Regex.IsMatch(r.RequestId, "^[0-9]{29}$"), "29-digit requestId, got " + r.RequestId);
             Equal("0", r.StatusCode, "statusCode");
@@ -170,7 +185,7 @@ internal static partial class YtxTests
         using (var client = NewClient())
         {
             int before = Count();
-            YtxResult r = client.VoiceCode(Dst, Clid, "A1b2C3");
+            YtxAccepted r = client.VoiceCode(Dst, Clid, "A1b2C3");
             Equal(before + 1, Count(), "requests received");
             Check(Regex.IsMatch(r.RequestId, "^[0-9]{29}$"), "29-digit requestId, got " + r.RequestId);
             Equal("0", r.StatusCode, "statusCode");
@@ -195,7 +210,7 @@ internal static partial class YtxTests
             {
                 string what = clid == null ? "dstClid null" : "dstClid \"\"";
                 int before = Count();
-                YtxResult r = client.VoiceCode(Dst, clid, "4821");
+                YtxAccepted r = client.VoiceCode(Dst, clid, "4821");
                 Equal(before + 1, Count(), what + ": sent once");
                 Equal("0", r.StatusCode, what + ": accepted");
                 Check(Regex.IsMatch(r.RequestId, "^[0-9]{29}$"), what + ": 29-digit requestId, got " + r.RequestId);
@@ -218,7 +233,7 @@ internal static partial class YtxTests
     {
         using (var client = NewClient())
         {
-            YtxResult r = client.VoiceCode(Dst, Clid, "1234", 3);
+            YtxAccepted r = client.VoiceCode(Dst, Clid, "1234", 3);
             Equal("0", r.StatusCode, "statusCode");
             var body = Json.ParseObject((string)LastRequest()["body"]);
             Equal("3", body["time"], "time");
@@ -295,7 +310,7 @@ internal static partial class YtxTests
         };
         using (var client = NewClient())
         {
-            YtxResult r = client.CallbackCall(Src, Dst, 120, o);
+            YtxAccepted r = client.CallbackCall(Src, Dst, 120, o);
             Equal("0", r.StatusCode, "statusCode");
             var body = Json.ParseObject((string)LastRequest()["body"]);
             foreach (var kv in expected)
@@ -321,7 +336,7 @@ internal static partial class YtxTests
             const string parm = "订单-1 ñ 🎉";
             PreparedRequest p = client.PrepareCallbackCall(Src, Dst, 100, new CallbackOptions { CustomParm = parm });
             Equal(parm, Json.ParseObject(p.Body)["customParm"], "customParm in the prepared body");
-            YtxResult r = client.CallbackCall(Src, Dst, 100, new CallbackOptions { CustomParm = parm });
+            YtxAccepted r = client.CallbackCall(Src, Dst, 100, new CallbackOptions { CustomParm = parm });
             Equal("提交成功", r.StatusMsg, "statusMsg");
             var body = Json.ParseObject((string)LastRequest()["body"]);
             Equal(parm, body["customParm"], "customParm received by the emulator");
@@ -371,14 +386,17 @@ internal static partial class YtxTests
         using (var prod = new YtxClient(Sid, Token, App))
         using (var sandbox = new YtxClient(Sid, Token, App, new YtxClientOptions { Environment = YtxEnvironment.Sandbox }))
         using (var custom = new YtxClient(Sid, Token, App,
-            new YtxClientOptions { Environment = YtxEnvironment.Sandbox, BaseUrl = "https://gw.example.com/ytx" }))
+            new YtxClientOptions { BaseUrl = "https://gw.example.com/ytx" }))
         {
-            StartsWith(prod.PrepareVoiceCode(Dst, Clid, "1").Url, "http://api.ytx.net/201512/sid/", "production");
-            StartsWith(sandbox.PrepareVoiceCode(Dst, Clid, "1").Url, "http://sandbox.ytx.net/201512/sid/", "sandbox");
+            StartsWith(prod.PrepareVoiceCode(Dst, Clid, "1").Url, YtxLibrary.ProductionUrl + "/201512/sid/", "production");
+            StartsWith(sandbox.PrepareVoiceCode(Dst, Clid, "1").Url, YtxLibrary.SandboxUrl + "/201512/sid/", "sandbox");
             StartsWith(custom.PrepareVoiceCode(Dst, Clid, "1").Url, "https://gw.example.com/ytx/201512/sid/", "base URL");
-            Contains(sandbox.ToString(), "Sandbox", "ToString");
+            Contains(sandbox.ToString(), YtxLibrary.SandboxUrl, "ToString");
             Contains(custom.ToString(), "https://gw.example.com/ytx", "ToString");
         }
+        ArgError(() => new YtxClient(Sid, Token, App,
+            new YtxClientOptions { Environment = YtxEnvironment.Sandbox, BaseUrl = "https://gw.example.com/ytx" }),
+            YtxResultCode.InvalidArgument, "base_url");
         using (var withUser = new YtxClient(Sid, Token, App, new YtxClientOptions { BaseUrl = "http://user:secretpw@127.0.0.1:1" }))
         {
             NotContains(withUser.ToString(), "secretpw", "ToString of a base URL with a password");
@@ -410,7 +428,7 @@ internal static partial class YtxTests
             Equal(32, sign.Length, "Sign length");
             NotContains(p.ToString(), sign, "ToString");
             NotContains(p.RedactedUrl, sign, "RedactedUrl");
-            Contains(p.ToString(), "Sign=REDACTED", "ToString");
+            Contains(p.ToString(), "Sign=<redacted>", "ToString (the library's redaction)");
             Contains(p.ToString(), "POST ", "ToString");
             Contains(p.ToString(), "callDailBack", "ToString shows the body");
             NotContains(p.ToString(), Token, "ToString");
@@ -720,7 +738,7 @@ internal static partial class YtxTests
                         for (int i = 0; i < calls; i++)
                         {
                             string parm = "线程" + id + "-" + i;
-                            YtxResult r = (i % 5 == 4)
+                            YtxAccepted r = (i % 5 == 4)
                                 ? client.VoiceCode(Dst, Clid, "T" + id + "C" + i)
                                 : client.CallbackCall(Src, Dst, 100 + i, new CallbackOptions { CustomParm = parm });
                             results[id].Add(new KeyValuePair<string, string>(
