@@ -181,6 +181,7 @@ internal static partial class YtxTests
             YtxLog.Clear();
         }
         var events = rec.Events;
+        Equal(2, events.Count, "the events checked below: " + rec.Dump());
         Check(events.All(x => x.Level == YtxLogLevel.Error), "every event is Error: " + rec.Dump());
         Contains(events[0].Message, "500", "the Error line names the HTTP status");
         Contains(events[0].Message, "Sign=<redacted>", "the Error line redacts the Sign");
@@ -215,6 +216,7 @@ internal static partial class YtxTests
             YtxLog.Clear();
         }
         var events = rec.Events;
+        Equal(3, events.Count, "the events checked below: " + rec.Dump());
         Check(events.All(x => x.Level == YtxLogLevel.Warn), "every event is Warn: " + rec.Dump());
         Contains(events[0].Message, "src", "the Warn line names the field");
         Contains(events[0].Message, "not sent", "the Warn line says nothing was sent");
