@@ -321,7 +321,8 @@ const char *ytx_result_name(int32_t code);
  *   else all_proxy/ALL_PROXY, except for hosts in no_proxy/NO_PROXY;
  *   0: ignore the environment),
  *   ca_file (a PEM file of CA certificates trusted for https://
- *   instead of the built-in Mozilla roots; put both in it to trust both),
+ *   instead of the default roots, the system's or, built with
+ *   tls-rustls, Mozilla's; put both in it to trust both),
  *   pool_idle_timeout_ms (how long a keep-alive connection may idle in
  *   the pool before it is closed instead of reused, default 30000),
  *   callback_func_url, callback_action, voice_code_func_url,

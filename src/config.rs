@@ -216,9 +216,11 @@ impl ClientBuilder {
         self
     }
     /// A PEM file of CA certificates for `https://` (a gateway with a private
-    /// CA). Its certificates are trusted **instead of** the built-in Mozilla
-    /// roots, as curl's `--cacert`; to trust both, put both in the file (e.g.
-    /// append yours to the system's `/etc/ssl/certs/ca-certificates.crt`).
+    /// CA). Its certificates are trusted **instead of** the default roots
+    /// (the system's with the default `tls` feature, Mozilla's built in with
+    /// `tls-rustls`), as curl's `--cacert`; to trust both, put both in the
+    /// file (e.g. append yours to a copy of the system's
+    /// `/etc/ssl/certs/ca-certificates.crt`).
     /// Read once, in `build`: an unreadable file or one without a
     /// certificate is an error naming `ca_file`.
     pub fn ca_file(mut self, path: impl Into<String>) -> Self {
@@ -385,7 +387,7 @@ impl ClientBuilder {
         credential("app_id", &self.app_id)?;
         let base = self.environment.base_url().to_string();
         check_base_url(&base)?;
-        if cfg!(not(feature = "tls")) && base.starts_with("https://") {
+        if cfg!(not(feature = "_tls")) && base.starts_with("https://") {
             return Err(Error::invalid(
                 "base_url",
                 "https:// needs the library built with its 'tls' feature (the default)",
@@ -494,7 +496,7 @@ pub(crate) struct Settings {
     /// `http://[user:pass@]host:port`, checked.
     pub(crate) proxy: Option<String>,
     /// DER certificates from `ca_file`, trusted instead of the built-in roots.
-    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    #[cfg_attr(not(feature = "_tls"), allow(dead_code))]
     pub(crate) ca_certs: Option<Vec<Vec<u8>>>,
     /// Plain `http://` through the generic transport too (tests only).
     pub(crate) generic: bool,

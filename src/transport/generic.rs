@@ -1,6 +1,8 @@
 //! `https://` and proxies, through ureq 3 (its HTTP/1.1 core is
-//! `ureq-proto`; TLS is rustls with the ring provider and Mozilla's roots, or
-//! the `ca_file` bundle instead).
+//! `ureq-proto`). TLS, by cargo feature: `tls-native` (the default through
+//! `tls`: the system's OpenSSL on Linux, SChannel on Windows, the system's
+//! trusted roots) or `tls-rustls` (rustls with ring and Mozilla's roots
+//! built in). Either way `ca_file`'s certificates replace the roots.
 //!
 //! ureq 3 never retries a request and follows no redirect here
 //! (`max_redirects(0)`), so the never-resend rule holds. Which side of
@@ -48,7 +50,7 @@ impl Generic {
             .max_idle_connections_per_host(s.max_idle)
             .max_idle_age(s.pool_idle_timeout)
             .user_agent(s.user_agent);
-        #[cfg(feature = "tls")]
+        #[cfg(feature = "_tls")]
         let config = config.tls_config(tls_config(s));
         let agent = ureq::Agent::with_parts(
             config.build(),
@@ -112,10 +114,15 @@ impl ureq::unversioned::resolver::Resolver for LookupResolver {
     }
 }
 
-#[cfg(feature = "tls")]
+#[cfg(feature = "_tls")]
 fn tls_config(s: &Settings) -> ureq::tls::TlsConfig {
     use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+    #[cfg(feature = "tls-rustls")]
     let mut tls = TlsConfig::builder().provider(TlsProvider::Rustls);
+    #[cfg(not(feature = "tls-rustls"))]
+    let mut tls = TlsConfig::builder()
+        .provider(TlsProvider::NativeTls)
+        .root_certs(RootCerts::PlatformVerifier);
     if let Some(certs) = &s.ca_certs {
         let certs: Vec<Certificate<'static>> = certs
             .iter()
@@ -127,7 +134,7 @@ fn tls_config(s: &Settings) -> ureq::tls::TlsConfig {
 }
 
 /// The DER certificates of a PEM bundle.
-#[cfg(feature = "tls")]
+#[cfg(feature = "_tls")]
 pub(crate) fn pem_certificates(pem: &[u8]) -> std::result::Result<Vec<Vec<u8>>, String> {
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(pem) {
@@ -141,14 +148,14 @@ pub(crate) fn pem_certificates(pem: &[u8]) -> std::result::Result<Vec<Vec<u8>>, 
 }
 
 /// Without TLS there is nothing to trust a CA for.
-#[cfg(not(feature = "tls"))]
+#[cfg(not(feature = "_tls"))]
 pub(crate) fn pem_certificates(_: &[u8]) -> std::result::Result<Vec<Vec<u8>>, String> {
     Err("this build has no TLS (the 'tls' feature): ca_file cannot be used".into())
 }
 
 /// A rustls error that only the handshake can raise (the server's
 /// certificate, protocol versions, ciphers): the request was not written.
-#[cfg(feature = "tls")]
+#[cfg(feature = "tls-rustls")]
 fn handshake_only(e: &rustls::Error) -> bool {
     use rustls::Error as E;
     matches!(
@@ -162,7 +169,7 @@ fn handshake_only(e: &rustls::Error) -> bool {
     )
 }
 
-#[cfg(feature = "tls")]
+#[cfg(feature = "tls-rustls")]
 fn tls_handshake_error(e: &(dyn std::error::Error + 'static)) -> Option<Error> {
     let r = e.downcast_ref::<rustls::Error>()?;
     handshake_only(r).then(|| Error::Transport {
@@ -171,7 +178,7 @@ fn tls_handshake_error(e: &(dyn std::error::Error + 'static)) -> Option<Error> {
     })
 }
 
-#[cfg(not(feature = "tls"))]
+#[cfg(not(feature = "tls-rustls"))]
 fn tls_handshake_error(_: &(dyn std::error::Error + 'static)) -> Option<Error> {
     None
 }
@@ -202,9 +209,13 @@ fn map_error(e: &ureq::Error) -> Error {
         U::InvalidProxyUrl => not_sent("proxy: invalid URL".into()),
         U::BadUri(_) | U::Http(_) => not_sent("bad URL or header".into()),
         U::Tls(why) => not_sent(format!("TLS: {why}")),
-        #[cfg(feature = "tls")]
+        #[cfg(feature = "_tls")]
         U::Pem(why) => not_sent(format!("TLS: {why}")),
-        #[cfg(feature = "tls")]
+        // native-tls fails only in its handshake (ureq connects with it);
+        // later TLS errors come as I/O errors of the stream.
+        #[cfg(feature = "tls-native")]
+        U::NativeTls(e) => not_sent(format!("TLS handshake failed: {e}")),
+        #[cfg(feature = "tls-rustls")]
         U::Rustls(r) => tls_handshake_error(r).unwrap_or_else(|| unknown(format!("TLS: {r}"))),
         U::Io(io) => {
             if let Some(inner) = io.get_ref() {
