@@ -287,11 +287,12 @@ namespace Ytx
             ThrowIfDisposed();
             byte[] id = Utf8.Encode(requestId, "request_id");
             byte[] f = OptionalText(fid, "fid");
-            if (limit < 1)
+            if (limit < 0)
             {
-                // The library takes a uint32_t; say it the way it would.
+                // The library takes a uint32_t, which cannot say this; its range
+                // (1–1000) is its own rule, and a 0 or 1001 is its error.
                 throw new YtxArgumentException(
-                    "limit: must be at least 1 when paging, got " + limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    "limit: must not be negative, got " + limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     YtxResultCode.InvalidArgument, "limit");
             }
             return Records(
