@@ -30,7 +30,7 @@
 #define YTX_VERSION_NUMBER 100
 
 /**
- * Result codes of the C ABI (ytx_result in ytx.h).
+ * Result codes of the C ABI.
  *
  * The numbers are part of the ABI: they never change, and a retired number is
  * never reused. Ranges: 0 success; 1–9 bad input from the caller; 10–19 the
@@ -86,7 +86,7 @@ enum ytx_result
   YTX_ERR_HTTP_STATUS = 13,
   /**
    * The answer was not the platform's JSON (not JSON, no statusCode,
-   * wrong types, too large, not UTF-8).
+   * wrong types, too large, not UTF-8), or a push body is not a push.
    */
   YTX_ERR_PROTOCOL = 14,
   /**
@@ -109,8 +109,8 @@ typedef uint32_t ytx_result;
 #endif // __cplusplus
 
 /**
- * Log levels (ytx_log_level in ytx.h). A sink set with a minimum level
- * receives the events of that level and the more severe ones.
+ * Log levels. A callback set with a minimum level receives the events of
+ * that level and the more severe ones.
  */
 enum ytx_log_level
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -181,6 +181,21 @@ typedef uint32_t ytx_delivery;
 #endif // __cplusplus
 
 /**
+ * Whether a request reached the platform, as far as the client can know.
+ *
+ * This is the answer to "may I send it again?": only
+ * Delivery::NotSent makes a blind retry safe.
+ */
+typedef struct Delivery Delivery;
+
+/**
+ * Log levels. A sink set with a minimum level receives the events of that
+ * level and the more severe ones. (The C ABI's ytx_log_level has the same
+ * levels, numbered 0–4 in this order.)
+ */
+typedef struct LogLevel LogLevel;
+
+/**
  * The account balance, from ytx_query_balance; released with ytx_balance_free.
  */
 typedef struct ytx_balance ytx_balance;
@@ -238,6 +253,12 @@ typedef uint32_t ytx_push_kind;
  */
 typedef uint32_t ytx_call_state;
 
+
+
+
+
+
+
 /**
  * Not a push (the answer for a NULL ytx_push).
  */
@@ -278,6 +299,16 @@ typedef uint32_t ytx_call_state;
  * disconnect: ended.
  */
 #define YTX_CALL_STATE_DISCONNECT 4
+
+
+
+
+
+
+
+
+
+
 
 #ifdef __cplusplus
 extern "C" {

@@ -465,7 +465,10 @@ struct BalanceWire<'a> {
 
 /// Log a request rejected before sending (at WARN) and pass the result on.
 /// Used by every path that sends: the Rust API here, the C ABI in `ffi`.
-pub(crate) fn logged_invalid<T>(what: &str, r: Result<T>) -> Result<T> {
+pub(crate) fn logged_invalid<T, E: fmt::Display>(
+    what: &str,
+    r: std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
     if let Err(e) = &r {
         log::log(LogLevel::YTX_LOG_WARN, || format!("{what} not sent: {e}"));
     }

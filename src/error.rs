@@ -6,85 +6,115 @@
 
 use std::fmt;
 
-/// Result codes of the C ABI (`ytx_result` in `ytx.h`).
-///
-/// The numbers are part of the ABI: they never change, and a retired number is
-/// never reused. Ranges: 0 success; 1–9 bad input from the caller; 10–19 the
-/// network or the HTTP exchange; 20–29 the platform's own answer; 90–99 bugs.
-#[repr(u32)]
+/// What kind of error an [`Error`] is: [`Error::code`]. Each has a stable
+/// number ([`ErrorCode::as_u32`]), the same as the C ABI's `ytx_result`
+/// (`YTX_ERR_*`) and the bindings' codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(non_camel_case_types)]
-pub enum ytx_result {
-    /// Success: the platform accepted the request (statusCode "0").
-    YTX_OK = 0,
-    /// A required pointer argument was NULL. The field is named.
-    YTX_ERR_NULL_ARGUMENT = 1,
-    /// A string argument was not valid UTF-8. The field is named.
-    YTX_ERR_INVALID_UTF8 = 2,
-    /// An argument has a bad value (empty, malformed number, credit <= 60, ...).
-    /// The field is named. Nothing was sent.
-    YTX_ERR_INVALID_ARGUMENT = 3,
-    /// The client handle is NULL, already freed, or not one this library made.
-    YTX_ERR_INVALID_HANDLE = 4,
-    /// The request could not be delivered and was never written to the
-    /// network (DNS failure, connection refused, TLS handshake failed).
-    /// Nothing reached the platform: retrying is safe.
-    YTX_ERR_NOT_SENT = 10,
-    /// The connection failed after the request was (at least partly) written.
-    /// The platform may have acted on it: retrying may ring a customer twice.
-    YTX_ERR_OUTCOME_UNKNOWN = 11,
-    /// A timeout fired. Check the delivery state: a connect timeout means
-    /// nothing was sent, a timeout while waiting for the answer means the
-    /// outcome is unknown.
-    YTX_ERR_TIMEOUT = 12,
-    /// The server answered with an HTTP status other than 200 (the platform
-    /// always answers 200, so this is a gateway, proxy or wrong base URL).
-    YTX_ERR_HTTP_STATUS = 13,
-    /// The answer was not the platform's JSON (not JSON, no statusCode,
-    /// wrong types, too large, not UTF-8).
-    YTX_ERR_PROTOCOL = 14,
-    /// The platform answered with a statusCode other than "0". Its code,
-    /// message and requestId are available.
-    YTX_ERR_PLATFORM = 20,
-    /// A bug inside the library was caught at the C boundary (a Rust panic).
-    /// The library is still usable; please report it.
-    YTX_ERR_PANIC = 90,
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// A bad value; nothing was sent ([`Error::InvalidArgument`]).
+    InvalidArgument,
+    /// Not delivered and never written to the network: retrying is safe.
+    NotSent,
+    /// The connection failed after the request was (at least partly)
+    /// written: the platform may have acted on it.
+    OutcomeUnknown,
+    /// A timeout fired; [`Error::delivery`] says on which side of "sent".
+    Timeout,
+    /// An HTTP status other than 200 (a gateway, proxy or wrong base URL).
+    HttpStatus,
+    /// The answer (or a push body) was not the platform's JSON.
+    Protocol,
+    /// The platform answered with a statusCode other than "0".
+    Platform,
+}
+
+impl ErrorCode {
+    /// The stable name, the same in every language (`ytx_result` in C):
+    /// e.g. `"YTX_ERR_PLATFORM"`.
+    ///
+    /// ```
+    /// assert_eq!(ytx::ErrorCode::NotSent.name(), "YTX_ERR_NOT_SENT");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "YTX_ERR_INVALID_ARGUMENT",
+            ErrorCode::NotSent => "YTX_ERR_NOT_SENT",
+            ErrorCode::OutcomeUnknown => "YTX_ERR_OUTCOME_UNKNOWN",
+            ErrorCode::Timeout => "YTX_ERR_TIMEOUT",
+            ErrorCode::HttpStatus => "YTX_ERR_HTTP_STATUS",
+            ErrorCode::Protocol => "YTX_ERR_PROTOCOL",
+            ErrorCode::Platform => "YTX_ERR_PLATFORM",
+        }
+    }
+
+    /// The stable number (as `ytx_result` in `ytx.h`): 3, 10, 11, 12, 13,
+    /// 14, 20.
+    ///
+    /// ```
+    /// assert_eq!(ytx::ErrorCode::Platform.as_u32(), 20);
+    /// ```
+    pub fn as_u32(self) -> u32 {
+        match self {
+            ErrorCode::InvalidArgument => 3,
+            ErrorCode::NotSent => 10,
+            ErrorCode::OutcomeUnknown => 11,
+            ErrorCode::Timeout => 12,
+            ErrorCode::HttpStatus => 13,
+            ErrorCode::Protocol => 14,
+            ErrorCode::Platform => 20,
+        }
+    }
 }
 
 /// Whether a request reached the platform, as far as the client can know.
 ///
-/// This is the answer to "may I send it again?": only `YTX_DELIVERY_NOT_SENT`
-/// makes a blind retry safe.
-#[repr(u32)]
+/// This is the answer to "may I send it again?": only
+/// [`Delivery::NotSent`] makes a blind retry safe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(non_camel_case_types)]
-pub enum ytx_delivery {
+pub enum Delivery {
     /// Nothing was written to the network. A retry is safe.
-    YTX_DELIVERY_NOT_SENT = 0,
+    NotSent,
     /// The request was written but no complete, valid answer came back. The
-    /// platform may have placed the call: do not retry blindly.
-    YTX_DELIVERY_UNKNOWN = 1,
+    /// platform may have placed the call: do not retry blindly (find it by
+    /// its customParm: [`Client::find_call`](crate::Client::find_call)).
+    Unknown,
     /// The platform answered; its answer (accepted or rejected) is final.
-    YTX_DELIVERY_ANSWERED = 2,
+    Answered,
 }
 
-/// Rust name of [`ytx_delivery`].
-pub type Delivery = ytx_delivery;
+#[allow(missing_docs)]
+impl Delivery {
+    // The names of 0.1, kept so that code written against them still builds.
+    #[doc(hidden)]
+    pub const YTX_DELIVERY_NOT_SENT: Delivery = Delivery::NotSent;
+    #[doc(hidden)]
+    pub const YTX_DELIVERY_UNKNOWN: Delivery = Delivery::Unknown;
+    #[doc(hidden)]
+    pub const YTX_DELIVERY_ANSWERED: Delivery = Delivery::Answered;
+}
+
+impl Delivery {
+    /// The stable name, the same in every language (`ytx_delivery` in C):
+    /// e.g. `"YTX_DELIVERY_NOT_SENT"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Delivery::NotSent => "YTX_DELIVERY_NOT_SENT",
+            Delivery::Unknown => "YTX_DELIVERY_UNKNOWN",
+            Delivery::Answered => "YTX_DELIVERY_ANSWERED",
+        }
+    }
+
+    /// Whether sending the request again is safe: only when nothing was sent.
+    pub fn is_retry_safe(self) -> bool {
+        self == Delivery::NotSent
+    }
+}
 
 /// The one error type of the library.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
-    /// A required C pointer argument was NULL (only from the C ABI).
-    NullArgument {
-        /// The parameter's name.
-        field: String,
-    },
-    /// A C string argument was not valid UTF-8 (only from the C ABI).
-    InvalidUtf8 {
-        /// The parameter's name.
-        field: String,
-    },
     /// An argument has a bad value. Nothing was sent.
     InvalidArgument {
         /// The field, as named in the API (wire names for request fields).
@@ -92,18 +122,16 @@ pub enum Error {
         /// What is wrong with it, in English.
         reason: String,
     },
-    /// A client handle that is NULL, freed or foreign (only from the C ABI).
-    InvalidHandle,
     /// A network failure. `delivery` says whether the request was written.
     Transport {
-        /// [`Delivery::YTX_DELIVERY_NOT_SENT`] or [`Delivery::YTX_DELIVERY_UNKNOWN`].
+        /// [`Delivery::NotSent`] or [`Delivery::Unknown`].
         delivery: Delivery,
         /// What failed.
         message: String,
     },
     /// A timeout. `delivery` says whether the request was written.
     Timeout {
-        /// [`Delivery::YTX_DELIVERY_NOT_SENT`] or [`Delivery::YTX_DELIVERY_UNKNOWN`].
+        /// [`Delivery::NotSent`] or [`Delivery::Unknown`].
         delivery: Delivery,
         /// Which timeout fired.
         message: String,
@@ -136,8 +164,6 @@ pub enum Error {
         /// The platform's requestId (usually empty on errors).
         request_id: String,
     },
-    /// A panic caught at the C boundary (only from the C ABI).
-    Panic,
 }
 
 impl Error {
@@ -153,58 +179,58 @@ impl Error {
         }
     }
 
-    /// The stable result code of this error.
+    /// What kind of error this is, with a stable number.
     ///
     /// ```
     /// let e = ytx::Error::invalid("credit", "must be greater than 60");
-    /// assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_INVALID_ARGUMENT);
-    /// assert_eq!(e.code() as u32, 3);
+    /// assert_eq!(e.code(), ytx::ErrorCode::InvalidArgument);
+    /// assert_eq!(e.code().as_u32(), 3);
     /// ```
-    pub fn code(&self) -> ytx_result {
-        use ytx_result::*;
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::NullArgument { .. } => YTX_ERR_NULL_ARGUMENT,
-            Error::InvalidUtf8 { .. } => YTX_ERR_INVALID_UTF8,
-            Error::InvalidArgument { .. } => YTX_ERR_INVALID_ARGUMENT,
-            Error::InvalidHandle => YTX_ERR_INVALID_HANDLE,
+            Error::InvalidArgument { .. } => ErrorCode::InvalidArgument,
             Error::Transport {
-                delivery: Delivery::YTX_DELIVERY_NOT_SENT,
+                delivery: Delivery::NotSent,
                 ..
-            } => YTX_ERR_NOT_SENT,
-            Error::Transport { .. } => YTX_ERR_OUTCOME_UNKNOWN,
-            Error::Timeout { .. } => YTX_ERR_TIMEOUT,
-            Error::HttpStatus { .. } => YTX_ERR_HTTP_STATUS,
-            Error::Protocol { .. } | Error::InvalidPush { .. } => YTX_ERR_PROTOCOL,
-            Error::Platform { .. } => YTX_ERR_PLATFORM,
-            Error::Panic => YTX_ERR_PANIC,
+            } => ErrorCode::NotSent,
+            Error::Transport { .. } => ErrorCode::OutcomeUnknown,
+            Error::Timeout { .. } => ErrorCode::Timeout,
+            Error::HttpStatus { .. } => ErrorCode::HttpStatus,
+            Error::Protocol { .. } | Error::InvalidPush { .. } => ErrorCode::Protocol,
+            Error::Platform { .. } => ErrorCode::Platform,
         }
     }
 
-    /// Whether the request reached the platform. Only
-    /// [`Delivery::YTX_DELIVERY_NOT_SENT`] makes a retry safe.
+    /// Whether sending the request again is safe: only when nothing was sent
+    /// ([`Delivery::NotSent`]).
     ///
     /// ```
-    /// use ytx::{Delivery, Error};
-    /// let refused = Error::Transport { delivery: Delivery::YTX_DELIVERY_NOT_SENT, message: "refused".into() };
-    /// assert_eq!(refused.delivery(), Delivery::YTX_DELIVERY_NOT_SENT); // safe to retry
-    /// let reset = Error::Transport { delivery: Delivery::YTX_DELIVERY_UNKNOWN, message: "reset".into() };
-    /// assert_eq!(reset.code(), ytx::ytx_result::YTX_ERR_OUTCOME_UNKNOWN); // may have rung
+    /// let e = ytx::Error::invalid("credit", "must be greater than 60");
+    /// assert!(e.is_retry_safe()); // nothing was sent (but fix the value first)
+    /// ```
+    pub fn is_retry_safe(&self) -> bool {
+        self.delivery().is_retry_safe()
+    }
+
+    /// Whether the request reached the platform. Only [`Delivery::NotSent`]
+    /// makes a retry safe.
+    ///
+    /// ```
+    /// use ytx::{Delivery, Error, ErrorCode};
+    /// let refused = Error::Transport { delivery: Delivery::NotSent, message: "refused".into() };
+    /// assert_eq!(refused.delivery(), Delivery::NotSent); // safe to retry
+    /// let reset = Error::Transport { delivery: Delivery::Unknown, message: "reset".into() };
+    /// assert_eq!(reset.code(), ErrorCode::OutcomeUnknown); // may have rung
     /// ```
     pub fn delivery(&self) -> Delivery {
         match self {
-            Error::NullArgument { .. }
-            | Error::InvalidUtf8 { .. }
-            | Error::InvalidArgument { .. }
-            | Error::InvalidHandle
             // Parsing a push sends nothing.
-            | Error::InvalidPush { .. } => Delivery::YTX_DELIVERY_NOT_SENT,
+            Error::InvalidArgument { .. } | Error::InvalidPush { .. } => Delivery::NotSent,
             Error::Transport { delivery, .. } | Error::Timeout { delivery, .. } => *delivery,
             // A gateway error page or a garbled answer: the platform may
             // have acted on the request before that happened.
-            Error::HttpStatus { .. } | Error::Protocol { .. } | Error::Panic => {
-                Delivery::YTX_DELIVERY_UNKNOWN
-            }
-            Error::Platform { .. } => Delivery::YTX_DELIVERY_ANSWERED,
+            Error::HttpStatus { .. } | Error::Protocol { .. } => Delivery::Unknown,
+            Error::Platform { .. } => Delivery::Answered,
         }
     }
 
@@ -216,9 +242,7 @@ impl Error {
     /// ```
     pub fn field(&self) -> Option<&str> {
         match self {
-            Error::NullArgument { field }
-            | Error::InvalidUtf8 { field }
-            | Error::InvalidArgument { field, .. } => Some(field),
+            Error::InvalidArgument { field, .. } => Some(field),
             _ => None,
         }
     }
@@ -275,14 +299,9 @@ pub fn explain_status_code(code: &str) -> Option<&'static str> {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::NullArgument { field } => write!(f, "{field}: must not be NULL"),
-            Error::InvalidUtf8 { field } => write!(f, "{field}: is not valid UTF-8"),
             Error::InvalidArgument { field, reason } => write!(f, "{field}: {reason}"),
-            Error::InvalidHandle => {
-                f.write_str("invalid client handle (NULL, already freed, or not made by ytx_client_new)")
-            }
             Error::Transport { delivery, message } => match delivery {
-                Delivery::YTX_DELIVERY_NOT_SENT => {
+                Delivery::NotSent => {
                     write!(f, "request not sent ({message}); safe to retry")
                 }
                 _ => write!(
@@ -291,7 +310,7 @@ impl fmt::Display for Error {
                 ),
             },
             Error::Timeout { delivery, message } => match delivery {
-                Delivery::YTX_DELIVERY_NOT_SENT => {
+                Delivery::NotSent => {
                     write!(f, "timed out before the request was sent ({message}); safe to retry")
                 }
                 _ => write!(
@@ -325,7 +344,6 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::Panic => f.write_str("internal error in the ytx library (a bug; please report it)"),
         }
     }
 }
@@ -348,36 +366,30 @@ mod tests {
 
     #[test]
     fn codes_are_stable() {
-        // These numbers are ABI: changing one breaks every binding.
-        assert_eq!(ytx_result::YTX_OK as u32, 0);
-        assert_eq!(ytx_result::YTX_ERR_NULL_ARGUMENT as u32, 1);
-        assert_eq!(ytx_result::YTX_ERR_INVALID_UTF8 as u32, 2);
-        assert_eq!(ytx_result::YTX_ERR_INVALID_ARGUMENT as u32, 3);
-        assert_eq!(ytx_result::YTX_ERR_INVALID_HANDLE as u32, 4);
-        assert_eq!(ytx_result::YTX_ERR_NOT_SENT as u32, 10);
-        assert_eq!(ytx_result::YTX_ERR_OUTCOME_UNKNOWN as u32, 11);
-        assert_eq!(ytx_result::YTX_ERR_TIMEOUT as u32, 12);
-        assert_eq!(ytx_result::YTX_ERR_HTTP_STATUS as u32, 13);
-        assert_eq!(ytx_result::YTX_ERR_PROTOCOL as u32, 14);
-        assert_eq!(ytx_result::YTX_ERR_PLATFORM as u32, 20);
-        assert_eq!(ytx_result::YTX_ERR_PANIC as u32, 90);
-        assert_eq!(Delivery::YTX_DELIVERY_NOT_SENT as u32, 0);
-        assert_eq!(Delivery::YTX_DELIVERY_UNKNOWN as u32, 1);
-        assert_eq!(Delivery::YTX_DELIVERY_ANSWERED as u32, 2);
+        // These numbers are ABI (ytx_result): changing one breaks every binding.
+        assert_eq!(ErrorCode::InvalidArgument.as_u32(), 3);
+        assert_eq!(ErrorCode::NotSent.as_u32(), 10);
+        assert_eq!(ErrorCode::OutcomeUnknown.as_u32(), 11);
+        assert_eq!(ErrorCode::Timeout.as_u32(), 12);
+        assert_eq!(ErrorCode::HttpStatus.as_u32(), 13);
+        assert_eq!(ErrorCode::Protocol.as_u32(), 14);
+        assert_eq!(ErrorCode::Platform.as_u32(), 20);
+        assert!(Delivery::NotSent.is_retry_safe());
+        assert!(!Delivery::Unknown.is_retry_safe() && !Delivery::Answered.is_retry_safe());
     }
 
     #[test]
     fn transport_code_follows_delivery() {
         let not_sent = Error::Transport {
-            delivery: Delivery::YTX_DELIVERY_NOT_SENT,
+            delivery: Delivery::NotSent,
             message: "connection refused".into(),
         };
         let unknown = Error::Transport {
-            delivery: Delivery::YTX_DELIVERY_UNKNOWN,
+            delivery: Delivery::Unknown,
             message: "reset".into(),
         };
-        assert_eq!(not_sent.code(), ytx_result::YTX_ERR_NOT_SENT);
-        assert_eq!(unknown.code(), ytx_result::YTX_ERR_OUTCOME_UNKNOWN);
+        assert_eq!(not_sent.code(), ErrorCode::NotSent);
+        assert_eq!(unknown.code(), ErrorCode::OutcomeUnknown);
         assert!(not_sent.to_string().contains("safe to retry"));
         assert!(unknown.to_string().contains("do not retry"));
     }
@@ -393,7 +405,7 @@ mod tests {
         assert!(text.contains("-202"), "{text}");
         assert!(text.contains("时间戳过期"), "{text}");
         assert!(text.contains("UTC+8"), "{text}");
-        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_ANSWERED);
+        assert_eq!(e.delivery(), Delivery::Answered);
         assert_eq!(e.status_code(), Some("-202"));
         assert_eq!(explain_status_code("-999"), None);
     }
@@ -403,6 +415,6 @@ mod tests {
         let e = Error::invalid("credit", "must be greater than 60");
         assert_eq!(e.field(), Some("credit"));
         assert_eq!(e.to_string(), "credit: must be greater than 60");
-        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT);
+        assert_eq!(e.delivery(), Delivery::NotSent);
     }
 }

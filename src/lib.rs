@@ -60,7 +60,7 @@ mod transport;
 pub use client::{
     parse_response, Client, ClientBuilder, Endpoint, Environment, PreparedRequest, Response,
 };
-pub use error::{explain_status_code, ytx_delivery, ytx_result, Delivery, Error, Result};
+pub use error::{explain_status_code, Delivery, Error, ErrorCode, Result};
 pub use log::{set_logger, LogLevel};
 pub use record::{parse_push, Amount, Balance, CallRecord, CallState, Push, StatePush};
 pub use request::{CallbackCall, FindCall, RecordQuery, RingbackType, VoiceCode};

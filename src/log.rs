@@ -3,7 +3,12 @@
 //! Off by default. When off, a log point costs one relaxed atomic load and
 //! builds no message. What is logged never contains the auth token (it is
 //! never in a request) nor the Sign (URLs are logged with `Sign=<redacted>`).
-//! Request bodies (phone numbers) are logged only at [`LogLevel::YTX_LOG_DEBUG`].
+//! Request bodies (phone numbers) are logged only at [`LogLevel::Debug`].
+//!
+//! Rust programs get the events through the [`log`](https://docs.rs/log)
+//! facade (target `ytx`, the same levels and the same redaction): install
+//! any `log` logger. The process-wide sink below is what the C ABI's
+//! `ytx_set_logger` and the bindings use.
 //!
 //! The sink is called synchronously on the thread that made the call, from
 //! any number of threads at once, so it must be thread-safe. Replacing or
@@ -14,10 +19,10 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! ytx::log::set_logger(ytx::log::LogLevel::YTX_LOG_INFO, Some(Arc::new(|level, msg: &str| {
+//! ytx::log::set_logger(ytx::log::LogLevel::Info, Some(Arc::new(|level, msg: &str| {
 //!     eprintln!("ytx {level:?}: {msg}");
 //! }))).unwrap();
-//! # ytx::log::set_logger(ytx::log::LogLevel::YTX_LOG_OFF, None).unwrap();
+//! # ytx::log::set_logger(ytx::log::LogLevel::Off, None).unwrap();
 //! ```
 
 use std::cell::Cell;
@@ -26,41 +31,49 @@ use std::sync::{Arc, RwLock};
 
 use crate::error::{Error, Result};
 
-/// Log levels (`ytx_log_level` in `ytx.h`). A sink set with a minimum level
-/// receives the events of that level and the more severe ones.
-#[repr(u32)]
+/// Log levels. A sink set with a minimum level receives the events of that
+/// level and the more severe ones. (The C ABI's `ytx_log_level` has the same
+/// levels, numbered 0–4 in this order.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[allow(non_camel_case_types)]
-pub enum ytx_log_level {
+pub enum LogLevel {
     /// Nothing is logged.
-    YTX_LOG_OFF = 0,
+    Off = 0,
     /// Transport failures, timeouts, bad answers.
-    YTX_LOG_ERROR = 1,
+    Error = 1,
     /// Platform rejections (statusCode ≠ "0") and invalid arguments.
-    YTX_LOG_WARN = 2,
+    Warn = 2,
     /// One line per accepted request: URL (Sign redacted), statusCode,
     /// requestId, duration.
-    YTX_LOG_INFO = 3,
+    Info = 3,
     /// Also each request's body before it is sent.
-    YTX_LOG_DEBUG = 4,
+    Debug = 4,
 }
 
-/// Rust name of [`ytx_log_level`].
-pub type LogLevel = ytx_log_level;
+#[allow(missing_docs)]
+impl LogLevel {
+    // The names of 0.1, kept so that code written against them still builds.
+    #[doc(hidden)]
+    pub const YTX_LOG_OFF: LogLevel = LogLevel::Off;
+    #[doc(hidden)]
+    pub const YTX_LOG_ERROR: LogLevel = LogLevel::Error;
+    #[doc(hidden)]
+    pub const YTX_LOG_WARN: LogLevel = LogLevel::Warn;
+    #[doc(hidden)]
+    pub const YTX_LOG_INFO: LogLevel = LogLevel::Info;
+    #[doc(hidden)]
+    pub const YTX_LOG_DEBUG: LogLevel = LogLevel::Debug;
+}
 
 impl LogLevel {
-    /// The level with this number (0–4), or `None`.
-    pub fn from_i32(n: i32) -> Option<LogLevel> {
-        use ytx_log_level::*;
-        [
-            YTX_LOG_OFF,
-            YTX_LOG_ERROR,
-            YTX_LOG_WARN,
-            YTX_LOG_INFO,
-            YTX_LOG_DEBUG,
-        ]
-        .into_iter()
-        .find(|l| *l as i32 == n)
+    /// The `log` crate's level for this one (`None` for `Off`).
+    fn facade(self) -> Option<::log::Level> {
+        Some(match self {
+            LogLevel::Off => return None,
+            LogLevel::Error => ::log::Level::Error,
+            LogLevel::Warn => ::log::Level::Warn,
+            LogLevel::Info => ::log::Level::Info,
+            LogLevel::Debug => ::log::Level::Debug,
+        })
     }
 }
 
@@ -75,7 +88,7 @@ thread_local! {
 }
 
 /// Install (`Some`) or remove (`None`) the process-wide sink, with the most
-/// verbose level it receives. `YTX_LOG_OFF` or `None` turns logging off.
+/// verbose level it receives. [`LogLevel::Off`] or `None` turns logging off.
 ///
 /// Fails with an invalid-argument error when called from inside a sink.
 pub fn set_logger(min_level: LogLevel, sink: Option<Sink>) -> Result<()> {
@@ -90,9 +103,9 @@ pub fn set_logger(min_level: LogLevel, sink: Option<Sink>) -> Result<()> {
     let level = if sink.is_some() {
         min_level
     } else {
-        LogLevel::YTX_LOG_OFF
+        LogLevel::Off
     };
-    *slot = sink.filter(|_| level != LogLevel::YTX_LOG_OFF);
+    *slot = sink.filter(|_| level != LogLevel::Off);
     LEVEL.store(level as u8, Ordering::Release);
     Ok(())
 }
@@ -101,18 +114,29 @@ pub fn set_logger(min_level: LogLevel, sink: Option<Sink>) -> Result<()> {
 ///
 /// ```
 /// // Off by default.
-/// assert!(!ytx::log::enabled(ytx::LogLevel::YTX_LOG_ERROR));
+/// assert!(!ytx::log::enabled(ytx::LogLevel::Error));
 /// ```
 #[inline]
 pub fn enabled(level: LogLevel) -> bool {
     (level as u8) <= LEVEL.load(Ordering::Relaxed)
 }
 
-/// Deliver an event; `message` is only built when the level is enabled.
+/// Deliver an event to the sink and to the `log` facade (target `ytx`);
+/// `message` is only built when one of them wants the level.
 #[inline]
 pub(crate) fn log(level: LogLevel, message: impl FnOnce() -> String) {
-    if enabled(level) {
-        deliver(level, &message());
+    let sink = enabled(level);
+    let facade = level
+        .facade()
+        .filter(|l| *l <= ::log::max_level() && ::log::log_enabled!(target: "ytx", *l));
+    if sink || facade.is_some() {
+        let text = message();
+        if let Some(l) = facade {
+            ::log::log!(target: "ytx", l, "{text}");
+        }
+        if sink {
+            deliver(level, &text);
+        }
     }
 }
 

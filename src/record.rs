@@ -802,7 +802,7 @@ mod tests {
     fn garbage_is_a_protocol_error_naming_the_problem() {
         let msg = |b: &[u8]| match parse_push(b) {
             Err(e @ Error::InvalidPush { .. }) => {
-                assert_eq!(e.code(), crate::ytx_result::YTX_ERR_PROTOCOL);
+                assert_eq!(e.code(), crate::ErrorCode::Protocol);
                 assert_eq!(e.delivery(), crate::Delivery::YTX_DELIVERY_NOT_SENT);
                 assert!(e.to_string().starts_with("not a push: "), "{e}");
                 let Error::InvalidPush { message } = e else {

@@ -314,7 +314,7 @@ impl ClassifyName for serde_json::Error {
 mod tests {
     use super::*;
     use crate::error::Delivery;
-    use crate::ytx_result as R;
+    use crate::ErrorCode;
 
     #[test]
     fn parse_success_and_platform_errors() {
@@ -328,7 +328,7 @@ mod tests {
             r#"{"statusCode":"-2","statusMsg":"缺少必要参数","requestId":""}"#.as_bytes(),
         )
         .unwrap_err();
-        assert_eq!(e.code(), R::YTX_ERR_PLATFORM);
+        assert_eq!(e.code(), ErrorCode::Platform);
         assert_eq!(e.status_code(), Some("-2"));
         assert!(e.to_string().contains("缺少必要参数"));
     }
@@ -351,7 +351,7 @@ mod tests {
             let e = parse_response(body).unwrap_err();
             assert_eq!(
                 e.code(),
-                R::YTX_ERR_PROTOCOL,
+                ErrorCode::Protocol,
                 "{:?}",
                 String::from_utf8_lossy(body)
             );
@@ -409,7 +409,7 @@ mod tests {
             (br#"{"statusCode":"0"} x"#, "syntax error"),
         ] {
             let e = parse_response(body).unwrap_err();
-            assert_eq!(e.code(), R::YTX_ERR_PROTOCOL);
+            assert_eq!(e.code(), ErrorCode::Protocol);
             assert!(e.to_string().contains(says), "{e} (expected {says:?})");
         }
     }

@@ -194,16 +194,23 @@ fn faults_map_to_documented_errors_and_are_never_resent() {
 }
 
 fn faults_on(emu: &Emulator, c: &Client) {
-    use ytx::ytx_result as R;
+    use ytx::ffi::ytx_result as R;
     use ytx_emulator::*;
 
     let e = fault(emu, c, FAULT_DROP_CONNECTION);
-    assert_eq!(e.code(), R::YTX_ERR_OUTCOME_UNKNOWN, "{e}");
+    assert_eq!(
+        ytx::ffi::ytx_result::from(e.code()),
+        R::YTX_ERR_OUTCOME_UNKNOWN,
+        "{e}"
+    );
     assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
 
     let e = fault(emu, c, FAULT_RESET_MID_BODY);
     assert!(
-        matches!(e.code(), R::YTX_ERR_OUTCOME_UNKNOWN | R::YTX_ERR_PROTOCOL),
+        matches!(
+            ytx::ffi::ytx_result::from(e.code()),
+            R::YTX_ERR_OUTCOME_UNKNOWN | R::YTX_ERR_PROTOCOL
+        ),
         "{e}"
     );
     assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
@@ -226,7 +233,11 @@ fn faults_on(emu: &Emulator, c: &Client) {
         FAULT_HUGE_BODY,
     ] {
         let e = fault(emu, c, dst);
-        assert_eq!(e.code(), R::YTX_ERR_PROTOCOL, "fault {dst}: {e}");
+        assert_eq!(
+            ytx::ffi::ytx_result::from(e.code()),
+            R::YTX_ERR_PROTOCOL,
+            "fault {dst}: {e}"
+        );
     }
 }
 
@@ -245,8 +256,8 @@ fn slow_answers_and_bodies_time_out_within_the_bound_and_are_not_resent() {
             let e = fault(&emu, &c, dst);
             let took = start.elapsed();
             assert_eq!(
-                e.code(),
-                ytx::ytx_result::YTX_ERR_TIMEOUT,
+                ytx::ffi::ytx_result::from(e.code()),
+                ytx::ffi::ytx_result::YTX_ERR_TIMEOUT,
                 "{name} {dst}: {e}"
             );
             assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{name} {dst}");
@@ -268,7 +279,11 @@ fn a_server_that_accepts_but_never_answers_times_out() {
             .unwrap();
         let start = Instant::now();
         let e = c.voice_code(&voice("13800138000")).unwrap_err();
-        assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_TIMEOUT, "{name}: {e}");
+        assert_eq!(
+            ytx::ffi::ytx_result::from(e.code()),
+            ytx::ffi::ytx_result::YTX_ERR_TIMEOUT,
+            "{name}: {e}"
+        );
         assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{name}: {e}");
         let took = start.elapsed();
         assert!(took < Duration::from_secs(3), "{name}: took {took:?}");
@@ -289,7 +304,11 @@ fn connection_refused_is_not_sent_and_safe_to_retry() {
             .build()
             .unwrap();
         let e = c.voice_code(&voice("13800138000")).unwrap_err();
-        assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_NOT_SENT, "{name}: {e}");
+        assert_eq!(
+            ytx::ffi::ytx_result::from(e.code()),
+            ytx::ffi::ytx_result::YTX_ERR_NOT_SENT,
+            "{name}: {e}"
+        );
         assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT);
         assert!(e.to_string().contains("safe to retry"));
     }
@@ -382,7 +401,11 @@ fn a_header_line_without_a_colon_is_a_protocol_error_not_a_panic() {
     for (name, generic) in TRANSPORTS {
         let c = builder(&url, generic).build().unwrap();
         let e = c.voice_code(&voice("13800138000")).unwrap_err();
-        assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_PROTOCOL, "{name}: {e}");
+        assert_eq!(
+            ytx::ffi::ytx_result::from(e.code()),
+            ytx::ffi::ytx_result::YTX_ERR_PROTOCOL,
+            "{name}: {e}"
+        );
         assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{name}: {e}");
     }
     // One request per call: nothing was sent again.

@@ -4,8 +4,8 @@
 use std::ffi::{c_char, CStr, CString};
 use std::ptr;
 
+use ytx::ffi::ytx_result as R;
 use ytx::ffi::*;
-use ytx::ytx_result as R;
 use ytx_emulator::{Config, Emulator, DEMO_ACCOUNT_SID, DEMO_APP_ID, DEMO_AUTH_TOKEN};
 
 /// Owned C strings plus their pointer array, alive for one call.

@@ -9,8 +9,8 @@ mod tls;
 use std::ffi::{CStr, CString};
 use std::ptr;
 
+use ytx::ffi::ytx_result as R;
 use ytx::ffi::*;
-use ytx::ytx_result as R;
 use ytx::{Client, Delivery, VoiceCode};
 
 const SID: &str = "8a1f0c3e5b7d9f21a4c6e8b0d2f4a6c8";
@@ -39,7 +39,11 @@ fn a_private_ca_is_refused_by_default_and_nothing_is_sent() {
         .build()
         .unwrap();
     let e = c.voice_code(&voice()).unwrap_err();
-    assert_eq!(e.code(), R::YTX_ERR_NOT_SENT, "{e}");
+    assert_eq!(
+        ytx::ffi::ytx_result::from(e.code()),
+        R::YTX_ERR_NOT_SENT,
+        "{e}"
+    );
     assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT);
     assert!(e.to_string().contains("certificate"), "{e}");
     assert_eq!(srv.requests(), 0);

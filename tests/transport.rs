@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ytx::ffi::ytx_result as R;
 use ytx::ffi::*;
-use ytx::ytx_result as R;
 use ytx::{Client, Delivery, VoiceCode};
 
 const SID: &str = "8a1f0c3e5b7d9f21a4c6e8b0d2f4a6c8";
@@ -221,7 +221,11 @@ fn protocol_error_everywhere(answer: Vec<u8>, transports: &[(&str, bool)]) {
         let e = client(&srv.url, generic, 3000)
             .voice_code(&voice())
             .unwrap_err();
-        assert_eq!(e.code(), R::YTX_ERR_PROTOCOL, "{name}: {e}");
+        assert_eq!(
+            ytx::ffi::ytx_result::from(e.code()),
+            R::YTX_ERR_PROTOCOL,
+            "{name}: {e}"
+        );
         assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{name}: {e}");
         assert_eq!(srv.requests() - before, 1, "{name}");
     }
@@ -229,7 +233,7 @@ fn protocol_error_everywhere(answer: Vec<u8>, transports: &[(&str, bool)]) {
     let (r, d, msg) = c_call(&srv.url, &[("timeout_ms", "3000")]);
     assert_eq!(
         (r, d),
-        (R::YTX_ERR_PROTOCOL, Delivery::YTX_DELIVERY_UNKNOWN),
+        (R::YTX_ERR_PROTOCOL, ytx_delivery::YTX_DELIVERY_UNKNOWN),
         "C ABI: {msg}"
     );
     assert_eq!(srv.requests() - before, 1, "C ABI");
@@ -320,7 +324,11 @@ fn a_204_or_304_without_content_length_has_no_body_and_keeps_the_connection() {
             "{status}: waited {:?}",
             started.elapsed()
         );
-        assert_eq!(e.code(), R::YTX_ERR_HTTP_STATUS, "{status}: {e}");
+        assert_eq!(
+            ytx::ffi::ytx_result::from(e.code()),
+            R::YTX_ERR_HTTP_STATUS,
+            "{status}: {e}"
+        );
         assert!(
             matches!(e, ytx::Error::HttpStatus { status, .. } if status == code),
             "{status}: {e:?}"
@@ -547,7 +555,7 @@ fn cr_or_lf_in_a_prepared_request_is_refused_before_sending() {
         bad_header.headers[0].1.push_str("\r\nX-Injected: 1");
         let e = c.send(&bad_header).unwrap_err();
         assert_eq!(
-            (e.code(), e.field()),
+            (ytx::ffi::ytx_result::from(e.code()), e.field()),
             (R::YTX_ERR_INVALID_ARGUMENT, Some("headers")),
             "{name}: {e}"
         );
@@ -556,7 +564,7 @@ fn cr_or_lf_in_a_prepared_request_is_refused_before_sending() {
         bad_url.url.push_str("\r\nX-Injected: 1");
         let e = c.send(&bad_url).unwrap_err();
         assert_eq!(
-            (e.code(), e.field()),
+            (ytx::ffi::ytx_result::from(e.code()), e.field()),
             (R::YTX_ERR_INVALID_ARGUMENT, Some("url")),
             "{name}: {e}"
         );

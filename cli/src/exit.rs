@@ -1,6 +1,6 @@
 //! Exit codes: what a script needs to decide on a retry.
 
-use ytx::{ytx_result, Delivery, Error};
+use ytx::{Delivery, Error, ErrorCode};
 
 /// Accepted (`call`, `code`), found (`record`, `find`), read (`balance`,
 /// `push`), or a dry run printed.
@@ -64,22 +64,17 @@ pub fn class(code: u8) -> &'static str {
 
 /// The exit code of a library error.
 pub fn of(e: &Error) -> u8 {
-    use ytx_result::*;
     match e.code() {
-        YTX_OK => OK,
-        YTX_ERR_NULL_ARGUMENT
-        | YTX_ERR_INVALID_UTF8
-        | YTX_ERR_INVALID_ARGUMENT
-        | YTX_ERR_INVALID_HANDLE => INVALID_INPUT,
-        YTX_ERR_NOT_SENT => NOT_SENT,
-        YTX_ERR_OUTCOME_UNKNOWN => OUTCOME_UNKNOWN,
-        YTX_ERR_TIMEOUT => match e.delivery() {
-            Delivery::YTX_DELIVERY_NOT_SENT => NOT_SENT,
+        ErrorCode::InvalidArgument => INVALID_INPUT,
+        ErrorCode::NotSent => NOT_SENT,
+        ErrorCode::OutcomeUnknown => OUTCOME_UNKNOWN,
+        ErrorCode::Timeout => match e.delivery() {
+            Delivery::NotSent => NOT_SENT,
             _ => OUTCOME_UNKNOWN,
         },
-        YTX_ERR_HTTP_STATUS | YTX_ERR_PROTOCOL => BAD_ANSWER,
-        YTX_ERR_PLATFORM => REFUSED,
-        YTX_ERR_PANIC => INTERNAL,
+        ErrorCode::HttpStatus | ErrorCode::Protocol => BAD_ANSWER,
+        ErrorCode::Platform => REFUSED,
+        _ => INTERNAL,
     }
 }
 

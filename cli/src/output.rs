@@ -61,11 +61,11 @@ impl Output {
         let code = exit::of(e);
         if self.json {
             let mut obj = Map::new();
-            obj.insert("code".into(), json!(format!("{:?}", e.code())));
+            obj.insert("code".into(), json!(e.code().name()));
             obj.insert("class".into(), json!(exit::class(code)));
             obj.insert("exit_code".into(), json!(code));
             obj.insert("message".into(), json!(e.to_string()));
-            obj.insert("delivery".into(), json!(format!("{:?}", e.delivery())));
+            obj.insert("delivery".into(), json!(e.delivery().name()));
             obj.insert("field".into(), json!(e.field()));
             if let Some(flag) = e.field().and_then(flag_of) {
                 obj.insert("option".into(), json!(flag));

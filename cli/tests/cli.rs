@@ -961,14 +961,15 @@ fn push_garbage_is_a_bad_answer() {
         let run = push(&["push"], body);
         assert_eq!(run.code, BAD_ANSWER, "{body:?}: {run:?}");
         assert!(run.stdout.is_empty(), "{run:?}");
-        assert!(run.stderr.contains("unexpected answer"), "{run:?}");
+        assert!(run.stderr.contains("not a push"), "{run:?}");
         let run = push(&["--json", "push"], body);
         assert_error(
             &run,
             BAD_ANSWER,
             "bad_answer",
             "YTX_ERR_PROTOCOL",
-            "YTX_DELIVERY_UNKNOWN",
+            // Parsing a push sends nothing.
+            "YTX_DELIVERY_NOT_SENT",
         );
     }
 }

@@ -34,9 +34,10 @@ use std::ptr;
 
 use libfuzzer_sys::fuzz_target;
 use ytx::client::{ClientBuilder, CLIENT_OPTION_NAMES};
+use ytx::ffi::ytx_delivery;
+use ytx::ffi::ytx_result as R;
 use ytx::ffi::*;
 use ytx::request::{self, CallbackCall, VoiceCode, CALLBACK_OPTION_NAMES};
-use ytx::{ytx_delivery, ytx_result as R};
 use ytx_fuzz::ffi::{Handle, Input, Op, Options, Text};
 
 const BASE_URL: &str = "http://127.0.0.1:9";
@@ -337,9 +338,29 @@ unsafe fn view(ret: R, out: *mut ytx_outcome) -> View {
 /// The model's verdict: Ok(body or ()) or (code, field, message).
 type Model<T> = Result<T, (R, String, String)>;
 
+/// What the C ABI answers for a NULL pointer argument.
+fn null_arg<T>(field: impl Into<String>) -> Model<T> {
+    let field = field.into();
+    Err((
+        R::YTX_ERR_NULL_ARGUMENT,
+        field.clone(),
+        format!("{field}: must not be NULL"),
+    ))
+}
+
+/// What the C ABI answers for a string that is not UTF-8.
+fn bad_utf8<T>(field: impl Into<String>) -> Model<T> {
+    let field = field.into();
+    Err((
+        R::YTX_ERR_INVALID_UTF8,
+        field.clone(),
+        format!("{field}: is not valid UTF-8"),
+    ))
+}
+
 fn err<T>(e: ytx::Error) -> Model<T> {
     Err((
-        e.code(),
+        ytx::ffi::ytx_result::from(e.code()),
         e.field().unwrap_or_default().to_string(),
         e.to_string(),
     ))
@@ -347,14 +368,10 @@ fn err<T>(e: ytx::Error) -> Model<T> {
 
 fn model_str(b: &Option<Vec<u8>>, field: &str) -> Model<String> {
     match b {
-        None => err(ytx::Error::NullArgument {
-            field: field.into(),
-        }),
+        None => null_arg(field),
         Some(b) => match std::str::from_utf8(b) {
             Ok(s) => Ok(s.to_string()),
-            Err(_) => err(ytx::Error::InvalidUtf8 {
-                field: field.into(),
-            }),
+            Err(_) => bad_utf8(field),
         },
     }
 }
@@ -362,12 +379,8 @@ fn model_str(b: &Option<Vec<u8>>, field: &str) -> Model<String> {
 fn model_options(o: &OptModel, mut set: impl FnMut(&str, &str) -> ytx::Result<()>) -> Model<()> {
     match o {
         OptModel::Empty => Ok(()),
-        OptModel::NullNames => err(ytx::Error::NullArgument {
-            field: "option_names".into(),
-        }),
-        OptModel::NullValues => err(ytx::Error::NullArgument {
-            field: "option_values".into(),
-        }),
+        OptModel::NullNames => null_arg("option_names"),
+        OptModel::NullValues => null_arg("option_values"),
         OptModel::Pairs(pairs) => {
             for (i, (n, v)) in pairs.iter().enumerate() {
                 let name = model_str(n, &format!("option_names[{i}]"))?;
@@ -612,9 +625,7 @@ unsafe fn new_client(made: &mut Vec<Made>, op: &Op) {
             }
         }
         if *client_out_null {
-            return err(ytx::Error::NullArgument {
-                field: "client_out".into(),
-            });
+            return null_arg("client_out");
         }
         b.build().map(drop).or_else(err)
     })();

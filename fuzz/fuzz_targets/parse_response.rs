@@ -18,7 +18,8 @@ use std::collections::BTreeMap;
 
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use ytx::{parse_response, ytx_delivery, ytx_result};
+use ytx::ffi::{ytx_delivery, ytx_result};
+use ytx::parse_response;
 
 /// What the library should report for an optional string field.
 fn optional_string(o: &Map<String, Value>, key: &str) -> Option<String> {
@@ -81,7 +82,7 @@ fuzz_target!(|data: &[u8]| {
             );
         }
         Err(e) => {
-            let code = e.code();
+            let code = ytx::ffi::ytx_result::from(e.code());
             let display = e.to_string();
             let debug = format!("{e:?}");
             assert!(!display.is_empty() && !debug.is_empty());
@@ -92,11 +93,17 @@ fuzz_target!(|data: &[u8]| {
             );
             match code {
                 ytx_result::YTX_ERR_PROTOCOL => {
-                    assert_eq!(e.delivery(), ytx_delivery::YTX_DELIVERY_UNKNOWN);
+                    assert_eq!(
+                        ytx::ffi::ytx_delivery::from(e.delivery()),
+                        ytx_delivery::YTX_DELIVERY_UNKNOWN
+                    );
                     assert_eq!(e.status_code(), None);
                 }
                 ytx_result::YTX_ERR_PLATFORM => {
-                    assert_eq!(e.delivery(), ytx_delivery::YTX_DELIVERY_ANSWERED);
+                    assert_eq!(
+                        ytx::ffi::ytx_delivery::from(e.delivery()),
+                        ytx_delivery::YTX_DELIVERY_ANSWERED
+                    );
                     let o = object.unwrap_or_else(|| {
                         panic!("platform error for a non-object answer: {:?}", shown())
                     });

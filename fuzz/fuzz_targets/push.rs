@@ -79,7 +79,11 @@ fuzz_target!(|data: &[u8]| {
     let object = oracle(data);
     match got {
         Err(e) => {
-            assert_eq!(e.code(), ytx_result::YTX_ERR_PROTOCOL, "{e:?}");
+            assert_eq!(
+                ytx::ffi::ytx_result::from(e.code()),
+                ytx_result::YTX_ERR_PROTOCOL,
+                "{e:?}"
+            );
             assert!(!e.to_string().is_empty());
             assert_eq!(rc, ytx_result::YTX_ERR_PROTOCOL);
         }

@@ -91,8 +91,12 @@ fn check_error(e: &ytx::Error, allowed: &[&str]) {
         .unwrap_or_else(|| panic!("error without a field: {e}"));
     assert!(!field.is_empty(), "error with an empty field: {e:?}");
     assert!(allowed.contains(&field), "unexpected field {field:?}: {e}");
-    assert_eq!(e.code(), ytx::ytx_result::YTX_ERR_INVALID_ARGUMENT, "{e}");
-    assert_eq!(e.delivery(), ytx::Delivery::YTX_DELIVERY_NOT_SENT);
+    assert_eq!(
+        ytx::ffi::ytx_result::from(e.code()),
+        ytx::ffi::ytx_result::YTX_ERR_INVALID_ARGUMENT,
+        "{e}"
+    );
+    assert_eq!(e.delivery(), ytx::Delivery::NotSent);
     let text = e.to_string();
     assert!(text.starts_with(&format!("{field}: ")), "{text}");
     let _ = format!("{e:?}");

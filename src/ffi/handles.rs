@@ -11,9 +11,9 @@ use std::sync::{Arc, RwLock};
 
 use once_cell::sync::Lazy;
 
+use super::codes::{FfiError, FfiResult};
 use super::ytx_client;
 use crate::client::Client;
-use crate::error::{Error, Result};
 
 static CLIENTS: Lazy<RwLock<HashMap<usize, Arc<Client>>>> = Lazy::new(Default::default);
 
@@ -30,23 +30,23 @@ pub(super) fn insert(client: Client) -> *mut ytx_client {
     key as *mut ytx_client
 }
 
-pub(super) fn get(handle: *const ytx_client) -> Result<Arc<Client>> {
+pub(super) fn get(handle: *const ytx_client) -> FfiResult<Arc<Client>> {
     CLIENTS
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .get(&(handle as usize))
         .cloned()
-        .ok_or(Error::InvalidHandle)
+        .ok_or(FfiError::InvalidHandle)
 }
 
-pub(super) fn remove(handle: *mut ytx_client) -> Result<()> {
+pub(super) fn remove(handle: *mut ytx_client) -> FfiResult<()> {
     let removed = CLIENTS
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .remove(&(handle as usize));
     // The client (and its connection pool) is dropped here, outside the lock,
     // unless a call in flight still holds it.
-    removed.map(drop).ok_or(Error::InvalidHandle)
+    removed.map(drop).ok_or(FfiError::InvalidHandle)
 }
 
 /// Number of live clients (for tests and leak checks).

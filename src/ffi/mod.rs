@@ -15,6 +15,7 @@
 //! client while another thread is using it is safe (the call in flight
 //! finishes; later calls see an invalid handle).
 
+mod codes;
 mod handles;
 mod info;
 mod outcome;
@@ -24,10 +25,9 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::client::{Client, ClientBuilder, PreparedRequest};
-pub use crate::error::{ytx_delivery, ytx_result};
-use crate::error::{Error, Result};
-pub use crate::log::ytx_log_level;
 use crate::request::{self, CallbackCall, VoiceCode};
+pub use codes::{ytx_delivery, ytx_log_level, ytx_result};
+use codes::{FfiError, FfiResult};
 pub use info::*;
 pub use outcome::*;
 pub use record::*;
@@ -46,7 +46,7 @@ pub struct ytx_client {
 /// code is returned either way.
 fn boundary(outcome_out: *mut *mut ytx_outcome, body: impl FnOnce() -> Outcome) -> ytx_result {
     let outcome =
-        catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| Outcome::error(&Error::Panic));
+        catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| Outcome::error(&FfiError::Panic));
     let code = outcome.result;
     if !outcome_out.is_null() {
         // SAFETY: the caller passes either NULL or a pointer to writable
@@ -60,22 +60,22 @@ fn boundary(outcome_out: *mut *mut ytx_outcome, body: impl FnOnce() -> Outcome) 
 ///
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string that outlives the call.
-unsafe fn str_arg<'a>(p: *const c_char, field: &str) -> Result<&'a str> {
+unsafe fn str_arg<'a>(p: *const c_char, field: &str) -> FfiResult<&'a str> {
     if p.is_null() {
-        return Err(Error::NullArgument {
-            field: field.into(),
-        });
+        return Err(FfiError::null(field));
     }
-    CStr::from_ptr(p).to_str().map_err(|_| Error::InvalidUtf8 {
-        field: field.into(),
-    })
+    CStr::from_ptr(p)
+        .to_str()
+        .map_err(|_| FfiError::InvalidUtf8 {
+            field: field.into(),
+        })
 }
 
 /// Borrow an optional NUL-terminated UTF-8 argument: NULL is `None`.
 ///
 /// # Safety
 /// As [`str_arg`].
-unsafe fn opt_str_arg<'a>(p: *const c_char, field: &str) -> Result<Option<&'a str>> {
+unsafe fn opt_str_arg<'a>(p: *const c_char, field: &str) -> FfiResult<Option<&'a str>> {
     if p.is_null() {
         return Ok(None);
     }
@@ -91,28 +91,25 @@ unsafe fn for_each_option<'a>(
     names: *const *const c_char,
     values: *const *const c_char,
     count: usize,
-    mut set: impl FnMut(&'a str, &'a str) -> Result<()>,
-) -> Result<()> {
+    mut set: impl FnMut(&'a str, &'a str) -> FfiResult<()>,
+) -> FfiResult<()> {
     if count == 0 {
         return Ok(());
     }
     if names.is_null() {
-        return Err(Error::NullArgument {
-            field: "option_names".into(),
-        });
+        return Err(FfiError::null("option_names"));
     }
     if values.is_null() {
-        return Err(Error::NullArgument {
-            field: "option_values".into(),
-        });
+        return Err(FfiError::null("option_values"));
     }
     for i in 0..count {
         let name = str_arg(*names.add(i), &format!("option_names[{i}]"))?;
         if name.is_empty() {
-            return Err(Error::invalid(
+            return Err(crate::error::Error::invalid(
                 format!("option_names[{i}]"),
                 "must not be empty",
-            ));
+            )
+            .into());
         }
         let value = str_arg(*values.add(i), name)?;
         set(name, value)?;
@@ -125,7 +122,7 @@ unsafe fn for_each_option<'a>(
 fn run(
     client: *const ytx_client,
     send: bool,
-    build: impl FnOnce(&Client) -> Result<PreparedRequest>,
+    build: impl FnOnce(&Client) -> FfiResult<PreparedRequest>,
 ) -> Outcome {
     let prepared = handles::get(client).and_then(|c| Ok((build(&c)?, c)));
     let (req, client) = match crate::client::logged_invalid("request", prepared) {
@@ -134,7 +131,7 @@ fn run(
     };
     if send {
         let result = client.send(&req);
-        Outcome::sent(req, result)
+        Outcome::sent(req, result.map_err(FfiError::from))
     } else {
         Outcome::prepared(req)
     }
@@ -225,15 +222,13 @@ pub unsafe extern "C" fn ytx_client_new(
             })?;
             b.set_options(options)?;
             if client_out.is_null() {
-                return Err(Error::NullArgument {
-                    field: "client_out".into(),
-                });
+                return Err(FfiError::null("client_out"));
             }
             Ok(b)
         })();
         // build() logs its own rejections; log the ones found before it.
-        let made =
-            crate::client::logged_invalid("client", arguments).and_then(ClientBuilder::build);
+        let made = crate::client::logged_invalid("client", arguments)
+            .and_then(|b| b.build().map_err(FfiError::from));
         match made {
             Ok(client) => {
                 *client_out = handles::insert(client);
@@ -347,8 +342,8 @@ unsafe fn callback_entry(
                 str_arg(dst, "dst")?,
                 request::credit_from_i64(credit)?,
             );
-            for_each_option(names, values, count, |n, v| call.set(n, v))?;
-            c.prepare_callback_call(&call)
+            for_each_option(names, values, count, |n, v| Ok(call.set(n, v)?))?;
+            Ok(c.prepare_callback_call(&call)?)
         })
     })
 }
@@ -418,7 +413,7 @@ unsafe fn voice_code_entry(
                 str_arg(code, "code")?,
             );
             voice.times = request::times_from_i64(i64::from(times))?;
-            c.prepare_voice_code(&voice)
+            Ok(c.prepare_voice_code(&voice)?)
         })
     })
 }
@@ -463,11 +458,11 @@ pub unsafe extern "C" fn ytx_set_logger(
     min_level: i32,
 ) -> ytx_result {
     boundary(std::ptr::null_mut(), || {
-        let Some(level) = ytx_log_level::from_i32(min_level) else {
-            return Outcome::error(&Error::invalid(
+        let Some(level) = codes::log_level_from_i32(min_level) else {
+            return Outcome::error(&FfiError::from(crate::error::Error::invalid(
                 "min_level",
                 format!("must be 0 to 4, got {min_level}"),
-            ));
+            )));
         };
         struct UserData(*mut c_void);
         // SAFETY: the caller guarantees user_data may be used from any thread.
@@ -482,15 +477,15 @@ pub unsafe extern "C" fn ytx_set_logger(
         }
         let sink = callback.map(|f| {
             let data = UserData(user_data);
-            std::sync::Arc::new(move |level: ytx_log_level, message: &str| {
+            std::sync::Arc::new(move |level: crate::log::LogLevel, message: &str| {
                 let text = CString::new(message.replace('\0', "\u{FFFD}")).unwrap_or_default();
                 // SAFETY: the caller guarantees `f` is callable with `data`.
-                unsafe { f(data.get(), level, text.as_ptr()) };
+                unsafe { f(data.get(), level.into(), text.as_ptr()) };
             }) as crate::log::Sink
         });
         match crate::log::set_logger(level, sink) {
             Ok(()) => Outcome::ok(),
-            Err(e) => Outcome::error(&e),
+            Err(e) => Outcome::error(&e.into()),
         }
     })
 }
@@ -537,6 +532,30 @@ pub extern "C" fn ytx_live_clients() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
+
+    #[test]
+    fn c_names_are_the_cores() {
+        use crate::error::{Delivery, ErrorCode};
+        for c in [
+            ErrorCode::InvalidArgument,
+            ErrorCode::NotSent,
+            ErrorCode::OutcomeUnknown,
+            ErrorCode::Timeout,
+            ErrorCode::HttpStatus,
+            ErrorCode::Protocol,
+            ErrorCode::Platform,
+        ] {
+            let r = ytx_result::from(c);
+            assert_eq!(r as u32, c.as_u32());
+            let name = unsafe { CStr::from_ptr(ytx_result_name(r as i32)) };
+            assert_eq!(name.to_str().unwrap(), c.name());
+        }
+        for d in [Delivery::NotSent, Delivery::Unknown, Delivery::Answered] {
+            let name = unsafe { CStr::from_ptr(ytx_delivery_name(ytx_delivery::from(d) as i32)) };
+            assert_eq!(name.to_str().unwrap(), d.name());
+        }
+    }
 
     #[test]
     fn a_panic_becomes_an_error_code_and_an_outcome() {
@@ -579,14 +598,14 @@ mod tests {
             let e = str_arg(std::ptr::null(), "src").unwrap_err();
             assert_eq!(
                 e,
-                Error::NullArgument {
+                FfiError::NullArgument {
                     field: "src".into()
                 }
             );
             let e = str_arg(c"\xff\xfe".as_ptr(), "dst").unwrap_err();
             assert_eq!(
                 e,
-                Error::InvalidUtf8 {
+                FfiError::InvalidUtf8 {
                     field: "dst".into()
                 }
             );
@@ -690,11 +709,11 @@ mod tests {
 
     #[test]
     fn outcome_strings_survive_interior_nul() {
-        let o = ytx_outcome::from(Outcome::error(&Error::Platform {
+        let o = ytx_outcome::from(Outcome::error(&FfiError::from(Error::Platform {
             status_code: "-4".into(),
             status_msg: "bad\0msg".into(),
             request_id: String::new(),
-        }));
+        })));
         assert_eq!(o.status_msg_for_test(), "bad\u{FFFD}msg");
     }
 }

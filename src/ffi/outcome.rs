@@ -5,8 +5,10 @@
 
 use std::ffi::{c_char, CString};
 
+use super::codes::{FfiError, FfiResult};
+use super::{ytx_delivery, ytx_result};
 use crate::client::{PreparedRequest, Response};
-use crate::error::{ytx_delivery, ytx_result, Error, Result};
+use crate::error::Error;
 
 /// What one call produced, in Rust form.
 pub(super) struct Outcome {
@@ -36,23 +38,23 @@ impl Outcome {
         }
     }
 
-    pub(super) fn error(e: &Error) -> Outcome {
+    pub(super) fn error(e: &FfiError) -> Outcome {
         let mut o = Outcome::ok();
         o.result = e.code();
         o.delivery = e.delivery();
         o.message = e.to_string();
         o.field = e.field().unwrap_or_default().to_string();
-        match e {
-            Error::Platform {
+        match e.core() {
+            Some(Error::Platform {
                 status_code,
                 status_msg,
                 request_id,
-            } => {
+            }) => {
                 o.status_code = status_code.clone();
                 o.status_msg = status_msg.clone();
                 o.request_id = request_id.clone();
             }
-            Error::HttpStatus { status, .. } => o.http_status = *status,
+            Some(Error::HttpStatus { status, .. }) => o.http_status = *status,
             _ => {}
         }
         o
@@ -70,7 +72,7 @@ impl Outcome {
         o
     }
 
-    pub(super) fn sent(req: PreparedRequest, result: Result<Response>) -> Outcome {
+    pub(super) fn sent(req: PreparedRequest, result: FfiResult<Response>) -> Outcome {
         let mut o = match result {
             Ok(r) => Outcome {
                 delivery: ytx_delivery::YTX_DELIVERY_ANSWERED,

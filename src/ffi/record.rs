@@ -7,10 +7,12 @@
 
 use std::ffi::{c_char, CString};
 
+use super::codes::{FfiError, FfiResult};
 use super::outcome::{c_string, Outcome};
+use super::ytx_result;
 use super::{boundary, handles, opt_str_arg, str_arg, ytx_client, ytx_outcome};
 use crate::client::Client;
-use crate::error::{ytx_result, Error, Result};
+use crate::error::Error;
 use crate::record::{self, Balance, CallRecord, CallState, Push};
 use crate::request::{FindCall, RecordQuery};
 
@@ -225,7 +227,7 @@ impl From<Balance> for ytx_balance {
 ///
 /// # Safety
 /// `out` is NULL or valid for one pointer write.
-unsafe fn put<T, C: From<T>>(out: *mut *mut C, value: Result<T>) -> Outcome {
+unsafe fn put<T, C: From<T>>(out: *mut *mut C, value: FfiResult<T>) -> Outcome {
     match value {
         Ok(v) => {
             if !out.is_null() {
@@ -242,11 +244,9 @@ unsafe fn put<T, C: From<T>>(out: *mut *mut C, value: Result<T>) -> Outcome {
     }
 }
 
-fn required<T>(out: *mut *mut T, field: &str) -> Result<()> {
+fn required<T>(out: *mut *mut T, field: &str) -> FfiResult<()> {
     if out.is_null() {
-        return Err(Error::NullArgument {
-            field: field.into(),
-        });
+        return Err(FfiError::null(field));
     }
     Ok(())
 }
@@ -284,14 +284,10 @@ pub unsafe extern "C" fn ytx_push_parse(
         let parsed = required(push_out, "push_out").and_then(|()| {
             let bytes: &[u8] = match (body.is_null(), body_len) {
                 (_, 0) => &[],
-                (true, _) => {
-                    return Err(Error::NullArgument {
-                        field: "body".into(),
-                    })
-                }
+                (true, _) => return Err(FfiError::null("body")),
                 (false, n) => std::slice::from_raw_parts(body, n),
             };
-            record::parse_push(bytes)
+            Ok(record::parse_push(bytes)?)
         });
         put(push_out, parsed)
     })
@@ -710,7 +706,7 @@ unsafe fn query<T, C: From<T>>(
     out: *mut *mut C,
     out_name: &str,
     outcome_out: *mut *mut ytx_outcome,
-    run: impl FnOnce(&Client) -> Result<T>,
+    run: impl FnOnce(&Client) -> FfiResult<T>,
 ) -> ytx_result {
     boundary(outcome_out, || {
         let result = crate::client::logged_invalid(
@@ -718,7 +714,7 @@ unsafe fn query<T, C: From<T>>(
             handles::get(client).and_then(|c| required(out, out_name).map(|()| c)),
         )
         .and_then(|c| run(&c));
-        let delivered = matches!(&result, Ok(_) | Err(Error::Platform { .. }));
+        let delivered = matches!(&result, Ok(_) | Err(FfiError::Core(Error::Platform { .. })));
         let mut outcome = put(out, result);
         if delivered {
             outcome.mark_answered();
@@ -822,7 +818,7 @@ pub unsafe extern "C" fn ytx_find_call(
     })
 }
 
-fn with_fid(q: RecordQuery, fid: *const c_char) -> Result<RecordQuery> {
+fn with_fid(q: RecordQuery, fid: *const c_char) -> FfiResult<RecordQuery> {
     // SAFETY: fid is NULL or NUL-terminated (the callers' contract).
     Ok(match unsafe { opt_str_arg(fid, "fid")? } {
         Some(f) if !f.is_empty() => q.fid(f),
@@ -847,13 +843,9 @@ pub unsafe extern "C" fn ytx_query_balance(
     balance_out: *mut *mut ytx_balance,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    query(
-        client,
-        balance_out,
-        "balance_out",
-        outcome_out,
-        Client::balance,
-    )
+    query(client, balance_out, "balance_out", outcome_out, |c| {
+        Ok(c.balance()?)
+    })
 }
 
 /// The balance in yuan as the exact decimal text sent, e.g. "7.08"; "" for NULL.

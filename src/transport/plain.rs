@@ -824,7 +824,7 @@ mod tests {
         // Garbage: a protocol error.
         let (url, server) = serve(vec![b"SSH-2.0-OpenSSH\r\n\r\n".to_vec()]);
         let e = sender(&url).post("/", &[], b"", 10).unwrap_err();
-        assert_eq!(e.code(), crate::ytx_result::YTX_ERR_PROTOCOL, "{e}");
+        assert_eq!(e.code(), crate::ErrorCode::Protocol, "{e}");
         server.join().unwrap();
     }
 
