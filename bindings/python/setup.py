@@ -1,40 +1,87 @@
-"""Build hook: a wheel that bundles the native library is platform-specific.
+"""Build hook: compile libytx from this repository's Rust sources into the package.
 
-Everything else is in pyproject.toml. Without a library in src/ytx/ the wheel
-is pure Python (py3-none-any) and finds libytx at run time (YTX_LIBRARY, the
-system search). With one copied in (src/ytx/libytx.so, libytx.dylib or
-ytx.dll) it is tagged py3-none-<platform>: any Python 3 (it is ctypes, not a
-C extension), but only this OS and architecture.
+Everything else is in pyproject.toml. ``pip install ./bindings/python`` and
+``pip wheel ./bindings/python`` run ``cargo`` (through setuptools-rust) on the
+repository's ``Cargo.toml`` in release mode and put the C-ABI library in the
+package folder under its plain name (``ytx/libytx.so``, ``libytx.dylib`` or
+``ytx.dll``), where ``ytx._native`` looks for it. No Python extension module
+is built: the binding is ctypes, so the wheel is tagged ``py3-none-<platform>``
+(any Python 3, this OS and architecture), and ``auditwheel repair`` turns the
+Linux one into a manylinux wheel.
+
+Knobs (all setuptools-rust's or cargo's own):
+
+- ``CARGO_TARGET_DIR``: where cargo builds (default: the repository's
+  ``target/``), so a build already made there is reused;
+- ``SETUPTOOLS_RUST_CARGO_PROFILE=dev``: a debug build, for a quick try;
+- ``CARGO``: the cargo to run.
+
+Needs a Rust toolchain (``cargo`` on ``PATH``, Rust 1.85 or newer).
 """
 
+import os
+import sys
 from pathlib import Path
 
 from setuptools import setup
-from setuptools.dist import Distribution
+from setuptools_rust import Binding, RustExtension
+from setuptools_rust.build import build_rust
 
-_PACKAGE = Path(__file__).resolve().parent / "src" / "ytx"
-_BUNDLED = [n for n in ("libytx.so", "libytx.dylib", "ytx.dll") if (_PACKAGE / n).exists()]
+try:
+    from setuptools.command.bdist_wheel import bdist_wheel  # setuptools >= 70.1
+except ImportError:  # older setuptools: the `wheel` package's command
+    from wheel.bdist_wheel import bdist_wheel  # type: ignore[no-redef]
 
-cmdclass = {}
-distclass = Distribution
-if _BUNDLED:
-    try:
-        from setuptools.command.bdist_wheel import bdist_wheel  # setuptools >= 70.1
-    except ImportError:  # older setuptools: the `wheel` package's command
-        from wheel.bdist_wheel import bdist_wheel  # type: ignore[no-redef]
+_HERE = Path(__file__).resolve().parent
+# bindings/python -> the repository, whose root crate builds libytx.
+_CARGO_TOML = _HERE.parent.parent / "Cargo.toml"
 
-    class BinaryDistribution(Distribution):
-        """Not pure: the files go to platlib, the wheel gets a platform tag."""
+if sys.platform == "win32":
+    _LIBNAME = "ytx.dll"
+elif sys.platform == "darwin":
+    _LIBNAME = "libytx.dylib"
+else:
+    _LIBNAME = "libytx.so"
 
-        def has_ext_modules(self) -> bool:
-            return True
 
-    class PlatformWheel(bdist_wheel):  # type: ignore[misc, valid-type]
-        def get_tag(self):  # type: ignore[no-untyped-def]
-            _, _, plat = super().get_tag()
-            return "py3", "none", plat  # ctypes: any Python 3, this platform
+class BuildLibytx(build_rust):  # type: ignore[misc]
+    """setuptools-rust's build, with the library under its C name.
 
-    distclass = BinaryDistribution
-    cmdclass["bdist_wheel"] = PlatformWheel
+    setuptools-rust names a cdylib like a Python extension module
+    (``libytx.cpython-311-x86_64-linux-gnu.so``); a ctypes library keeps the
+    name C programs and ``ytx._native`` know, whatever the Python version.
+    """
 
-setup(cmdclass=cmdclass, distclass=distclass)
+    def get_dylib_ext_path(self, ext: RustExtension, target_fname: str) -> str:
+        path = super().get_dylib_ext_path(ext, target_fname)
+        return os.path.join(os.path.dirname(path), _LIBNAME)
+
+
+class PlatformWheel(bdist_wheel):  # type: ignore[misc, valid-type]
+    """ctypes, not a C extension: any Python 3, only this platform."""
+
+    def get_tag(self):  # type: ignore[no-untyped-def]
+        _, _, plat = super().get_tag()
+        return "py3", "none", plat
+
+
+if not _CARGO_TOML.is_file():
+    raise SystemExit(
+        f"ytx: no {_CARGO_TOML}: the Python package is built from the ytx "
+        f"repository (pip install ./bindings/python in a clone of it)"
+    )
+
+setup(
+    rust_extensions=[
+        RustExtension(
+            # The module name only places the file (in the ytx package);
+            # BuildLibytx gives it its C name.
+            "ytx.libytx",
+            path=str(_CARGO_TOML),
+            binding=Binding.NoBinding,
+            # The C ABI is the root crate's library; no features beyond its defaults.
+            py_limited_api=False,
+        )
+    ],
+    cmdclass={"build_rust": BuildLibytx, "bdist_wheel": PlatformWheel},
+)

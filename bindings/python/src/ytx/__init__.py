@@ -91,6 +91,7 @@ __all__ = [
     "load_library",
     "library_version",
     "live_clients",
+    "live_objects",
     "enable_logging",
     "disable_logging",
     "logging_level",
@@ -120,3 +121,9 @@ def library_version() -> str:
 def live_clients() -> int:
     """Native client handles not yet freed, in the default library (leak checks)."""
     return load_library().live_clients()
+
+
+def live_objects() -> int:
+    """Outcomes, pushes, record lists and balances not yet freed, in the
+    default library (exact leak checks: it returns to its old value)."""
+    return load_library().live_objects()
