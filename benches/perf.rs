@@ -111,10 +111,7 @@ const ANSWER_BODY: &str =
     r#"{"statusCode":"0","statusMsg":"提交成功","requestId":"20160100000002050000000000001"}"#;
 
 fn the_call() -> CallbackCall {
-    CallbackCall {
-        custom_parm: Some(CUSTOM_PARM.into()),
-        ..CallbackCall::new(SRC, DST, CREDIT)
-    }
+    CallbackCall::new(SRC, DST, CREDIT).custom_parm(CUSTOM_PARM)
 }
 
 // ---------------------------------------------------------------------------

@@ -86,14 +86,8 @@ fn main() -> ExitCode {
     // Optional: without it the callee sees the platform's default caller id.
     let dstclid = env("YTX_DSTCLID").unwrap_or_default();
 
-    let call = CallbackCall {
-        custom_parm: Some("quickstart-1".into()),
-        ..CallbackCall::new(src, dst.clone(), 600)
-    };
-    let code = VoiceCode {
-        times: Some(2),
-        ..VoiceCode::new(dst, dstclid, "4096")
-    };
+    let call = CallbackCall::new(src, dst.clone(), 600).custom_parm("quickstart-1");
+    let code = VoiceCode::new(dst, dstclid, "4096").times(2);
 
     let call_id = run(
         "two-way callback call",

@@ -627,17 +627,17 @@ mod tests {
                     action: "a".into()
                 })
             ),
-            "callback_func_url"
+            "callback_endpoint"
         );
         assert_eq!(
             bad(Client::builder(SID, TOKEN, "a").timeout(Duration::ZERO)),
-            "timeout_ms"
+            "timeout"
         );
         assert_eq!(
             bad(Client::builder(SID, TOKEN, "a")
                 .connect_timeout(Duration::from_secs(60))
                 .timeout(Duration::from_secs(10))),
-            "connect_timeout_ms"
+            "connect_timeout"
         );
         // A short overall timeout alone is fine: the default connect timeout
         // shrinks to it.

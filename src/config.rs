@@ -125,9 +125,14 @@ pub struct ClientBuilder {
     pub(crate) env_proxy: bool,
     pub(crate) generic_transport: bool,
     pub(crate) resolver: Option<Resolver>,
+    /// The options given by name ([`ClientBuilder::set`], the C ABI and the
+    /// bindings): their errors name the option (`timeout_ms`); the others
+    /// name the builder method (`timeout`).
+    pub(crate) by_name: Vec<&'static str>,
 }
 
 /// Names accepted by [`ClientBuilder::set`] (and the C ABI's client options).
+#[doc(hidden)]
 pub const CLIENT_OPTION_NAMES: [&str; 12] = [
     "environment",
     "base_url",
@@ -165,6 +170,17 @@ impl ClientBuilder {
             env_proxy: true,
             generic_transport: false,
             resolver: None,
+            by_name: Vec::new(),
+        }
+    }
+
+    /// The field an error about an option names: its option name when it was
+    /// given by name, else the builder method that sets it.
+    fn field(&self, option: &'static str, method: &'static str) -> &'static str {
+        if self.by_name.contains(&option) {
+            option
+        } else {
+            method
         }
     }
 
@@ -252,6 +268,7 @@ impl ClientBuilder {
     /// For the test suite, which runs every fault through both; no reason to
     /// use it otherwise.
     #[doc(hidden)]
+    #[doc(hidden)]
     pub fn generic_transport(mut self, yes: bool) -> Self {
         self.generic_transport = yes;
         self
@@ -267,6 +284,7 @@ impl ClientBuilder {
     /// assert_eq!(b.set("timeout_ms", "soon").unwrap_err().field(), Some("timeout_ms"));
     /// # Ok::<(), ytx::Error>(())
     /// ```
+    #[doc(hidden)]
     pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
         if name.is_empty() {
             return Err(Error::invalid("option_name", "must not be empty"));
@@ -329,6 +347,9 @@ impl ClientBuilder {
                     ),
                 ))
             }
+        }
+        if let Some(known) = CLIENT_OPTION_NAMES.iter().find(|n| **n == name) {
+            self.by_name.push(known);
         }
         Ok(())
     }
@@ -404,22 +425,30 @@ impl ClientBuilder {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
             {
+                let method = if field.starts_with("callback") {
+                    "callback_endpoint"
+                } else {
+                    "voice_code_endpoint"
+                };
                 return Err(Error::invalid(
-                    field,
+                    self.field(field, method),
                     format!("must be non-empty ASCII letters, digits, '.' or '_', got {v:?}"),
                 ));
             }
         }
-        // Errors name the option names (`timeout_ms`...), the same in every
-        // binding, whichever way the value was set.
+        // Errors name the option (`timeout_ms`) when it was given by name
+        // (C, the bindings), the builder method (`timeout`) in Rust.
         if self.timeout.is_zero() {
-            return Err(Error::invalid("timeout_ms", "must be greater than 0"));
+            return Err(Error::invalid(
+                self.field("timeout_ms", "timeout"),
+                "must be greater than 0",
+            ));
         }
         let connect_timeout = match self.connect_timeout {
             None => DEFAULT_CONNECT_TIMEOUT.min(self.timeout),
             Some(d) if d.is_zero() || d > self.timeout => {
                 return Err(Error::invalid(
-                    "connect_timeout_ms",
+                    self.field("connect_timeout_ms", "connect_timeout"),
                     format!(
                         "must be greater than 0 and at most the overall timeout ({} ms)",
                         self.timeout.as_millis()
@@ -431,7 +460,7 @@ impl ClientBuilder {
         let pool_idle_timeout = self.pool_idle_timeout;
         if pool_idle_timeout.is_zero() {
             return Err(Error::invalid(
-                "pool_idle_timeout_ms",
+                self.field("pool_idle_timeout_ms", "pool_idle_timeout"),
                 "must be greater than 0",
             ));
         }

@@ -9,10 +9,7 @@
 //!
 //! let client = Client::builder("your-account-sid", "your-auth-token", "your-app-id")
 //!     .build()?;
-//! let call = CallbackCall {
-//!     custom_parm: Some("order-42".into()),
-//!     ..CallbackCall::new("13800138000", "01085485069", 600)
-//! };
+//! let call = CallbackCall::new("13800138000", "01085485069", 600).custom_parm("order-42");
 //! match client.callback_call(&call) {
 //!     Ok(accepted) => println!("requestId {}", accepted.request_id),
 //!     Err(e) if e.delivery() == ytx::Delivery::YTX_DELIVERY_NOT_SENT => {

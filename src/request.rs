@@ -28,75 +28,233 @@ pub enum RingbackType {
     Custom = 3,
 }
 
-/// A two-way callback call (双向呼叫): the platform rings `src`, then `dst`,
-/// and bridges them.
-///
-/// ```
-/// use ytx::CallbackCall;
-/// let call = CallbackCall {
-///     custom_parm: Some("order-42".into()),
-///     ..CallbackCall::new("13800138000", "01085485069", 600)
-/// };
-/// assert!(call.validate().is_ok());
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CallbackCall {
-    /// First leg (rung first): mobile, or landline with area code.
-    pub src: String,
-    /// Second leg: same rules.
-    pub dst: String,
-    /// Call length limit in seconds; must be greater than 60.
-    pub credit: u32,
-    /// Your own reference (e.g. an order id), echoed in the status push and CDR.
-    pub custom_parm: Option<String>,
-    /// Caller id shown to the first leg.
-    pub src_clid: Option<String>,
-    /// Caller id shown to the second leg.
-    pub dst_clid: Option<String>,
-    /// Seconds before an unanswered first leg is hung up.
-    pub src_timeout: Option<u32>,
-    /// Seconds before an unanswered second leg is hung up.
-    pub dst_timeout: Option<u32>,
-    /// Prompt file played to the first leg.
-    pub src_hint_file: Option<String>,
-    /// Prompt file played to the second leg.
-    pub dst_hint_file: Option<String>,
-    /// First-leg ringback mode.
-    pub ringback_type: Option<RingbackType>,
-    /// Custom ringback file, used with [`RingbackType::Custom`].
-    pub custom_hint_file: Option<String>,
-    /// Prompt played to the first leg when the second leg fails.
-    pub dst_fail_hint_file: Option<String>,
-    /// Seconds after which the first leg's time warning plays.
-    pub src_threshold: Option<u32>,
-    /// Seconds after which the second leg's time warning plays.
-    pub dst_threshold: Option<u32>,
-    /// The first leg's time-warning prompt file.
-    pub src_threshold_file: Option<String>,
-    /// The second leg's time-warning prompt file.
-    pub dst_threshold_file: Option<String>,
-    /// `true` turns on call-result recognition (`iscallstatuscheck`).
-    pub call_status_check: Option<bool>,
+/// Each optional field of [`CallbackCall`] is listed once, in
+/// `callback_options!` below: its Rust name, its kind (how it is checked
+/// and sent) and its wire name. The struct's fields, their setters, the
+/// setter by wire name, validation, the wire JSON and
+/// [`CALLBACK_OPTION_NAMES`] all come from that one list.
+macro_rules! callback_options {
+    ($( $(#[$doc:meta])* $field:ident : $kind:ident($ty:ty) = $wire:literal, )*) => {
+        /// A two-way callback call (双向呼叫): the platform rings `src`, then
+        /// `dst`, and bridges them.
+        ///
+        /// Built with [`CallbackCall::new`] and the setters, one per optional
+        /// field (the fields are public to read and change; new ones may be
+        /// added, so the struct is `#[non_exhaustive]`).
+        ///
+        /// ```
+        /// use ytx::{CallbackCall, RingbackType};
+        /// let call = CallbackCall::new("13800138000", "01085485069", 600)
+        ///     .custom_parm("order-42")
+        ///     .ringback_type(RingbackType::System);
+        /// assert!(call.validate().is_ok());
+        /// assert_eq!(call.custom_parm.as_deref(), Some("order-42"));
+        /// ```
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct CallbackCall {
+            /// First leg (rung first): mobile, or landline with area code.
+            pub src: String,
+            /// Second leg: same rules.
+            pub dst: String,
+            /// Call length limit in seconds; must be greater than 60.
+            pub credit: u32,
+            $( $(#[$doc])* pub $field: Option<$ty>, )*
+        }
+
+        /// The optional fields of [`CallbackCall`], by wire name, in wire order.
+        #[doc(hidden)]
+        pub const CALLBACK_OPTION_NAMES: [&str; [$($wire),*].len()] = [$($wire),*];
+
+        impl CallbackCall {
+            $(
+                #[doc = concat!("Set `", $wire, "` (see the field of the same name).")]
+                #[must_use]
+                pub fn $field(mut self, value: impl Into<$ty>) -> Self {
+                    self.$field = Some(value.into());
+                    self
+                }
+            )*
+
+            fn set_by_wire_name(&mut self, name: &str, value: &str) -> Result<()> {
+                match name {
+                    $( $wire => put(&mut self.$field, name, $kind::parse(name, value)?), )*
+                    _ => Err(Error::invalid(
+                        name,
+                        format!(
+                            "unknown option; the callback call's options are: {}",
+                            CALLBACK_OPTION_NAMES.join(", ")
+                        ),
+                    )),
+                }
+            }
+
+            /// Check the optional fields, normalising them in place.
+            fn check_options(&mut self) -> Result<()> {
+                $(
+                    if let Some(v) = &self.$field {
+                        self.$field = Some($kind::check($wire, v)?);
+                    }
+                )*
+                Ok(())
+            }
+
+            /// The optional fields that are set, as (wire name, wire text).
+            fn wire_options(&self) -> Vec<(&'static str, String)> {
+                let mut out = Vec::new();
+                $(
+                    if let Some(v) = &self.$field {
+                        out.push(($wire, $kind::wire(v)));
+                    }
+                )*
+                out
+            }
+        }
+    };
 }
 
-/// The optional fields of [`CallbackCall`], by wire name, in wire order.
-pub const CALLBACK_OPTION_NAMES: [&str; 15] = [
-    "customParm",
-    "srcclid",
-    "dstclid",
-    "srctimeout",
-    "dsttimeout",
-    "srchintfile",
-    "dsthintfile",
-    "ringbacktype",
-    "customhintfile",
-    "dstfailhintfile",
-    "srcthreshold",
-    "dstthreshold",
-    "srcthresholdfile",
-    "dstthresholdfile",
-    "iscallstatuscheck",
-];
+callback_options! {
+    /// Your own reference (e.g. an order id), echoed in the status push and CDR.
+    custom_parm: Text(String) = "customParm",
+    /// Caller id shown to the first leg.
+    src_clid: Phone(String) = "srcclid",
+    /// Caller id shown to the second leg.
+    dst_clid: Phone(String) = "dstclid",
+    /// Seconds before an unanswered first leg is hung up.
+    src_timeout: Seconds(u32) = "srctimeout",
+    /// Seconds before an unanswered second leg is hung up.
+    dst_timeout: Seconds(u32) = "dsttimeout",
+    /// Prompt file played to the first leg.
+    src_hint_file: Text(String) = "srchintfile",
+    /// Prompt file played to the second leg.
+    dst_hint_file: Text(String) = "dsthintfile",
+    /// First-leg ringback mode.
+    ringback_type: Ringback(RingbackType) = "ringbacktype",
+    /// Custom ringback file, used with [`RingbackType::Custom`].
+    custom_hint_file: Text(String) = "customhintfile",
+    /// Prompt played to the first leg when the second leg fails.
+    dst_fail_hint_file: Text(String) = "dstfailhintfile",
+    /// Seconds after which the first leg's time warning plays.
+    src_threshold: Seconds(u32) = "srcthreshold",
+    /// Seconds after which the second leg's time warning plays.
+    dst_threshold: Seconds(u32) = "dstthreshold",
+    /// The first leg's time-warning prompt file.
+    src_threshold_file: Text(String) = "srcthresholdfile",
+    /// The second leg's time-warning prompt file.
+    dst_threshold_file: Text(String) = "dstthresholdfile",
+    /// `true` turns on call-result recognition (`iscallstatuscheck`).
+    call_status_check: Flag(bool) = "iscallstatuscheck",
+}
+
+/// How one kind of optional field is read from text, checked, and sent.
+trait OptionKind {
+    type Value;
+    /// From the text of the C ABI / the bindings.
+    fn parse(field: &str, text: &str) -> Result<Self::Value>;
+    /// Check (and normalise) a value set in Rust or parsed.
+    fn check(field: &str, v: &Self::Value) -> Result<Self::Value>;
+    /// The wire text (every value is sent as a JSON string).
+    fn wire(v: &Self::Value) -> String;
+}
+
+/// Free text: not empty, no control characters.
+struct Text;
+impl OptionKind for Text {
+    type Value = String;
+    fn parse(_: &str, t: &str) -> Result<String> {
+        Ok(t.to_string())
+    }
+    fn check(field: &str, v: &String) -> Result<String> {
+        text(field, v).map(|()| v.clone())
+    }
+    fn wire(v: &String) -> String {
+        v.clone()
+    }
+}
+
+/// A phone number (see the module docs).
+struct Phone;
+impl OptionKind for Phone {
+    type Value = String;
+    fn parse(_: &str, t: &str) -> Result<String> {
+        Ok(t.to_string())
+    }
+    fn check(field: &str, v: &String) -> Result<String> {
+        phone(field, v)
+    }
+    fn wire(v: &String) -> String {
+        v.clone()
+    }
+}
+
+/// Whole seconds, at least 1.
+struct Seconds;
+impl OptionKind for Seconds {
+    type Value = u32;
+    fn parse(field: &str, t: &str) -> Result<u32> {
+        parse_seconds(field, t)
+    }
+    fn check(field: &str, v: &u32) -> Result<u32> {
+        if *v == 0 {
+            return Err(Error::invalid(field, "must be at least 1 second"));
+        }
+        Ok(*v)
+    }
+    fn wire(v: &u32) -> String {
+        v.to_string()
+    }
+}
+
+/// `ringbacktype`: 1, 2 or 3.
+struct Ringback;
+impl OptionKind for Ringback {
+    type Value = RingbackType;
+    fn parse(field: &str, t: &str) -> Result<RingbackType> {
+        match t {
+            "1" => Ok(RingbackType::PassThrough),
+            "2" => Ok(RingbackType::System),
+            "3" => Ok(RingbackType::Custom),
+            _ => Err(Error::invalid(
+                field,
+                format!("must be 1 (pass-through), 2 (system) or 3 (custom), got {t:?}"),
+            )),
+        }
+    }
+    fn check(_: &str, v: &RingbackType) -> Result<RingbackType> {
+        Ok(*v)
+    }
+    fn wire(v: &RingbackType) -> String {
+        (*v as u8).to_string()
+    }
+}
+
+/// A switch: `0` or `1`.
+struct Flag;
+impl OptionKind for Flag {
+    type Value = bool;
+    fn parse(field: &str, t: &str) -> Result<bool> {
+        match t {
+            "1" => Ok(true),
+            "0" => Ok(false),
+            _ => Err(Error::invalid(field, format!("must be 0 or 1, got {t:?}"))),
+        }
+    }
+    fn check(_: &str, v: &bool) -> Result<bool> {
+        Ok(*v)
+    }
+    fn wire(v: &bool) -> String {
+        (if *v { "1" } else { "0" }).to_string()
+    }
+}
+
+/// Set an optional field once: a second time is an error.
+fn put<T>(slot: &mut Option<T>, field: &str, v: T) -> Result<()> {
+    if slot.is_some() {
+        return Err(Error::invalid(field, "given more than once"));
+    }
+    *slot = Some(v);
+    Ok(())
+}
 
 impl CallbackCall {
     /// A call with the required fields and no options.
@@ -116,9 +274,10 @@ impl CallbackCall {
         }
     }
 
-    /// Set an optional field by its wire name (see [`CALLBACK_OPTION_NAMES`])
-    /// from text, as the C ABI and the bindings do. Numbers are parsed here;
-    /// `iscallstatuscheck` takes `0` or `1`. Setting a field twice is an error.
+    /// Set an optional field by its wire name from text, as the C ABI and
+    /// the bindings do (numbers are parsed here; `iscallstatuscheck` takes
+    /// `0` or `1`). Setting a field twice is an error. Not part of the Rust
+    /// API: Rust code uses the typed setters.
     ///
     /// ```
     /// let mut call = ytx::CallbackCall::new("13800138000", "01085485069", 600);
@@ -127,69 +286,12 @@ impl CallbackCall {
     /// assert_eq!(call.set("ringbacktype", "9").unwrap_err().field(), Some("ringbacktype"));
     /// # Ok::<(), ytx::Error>(())
     /// ```
+    #[doc(hidden)]
     pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
-        fn put<T>(slot: &mut Option<T>, field: &str, v: T) -> Result<()> {
-            if slot.is_some() {
-                return Err(Error::invalid(field, "given more than once"));
-            }
-            *slot = Some(v);
-            Ok(())
-        }
-        let text = || value.to_string();
         if name.is_empty() {
             return Err(Error::invalid("option_name", "must not be empty"));
         }
-        match name {
-            "customParm" => put(&mut self.custom_parm, name, text()),
-            "srcclid" => put(&mut self.src_clid, name, text()),
-            "dstclid" => put(&mut self.dst_clid, name, text()),
-            "srctimeout" => put(&mut self.src_timeout, name, parse_seconds(name, value)?),
-            "dsttimeout" => put(&mut self.dst_timeout, name, parse_seconds(name, value)?),
-            "srchintfile" => put(&mut self.src_hint_file, name, text()),
-            "dsthintfile" => put(&mut self.dst_hint_file, name, text()),
-            "ringbacktype" => {
-                let t = match value {
-                    "1" => RingbackType::PassThrough,
-                    "2" => RingbackType::System,
-                    "3" => RingbackType::Custom,
-                    _ => {
-                        return Err(Error::invalid(
-                            name,
-                            format!(
-                                "must be 1 (pass-through), 2 (system) or 3 (custom), got {value:?}"
-                            ),
-                        ))
-                    }
-                };
-                put(&mut self.ringback_type, name, t)
-            }
-            "customhintfile" => put(&mut self.custom_hint_file, name, text()),
-            "dstfailhintfile" => put(&mut self.dst_fail_hint_file, name, text()),
-            "srcthreshold" => put(&mut self.src_threshold, name, parse_seconds(name, value)?),
-            "dstthreshold" => put(&mut self.dst_threshold, name, parse_seconds(name, value)?),
-            "srcthresholdfile" => put(&mut self.src_threshold_file, name, text()),
-            "dstthresholdfile" => put(&mut self.dst_threshold_file, name, text()),
-            "iscallstatuscheck" => {
-                let on = match value {
-                    "1" => true,
-                    "0" => false,
-                    _ => {
-                        return Err(Error::invalid(
-                            name,
-                            format!("must be 0 or 1, got {value:?}"),
-                        ))
-                    }
-                };
-                put(&mut self.call_status_check, name, on)
-            }
-            _ => Err(Error::invalid(
-                name,
-                format!(
-                    "unknown option; the callback call's options are: {}",
-                    CALLBACK_OPTION_NAMES.join(", ")
-                ),
-            )),
-        }
+        self.set_by_wire_name(name, value)
     }
 
     /// Check every field; the error names the first bad one.
@@ -211,59 +313,23 @@ impl CallbackCall {
                 ),
             ));
         }
-        c.src_clid = opt(&self.src_clid, |v| phone("srcclid", v))?;
-        c.dst_clid = opt(&self.dst_clid, |v| phone("dstclid", v))?;
-        for (name, v) in [
-            ("customParm", &self.custom_parm),
-            ("srchintfile", &self.src_hint_file),
-            ("dsthintfile", &self.dst_hint_file),
-            ("customhintfile", &self.custom_hint_file),
-            ("dstfailhintfile", &self.dst_fail_hint_file),
-            ("srcthresholdfile", &self.src_threshold_file),
-            ("dstthresholdfile", &self.dst_threshold_file),
-        ] {
-            if let Some(v) = v {
-                text(name, v)?;
-            }
-        }
-        for (name, v) in [
-            ("srctimeout", self.src_timeout),
-            ("dsttimeout", self.dst_timeout),
-            ("srcthreshold", self.src_threshold),
-            ("dstthreshold", self.dst_threshold),
-        ] {
-            if v == Some(0) {
-                return Err(Error::invalid(name, "must be at least 1 second"));
-            }
-        }
+        c.check_options()?;
         Ok(c)
     }
 
     /// Validate, then serialise to the wire JSON (every value a string).
     pub fn to_json(&self, action: &str, app_id: &str) -> Result<String> {
         let c = self.normalised()?;
-        let num = |v: Option<u32>| v.map(|n| n.to_string());
+        let credit = c.credit.to_string();
         let wire = CallbackWire {
-            action,
-            appid: app_id,
-            src: &c.src,
-            dst: &c.dst,
-            credit: c.credit.to_string(),
-            custom_parm: c.custom_parm.as_deref(),
-            srcclid: c.src_clid.as_deref(),
-            dstclid: c.dst_clid.as_deref(),
-            srctimeout: num(c.src_timeout),
-            dsttimeout: num(c.dst_timeout),
-            srchintfile: c.src_hint_file.as_deref(),
-            dsthintfile: c.dst_hint_file.as_deref(),
-            ringbacktype: c.ringback_type.map(|t| (t as u8).to_string()),
-            customhintfile: c.custom_hint_file.as_deref(),
-            dstfailhintfile: c.dst_fail_hint_file.as_deref(),
-            srcthreshold: num(c.src_threshold),
-            dstthreshold: num(c.dst_threshold),
-            srcthresholdfile: c.src_threshold_file.as_deref(),
-            dstthresholdfile: c.dst_threshold_file.as_deref(),
-            iscallstatuscheck: c.call_status_check.map(|on| if on { "1" } else { "0" }),
+            head: [
+                ("action", action),
+                ("appid", app_id),
+                ("src", &c.src),
+                ("dst", &c.dst),
+                ("credit", &credit),
+            ],
+            options: c.wire_options(),
         };
         Ok(serde_json::to_string(&wire).expect("a struct of strings always serialises"))
     }
@@ -274,16 +340,17 @@ impl CallbackCall {
 ///
 /// ```
 /// use ytx::VoiceCode;
-/// let vc = VoiceCode { times: Some(2), ..VoiceCode::new("13800138000", "02160000000", "4096") };
+/// let vc = VoiceCode::new("13800138000", "02160000000", "4096").times(2);
 /// assert!(vc.validate().is_ok());
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VoiceCode {
     /// The number to call: mobile, or landline with area code.
     pub dst: String,
     /// Caller id the callee sees; empty to leave it out (optional: the
     /// platform currently shows the callee's own number, PROTOCOL.md).
-    pub dstclid: String,
+    pub dst_clid: String,
     /// The code read out: 1 to 19 ASCII letters or digits.
     pub code: String,
     /// How many times it is played, 1 to 3; `None` for the platform default (2).
@@ -305,10 +372,25 @@ impl VoiceCode {
     ) -> VoiceCode {
         VoiceCode {
             dst: dst.into(),
-            dstclid: dstclid.into(),
+            dst_clid: dstclid.into(),
             code: code.into(),
             times: None,
         }
+    }
+
+    /// The caller id the callee sees (`dstclid`); `""` leaves it out.
+    #[must_use]
+    pub fn dst_clid(mut self, dst_clid: impl Into<String>) -> Self {
+        self.dst_clid = dst_clid.into();
+        self
+    }
+
+    /// How many times the code is played, 1 to 3 (wire `time`); without it
+    /// the platform plays it twice.
+    #[must_use]
+    pub fn times(mut self, times: u8) -> Self {
+        self.times = Some(times);
+        self
     }
 
     /// Check every field; the error names the first bad one.
@@ -319,7 +401,7 @@ impl VoiceCode {
     fn normalised(&self) -> Result<VoiceCode> {
         let dst = phone("dst", &self.dst)?;
         // Optional: empty means "not sent"; when given it must be a number.
-        let dstclid = match self.dstclid.as_str() {
+        let dst_clid = match self.dst_clid.as_str() {
             "" => String::new(),
             given => phone("dstclid", given)?,
         };
@@ -344,7 +426,7 @@ impl VoiceCode {
         }
         Ok(VoiceCode {
             dst,
-            dstclid,
+            dst_clid,
             code: code.clone(),
             times: self.times,
         })
@@ -357,7 +439,7 @@ impl VoiceCode {
             action,
             appid: app_id,
             dst: &v.dst,
-            dstclid: Some(v.dstclid.as_str()).filter(|c| !c.is_empty()),
+            dstclid: Some(v.dst_clid.as_str()).filter(|c| !c.is_empty()),
             code: &v.code,
             time: v.times.map(|t| t.to_string()),
         };
@@ -577,6 +659,7 @@ impl FindCall {
 /// assert_eq!(ytx::request::credit_from_i64(-1).unwrap_err().field(), Some("credit"));
 /// # Ok::<(), ytx::Error>(())
 /// ```
+#[doc(hidden)]
 pub fn credit_from_i64(credit: i64) -> Result<u32> {
     match u32::try_from(credit) {
         Ok(c) if c > 60 => Ok(c),
@@ -599,6 +682,7 @@ pub fn credit_from_i64(credit: i64) -> Result<u32> {
 /// assert!(ytx::request::times_from_i64(4).is_err());
 /// # Ok::<(), ytx::Error>(())
 /// ```
+#[doc(hidden)]
 pub fn times_from_i64(times: i64) -> Result<Option<u8>> {
     if times == 0 {
         return Ok(None);
@@ -627,10 +711,6 @@ fn parse_seconds(field: &str, value: &str) -> Result<u32> {
     value
         .parse()
         .map_err(|_| Error::invalid(field, format!("is too large: {value}")))
-}
-
-fn opt(v: &Option<String>, f: impl Fn(&str) -> Result<String>) -> Result<Option<String>> {
-    v.as_deref().map(f).transpose()
 }
 
 /// Free text (customParm, file names): not empty, no control characters.
@@ -697,43 +777,25 @@ fn is_mobile(s: &str) -> bool {
         && b.iter().all(u8::is_ascii_digit)
 }
 
-#[derive(Serialize)]
+/// The callback call's body: the required fields, then the options set, in
+/// wire order, every value a JSON string.
 struct CallbackWire<'a> {
-    action: &'a str,
-    appid: &'a str,
-    src: &'a str,
-    dst: &'a str,
-    credit: String,
-    #[serde(rename = "customParm", skip_serializing_if = "Option::is_none")]
-    custom_parm: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    srcclid: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dstclid: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    srctimeout: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dsttimeout: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    srchintfile: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dsthintfile: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ringbacktype: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    customhintfile: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dstfailhintfile: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    srcthreshold: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dstthreshold: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    srcthresholdfile: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dstthresholdfile: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    iscallstatuscheck: Option<&'a str>,
+    head: [(&'static str, &'a str); 5],
+    options: Vec<(&'static str, String)>,
+}
+
+impl Serialize for CallbackWire<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.head.len() + self.options.len()))?;
+        for (k, v) in &self.head {
+            m.serialize_entry(k, v)?;
+        }
+        for (k, v) in &self.options {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -1003,7 +1065,7 @@ mod tests {
         assert!(code(&"9".repeat(19)).is_ok());
         assert!(code("Ab9").is_ok());
         assert!(VoiceCode {
-            dstclid: "".into(),
+            dst_clid: "".into(),
             ..ok.clone()
         }
         .validate()
@@ -1011,7 +1073,7 @@ mod tests {
         assert_eq!(
             field_of(
                 VoiceCode {
-                    dstclid: " ".into(),
+                    dst_clid: " ".into(),
                     ..ok.clone()
                 }
                 .validate()

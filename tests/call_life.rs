@@ -81,17 +81,13 @@ fn pushes_then_record_then_find_by_custom_parm() {
 
     // An earlier call gives the requestId to search after.
     let earlier = client
-        .callback_call(&CallbackCall {
-            custom_parm: Some("order-earlier".into()),
-            ..CallbackCall::new("13800138000", "13900139000", 600)
-        })
+        .callback_call(
+            &CallbackCall::new("13800138000", "13900139000", 600).custom_parm("order-earlier"),
+        )
         .unwrap();
     pushes_until_record(&rx, &earlier.request_id);
 
-    let call = CallbackCall {
-        custom_parm: Some("order-42".into()),
-        ..CallbackCall::new("13800138001", "01085485069", 600)
-    };
+    let call = CallbackCall::new("13800138001", "01085485069", 600).custom_parm("order-42");
     let accepted = client.callback_call(&call).unwrap();
     let pushes = pushes_until_record(&rx, &accepted.request_id);
 

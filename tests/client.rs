@@ -44,23 +44,16 @@ fn voice(dst: &str) -> VoiceCode {
 fn both_operations_are_accepted_and_signed_as_the_protocol_says() {
     let emu = emulator();
     let c = client(&emu);
-    let call = CallbackCall {
-        custom_parm: Some("订单-1".into()),
-        src_clid: Some("02160000000".into()),
-        ..CallbackCall::new("13800138000", "01085485069", 600)
-    };
+    let call = CallbackCall::new("13800138000", "01085485069", 600)
+        .custom_parm("订单-1")
+        .src_clid("02160000000");
     let ok = c.callback_call(&call).unwrap();
     assert_eq!(ok.status_code, "0");
     assert_eq!(ok.request_id.len(), 29, "{ok:?}");
     assert!(ok.request_id.bytes().all(|b| b.is_ascii_digit()));
     assert_eq!(ok.status_msg, "提交成功");
 
-    let ok2 = c
-        .voice_code(&VoiceCode {
-            times: Some(3),
-            ..voice("13800138000")
-        })
-        .unwrap();
+    let ok2 = c.voice_code(&voice("13800138000").times(3)).unwrap();
     assert_ne!(ok.request_id, ok2.request_id);
 
     let got = emu.requests();
@@ -440,10 +433,8 @@ fn one_client_shared_by_threads() {
             let c = c.clone();
             std::thread::spawn(move || {
                 for i in 0..25 {
-                    let call = CallbackCall {
-                        custom_parm: Some(format!("t{t}-{i}")),
-                        ..CallbackCall::new("13800138000", "13900139000", 61)
-                    };
+                    let call = CallbackCall::new("13800138000", "13900139000", 61)
+                        .custom_parm(format!("t{t}-{i}"));
                     let ok = c.callback_call(&call).unwrap();
                     assert_eq!(ok.request_id.len(), 29);
                 }
@@ -496,4 +487,26 @@ fn the_token_appears_in_no_error() {
         assert!(!format!("{e:?}").contains(token), "{e:?}");
     }
     assert!(!format!("{c:?}").contains(token));
+}
+
+#[test]
+fn errors_name_the_builder_method_in_rust_and_the_option_by_name() {
+    use std::time::Duration;
+    let rust = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
+        .timeout(Duration::from_secs(1))
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap_err();
+    assert_eq!(rust.field(), Some("connect_timeout"), "{rust}");
+    let rust = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
+        .timeout(Duration::ZERO)
+        .build()
+        .unwrap_err();
+    assert_eq!(rust.field(), Some("timeout"), "{rust}");
+    // The same mistake by option name (as C and the bindings give it).
+    let mut b = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID);
+    b.set_options([("connect_timeout_ms", "5000"), ("timeout_ms", "1000")])
+        .unwrap();
+    let by_name = b.build().unwrap_err();
+    assert_eq!(by_name.field(), Some("connect_timeout_ms"), "{by_name}");
 }

@@ -333,25 +333,17 @@ struct CodeArgs {
 
 impl CodeArgs {
     fn request(&self) -> Result<VoiceCode, Error> {
-        let times = match self.times {
-            None => None,
-            Some(t) => Some(
-                u8::try_from(t)
-                    .ok()
-                    .filter(|t| (1..=3).contains(t))
-                    .ok_or_else(|| {
-                        Error::invalid("time", format!("must be 1, 2 or 3 plays, got {t}"))
-                    })?,
-            ),
-        };
-        let code = VoiceCode {
-            times,
-            ..VoiceCode::new(
-                &self.dst,
-                self.dstclid.clone().unwrap_or_default(),
-                &self.code,
-            )
-        };
+        let mut code = VoiceCode::new(
+            &self.dst,
+            self.dstclid.clone().unwrap_or_default(),
+            &self.code,
+        );
+        if let Some(t) = self.times {
+            // The 1-3 rule is the library's; only what a u8 cannot hold is refused here.
+            code.times = Some(u8::try_from(t).map_err(|_| {
+                Error::invalid("time", format!("must be 1, 2 or 3 plays, got {t}"))
+            })?);
+        }
         code.validate()?;
         Ok(code)
     }

@@ -248,10 +248,8 @@ fn voice_code(input: &Input) {
     };
     let dst = phone_text(&input.voice_dst);
     let dstclid = phone_text(&input.voice_dstclid);
-    let vc = VoiceCode {
-        times,
-        ..VoiceCode::new(dst.clone(), dstclid.clone(), input.code.0.clone())
-    };
+    let mut vc = VoiceCode::new(dst.clone(), dstclid.clone(), input.code.0.clone());
+    vc.times = times;
     let validated = vc.validate();
     let json = vc.to_json(&input.action.0, &input.app_id.0);
     match (&validated, &json) {
