@@ -44,6 +44,16 @@ def test_hierarchy():
     assert issubclass(ytx.InvalidArgumentType, TypeError)
     assert issubclass(ytx.ClientClosed, ytx.InvalidHandle)
     assert issubclass(ytx.Timeout, ytx.TransportError)
+    # The standard hierarchy too: except TimeoutError / ConnectionError work.
+    assert issubclass(ytx.Timeout, TimeoutError)
+    assert issubclass(ytx.TransportError, ConnectionError)
+    assert issubclass(ytx.Timeout, ConnectionError)
+    e = ytx.Timeout("a timeout", code=ytx.ResultCode.TIMEOUT, delivery=ytx.Delivery.UNKNOWN)
+    assert str(e) == "a timeout" and e.args == ("a timeout",)
+    assert e.errno is None and e.strerror is None  # an OSError, not a fake errno
+    back = pickle.loads(pickle.dumps(e))
+    assert type(back) is ytx.Timeout and back.delivery == ytx.Delivery.UNKNOWN
+    assert str(back) == "a timeout"
     for cls in (ytx.InvalidHandle, ytx.TransportError, ytx.ProtocolError,
                 ytx.PlatformError, ytx.InternalError):
         assert issubclass(cls, ytx.YtxError)

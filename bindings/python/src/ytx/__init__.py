@@ -22,7 +22,14 @@ library's own log events go to the ``ytx`` :mod:`logging` logger once
 
 from __future__ import annotations
 
-from ._client import Accepted, Client, PreparedRequest, RingbackType, parse_push
+from ._client import (
+    Accepted,
+    CallbackOptions,
+    Client,
+    PreparedRequest,
+    RingbackType,
+    parse_push,
+)
 from ._errors import (
     ClientClosed,
     Delivery,
@@ -64,6 +71,7 @@ __all__ = [
     "Accepted",
     "PreparedRequest",
     "RingbackType",
+    "CallbackOptions",
     "parse_push",
     "StatePush",
     "RecordPush",
@@ -92,6 +100,8 @@ __all__ = [
     "library_version",
     "live_clients",
     "live_objects",
+    "status_codes",
+    "explain_status_code",
     "enable_logging",
     "disable_logging",
     "logging_level",
@@ -103,7 +113,7 @@ __all__ = [
 
 # Public classes show (and pickle) as ``ytx.X``, not ``ytx._errors.X``.
 for _cls in (
-    Client, Accepted, PreparedRequest, RingbackType, StatePush, RecordPush,
+    Client, Accepted, PreparedRequest, RingbackType, CallbackOptions, StatePush, RecordPush,
     CallState, UnknownState, CallRecord, Balance, ResultCode, Delivery,
     YtxError, InvalidArgument, InvalidArgumentType, InvalidHandle, ClientClosed,
     TransportError, Timeout, ProtocolError, PlatformError, InternalError,
@@ -127,3 +137,16 @@ def live_objects() -> int:
     """Outcomes, pushes, record lists and balances not yet freed, in the
     default library (exact leak checks: it returns to its old value)."""
     return load_library().live_objects()
+
+
+def status_codes() -> "dict[str, str]":
+    """The library's table of the platform's statusCodes: code -> what it
+    means and what to do (e.g. ``"-204"``: balance too low)."""
+    return load_library().status_codes()
+
+
+def explain_status_code(status_code: str) -> "str | None":
+    """The library's explanation of a platform statusCode, or ``None``."""
+    if not isinstance(status_code, str):
+        raise TypeError(f"status_code: must be a str, got {type(status_code).__name__}")
+    return load_library().ytx_explain_status_code(status_code.encode("utf-8", "replace"))

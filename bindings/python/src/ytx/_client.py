@@ -8,7 +8,22 @@ import os
 import weakref
 from dataclasses import dataclass, field as dc_field
 from enum import IntEnum
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import (
+    Annotated,
+    Any,
+    Callable,
+    Dict,
+    List,
+    Mapping,
+    Optional,
+    Tuple,
+    TypedDict,
+    Union,
+    Unpack,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 from . import _logging, _native, _records
 from ._errors import (
@@ -26,11 +41,19 @@ from ._errors import (
     YtxError,
 )
 
-__all__ = ["Client", "Accepted", "PreparedRequest", "RingbackType", "parse_push"]
+__all__ = [
+    "Client", "Accepted", "PreparedRequest", "RingbackType", "CallbackOptions", "parse_push",
+]
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-_INT32_MAX = 2**31 - 1
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _UINT32_MAX = 2**32 - 1
+
+# The library's words for values the C types cannot carry (a test checks
+# each against the library's own message for an out-of-range value).
+_TIMES_RULE = "must be 1, 2 or 3 plays"
+_CREDIT_RULE = "must be a whole number of seconds greater than 60 and at most 4294967295"
+_LIMIT_RULE = "must be at most 1000"
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -156,28 +179,110 @@ def _options(pairs: List[Tuple[bytes, bytes]]) -> Tuple[Any, Any, int]:
     return names, values, n
 
 
-# Callback options: Python parameter -> (wire name, kind).
-_CALLBACK_OPTIONS: Dict[str, Tuple[str, str]] = {
-    "custom_parm": ("customParm", "text"),
-    "src_clid": ("srcclid", "text"),
-    "dst_clid": ("dstclid", "text"),
-    "src_timeout": ("srctimeout", "int"),
-    "dst_timeout": ("dsttimeout", "int"),
-    "src_hint_file": ("srchintfile", "text"),
-    "dst_hint_file": ("dsthintfile", "text"),
-    "ringback_type": ("ringbacktype", "int"),
-    "custom_hint_file": ("customhintfile", "text"),
-    "dst_fail_hint_file": ("dstfailhintfile", "text"),
-    "src_threshold": ("srcthreshold", "int"),
-    "dst_threshold": ("dstthreshold", "int"),
-    "src_threshold_file": ("srcthresholdfile", "text"),
-    "dst_threshold_file": ("dstthresholdfile", "text"),
-    "call_status_check": ("iscallstatuscheck", "bool"),
+class _Wire:
+    """``Annotated`` metadata: the field's wire name (what the library takes)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"wire name {self.name!r}"
+
+
+class CallbackOptions(TypedDict, total=False):
+    """The optional fields of a two-way callback call, written once.
+
+    The keywords of :meth:`Client.callback_call`,
+    :meth:`Client.prepare_callback_call` and their :class:`ytx.AsyncClient`
+    twins; a dict of this type can be passed as ``**options``. Each is sent
+    only when given (``None`` counts as not given). In the platform's (wire)
+    order, which a test checks against the library's list
+    (``ytx_callback_option_name``); the library checks every value.
+    """
+
+    #: ``customParm``: your own text, sent back in pushes and records (give
+    #: each call a unique one: it is how :meth:`Client.find_call` finds it).
+    custom_parm: Annotated[str, _Wire("customParm")]
+    #: ``srcclid``: the caller id the first leg (src) sees.
+    src_clid: Annotated[str, _Wire("srcclid")]
+    #: ``dstclid``: the caller id the second leg (dst) sees.
+    dst_clid: Annotated[str, _Wire("dstclid")]
+    #: ``srctimeout``: seconds the first leg rings.
+    src_timeout: Annotated[int, _Wire("srctimeout")]
+    #: ``dsttimeout``: seconds the second leg rings.
+    dst_timeout: Annotated[int, _Wire("dsttimeout")]
+    #: ``srchintfile``: the prompt played to the first leg.
+    src_hint_file: Annotated[str, _Wire("srchintfile")]
+    #: ``dsthintfile``: the prompt played to the second leg.
+    dst_hint_file: Annotated[str, _Wire("dsthintfile")]
+    #: ``ringbacktype``: what the first leg hears while the second rings.
+    ringback_type: Annotated["RingbackType", _Wire("ringbacktype")]
+    #: ``customhintfile``: the ringback file for :attr:`RingbackType.CUSTOM`.
+    custom_hint_file: Annotated[str, _Wire("customhintfile")]
+    #: ``dstfailhintfile``: played to the first leg when the second fails.
+    dst_fail_hint_file: Annotated[str, _Wire("dstfailhintfile")]
+    #: ``srcthreshold``: seconds before the end when the first leg is warned.
+    src_threshold: Annotated[int, _Wire("srcthreshold")]
+    #: ``dstthreshold``: the same for the second leg.
+    dst_threshold: Annotated[int, _Wire("dstthreshold")]
+    #: ``srcthresholdfile``: the warning played to the first leg.
+    src_threshold_file: Annotated[str, _Wire("srcthresholdfile")]
+    #: ``dstthresholdfile``: the warning played to the second leg.
+    dst_threshold_file: Annotated[str, _Wire("dstthresholdfile")]
+    #: ``iscallstatuscheck``: ask the platform to check the numbers' state.
+    call_status_check: Annotated[bool, _Wire("iscallstatuscheck")]
+
+
+def _option_table() -> Dict[str, Tuple[str, str]]:
+    """Python keyword -> (wire name, kind), from :class:`CallbackOptions`."""
+    table: Dict[str, Tuple[str, str]] = {}
+    for param, hint in get_type_hints(CallbackOptions, include_extras=True).items():
+        assert get_origin(hint) is Annotated, param
+        typ, wire = get_args(hint)[0], get_args(hint)[1]
+        kind = "bool" if typ is bool else "text" if typ is str else "int"
+        table[param] = (wire.name, kind)
+    return table
+
+
+# Callback options: Python keyword -> (wire name, kind), in wire order.
+_CALLBACK_OPTIONS: Dict[str, Tuple[str, str]] = _option_table()
+
+# Client keywords -> (the library's option name, kind); a test checks the
+# names against ytx_client_option_name.
+_CLIENT_OPTIONS: Dict[str, Tuple[str, str]] = {
+    "environment": ("environment", "text"),
+    "base_url": ("base_url", "text"),
+    "timeout": ("timeout_ms", "seconds"),
+    "connect_timeout": ("connect_timeout_ms", "seconds"),
+    "proxy": ("proxy", "text"),
+    "env_proxy": ("env_proxy", "bool"),
+    "ca_file": ("ca_file", "path"),
+    "pool_idle_timeout": ("pool_idle_timeout_ms", "seconds"),
+    "callback_func_url": ("callback_func_url", "text"),
+    "callback_action": ("callback_action", "text"),
+    "voice_code_func_url": ("voice_code_func_url", "text"),
+    "voice_code_action": ("voice_code_action", "text"),
 }
+
+
+def _client_value(param: str, value: object) -> bytes:
+    kind = _CLIENT_OPTIONS[param][1]
+    if kind == "seconds":
+        return str(_seconds_to_ms(param, value)).encode("ascii")
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise _type_error(param, "a bool", value)
+        return b"1" if value else b"0"
+    if kind == "path" and isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    return _text(param, value)
+
 
 # The library names fields as the C API / the wire does; these map them back
 # to this binding's parameter names (anything absent is the same in both).
-_CLIENT_FIELDS = {"timeout_ms": "timeout", "connect_timeout_ms": "connect_timeout"}
+_CLIENT_FIELDS = {name: param for param, (name, _) in _CLIENT_OPTIONS.items() if name != param}
 _CALLBACK_FIELDS = {wire: param for param, (wire, _) in _CALLBACK_OPTIONS.items()}
 _VOICE_CODE_FIELDS = {"time": "times"}
 # The record queries: the library names the requestId by its wire name.
@@ -190,12 +295,15 @@ _WIRE_NAMES: Dict[str, str] = {
 _WIRE_NAMES.update({param: wire for wire, param in _VOICE_CODE_FIELDS.items()})
 
 
-def _callback_pairs(options: Mapping[str, object]) -> List[Tuple[bytes, bytes]]:
+def _callback_pairs(method: str, options: Mapping[str, object]) -> List[Tuple[bytes, bytes]]:
     pairs: List[Tuple[bytes, bytes]] = []
     for param, value in options.items():
+        option = _CALLBACK_OPTIONS.get(param)
+        if option is None:  # as Python says it for a keyword it does not know
+            raise TypeError(f"{method}() got an unexpected keyword argument {param!r}")
         if value is None:
             continue
-        wire, kind = _CALLBACK_OPTIONS[param]
+        wire, kind = option
         if kind == "text":
             data = _text(param, value)
         elif kind == "int":
@@ -369,9 +477,17 @@ class Client:
         base_url: any ``http://`` or ``https://`` URL (a gateway, the
             emulator); overrides ``environment``.
         timeout: seconds for a whole call (default 30.0).
-        connect_timeout: seconds to connect (default 5.0; capped at
-            ``timeout``, which bounds the whole call anyway).
-        proxy: ``http://host:port`` or ``http://user:password@host:port``.
+        connect_timeout: seconds to connect, DNS included (default 5.0, or
+            ``timeout`` when that is shorter; at most ``timeout``).
+        proxy: ``http://host:port`` or ``http://user:password@host:port``;
+            ``""`` for none, not even the environment's.
+        env_proxy: ``False`` not to use the proxy the environment names
+            (``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY``... as curl reads
+            them; default ``True``).
+        ca_file: a PEM file of CA certificates trusted for ``https://``
+            instead of the built-in roots.
+        pool_idle_timeout: seconds a keep-alive connection may idle before it
+            is closed instead of reused (default: the library's, ``ytx.h``).
         callback_func_url, callback_action, voice_code_func_url,
         voice_code_action: endpoint overrides (see PROTOCOL.md, ambiguity 2).
         library: path of the libytx file (or its folder) to use for this
@@ -389,6 +505,9 @@ class Client:
         timeout: Optional[float] = None,
         connect_timeout: Optional[float] = None,
         proxy: Optional[str] = None,
+        env_proxy: Optional[bool] = None,
+        ca_file: Optional[PathLike] = None,
+        pool_idle_timeout: Optional[float] = None,
         callback_func_url: Optional[str] = None,
         callback_action: Optional[str] = None,
         voice_code_func_url: Optional[str] = None,
@@ -403,25 +522,18 @@ class Client:
         # Only what was given is passed: the library owns every default
         # (ytx_default_timeout_ms, ytx_production_url, ...) and every rule
         # between options (environment and base_url together is its error).
-        pairs: List[Tuple[bytes, bytes]] = []
-        if environment is not None:
-            pairs.append((b"environment", _text("environment", environment)))
-        if base_url is not None:
-            pairs.append((b"base_url", _text("base_url", base_url)))
-        if timeout is not None:
-            pairs.append((b"timeout_ms", str(_seconds_to_ms("timeout", timeout)).encode("ascii")))
-        if connect_timeout is not None:
-            connect_ms = _seconds_to_ms("connect_timeout", connect_timeout)
-            pairs.append((b"connect_timeout_ms", str(connect_ms).encode("ascii")))
-        for name, value in (
-            ("proxy", proxy),
-            ("callback_func_url", callback_func_url),
-            ("callback_action", callback_action),
-            ("voice_code_func_url", voice_code_func_url),
-            ("voice_code_action", voice_code_action),
-        ):
-            if value is not None:
-                pairs.append((name.encode("ascii"), _text(name, value)))
+        given = dict(
+            environment=environment, base_url=base_url, timeout=timeout,
+            connect_timeout=connect_timeout, proxy=proxy, env_proxy=env_proxy,
+            ca_file=ca_file, pool_idle_timeout=pool_idle_timeout,
+            callback_func_url=callback_func_url, callback_action=callback_action,
+            voice_code_func_url=voice_code_func_url, voice_code_action=voice_code_action,
+        )
+        pairs = [
+            (_CLIENT_OPTIONS[param][0].encode("ascii"), _client_value(param, value))
+            for param, value in given.items()
+            if value is not None
+        ]
 
         lib = _native.open_library(library)
         names, values, count = _options(pairs)
@@ -525,105 +637,47 @@ class Client:
     # -- two-way callback call ------------------------------------------------------
 
     def _callback(
-        self,
-        fn_name: str,
-        src: object,
-        dst: object,
-        credit: object,
+        self, method: str, src: object, dst: object, credit: object,
         options: Mapping[str, object],
-        want_request: bool,
     ) -> _Outcome:
         src_b = _text("src", src)
         dst_b = _text("dst", dst)
         credit_n = _integer(
             "credit", credit, _INT64_MIN, _INT64_MAX,
-            "must be a whole number of seconds greater than 60",
+            _CREDIT_RULE,
         )
-        names, values, count = _options(_callback_pairs(options))
+        names, values, count = _options(_callback_pairs(method, options))
+        prepare = method.startswith("prepare_")
         return self._run(
-            fn_name, (src_b, dst_b, credit_n, names, values, count),
-            _CALLBACK_FIELDS, want_request,
+            "ytx_callback_prepare" if prepare else "ytx_callback_call",
+            (src_b, dst_b, credit_n, names, values, count),
+            _CALLBACK_FIELDS, prepare,
         )
 
     def callback_call(
-        self,
-        src: str,
-        dst: str,
-        credit: int,
-        *,
-        custom_parm: Optional[str] = None,
-        src_clid: Optional[str] = None,
-        dst_clid: Optional[str] = None,
-        src_timeout: Optional[int] = None,
-        dst_timeout: Optional[int] = None,
-        src_hint_file: Optional[str] = None,
-        dst_hint_file: Optional[str] = None,
-        ringback_type: Optional[int] = None,
-        custom_hint_file: Optional[str] = None,
-        dst_fail_hint_file: Optional[str] = None,
-        src_threshold: Optional[int] = None,
-        dst_threshold: Optional[int] = None,
-        src_threshold_file: Optional[str] = None,
-        dst_threshold_file: Optional[str] = None,
-        call_status_check: Optional[bool] = None,
+        self, src: str, dst: str, credit: int, **options: Unpack[CallbackOptions]
     ) -> Accepted:
         """Place a two-way callback call: ring ``src``, then ``dst``, and bridge them.
 
         ``src``/``dst``: 5-20 digits (mobile, or landline with area code;
         ``+86``/``0086`` + mobile is normalised). ``credit``: the call's
-        length limit in seconds, greater than 60. Options are sent only when
-        given (``ringback_type``: a :class:`RingbackType` or 1-3).
+        length limit in seconds, greater than 60. ``options``: the optional
+        fields of :class:`ytx.CallbackOptions` as keywords (``custom_parm=``,
+        ``ringback_type=RingbackType.SYSTEM``, ...), each sent only when given.
 
         The request is sent at most once. Returns :class:`Accepted`; raises
         :class:`InvalidArgument` (nothing sent), :class:`TransportError`,
         :class:`Timeout`, :class:`ProtocolError` or :class:`PlatformError`:
         check ``retry_safe`` before sending again.
         """
-        options = dict(
-            custom_parm=custom_parm, src_clid=src_clid, dst_clid=dst_clid,
-            src_timeout=src_timeout, dst_timeout=dst_timeout,
-            src_hint_file=src_hint_file, dst_hint_file=dst_hint_file,
-            ringback_type=ringback_type, custom_hint_file=custom_hint_file,
-            dst_fail_hint_file=dst_fail_hint_file, src_threshold=src_threshold,
-            dst_threshold=dst_threshold, src_threshold_file=src_threshold_file,
-            dst_threshold_file=dst_threshold_file, call_status_check=call_status_check,
-        )
-        o = self._callback("ytx_callback_call", src, dst, credit, options, False)
+        o = self._callback("callback_call", src, dst, credit, options)
         return Accepted(o.request_id, o.status_code, o.status_msg)
 
     def prepare_callback_call(
-        self,
-        src: str,
-        dst: str,
-        credit: int,
-        *,
-        custom_parm: Optional[str] = None,
-        src_clid: Optional[str] = None,
-        dst_clid: Optional[str] = None,
-        src_timeout: Optional[int] = None,
-        dst_timeout: Optional[int] = None,
-        src_hint_file: Optional[str] = None,
-        dst_hint_file: Optional[str] = None,
-        ringback_type: Optional[int] = None,
-        custom_hint_file: Optional[str] = None,
-        dst_fail_hint_file: Optional[str] = None,
-        src_threshold: Optional[int] = None,
-        dst_threshold: Optional[int] = None,
-        src_threshold_file: Optional[str] = None,
-        dst_threshold_file: Optional[str] = None,
-        call_status_check: Optional[bool] = None,
+        self, src: str, dst: str, credit: int, **options: Unpack[CallbackOptions]
     ) -> PreparedRequest:
         """Dry run of :meth:`callback_call`: validate and sign, send nothing."""
-        options = dict(
-            custom_parm=custom_parm, src_clid=src_clid, dst_clid=dst_clid,
-            src_timeout=src_timeout, dst_timeout=dst_timeout,
-            src_hint_file=src_hint_file, dst_hint_file=dst_hint_file,
-            ringback_type=ringback_type, custom_hint_file=custom_hint_file,
-            dst_fail_hint_file=dst_fail_hint_file, src_threshold=src_threshold,
-            dst_threshold=dst_threshold, src_threshold_file=src_threshold_file,
-            dst_threshold_file=dst_threshold_file, call_status_check=call_status_check,
-        )
-        o = self._callback("ytx_callback_prepare", src, dst, credit, options, True)
+        o = self._callback("prepare_callback_call", src, dst, credit, options)
         return _prepared(o)
 
     # -- voice verification code -------------------------------------------------------
@@ -643,7 +697,13 @@ class Client:
         if times is None:
             times_n = 0  # the C API's "platform default"
         else:
-            times_n = _integer("times", times, 1, _INT32_MAX, "must be 1, 2 or 3 plays")
+            # The library checks the value (its rule: 1-3); only what the C
+            # int32 cannot carry, and 0 (which means "the platform default"
+            # there), are refused here, in the library's words (a test
+            # compares them).
+            times_n = _integer("times", times, _INT32_MIN, _INT32_MAX, _TIMES_RULE)
+            if times_n == 0:
+                raise InvalidArgument(f"{_label('times')}: {_TIMES_RULE}, got 0", field="times")
         return self._run(
             fn_name, (dst_b, clid_b, code_b, times_n), _VOICE_CODE_FIELDS, want_request
         )
@@ -712,7 +772,7 @@ class Client:
         ``limit`` (empty: no more) at the end. ``fid`` as in :meth:`call_record`.
         """
         rid = _text("request_id", request_id)
-        n = _integer("limit", limit, 0, _UINT32_MAX, "must be 1 to 1000 records")
+        n = _integer("limit", limit, 0, _UINT32_MAX, _LIMIT_RULE)
         return self._records_query(
             "ytx_call_records_after", (rid, n, self._fid(fid)), _RECORD_FIELDS
         )

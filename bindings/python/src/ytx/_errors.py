@@ -169,8 +169,8 @@ class ClientClosed(InvalidHandle):
     """The client was used after ``close()``."""
 
 
-class TransportError(YtxError):
-    """The network failed (codes 10 and 11).
+class TransportError(YtxError, ConnectionError):
+    """The network failed (codes 10 and 11); also a :class:`ConnectionError`.
 
     Code 10 (``NOT_SENT``, ``retry_safe``): nothing reached the platform.
     Code 11 (``OUTCOME_UNKNOWN``): the request was written, the answer was
@@ -179,8 +179,12 @@ class TransportError(YtxError):
     """
 
 
-class Timeout(TransportError):
-    """A timeout fired (code 12); ``delivery`` says whether it was sent."""
+class Timeout(TransportError, TimeoutError):
+    """A timeout fired (code 12); ``delivery`` says whether it was sent.
+
+    Also a :class:`TimeoutError` (and, as a :class:`TransportError`, a
+    :class:`ConnectionError`), so ``except TimeoutError`` catches it.
+    """
 
 
 class ProtocolError(YtxError):
