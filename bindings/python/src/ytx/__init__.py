@@ -22,6 +22,7 @@ library's own log events go to the ``ytx`` :mod:`logging` logger once
 
 from __future__ import annotations
 
+from ._async import AsyncClient
 from ._client import (
     Accepted,
     CallbackOptions,
@@ -68,6 +69,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Client",
+    "AsyncClient",
     "Accepted",
     "PreparedRequest",
     "RingbackType",
@@ -113,7 +115,7 @@ __all__ = [
 
 # Public classes show (and pickle) as ``ytx.X``, not ``ytx._errors.X``.
 for _cls in (
-    Client, Accepted, PreparedRequest, RingbackType, CallbackOptions, StatePush, RecordPush,
+    Client, AsyncClient, Accepted, PreparedRequest, RingbackType, CallbackOptions, StatePush, RecordPush,
     CallState, UnknownState, CallRecord, Balance, ResultCode, Delivery,
     YtxError, InvalidArgument, InvalidArgumentType, InvalidHandle, ClientClosed,
     TransportError, Timeout, ProtocolError, PlatformError, InternalError,
