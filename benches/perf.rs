@@ -176,9 +176,14 @@ fn read_message(s: &mut TcpStream, buf: &mut [u8], len: &mut usize) -> Option<us
 }
 
 fn start_server() -> SocketAddr {
+    start_server_with(answer_bytes())
+}
+
+/// The fixed-response server, answering every request with `answer`.
+fn start_server_with(answer: Vec<u8>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let addr = listener.local_addr().unwrap();
-    let answer: &'static [u8] = answer_bytes().leak();
+    let answer: &'static [u8] = answer.leak();
     std::thread::Builder::new()
         .name("fixed-server".into())
         .spawn(move || {
@@ -1254,12 +1259,22 @@ fn only(what: &str, n: usize) {
 /// HTTPS (issue 13): a local rustls server (tests/support/tls.rs, CA made on
 /// the spot and given to the client as `ca_file`) next to the plain server,
 /// in interleaved rounds: keep-alive calls over each, and a fresh client per
-/// call over each (a new TCP connection, plus a TLS handshake for https).
-/// The handshake's cost is the difference of the fresh-client p50s.
+/// call over each (a new TCP connection, plus a TLS handshake for https),
+/// and one client whose every call needs a new connection (the servers
+/// answer `Connection: close`). The handshake's cost is the difference of
+/// the new-connection p50s.
 fn https_bench(rounds: usize, n: usize, fresh: usize) {
     let addr = start_server();
     let plain_url = format!("http://{addr}");
     let tls = tls::start(answer_bytes());
+    let close = || {
+        String::from_utf8(answer_bytes())
+            .unwrap()
+            .replace("Connection: keep-alive", "Connection: close")
+            .into_bytes()
+    };
+    let plain_close_url = format!("http://{}", start_server_with(close()));
+    let tls_close = tls::start(close());
     let ca = tls.ca_file("bench");
     let mk = |url: &str| {
         Client::builder(SID, TOKEN, APP_ID)
@@ -1270,6 +1285,7 @@ fn https_bench(rounds: usize, n: usize, fresh: usize) {
     };
     let call = the_call();
     let (plain, https) = (mk(&plain_url), mk(&tls.url));
+    let (plain_close, https_close) = (mk(&plain_close_url), mk(&tls_close.url));
     let raw = precomputed_request(&plain);
     let mut floor = Floor::new(addr, &raw);
     for _ in 0..1_000 {
@@ -1281,8 +1297,10 @@ fn https_bench(rounds: usize, n: usize, fresh: usize) {
         "floor (plain, one write on a kept socket)",
         "Rust API, http://, keep-alive",
         "Rust API, https://, keep-alive",
-        "Rust API, http://, new client per call (TCP connect)",
-        "Rust API, https://, new client per call (TCP + TLS handshake)",
+        "Rust API, http://, new connection per call (TCP connect)",
+        "Rust API, https://, new connection per call (TCP + TLS handshake)",
+        "Rust API, http://, new client per call",
+        "Rust API, https://, new client per call (+ TLS context, ca_file)",
     ];
     let mut res: Vec<Rounds> = names.iter().map(|_| Rounds::default()).collect();
     for _ in 0..rounds {
@@ -1292,10 +1310,14 @@ fn https_bench(rounds: usize, n: usize, fresh: usize) {
         res[1].add(e, l, 0);
         let (e, l) = measure(n, || rust_call(&https, &call));
         res[2].add(e, l, 0);
-        let (e, l) = measure(fresh, || rust_call(&mk(&plain_url), &call));
+        let (e, l) = measure(fresh, || rust_call(&plain_close, &call));
         res[3].add(e, l, 0);
-        let (e, l) = measure(fresh, || rust_call(&mk(&tls.url), &call));
+        let (e, l) = measure(fresh, || rust_call(&https_close, &call));
         res[4].add(e, l, 0);
+        let (e, l) = measure(fresh / 10, || rust_call(&mk(&plain_url), &call));
+        res[5].add(e, l, 0);
+        let (e, l) = measure(fresh / 10, || rust_call(&mk(&tls.url), &call));
+        res[6].add(e, l, 0);
     }
     println!("HTTPS (issue 13): {rounds} interleaved rounds, {n} keep-alive calls / {fresh} fresh-client calls each; load {}", machine_description());
     println!(
@@ -1319,10 +1341,11 @@ fn https_bench(rounds: usize, n: usize, fresh: usize) {
     }
     let p50 = |i: usize| res[i].result().p50_us;
     println!(
-        "TLS on a kept connection: +{:.1} µs p50 per call; a TLS handshake: +{:.1} µs p50 (fresh https − fresh http); TLS handshakes seen by the server: {}",
+        "TLS on a kept connection: +{:.1} µs p50 per call; a TLS handshake: +{:.1} µs p50 (new https connection − new http connection); handshakes seen: {} keep-alive server, {} close server",
         p50(2) - p50(1),
         p50(4) - p50(3),
-        tls.handshakes()
+        tls.handshakes(),
+        tls_close.handshakes()
     );
 }
 
