@@ -32,7 +32,10 @@
 //!   and proxies through ureq 3).
 //! * [`error`]: one [`Error`] enum with stable numeric codes for the C ABI.
 //! * [`log`]: an optional process-wide log sink (off by default).
-//! * `ffi`: the C ABI declared in `include/ytx.h` (the only `unsafe` code).
+//! * `ffi`: the C ABI declared in `include/ytx.h` (the only `unsafe` code),
+//!   behind the default feature `capi`: a Rust program can leave it out
+//!   with `default-features = false` (then add `features = ["tls"]` for
+//!   HTTPS).
 //!
 //! Guarantees: every input is validated before anything is sent and every
 //! error names the field; the auth token never appears in an error, `Debug`
@@ -45,6 +48,7 @@
 pub mod client;
 pub mod config;
 pub mod error;
+#[cfg(feature = "capi")]
 #[allow(unsafe_code, non_camel_case_types)]
 pub mod ffi;
 pub mod log;
