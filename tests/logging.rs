@@ -12,6 +12,25 @@ use ytx_emulator::{
 
 type Lines = Arc<Mutex<Vec<(LogLevel, String)>>>;
 
+/// A `log` facade logger that keeps the events of target `ytx`.
+struct Facade(Mutex<Vec<(::log::Level, String)>>);
+static FACADE: Facade = Facade(Mutex::new(Vec::new()));
+
+impl ::log::Log for Facade {
+    fn enabled(&self, m: &::log::Metadata) -> bool {
+        m.target() == "ytx"
+    }
+    fn log(&self, r: &::log::Record) {
+        if self.enabled(r.metadata()) {
+            self.0
+                .lock()
+                .unwrap()
+                .push((r.level(), r.args().to_string()));
+        }
+    }
+    fn flush(&self) {}
+}
+
 fn capture(level: LogLevel) -> Lines {
     let lines: Lines = Arc::default();
     let sink = lines.clone();
@@ -34,8 +53,21 @@ fn logging_reports_requests_and_errors_without_secrets() {
         .unwrap();
     let call = CallbackCall::new("13800138000", "13900139000", 61);
 
-    // Off by default: nothing captured before a logger is set.
+    // Off by default: before any sink is set no level is enabled (this
+    // fails if the default were on), so the log points build nothing.
+    for level in [
+        LogLevel::Error,
+        LogLevel::Warn,
+        LogLevel::Info,
+        LogLevel::Debug,
+    ] {
+        assert!(!ytx::log::enabled(level), "{level:?} on by default");
+    }
     c.callback_call(&call).unwrap();
+
+    // Rust programs get the same events through the `log` facade.
+    ::log::set_logger(&FACADE).unwrap();
+    ::log::set_max_level(::log::LevelFilter::Debug);
 
     let lines = capture(LogLevel::YTX_LOG_DEBUG);
     let ok = c.callback_call(&call).unwrap();
@@ -88,6 +120,21 @@ fn logging_reports_requests_and_errors_without_secrets() {
     // accepted: DEBUG + INFO; HTTP 500: DEBUG + ERROR; invalid code: WARN
     // (never sent, so no DEBUG); -203: DEBUG + WARN.
     assert_eq!(got.len(), 7, "{all}");
+    // The facade saw exactly the same events, at the same levels, with
+    // target ytx.
+    let facade = FACADE.0.lock().unwrap().clone();
+    let as_facade = |l: LogLevel| match l {
+        LogLevel::Error => ::log::Level::Error,
+        LogLevel::Warn => ::log::Level::Warn,
+        LogLevel::Info => ::log::Level::Info,
+        _ => ::log::Level::Debug,
+    };
+    let expected: Vec<(::log::Level, String)> = got
+        .iter()
+        .map(|(l, m)| (as_facade(*l), m.clone()))
+        .collect();
+    assert_eq!(facade, expected, "facade vs sink");
+    ::log::set_max_level(::log::LevelFilter::Off);
 
     // WARN: only warnings and errors.
     let lines = capture(LogLevel::YTX_LOG_WARN);
