@@ -63,8 +63,13 @@ def client(make_client: Callable[..., ytx.Client]) -> ytx.Client:
 
 
 @pytest.fixture(autouse=True)
-def _no_client_leaks() -> Iterator[None]:
-    """Every test must leave no native client handle behind."""
+def _no_leaks() -> Iterator[None]:
+    """Every test must leave no native client handle and no native object
+    (outcome, push, record list, balance) behind: counted exactly."""
+    gc.collect()
+    objects = ytx.live_objects()
     yield
     gc.collect()
     assert ytx.live_clients() == 0, "a test left a ytx client open"
+    assert ytx.live_objects() == objects, (
+        f"a test left {ytx.live_objects() - objects} native object(s) unfreed")

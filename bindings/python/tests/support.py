@@ -150,18 +150,6 @@ def load_example(name: str) -> Any:
     return module
 
 
-def rss_kib() -> Optional[int]:
-    """This process's resident set size, from /proc/self/status (Linux)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 def run_python(code: str, env: Optional[Dict[str, str]] = None, cwd: Optional[str] = None
                ) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter with the package on sys.path."""

@@ -147,7 +147,9 @@ def test_slow_answer_is_timeout_with_unknown_outcome(make_client, emulator):
     with pytest.raises(ytx.Timeout) as info:
         c.voice_code(FAULT_SLOW_ANSWER, DSTCLID, "1234")
     elapsed = time.monotonic() - t0
-    assert 0.8 < elapsed < 4, elapsed
+    # Not before the 1 s timeout; the upper bound is a deadline with a wide
+    # margin (a hung call), not a speed test.
+    assert 0.8 < elapsed < 30, elapsed
     e = info.value
     assert isinstance(e, ytx.TransportError)
     assert e.code == ytx.ResultCode.TIMEOUT == 12

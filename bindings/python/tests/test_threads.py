@@ -56,17 +56,28 @@ def test_8_threads_x_50_calls_on_one_client(client, emulator):
 
 
 def test_threads_run_in_parallel_outside_the_gil(make_client, emulator):
-    """ctypes releases the GIL: a slow call does not block other threads' calls."""
+    """ctypes releases the GIL: a slow call does not block other threads' calls.
+
+    Event-based: eight calls wait for the emulator's slow answer at once
+    (each would time out after 1 s); while they all wait, fast calls from
+    another thread complete. Then the eight time out together: one after
+    another they would need 8 s, so a deadline of 6 s (5 s of margin over
+    the 1 s they need in parallel) cannot be met by serial calls.
+    """
+    slow_calls = 8
     c = make_client(timeout=1)
+    before = emulator.count()
     t0 = time.monotonic()
-    with ThreadPoolExecutor(4) as pool:
-        slow = [pool.submit(c.voice_code, FAULT_SLOW_ANSWER, DSTCLID, "1") for _ in range(3)]
+    with ThreadPoolExecutor(slow_calls + 1) as pool:
+        slow = [pool.submit(c.voice_code, FAULT_SLOW_ANSWER, DSTCLID, "1")
+                for _ in range(slow_calls)]
+        # All eight have reached the emulator, so all eight are waiting in C.
+        assert emulator.wait_count(before + slow_calls, timeout=30) >= before + slow_calls
         fast = pool.submit(lambda: [c.voice_code(DST, DSTCLID, "1") for _ in range(5)])
-        assert len(fast.result()) == 5
+        assert len(fast.result(timeout=30)) == 5
         for f in slow:
-            assert isinstance(f.exception(), ytx.Timeout)
-    # Three 1-second timeouts in parallel, not one after another.
-    assert time.monotonic() - t0 < 2.5
+            assert isinstance(f.exception(timeout=30), ytx.Timeout)
+    assert time.monotonic() - t0 < slow_calls - 2, "the slow calls ran one after another"
 
 
 def test_dry_runs_from_many_threads(client):
