@@ -364,3 +364,52 @@ def test_a_handler_may_not_call_the_library(client, emulator, logs, capsys):
     err = capsys.readouterr().err
     assert "ytx: a logging handler failed" in err and "must not call the ytx library" in err
     assert emulator.wait_count(before + 1) == before + 1  # no nested call was made
+
+
+def test_records_carry_operation_request_id_and_status_code(client, make_client, logs):
+    ytx.enable_logging(logging.DEBUG)
+    accepted = client.callback_call(SRC, DST, 600)
+    code = client.voice_code(DST, DSTCLID, "1234")
+    client.prepare_voice_code(DST, DSTCLID, "1234")
+    client.balance()
+    with pytest.raises(ytx.PlatformError):
+        make_client(auth_token=WRONG_TOKEN).callback_call(SRC, DST, 600)
+    with pytest.raises(ytx.InvalidArgument):
+        client.voice_code(DST, DSTCLID, "1234", times=9)
+    ytx.disable_logging()
+    records = ytx_records(logs)
+    assert records, "no ytx record"
+    for r in records:  # always set, so %(request_id)s never fails in a format
+        assert hasattr(r, "operation") and hasattr(r, "request_id") and hasattr(r, "status_code")
+
+    def info(operation):
+        return [r for r in records if r.operation == operation and r.levelno == logging.INFO]
+
+    (call,) = [r for r in info("callback_call") if r.request_id]
+    assert (call.request_id, call.status_code) == (accepted.request_id, "0")
+    (vc,) = [r for r in info("voice_code") if r.request_id]
+    assert (vc.request_id, vc.status_code) == (code.request_id, "0")
+    assert info("balance"), "no INFO record of the balance query"
+    assert {r.operation for r in records if r.levelno == logging.DEBUG} >= {
+        "callback_call", "voice_code", "balance"}
+    (rejected,) = [r for r in records if r.levelno == logging.WARNING and r.status_code]
+    assert (rejected.operation, rejected.status_code) == ("callback_call", "-203")
+    (invalid,) = [r for r in records if r.levelno == logging.WARNING and not r.status_code]
+    assert invalid.operation == "voice_code" and invalid.request_id is None
+
+
+def test_the_operation_of_an_async_call_is_its_method(emulator, logs):
+    import asyncio
+
+    from support import APP, SID
+
+    async def main():
+        async with ytx.AsyncClient(SID, TOKEN, APP, base_url=emulator.base_url) as c:
+            return await asyncio.gather(c.callback_call(SRC, DST, 600),
+                                        c.voice_code(DST, DSTCLID, "1"))
+
+    ytx.enable_logging(logging.INFO)
+    call, code = asyncio.run(main())
+    ytx.disable_logging()
+    by_id = {r.request_id: r.operation for r in ytx_records(logs) if r.request_id}
+    assert by_id == {call.request_id: "callback_call", code.request_id: "voice_code"}

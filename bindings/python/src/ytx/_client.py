@@ -382,16 +382,24 @@ def _invoke(
     fn: Callable[..., int],
     args: Tuple[Any, ...],
     want_request: bool = False,
+    operation: Optional[str] = None,
 ) -> _Outcome:
     """Call ``fn(*args, &outcome)``; read the outcome and free it exactly once.
+
+    ``operation`` names the binding's method in the log records the call
+    emits (their ``operation`` extra field).
 
     ``args`` (and the bytes and arrays in it) stay referenced here for the
     whole call. The GIL is released while the C function runs.
     """
     _logging.check_not_in_callback()
     out = _native.ytx_outcome_p()
+    previous = _logging.set_operation(operation)
     try:
-        rc = int(fn(*args, ctypes.byref(out)))
+        try:
+            rc = int(fn(*args, ctypes.byref(out)))
+        finally:
+            _logging.set_operation(previous)
         pending = _logging.take_pending_exit()
         if pending is not None:  # Ctrl-C in a log handler: cannot unwind through C
             raise pending
@@ -454,6 +462,19 @@ def _client_base_url(lib: _native.NativeLibrary, handle: Any) -> str:
         if n < size:
             return buf.value.decode("utf-8", "replace")
         size = n + 1
+
+
+# C function -> the binding's method (the ``operation`` of its log records).
+_OPERATIONS = {
+    "ytx_callback_call": "callback_call",
+    "ytx_callback_prepare": "prepare_callback_call",
+    "ytx_voice_code": "voice_code",
+    "ytx_voice_code_prepare": "prepare_voice_code",
+    "ytx_call_record": "call_record",
+    "ytx_call_records_after": "call_records_after",
+    "ytx_find_call": "find_call",
+    "ytx_query_balance": "balance",
+}
 
 
 def _free_handle(lib: _native.NativeLibrary, handle: Any) -> None:
@@ -542,6 +563,7 @@ class Client:
             lib,
             lib.ytx_client_new,
             (sid_b, token_b, app_b, names, values, count, ctypes.byref(handle)),
+            operation="Client",
         )
         if o.result != ResultCode.OK:
             raise _error(o, _CLIENT_FIELDS)
@@ -625,7 +647,8 @@ class Client:
     ) -> _Outcome:
         handle = self._live_handle()
         lib = self._lib
-        o = _invoke(lib, getattr(lib, fn_name), (handle,) + args, want_request)
+        o = _invoke(lib, getattr(lib, fn_name), (handle,) + args, want_request,
+                    _OPERATIONS.get(fn_name, fn_name))
         if o.result != ResultCode.OK:
             e = _error(o, fields)
             if isinstance(e, InvalidHandle) and self._handle is None:
@@ -852,7 +875,8 @@ def parse_push(
     lib = _native.open_library(library)
     push = _native.ytx_push_p()
     try:
-        o = _invoke(lib, lib.ytx_push_parse, (body, len(body), ctypes.byref(push)))
+        o = _invoke(lib, lib.ytx_push_parse, (body, len(body), ctypes.byref(push)),
+                    operation="parse_push")
         if o.result != ResultCode.OK:
             raise _error(o, {})
         if not push:  # pragma: no cover - ytx.h: set on YTX_OK

@@ -15,6 +15,19 @@ library level      ``logging`` level
 ``YTX_LOG_DEBUG``  ``logging.DEBUG``
 =================  ===================
 
+Each record carries three ``extra`` fields (attributes of the
+:class:`logging.LogRecord`, always set, ``None`` when unknown), for
+filters, structured formatters and ``%(request_id)s`` in a format string:
+
+- ``operation``: the binding's method whose library call logged it
+  (``"callback_call"``, ``"voice_code"``, ``"prepare_callback_call"``,
+  ``"call_record"``, ``"call_records_after"``, ``"find_call"``,
+  ``"balance"``, ``"Client"``, ``"parse_push"``): known exactly, since the
+  callback runs on the calling thread;
+- ``request_id`` and ``status_code``: the platform's requestId and
+  statusCode, read from the message (``... -> statusCode 0 requestId ...``,
+  ``... -> platform error -203 ...``) when it carries them.
+
 The library never puts the auth token or a Sign in a message. No exception
 raised while handling a record (a failing handler or filter) ever reaches the
 library: it is reported on ``sys.stderr`` (when ``logging.raiseExceptions``
@@ -25,6 +38,7 @@ is true, as ``logging`` itself does) and the call being logged goes on; a
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
 import traceback
@@ -54,6 +68,29 @@ _native_level: Optional[int] = None
 #: The ``logging`` level given to enable_logging (for logging_level()).
 _python_level: Optional[int] = None
 _in_callback = threading.local()
+#: The binding's operation running on this thread (set by _client._invoke).
+_operation = threading.local()
+
+_REQUEST_ID_RE = re.compile(r"\brequestId (\S+)")
+_STATUS_CODE_RE = re.compile(r"-> (?:statusCode|platform error) (\S+)")
+
+
+def set_operation(name: Optional[str]) -> Optional[str]:
+    """Name the operation of this thread's next library calls; returns the
+    previous one (to restore)."""
+    previous: Optional[str] = getattr(_operation, "name", None)
+    _operation.name = name
+    return previous
+
+
+def _extra(text: str) -> dict:
+    rid = _REQUEST_ID_RE.search(text)
+    code = _STATUS_CODE_RE.search(text)
+    return {
+        "operation": getattr(_operation, "name", None),
+        "request_id": rid.group(1) if rid else None,
+        "status_code": code.group(1) if code else None,
+    }
 
 
 def _on_log(user_data: Any, level: int, message: Optional[bytes]) -> None:
@@ -73,7 +110,8 @@ def _on_log(user_data: Any, level: int, message: Optional[bytes]) -> None:
                 py_level = logging.DEBUG if level > _YTX_LOG_DEBUG else logging.ERROR
             if _logger.isEnabledFor(py_level):
                 text = message.decode("utf-8", "replace") if message else ""
-                _logger.log(py_level, text)  # no args: a "%" in text is kept as is
+                # no args: a "%" in text is kept as is
+                _logger.log(py_level, text, extra=_extra(text))
         finally:
             _in_callback.active = False
     except BaseException as e:  # noqa: B036 - nothing may unwind into C
