@@ -59,7 +59,8 @@ def only_block(section: str) -> str:
 
 def test_every_python_block_of_the_readme_is_run_by_a_test():
     # A new section with code must get a test here.
-    assert sorted(BLOCKS) == ["Errors", "Logging", "Quickstart", "The life of a call", "Threads"]
+    assert sorted(BLOCKS) == ["Errors", "Logging", "Quickstart", "The life of a call", "Threads",
+                              "asyncio"]
     assert len(BLOCKS["The life of a call"]) == 3
 
 
@@ -127,6 +128,19 @@ def test_the_threads_example_shares_one_client(emulator):
     ids = ns["ids"]
     assert len(ids) == len(set(ids)) == len(orders)
     assert emulator.count() == before + len(orders)
+
+
+def test_the_asyncio_example_places_both_calls_concurrently(emulator):
+    code = only_block("asyncio").replace("ytx.AsyncClient(sid, token, app)",
+                                         "ytx.AsyncClient(sid, token, app, base_url=base_url)")
+    assert "base_url=base_url" in code
+    before = emulator.count()
+    out = run_block(code, "asyncio", dict(sid=SID, token=TOKEN, app=APP,
+                                          base_url=emulator.base_url))
+    m = re.fullmatch(r"call (\d{29}) code (\d{29})\n", out)
+    assert m, out
+    assert emulator.wait_count(before + 2, timeout=30) == before + 2
+    assert {r["request_id"] for r in emulator.requests()[-2:]} == {m.group(1), m.group(2)}
 
 
 def test_the_logging_example_logs_through_the_ytx_logger(client, emulator, caplog):
