@@ -42,7 +42,7 @@ import re
 import sys
 import threading
 import traceback
-from typing import Any, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from . import _native
 
@@ -83,7 +83,7 @@ def set_operation(name: Optional[str]) -> Optional[str]:
     return previous
 
 
-def _extra(text: str) -> dict:
+def _extra(text: str) -> Dict[str, Optional[str]]:
     rid = _REQUEST_ID_RE.search(text)
     code = _STATUS_CODE_RE.search(text)
     return {
