@@ -124,6 +124,9 @@ pub enum Error {
     },
     /// A network failure. `delivery` says whether the request was written.
     Transport {
+        /// The I/O or TLS error underneath, when there is one (also
+        /// [`std::error::Error::source`]).
+        source: Option<Cause>,
         /// [`Delivery::NotSent`] or [`Delivery::Unknown`].
         delivery: Delivery,
         /// What failed.
@@ -131,6 +134,8 @@ pub enum Error {
     },
     /// A timeout. `delivery` says whether the request was written.
     Timeout {
+        /// The I/O error underneath, when there is one.
+        source: Option<Cause>,
         /// [`Delivery::NotSent`] or [`Delivery::Unknown`].
         delivery: Delivery,
         /// Which timeout fired.
@@ -217,9 +222,9 @@ impl Error {
     ///
     /// ```
     /// use ytx::{Delivery, Error, ErrorCode};
-    /// let refused = Error::Transport { delivery: Delivery::NotSent, message: "refused".into() };
+    /// let refused = Error::Transport { delivery: Delivery::NotSent, message: "refused".into(), source: None };
     /// assert_eq!(refused.delivery(), Delivery::NotSent); // safe to retry
-    /// let reset = Error::Transport { delivery: Delivery::Unknown, message: "reset".into() };
+    /// let reset = Error::Transport { delivery: Delivery::Unknown, message: "reset".into(), source: None };
     /// assert_eq!(reset.code(), ErrorCode::OutcomeUnknown); // may have rung
     /// ```
     pub fn delivery(&self) -> Delivery {
@@ -300,7 +305,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidArgument { field, reason } => write!(f, "{field}: {reason}"),
-            Error::Transport { delivery, message } => match delivery {
+            Error::Transport {
+                delivery, message, ..
+            } => match delivery {
                 Delivery::NotSent => {
                     write!(f, "request not sent ({message}); safe to retry")
                 }
@@ -309,7 +316,9 @@ impl fmt::Display for Error {
                     "connection failed after the request was sent ({message}); the platform may have acted on it, do not retry blindly"
                 ),
             },
-            Error::Timeout { delivery, message } => match delivery {
+            Error::Timeout {
+                delivery, message, ..
+            } => match delivery {
                 Delivery::NotSent => {
                     write!(f, "timed out before the request was sent ({message}); safe to retry")
                 }
@@ -355,7 +364,55 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    /// The I/O or TLS error underneath a transport failure or a timeout.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Transport {
+                source: Some(c), ..
+            }
+            | Error::Timeout {
+                source: Some(c), ..
+            } => Some(&*c.0),
+            _ => None,
+        }
+    }
+}
+
+/// The error underneath an [`Error`] (an I/O or TLS error), shared so that
+/// [`Error`] stays `Clone`. Two causes always compare equal: errors are
+/// equal when what they say is.
+#[derive(Clone)]
+pub struct Cause(std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>);
+
+impl Cause {
+    /// Wrap an error.
+    pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> Cause {
+        Cause(std::sync::Arc::new(e))
+    }
+
+    /// A copy of an I/O error (its OS error code, or its kind and text).
+    pub(crate) fn io(e: &std::io::Error) -> Cause {
+        Cause::new(match e.raw_os_error() {
+            Some(code) => std::io::Error::from_raw_os_error(code),
+            None => std::io::Error::new(e.kind(), e.to_string()),
+        })
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, _: &Cause) -> bool {
+        true
+    }
+}
+
+impl Eq for Cause {}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
 
 /// Result with [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
@@ -383,10 +440,12 @@ mod tests {
         let not_sent = Error::Transport {
             delivery: Delivery::NotSent,
             message: "connection refused".into(),
+            source: None,
         };
         let unknown = Error::Transport {
             delivery: Delivery::Unknown,
             message: "reset".into(),
+            source: None,
         };
         assert_eq!(not_sent.code(), ErrorCode::NotSent);
         assert_eq!(unknown.code(), ErrorCode::OutcomeUnknown);

@@ -510,3 +510,27 @@ fn errors_name_the_builder_method_in_rust_and_the_option_by_name() {
     let by_name = b.build().unwrap_err();
     assert_eq!(by_name.field(), Some("connect_timeout_ms"), "{by_name}");
 }
+
+#[test]
+fn a_transport_error_has_the_io_error_as_its_source() {
+    use std::error::Error as _;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    for generic in [false, true] {
+        let e = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
+            .base_url(format!("http://{closed}"))
+            .generic_transport(generic)
+            .build()
+            .unwrap()
+            .callback_call(&CallbackCall::new("13800138000", "13900139000", 61))
+            .unwrap_err();
+        assert!(e.is_retry_safe(), "{e}");
+        let io = e
+            .source()
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .unwrap_or_else(|| panic!("no io::Error source: {e:?}"));
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+    }
+}

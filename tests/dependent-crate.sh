@@ -2,8 +2,10 @@
 # A Rust program that depends on the ytx crate with the C ABI left out
 # (default-features = false, features = ["tls"]) builds, runs, and carries
 # none of the C ABI's ytx_* symbols in the crate's rlib: two versions of the crate in one
-# dependency graph could not clash. The program (tests/dependent/main.rs)
-# matches on Delivery::NotSent and calls is_retry_safe().
+# dependency graph could not clash. It
+# matches on Delivery::NotSent and calls is_retry_safe(); it is
+# tests/data/dependent_main.rs (not under tests/ directly: cargo would take
+# it for an integration test).
 #
 #   bash tests/dependent-crate.sh
 #
@@ -13,7 +15,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/src"
-cp "$root/tests/dependent/main.rs" "$work/src/main.rs"
+cp "$root/tests/data/dependent_main.rs" "$work/src/main.rs"
 cat >"$work/Cargo.toml" <<TOML
 [package]
 name = "ytx-dependent"

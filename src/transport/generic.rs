@@ -175,6 +175,7 @@ fn tls_handshake_error(e: &(dyn std::error::Error + 'static)) -> Option<Error> {
     handshake_only(r).then(|| Error::Transport {
         delivery: Delivery::YTX_DELIVERY_NOT_SENT,
         message: format!("TLS handshake failed: {r}"),
+        source: None,
     })
 }
 
@@ -190,10 +191,12 @@ fn map_error(e: &ureq::Error) -> Error {
     let not_sent = |message: String| Error::Transport {
         delivery: Delivery::YTX_DELIVERY_NOT_SENT,
         message,
+        source: None,
     };
     let unknown = |message: String| Error::Transport {
         delivery: Delivery::YTX_DELIVERY_UNKNOWN,
         message,
+        source: None,
     };
     match e {
         U::HostNotFound => not_sent("DNS lookup failed: host not found".into()),
@@ -223,7 +226,7 @@ fn map_error(e: &ureq::Error) -> Error {
                     return err;
                 }
             }
-            match io.kind() {
+            let mapped = match io.kind() {
                 K::ConnectionRefused
                 | K::HostUnreachable
                 | K::NetworkUnreachable
@@ -233,7 +236,8 @@ fn map_error(e: &ureq::Error) -> Error {
                     timeout(Delivery::YTX_DELIVERY_UNKNOWN, "waiting for the answer")
                 }
                 _ => unknown(format!("network error: {io}")),
-            }
+            };
+            super::with_io_source(mapped, io)
         }
         U::Protocol(p) => malformed(p),
         U::LargeResponseHeader(..) => malformed("head too large"),

@@ -109,31 +109,48 @@ pub(crate) fn timeout(delivery: Delivery, during: &str) -> Error {
     Error::Timeout {
         delivery,
         message: during.to_string(),
+        source: None,
     }
 }
 
 /// An I/O error before any byte of the request left: safe to retry.
 pub(crate) fn not_sent_io(e: &io::Error, during: &str) -> Error {
-    if is_timeout(e) {
-        timeout(Delivery::YTX_DELIVERY_NOT_SENT, during)
-    } else {
-        Error::Transport {
-            delivery: Delivery::YTX_DELIVERY_NOT_SENT,
-            message: format!("{during}: {e}"),
-        }
+    with_io_source(
+        if is_timeout(e) {
+            timeout(Delivery::YTX_DELIVERY_NOT_SENT, during)
+        } else {
+            Error::Transport {
+                delivery: Delivery::YTX_DELIVERY_NOT_SENT,
+                message: format!("{during}: {e}"),
+                source: None,
+            }
+        },
+        e,
+    )
+}
+
+/// `err` with the I/O error `e` as its [`std::error::Error::source`].
+pub(crate) fn with_io_source(mut err: Error, e: &io::Error) -> Error {
+    if let Error::Transport { source, .. } | Error::Timeout { source, .. } = &mut err {
+        *source = Some(crate::error::Cause::io(e));
     }
+    err
 }
 
 /// An I/O error once the request may have left: the outcome is unknown.
 pub(crate) fn unknown_io(e: &io::Error, during: &str) -> Error {
-    if is_timeout(e) {
-        timeout(Delivery::YTX_DELIVERY_UNKNOWN, during)
-    } else {
-        Error::Transport {
-            delivery: Delivery::YTX_DELIVERY_UNKNOWN,
-            message: format!("{during}: {e}"),
-        }
-    }
+    with_io_source(
+        if is_timeout(e) {
+            timeout(Delivery::YTX_DELIVERY_UNKNOWN, during)
+        } else {
+            Error::Transport {
+                delivery: Delivery::YTX_DELIVERY_UNKNOWN,
+                message: format!("{during}: {e}"),
+                source: None,
+            }
+        },
+        e,
+    )
 }
 
 pub(crate) fn malformed(what: impl std::fmt::Display) -> Error {

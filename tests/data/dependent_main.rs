@@ -27,7 +27,10 @@ fn main() {
     let e = client
         .voice_code(&VoiceCode::new("13800138000", "", "12-34").times(2))
         .unwrap_err();
-    assert_eq!((e.code(), e.field()), (ErrorCode::InvalidArgument, Some("code")));
+    assert_eq!(
+        (e.code(), e.field()),
+        (ErrorCode::InvalidArgument, Some("code"))
+    );
     match e.delivery() {
         Delivery::NotSent => println!("invalid code refused before sending"),
         Delivery::Unknown | Delivery::Answered => panic!("{e}"),
