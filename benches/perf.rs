@@ -1276,16 +1276,18 @@ fn https_bench(rounds: usize, n: usize, fresh: usize) {
     let plain_close_url = format!("http://{}", start_server_with(close()));
     let tls_close = tls::start(close());
     let ca = tls.ca_file("bench");
-    let mk = |url: &str| {
+    let ca_close = tls_close.ca_file("bench-close");
+    let mk_with = |url: &str, ca: &str| {
         Client::builder(SID, TOKEN, APP_ID)
             .base_url(url)
-            .ca_file(&ca)
+            .ca_file(ca)
             .build()
             .unwrap()
     };
+    let mk = |url: &str| mk_with(url, &ca);
     let call = the_call();
     let (plain, https) = (mk(&plain_url), mk(&tls.url));
-    let (plain_close, https_close) = (mk(&plain_close_url), mk(&tls_close.url));
+    let (plain_close, https_close) = (mk(&plain_close_url), mk_with(&tls_close.url, &ca_close));
     let raw = precomputed_request(&plain);
     let mut floor = Floor::new(addr, &raw);
     for _ in 0..1_000 {
