@@ -131,7 +131,7 @@ fn run(what: &str, prepared: ytx::Result<PreparedRequest>, client: &Client) -> O
         }
         Err(e) => {
             println!("-- FAILED: {e}");
-            if e.delivery() == ytx::Delivery::YTX_DELIVERY_NOT_SENT {
+            if e.delivery() == ytx::Delivery::NotSent {
                 println!("   (nothing reached the platform: safe to retry)");
             }
             println!();

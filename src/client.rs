@@ -184,7 +184,7 @@ impl Client {
     /// # let client = ytx::Client::builder("sid", "token", "app").build()?;
     /// match client.voice_code(&ytx::VoiceCode::new("13800138000", "02160000000", "4096")) {
     ///     Ok(accepted) => println!("requestId {}", accepted.request_id),
-    ///     Err(e) if e.delivery() == ytx::Delivery::YTX_DELIVERY_NOT_SENT => println!("retry: {e}"),
+    ///     Err(e) if e.delivery() == ytx::Delivery::NotSent => println!("retry: {e}"),
     ///     Err(e) => println!("do not retry blindly: {e}"),
     /// }
     /// # Ok::<(), ytx::Error>(())
@@ -421,20 +421,20 @@ impl Client {
 
     /// Send once, with the log lines around it.
     fn send_logged<T: Answer>(&self, url: &str, headers: &[(&str, &str)], body: &str) -> Result<T> {
-        log::log(LogLevel::YTX_LOG_DEBUG, || {
+        log::log(LogLevel::Debug, || {
             format!("sending POST {} {body}", redact_sign(url))
         });
         let started = std::time::Instant::now();
         let result = self.send_once::<T>(url, headers, body);
         let ms = started.elapsed().as_millis();
         match &result {
-            Ok(r) => log::log(LogLevel::YTX_LOG_INFO, || {
+            Ok(r) => log::log(LogLevel::Info, || {
                 format!("POST {} -> {} ({ms} ms)", redact_sign(url), r.summary())
             }),
-            Err(e @ Error::Platform { .. }) => log::log(LogLevel::YTX_LOG_WARN, || {
+            Err(e @ Error::Platform { .. }) => log::log(LogLevel::Warn, || {
                 format!("POST {} -> {e} ({ms} ms)", redact_sign(url))
             }),
-            Err(e) => log::log(LogLevel::YTX_LOG_ERROR, || {
+            Err(e) => log::log(LogLevel::Error, || {
                 format!("POST {} failed: {e} ({ms} ms)", redact_sign(url))
             }),
         }
@@ -470,7 +470,7 @@ pub(crate) fn logged_invalid<T, E: fmt::Display>(
     r: std::result::Result<T, E>,
 ) -> std::result::Result<T, E> {
     if let Err(e) = &r {
-        log::log(LogLevel::YTX_LOG_WARN, || format!("{what} not sent: {e}"));
+        log::log(LogLevel::Warn, || format!("{what} not sent: {e}"));
     }
     r
 }

@@ -395,9 +395,7 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client> {
         let built = self.build_checked();
         if let Err(e) = &built {
-            log::log(LogLevel::YTX_LOG_WARN, || {
-                format!("client not created: {e}")
-            });
+            log::log(LogLevel::Warn, || format!("client not created: {e}"));
         }
         built
     }

@@ -436,6 +436,18 @@ mod tests {
     }
 
     #[test]
+    fn code_written_for_0_1_still_builds() {
+        // The 0.1 names, as values and as patterns.
+        let d = Delivery::YTX_DELIVERY_NOT_SENT;
+        let retry = match d {
+            Delivery::YTX_DELIVERY_NOT_SENT => true,
+            Delivery::YTX_DELIVERY_UNKNOWN | Delivery::YTX_DELIVERY_ANSWERED => false,
+        };
+        assert!(retry && d == Delivery::NotSent);
+        assert_eq!(crate::LogLevel::YTX_LOG_INFO, crate::LogLevel::Info);
+    }
+
+    #[test]
     fn transport_code_follows_delivery() {
         let not_sent = Error::Transport {
             delivery: Delivery::NotSent,

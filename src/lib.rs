@@ -12,7 +12,7 @@
 //! let call = CallbackCall::new("13800138000", "01085485069", 600).custom_parm("order-42");
 //! match client.callback_call(&call) {
 //!     Ok(accepted) => println!("requestId {}", accepted.request_id),
-//!     Err(e) if e.delivery() == ytx::Delivery::YTX_DELIVERY_NOT_SENT => {
+//!     Err(e) if e.delivery() == ytx::Delivery::NotSent => {
 //!         eprintln!("not sent, safe to retry: {e}")
 //!     }
 //!     Err(e) => eprintln!("failed: {e}"),

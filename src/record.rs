@@ -18,7 +18,7 @@
 //! [`Error::Protocol`] naming what is wrong, and bodies are bounded in size.
 //!
 //! # Resolving an *outcome unknown*
-//! When a call ends with [`Delivery::YTX_DELIVERY_UNKNOWN`](crate::Delivery)
+//! When a call ends with [`Delivery::Unknown`](crate::Delivery)
 //! the request was written but no valid answer came back: the platform may
 //! or may not have placed the call, and there is no requestId. Do not place
 //! it again blindly. Instead:
@@ -803,7 +803,7 @@ mod tests {
         let msg = |b: &[u8]| match parse_push(b) {
             Err(e @ Error::InvalidPush { .. }) => {
                 assert_eq!(e.code(), crate::ErrorCode::Protocol);
-                assert_eq!(e.delivery(), crate::Delivery::YTX_DELIVERY_NOT_SENT);
+                assert_eq!(e.delivery(), crate::Delivery::NotSent);
                 assert!(e.to_string().starts_with("not a push: "), "{e}");
                 let Error::InvalidPush { message } = e else {
                     unreachable!()

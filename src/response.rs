@@ -101,8 +101,8 @@ pub(crate) fn http_status_error(status: u16, body: &[u8]) -> Error {
 }
 
 /// Parse the platform's answer body (HTTP 200); a leading UTF-8 byte-order
-/// mark is skipped. Pure: used by [`Client::send`]
-/// and by users who send a [`PreparedRequest`] through their own HTTP stack.
+/// mark is skipped. Pure: used by [`Client::send`](crate::Client::send)
+/// and by users who send a [`PreparedRequest`](crate::PreparedRequest) through their own HTTP stack.
 ///
 /// ```
 /// let ok = ytx::parse_response(r#"{"statusCode":"0","statusMsg":"提交成功","requestId":"1"}"#.as_bytes())?;
@@ -355,7 +355,7 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(body)
             );
-            assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
+            assert_eq!(e.delivery(), Delivery::Unknown);
         }
     }
 

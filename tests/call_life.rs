@@ -318,6 +318,6 @@ fn queries_share_the_error_model() {
         .unwrap();
     assert_eq!(
         gone.balance().unwrap_err().delivery(),
-        ytx::Delivery::YTX_DELIVERY_NOT_SENT
+        ytx::Delivery::NotSent
     );
 }

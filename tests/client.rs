@@ -123,7 +123,7 @@ fn platform_errors_keep_code_message_and_explanation() {
     .unwrap();
     let e = wrong_token.voice_code(&voice("13800138000")).unwrap_err();
     assert_eq!(e.status_code(), Some("-203"), "{e}");
-    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_ANSWERED);
+    assert_eq!(e.delivery(), Delivery::Answered);
     assert!(e.to_string().contains("auth token"), "{e}");
 
     let unknown_account = Client::builder(
@@ -196,7 +196,7 @@ fn faults_on(emu: &Emulator, c: &Client) {
         R::YTX_ERR_OUTCOME_UNKNOWN,
         "{e}"
     );
-    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
+    assert_eq!(e.delivery(), Delivery::Unknown);
 
     let e = fault(emu, c, FAULT_RESET_MID_BODY);
     assert!(
@@ -206,7 +206,7 @@ fn faults_on(emu: &Emulator, c: &Client) {
         ),
         "{e}"
     );
-    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
+    assert_eq!(e.delivery(), Delivery::Unknown);
 
     for (dst, status) in [(FAULT_HTTP_500, 500u16), (FAULT_HTTP_502, 502)] {
         let e = fault(emu, c, dst);
@@ -214,7 +214,7 @@ fn faults_on(emu: &Emulator, c: &Client) {
             matches!(&e, Error::HttpStatus { status: s, .. } if *s == status),
             "fault {dst}: {e}"
         );
-        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN);
+        assert_eq!(e.delivery(), Delivery::Unknown);
     }
 
     for dst in [
@@ -253,7 +253,7 @@ fn slow_answers_and_bodies_time_out_within_the_bound_and_are_not_resent() {
                 ytx::ffi::ytx_result::YTX_ERR_TIMEOUT,
                 "{name} {dst}: {e}"
             );
-            assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{name} {dst}");
+            assert_eq!(e.delivery(), Delivery::Unknown, "{name} {dst}");
             assert!(took < Duration::from_secs(3), "{name} {dst}: took {took:?}");
         }
     }
@@ -277,7 +277,7 @@ fn a_server_that_accepts_but_never_answers_times_out() {
             ytx::ffi::ytx_result::YTX_ERR_TIMEOUT,
             "{name}: {e}"
         );
-        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{name}: {e}");
+        assert_eq!(e.delivery(), Delivery::Unknown, "{name}: {e}");
         let took = start.elapsed();
         assert!(took < Duration::from_secs(3), "{name}: took {took:?}");
     }
@@ -302,7 +302,7 @@ fn connection_refused_is_not_sent_and_safe_to_retry() {
             ytx::ffi::ytx_result::YTX_ERR_NOT_SENT,
             "{name}: {e}"
         );
-        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT);
+        assert_eq!(e.delivery(), Delivery::NotSent);
         assert!(e.to_string().contains("safe to retry"));
     }
 }
@@ -314,7 +314,7 @@ fn dns_failure_is_not_sent() {
             .build()
             .unwrap();
         let e = c.voice_code(&voice("13800138000")).unwrap_err();
-        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT, "{name}: {e}");
+        assert_eq!(e.delivery(), Delivery::NotSent, "{name}: {e}");
     }
 }
 
@@ -399,7 +399,7 @@ fn a_header_line_without_a_colon_is_a_protocol_error_not_a_panic() {
             ytx::ffi::ytx_result::YTX_ERR_PROTOCOL,
             "{name}: {e}"
         );
-        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{name}: {e}");
+        assert_eq!(e.delivery(), Delivery::Unknown, "{name}: {e}");
     }
     // One request per call: nothing was sent again.
     assert_eq!(server.join().unwrap(), 2);

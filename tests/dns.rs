@@ -35,7 +35,7 @@ fn a_stuck_lookup_is_bounded_by_the_connect_timeout() {
         ytx::ffi::ytx_result::YTX_ERR_TIMEOUT,
         "{e}"
     );
-    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT, "{e}");
+    assert_eq!(e.delivery(), Delivery::NotSent, "{e}");
     assert!(took < Duration::from_millis(1500), "took {took:?}");
 }
 

@@ -69,7 +69,7 @@ fn logging_reports_requests_and_errors_without_secrets() {
     ::log::set_logger(&FACADE).unwrap();
     ::log::set_max_level(::log::LevelFilter::Debug);
 
-    let lines = capture(LogLevel::YTX_LOG_DEBUG);
+    let lines = capture(LogLevel::Debug);
     let ok = c.callback_call(&call).unwrap();
     c.voice_code(&VoiceCode::new(FAULT_HTTP_500, "02160000000", "1"))
         .unwrap_err();
@@ -92,24 +92,15 @@ fn logging_reports_requests_and_errors_without_secrets() {
     let all = text.join("\n");
     let has =
         |level: LogLevel, needle: &str| got.iter().any(|(l, m)| *l == level && m.contains(needle));
+    assert!(has(LogLevel::Debug, r#""src":"13800138000""#), "{all}");
     assert!(
-        has(LogLevel::YTX_LOG_DEBUG, r#""src":"13800138000""#),
+        has(LogLevel::Info, &format!("requestId {}", ok.request_id)),
         "{all}"
     );
-    assert!(
-        has(
-            LogLevel::YTX_LOG_INFO,
-            &format!("requestId {}", ok.request_id)
-        ),
-        "{all}"
-    );
-    assert!(has(LogLevel::YTX_LOG_INFO, "?Sign=<redacted>"), "{all}");
-    assert!(has(LogLevel::YTX_LOG_ERROR, "HTTP status 500"), "{all}");
-    assert!(
-        has(LogLevel::YTX_LOG_WARN, "code: must contain only"),
-        "{all}"
-    );
-    assert!(has(LogLevel::YTX_LOG_WARN, "-203"), "{all}");
+    assert!(has(LogLevel::Info, "?Sign=<redacted>"), "{all}");
+    assert!(has(LogLevel::Error, "HTTP status 500"), "{all}");
+    assert!(has(LogLevel::Warn, "code: must contain only"), "{all}");
+    assert!(has(LogLevel::Warn, "-203"), "{all}");
     assert!(!all.contains(DEMO_AUTH_TOKEN), "token logged:\n{all}");
     // No Sign value: every URL is redacted.
     assert!(
@@ -137,31 +128,31 @@ fn logging_reports_requests_and_errors_without_secrets() {
     ::log::set_max_level(::log::LevelFilter::Off);
 
     // WARN: only warnings and errors.
-    let lines = capture(LogLevel::YTX_LOG_WARN);
+    let lines = capture(LogLevel::Warn);
     c.callback_call(&call).unwrap();
     c.voice_code(&VoiceCode::new(FAULT_HTTP_500, "02160000000", "1"))
         .unwrap_err();
     let got = lines.lock().unwrap().clone();
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0].0, LogLevel::YTX_LOG_ERROR);
+    assert_eq!(got[0].0, LogLevel::Error);
 
     // Off again: the old sink receives nothing more.
-    set_logger(LogLevel::YTX_LOG_OFF, None).unwrap();
+    set_logger(LogLevel::Off, None).unwrap();
     c.callback_call(&call).unwrap();
     assert_eq!(lines.lock().unwrap().len(), 1);
-    assert!(!ytx::log::enabled(LogLevel::YTX_LOG_ERROR));
+    assert!(!ytx::log::enabled(LogLevel::Error));
 
     // A sink may not replace the logger from inside itself.
     let result = Arc::new(Mutex::new(None));
     let r = result.clone();
     set_logger(
-        LogLevel::YTX_LOG_INFO,
+        LogLevel::Info,
         Some(Arc::new(move |_, _: &str| {
-            *r.lock().unwrap() = Some(set_logger(LogLevel::YTX_LOG_OFF, None).is_err());
+            *r.lock().unwrap() = Some(set_logger(LogLevel::Off, None).is_err());
         })),
     )
     .unwrap();
     c.callback_call(&call).unwrap();
-    set_logger(LogLevel::YTX_LOG_OFF, None).unwrap();
+    set_logger(LogLevel::Off, None).unwrap();
     assert_eq!(*result.lock().unwrap(), Some(true));
 }

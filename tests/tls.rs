@@ -44,7 +44,7 @@ fn a_private_ca_is_refused_by_default_and_nothing_is_sent() {
         R::YTX_ERR_NOT_SENT,
         "{e}"
     );
-    assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT);
+    assert_eq!(e.delivery(), Delivery::NotSent);
     assert!(e.to_string().contains("certificate"), "{e}");
     assert_eq!(srv.requests(), 0);
 }

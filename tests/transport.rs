@@ -226,7 +226,7 @@ fn protocol_error_everywhere(answer: Vec<u8>, transports: &[(&str, bool)]) {
             R::YTX_ERR_PROTOCOL,
             "{name}: {e}"
         );
-        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{name}: {e}");
+        assert_eq!(e.delivery(), Delivery::Unknown, "{name}: {e}");
         assert_eq!(srv.requests() - before, 1, "{name}");
     }
     let before = srv.requests();
@@ -559,7 +559,7 @@ fn cr_or_lf_in_a_prepared_request_is_refused_before_sending() {
             (R::YTX_ERR_INVALID_ARGUMENT, Some("headers")),
             "{name}: {e}"
         );
-        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT);
+        assert_eq!(e.delivery(), Delivery::NotSent);
         let mut bad_url = req.clone();
         bad_url.url.push_str("\r\nX-Injected: 1");
         let e = c.send(&bad_url).unwrap_err();

@@ -390,9 +390,9 @@ fn main() -> ExitCode {
     let out = output::Output { json: cli.json };
     if cli.verbose > 0 {
         let level = if cli.verbose > 1 {
-            ytx::LogLevel::YTX_LOG_DEBUG
+            ytx::LogLevel::Debug
         } else {
-            ytx::LogLevel::YTX_LOG_INFO
+            ytx::LogLevel::Info
         };
         // The library never logs the token or the Sign.
         let _ = ytx::set_logger(

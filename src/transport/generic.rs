@@ -173,7 +173,7 @@ fn handshake_only(e: &rustls::Error) -> bool {
 fn tls_handshake_error(e: &(dyn std::error::Error + 'static)) -> Option<Error> {
     let r = e.downcast_ref::<rustls::Error>()?;
     handshake_only(r).then(|| Error::Transport {
-        delivery: Delivery::YTX_DELIVERY_NOT_SENT,
+        delivery: Delivery::NotSent,
         message: format!("TLS handshake failed: {r}"),
         source: None,
     })
@@ -189,12 +189,12 @@ fn map_error(e: &ureq::Error) -> Error {
     use std::io::ErrorKind as K;
     use ureq::Error as U;
     let not_sent = |message: String| Error::Transport {
-        delivery: Delivery::YTX_DELIVERY_NOT_SENT,
+        delivery: Delivery::NotSent,
         message,
         source: None,
     };
     let unknown = |message: String| Error::Transport {
-        delivery: Delivery::YTX_DELIVERY_UNKNOWN,
+        delivery: Delivery::Unknown,
         message,
         source: None,
     };
@@ -202,11 +202,9 @@ fn map_error(e: &ureq::Error) -> Error {
         U::HostNotFound => not_sent("DNS lookup failed: host not found".into()),
         U::ConnectionFailed => not_sent("connect failed".into()),
         U::Timeout(t) => match t {
-            ureq::Timeout::Resolve => {
-                timeout(Delivery::YTX_DELIVERY_NOT_SENT, "resolving the host (DNS)")
-            }
-            ureq::Timeout::Connect => timeout(Delivery::YTX_DELIVERY_NOT_SENT, "connecting"),
-            _ => timeout(Delivery::YTX_DELIVERY_UNKNOWN, "waiting for the answer"),
+            ureq::Timeout::Resolve => timeout(Delivery::NotSent, "resolving the host (DNS)"),
+            ureq::Timeout::Connect => timeout(Delivery::NotSent, "connecting"),
+            _ => timeout(Delivery::Unknown, "waiting for the answer"),
         },
         U::ConnectProxyFailed(why) => not_sent(format!("proxy: CONNECT failed: {why}")),
         U::InvalidProxyUrl => not_sent("proxy: invalid URL".into()),
@@ -232,9 +230,7 @@ fn map_error(e: &ureq::Error) -> Error {
                 | K::NetworkUnreachable
                 | K::NetworkDown
                 | K::AddrNotAvailable => not_sent(format!("connect failed: {io}")),
-                K::TimedOut | K::WouldBlock => {
-                    timeout(Delivery::YTX_DELIVERY_UNKNOWN, "waiting for the answer")
-                }
+                K::TimedOut | K::WouldBlock => timeout(Delivery::Unknown, "waiting for the answer"),
                 _ => unknown(format!("network error: {io}")),
             };
             super::with_io_source(mapped, io)

@@ -117,10 +117,10 @@ pub(crate) fn timeout(delivery: Delivery, during: &str) -> Error {
 pub(crate) fn not_sent_io(e: &io::Error, during: &str) -> Error {
     with_io_source(
         if is_timeout(e) {
-            timeout(Delivery::YTX_DELIVERY_NOT_SENT, during)
+            timeout(Delivery::NotSent, during)
         } else {
             Error::Transport {
-                delivery: Delivery::YTX_DELIVERY_NOT_SENT,
+                delivery: Delivery::NotSent,
                 message: format!("{during}: {e}"),
                 source: None,
             }
@@ -141,10 +141,10 @@ pub(crate) fn with_io_source(mut err: Error, e: &io::Error) -> Error {
 pub(crate) fn unknown_io(e: &io::Error, during: &str) -> Error {
     with_io_source(
         if is_timeout(e) {
-            timeout(Delivery::YTX_DELIVERY_UNKNOWN, during)
+            timeout(Delivery::Unknown, during)
         } else {
             Error::Transport {
-                delivery: Delivery::YTX_DELIVERY_UNKNOWN,
+                delivery: Delivery::Unknown,
                 message: format!("{during}: {e}"),
                 source: None,
             }

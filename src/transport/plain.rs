@@ -219,7 +219,7 @@ impl Plain {
         let mut last = None;
         for addr in &addrs {
             let left = remaining(connect_deadline)
-                .ok_or_else(|| timeout(Delivery::YTX_DELIVERY_NOT_SENT, "connecting"))?;
+                .ok_or_else(|| timeout(Delivery::NotSent, "connecting"))?;
             match TcpStream::connect_timeout(addr, left) {
                 Ok(stream) => {
                     // Best effort: Nagle only delays our single write.
@@ -236,15 +236,15 @@ impl Plain {
         }
         Err(match last {
             Some(e) if is_timeout(&e) => {
-                with_io_source(timeout(Delivery::YTX_DELIVERY_NOT_SENT, "connecting"), &e)
+                with_io_source(timeout(Delivery::NotSent, "connecting"), &e)
             }
             Some(e) => Error::Transport {
-                delivery: Delivery::YTX_DELIVERY_NOT_SENT,
+                delivery: Delivery::NotSent,
                 message: format!("connect failed: {e}"),
                 source: Some(crate::error::Cause::io(&e)),
             },
             None => Error::Transport {
-                delivery: Delivery::YTX_DELIVERY_NOT_SENT,
+                delivery: Delivery::NotSent,
                 message: format!("DNS lookup of {} found no address", self.host),
                 source: None,
             },
@@ -259,12 +259,12 @@ impl Plain {
             return Ok(vec![SocketAddr::new(ip, self.port)]);
         }
         let failed = |e: io::Error| Error::Transport {
-            delivery: Delivery::YTX_DELIVERY_NOT_SENT,
+            delivery: Delivery::NotSent,
             message: format!("DNS lookup of {} failed: {e}", self.host),
             source: Some(crate::error::Cause::io(&e)),
         };
-        let left = remaining(deadline)
-            .ok_or_else(|| timeout(Delivery::YTX_DELIVERY_NOT_SENT, "resolving the host"))?;
+        let left =
+            remaining(deadline).ok_or_else(|| timeout(Delivery::NotSent, "resolving the host"))?;
         let (tx, rx) = mpsc::channel();
         let (host, port, resolver) = (self.host.clone(), self.port, self.resolver.clone());
         std::thread::Builder::new()
@@ -281,10 +281,9 @@ impl Plain {
             .map_err(failed)?;
         match rx.recv_timeout(left) {
             Ok(found) => found.map_err(failed),
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(timeout(
-                Delivery::YTX_DELIVERY_NOT_SENT,
-                "resolving the host (DNS)",
-            )),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                Err(timeout(Delivery::NotSent, "resolving the host (DNS)"))
+            }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 Err(failed(io::Error::other("the lookup failed")))
             }
@@ -354,10 +353,7 @@ fn fill(conn: &mut Conn, buf: &mut Vec<u8>, deadline: Instant) -> Result<usize> 
     loop {
         let Some(left) = remaining(deadline) else {
             buf.truncate(start);
-            return Err(timeout(
-                Delivery::YTX_DELIVERY_UNKNOWN,
-                "waiting for the answer",
-            ));
+            return Err(timeout(Delivery::Unknown, "waiting for the answer"));
         };
         if !close_enough(conn.read_timeout, left) {
             if let Err(e) = conn.stream.set_read_timeout(Some(left)) {
@@ -386,7 +382,7 @@ fn fill(conn: &mut Conn, buf: &mut Vec<u8>, deadline: Instant) -> Result<usize> 
 
 fn closed_early(what: &str) -> Error {
     Error::Transport {
-        delivery: Delivery::YTX_DELIVERY_UNKNOWN,
+        delivery: Delivery::Unknown,
         message: format!("the server closed the connection {what}"),
         source: None,
     }
@@ -824,11 +820,11 @@ mod tests {
         let e = sender(&format!("http://127.0.0.1:{port}"))
             .post("/", &[], b"", 10)
             .unwrap_err();
-        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_NOT_SENT, "{e}");
+        assert_eq!(e.delivery(), Delivery::NotSent, "{e}");
         // Closed before answering: unknown.
         let (url, server) = serve(vec![vec![]]);
         let e = sender(&url).post("/", &[], b"", 10).unwrap_err();
-        assert_eq!(e.delivery(), Delivery::YTX_DELIVERY_UNKNOWN, "{e}");
+        assert_eq!(e.delivery(), Delivery::Unknown, "{e}");
         server.join().unwrap();
         // Garbage: a protocol error.
         let (url, server) = serve(vec![b"SSH-2.0-OpenSSH\r\n\r\n".to_vec()]);
