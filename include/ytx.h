@@ -606,7 +606,7 @@ const char *ytx_delivery_name(int32_t delivery);
 
 /**
  * Copy the client's effective base URL (after environment / base_url,
- * without a trailing slash, e.g. "http://api.ytx.net") into buf, cut to
+ * without a trailing slash, e.g. http://api.ytx.net) into buf, cut to
  * buf_len - 1 bytes and NUL-terminated (as snprintf does; buf may be
  * NULL when buf_len is 0). Returns the URL's full length in bytes (so a
  * return value >= buf_len means it was cut), or 0 for a NULL, freed or
