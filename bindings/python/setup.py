@@ -79,7 +79,10 @@ setup(
             "ytx.libytx",
             path=str(_CARGO_TOML),
             binding=Binding.NoBinding,
-            # The C ABI is the root crate's library; no features beyond its defaults.
+            # The C ABI is the root crate's default feature `capi`; named here
+            # so that the package never builds a library without the ytx_*
+            # symbols, whatever the defaults become.
+            features=["capi"],
             py_limited_api=False,
         )
     ],
