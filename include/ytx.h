@@ -357,7 +357,9 @@ const char *ytx_result_name(int32_t code);
  *   pool_idle_timeout_ms (how long a keep-alive connection may idle in
  *   the pool before it is closed instead of reused, default 30000),
  *   callback_func_url, callback_action, voice_code_func_url,
- *   voice_code_action (endpoint overrides).
+ *   voice_code_action (endpoint overrides). The order never matters;
+ *   each option may be given once; environment and base_url together
+ *   are an error naming both. The names: ytx_client_option_name.
  * - client_out: required; receives the handle on success, untouched on error.
  * - outcome_out: NULL, or receives a new ytx_outcome (always, on success
  *   and on error) that the caller frees with ytx_outcome_free.
