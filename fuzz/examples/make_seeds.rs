@@ -307,6 +307,98 @@ fn http_answer_seeds() {
             std::fs::write(dir.join(format!("seed-{transport}-{name}")), bytes).unwrap();
         }
     }
+    http_answer_limit_seeds(&dir, ok, &sized);
+}
+
+/// Issue 13: answers at the limits, several on one connection (mode bits
+/// 1-2: calls; bit 6: the server keeps the connection open), written in
+/// pieces (bits 3-5: 1, 2, 3, 7, 64, 512, 4096 bytes). The layout is the
+/// target's (`fuzz_targets/http_answer.rs`).
+fn http_answer_limit_seeds(dir: &Path, ok: &str, sized: &dyn Fn(&str, &str, &str) -> String) {
+    const SEPARATOR: &[u8] = b"\n\0NEXT\0\n";
+    let mode = |calls: u8, piece: u8, keep_open: bool| -> u8 {
+        let calls = match calls {
+            2 => 1,
+            3 => 2,
+            _ => 0,
+        };
+        (calls << 1) | (piece << 3) | if keep_open { 0x40 } else { 0 }
+    };
+    // A JSON answer of exactly `len` bytes (the body limit is 64 KiB).
+    let padded = |len: usize| {
+        let mut v = r#"{"statusCode":"0","statusMsg":"ok","requestId":"1","pad":""#.to_string();
+        while v.len() < len - 2 {
+            v.push('x');
+        }
+        v.push_str("\"}");
+        v
+    };
+    let big = padded(64 * 1024);
+    let bigger = padded(64 * 1024 + 1);
+    let chunked_at_limit = format!(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{big}\r\n0\r\n\r\n",
+        big.len()
+    );
+    let many_headers = |n: usize| {
+        let extra: String = (0..n).map(|i| format!("X-{i}: {i}\r\n")).collect();
+        sized("200 OK", &extra, ok)
+    };
+    let long_head = sized(
+        "200 OK",
+        &format!("X-Long: {}\r\n", "y".repeat(16 * 1024 - 200)),
+        ok,
+    );
+    let seeds: Vec<(&str, Vec<String>)> = vec![
+        ("chunk-at-limit", vec![chunked_at_limit.clone()]),
+        ("sized-at-limit", vec![sized("200 OK", "", &big)]),
+        ("sized-over-limit", vec![sized("200 OK", "", &bigger)]),
+        (
+            "chunk-u64-max",
+            vec![format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n{ok}\r\n0\r\n\r\n")],
+        ),
+        (
+            "chunk-17-digits",
+            vec![format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\n{ok}\r\n0\r\n\r\n")],
+        ),
+        ("bare-lf", vec![sized("200 OK", "", ok).replace("\r\n", "\n")]),
+        ("204-then-200", vec!["HTTP/1.1 204 No Content\r\n\r\n".into(), sized("200 OK", "", ok)]),
+        ("304-then-200", vec!["HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n".into(), sized("200 OK", "", ok)]),
+        ("bom", vec![sized("200 OK", "", &format!("\u{feff}{ok}"))]),
+        ("obs-fold", vec![sized("200 OK", "X-Note: a,\r\n b\r\n", ok)]),
+        ("te-and-cl", vec![format!("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{ok}\r\n0\r\n\r\n", ok.len()), sized("200 OK", "", ok)]),
+        ("te-identity-to-close", vec![format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 2\r\n\r\n{ok}")]),
+        ("101-then-200", vec![format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n{}", sized("200 OK", "", ok))]),
+        ("plus-length", vec![sized("200 OK", "", ok).replacen("Content-Length: ", "Content-Length: +", 1)]),
+        ("head-at-16k", vec![long_head]),
+        ("64-headers", vec![many_headers(62)]),
+        ("65-headers", vec![many_headers(65)]),
+        ("keep-alive-three", vec![sized("200 OK", "", ok), sized("200 OK", "", ok), sized("200 OK", "", ok)]),
+        ("extra-bytes-after-body", vec![format!("{}HTTP/1.1 200 OK\r\n", sized("200 OK", "", ok)), sized("200 OK", "", ok)]),
+        ("http10-keep-alive-then-close", vec![sized("200 OK", "Connection: keep-alive\r\n", ok).replacen("HTTP/1.1", "HTTP/1.0", 1), sized("200 OK", "Connection: close\r\n", ok)]),
+    ];
+    for (name, answers) in &seeds {
+        let calls = answers.len().max(2) as u8;
+        let joined = answers
+            .iter()
+            .map(|a| a.as_bytes())
+            .collect::<Vec<_>>()
+            .join(SEPARATOR);
+        // Small answers whole and in 1- and 7-byte pieces; large ones (the
+        // limits) in 4 KiB pieces only, to keep the corpus small (the
+        // fuzzer varies the mode byte anyway).
+        let pieces: &[(u8, &str)] = if joined.len() > 4096 {
+            &[(7, "4k")]
+        } else {
+            &[(0, "whole"), (1, "1b"), (4, "7b")]
+        };
+        for &(piece, tag) in pieces {
+            for (transport, t) in [(0u8, "builtin"), (1u8, "ureq")] {
+                let mut bytes = vec![mode(calls, piece, true) | transport];
+                bytes.extend_from_slice(&joined);
+                std::fs::write(dir.join(format!("seed-{t}-reuse-{name}-{tag}")), bytes).unwrap();
+            }
+        }
+    }
 }
 
 fn t(s: &str) -> Text {

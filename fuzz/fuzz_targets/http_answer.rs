@@ -1,22 +1,28 @@
-//! A whole call answered by arbitrary bytes, over a real loopback socket.
+//! Whole calls answered by arbitrary bytes, over real loopback sockets.
 //!
 //! The other targets stop at the JSON body; this one covers what reads the
-//! network: the built-in HTTP/1.1 sender (`src/http.rs`: status line,
-//! headers, Content-Length, chunked, interim answers, close-delimited
-//! bodies) and, for comparison, the ureq path. A local server reads each
-//! request completely, writes the input's bytes as the answer and closes.
+//! network: the built-in HTTP/1.1 transport (`src/transport/plain.rs`:
+//! `httparse` for the head and chunk sizes, our framing and pool) and the
+//! generic one (ureq 3). A local server reads each request completely and
+//! writes the next answer of the input, in pieces.
 //!
-//! Input: the first byte's low bit picks the transport (0: the built-in
-//! sender, the one `http://` uses; 1: ureq); the rest is the answer.
+//! Input: a mode byte, then the answers, separated by `SEPARATOR`.
+//! * bit 0: the transport (0: built-in, what `http://` uses; 1: ureq);
+//! * bits 1-2: how many calls one client makes (1, 2, 3; 3 means 1), each
+//!   answered by the next answer (cycling): several answers on one
+//!   connection when the framing allows reuse;
+//! * bits 3-5: the size of the pieces the answer is written in (whole, or
+//!   1, 2, 3, 7, 64, 512, 4096 bytes, each a write of its own);
+//! * bit 6: 0, the server closes the connection after each answer (so a
+//!   close-delimited body ends); 1, it keeps it open for the next request
+//!   (and closes it after 100 ms without one).
 //!
-//! Invariants, for every answer:
-//! * no panic (but for one known ureq panic that the client catches, see
-//!   `allow_the_known_ureq_panic`), and the call returns within its timeout
-//!   (+1 s slack);
-//! * **exactly one request** reaches the server: whatever the answer, the
-//!   library never sends the call again (a second connection is counted);
-//! * `Ok` only with `statusCode` `"0"`, from an answer that has a 200 status
-//!   line and a `statusCode` in it;
+//! Invariants, for every call:
+//! * no panic, and each call returns within its timeout (+0.5 s);
+//! * **exactly one request** reaches the server per call: whatever the
+//!   answers, the library never sends a call again;
+//! * `Ok` only with `statusCode` `"0"`, when one of the answers so far has
+//!   a 200 status line and a `statusCode` in it;
 //! * an error is never `NOT_SENT` (the request was written), never an
 //!   argument error; a platform error is `ANSWERED`, every other one
 //!   `UNKNOWN` (the platform may have acted: do not retry blindly);
@@ -27,20 +33,23 @@ use libfuzzer_sys::fuzz_target;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use ytx::{ytx_delivery, ytx_result, Client, VoiceCode};
+use ytx::ffi::{ytx_delivery, ytx_result};
+use ytx::{Client, VoiceCode};
 
 const SID: &str = "8a1f0c3e5b7d9f21a4c6e8b0d2f4a6c8";
 const TOKEN: &str = "5c7e9a1b3d5f7092e4b6c8d0f2a4c6e8";
 const APP: &str = "ff8080813fc70a7b013fc72312324213";
-const TIMEOUT: Duration = Duration::from_secs(2);
+const TIMEOUT: Duration = Duration::from_secs(1);
+/// Between two answers of one input.
+pub const SEPARATOR: &[u8] = b"\n\0NEXT\0\n";
+/// Piece sizes, by bits 3-5 of the mode byte (0: the whole answer at once).
+const PIECES: [usize; 8] = [0, 1, 2, 3, 7, 64, 512, 4096];
 
 struct Server {
     url: String,
-    answers: Mutex<Sender<Vec<u8>>>,
 }
 
 /// Requests the server has read, in all.
@@ -51,36 +60,61 @@ fn server() -> &'static Server {
     SERVER.get_or_init(|| {
         let listener = TcpListener::bind("127.0.0.1:0").expect("harness: bind");
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = channel::<Vec<u8>>();
-        std::thread::spawn(move || serve(listener, rx));
-        Server {
-            url,
-            answers: Mutex::new(tx),
-        }
+        std::thread::spawn(move || serve(listener));
+        Server { url }
     })
 }
 
-/// One connection at a time: read the request, answer with the queued bytes
-/// (nothing if none is queued: a resent request gets no answer), close.
-fn serve(listener: TcpListener, answers: Receiver<Vec<u8>>) {
+/// The answers of the current input (taken in order by every connection),
+/// the piece size and whether connections stay open.
+#[allow(clippy::type_complexity)]
+static CURRENT: Mutex<Option<(std::collections::VecDeque<Vec<u8>>, usize, bool)>> =
+    Mutex::new(None);
+
+/// Accept connections; a thread per connection reads requests and writes
+/// the current input's next answer (nothing if none is left: a resent
+/// request gets no answer).
+fn serve(listener: TcpListener) {
     for conn in listener.incoming() {
         let Ok(mut conn) = conn else { continue };
-        let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
-        if !read_request(&mut conn) {
-            continue;
-        }
-        REQUESTS.fetch_add(1, Ordering::SeqCst);
-        if let Ok(answer) = answers.try_recv() {
-            let _ = conn.write_all(&answer);
-        }
-        let _ = conn.shutdown(Shutdown::Write);
-        // Drain until the client closes, so the close is quiet (no reset).
-        let mut sink = [0u8; 1024];
-        let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
-        while matches!(conn.read(&mut sink), Ok(n) if n > 0) {}
+        std::thread::spawn(move || {
+            let _ = conn.set_nodelay(true);
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            while read_request(&mut conn) {
+                REQUESTS.fetch_add(1, Ordering::SeqCst);
+                let next = CURRENT
+                    .lock()
+                    .unwrap()
+                    .as_mut()
+                    .and_then(|(q, piece, keep)| Some((q.pop_front()?, *piece, *keep)));
+                let Some((answer, piece, keep_open)) = next else {
+                    break;
+                };
+                let pieces: Vec<&[u8]> = if piece == 0 {
+                    vec![&answer[..]]
+                } else {
+                    answer.chunks(piece).collect()
+                };
+                if pieces.iter().any(|p| conn.write_all(p).is_err()) {
+                    break;
+                }
+                if !keep_open {
+                    break;
+                }
+                // Kept open: the client's next call follows at once, or
+                // never (a close-delimited body, a connection not reused):
+                // close after a short quiet spell rather than make every
+                // such input wait for the client's timeout.
+                let _ = conn.set_read_timeout(Some(Duration::from_millis(100)));
+            }
+            let _ = conn.shutdown(Shutdown::Write);
+            // Drain until the client closes, so the close is quiet (no reset).
+            let mut sink = [0u8; 1024];
+            let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
+            while matches!(conn.read(&mut sink), Ok(n) if n > 0) {}
+        });
     }
 }
-
 /// Read one whole request (head, then Content-Length bytes of body).
 fn read_request(conn: &mut TcpStream) -> bool {
     let mut buf = Vec::new();
@@ -104,35 +138,33 @@ fn read_request(conn: &mut TcpStream) -> bool {
     }
 }
 
-/// libfuzzer-sys aborts on every panic, even one the library catches. The
-/// client contains one known panic of ureq 2.12.1 (a header line without a
-/// colon: `header.rs`, see `tests/client.rs`) with `catch_unwind`; let that
-/// one unwind to it, and abort on any other as before.
-fn allow_the_known_ureq_panic() {
-    static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        std::panic::set_hook(Box::new(|info| {
-            let known = info
-                .location()
-                .is_some_and(|l| l.file().ends_with("ureq-2.12.1/src/header.rs"));
-            if !known {
-                eprintln!("{info}");
-                std::process::abort();
-            }
-        }));
-    });
-}
-
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+fn split<'a>(mut rest: &'a [u8]) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    while let Some(i) = rest.windows(SEPARATOR.len()).position(|w| w == SEPARATOR) {
+        out.push(&rest[..i]);
+        rest = &rest[i + SEPARATOR.len()..];
+    }
+    out.push(rest);
+    out
+}
+
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, answer)) = data.split_first() else {
+    let Some((&mode, rest)) = data.split_first() else {
         return;
     };
     let generic = mode & 1 == 1;
-    allow_the_known_ureq_panic();
+    let calls = match (mode >> 1) & 3 {
+        1 => 2,
+        2 => 3,
+        _ => 1,
+    };
+    let piece = PIECES[usize::from((mode >> 3) & 7)];
+    let keep_open = mode & 0x40 != 0;
+    let answers = split(rest);
     let server = server();
     // A fresh client per input: no pooled connection carries over.
     let client = Client::builder(SID, TOKEN, APP)
@@ -141,62 +173,85 @@ fuzz_target!(|data: &[u8]| {
         .generic_transport(generic)
         .build()
         .expect("harness: client");
-
-    let before = REQUESTS.load(Ordering::SeqCst);
-    server
-        .answers
-        .lock()
-        .unwrap()
-        .send(answer.to_vec())
-        .expect("harness: server gone");
-    let started = Instant::now();
-    let got = client.voice_code(&VoiceCode::new("13800138000", "02160000000", "4096"));
-    let took = started.elapsed();
-    drop(client);
-    let sent = REQUESTS.load(Ordering::SeqCst) - before;
     let transport = if generic { "ureq" } else { "built-in" };
+    let script: Vec<Vec<u8>> = (0..calls)
+        .map(|i| answers[i % answers.len()].to_vec())
+        .collect();
+    *CURRENT.lock().unwrap() = Some((script.clone().into(), piece, keep_open));
 
+    for i in 0..calls {
+        let before = REQUESTS.load(Ordering::SeqCst);
+        let started = Instant::now();
+        let got = client.voice_code(&VoiceCode::new("13800138000", "02160000000", "4096"));
+        let took = started.elapsed();
+        let sent = REQUESTS.load(Ordering::SeqCst) - before;
+        check(transport, i, &script[..=i], got, sent, took);
+    }
+    drop(client);
+    *CURRENT.lock().unwrap() = None;
+});
+
+fn check(
+    transport: &str,
+    call: usize,
+    answers: &[Vec<u8>],
+    got: ytx::Result<ytx::Response>,
+    sent: usize,
+    took: Duration,
+) {
     if let Err(e) = &got {
-        if e.code() == ytx_result::YTX_ERR_NOT_SENT && sent == 0 {
+        if ytx::ffi::ytx_result::from(e.code()) == ytx_result::YTX_ERR_NOT_SENT && sent == 0 {
             panic!("harness: could not reach the local server ({transport}): {e}");
         }
     }
     assert_eq!(
         sent, 1,
-        "{transport}: {sent} requests for one call: {got:?}"
+        "{transport}, call {call}: {sent} requests for one call: {got:?}"
     );
     assert!(
-        took < TIMEOUT + Duration::from_secs(1),
-        "{transport}: the call took {took:?} with a {TIMEOUT:?} timeout: {got:?}"
+        took < TIMEOUT + Duration::from_millis(500),
+        "{transport}, call {call}: took {took:?} with a {TIMEOUT:?} timeout: {got:?}"
     );
     match got {
         Ok(r) => {
             assert_eq!(r.status_code, "0", "{transport}");
             assert!(
-                answer.starts_with(b"HTTP/") && contains(answer, b" 200"),
-                "{transport}: accepted without a 200 status line: {:?}",
-                String::from_utf8_lossy(answer)
+                answers.iter().any(|a| a.starts_with(b"HTTP/")
+                    && contains(a, b" 200")
+                    && contains(a, b"statusCode")),
+                "{transport}, call {call}: accepted without a 200 answer: {:?}",
+                answers
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a))
+                    .collect::<Vec<_>>()
             );
-            assert!(contains(answer, b"statusCode"), "{transport}");
         }
         Err(e) => {
-            let code = e.code();
+            let code = ytx::ffi::ytx_result::from(e.code());
             let shown = format!("{e} {e:?}");
             assert!(!shown.contains(TOKEN), "{transport}: token in {shown}");
             match code {
                 ytx_result::YTX_ERR_PLATFORM => {
-                    assert_eq!(e.delivery(), ytx_delivery::YTX_DELIVERY_ANSWERED, "{shown}")
+                    assert_eq!(
+                        ytx::ffi::ytx_delivery::from(e.delivery()),
+                        ytx_delivery::YTX_DELIVERY_ANSWERED,
+                        "{shown}"
+                    )
                 }
                 ytx_result::YTX_ERR_OUTCOME_UNKNOWN
                 | ytx_result::YTX_ERR_TIMEOUT
                 | ytx_result::YTX_ERR_HTTP_STATUS
                 | ytx_result::YTX_ERR_PROTOCOL => {
-                    assert_eq!(e.delivery(), ytx_delivery::YTX_DELIVERY_UNKNOWN, "{shown}")
+                    assert_eq!(
+                        ytx::ffi::ytx_delivery::from(e.delivery()),
+                        ytx_delivery::YTX_DELIVERY_UNKNOWN,
+                        "{shown}"
+                    )
                 }
                 other => {
-                    panic!("{transport}: {other:?} for an answer after a sent request: {shown}")
+                    panic!("{transport}, call {call}: {other:?} for an answer after a sent request: {shown}")
                 }
             }
         }
     }
-});
+}
