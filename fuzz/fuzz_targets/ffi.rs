@@ -740,7 +740,11 @@ unsafe fn prepare(made: &[Made], op: &Op) {
                     // Arguments are checked in parameter order.
                     let mut vc = VoiceCode::new(
                         model_str(&dst_b, "dst")?,
-                        model_str(&clid_b, "dstclid")?,
+                        // Optional: NULL is "", not sent.
+                        match &clid_b {
+                            None => String::new(),
+                            Some(_) => model_str(&clid_b, "dstclid")?,
+                        },
                         model_str(&code_b, "code")?,
                     );
                     vc.times = request::times_from_i64(i64::from(*times)).or_else(err)?;
