@@ -247,9 +247,11 @@ python_tests() {
 }
 
 python_venv() {
-    # pip-install a wheel that bundles the library into a fresh venv, then
-    # place both calls from outside the repo with no YTX_LIBRARY set.
-    YTX_LIBRARY="$lib" bash "$root/tests/python-venv.sh"
+    # pip builds the library from the sources (setuptools-rust) into a fresh
+    # venv, pip wheel, auditwheel repair to manylinux, a second fresh venv;
+    # both calls from outside the repo with no YTX_LIBRARY set. The release
+    # build reuses what the make install suite compiled.
+    CARGO_TARGET_DIR="$release_target" bash "$root/tests/python-venv.sh"
 }
 
 csharp_tests() {
@@ -295,7 +297,7 @@ suite "rust: a dependent crate without the C ABI (Delivery::NotSent, is_retry_sa
 suite "miri: pure parts and the FFI layer" miri
 suite "fuzz: 20 s per cargo-fuzz target from the committed corpus" env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash "$root/tests/fuzz-smoke.sh"
 suite "python: pytest" python_tests
-suite "python: wheel with the library, fresh venv" python_venv
+suite "python: pip builds the library, wheel, manylinux, fresh venvs" python_venv
 suite "c#: mono" csharp_tests
 
 echo
