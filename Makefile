@@ -27,7 +27,7 @@ PROFILE_DIR := $(TARGET_DIR)/release
 VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR      := $(word 1,$(subst ., ,$(VERSION)))
 # What a program linking the static library needs (rustc --print native-static-libs).
-STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
+STATIC_LIBS := -lssl -lcrypto -lgcc_s -lutil -lrt -lpthread -lm -ldl
 
 .PHONY: all build install uninstall clean
 

@@ -2,7 +2,7 @@
 # Install what the test command (bash tests/run-all.sh, which calls this
 # first) needs beyond stable Rust, on Debian/Ubuntu:
 #
-#   apt     mono-mcs mono-runtime valgrind g++ binutils pkg-config
+#   apt     mono-mcs mono-runtime valgrind g++ binutils pkg-config libssl-dev
 #           gcc-mingw-w64-x86-64 wine64 (and make, cmake, python3-venv when
 #           missing: the Makefile, the README's CMake snippet, the venv test)
 #   pip     pytest wheel
@@ -42,6 +42,8 @@ need_cmd x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
 [ -x /usr/lib/wine/wine64 ] || apt_missing+=(wine64)
 need_cmd make make
 need_cmd cmake cmake
+# The default TLS backend (native-tls) builds against OpenSSL's headers.
+[ -f /usr/include/openssl/ssl.h ] || apt_missing+=(libssl-dev)
 
 # Python: pytest and wheel through pip, or Debian's packages when the
 # interpreter is Debian's own (PEP 668 "externally managed": pip refuses).
