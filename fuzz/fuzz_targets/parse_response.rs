@@ -2,7 +2,8 @@
 //!
 //! Invariants:
 //! * it never panics;
-//! * `Ok` only when the body is a UTF-8 JSON *object* whose `statusCode` is the
+//! * `Ok` only when the body is a UTF-8 JSON *object* (after one optional
+//!   leading byte-order mark) whose `statusCode` is the
 //!   string `"0"`; the response's fields are the object's `statusMsg` /
 //!   `requestId` strings (empty when absent or null);
 //! * on `Err` the code is `YTX_ERR_PROTOCOL` or `YTX_ERR_PLATFORM`; a platform
@@ -36,6 +37,8 @@ fn optional_string(o: &Map<String, Value>, key: &str) -> Option<String> {
 /// `1e400` there is accepted by both); the three fields the library reads
 /// are then parsed fully, as the library does.
 fn oracle(data: &[u8]) -> Option<Map<String, Value>> {
+    // One leading UTF-8 byte-order mark is skipped (.NET servers send one).
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let text = std::str::from_utf8(data).ok()?;
     let raw: BTreeMap<String, Box<RawValue>> = serde_json::from_str(text).ok()?;
     let mut o = Map::new();
