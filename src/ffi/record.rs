@@ -818,9 +818,10 @@ pub unsafe extern "C" fn ytx_find_call(
     })
 }
 
-fn with_fid(q: RecordQuery, fid: *const c_char) -> FfiResult<RecordQuery> {
-    // SAFETY: fid is NULL or NUL-terminated (the callers' contract).
-    Ok(match unsafe { opt_str_arg(fid, "fid")? } {
+/// # Safety
+/// `fid` is NULL or a NUL-terminated string.
+unsafe fn with_fid(q: RecordQuery, fid: *const c_char) -> FfiResult<RecordQuery> {
+    Ok(match opt_str_arg(fid, "fid")? {
         Some(f) if !f.is_empty() => q.fid(f),
         _ => q,
     })
