@@ -196,11 +196,12 @@ fn accepted_by(answer: Vec<u8>, transports: &[(&str, bool)]) {
     for &(name, generic) in transports {
         let before = srv.requests();
         let started = Instant::now();
-        let got = client(&srv.url, generic, 3000).voice_code(&voice());
+        let got = client(&srv.url, generic, 30_000).voice_code(&voice());
         let ok = got.unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(ok.request_id, "20160100000002050000000000001", "{name}");
+        // Read, not waited on until the 30 s timeout: a wide deadline.
         assert!(
-            started.elapsed() < Duration::from_secs(2),
+            started.elapsed() < Duration::from_secs(10),
             "{name}: took {:?}",
             started.elapsed()
         );
@@ -316,11 +317,11 @@ fn a_204_or_304_without_content_length_has_no_body_and_keeps_the_connection() {
             let _ = s.write_all(&a);
             true
         });
-        let c = client(&srv.url, false, 3000);
+        let c = client(&srv.url, false, 30_000);
         let started = Instant::now();
         let e = c.voice_code(&voice()).unwrap_err();
         assert!(
-            started.elapsed() < Duration::from_secs(2),
+            started.elapsed() < Duration::from_secs(10),
             "{status}: waited {:?}",
             started.elapsed()
         );
@@ -343,9 +344,9 @@ fn a_204_or_304_without_content_length_has_no_body_and_keeps_the_connection() {
     // Through the C ABI, the 204 itself, promptly.
     let srv = answering(b"HTTP/1.1 204 No Content\r\n\r\n".to_vec());
     let started = Instant::now();
-    let (r, _, msg) = c_call(&srv.url, &[("timeout_ms", "3000")]);
+    let (r, _, msg) = c_call(&srv.url, &[("timeout_ms", "30000")]);
     assert_eq!(r, R::YTX_ERR_HTTP_STATUS, "C ABI: {msg}");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[test]
