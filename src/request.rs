@@ -13,6 +13,8 @@
 //! international landlines are rejected with an error saying so, because
 //! silently changing the number that gets dialled is worse than asking.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -92,15 +94,15 @@ macro_rules! callback_options {
             /// Check the optional fields, normalising them in place.
             fn check_options(&mut self) -> Result<()> {
                 $(
-                    if let Some(v) = &self.$field {
-                        self.$field = Some($kind::check($wire, v)?);
+                    if let Some(v) = &mut self.$field {
+                        $kind::check($wire, v)?;
                     }
                 )*
                 Ok(())
             }
 
             /// The optional fields that are set, as (wire name, wire text).
-            fn wire_options(&self) -> Vec<(&'static str, String)> {
+            fn wire_options(&self) -> Vec<(&'static str, Cow<'_, str>)> {
                 let mut out = Vec::new();
                 $(
                     if let Some(v) = &self.$field {
@@ -151,10 +153,10 @@ trait OptionKind {
     type Value;
     /// From the text of the C ABI / the bindings.
     fn parse(field: &str, text: &str) -> Result<Self::Value>;
-    /// Check (and normalise) a value set in Rust or parsed.
-    fn check(field: &str, v: &Self::Value) -> Result<Self::Value>;
+    /// Check a value set in Rust or parsed, normalising it in place.
+    fn check(field: &str, v: &mut Self::Value) -> Result<()>;
     /// The wire text (every value is sent as a JSON string).
-    fn wire(v: &Self::Value) -> String;
+    fn wire(v: &Self::Value) -> Cow<'_, str>;
 }
 
 /// Free text: not empty, no control characters.
@@ -164,11 +166,11 @@ impl OptionKind for Text {
     fn parse(_: &str, t: &str) -> Result<String> {
         Ok(t.to_string())
     }
-    fn check(field: &str, v: &String) -> Result<String> {
-        text(field, v).map(|()| v.clone())
+    fn check(field: &str, v: &mut String) -> Result<()> {
+        text(field, v)
     }
-    fn wire(v: &String) -> String {
-        v.clone()
+    fn wire(v: &String) -> Cow<'_, str> {
+        Cow::Borrowed(v)
     }
 }
 
@@ -179,11 +181,12 @@ impl OptionKind for Phone {
     fn parse(_: &str, t: &str) -> Result<String> {
         Ok(t.to_string())
     }
-    fn check(field: &str, v: &String) -> Result<String> {
-        phone(field, v)
+    fn check(field: &str, v: &mut String) -> Result<()> {
+        *v = phone(field, v)?;
+        Ok(())
     }
-    fn wire(v: &String) -> String {
-        v.clone()
+    fn wire(v: &String) -> Cow<'_, str> {
+        Cow::Borrowed(v)
     }
 }
 
@@ -194,14 +197,14 @@ impl OptionKind for Seconds {
     fn parse(field: &str, t: &str) -> Result<u32> {
         parse_seconds(field, t)
     }
-    fn check(field: &str, v: &u32) -> Result<u32> {
+    fn check(field: &str, v: &mut u32) -> Result<()> {
         if *v == 0 {
             return Err(Error::invalid(field, "must be at least 1 second"));
         }
-        Ok(*v)
+        Ok(())
     }
-    fn wire(v: &u32) -> String {
-        v.to_string()
+    fn wire(v: &u32) -> Cow<'_, str> {
+        Cow::Owned(v.to_string())
     }
 }
 
@@ -220,11 +223,15 @@ impl OptionKind for Ringback {
             )),
         }
     }
-    fn check(_: &str, v: &RingbackType) -> Result<RingbackType> {
-        Ok(*v)
+    fn check(_: &str, _: &mut RingbackType) -> Result<()> {
+        Ok(())
     }
-    fn wire(v: &RingbackType) -> String {
-        (*v as u8).to_string()
+    fn wire(v: &RingbackType) -> Cow<'_, str> {
+        Cow::Borrowed(match v {
+            RingbackType::PassThrough => "1",
+            RingbackType::System => "2",
+            RingbackType::Custom => "3",
+        })
     }
 }
 
@@ -239,11 +246,11 @@ impl OptionKind for Flag {
             _ => Err(Error::invalid(field, format!("must be 0 or 1, got {t:?}"))),
         }
     }
-    fn check(_: &str, v: &bool) -> Result<bool> {
-        Ok(*v)
+    fn check(_: &str, _: &mut bool) -> Result<()> {
+        Ok(())
     }
-    fn wire(v: &bool) -> String {
-        (if *v { "1" } else { "0" }).to_string()
+    fn wire(v: &bool) -> Cow<'_, str> {
+        Cow::Borrowed(if *v { "1" } else { "0" })
     }
 }
 
@@ -781,7 +788,7 @@ fn is_mobile(s: &str) -> bool {
 /// wire order, every value a JSON string.
 struct CallbackWire<'a> {
     head: [(&'static str, &'a str); 5],
-    options: Vec<(&'static str, String)>,
+    options: Vec<(&'static str, Cow<'a, str>)>,
 }
 
 impl Serialize for CallbackWire<'_> {
