@@ -397,9 +397,15 @@ internal static partial class YtxTests
         ArgError(() => new YtxClient(Sid, Token, App,
             new YtxClientOptions { Environment = YtxEnvironment.Sandbox, BaseUrl = "https://gw.example.com/ytx" }),
             YtxResultCode.InvalidArgument, "base_url");
-        using (var withUser = new YtxClient(Sid, Token, App, new YtxClientOptions { BaseUrl = "http://user:secretpw@127.0.0.1:1" }))
+        // Issue 18: a user name or password in the base URL is the library's
+        // error naming base_url, and the value is never echoed.
+        var withUser = ArgError(() => new YtxClient(Sid, Token, App,
+            new YtxClientOptions { BaseUrl = "http://user:secretpw@127.0.0.1:1" }),
+            YtxResultCode.InvalidArgument, "base_url");
+        NotContains(withUser.Message, "secretpw", "message of a base URL with a password");
+        using (var upper = new YtxClient(Sid, Token, App, new YtxClientOptions { BaseUrl = "HTTPS://GW.example.com/ytx/" }))
         {
-            NotContains(withUser.ToString(), "secretpw", "ToString of a base URL with a password");
+            Equal("https://gw.example.com/ytx", upper.BaseUrl, "the base URL normalised by the library");
         }
         var o = new YtxClientOptions
         {
