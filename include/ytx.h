@@ -12,7 +12,11 @@
  *  - Strings returned by the library are owned by it: borrowed from an
  *    outcome until ytx_outcome_free, or static (ytx_version, ytx_result_name).
  *    Never pass them to free().
- *  - No Rust panic ever crosses this boundary (YTX_ERR_PANIC instead).
+ *  - No Rust panic ever crosses this boundary: a bug caught inside any
+ *    function returns YTX_ERR_PANIC (with an outcome saying so), or, for
+ *    functions that return something else, "" for a string, NULL for
+ *    another pointer, YTX_DELIVERY_UNKNOWN for a delivery, 0 for a number
+ *    (-1 for ytx_record_duration); it is logged at YTX_LOG_ERROR.
  *  - The auth token never appears in any message the library produces.
  *  - A request that may have reached the platform is never re-sent by the
  *    library; ytx_outcome_delivery says whether a retry is safe.
@@ -1026,7 +1030,7 @@ const char *ytx_record_amount_text(const struct ytx_record *record);
 
 /**
  * Billed seconds (duration), or -1 when absent or not a whole number
- * (or record is NULL).
+ * (or record is NULL, or a bug was caught).
  *
  * Safety:
  * record is NULL or a live record.

@@ -6,6 +6,7 @@
 use std::ffi::{c_char, CString};
 
 use super::codes::{FfiError, FfiResult};
+use super::panic::ffi_boundary;
 use super::{ytx_delivery, ytx_result};
 use crate::client::{PreparedRequest, Response};
 use crate::error::Error;
@@ -230,7 +231,9 @@ unsafe fn read_str(
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_result(outcome: *const ytx_outcome) -> ytx_result {
-    read(outcome, ytx_result::YTX_ERR_NULL_ARGUMENT, |o| o.result)
+    ffi_boundary! {
+        read(outcome, ytx_result::YTX_ERR_NULL_ARGUMENT, |o| o.result)
+    }
 }
 
 /// Whether the request reached the platform: `YTX_DELIVERY_NOT_SENT` (retry
@@ -243,7 +246,9 @@ pub unsafe extern "C" fn ytx_outcome_result(outcome: *const ytx_outcome) -> ytx_
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_delivery(outcome: *const ytx_outcome) -> ytx_delivery {
-    read(outcome, ytx_delivery::YTX_DELIVERY_UNKNOWN, |o| o.delivery)
+    ffi_boundary! {
+        read(outcome, ytx_delivery::YTX_DELIVERY_UNKNOWN, |o| o.delivery)
+    }
 }
 
 /// An English message for a person, e.g. `credit: must be a whole number of
@@ -254,7 +259,9 @@ pub unsafe extern "C" fn ytx_outcome_delivery(outcome: *const ytx_outcome) -> yt
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_message(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.message)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.message)
+    }
 }
 
 /// For argument errors, the parameter or field at fault (`src`, `credit`,
@@ -264,7 +271,9 @@ pub unsafe extern "C" fn ytx_outcome_message(outcome: *const ytx_outcome) -> *co
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_field(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.field)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.field)
+    }
 }
 
 /// The platform's statusCode (`"0"` on success, e.g. `"-203"` for
@@ -274,7 +283,9 @@ pub unsafe extern "C" fn ytx_outcome_field(outcome: *const ytx_outcome) -> *cons
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_status_code(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.status_code)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.status_code)
+    }
 }
 
 /// The platform's statusMsg, as it sent it (often Chinese, UTF-8).
@@ -283,7 +294,9 @@ pub unsafe extern "C" fn ytx_outcome_status_code(outcome: *const ytx_outcome) ->
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_status_msg(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.status_msg)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.status_msg)
+    }
 }
 
 /// The platform's requestId: an opaque string (29 digits on the real
@@ -293,7 +306,9 @@ pub unsafe extern "C" fn ytx_outcome_status_msg(outcome: *const ytx_outcome) -> 
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_id(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.request_id)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.request_id)
+    }
 }
 
 /// The HTTP status of the answer: 200 for `YTX_OK` and `YTX_ERR_PLATFORM`,
@@ -305,7 +320,9 @@ pub unsafe extern "C" fn ytx_outcome_request_id(outcome: *const ytx_outcome) -> 
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_http_status(outcome: *const ytx_outcome) -> u16 {
-    read(outcome, 0, |o| o.http_status)
+    ffi_boundary! {
+        read(outcome, 0, |o| o.http_status)
+    }
 }
 
 /// The method of the request that was built (`POST`); empty when the call
@@ -315,7 +332,9 @@ pub unsafe extern "C" fn ytx_outcome_http_status(outcome: *const ytx_outcome) ->
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_method(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.request_method)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.request_method)
+    }
 }
 
 /// The full URL of the request, including `?Sign=`: the Sign is valid for the
@@ -325,7 +344,9 @@ pub unsafe extern "C" fn ytx_outcome_request_method(outcome: *const ytx_outcome)
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_url(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.request_url)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.request_url)
+    }
 }
 
 /// The request URL with the Sign value replaced by `<redacted>`, for logs and
@@ -338,7 +359,9 @@ pub unsafe extern "C" fn ytx_outcome_request_url(outcome: *const ytx_outcome) ->
 pub unsafe extern "C" fn ytx_outcome_request_url_redacted(
     outcome: *const ytx_outcome,
 ) -> *const c_char {
-    read_str(outcome, |o| &o.request_url_redacted)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.request_url_redacted)
+    }
 }
 
 /// The request's headers, one `Name: value\n` line each.
@@ -347,7 +370,9 @@ pub unsafe extern "C" fn ytx_outcome_request_url_redacted(
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_headers(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.request_headers)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.request_headers)
+    }
 }
 
 /// The request's JSON body.
@@ -356,7 +381,9 @@ pub unsafe extern "C" fn ytx_outcome_request_headers(outcome: *const ytx_outcome
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_body(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.request_body)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.request_body)
+    }
 }
 
 /// Release an outcome and every string borrowed from it. NULL is a no-op.
@@ -366,5 +393,7 @@ pub unsafe extern "C" fn ytx_outcome_request_body(outcome: *const ytx_outcome) -
 /// it twice is undefined behaviour (as with `free`).
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_free(outcome: *mut ytx_outcome) {
-    super::release(outcome);
+    ffi_boundary! {
+        super::release(outcome);
+    }
 }
