@@ -182,6 +182,15 @@ namespace Ytx
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_outcome_delivery(IntPtr outcome);
 
+        // bool ytx_outcome_retry_safe(const ytx_outcome *outcome);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        [return: MarshalAs(UnmanagedType.I1)]
+        internal static extern bool ytx_outcome_retry_safe(IntPtr outcome);
+
+        // uint32_t ytx_outcome_retry_after_ms(const ytx_outcome *outcome);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_outcome_retry_after_ms(IntPtr outcome);
+
         // const char *ytx_outcome_message(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr ytx_outcome_message(IntPtr outcome);

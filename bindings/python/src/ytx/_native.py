@@ -261,6 +261,10 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     "ytx_outcome_result": (ytx_result, [ytx_outcome_p], None),
     # enum ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
     "ytx_outcome_delivery": (ytx_delivery, [ytx_outcome_p], None),
+    # bool ytx_outcome_retry_safe(const struct ytx_outcome *outcome);
+    "ytx_outcome_retry_safe": (ctypes.c_bool, [ytx_outcome_p], None),
+    # uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
+    "ytx_outcome_retry_after_ms": (ctypes.c_uint32, [ytx_outcome_p], None),
     # const char *ytx_outcome_message(const struct ytx_outcome *outcome);
     "ytx_outcome_message": (c_char_p, [ytx_outcome_p], _decode),
     # const char *ytx_outcome_field(const struct ytx_outcome *outcome);
@@ -454,6 +458,8 @@ class NativeLibrary:
     ytx_outcome_request_url_redacted: Callable[[Any], str]
     ytx_outcome_result: Callable[[Any], int]
     ytx_outcome_delivery: Callable[[Any], int]
+    ytx_outcome_retry_safe: Callable[[Any], bool]
+    ytx_outcome_retry_after_ms: Callable[[Any], int]
     ytx_outcome_message: Callable[[Any], str]
     ytx_outcome_field: Callable[[Any], str]
     ytx_outcome_status_code: Callable[[Any], str]
