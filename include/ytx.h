@@ -224,6 +224,15 @@ typedef struct ytx_balance ytx_balance;
  * Opaque client handle, from ytx_client_new, released with ytx_free.
  *
  * Thread safety: one handle may be used from any number of threads at once.
+ *
+ * fork(): a handle made before fork() may be used in the parent and in
+ * every child. A connection is used only by the process that opened it: a
+ * child never reuses the keep-alive connections the parent pooled (it
+ * closes its copies unused, without shutdown(), so the parent's stay open
+ * and untouched) and opens its own, so no process ever reads another's
+ * answer. As with any library that takes locks, fork() while no other
+ * thread of the process is inside a ytx_ call (a pre-fork master: make the
+ * client, fork the workers, call).
  */
 typedef struct ytx_client ytx_client;
 

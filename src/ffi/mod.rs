@@ -39,6 +39,15 @@ pub use record::*;
 /// Opaque client handle, from `ytx_client_new`, released with `ytx_free`.
 ///
 /// Thread safety: one handle may be used from any number of threads at once.
+///
+/// fork(): a handle made before fork() may be used in the parent and in
+/// every child. A connection is used only by the process that opened it: a
+/// child never reuses the keep-alive connections the parent pooled (it
+/// closes its copies unused, without shutdown(), so the parent's stay open
+/// and untouched) and opens its own, so no process ever reads another's
+/// answer. As with any library that takes locks, fork() while no other
+/// thread of the process is inside a ytx_ call (a pre-fork master: make the
+/// client, fork the workers, call).
 pub struct ytx_client {
     _private: [u8; 0],
 }
