@@ -201,21 +201,6 @@ typedef uint32_t ytx_delivery;
 #endif // __cplusplus
 
 /**
- * Whether a request reached the platform, as far as the client can know.
- *
- * This is the answer to "may I send it again?": only
- * Delivery::NotSent makes a blind retry safe.
- */
-typedef struct Delivery Delivery;
-
-/**
- * Log levels. A sink set with a minimum level receives the events of that
- * level and the more severe ones. (The C ABI's ytx_log_level has the same
- * levels, numbered 0–4 in this order.)
- */
-typedef struct LogLevel LogLevel;
-
-/**
  * The account balance, from ytx_query_balance; released with ytx_balance_free.
  */
 typedef struct ytx_balance ytx_balance;
@@ -356,10 +341,10 @@ const char *ytx_version(void);
 uint32_t ytx_version_number(void);
 
 /**
- * The name of a result code, e.g. "YTX_ERR_TIMEOUT", or "YTX_UNKNOWN".
- * A static string, never freed. Takes a plain int so that any value is safe.
+ * The name of a result code, e.g. "YTX_ERR_TIMEOUT", or "YTX_UNKNOWN"
+ * for a value that is none. A static string, never freed.
  */
-const char *ytx_result_name(int32_t code);
+const char *ytx_result_name(ytx_result code);
 
 /**
  * Create a client.
@@ -642,7 +627,7 @@ const char *ytx_explain_status_code(const char *status_code);
  * The name of a delivery state, e.g. "YTX_DELIVERY_NOT_SENT", or
  * "YTX_UNKNOWN" for a value that is none. A static string.
  */
-const char *ytx_delivery_name(int32_t delivery);
+const char *ytx_delivery_name(ytx_delivery delivery);
 
 /**
  * Copy the client's effective base URL (after environment / base_url,

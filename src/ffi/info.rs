@@ -159,11 +159,11 @@ pub unsafe extern "C" fn ytx_explain_status_code(status_code: *const c_char) -> 
 /// The name of a delivery state, e.g. "YTX_DELIVERY_NOT_SENT", or
 /// "YTX_UNKNOWN" for a value that is none. A static string.
 #[no_mangle]
-pub extern "C" fn ytx_delivery_name(delivery: i32) -> *const c_char {
+pub extern "C" fn ytx_delivery_name(delivery: super::ytx_delivery_value) -> *const c_char {
     ffi_boundary! {
         let known = [Delivery::NotSent, Delivery::Unknown, Delivery::Answered]
             .into_iter()
-            .find(|d| ytx_delivery::from(*d) as i32 == delivery);
+            .find(|d| ytx_delivery::from(*d) as u32 == delivery);
         match known {
             Some(d) => TABLES.delivery_names[d as usize].as_ptr(),
             None => c"YTX_UNKNOWN".as_ptr(),

@@ -196,10 +196,18 @@ pub extern "C" fn ytx_version_number() -> u32 {
     }
 }
 
-/// The name of a result code, e.g. `"YTX_ERR_TIMEOUT"`, or `"YTX_UNKNOWN"`.
-/// A static string, never freed. Takes a plain int so that any value is safe.
+/// A `ytx_result` as a C caller may pass it: any 32-bit value (a Rust enum
+/// must not receive a value that is none of its variants). In the header it
+/// is `ytx_result` itself (cbindgen.toml renames it), so callers need no cast.
+pub type ytx_result_value = u32;
+
+/// A `ytx_delivery` as a C caller may pass it (see [`ytx_result_value`]).
+pub type ytx_delivery_value = u32;
+
+/// The name of a result code, e.g. `"YTX_ERR_TIMEOUT"`, or `"YTX_UNKNOWN"`
+/// for a value that is none. A static string, never freed.
 #[no_mangle]
-pub extern "C" fn ytx_result_name(code: i32) -> *const c_char {
+pub extern "C" fn ytx_result_name(code: ytx_result_value) -> *const c_char {
     ffi_boundary! {
         outcome::result_name(code).as_ptr().cast()
     }
@@ -618,11 +626,11 @@ mod tests {
         ] {
             let r = ytx_result::from(c);
             assert_eq!(r as u32, c.as_u32());
-            let name = unsafe { CStr::from_ptr(ytx_result_name(r as i32)) };
+            let name = unsafe { CStr::from_ptr(ytx_result_name(r as u32)) };
             assert_eq!(name.to_str().unwrap(), c.name());
         }
         for d in [Delivery::NotSent, Delivery::Unknown, Delivery::Answered] {
-            let name = unsafe { CStr::from_ptr(ytx_delivery_name(ytx_delivery::from(d) as i32)) };
+            let name = unsafe { CStr::from_ptr(ytx_delivery_name(ytx_delivery::from(d) as u32)) };
             assert_eq!(name.to_str().unwrap(), d.name());
         }
     }

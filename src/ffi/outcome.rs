@@ -175,7 +175,7 @@ impl ytx_outcome {
     }
 }
 
-pub(super) fn result_name(code: i32) -> &'static str {
+pub(super) fn result_name(code: u32) -> &'static str {
     use ytx_result::*;
     let all = [
         YTX_OK,
@@ -191,7 +191,7 @@ pub(super) fn result_name(code: i32) -> &'static str {
         YTX_ERR_PLATFORM,
         YTX_ERR_PANIC,
     ];
-    match all.iter().find(|r| **r as i32 == code) {
+    match all.iter().find(|r| **r as u32 == code) {
         Some(YTX_OK) => "YTX_OK\0",
         Some(YTX_ERR_NULL_ARGUMENT) => "YTX_ERR_NULL_ARGUMENT\0",
         Some(YTX_ERR_INVALID_UTF8) => "YTX_ERR_INVALID_UTF8\0",

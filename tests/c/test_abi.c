@@ -79,8 +79,8 @@ static ytx_client *new_client(const char *token) {
 /* Expect `rc` with `field` named; frees the outcome. */
 static void expect_arg_error(const char *what, ytx_result rc, ytx_outcome *o,
                              ytx_result want, const char *field) {
-    CHECK(rc == want, "%s: rc=%s want %s (%s)", what, ytx_result_name((int)rc),
-          ytx_result_name((int)want), ytx_outcome_message(o));
+    CHECK(rc == want, "%s: rc=%s want %s (%s)", what, ytx_result_name(rc),
+          ytx_result_name(want), ytx_outcome_message(o));
     CHECK(ytx_outcome_result(o) == rc, "%s: outcome result", what);
     CHECK(strcmp(ytx_outcome_field(o), field) == 0, "%s: field '%s' want '%s'", what,
           ytx_outcome_field(o), field);
@@ -301,7 +301,7 @@ static void test_calls(ytx_client *c) {
     const char *names[] = {"customParm", "srcclid", "ringbacktype", "iscallstatuscheck"};
     const char *values[] = {"order-\xe4\xb8\xad", "02160000000", "2", "1"};
     ytx_result rc = ytx_callback_call(c, "+8613800138000", "01085485069", 600, names, values, 4, &o);
-    CHECK(rc == YTX_OK, "callback: %s %s", ytx_result_name((int)rc), ytx_outcome_message(o));
+    CHECK(rc == YTX_OK, "callback: %s %s", ytx_result_name(rc), ytx_outcome_message(o));
     CHECK(strcmp(ytx_outcome_status_code(o), "0") == 0, "status code %s", ytx_outcome_status_code(o));
     CHECK(strlen(ytx_outcome_request_id(o)) == 29, "request id '%s'", ytx_outcome_request_id(o));
     CHECK(ytx_outcome_delivery(o) == YTX_DELIVERY_ANSWERED, "delivery");
@@ -318,7 +318,7 @@ static void test_calls(ytx_client *c) {
     ytx_outcome_free(o);
 
     rc = ytx_voice_code(c, "13800138000", "02160000000", "Ab12", 0, &o);
-    CHECK(rc == YTX_OK, "voice code: %s %s", ytx_result_name((int)rc), ytx_outcome_message(o));
+    CHECK(rc == YTX_OK, "voice code: %s %s", ytx_result_name(rc), ytx_outcome_message(o));
     CHECK(strlen(ytx_outcome_request_id(o)) == 29, "request id");
     CHECK(strstr(ytx_outcome_request_body(o), "\"time\"") == NULL, "time 0 sent");
     ytx_outcome_free(o);
@@ -344,7 +344,7 @@ static void test_platform_and_transport_errors(void) {
     /* Wrong token: the platform's -203, with its message kept. */
     ytx_client *bad = new_client("0000000000000000000000000000dead");
     ytx_result rc = ytx_voice_code(bad, "13800138000", "02160000000", "1234", 0, &o);
-    CHECK(rc == YTX_ERR_PLATFORM, "wrong token rc=%s", ytx_result_name((int)rc));
+    CHECK(rc == YTX_ERR_PLATFORM, "wrong token rc=%s", ytx_result_name(rc));
     CHECK(strcmp(ytx_outcome_status_code(o), "-203") == 0, "status %s", ytx_outcome_status_code(o));
     CHECK(ytx_outcome_status_msg(o)[0] != '\0', "status msg empty");
     CHECK(strstr(ytx_outcome_message(o), "-203") != NULL, "message %s", ytx_outcome_message(o));
@@ -369,7 +369,7 @@ static void test_platform_and_transport_errors(void) {
     ytx_client *refused = NULL;
     CHECK(ytx_client_new(SID, TOKEN, APP, rn, rv, 1, &refused, NULL) == YTX_OK, "client");
     rc = ytx_voice_code(refused, "13800138000", "02160000000", "1234", 0, &o);
-    CHECK(rc == YTX_ERR_NOT_SENT, "refused rc=%s %s", ytx_result_name((int)rc), ytx_outcome_message(o));
+    CHECK(rc == YTX_ERR_NOT_SENT, "refused rc=%s %s", ytx_result_name(rc), ytx_outcome_message(o));
     CHECK(ytx_outcome_delivery(o) == YTX_DELIVERY_NOT_SENT, "refused delivery");
     ytx_outcome_free(o);
     ytx_free(refused);
@@ -409,7 +409,7 @@ static void test_faults(void) {
         long before = emulator_count();
         ytx_outcome *o = NULL;
         ytx_result rc = ytx_voice_code(c, f->dst, "02160000000", "1234", 0, &o);
-        CHECK(rc == f->want || rc == f->also_ok, "fault %s: %s (%s)", f->dst, ytx_result_name((int)rc),
+        CHECK(rc == f->want || rc == f->also_ok, "fault %s: %s (%s)", f->dst, ytx_result_name(rc),
               ytx_outcome_message(o));
         CHECK(ytx_outcome_delivery(o) == f->delivery, "fault %s: delivery %d", f->dst, (int)ytx_outcome_delivery(o));
         if (f->http_status != 0) {

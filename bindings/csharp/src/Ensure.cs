@@ -60,7 +60,7 @@ namespace Ytx
             string message = Utf8.Decode(NativeMethods.ytx_outcome_message(outcome));
             if (message.Length == 0)
             {
-                message = YtxLibrary.ResultName(code);
+                message = YtxLibrary.ResultName(rawCode);
             }
             var delivery = (YtxDelivery)(int)NativeMethods.ytx_outcome_delivery(outcome);
             switch ((YtxResultCode)code)
