@@ -49,8 +49,9 @@ pub const MAX_RETRY_BUDGET: Duration = Duration::from_secs(300);
 /// it doubles with each retry.
 pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(200);
 
-/// Where requests go.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where requests go. `Debug` never shows a user name or password written
+/// into a custom URL (`build` refuses one; see [`ClientBuilder::base_url`]).
+#[derive(Clone, PartialEq, Eq)]
 pub enum Environment {
     /// `http://api.ytx.net`
     Production,
@@ -59,6 +60,19 @@ pub enum Environment {
     /// Any other `http://` or `https://` base URL: a gateway, a proxy in
     /// front of the platform, or the local emulator. A path prefix is kept.
     Custom(String),
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Environment::Production => f.write_str("Production"),
+            Environment::Sandbox => f.write_str("Sandbox"),
+            Environment::Custom(url) => f
+                .debug_tuple("Custom")
+                .field(&crate::transport::url::without_userinfo(url))
+                .finish(),
+        }
+    }
 }
 
 impl Environment {

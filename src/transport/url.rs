@@ -112,6 +112,20 @@ impl Url {
     }
 }
 
+/// `text` with anything before an `@` in its authority replaced by
+/// `<redacted>`: for `Debug` of a URL not yet checked (it may hold a
+/// password that `build` will refuse).
+pub(crate) fn without_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| start + i);
+    match text[start..end].rfind('@') {
+        Some(at) => format!("{}<redacted>{}", &text[..start], &text[start + at..]).into(),
+        None => text.into(),
+    }
+}
+
 /// Split and check `text`; the userinfo is returned apart (not in the URL).
 fn parse(text: &str, field: &'static str, shape: &str) -> Result<(Url, Option<String>)> {
     let must = |why: &str| Error::invalid(field, format!("must be {shape}: {why}"));
@@ -302,6 +316,24 @@ mod tests {
         }
         // The host is the one after the userinfo, never before it: refused.
         assert!(base("http://api.ytx.net:80@evil.example").is_err());
+    }
+
+    #[test]
+    fn userinfo_never_shown() {
+        assert_eq!(
+            without_userinfo("http://u:s3cret@h:1/p@x"),
+            "http://<redacted>@h:1/p@x"
+        );
+        assert_eq!(without_userinfo("http://h/a@b"), "http://h/a@b");
+        let env = crate::Environment::Custom("https://a:s3cret@gw/x".into());
+        let shown = format!(
+            "{env:?} {:?}",
+            crate::Client::builder("s", "t", "a").environment(env.clone())
+        );
+        assert!(
+            !shown.contains("s3cret") && shown.contains("Custom(\"https://<redacted>@gw/x\")"),
+            "{shown}"
+        );
     }
 
     #[test]
