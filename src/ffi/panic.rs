@@ -404,6 +404,8 @@ mod tests {
         forced!(ytx_outcome_request_url_redacted(o) => empty);
         forced!(ytx_outcome_request_headers(o) => empty);
         forced!(ytx_outcome_request_body(o) => empty);
+        forced!(ytx_outcome_retry_safe(o) => |v: bool| assert!(!v));
+        forced!(ytx_outcome_retry_after_ms(o) => |v: u32| assert_eq!(v, 0));
         forced!(ytx_outcome_free(null_mut()) => |()| ());
 
         let p = null::<ytx_push>();
