@@ -63,5 +63,8 @@ pub use client::{
 };
 pub use error::{explain_status_code, Delivery, Error, ErrorCode, Result};
 pub use log::{set_logger, LogLevel};
-pub use record::{parse_push, Amount, Balance, CallRecord, CallState, Push, StatePush};
+pub use record::{
+    parse_push, parse_push_routed, Amount, Balance, CallRecord, CallState, Push, PushKind,
+    StatePush,
+};
 pub use request::{CallbackCall, FindCall, RecordQuery, RingbackType, VoiceCode};
