@@ -197,20 +197,6 @@ pub(crate) fn routed_url(url: &str, body: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::routed_url;
-
-    #[test]
-    fn the_routing_key_is_appended() {
-        let (state, record) = (r#"{"requestid":"1","state":"answer"}"#, r#"{"cdr":[{}]}"#);
-        assert_eq!(routed_url("http://h/p", state), "http://h/p?CallState");
-        assert_eq!(routed_url("http://h/p", record), "http://h/p?Call");
-        assert_eq!(routed_url("http://h/p?t=1", record), "http://h/p?t=1&Call");
-        assert_eq!(routed_url("http://h/p#x", state), "http://h/p?CallState#x");
-    }
-}
-
 /// One POST. `Err` says why it did not count as delivered.
 fn attempt(agent: &ureq::Agent, url: &str, body: &str) -> Result<(), String> {
     let resp = agent
@@ -225,5 +211,19 @@ fn attempt(agent: &ureq::Agent, url: &str, body: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("HTTP {status}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::routed_url;
+
+    #[test]
+    fn the_routing_key_is_appended() {
+        let (state, record) = (r#"{"requestid":"1","state":"answer"}"#, r#"{"cdr":[{}]}"#);
+        assert_eq!(routed_url("http://h/p", state), "http://h/p?CallState");
+        assert_eq!(routed_url("http://h/p", record), "http://h/p?Call");
+        assert_eq!(routed_url("http://h/p?t=1", record), "http://h/p?t=1&Call");
+        assert_eq!(routed_url("http://h/p#x", state), "http://h/p?CallState#x");
     }
 }
