@@ -949,6 +949,12 @@ internal static partial class YtxTests
 
     private static void Run(string name, Action body)
     {
+        // YTX_TEST_FILTER=text runs only the tests whose name contains it.
+        string filter = Environment.GetEnvironmentVariable("YTX_TEST_FILTER");
+        if (!string.IsNullOrEmpty(filter) && name.IndexOf(filter, StringComparison.Ordinal) < 0)
+        {
+            return;
+        }
         var sw = Stopwatch.StartNew();
         try
         {

@@ -938,7 +938,10 @@ class Client:
 
 
 def parse_push(
-    body: Union[bytes, bytearray, memoryview], *, library: Optional[PathLike] = None
+    body: Union[bytes, bytearray, memoryview],
+    target: Optional[str] = None,
+    *,
+    library: Optional[PathLike] = None,
 ) -> Union[_records.StatePush, _records.RecordPush]:
     """Parse a push: the raw body the platform POSTed to your callback URL.
 
@@ -948,7 +951,14 @@ def parse_push(
     hold no native memory. Raises :class:`ytx.ProtocolError` (code
     ``PROTOCOL``) with the library's reason when the body is not a push: not
     UTF-8 JSON, not an object, ``cdr`` not an array, a state push without a
-    requestid, larger than 4 MiB.
+    requestid, larger than 4 MiB or than 10,000 records.
+
+    ``target``: the request target the push was POSTed to (``self.path`` in
+    an ``http.server`` handler, e.g. ``"/ytx/push?CallState"``) or its query
+    alone. The platform appends ``?Call`` to a call-record push and
+    ``?CallState`` to a state push; with a target the push is routed by that
+    key (a body that does not match it is a ``ProtocolError``, and so is
+    ``?SMS``), without one (or without the key) by the body's shape.
 
     Answer the platform's POST with HTTP 200 whatever this returns. A push
     carries no signature: treat it as a hint and confirm what matters
@@ -962,8 +972,14 @@ def parse_push(
     lib = _native.open_library(library)
     push = _native.ytx_push_p()
     try:
-        o = _invoke(lib, lib.ytx_push_parse, (body, len(body), ctypes.byref(push)),
-                    operation="parse_push")
+        if target is None:
+            o = _invoke(lib, lib.ytx_push_parse, (body, len(body), ctypes.byref(push)),
+                        operation="parse_push")
+        else:
+            o = _invoke(lib, lib.ytx_push_parse_routed,
+                        (body, len(body), _text("target", target),
+                         ctypes.byref(push)),
+                        operation="parse_push")
         if o.result != ResultCode.OK:
             raise _error(o, {})
         if not push:  # pragma: no cover - ytx.h: set on YTX_OK
