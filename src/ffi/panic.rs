@@ -354,6 +354,9 @@ mod tests {
             with_outcome("ytx_push_parse", &|o| unsafe {
                 ytx_push_parse(null(), 0, null_mut(), o)
             }),
+            with_outcome("ytx_push_parse_routed", &|o| unsafe {
+                ytx_push_parse_routed(null(), 0, null(), null_mut(), o)
+            }),
             with_outcome("ytx_call_record", &|o| unsafe {
                 ytx_call_record(c, s, n, null_mut(), o)
             }),

@@ -384,7 +384,8 @@ pub unsafe extern "C" fn ytx_push_parse_routed(
     push_out: *mut *mut ytx_push,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    boundary(outcome_out, || {
+    ffi_boundary! {
+        outcome_out = outcome_out;
         let parsed = required(push_out, "push_out").and_then(|()| {
             let target = opt_str_arg(target, "target")?.unwrap_or_default();
             let bytes: &[u8] = match (body.is_null(), body_len) {
@@ -395,7 +396,7 @@ pub unsafe extern "C" fn ytx_push_parse_routed(
             Ok(record::parse_push_routed(bytes, target)?)
         });
         put(push_out, parsed)
-    })
+    }
 }
 
 /// Release a push and everything borrowed from it. NULL is a no-op.
