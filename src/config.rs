@@ -125,6 +125,7 @@ pub struct ClientBuilder {
     pub(crate) env_proxy: bool,
     pub(crate) generic_transport: bool,
     pub(crate) resolver: Option<Resolver>,
+    pub(crate) auto_custom_parm: bool,
     /// The options given by name ([`ClientBuilder::set`], the C ABI and the
     /// bindings): their errors name the option (`timeout_ms`); the others
     /// name the builder method (`timeout`).
@@ -133,7 +134,7 @@ pub struct ClientBuilder {
 
 /// Names accepted by [`ClientBuilder::set`] (and the C ABI's client options).
 #[doc(hidden)]
-pub const CLIENT_OPTION_NAMES: [&str; 12] = [
+pub const CLIENT_OPTION_NAMES: [&str; 13] = [
     "environment",
     "base_url",
     "connect_timeout_ms",
@@ -146,6 +147,7 @@ pub const CLIENT_OPTION_NAMES: [&str; 12] = [
     "pool_idle_timeout_ms",
     "ca_file",
     "env_proxy",
+    "auto_custom_parm",
 ];
 
 impl ClientBuilder {
@@ -170,6 +172,7 @@ impl ClientBuilder {
             env_proxy: true,
             generic_transport: false,
             resolver: None,
+            auto_custom_parm: false,
             by_name: Vec::new(),
         }
     }
@@ -252,6 +255,17 @@ impl ClientBuilder {
         self.resolver = Some(resolver);
         self
     }
+    /// Give every callback call sent without a customParm a unique one
+    /// (`ytx-<unix ms>-<pid>-<counter>`: unique across processes and
+    /// restarts, no randomness), so that every *outcome unknown* can be
+    /// resolved ([`Client::resolve`](crate::Client::resolve)). Off by
+    /// default: the platform echoes customParm in pushes and records, so
+    /// turn it on when nothing reads it as your own reference. By name:
+    /// `auto_custom_parm` `1` / `0`.
+    pub fn auto_custom_parm(mut self, yes: bool) -> Self {
+        self.auto_custom_parm = yes;
+        self
+    }
     /// Override the callback call's funcURL and action.
     pub fn callback_endpoint(mut self, e: Endpoint) -> Self {
         self.callback = e;
@@ -322,8 +336,8 @@ impl ClientBuilder {
             "proxy" => self.proxy = Some(value.into()),
             "pool_idle_timeout_ms" => self.pool_idle_timeout = ms(value)?,
             "ca_file" => self.ca_file = Some(value.into()),
-            "env_proxy" => {
-                self.env_proxy = match value {
+            "env_proxy" | "auto_custom_parm" => {
+                let yes = match value {
                     "1" | "true" | "on" => true,
                     "0" | "false" | "off" => false,
                     _ => {
@@ -332,6 +346,11 @@ impl ClientBuilder {
                             format!("must be 1 or 0, got {value:?}"),
                         ))
                     }
+                };
+                if name == "env_proxy" {
+                    self.env_proxy = yes;
+                } else {
+                    self.auto_custom_parm = yes;
                 }
             }
             "callback_func_url" => self.callback.func_url = value.into(),
@@ -655,6 +674,7 @@ impl fmt::Debug for ClientBuilder {
             .field("ca_file", &self.ca_file)
             .field("callback", &self.callback)
             .field("voice_code", &self.voice_code)
+            .field("auto_custom_parm", &self.auto_custom_parm)
             .finish()
     }
 }

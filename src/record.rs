@@ -149,6 +149,7 @@ impl<'de> Deserialize<'de> for RawObject<'de> {
 fn protocol(message: impl Into<String>) -> Error {
     Error::Protocol {
         message: message.into(),
+        ticket: None,
     }
 }
 
@@ -563,7 +564,7 @@ pub enum Push {
 /// ```
 pub fn parse_push(body: &[u8]) -> Result<Push> {
     parse_push_body(body).map_err(|e| match e {
-        Error::Protocol { message } => Error::InvalidPush { message },
+        Error::Protocol { message, .. } => Error::InvalidPush { message },
         other => other,
     })
 }

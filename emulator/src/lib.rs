@@ -176,6 +176,11 @@ pub struct Config {
     /// `CallCdr.wx` (the platform takes about 20 s). Default 0.
     #[serde(default)]
     pub record_delay_ms: u64,
+    /// The most records one `CallCdr.wx` page answers, whatever `limit`
+    /// asked for, as a gateway or the platform capping `limit` would (e.g.
+    /// 50). Default 0: no cap.
+    #[serde(default)]
+    pub max_records_per_page: u64,
 }
 
 fn default_window() -> u64 {
@@ -261,6 +266,7 @@ impl Default for Config {
             slow_secs: DEFAULT_SLOW_SECS,
             push_interval_ms: DEFAULT_PUSH_INTERVAL_MS,
             record_delay_ms: 0,
+            max_records_per_page: 0,
         }
     }
 }
@@ -286,6 +292,12 @@ impl Config {
     /// Sets [`Config::push_interval_ms`].
     pub fn with_push_interval_ms(mut self, ms: u64) -> Config {
         self.push_interval_ms = ms;
+        self
+    }
+
+    /// Sets [`Config::max_records_per_page`].
+    pub fn with_max_records_per_page(mut self, n: u64) -> Config {
+        self.max_records_per_page = n;
         self
     }
 

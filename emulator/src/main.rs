@@ -25,6 +25,9 @@ Options:
                          10000000000); each call costs 6 fen per started minute and a
                          balance below 6 fen answers -204
   --record-delay-ms N    a record shows in CallCdr.wx N ms after the call (default 0)
+  --max-records-per-page N
+                         a CallCdr.wx page holds at most N records whatever its limit,
+                         as a capping gateway would (default 0: no cap)
   --exit-on-stdin-eof    exit when standard input is closed (so a dead test harness
                          never leaves the emulator running)
   -h, --help             print this help
@@ -54,6 +57,7 @@ struct Args {
     push_interval_ms: Option<u64>,
     balance_fen: Option<u64>,
     record_delay_ms: Option<u64>,
+    max_records_per_page: Option<u64>,
     exit_on_stdin_eof: bool,
 }
 
@@ -72,6 +76,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
         push_interval_ms: None,
         balance_fen: None,
         record_delay_ms: None,
+        max_records_per_page: None,
         exit_on_stdin_eof: false,
     };
     let mut it = args.into_iter();
@@ -100,6 +105,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
             "--push-interval-ms" => out.push_interval_ms = Some(number(value(&mut it)?)?),
             "--balance-fen" => out.balance_fen = Some(number(value(&mut it)?)?),
             "--record-delay-ms" => out.record_delay_ms = Some(number(value(&mut it)?)?),
+            "--max-records-per-page" => out.max_records_per_page = Some(number(value(&mut it)?)?),
             "--exit-on-stdin-eof" if inline.is_none() => out.exit_on_stdin_eof = true,
             _ => return Err(format!("unknown argument {arg:?}")),
         }
@@ -133,6 +139,9 @@ fn load_config(args: &Args) -> Result<Config, String> {
     }
     if let Some(n) = args.record_delay_ms {
         config.record_delay_ms = n;
+    }
+    if let Some(n) = args.max_records_per_page {
+        config.max_records_per_page = n;
     }
     Ok(config)
 }

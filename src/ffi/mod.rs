@@ -20,17 +20,19 @@ mod handles;
 mod info;
 mod outcome;
 mod record;
+mod resolve;
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::client::{Client, ClientBuilder, PreparedRequest};
+use crate::client::{Client, ClientBuilder, PreparedRequest, Sending};
 use crate::request::{self, CallbackCall, VoiceCode};
 pub use codes::{ytx_delivery, ytx_log_level, ytx_result};
 use codes::{FfiError, FfiResult};
 pub use info::*;
 pub use outcome::*;
 pub use record::*;
+pub use resolve::*;
 
 /// Opaque client handle, from `ytx_client_new`, released with `ytx_free`.
 ///
@@ -122,15 +124,15 @@ unsafe fn for_each_option<'a>(
 fn run(
     client: *const ytx_client,
     send: bool,
-    build: impl FnOnce(&Client) -> FfiResult<PreparedRequest>,
+    build: impl FnOnce(&Client) -> FfiResult<(PreparedRequest, Sending)>,
 ) -> Outcome {
     let prepared = handles::get(client).and_then(|c| Ok((build(&c)?, c)));
-    let (req, client) = match crate::client::logged_invalid("request", prepared) {
+    let ((req, what), client) = match crate::client::logged_invalid("request", prepared) {
         Ok(r) => r,
         Err(e) => return Outcome::error(&e),
     };
     if send {
-        let result = client.send(&req);
+        let result = client.send_prepared(&req, &what);
         Outcome::sent(req, result.map_err(FfiError::from))
     } else {
         Outcome::prepared(req)
@@ -185,7 +187,10 @@ pub extern "C" fn ytx_result_name(code: i32) -> *const c_char {
 ///   `pool_idle_timeout_ms` (how long a keep-alive connection may idle in
 ///   the pool before it is closed instead of reused, default 30000),
 ///   `callback_func_url`, `callback_action`, `voice_code_func_url`,
-///   `voice_code_action` (endpoint overrides). The order never matters;
+///   `voice_code_action` (endpoint overrides), `auto_custom_parm` (`1`:
+///   give every callback call sent without `customParm` a unique one,
+///   `ytx-<unix ms>-<pid>-<counter>`, so that every *outcome unknown* can be
+///   resolved with `ytx_resolve`; `0`, the default: send none). The order never matters;
 ///   each option may be given once; `environment` and `base_url` together
 ///   are an error naming both. The names: `ytx_client_option_name`.
 /// - `client_out`: required; receives the handle on success, untouched on error.
@@ -281,7 +286,9 @@ pub unsafe extern "C" fn ytx_free(client: *mut ytx_client) -> ytx_result {
 ///
 /// Returns `YTX_OK` when the platform accepted the call, otherwise the error's
 /// code. Invalid input is reported before anything is sent. The request is
-/// sent at most once: the library never retries it.
+/// sent at most once: the library never retries it. On
+/// `YTX_DELIVERY_UNKNOWN` the outcome's `ytx_outcome_ticket` says what
+/// `ytx_resolve` needs to find out whether the call was placed.
 /// Thread safety: any number of threads may call this with the same client.
 ///
 /// # Safety
@@ -345,7 +352,7 @@ unsafe fn callback_entry(
                 request::credit_from_i64(credit)?,
             );
             for_each_option(names, values, count, |n, v| Ok(call.set(n, v)?))?;
-            Ok(c.prepare_callback_call(&call)?)
+            Ok(c.prepare_callback(&call)?)
         })
     })
 }
@@ -415,7 +422,7 @@ unsafe fn voice_code_entry(
                 str_arg(code, "code")?,
             );
             voice.times = request::times_from_i64(i64::from(times))?;
-            Ok(c.prepare_voice_code(&voice)?)
+            Ok((c.prepare_voice_code(&voice)?, Sending::VoiceCode))
         })
     })
 }
