@@ -1270,7 +1270,9 @@ const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);
  *
  * Parameters:
  * - client: a handle from ytx_client_new (the same account and app).
- * - ticket: UTF-8, from ytx_outcome_ticket (now or saved earlier).
+ * - ticket: UTF-8, from ytx_outcome_ticket (now or saved earlier);
+ *   "" (an outcome without a ticket) resolves as
+ *   YTX_RESOLUTION_CANNOT_BE_RESOLVED.
  * - cursor: NULL or "" to search from the ticket's anchor; else the
  *   ytx_resolution_cursor of an earlier resolution of the same ticket.
  * - deadline_ms: overall deadline, checked before each page; 0 for the

@@ -504,6 +504,12 @@ impl Resolvable for Ticket {
     }
 }
 
+impl Resolvable for Option<Ticket> {
+    fn ticket(&self) -> Option<&Ticket> {
+        self.as_ref()
+    }
+}
+
 impl Resolvable for Error {
     fn ticket(&self) -> Option<&Ticket> {
         Error::ticket(self)

@@ -101,7 +101,9 @@ pub unsafe extern "C" fn ytx_outcome_ticket(outcome: *const ytx_outcome) -> *con
 ///
 /// Parameters:
 /// - `client`: a handle from `ytx_client_new` (the same account and app).
-/// - `ticket`: UTF-8, from `ytx_outcome_ticket` (now or saved earlier).
+/// - `ticket`: UTF-8, from `ytx_outcome_ticket` (now or saved earlier);
+///   "" (an outcome without a ticket) resolves as
+///   `YTX_RESOLUTION_CANNOT_BE_RESOLVED`.
 /// - `cursor`: NULL or "" to search from the ticket's anchor; else the
 ///   `ytx_resolution_cursor` of an earlier resolution of the same ticket.
 /// - `deadline_ms`: overall deadline, checked before each page; 0 for the
@@ -130,7 +132,10 @@ pub unsafe extern "C" fn ytx_resolve(
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
     query(client, resolution_out, "resolution_out", outcome_out, |c| {
-        let ticket = Ticket::parse(str_arg(ticket, "ticket")?)?;
+        let ticket = match str_arg(ticket, "ticket")? {
+            "" => None,
+            text => Some(Ticket::parse(text)?),
+        };
         let mut options = ResolveOptions::new().cursor(opt_str_arg(cursor, "cursor")?);
         if deadline_ms > 0 {
             options = options.deadline(Duration::from_millis(deadline_ms));

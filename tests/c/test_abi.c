@@ -840,6 +840,9 @@ static void test_resolve(ytx_client *c) {
     CHECK(strstr(ticket, "kind=voicecode") != NULL, "voice code ticket %s", ticket);
     CHECK(resolve_status(c, ticket, NULL, 0, NULL) == YTX_RESOLUTION_CANNOT_BE_RESOLVED, "voice code");
 
+    /* An outcome without a ticket gives "": nothing to resolve. */
+    CHECK(resolve_status(c, "", NULL, 0, NULL) == YTX_RESOLUTION_CANNOT_BE_RESOLVED, "no ticket");
+
     /* Bad input names its field and sends nothing. */
     long sent_before = emulator_count();
     r = (ytx_resolution *)1;

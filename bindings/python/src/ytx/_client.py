@@ -25,7 +25,7 @@ from typing import (
     get_type_hints,
 )
 
-from . import _logging, _native, _records
+from . import _logging, _native, _records, _resolve
 from ._errors import (
     ClientClosed,
     Delivery,
@@ -264,6 +264,7 @@ _CLIENT_OPTIONS: Dict[str, Tuple[str, str]] = {
     "callback_action": ("callback_action", "text"),
     "voice_code_func_url": ("voice_code_func_url", "text"),
     "voice_code_action": ("voice_code_action", "text"),
+    "auto_custom_parm": ("auto_custom_parm", "bool"),
 }
 
 
@@ -334,6 +335,7 @@ class _Outcome:
     request_id: str = ""
     http_status: int = 0
     request: Optional[PreparedRequest] = None
+    ticket: str = ""
 
 
 def _parse_headers(text: str) -> Dict[str, str]:
@@ -374,6 +376,7 @@ def _read(lib: _native.NativeLibrary, out: Any, rc: int, want_request: bool) -> 
         status_msg=lib.ytx_outcome_status_msg(out),
         request_id=lib.ytx_outcome_request_id(out),
         http_status=lib.ytx_outcome_http_status(out),
+        ticket=lib.ytx_outcome_ticket(out),
     )
 
 
@@ -416,7 +419,13 @@ def _invoke(
 
 
 def _error(o: _Outcome, fields: Mapping[str, str]) -> YtxError:
-    """The exception for a failed call's outcome."""
+    """The exception for a failed call's outcome (with its ticket, if any)."""
+    e = _error_of(o, fields)
+    e.ticket = o.ticket or None
+    return e
+
+
+def _error_of(o: _Outcome, fields: Mapping[str, str]) -> YtxError:
     rc, msg = o.result, o.message or f"ytx call failed with code {o.result}"
     if rc in (ResultCode.NULL_ARGUMENT, ResultCode.INVALID_UTF8, ResultCode.INVALID_ARGUMENT):
         field = fields.get(o.field, o.field)
@@ -474,6 +483,7 @@ _OPERATIONS = {
     "ytx_call_records_after": "call_records_after",
     "ytx_find_call": "find_call",
     "ytx_query_balance": "balance",
+    "ytx_resolve": "resolve",
 }
 
 
@@ -511,6 +521,10 @@ class Client:
             is closed instead of reused (default: the library's, ``ytx.h``).
         callback_func_url, callback_action, voice_code_func_url,
         voice_code_action: endpoint overrides (see PROTOCOL.md, ambiguity 2).
+        auto_custom_parm: ``True`` to give every callback call sent without
+            ``custom_parm`` a unique one (``ytx-<unix ms>-<pid>-<counter>``),
+            so that every *outcome unknown* can be resolved
+            (:meth:`resolve`); default ``False``.
         library: path of the libytx file (or its folder) to use for this
             client, instead of the default one (see :func:`ytx.load_library`).
     """
@@ -533,6 +547,7 @@ class Client:
         callback_action: Optional[str] = None,
         voice_code_func_url: Optional[str] = None,
         voice_code_action: Optional[str] = None,
+        auto_custom_parm: Optional[bool] = None,
         library: Optional[PathLike] = None,
     ) -> None:
         self._handle: Any = None
@@ -549,6 +564,7 @@ class Client:
             ca_file=ca_file, pool_idle_timeout=pool_idle_timeout,
             callback_func_url=callback_func_url, callback_action=callback_action,
             voice_code_func_url=voice_code_func_url, voice_code_action=voice_code_action,
+            auto_custom_parm=auto_custom_parm,
         )
         pairs = [
             (_CLIENT_OPTIONS[param][0].encode("ascii"), _client_value(param, value))
@@ -823,6 +839,55 @@ class Client:
         )
         found = self._records_query("ytx_find_call", args, _FIND_CALL_FIELDS)
         return found[0] if found else None
+
+    def resolve(
+        self,
+        err_or_ticket: Union[YtxError, str],
+        *,
+        cursor: Optional[str] = None,
+        deadline: Optional[float] = None,
+        max_pages: Optional[int] = None,
+    ) -> _resolve.Resolution:
+        """Was the call of an *outcome unknown* placed? A :class:`ytx.Resolution`.
+
+        ``err_or_ticket``: the exception a call raised (its ``ticket``), or a
+        ticket's text saved earlier (``err.ticket``, stable across versions
+        and restarts). Sends only record queries (they place nothing),
+        paging after the last requestId this client saw accepted before the
+        call and looking for its customParm. ``status`` is one of
+        :class:`ytx.ResolutionStatus`: ``PLACED`` (``record`` is its record:
+        do not place it again), ``NOT_PLACED`` (only once PROTOCOL.md's
+        bound has passed: sent time + ring timeouts + credit + 60 s),
+        ``NOT_KNOWN_YET`` (resolve again at ``check_again_at`` with
+        ``cursor=resolution.cursor``; also when ``max_pages`` (default 100)
+        or ``deadline`` (seconds, default 60) ran out, never an error) or
+        ``CANNOT_BE_RESOLVED`` (a voice code, a call without customParm, an
+        error that is not an outcome unknown). Raises
+        :class:`InvalidArgument` for a bad ticket or cursor, and the error
+        of a record query that failed (safe to resolve again).
+        """
+        if isinstance(err_or_ticket, YtxError):
+            text = err_or_ticket.ticket or ""
+        elif isinstance(err_or_ticket, str):
+            text = err_or_ticket
+        else:
+            raise _type_error("err_or_ticket", "a ytx.YtxError or a ticket (str)", err_or_ticket)
+        ticket_b = text.encode("utf-8")
+        cursor_b = None if cursor is None else _text("cursor", cursor)
+        deadline_ms = 0 if deadline is None else _seconds_to_ms("deadline", deadline)
+        pages = 0 if max_pages is None else _integer(
+            "max_pages", max_pages, 1, _UINT32_MAX, "must be a whole number from 1 to 4294967295")
+        out = _native.ytx_resolution_p()
+        try:
+            self._run("ytx_resolve", (ticket_b, cursor_b, deadline_ms, pages, ctypes.byref(out)),
+                      {}, False)
+            if not out:  # pragma: no cover - ytx.h: set on YTX_OK
+                raise InternalError("ytx_resolve succeeded without a resolution "
+                                    "(a bug; please report it)", code=ResultCode.PANIC)
+            return _resolve.copy_resolution(self._lib, out)
+        finally:
+            if out:
+                self._lib.ytx_resolution_free(out)
 
     @staticmethod
     def _fid(fid: Optional[str]) -> Optional[bytes]:
