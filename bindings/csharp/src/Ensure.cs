@@ -39,8 +39,16 @@ namespace Ytx
             Success<object>(code, outcome, o => null);
         }
 
-        /// <summary>The exception for a non-OK code, read from a live outcome.</summary>
+        /// <summary>The exception for a non-OK code, read from a live outcome, with its ticket.</summary>
         internal static YtxException ToException(uint rawCode, IntPtr outcome)
+        {
+            YtxException e = ToExceptionOf(rawCode, outcome);
+            string ticket = Utf8.Decode(NativeMethods.ytx_outcome_ticket(outcome));
+            e.Ticket = ticket.Length == 0 ? null : ticket;
+            return e;
+        }
+
+        private static YtxException ToExceptionOf(uint rawCode, IntPtr outcome)
         {
             // The header types ytx_result as uint32_t; every defined code is small.
             int code = rawCode > int.MaxValue ? -1 : (int)rawCode;

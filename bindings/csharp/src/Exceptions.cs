@@ -33,6 +33,14 @@ namespace Ytx
         public YtxDelivery Delivery { get; }
 
         /// <summary>
+        /// For an outcome unknown of a call (<see cref="YtxDelivery.Unknown"/>): what resolving it needs,
+        /// as text. Pass the exception or this text to <c>YtxClient.Resolve</c>,
+        /// or save the text (a stable, versioned format) to resolve the call after a restart.
+        /// <c>null</c> for any other error.
+        /// </summary>
+        public string Ticket { get; internal set; }
+
+        /// <summary>
         /// <c>true</c> exactly when <see cref="Delivery"/> is <see cref="YtxDelivery.NotSent"/>:
         /// nothing reached the platform, so sending the request again cannot ring
         /// anyone twice (a refused connection, a connect timeout; also argument

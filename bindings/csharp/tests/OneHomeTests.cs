@@ -26,6 +26,7 @@ internal static partial class YtxTests
         Run("drift: YtxResultCode equals ytx.h's enum ytx_result and ytx_result_name", TestDriftResultCodes);
         Run("drift: YtxDelivery equals ytx.h's enum ytx_delivery and ytx_delivery_name", TestDriftDelivery);
         Run("drift: YtxLogLevel equals ytx.h's enum ytx_log_level", TestDriftLogLevels);
+        Run("drift: YtxResolutionStatus equals ytx.h's YTX_RESOLUTION_* and ytx_resolution_status_name", TestDriftResolutionStatus);
         Run("drift: enums cross as uint32_t: every DllImport returning ytx_result/ytx_delivery returns uint", TestDriftEnumWidths);
         Run("drift: YtxClientOptions' option names are the library's ytx_client_option_name list", TestDriftClientOptions);
         Run("drift: CallbackOptions' 15 fields are ytx_callback_option_name's, in wire order", TestDriftCallbackOptions);
@@ -101,6 +102,18 @@ internal static partial class YtxTests
         Equal("YTX_UNKNOWN", YtxLibrary.DeliveryName((YtxDelivery)7), "ytx_delivery_name(7)");
     }
 
+    private static void TestDriftResolutionStatus()
+    {
+        var defines = Regex.Matches(Header(), @"#define YTX_RESOLUTION_([A-Z_]+) ([0-9]+)")
+            .Cast<Match>().ToDictionary(m => m.Groups[1].Value, m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        Check(defines.Remove("NONE"), "ytx.h defines YTX_RESOLUTION_NONE");
+        SameTable(typeof(YtxResolutionStatus), n => Snake(n), defines, "YTX_RESOLUTION_*");
+        foreach (YtxResolutionStatus s in Enum.GetValues(typeof(YtxResolutionStatus)))
+        {
+            Equal("YTX_RESOLUTION_" + Snake(s.ToString()), YtxLibrary.ResolutionStatusName(s), "ytx_resolution_status_name");
+        }
+    }
+
     private static void TestDriftLogLevels()
     {
         SameTable(typeof(YtxLogLevel), n => "YTX_LOG_" + Snake(n), HeaderEnum(Header(), "ytx_log_level"), "enum ytx_log_level");
@@ -109,7 +122,7 @@ internal static partial class YtxTests
     private static void TestDriftEnumWidths()
     {
         string header = Header();
-        foreach (string t in new[] { "ytx_result", "ytx_delivery", "ytx_log_level", "ytx_push_kind", "ytx_call_state" })
+        foreach (string t in new[] { "ytx_result", "ytx_delivery", "ytx_log_level", "ytx_push_kind", "ytx_call_state", "ytx_resolution_status" })
         {
             Check(Regex.IsMatch(header, @"typedef uint32_t " + t + ";"), t + " is uint32_t in ytx.h");
         }
@@ -164,6 +177,7 @@ internal static partial class YtxTests
             CallbackAction = "b",
             VoiceCodeFuncUrl = "c",
             VoiceCodeAction = "d",
+            AutoCustomParm = true,
         };
         List<string> mine = NativeNames(all);
         List<string> library = LibraryList("ClientOptionNames");

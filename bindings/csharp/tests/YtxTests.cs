@@ -115,6 +115,7 @@ internal static partial class YtxTests
             RunInputMatrix(); // InputMatrixTests.cs: one test per row of tests/data/input_matrix.tsv
             RunLogTests();    // LogTests.cs: YtxLog
             RunPushTests();   // PushTests.cs: pushes, records, balance, the receiver example (issue 12)
+            RunResolveTests(); // ResolveTests.cs: resolving an outcome unknown (issue 18, part 2)
             Run("the token never appears in ToString of client or exceptions", TestNoTokenInToString);
             Run("live clients and live objects back to 0", () =>
             {

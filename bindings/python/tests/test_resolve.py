@@ -12,16 +12,13 @@ import asyncio
 import re
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 import ytx
-from ytx import _native
 from support import APP, FAULT_DROP_CONNECTION, SID, SRC, TOKEN, Emulator, emulator_path
 
-HEADER = Path(__file__).resolve().parents[3] / "include" / "ytx.h"
 DST_OK = "13900139000"
 
 
@@ -45,18 +42,6 @@ def ticket(parm: str, sent: int, anchor: str = "") -> str:
                   "".join(f"%{b:02X}" for b in ch.encode()) for ch in parm)
     return (f"ytx-ticket:1;kind=callback;sent={sent};credit=600;srctimeout=;"
             f"dsttimeout=;anchor={anchor};customParm={enc}")
-
-
-def test_the_resolution_statuses_are_the_headers():
-    defines = {m.group(1): int(m.group(2)) for m in re.finditer(
-        r"^#define (YTX_RESOLUTION_[A-Z_]+) (\d+)$", HEADER.read_text(), re.M)}
-    mine = {k: getattr(_native, k) for k in dir(_native) if k.startswith("YTX_RESOLUTION_")}
-    assert defines and mine == defines
-    assert {"YTX_RESOLUTION_" + s.name: int(s) for s in ytx.ResolutionStatus} == {
-        k: v for k, v in defines.items() if k != "YTX_RESOLUTION_NONE"}
-    lib = ytx.load_library()
-    for s in ytx.ResolutionStatus:
-        assert lib.ytx_resolution_status_name(s) == "YTX_RESOLUTION_" + s.name
 
 
 def test_a_lost_answer_carries_a_ticket_and_resolves_as_placed_behind_a_capped_page(capped, client):
