@@ -35,6 +35,18 @@ pub const MAX_IDLE_CONNECTIONS: usize = 32;
 /// *outcome unknown*.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The most retries [`ClientBuilder::max_retries`] accepts.
+pub const MAX_RETRIES: u32 = 10;
+/// Default bound on the whole time one request may take with its automatic
+/// retries ([`ClientBuilder::retry_budget`]).
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(10);
+/// The longest retry budget accepted: well inside the platform's ten-minute
+/// timestamp window, so a resent request's Sign is still valid.
+pub const MAX_RETRY_BUDGET: Duration = Duration::from_secs(300);
+/// Default first pause of the automatic retry ([`ClientBuilder::retry_backoff`]);
+/// it doubles with each retry.
+pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(200);
+
 /// Where requests go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Environment {
@@ -111,7 +123,9 @@ impl Endpoint {
 #[derive(Clone)]
 pub struct ClientBuilder {
     pub(crate) account_sid: String,
-    pub(crate) auth_token: String,
+    /// Wiped from memory when the builder (and the client that owns it) is
+    /// dropped.
+    pub(crate) auth_token: Secret,
     pub(crate) app_id: String,
     pub(crate) environment: Environment,
     /// `None`: the default, capped at the overall timeout.
@@ -125,6 +139,7 @@ pub struct ClientBuilder {
     pub(crate) env_proxy: bool,
     pub(crate) generic_transport: bool,
     pub(crate) resolver: Option<Resolver>,
+    pub(crate) retry: RetryPolicy,
     pub(crate) auto_custom_parm: bool,
     /// The options given by name ([`ClientBuilder::set`], the C ABI and the
     /// bindings): their errors name the option (`timeout_ms`); the others
@@ -134,7 +149,7 @@ pub struct ClientBuilder {
 
 /// Names accepted by [`ClientBuilder::set`] (and the C ABI's client options).
 #[doc(hidden)]
-pub const CLIENT_OPTION_NAMES: [&str; 13] = [
+pub const CLIENT_OPTION_NAMES: [&str; 16] = [
     "environment",
     "base_url",
     "connect_timeout_ms",
@@ -147,8 +162,34 @@ pub const CLIENT_OPTION_NAMES: [&str; 13] = [
     "pool_idle_timeout_ms",
     "ca_file",
     "env_proxy",
+    "max_retries",
+    "retry_budget_ms",
+    "retry_backoff_ms",
     "auto_custom_parm",
 ];
+
+/// The automatic retry of retry-safe failures (off by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RetryPolicy {
+    /// Retries after the first attempt; 0: never retry.
+    pub(crate) max_retries: u32,
+    /// Bound on the time from the first attempt to the start of the last.
+    pub(crate) budget: Duration,
+    /// The first pause; doubled for each further retry.
+    pub(crate) backoff: Duration,
+}
+
+impl RetryPolicy {
+    /// The pause before retry number `n` (1 for the first) of a failure that
+    /// may be retried after `retry_after`: the backoff doubled `n - 1` times,
+    /// at least `retry_after`.
+    pub(crate) fn pause(&self, n: u32, retry_after: Duration) -> Duration {
+        let doubled = self
+            .backoff
+            .saturating_mul(1u32.checked_shl(n.saturating_sub(1)).unwrap_or(u32::MAX));
+        doubled.max(retry_after)
+    }
+}
 
 impl ClientBuilder {
     /// Production, default timeouts, no proxy, the documented endpoints.
@@ -159,7 +200,7 @@ impl ClientBuilder {
     ) -> ClientBuilder {
         ClientBuilder {
             account_sid: account_sid.into(),
-            auth_token: auth_token.into(),
+            auth_token: Secret(auth_token.into()),
             app_id: app_id.into(),
             environment: Environment::Production,
             connect_timeout: None,
@@ -172,6 +213,11 @@ impl ClientBuilder {
             env_proxy: true,
             generic_transport: false,
             resolver: None,
+            retry: RetryPolicy {
+                max_retries: 0,
+                budget: DEFAULT_RETRY_BUDGET,
+                backoff: DEFAULT_RETRY_BACKOFF,
+            },
             auto_custom_parm: false,
             by_name: Vec::new(),
         }
@@ -255,6 +301,41 @@ impl ClientBuilder {
         self.resolver = Some(resolver);
         self
     }
+    /// Resend a request automatically, up to `n` times (at most
+    /// [`MAX_RETRIES`]), when it failed in a way that makes sending it again
+    /// safe ([`Error::is_retry_safe`]): before it was written (connection
+    /// refused, DNS, TLS handshake, connect timeout), or refused by the
+    /// platform with `-104`. Never an *outcome unknown*, an argument error
+    /// or another platform answer. Default 0: off (as twilio-node and
+    /// twilio-go chose; a caller with its own retry loop keeps full control).
+    ///
+    /// Pauses before each retry: [`ClientBuilder::retry_backoff`], doubled
+    /// each time, at least the error's [`Error::retry_after`]; no retry
+    /// starts after [`ClientBuilder::retry_budget`]. Each retry is logged at
+    /// WARN. The error returned is the last attempt's.
+    ///
+    /// ```
+    /// let client = ytx::Client::builder("sid", "token", "app").max_retries(3).build()?;
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.retry.max_retries = n;
+        self
+    }
+    /// The time from the first attempt after which no automatic retry starts
+    /// (default 10 s, at most [`MAX_RETRY_BUDGET`]); a retry whose pause
+    /// would end after it is not made.
+    pub fn retry_budget(mut self, d: Duration) -> Self {
+        self.retry.budget = d;
+        self
+    }
+    /// The pause before the first automatic retry (default 200 ms), doubled
+    /// for each further one, never shorter than the error's
+    /// [`Error::retry_after`] (1 s for `-104`).
+    pub fn retry_backoff(mut self, d: Duration) -> Self {
+        self.retry.backoff = d;
+        self
+    }
     /// Give every callback call sent without a customParm a unique one
     /// (`ytx-<unix ms>-<pid>-<counter>`: unique across processes and
     /// restarts, no randomness), so that every *outcome unknown* can be
@@ -336,6 +417,22 @@ impl ClientBuilder {
             "proxy" => self.proxy = Some(value.into()),
             "pool_idle_timeout_ms" => self.pool_idle_timeout = ms(value)?,
             "ca_file" => self.ca_file = Some(value.into()),
+            "max_retries" => {
+                self.retry.max_retries = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n <= MAX_RETRIES && value.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            name,
+                            format!(
+                                "must be a whole number from 0 to {MAX_RETRIES}, got {value:?}"
+                            ),
+                        )
+                    })?
+            }
+            "retry_budget_ms" => self.retry.budget = ms(value)?,
+            "retry_backoff_ms" => self.retry.backoff = ms(value)?,
             "env_proxy" | "auto_custom_parm" => {
                 let yes = match value {
                     "1" | "true" | "on" => true,
@@ -481,6 +578,33 @@ impl ClientBuilder {
                 "must be greater than 0",
             ));
         }
+        if self.retry.max_retries > MAX_RETRIES {
+            return Err(Error::invalid(
+                self.field("max_retries", "max_retries"),
+                format!(
+                    "must be at most {MAX_RETRIES}, got {}",
+                    self.retry.max_retries
+                ),
+            ));
+        }
+        if self.retry.budget.is_zero() || self.retry.budget > MAX_RETRY_BUDGET {
+            return Err(Error::invalid(
+                self.field("retry_budget_ms", "retry_budget"),
+                format!(
+                    "must be greater than 0 and at most {} ms (inside the platform's timestamp window)",
+                    MAX_RETRY_BUDGET.as_millis()
+                ),
+            ));
+        }
+        if self.retry.backoff.is_zero() || self.retry.backoff > self.retry.budget {
+            return Err(Error::invalid(
+                self.field("retry_backoff_ms", "retry_backoff"),
+                format!(
+                    "must be greater than 0 and at most the retry budget ({} ms)",
+                    self.retry.budget.as_millis()
+                ),
+            ));
+        }
         let ca_certs = match &self.ca_file {
             Some(path) => Some(read_ca_file(path)?),
             None => None,
@@ -526,6 +650,33 @@ impl ClientBuilder {
             }
             None => None,
         })
+    }
+}
+
+/// A credential kept in memory only as long as needed: its bytes (the
+/// whole allocation) are overwritten with zeros when it is dropped, as
+/// libgit2 and rustls do with their secrets, so a freed client leaves no
+/// copy of the auth token on the heap for a core dump or a later
+/// allocation to reveal. Never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(pub(crate) String);
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
     }
 }
 
@@ -672,6 +823,7 @@ impl fmt::Debug for ClientBuilder {
             .field("env_proxy", &self.env_proxy)
             .field("pool_idle_timeout", &self.pool_idle_timeout)
             .field("ca_file", &self.ca_file)
+            .field("retry", &self.retry)
             .field("callback", &self.callback)
             .field("voice_code", &self.voice_code)
             .field("auto_custom_parm", &self.auto_custom_parm)

@@ -3,10 +3,10 @@
 //! it produces. Converts and delegates; the rules live in the core.
 
 use std::ffi::{c_char, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::outcome::{c_string, read_str};
+use super::panic::ffi_boundary;
 use super::record::{query, ytx_record};
 use super::{opt_str_arg, str_arg, ytx_client, ytx_outcome, ytx_result};
 use crate::resolve::{Resolution, ResolutionStatus, ResolveOptions, Ticket};
@@ -37,12 +37,6 @@ fn status_code(s: ResolutionStatus) -> ytx_resolution_status {
         ResolutionStatus::NotKnownYet => YTX_RESOLUTION_NOT_KNOWN_YET,
         ResolutionStatus::CannotBeResolved => YTX_RESOLUTION_CANNOT_BE_RESOLVED,
     }
-}
-
-/// Run an accessor's body behind the panic boundary: a panic gives
-/// `fallback`.
-fn guard<T>(fallback: T, body: impl FnOnce() -> T) -> T {
-    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
 
 const EMPTY: &[u8] = b"\0";
@@ -91,7 +85,9 @@ impl From<Resolution> for ytx_resolution {
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_ticket(outcome: *const ytx_outcome) -> *const c_char {
-    guard(EMPTY.as_ptr().cast(), || read_str(outcome, |o| &o.ticket))
+    ffi_boundary! {
+        read_str(outcome, |o| &o.ticket)
+    }
 }
 
 /// Was the call of this ticket placed? Sends only record queries
@@ -131,20 +127,23 @@ pub unsafe extern "C" fn ytx_resolve(
     resolution_out: *mut *mut ytx_resolution,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    query(client, resolution_out, "resolution_out", outcome_out, |c| {
-        let ticket = match str_arg(ticket, "ticket")? {
-            "" => None,
-            text => Some(Ticket::parse(text)?),
-        };
-        let mut options = ResolveOptions::new().cursor(opt_str_arg(cursor, "cursor")?);
-        if deadline_ms > 0 {
-            options = options.deadline(Duration::from_millis(deadline_ms));
-        }
-        if max_pages > 0 {
-            options = options.max_pages(max_pages);
-        }
-        Ok(c.resolve_with(&ticket, &options)?)
-    })
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        query(client, resolution_out, "resolution_out", |c| {
+            let ticket = match str_arg(ticket, "ticket")? {
+                "" => None,
+                text => Some(Ticket::parse(text)?),
+            };
+            let mut options = ResolveOptions::new().cursor(opt_str_arg(cursor, "cursor")?);
+            if deadline_ms > 0 {
+                options = options.deadline(Duration::from_millis(deadline_ms));
+            }
+            if max_pages > 0 {
+                options = options.max_pages(max_pages);
+            }
+            Ok(c.resolve_with(&ticket, &options)?)
+        })
+    }
 }
 
 /// The answer: `YTX_RESOLUTION_PLACED`, `YTX_RESOLUTION_NOT_PLACED`,
@@ -157,26 +156,26 @@ pub unsafe extern "C" fn ytx_resolve(
 pub unsafe extern "C" fn ytx_resolution_status_of(
     resolution: *const ytx_resolution,
 ) -> ytx_resolution_status {
-    guard(YTX_RESOLUTION_NONE, || {
-        resolution
-            .as_ref()
-            .map_or(YTX_RESOLUTION_NONE, |r| r.status)
-    })
+    ffi_boundary! {
+        resolution.as_ref().map_or(YTX_RESOLUTION_NONE, |r| r.status)
+    }
 }
 
 /// The name of a resolution status, e.g. "YTX_RESOLUTION_PLACED", or
 /// "YTX_UNKNOWN". A static string, never freed.
 #[no_mangle]
 pub extern "C" fn ytx_resolution_status_name(status: ytx_resolution_status) -> *const c_char {
-    let name: &'static [u8] = guard(b"YTX_UNKNOWN\0", || match status {
-        YTX_RESOLUTION_NONE => b"YTX_RESOLUTION_NONE\0",
-        YTX_RESOLUTION_PLACED => b"YTX_RESOLUTION_PLACED\0",
-        YTX_RESOLUTION_NOT_PLACED => b"YTX_RESOLUTION_NOT_PLACED\0",
-        YTX_RESOLUTION_NOT_KNOWN_YET => b"YTX_RESOLUTION_NOT_KNOWN_YET\0",
-        YTX_RESOLUTION_CANNOT_BE_RESOLVED => b"YTX_RESOLUTION_CANNOT_BE_RESOLVED\0",
-        _ => b"YTX_UNKNOWN\0",
-    });
-    name.as_ptr().cast()
+    ffi_boundary! {
+        let name: &'static [u8] = match status {
+            YTX_RESOLUTION_NONE => b"YTX_RESOLUTION_NONE\0",
+            YTX_RESOLUTION_PLACED => b"YTX_RESOLUTION_PLACED\0",
+            YTX_RESOLUTION_NOT_PLACED => b"YTX_RESOLUTION_NOT_PLACED\0",
+            YTX_RESOLUTION_NOT_KNOWN_YET => b"YTX_RESOLUTION_NOT_KNOWN_YET\0",
+            YTX_RESOLUTION_CANNOT_BE_RESOLVED => b"YTX_RESOLUTION_CANNOT_BE_RESOLVED\0",
+            _ => b"YTX_UNKNOWN\0",
+        };
+        name.as_ptr().cast()
+    }
 }
 
 /// The call's record when `YTX_RESOLUTION_PLACED` (borrowed from the
@@ -189,12 +188,12 @@ pub extern "C" fn ytx_resolution_status_name(status: ytx_resolution_status) -> *
 pub unsafe extern "C" fn ytx_resolution_record(
     resolution: *const ytx_resolution,
 ) -> *const ytx_record {
-    guard(std::ptr::null(), || {
+    ffi_boundary! {
         resolution
             .as_ref()
             .and_then(|r| r.record.as_ref())
             .map_or(std::ptr::null(), |r| r as *const ytx_record)
-    })
+    }
 }
 
 /// When to call `ytx_resolve` again, in Unix seconds, when
@@ -208,7 +207,7 @@ pub unsafe extern "C" fn ytx_resolution_check_again_unix(
     resolution: *const ytx_resolution,
     unix_out: *mut i64,
 ) -> i32 {
-    guard(0, || {
+    ffi_boundary! {
         match resolution.as_ref().and_then(|r| r.check_again_unix) {
             Some(t) => {
                 if !unix_out.is_null() {
@@ -218,7 +217,7 @@ pub unsafe extern "C" fn ytx_resolution_check_again_unix(
             }
             None => 0,
         }
-    })
+    }
 }
 
 /// Where the next `ytx_resolve` of the same ticket resumes (pass it as
@@ -230,11 +229,11 @@ pub unsafe extern "C" fn ytx_resolution_check_again_unix(
 /// `resolution` is NULL or a live resolution.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_resolution_cursor(resolution: *const ytx_resolution) -> *const c_char {
-    guard(EMPTY.as_ptr().cast(), || {
+    ffi_boundary! {
         resolution
             .as_ref()
             .map_or(EMPTY.as_ptr().cast(), |r| r.cursor.as_ptr())
-    })
+    }
 }
 
 /// Why, in English (which budget ran out, why it cannot be resolved, ...).
@@ -244,11 +243,11 @@ pub unsafe extern "C" fn ytx_resolution_cursor(resolution: *const ytx_resolution
 /// `resolution` is NULL or a live resolution.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_resolution_reason(resolution: *const ytx_resolution) -> *const c_char {
-    guard(EMPTY.as_ptr().cast(), || {
+    ffi_boundary! {
         resolution
             .as_ref()
             .map_or(EMPTY.as_ptr().cast(), |r| r.reason.as_ptr())
-    })
+    }
 }
 
 /// Release a resolution from `ytx_resolve` and its record. NULL is a no-op.
@@ -257,5 +256,7 @@ pub unsafe extern "C" fn ytx_resolution_reason(resolution: *const ytx_resolution
 /// `resolution` is NULL or an owned resolution not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_resolution_free(resolution: *mut ytx_resolution) {
-    guard((), || super::release(resolution))
+    ffi_boundary! {
+        super::release(resolution)
+    }
 }

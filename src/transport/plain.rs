@@ -14,6 +14,11 @@
 //! fresh one (the platform cannot have seen the request). Failures to
 //! resolve or connect are `NOT_SENT`; anything after the first byte was
 //! written is `UNKNOWN`.
+//!
+//! Fork rule (see the module `transport`): a pooled connection opened by
+//! another process (the parent, before `fork()`) is dropped unused when taken
+//! from the pool: `TcpStream`'s drop closes this process's descriptor only,
+//! it never calls `shutdown()`, so the parent's connection is untouched.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
@@ -42,6 +47,8 @@ struct Conn {
     write_timeout: Option<Duration>,
     /// When it went back to the pool.
     idle_since: Instant,
+    /// The process that opened it ([`super::owner`]).
+    owner: u32,
 }
 
 /// A plain-HTTP origin (`http://host[:port]`) with its connection pool.
@@ -168,8 +175,8 @@ impl Plain {
         if reusable {
             conn.idle_since = Instant::now();
             let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
-            let idle = self.idle_timeout;
-            pool.retain(|c| c.idle_since.elapsed() < idle);
+            let (idle, me) = (self.idle_timeout, conn.owner);
+            pool.retain(|c| c.owner == me && c.idle_since.elapsed() < idle);
             if pool.len() < self.max_idle {
                 pool.push(conn);
             }
@@ -199,12 +206,21 @@ impl Plain {
         req
     }
 
-    /// The newest idle connection that is young enough and that the server
-    /// has not closed. Older ones than the idle limit are closed: a NAT or
-    /// load balancer may have dropped them without a word.
+    /// The newest idle connection of this process that is young enough and
+    /// that the server has not closed. Older ones than the idle limit are
+    /// closed: a NAT or load balancer may have dropped them without a word.
+    /// Another process's (inherited through `fork()`) are dropped untouched:
+    /// not even peeked at (a peek could see the other process's answer).
     fn pooled(&self) -> Option<Conn> {
+        let me = super::owner();
         loop {
             let conn = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop()?;
+            if conn.owner != me {
+                // Drop closes our descriptor only (no shutdown(), nothing
+                // written): the process that opened it goes on using it.
+                drop(conn);
+                continue;
+            }
             if conn.idle_since.elapsed() < self.idle_timeout && still_open(&conn.stream) {
                 return Some(conn);
             }
@@ -229,6 +245,7 @@ impl Plain {
                         read_timeout: None,
                         write_timeout: None,
                         idle_since: Instant::now(),
+                        owner: super::owner(),
                     });
                 }
                 Err(e) => last = Some(e),

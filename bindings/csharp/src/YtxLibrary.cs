@@ -128,13 +128,13 @@ namespace Ytx
         /// <summary>The C name of a result code, e.g. <c>"YTX_ERR_TIMEOUT"</c>, or <c>"YTX_UNKNOWN"</c> (<c>ytx_result_name</c>).</summary>
         public static string ResultName(YtxResultCode code)
         {
-            return ResultName((int)code);
+            return ResultName(unchecked((uint)code));
         }
 
         /// <summary>The C name of a delivery state, e.g. <c>"YTX_DELIVERY_NOT_SENT"</c>, or <c>"YTX_UNKNOWN"</c> (<c>ytx_delivery_name</c>).</summary>
         public static string DeliveryName(YtxDelivery delivery)
         {
-            return Native(() => Utf8.Decode(NativeMethods.ytx_delivery_name((int)delivery)));
+            return Native(() => Utf8.Decode(NativeMethods.ytx_delivery_name(unchecked((uint)delivery))));
         }
 
         /// <summary>The C name of a resolution status, e.g. <c>"YTX_RESOLUTION_PLACED"</c>, or <c>"YTX_UNKNOWN"</c> (<c>ytx_resolution_status_name</c>).</summary>
@@ -143,7 +143,7 @@ namespace Ytx
             return Native(() => Utf8.Decode(NativeMethods.ytx_resolution_status_name((uint)status)));
         }
 
-        internal static string ResultName(int code)
+        internal static string ResultName(uint code)
         {
             return Native(() => Utf8.Decode(NativeMethods.ytx_result_name(code)));
         }

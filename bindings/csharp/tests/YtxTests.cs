@@ -115,6 +115,7 @@ internal static partial class YtxTests
             RunInputMatrix(); // InputMatrixTests.cs: one test per row of tests/data/input_matrix.tsv
             RunLogTests();    // LogTests.cs: YtxLog
             RunPushTests();   // PushTests.cs: pushes, records, balance, the receiver example (issue 12)
+            RunRetryTests();  // RetryTests.cs: retry advice, the opt-in retry, size limits, secrets (issue 18)
             RunResolveTests(); // ResolveTests.cs: resolving an outcome unknown (issue 18, part 2)
             Run("the token never appears in ToString of client or exceptions", TestNoTokenInToString);
             Run("live clients and live objects back to 0", () =>
@@ -639,7 +640,7 @@ internal static partial class YtxTests
         e = ArgError(() => new YtxClient(Sid, "\ud800" + Token, App), YtxResultCode.InvalidUtf8, "auth_token");
         NotContains(e.ToString(), Token, "ToString of a bad-UTF-16 token error");
         Equal(YtxDelivery.NotSent, e.Delivery, "delivery");
-        Check(e.RetrySafe, "argument errors sent nothing: RetrySafe");
+        Check(!e.RetrySafe, "argument errors sent nothing, but fail the same way again: not RetrySafe");
         Equal(live, YtxLibrary.LiveClients, "no client made");
         Equal(before, Count(), "nothing sent");
     }

@@ -264,6 +264,9 @@ _CLIENT_OPTIONS: Dict[str, Tuple[str, str]] = {
     "callback_action": ("callback_action", "text"),
     "voice_code_func_url": ("voice_code_func_url", "text"),
     "voice_code_action": ("voice_code_action", "text"),
+    "max_retries": ("max_retries", "int"),
+    "retry_budget": ("retry_budget_ms", "seconds"),
+    "retry_backoff": ("retry_backoff_ms", "seconds"),
     "auto_custom_parm": ("auto_custom_parm", "bool"),
 }
 
@@ -276,6 +279,10 @@ def _client_value(param: str, value: object) -> bytes:
         if not isinstance(value, bool):
             raise _type_error(param, "a bool", value)
         return b"1" if value else b"0"
+    if kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _type_error(param, "an int", value)
+        return str(int(value)).encode("ascii")
     if kind == "path" and isinstance(value, os.PathLike):
         value = os.fspath(value)
     return _text(param, value)
@@ -334,6 +341,9 @@ class _Outcome:
     status_msg: str = ""
     request_id: str = ""
     http_status: int = 0
+    #: Seconds to wait before sending again when the library says the
+    #: request may be sent again (``ytx_outcome_retry_safe``), else ``None``.
+    retry_after: Optional[float] = None
     request: Optional[PreparedRequest] = None
     ticket: str = ""
 
@@ -376,6 +386,11 @@ def _read(lib: _native.NativeLibrary, out: Any, rc: int, want_request: bool) -> 
         status_msg=lib.ytx_outcome_status_msg(out),
         request_id=lib.ytx_outcome_request_id(out),
         http_status=lib.ytx_outcome_http_status(out),
+        retry_after=(
+            lib.ytx_outcome_retry_after_ms(out) / 1000.0
+            if lib.ytx_outcome_retry_safe(out)
+            else None
+        ),
         ticket=lib.ytx_outcome_ticket(out),
     )
 
@@ -419,13 +434,15 @@ def _invoke(
 
 
 def _error(o: _Outcome, fields: Mapping[str, str]) -> YtxError:
-    """The exception for a failed call's outcome (with its ticket, if any)."""
-    e = _error_of(o, fields)
+    """The exception for a failed call's outcome, with the library's retry advice
+    and, for an outcome unknown, its ticket."""
+    e = _error_of_kind(o, fields)
+    e.retry_after = o.retry_after
     e.ticket = o.ticket or None
     return e
 
 
-def _error_of(o: _Outcome, fields: Mapping[str, str]) -> YtxError:
+def _error_of_kind(o: _Outcome, fields: Mapping[str, str]) -> YtxError:
     rc, msg = o.result, o.message or f"ytx call failed with code {o.result}"
     if rc in (ResultCode.NULL_ARGUMENT, ResultCode.INVALID_UTF8, ResultCode.INVALID_ARGUMENT):
         field = fields.get(o.field, o.field)
@@ -521,6 +538,14 @@ class Client:
             is closed instead of reused (default: the library's, ``ytx.h``).
         callback_func_url, callback_action, voice_code_func_url,
         voice_code_action: endpoint overrides (see PROTOCOL.md, ambiguity 2).
+        max_retries: resend a request automatically up to this many times
+            (0 to 10; default 0: off) when the failure makes that safe
+            (``retry_safe``: not written yet, or the platform's ``-104``);
+            never an unknown outcome. Each retry is logged at WARNING.
+        retry_budget: seconds after the first attempt when no retry starts
+            any more (default 10, at most 300).
+        retry_backoff: seconds of the first pause (default 0.2), doubled for
+            each retry, never shorter than the error's ``retry_after``.
         auto_custom_parm: ``True`` to give every callback call sent without
             ``custom_parm`` a unique one (``ytx-<unix ms>-<pid>-<counter>``),
             so that every *outcome unknown* can be resolved
@@ -547,6 +572,9 @@ class Client:
         callback_action: Optional[str] = None,
         voice_code_func_url: Optional[str] = None,
         voice_code_action: Optional[str] = None,
+        max_retries: Optional[int] = None,
+        retry_budget: Optional[float] = None,
+        retry_backoff: Optional[float] = None,
         auto_custom_parm: Optional[bool] = None,
         library: Optional[PathLike] = None,
     ) -> None:
@@ -564,6 +592,7 @@ class Client:
             ca_file=ca_file, pool_idle_timeout=pool_idle_timeout,
             callback_func_url=callback_func_url, callback_action=callback_action,
             voice_code_func_url=voice_code_func_url, voice_code_action=voice_code_action,
+            max_retries=max_retries, retry_budget=retry_budget, retry_backoff=retry_backoff,
             auto_custom_parm=auto_custom_parm,
         )
         pairs = [
