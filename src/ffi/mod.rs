@@ -87,13 +87,6 @@ pub const YTX_MAX_TEXT_FIELD_BYTES: usize = 1024;
 /// sent. The core's `request::MAX_REQUEST_BODY_BYTES`.
 pub const YTX_MAX_REQUEST_BODY_BYTES: usize = 16384;
 
-/// Run an accessor's body behind the panic boundary: a panic returns
-/// `fallback`. (The boundary helper of issue 18 part 8 may replace this with
-/// its own per-type wrapper.)
-fn ffi_boundary_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
-    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
-}
-
 /// Borrow a NUL-terminated UTF-8 argument.
 ///
 /// # Safety

@@ -273,7 +273,9 @@ pub unsafe extern "C" fn ytx_outcome_delivery(outcome: *const ytx_outcome) -> yt
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_retry_safe(outcome: *const ytx_outcome) -> bool {
-    super::ffi_boundary_value(false, || read(outcome, false, |o| o.retry_after.is_some()))
+    ffi_boundary! {
+        read(outcome, false, |o| o.retry_after.is_some())
+    }
 }
 
 /// For a retry-safe outcome (`ytx_outcome_retry_safe`), the pause in
@@ -285,12 +287,12 @@ pub unsafe extern "C" fn ytx_outcome_retry_safe(outcome: *const ytx_outcome) -> 
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_retry_after_ms(outcome: *const ytx_outcome) -> u32 {
-    super::ffi_boundary_value(0, || {
+    ffi_boundary! {
         read(outcome, 0, |o| {
             o.retry_after
                 .map_or(0, |d| u32::try_from(d.as_millis()).unwrap_or(u32::MAX))
         })
-    })
+    }
 }
 
 /// An English message for a person, e.g. `credit: must be a whole number of
