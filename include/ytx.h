@@ -50,6 +50,14 @@
 #define YTX_MAX_REQUEST_BODY_BYTES 16384
 
 /**
+ * The largest number of records one body may hold: a push holds one, a
+ * query answers at most MAX_RECORDS_PER_QUERY. A body with more is a
+ * protocol error (a flood of empty records would otherwise cost far more
+ * memory than its bytes).
+ */
+#define MAX_RECORDS_PER_BODY (10 * (size_t)MAX_RECORDS_PER_QUERY)
+
+/**
  * Result codes of the C ABI.
  *
  * The numbers are part of the ABI: they never change, and a retired number is
@@ -359,7 +367,11 @@ const char *ytx_result_name(ytx_result code);
  * - option_names / option_values: option_count pairs of UTF-8 strings,
  *   may be NULL when option_count is 0. Names: environment
  *   (production default, or sandbox), base_url (any http:// or
- *   https:// URL, e.g. the emulator), timeout_ms (whole call, default
+ *   https:// URL, e.g. the emulator; the scheme in any case; a user
+ *   name or password in it, or an empty port (http://host:/), is
+ *   YTX_ERR_INVALID_ARGUMENT naming base_url, the value never echoed;
+ *   ytx_client_base_url gives it normalised: scheme and host in lower
+ *   case, no trailing slash), timeout_ms (whole call, default
  *   30000), connect_timeout_ms (default 5000 or timeout_ms if shorter;
  *   at most timeout_ms; DNS included), proxy (http://host:port or
  *   http://user:password@host:port; "" for none, the environment's
@@ -835,6 +847,30 @@ ytx_result ytx_push_parse(const uint8_t *body,
                           size_t body_len,
                           struct ytx_push **push_out,
                           struct ytx_outcome **outcome_out);
+
+/**
+ * Parse a push body routed as PROTOCOL.md says ("Which push it is"): by
+ * the query key of the request it came in (?Call: a call-record push,
+ * ?CallState: a state push), and by the body's shape when there is none.
+ *
+ * Parameters as ytx_push_parse, plus:
+ * - target: the request target the push was POSTed to (e.g.
+ *   "/ytx/push?CallState"), or its query string alone ("CallState"); NULL
+ *   or "" routes by the body's shape, as ytx_push_parse does.
+ *
+ * Returns as ytx_push_parse; also YTX_ERR_PROTOCOL when the body does
+ * not match its key (a ?Call body without cdr, a ?CallState body with
+ * one), for ?SMS (an SMS report, another product), or for both keys.
+ * Thread safety: may be called from any thread.
+ *
+ * Safety:
+ * As ytx_push_parse; target is NULL or NUL-terminated.
+ */
+ytx_result ytx_push_parse_routed(const uint8_t *body,
+                                 size_t body_len,
+                                 const char *target,
+                                 struct ytx_push **push_out,
+                                 struct ytx_outcome **outcome_out);
 
 /**
  * Release a push and everything borrowed from it. NULL is a no-op.

@@ -68,5 +68,8 @@ pub use error::{
     RATE_LIMITED_STATUS_CODE,
 };
 pub use log::{set_logger, LogLevel};
-pub use record::{parse_push, Amount, Balance, CallRecord, CallState, Push, StatePush};
+pub use record::{
+    parse_push, parse_push_routed, Amount, Balance, CallRecord, CallState, Push, PushKind,
+    StatePush,
+};
 pub use request::{CallbackCall, FindCall, RecordQuery, RingbackType, VoiceCode};

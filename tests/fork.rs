@@ -14,7 +14,15 @@
 //! One test per binary: `fork()` in a multi-threaded test harness is only
 //! safe when no other test holds a lock; a worker never prints, never
 //! unwinds, and leaves with `_exit`.
+//!
+//! Over `https://` (ureq with TLS) the answers are all alike, so the test
+//! counts TLS handshakes instead: each worker makes its own, and the
+//! parent's TLS connection still serves the parent afterwards (no worker
+//! sent a `close_notify` or wrote a record on it).
 #![cfg(unix)]
+
+#[path = "support/tls.rs"]
+mod tls;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -136,27 +144,7 @@ fn fork_workers(generic: bool) {
         .unwrap();
     // The parent's call: its connection (number 0) goes to the pool.
     assert_eq!(call(&c, "900001"), Ok(0));
-    let mut pids = vec![];
-    for w in 0..WORKERS {
-        // SAFETY: the child only uses the client, then leaves with _exit.
-        let pid = unsafe { libc::fork() };
-        assert!(pid >= 0, "fork failed");
-        if pid == 0 {
-            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker(&c, w)))
-                .unwrap_or(PANICKED);
-            // SAFETY: ends the child without running the harness's exit.
-            unsafe { libc::_exit(code) };
-        }
-        pids.push(pid);
-    }
-    let mut codes = vec![];
-    for pid in pids {
-        let mut status = 0;
-        // SAFETY: waits for our own child.
-        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-        assert!(libc::WIFEXITED(status), "a worker died: {status}");
-        codes.push(libc::WEXITSTATUS(status));
-    }
+    let codes = fork_each(|w| worker(&c, w));
     let transport = if generic { "ureq" } else { "plain" };
     assert_eq!(
         codes,
@@ -174,8 +162,82 @@ fn fork_workers(generic: bool) {
     assert!(seen.values().all(|n| *n == 1), "{transport}: {seen:?}");
 }
 
+/// Fork `WORKERS` children that each run `work` and leave with its code.
+fn fork_each(work: impl Fn(usize) -> i32) -> Vec<i32> {
+    let mut pids = vec![];
+    for w in 0..WORKERS {
+        // SAFETY: the child only runs `work`, then leaves with _exit.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(w)))
+                .unwrap_or(PANICKED);
+            // SAFETY: ends the child without running the harness's exit.
+            unsafe { libc::_exit(code) };
+        }
+        pids.push(pid);
+    }
+    pids.into_iter()
+        .map(|pid| {
+            let mut status = 0;
+            // SAFETY: waits for our own child.
+            assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+            assert!(libc::WIFEXITED(status), "a worker died: {status}");
+            libc::WEXITSTATUS(status)
+        })
+        .collect()
+}
+
+fn fork_workers_over_tls() {
+    const OK_JSON: &str = r#"{"statusCode":"0","statusMsg":"ok","requestId":"1"}"#;
+    let server = tls::start(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{OK_JSON}",
+            OK_JSON.len()
+        )
+        .into_bytes(),
+    );
+    let c = Client::builder(SID, TOKEN, APP)
+        .base_url(server.url.clone())
+        .ca_file(server.ca_file("fork"))
+        .timeout(Duration::from_secs(20))
+        .env_proxy(false)
+        .build()
+        .unwrap();
+    let voice = ytx::VoiceCode::new("13800138000", "02160000000", "1");
+    c.voice_code(&voice).unwrap();
+    assert_eq!(server.handshakes(), 1);
+    let codes = fork_each(|_| {
+        for _ in 0..CALLS {
+            if c.voice_code(&voice).is_err() {
+                return FAILED;
+            }
+        }
+        OK
+    });
+    assert_eq!(
+        codes,
+        vec![OK; WORKERS],
+        "https: worker exit codes (11 failed)"
+    );
+    assert_eq!(
+        server.handshakes(),
+        1 + WORKERS,
+        "one TLS connection per worker"
+    );
+    // The parent's TLS connection still serves the parent: no new handshake.
+    c.voice_code(&voice).unwrap();
+    assert_eq!(
+        server.handshakes(),
+        1 + WORKERS,
+        "the parent had to reconnect"
+    );
+    assert_eq!(server.requests(), 2 + WORKERS * CALLS);
+}
+
 #[test]
 fn forked_workers_never_share_a_connection_with_the_parent() {
     fork_workers(false);
     fork_workers(true);
+    fork_workers_over_tls();
 }

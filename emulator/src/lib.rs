@@ -344,7 +344,8 @@ impl CallRecord {
 /// One push the emulator tried to deliver (after its last attempt).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Push {
-    /// Where it went.
+    /// Where it went: the app's push URL with the routing key the platform
+    /// appends (`?Call` for a record push, `?CallState` for a state push).
     pub url: String,
     /// The JSON body.
     pub body: String,

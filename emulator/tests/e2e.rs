@@ -1140,8 +1140,10 @@ fn callback_call_pushes_states_then_record() {
         ]
     );
     let mut last_ts = String::new();
-    for g in &got {
-        assert_eq!(g.path, "/ytx/push");
+    // The routing key the platform appends (PROTOCOL.md, "Which push it is").
+    for (i, g) in got.iter().enumerate() {
+        let key = if i == 8 { "Call" } else { "CallState" };
+        assert_eq!(g.path, format!("/ytx/push?{key}"));
         assert_eq!(
             g.content_type.as_deref(),
             Some("application/json;charset=utf-8")
@@ -1499,8 +1501,9 @@ fn undeliverable_pushes_do_not_block_answers() {
     }
     assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
     // Pushes to the refused URL are tried three times, then dropped.
-    wait_for(|| emu.pushes().iter().any(|p| p.url == refused));
-    let dropped = emu.pushes().into_iter().find(|p| p.url == refused).unwrap();
+    let refused_url = |p: &ytx_emulator::Push| p.url.starts_with(&format!("{refused}?"));
+    wait_for(|| emu.pushes().iter().any(refused_url));
+    let dropped = emu.pushes().into_iter().find(refused_url).unwrap();
     assert!(!dropped.delivered);
     assert_eq!(dropped.attempts, ytx_emulator::PUSH_ATTEMPTS);
     assert!(dropped.error.is_some());
@@ -1787,7 +1790,8 @@ fn records_and_pushes_control_endpoints() {
     let r = c.request("GET", "/_emulator/pushes", &[], b"");
     let pushes: Vec<ytx_emulator::Push> = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(pushes, emu.pushes());
-    assert_eq!(pushes[0].url, rx.url());
+    // A voice code's one push: its record, with the key the platform appends.
+    assert_eq!(pushes[0].url, format!("{}?Call", rx.url()));
     assert!(pushes[0].delivered);
     assert_eq!(
         c.request("POST", "/_emulator/records", &[], b"").status,

@@ -215,7 +215,11 @@ pub extern "C" fn ytx_result_name(code: ytx_result_value) -> *const c_char {
 /// - `option_names` / `option_values`: `option_count` pairs of UTF-8 strings,
 ///   may be NULL when `option_count` is 0. Names: `environment`
 ///   (`production` default, or `sandbox`), `base_url` (any `http://` or
-///   `https://` URL, e.g. the emulator), `timeout_ms` (whole call, default
+///   `https://` URL, e.g. the emulator; the scheme in any case; a user
+///   name or password in it, or an empty port (`http://host:/`), is
+///   `YTX_ERR_INVALID_ARGUMENT` naming `base_url`, the value never echoed;
+///   `ytx_client_base_url` gives it normalised: scheme and host in lower
+///   case, no trailing slash), `timeout_ms` (whole call, default
 ///   30000), `connect_timeout_ms` (default 5000 or `timeout_ms` if shorter;
 ///   at most `timeout_ms`; DNS included), `proxy` (`http://host:port` or
 ///   `http://user:password@host:port`; `""` for none, the environment's

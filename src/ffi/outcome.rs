@@ -277,6 +277,7 @@ pub unsafe extern "C" fn ytx_outcome_delivery(outcome: *const ytx_outcome) -> yt
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_retry_safe(outcome: *const ytx_outcome) -> bool {
     ffi_boundary! {
+        on_panic = false;
         read(outcome, false, |o| o.retry_after.is_some())
     }
 }

@@ -70,13 +70,6 @@ macro_rules! zero_on_panic {
 }
 zero_on_panic!((), u16, u32, u64, usize, i32, i64);
 
-impl OnPanic for bool {
-    /// `false`: a bug never says "yes" (e.g. "safe to retry").
-    fn on_panic() -> Self {
-        false
-    }
-}
-
 /// Run the body of an exported function behind the panic boundary.
 ///
 /// - `ffi_boundary! { body }` returns the body's value, or the return type's
@@ -361,6 +354,9 @@ mod tests {
             with_outcome("ytx_push_parse", &|o| unsafe {
                 ytx_push_parse(null(), 0, null_mut(), o)
             }),
+            with_outcome("ytx_push_parse_routed", &|o| unsafe {
+                ytx_push_parse_routed(null(), 0, null(), null_mut(), o)
+            }),
             with_outcome("ytx_call_record", &|o| unsafe {
                 ytx_call_record(c, s, n, null_mut(), o)
             }),
@@ -406,13 +402,13 @@ mod tests {
         forced!(ytx_outcome_status_msg(o) => empty);
         forced!(ytx_outcome_request_id(o) => empty);
         forced!(ytx_outcome_http_status(o) => |v: u16| assert_eq!(v, 0));
-        forced!(ytx_outcome_retry_safe(o) => |v: bool| assert!(!v));
-        forced!(ytx_outcome_retry_after_ms(o) => |v: u32| assert_eq!(v, 0));
         forced!(ytx_outcome_request_method(o) => empty);
         forced!(ytx_outcome_request_url(o) => empty);
         forced!(ytx_outcome_request_url_redacted(o) => empty);
         forced!(ytx_outcome_request_headers(o) => empty);
         forced!(ytx_outcome_request_body(o) => empty);
+        forced!(ytx_outcome_retry_safe(o) => |v: bool| assert!(!v));
+        forced!(ytx_outcome_retry_after_ms(o) => |v: u32| assert_eq!(v, 0));
         forced!(ytx_outcome_free(null_mut()) => |()| ());
 
         let p = null::<ytx_push>();

@@ -122,15 +122,30 @@ fn agent(s: &Settings) -> Result<ureq::Agent> {
     Ok(ureq::Agent::with_parts(
         config.build(),
         ureq::unversioned::transport::DefaultConnector::new(),
-        LookupResolver::default(),
+        LookupResolver {
+            system: Default::default(),
+            replaced: s.resolver.clone(),
+        },
     ))
 }
 
 /// ureq's own resolver, with every failure but a timeout reported as
 /// `HostNotFound`: ureq passes a lookup's I/O error on as a plain `Io`
 /// error, which would be indistinguishable from one after the request.
-#[derive(Debug, Default)]
-struct LookupResolver(ureq::unversioned::resolver::DefaultResolver);
+/// The test suite's stand-in ([`crate::config::Resolver`]) replaces the
+/// system's when set (called on ureq's thread: a stand-in must return).
+struct LookupResolver {
+    system: ureq::unversioned::resolver::DefaultResolver,
+    replaced: Option<crate::config::Resolver>,
+}
+
+impl std::fmt::Debug for LookupResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LookupResolver")
+            .field("replaced", &self.replaced.is_some())
+            .finish()
+    }
+}
 
 impl ureq::unversioned::resolver::Resolver for LookupResolver {
     fn resolve(
@@ -139,7 +154,21 @@ impl ureq::unversioned::resolver::Resolver for LookupResolver {
         config: &ureq::config::Config,
         timeout: ureq::unversioned::transport::NextTimeout,
     ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
-        match self.0.resolve(uri, config, timeout) {
+        if let Some(lookup) = &self.replaced {
+            let host = uri.host().unwrap_or("");
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+                Some("https") => 443,
+                _ => 80,
+            });
+            let found = lookup(host, port).map_err(|_| ureq::Error::HostNotFound)?;
+            let mut addrs = self.system.empty();
+            for a in found.into_iter().take(16) {
+                addrs.push(a);
+            }
+            return Ok(addrs);
+        }
+        match self.system.resolve(uri, config, timeout) {
             Err(e @ ureq::Error::Timeout(_)) => Err(e),
             Err(_) => Err(ureq::Error::HostNotFound),
             ok => ok,

@@ -28,6 +28,8 @@ use crate::error::{Delivery, Error, Result};
 
 pub(crate) mod generic;
 pub(crate) mod plain;
+pub(crate) mod proxy;
+pub(crate) mod url;
 
 /// The answer: status and (bounded) body.
 #[derive(Debug)]

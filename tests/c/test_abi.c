@@ -205,6 +205,37 @@ static void test_client_new_errors(void) {
     expect_arg_error("bad base_url", rc, o, YTX_ERR_INVALID_ARGUMENT, "base_url");
     CHECK(c == NULL, "client_out written on error");
 
+    /* Issue 18: a user name or password in the base URL is refused (it would
+     * not be sent and would be printed), never echoed; an empty port is
+     * refused; the scheme is case-insensitive and the URL normalised. */
+    char url[256];
+    const char *v5[] = {url};
+    snprintf(url, sizeof url, "http://user:s3cret@%s:%d", HOST, PORT);
+    rc = ytx_client_new(SID, TOKEN, APP, n3, v5, 1, &c, &o);
+    CHECK(strstr(ytx_outcome_message(o), "s3cret") == NULL, "password echoed: %s", ytx_outcome_message(o));
+    CHECK(strstr(ytx_outcome_message(o), "user name or password") != NULL, "message: %s",
+          ytx_outcome_message(o));
+    expect_arg_error("userinfo in base_url", rc, o, YTX_ERR_INVALID_ARGUMENT, "base_url");
+    snprintf(url, sizeof url, "http://%s:/", HOST);
+    rc = ytx_client_new(SID, TOKEN, APP, n3, v5, 1, &c, &o);
+    expect_arg_error("empty port", rc, o, YTX_ERR_INVALID_ARGUMENT, "base_url");
+    snprintf(url, sizeof url, "HTTP://%s:%d/", HOST, PORT);
+    rc = ytx_client_new(SID, TOKEN, APP, n3, v5, 1, &c, &o);
+    CHECK(rc == YTX_OK, "HTTP:// refused: %s", ytx_outcome_message(o));
+    ytx_outcome_free(o);
+    if (rc == YTX_OK) {
+        char got[256], want[256];
+        ytx_client_base_url(c, got, sizeof got);
+        snprintf(want, sizeof want, "http://%s:%d", HOST, PORT);
+        CHECK(strcmp(got, want) == 0, "base_url '%s' want '%s'", got, want);
+        o = NULL;
+        rc = ytx_voice_code(c, "13800138000", "02160000000", "1", 0, &o);
+        CHECK(rc == YTX_OK, "call through HTTP://: %s", ytx_outcome_message(o));
+        ytx_outcome_free(o);
+        CHECK(ytx_free(c) == YTX_OK, "free");
+        c = NULL;
+    }
+
     /* outcome_out may be NULL: only the code comes back. */
     CHECK(ytx_client_new(NULL, TOKEN, APP, NULL, NULL, 0, &c, NULL) == YTX_ERR_NULL_ARGUMENT, "no outcome");
 }

@@ -77,7 +77,7 @@ static int call(ytx_client *c, const char *who, long parm) {
     size_t len = strlen(id);
     int bad = 0;
     if (rc != YTX_OK) {
-        fprintf(stderr, "FAIL %s: call %s: %s %s\n", who, text, ytx_result_name((int)rc),
+        fprintf(stderr, "FAIL %s: call %s: %s %s\n", who, text, ytx_result_name(rc),
                 ytx_outcome_message(o));
         bad = 1;
     } else if (len < 15 || strcmp(id + len - 15, want) != 0) {

@@ -252,6 +252,12 @@ namespace Ytx
         internal static extern uint ytx_push_parse(
             byte[] body, UIntPtr bodyLen, out YtxPushHandle push, out IntPtr outcome);
 
+        // ytx_result ytx_push_parse_routed(const uint8_t *body, size_t body_len,
+        //     const char *target, ytx_push **push_out, ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_push_parse_routed(
+            byte[] body, UIntPtr bodyLen, byte[] target, out YtxPushHandle push, out IntPtr outcome);
+
         // void ytx_push_free(ytx_push *push);  (only YtxPushHandle.ReleaseHandle)
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void ytx_push_free(IntPtr push);

@@ -131,7 +131,7 @@ internal static partial class YtxTests
         }
         Check(bound >= 15, "bound functions returning an enum: " + bound);
         // ... and those taking one (ytx_result_name, ytx_delivery_name) take a uint.
-        var takes = Regex.Matches(header, @"^[a-z_ *]+ (ytx_[a-z_]+)\((ytx_result|ytx_delivery) [a-z_]+\);", RegexOptions.Multiline)
+        var takes = Regex.Matches(header, @"\b(ytx_[a-z_]+)\((ytx_result|ytx_delivery) [a-z_]+\);")
             .Cast<Match>().ToList();
         Check(takes.Count >= 2, "ytx.h's functions taking an enum: " + takes.Count);
         foreach (Match m in takes)

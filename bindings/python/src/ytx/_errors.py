@@ -27,6 +27,7 @@ __all__ = [
     "ProtocolError",
     "PlatformError",
     "InternalError",
+    "CallInterrupted",
 ]
 
 
@@ -259,3 +260,52 @@ class PlatformError(YtxError):
 
 class InternalError(YtxError):
     """A bug inside the library was caught (code 90); please report it."""
+
+
+class CallInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) arrived while a call was being placed; the call finished first.
+
+    The C call cannot be stopped half-way (the request may already be on the
+    wire), so the binding lets it finish, then raises this instead of a bare
+    :class:`KeyboardInterrupt`, carrying what became known: ``result``, the
+    :class:`ytx.Accepted` of an accepted call (its ``request_id``), or
+    ``error``, the :class:`YtxError` the call ended with (for an *outcome
+    unknown*, resolve it before placing the call again). It is a
+    ``KeyboardInterrupt``: code that does not know it still stops as on any
+    Ctrl-C, and the traceback shows the requestId.
+    """
+
+    def __init__(self, operation: str, *, result: Any = None, error: Optional[BaseException] = None) -> None:
+        self.operation = operation
+        #: The call's :class:`ytx.Accepted`, or ``None`` when it failed.
+        self.result = result
+        #: The exception the call ended with, or ``None`` when it was accepted.
+        self.error = error
+        super().__init__(str(self))
+
+    @property
+    def request_id(self) -> str:
+        """The platform's requestId when it gave one (accepted, or refused), else ``""``."""
+        if self.result is not None:
+            return str(self.result.request_id)
+        return str(getattr(self.error, "request_id", "") or "")
+
+    @property
+    def ticket(self) -> Optional[str]:
+        """The unknown outcome's ticket, when the error carries one."""
+        return getattr(self.error, "ticket", None)
+
+    def __str__(self) -> str:
+        head = f"interrupted (Ctrl-C) during {self.operation}, after the call returned: "
+        if self.result is not None:
+            return head + f"accepted, requestId {self.result.request_id}"
+        if isinstance(self.error, YtxError):
+            return head + f"{type(self.error).__name__} (delivery {self.error.delivery.name}): {self.error}"
+        return head + f"{self.error!r}"
+
+    def __reduce__(self) -> Any:
+        return (_call_interrupted, (self.operation, self.result, self.error))
+
+
+def _call_interrupted(operation: str, result: Any, error: Optional[BaseException]) -> CallInterrupted:
+    return CallInterrupted(operation, result=result, error=error)

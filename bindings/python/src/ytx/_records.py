@@ -81,9 +81,16 @@ _STATES: Dict[int, CallState] = {
 }
 
 
-def _time(unix: int) -> datetime:
-    """Unix seconds as an aware datetime in UTC+8 (the platform's own zone)."""
-    return datetime.fromtimestamp(unix, tz=CST)
+def _time(unix: int) -> Optional[datetime]:
+    """Unix seconds as an aware datetime in UTC+8 (the platform's own zone).
+
+    ``None`` for a time a ``datetime`` cannot hold (``0001-01-01 00:00:00``
+    in UTC+8 is in year 0 in UTC): the text stays in ``fields``.
+    """
+    try:
+        return datetime.fromtimestamp(unix, tz=CST)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 class _Fields:
