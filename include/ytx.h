@@ -178,8 +178,10 @@ typedef uint32_t ytx_log_level;
 /**
  * Whether a request reached the platform, as far as the client can know.
  *
- * This is the answer to "may I send it again?": only YTX_DELIVERY_NOT_SENT
- * makes a blind retry safe.
+ * Half of the answer to "may I send it again?": only YTX_DELIVERY_NOT_SENT
+ * rules out a second call. The whole answer is ytx_outcome_retry_safe
+ * (not for argument errors, which fail the same way; yes for the
+ * platform's -104, answered but nothing placed).
  */
 enum ytx_delivery
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -187,7 +189,8 @@ enum ytx_delivery
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * Nothing was written to the network. A retry is safe.
+   * Nothing was written to the network: sending again cannot make a
+   * second call (whether it can succeed: the retry advice).
    */
   YTX_DELIVERY_NOT_SENT = 0,
   /**
@@ -713,9 +716,12 @@ size_t ytx_client_base_url(const struct ytx_client *client, char *buf, size_t bu
 ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
 
 /**
- * Whether the request reached the platform: YTX_DELIVERY_NOT_SENT (retry
- * is safe), YTX_DELIVERY_UNKNOWN (it may have been acted on: do not retry
- * blindly) or YTX_DELIVERY_ANSWERED (the platform answered).
+ * Whether the request reached the platform: YTX_DELIVERY_NOT_SENT (nothing
+ * was written), YTX_DELIVERY_UNKNOWN (it may have been acted on: do not
+ * retry blindly) or YTX_DELIVERY_ANSWERED (the platform answered). To
+ * decide a retry, ask ytx_outcome_retry_safe: an argument error is not
+ * sent but fails the same way again, and a -104 is answered but nothing
+ * was placed.
  * YTX_DELIVERY_UNKNOWN for a NULL outcome: a missing outcome never says
  * "safe to retry".
  *

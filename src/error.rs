@@ -84,11 +84,13 @@ impl ErrorCode {
 
 /// Whether a request reached the platform, as far as the client can know.
 ///
-/// This is the answer to "may I send it again?": only
-/// [`Delivery::NotSent`] makes a blind retry safe.
+/// Half of the answer to "may I send it again?": only
+/// [`Delivery::NotSent`] rules out a second call. The whole answer is
+/// [`Error::is_retry_safe`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Delivery {
-    /// Nothing was written to the network. A retry is safe.
+    /// Nothing was written to the network: sending again cannot make a
+    /// second call (whether it can succeed: the retry advice).
     NotSent,
     /// The request was written but no complete, valid answer came back. The
     /// platform may have placed the call: do not retry blindly (find it by

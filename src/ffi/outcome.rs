@@ -250,9 +250,12 @@ pub unsafe extern "C" fn ytx_outcome_result(outcome: *const ytx_outcome) -> ytx_
     }
 }
 
-/// Whether the request reached the platform: `YTX_DELIVERY_NOT_SENT` (retry
-/// is safe), `YTX_DELIVERY_UNKNOWN` (it may have been acted on: do not retry
-/// blindly) or `YTX_DELIVERY_ANSWERED` (the platform answered).
+/// Whether the request reached the platform: `YTX_DELIVERY_NOT_SENT` (nothing
+/// was written), `YTX_DELIVERY_UNKNOWN` (it may have been acted on: do not
+/// retry blindly) or `YTX_DELIVERY_ANSWERED` (the platform answered). To
+/// decide a retry, ask `ytx_outcome_retry_safe`: an argument error is not
+/// sent but fails the same way again, and a `-104` is answered but nothing
+/// was placed.
 /// `YTX_DELIVERY_UNKNOWN` for a NULL outcome: a missing outcome never says
 /// "safe to retry".
 ///
