@@ -235,8 +235,20 @@ impl PartialEq for Fields {
 impl Eq for Fields {}
 
 impl fmt::Debug for Fields {
+    /// Every field, except the recording's URL (`tapesurl`, a bearer URL:
+    /// whoever has it can download the conversation), shown as `<redacted>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
+        f.debug_map()
+            .entries(self.iter().map(|(k, v)| {
+                let shown = if k.eq_ignore_ascii_case("tapesurl") && v != "NoTapes" && !v.is_empty()
+                {
+                    crate::error::REDACTED
+                } else {
+                    v
+                };
+                (k, shown)
+            }))
+            .finish()
     }
 }
 

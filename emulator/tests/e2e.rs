@@ -1852,3 +1852,41 @@ fn binary_push_url_flag() {
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn request_id_from_custom_parm_mode() {
+    let body = |parm: &str| {
+        format!(
+            r#"{{"action":"callDailBack","appid":"{DEMO_APP_ID}","src":"13911281234","dst":"13522855865","credit":"61","customParm":"{parm}"}}"#
+        )
+    };
+    // Off by default: a fresh requestId.
+    let emu = start(quick_config());
+    let mut c = Conn::open(emu.addr());
+    let id = Api::demo(CB).call(&mut c, &body("42")).json()["requestId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!id.ends_with("000000000000042"), "{id}");
+    drop(emu);
+    // On: digits become the requestId's last 15; anything else as usual.
+    let emu = start(quick_config().with_request_id_from_custom_parm(true));
+    let mut c = Conn::open(emu.addr());
+    for parm in ["42", "123456789012345"] {
+        let id = Api::demo(CB).call(&mut c, &body(parm)).json()["requestId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(is_request_id(&id), "{id}");
+        assert!(id.ends_with(&format!("{parm:0>15}")), "{id}");
+    }
+    for parm in ["x1", "1234567890123456"] {
+        let j = Api::demo(CB).call(&mut c, &body(parm)).json();
+        assert_eq!(j["statusCode"], "0", "{j}");
+        let id = j["requestId"].as_str().unwrap();
+        assert!(
+            is_request_id(id) && !id.ends_with(&format!("{parm:0>15}")),
+            "{id}"
+        );
+    }
+}

@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use super::codes::{FfiError, FfiResult};
 use super::outcome::{c_string, Outcome};
+use super::panic::ffi_boundary;
 use super::ytx_result;
-use super::{boundary, handles, opt_str_arg, str_arg, ytx_client, ytx_outcome};
+use super::{handles, opt_str_arg, str_arg, ytx_client, ytx_outcome};
 use crate::client::Client;
 use crate::error::Error;
 use crate::record::{self, Balance, CallRecord, CallState, Push, StatePush};
@@ -345,7 +346,8 @@ pub unsafe extern "C" fn ytx_push_parse(
     push_out: *mut *mut ytx_push,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    boundary(outcome_out, || {
+    ffi_boundary! {
+        outcome_out = outcome_out;
         let parsed = required(push_out, "push_out").and_then(|()| {
             let bytes: &[u8] = match (body.is_null(), body_len) {
                 (_, 0) => &[],
@@ -355,7 +357,7 @@ pub unsafe extern "C" fn ytx_push_parse(
             Ok(record::parse_push(bytes)?)
         });
         put(push_out, parsed)
-    })
+    }
 }
 
 /// Parse a push body routed as PROTOCOL.md says ("Which push it is"): by
@@ -382,7 +384,8 @@ pub unsafe extern "C" fn ytx_push_parse_routed(
     push_out: *mut *mut ytx_push,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    boundary(outcome_out, || {
+    ffi_boundary! {
+        outcome_out = outcome_out;
         let parsed = required(push_out, "push_out").and_then(|()| {
             let target = opt_str_arg(target, "target")?.unwrap_or_default();
             let bytes: &[u8] = match (body.is_null(), body_len) {
@@ -393,7 +396,7 @@ pub unsafe extern "C" fn ytx_push_parse_routed(
             Ok(record::parse_push_routed(bytes, target)?)
         });
         put(push_out, parsed)
-    })
+    }
 }
 
 /// Release a push and everything borrowed from it. NULL is a no-op.
@@ -402,7 +405,9 @@ pub unsafe extern "C" fn ytx_push_parse_routed(
 /// `push` is NULL or a push from `ytx_push_parse` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_free(push: *mut ytx_push) {
-    super::release(push);
+    ffi_boundary! {
+        super::release(push);
+    }
 }
 
 /// What the push is: `YTX_PUSH_STATE` or `YTX_PUSH_RECORDS`; `YTX_PUSH_NONE`
@@ -412,7 +417,9 @@ pub unsafe extern "C" fn ytx_push_free(push: *mut ytx_push) {
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_kind_of(push: *const ytx_push) -> ytx_push_kind {
-    push.as_ref().map_or(YTX_PUSH_NONE, |p| p.kind)
+    ffi_boundary! {
+        push.as_ref().map_or(YTX_PUSH_NONE, |p| p.kind)
+    }
 }
 
 /// A state push's requestId (`requestid`); "" for a record push.
@@ -422,7 +429,9 @@ pub unsafe extern "C" fn ytx_push_kind_of(push: *const ytx_push) -> ytx_push_kin
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_request_id(push: *const ytx_push) -> *const c_char {
-    str_of(push, |x| &x.request_id)
+    ffi_boundary! {
+        str_of(push, |x| &x.request_id)
+    }
 }
 /// A state push's leg number (`dsc`): match it against the call's src or
 /// dst by suffix (the platform may add or drop a prefix).
@@ -432,7 +441,9 @@ pub unsafe extern "C" fn ytx_push_request_id(push: *const ytx_push) -> *const c_
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_number(push: *const ytx_push) -> *const c_char {
-    str_of(push, |x| &x.number)
+    ffi_boundary! {
+        str_of(push, |x| &x.number)
+    }
 }
 /// A state push's state as sent (`state`), e.g. "answer" or a state this
 /// library does not know.
@@ -442,7 +453,9 @@ pub unsafe extern "C" fn ytx_push_number(push: *const ytx_push) -> *const c_char
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_state_text(push: *const ytx_push) -> *const c_char {
-    str_of(push, |x| &x.state_text)
+    ffi_boundary! {
+        str_of(push, |x| &x.state_text)
+    }
 }
 /// A state push's `stateDesc`.
 /// "" for NULL.
@@ -451,7 +464,9 @@ pub unsafe extern "C" fn ytx_push_state_text(push: *const ytx_push) -> *const c_
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_state_desc(push: *const ytx_push) -> *const c_char {
-    str_of(push, |x| &x.state_desc)
+    ffi_boundary! {
+        str_of(push, |x| &x.state_desc)
+    }
 }
 /// A state push's `timestamp` as sent (UTC+8).
 /// "" for NULL.
@@ -460,7 +475,9 @@ pub unsafe extern "C" fn ytx_push_state_desc(push: *const ytx_push) -> *const c_
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_timestamp(push: *const ytx_push) -> *const c_char {
-    str_of(push, |x| &x.timestamp)
+    ffi_boundary! {
+        str_of(push, |x| &x.timestamp)
+    }
 }
 
 /// A state push's state: `YTX_CALL_STATE_CALLOUT`, `_ALERTING`, `_ANSWER`,
@@ -471,7 +488,9 @@ pub unsafe extern "C" fn ytx_push_timestamp(push: *const ytx_push) -> *const c_c
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_state(push: *const ytx_push) -> ytx_call_state {
-    push.as_ref().map_or(YTX_CALL_STATE_UNKNOWN, |p| p.state)
+    ffi_boundary! {
+        push.as_ref().map_or(YTX_CALL_STATE_UNKNOWN, |p| p.state)
+    }
 }
 
 /// A state push's `timestamp` as Unix seconds: returns 1 and stores it in
@@ -482,7 +501,9 @@ pub unsafe extern "C" fn ytx_push_state(push: *const ytx_push) -> ytx_call_state
 /// `push` is NULL or a live push; `unix_out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_timestamp_unix(push: *const ytx_push, unix_out: *mut i64) -> i32 {
-    store(push.as_ref().and_then(|p| p.timestamp_unix), unix_out)
+    ffi_boundary! {
+        store(push.as_ref().and_then(|p| p.timestamp_unix), unix_out)
+    }
 }
 
 /// A field of a state push by its wire name (also fields this library does
@@ -495,8 +516,10 @@ pub unsafe extern "C" fn ytx_push_field(
     push: *const ytx_push,
     name: *const c_char,
 ) -> *const c_char {
-    push.as_ref()
-        .map_or(std::ptr::null(), |p| p.fields.get(name))
+    ffi_boundary! {
+        push.as_ref()
+            .map_or(std::ptr::null(), |p| p.fields.get(name))
+    }
 }
 
 /// The number of fields of a state push (0 for a record push or NULL).
@@ -505,7 +528,9 @@ pub unsafe extern "C" fn ytx_push_field(
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_field_count(push: *const ytx_push) -> usize {
-    push.as_ref().map_or(0, |p| p.fields.names.len())
+    ffi_boundary! {
+        push.as_ref().map_or(0, |p| p.fields.names.len())
+    }
 }
 
 /// The wire name of a state push's field number `index` (in the order
@@ -515,8 +540,10 @@ pub unsafe extern "C" fn ytx_push_field_count(push: *const ytx_push) -> usize {
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_field_name(push: *const ytx_push, index: usize) -> *const c_char {
-    push.as_ref()
-        .map_or(std::ptr::null(), |p| p.fields.name(index))
+    ffi_boundary! {
+        push.as_ref()
+            .map_or(std::ptr::null(), |p| p.fields.name(index))
+    }
 }
 
 /// The value of a state push's field number `index`, or NULL when out of range.
@@ -528,8 +555,10 @@ pub unsafe extern "C" fn ytx_push_field_value(
     push: *const ytx_push,
     index: usize,
 ) -> *const c_char {
-    push.as_ref()
-        .map_or(std::ptr::null(), |p| p.fields.value(index))
+    ffi_boundary! {
+        push.as_ref()
+            .map_or(std::ptr::null(), |p| p.fields.value(index))
+    }
 }
 
 /// A record push's records (borrowed: valid until `ytx_push_free`; never
@@ -540,7 +569,9 @@ pub unsafe extern "C" fn ytx_push_field_value(
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_records(push: *const ytx_push) -> *const ytx_records {
-    push.as_ref().map_or(std::ptr::null(), |p| &p.records)
+    ffi_boundary! {
+        push.as_ref().map_or(std::ptr::null(), |p| &p.records)
+    }
 }
 
 /// The number of records in a list (0 for NULL).
@@ -549,7 +580,9 @@ pub unsafe extern "C" fn ytx_push_records(push: *const ytx_push) -> *const ytx_r
 /// `records` is NULL or a live list.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_records_count(records: *const ytx_records) -> usize {
-    records.as_ref().map_or(0, |r| r.items.len())
+    ffi_boundary! {
+        records.as_ref().map_or(0, |r| r.items.len())
+    }
 }
 
 /// Record number `index` of a list (borrowed from the list), or NULL when out
@@ -562,10 +595,12 @@ pub unsafe extern "C" fn ytx_records_get(
     records: *const ytx_records,
     index: usize,
 ) -> *const ytx_record {
-    records
-        .as_ref()
-        .and_then(|r| r.items.get(index))
-        .map_or(std::ptr::null(), |r| r as *const ytx_record)
+    ffi_boundary! {
+        records
+            .as_ref()
+            .and_then(|r| r.items.get(index))
+            .map_or(std::ptr::null(), |r| r as *const ytx_record)
+    }
 }
 
 /// Release a list from `ytx_call_record`, `ytx_call_records_after` or
@@ -576,7 +611,9 @@ pub unsafe extern "C" fn ytx_records_get(
 /// `records` is NULL or an owned list not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_records_free(records: *mut ytx_records) {
-    super::release(records);
+    ffi_boundary! {
+        super::release(records);
+    }
 }
 
 /// The record's requestId (`requestid`), exactly as sent.
@@ -586,7 +623,9 @@ pub unsafe extern "C" fn ytx_records_free(records: *mut ytx_records) {
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_request_id(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.request_id)
+    ffi_boundary! {
+        str_of(record, |x| &x.request_id)
+    }
 }
 /// The app id (`appid`).
 /// "" for NULL or when absent.
@@ -595,7 +634,9 @@ pub unsafe extern "C" fn ytx_record_request_id(record: *const ytx_record) -> *co
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_app_id(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.app_id)
+    ffi_boundary! {
+        str_of(record, |x| &x.app_id)
+    }
 }
 /// The product number (`fid`): "4" for a callback call.
 /// "" for NULL or when absent.
@@ -604,7 +645,9 @@ pub unsafe extern "C" fn ytx_record_app_id(record: *const ytx_record) -> *const 
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_fid(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.fid)
+    ffi_boundary! {
+        str_of(record, |x| &x.fid)
+    }
 }
 /// Your own reference from the request (`customParm`).
 /// "" for NULL or when absent.
@@ -613,7 +656,9 @@ pub unsafe extern "C" fn ytx_record_fid(record: *const ytx_record) -> *const c_c
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_custom_parm(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.custom_parm)
+    ffi_boundary! {
+        str_of(record, |x| &x.custom_parm)
+    }
 }
 /// First leg of a two-leg record (`caller`, the request's src).
 /// "" for NULL or when absent.
@@ -622,7 +667,9 @@ pub unsafe extern "C" fn ytx_record_custom_parm(record: *const ytx_record) -> *c
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_caller(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.caller)
+    ffi_boundary! {
+        str_of(record, |x| &x.caller)
+    }
 }
 /// Second leg of a two-leg record (`called`, the request's dst).
 /// "" for NULL or when absent.
@@ -631,7 +678,9 @@ pub unsafe extern "C" fn ytx_record_caller(record: *const ytx_record) -> *const 
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_called(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.called)
+    ffi_boundary! {
+        str_of(record, |x| &x.called)
+    }
 }
 /// The number called in a one-leg record (`tel`).
 /// "" for NULL or when absent.
@@ -640,7 +689,9 @@ pub unsafe extern "C" fn ytx_record_called(record: *const ytx_record) -> *const 
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_tel(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.tel)
+    ffi_boundary! {
+        str_of(record, |x| &x.tel)
+    }
 }
 /// The outcome in words (`stateDesc`), e.g. "应答|正常".
 /// "" for NULL or when absent.
@@ -649,7 +700,9 @@ pub unsafe extern "C" fn ytx_record_tel(record: *const ytx_record) -> *const c_c
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_state_desc(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.state_desc)
+    ffi_boundary! {
+        str_of(record, |x| &x.state_desc)
+    }
 }
 /// The recording's URL (`tapesurl`); "" when there is none (`NoTapes`).
 /// "" for NULL or when absent.
@@ -658,7 +711,9 @@ pub unsafe extern "C" fn ytx_record_state_desc(record: *const ytx_record) -> *co
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_recording_url(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.recording_url)
+    ffi_boundary! {
+        str_of(record, |x| &x.recording_url)
+    }
 }
 /// The charge in yuan as the exact decimal text sent (`oriamount`, e.g.
 /// "0.31"); "" when absent or not an amount of whole fen.
@@ -668,21 +723,26 @@ pub unsafe extern "C" fn ytx_record_recording_url(record: *const ytx_record) -> 
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_amount_text(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.amount_text)
+    ffi_boundary! {
+        str_of(record, |x| &x.amount_text)
+    }
 }
 
 /// Billed seconds (`duration`), or -1 when absent or not a whole number
-/// (or `record` is NULL).
+/// (or `record` is NULL, or a bug was caught).
 ///
 /// # Safety
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_duration(record: *const ytx_record) -> i64 {
-    record
-        .as_ref()
-        .and_then(|r| r.record.duration())
-        .and_then(|d| i64::try_from(d).ok())
-        .unwrap_or(-1)
+    ffi_boundary! {
+        on_panic = -1; // as for an unknown duration, never a billed 0
+        record
+            .as_ref()
+            .and_then(|r| r.record.duration())
+            .and_then(|d| i64::try_from(d).ok())
+            .unwrap_or(-1)
+    }
 }
 
 /// The charge in whole fen (1 yuan = 100 fen; "0.31" is 31): returns 1 and
@@ -696,13 +756,15 @@ pub unsafe extern "C" fn ytx_record_amount_fen(
     record: *const ytx_record,
     fen_out: *mut i64,
 ) -> i32 {
-    store(
-        record
-            .as_ref()
-            .and_then(|r| r.record.amount())
-            .map(|a| a.fen()),
-        fen_out,
-    )
+    ffi_boundary! {
+        store(
+            record
+                .as_ref()
+                .and_then(|r| r.record.amount())
+                .map(|a| a.fen()),
+            fen_out,
+        )
+    }
 }
 
 /// A time field by wire name (`callerstime`, `calleretime`, `calledstime`,
@@ -720,16 +782,18 @@ pub unsafe extern "C" fn ytx_record_time_unix(
     name: *const c_char,
     unix_out: *mut i64,
 ) -> i32 {
-    let Ok(name) = str_arg(name, "name") else {
-        return 0;
-    };
-    store(
-        record
-            .as_ref()
-            .and_then(|r| r.record.time(name))
-            .map(|t| t.unix_timestamp()),
-        unix_out,
-    )
+    ffi_boundary! {
+        let Ok(name) = str_arg(name, "name") else {
+            return 0;
+        };
+        store(
+            record
+                .as_ref()
+                .and_then(|r| r.record.time(name))
+                .map(|t| t.unix_timestamp()),
+            unix_out,
+        )
+    }
 }
 
 /// Any field of the record by its wire name (also fields this library does
@@ -743,9 +807,11 @@ pub unsafe extern "C" fn ytx_record_field(
     record: *const ytx_record,
     name: *const c_char,
 ) -> *const c_char {
-    record
-        .as_ref()
-        .map_or(std::ptr::null(), |r| r.fields.get(name))
+    ffi_boundary! {
+        record
+            .as_ref()
+            .map_or(std::ptr::null(), |r| r.fields.get(name))
+    }
 }
 
 /// The number of fields of the record (0 for NULL).
@@ -754,7 +820,9 @@ pub unsafe extern "C" fn ytx_record_field(
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_field_count(record: *const ytx_record) -> usize {
-    record.as_ref().map_or(0, |r| r.fields.names.len())
+    ffi_boundary! {
+        record.as_ref().map_or(0, |r| r.fields.names.len())
+    }
 }
 
 /// The wire name of the record's field number `index` (in the order sent),
@@ -767,9 +835,11 @@ pub unsafe extern "C" fn ytx_record_field_name(
     record: *const ytx_record,
     index: usize,
 ) -> *const c_char {
-    record
-        .as_ref()
-        .map_or(std::ptr::null(), |r| r.fields.name(index))
+    ffi_boundary! {
+        record
+            .as_ref()
+            .map_or(std::ptr::null(), |r| r.fields.name(index))
+    }
 }
 
 /// The value of the record's field number `index`, or NULL when out of range.
@@ -781,9 +851,11 @@ pub unsafe extern "C" fn ytx_record_field_value(
     record: *const ytx_record,
     index: usize,
 ) -> *const c_char {
-    record
-        .as_ref()
-        .map_or(std::ptr::null(), |r| r.fields.value(index))
+    ffi_boundary! {
+        record
+            .as_ref()
+            .map_or(std::ptr::null(), |r| r.fields.value(index))
+    }
 }
 
 /// # Safety
@@ -800,7 +872,7 @@ unsafe fn store(value: Option<i64>, out: *mut i64) -> i32 {
     }
 }
 
-/// Send a query with the client behind `client`, behind the panic boundary.
+/// Send a query with the client behind `client`.
 ///
 /// # Safety
 /// `out` is NULL or valid for one pointer write.
@@ -808,22 +880,19 @@ unsafe fn query<T, C: From<T>>(
     client: *const ytx_client,
     out: *mut *mut C,
     out_name: &str,
-    outcome_out: *mut *mut ytx_outcome,
     run: impl FnOnce(&Client) -> FfiResult<T>,
-) -> ytx_result {
-    boundary(outcome_out, || {
-        let result = crate::client::logged_invalid(
-            "query",
-            handles::get(client).and_then(|c| required(out, out_name).map(|()| c)),
-        )
-        .and_then(|c| run(&c));
-        let delivered = matches!(&result, Ok(_) | Err(FfiError::Core(Error::Platform { .. })));
-        let mut outcome = put(out, result);
-        if delivered {
-            outcome.mark_answered();
-        }
-        outcome
-    })
+) -> Outcome {
+    let result = crate::client::logged_invalid(
+        "query",
+        handles::get(client).and_then(|c| required(out, out_name).map(|()| c)),
+    )
+    .and_then(|c| run(&c));
+    let delivered = matches!(&result, Ok(_) | Err(FfiError::Core(Error::Platform { .. })));
+    let mut outcome = put(out, result);
+    if delivered {
+        outcome.mark_answered();
+    }
+    outcome
 }
 
 /// The record of one call (`CallCdr.wx`, `getCdrByResId`, limit 0).
@@ -851,12 +920,15 @@ pub unsafe extern "C" fn ytx_call_record(
     records_out: *mut *mut ytx_records,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    query(client, records_out, "records_out", outcome_out, |c| {
-        let q = with_fid(RecordQuery::of(str_arg(request_id, "request_id")?), fid)?;
-        Ok(ytx_records::new(
-            c.call_record_with(&q)?.into_iter().collect(),
-        ))
-    })
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        query(client, records_out, "records_out", |c| {
+            let q = with_fid(RecordQuery::of(str_arg(request_id, "request_id")?), fid)?;
+            Ok(ytx_records::new(
+                c.call_record_with(&q)?.into_iter().collect(),
+            ))
+        })
+    }
 }
 
 /// Up to `limit` (1–1000) call records after `request_id` ("0": from the
@@ -875,13 +947,16 @@ pub unsafe extern "C" fn ytx_call_records_after(
     records_out: *mut *mut ytx_records,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    query(client, records_out, "records_out", outcome_out, |c| {
-        let q = with_fid(
-            RecordQuery::after(str_arg(request_id, "request_id")?, limit),
-            fid,
-        )?;
-        Ok(ytx_records::new(c.call_records(&q)?))
-    })
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        query(client, records_out, "records_out", |c| {
+            let q = with_fid(
+                RecordQuery::after(str_arg(request_id, "request_id")?, limit),
+                fid,
+            )?;
+            Ok(ytx_records::new(c.call_records(&q)?))
+        })
+    }
 }
 
 /// Find the call whose `customParm` is `custom_parm` among the records after
@@ -907,18 +982,21 @@ pub unsafe extern "C" fn ytx_find_call(
     records_out: *mut *mut ytx_records,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    query(client, records_out, "records_out", outcome_out, |c| {
-        let mut search = FindCall::new(
-            str_arg(custom_parm, "custom_parm")?,
-            str_arg(after_request_id, "after_request_id")?,
-        );
-        if let Some(f) = opt_str_arg(fid, "fid")?.filter(|f| !f.is_empty()) {
-            search = search.fid(f);
-        }
-        Ok(ytx_records::new(
-            c.find_call_with(&search)?.into_iter().collect(),
-        ))
-    })
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        query(client, records_out, "records_out", |c| {
+            let mut search = FindCall::new(
+                str_arg(custom_parm, "custom_parm")?,
+                str_arg(after_request_id, "after_request_id")?,
+            );
+            if let Some(f) = opt_str_arg(fid, "fid")?.filter(|f| !f.is_empty()) {
+                search = search.fid(f);
+            }
+            Ok(ytx_records::new(
+                c.find_call_with(&search)?.into_iter().collect(),
+            ))
+        })
+    }
 }
 
 /// # Safety
@@ -947,9 +1025,12 @@ pub unsafe extern "C" fn ytx_query_balance(
     balance_out: *mut *mut ytx_balance,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    query(client, balance_out, "balance_out", outcome_out, |c| {
-        Ok(c.balance()?)
-    })
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        query(client, balance_out, "balance_out", |c| {
+            Ok(c.balance()?)
+        })
+    }
 }
 
 /// The balance in yuan as the exact decimal text sent, e.g. "7.08"; "" for NULL.
@@ -958,7 +1039,9 @@ pub unsafe extern "C" fn ytx_query_balance(
 /// `balance` is NULL or a live balance.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_balance_text(balance: *const ytx_balance) -> *const c_char {
-    balance.as_ref().map_or(empty(), |b| b.text.as_ptr())
+    ffi_boundary! {
+        balance.as_ref().map_or(empty(), |b| b.text.as_ptr())
+    }
 }
 
 /// The balance in whole fen (7.08 yuan is 708; may be negative); 0 for NULL.
@@ -967,7 +1050,9 @@ pub unsafe extern "C" fn ytx_balance_text(balance: *const ytx_balance) -> *const
 /// `balance` is NULL or a live balance.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_balance_fen(balance: *const ytx_balance) -> i64 {
-    balance.as_ref().map_or(0, |b| b.fen)
+    ffi_boundary! {
+        balance.as_ref().map_or(0, |b| b.fen)
+    }
 }
 
 /// Release a balance. NULL is a no-op.
@@ -976,7 +1061,9 @@ pub unsafe extern "C" fn ytx_balance_fen(balance: *const ytx_balance) -> i64 {
 /// `balance` is NULL or a balance from `ytx_query_balance` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_balance_free(balance: *mut ytx_balance) {
-    super::release(balance);
+    ffi_boundary! {
+        super::release(balance);
+    }
 }
 
 #[cfg(test)]
