@@ -131,8 +131,9 @@ fn run(what: &str, prepared: ytx::Result<PreparedRequest>, client: &Client) -> O
         }
         Err(e) => {
             println!("-- FAILED: {e}");
-            if e.delivery() == ytx::Delivery::NotSent {
-                println!("   (nothing reached the platform: safe to retry)");
+            if let Some(pause) = e.retry_after() {
+                // Not written, or the platform's -104: nothing was placed.
+                println!("   (nothing was placed: safe to send again after {pause:?})");
             }
             println!();
             None
