@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
@@ -9,10 +10,12 @@ namespace Ytx
     public interface IYtxClient : IDisposable
     {
         /// <summary>See <see cref="YtxClient.CallbackCall"/>.</summary>
-        YtxAccepted CallbackCall(string src, string dst, long credit, CallbackOptions options = null);
+        [NullableContext(1)]
+        YtxAccepted CallbackCall(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null);
 
         /// <summary>See <see cref="YtxClient.VoiceCode"/>.</summary>
-        YtxAccepted VoiceCode(string dst, string dstClid, string code, int? times = null);
+        [NullableContext(1)]
+        YtxAccepted VoiceCode(string dst, [Nullable(2)] string dstClid, string code, int? times = null);
 
         /// <summary>See <see cref="YtxClient.PrepareCallbackCall"/>.</summary>
         PreparedRequest PrepareCallbackCall(string src, string dst, long credit, CallbackOptions options = null);
@@ -21,31 +24,43 @@ namespace Ytx
         PreparedRequest PrepareVoiceCode(string dst, string dstClid, string code, int? times = null);
 
         /// <summary>See <see cref="YtxClient.CallRecord"/>.</summary>
-        YtxCallRecord CallRecord(string requestId, string fid = null);
+        [NullableContext(1)]
+        [return: Nullable(2)]
+        YtxCallRecord CallRecord(string requestId, [Nullable(2)] string fid = null);
 
         /// <summary>See <see cref="YtxClient.CallRecordsAfter"/>.</summary>
-        IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, string fid = null);
+        [NullableContext(1)]
+        IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, [Nullable(2)] string fid = null);
 
         /// <summary>See <see cref="YtxClient.FindCall"/>.</summary>
-        YtxCallRecord FindCall(string customParm, string afterRequestId, string fid = null);
+        [NullableContext(1)]
+        [return: Nullable(2)]
+        YtxCallRecord FindCall(string customParm, string afterRequestId, [Nullable(2)] string fid = null);
 
         /// <summary>See <see cref="YtxClient.Balance"/>.</summary>
         YtxBalance Balance();
 
         /// <summary>See <see cref="YtxClient.CallbackCallAsync"/>.</summary>
-        Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, CallbackOptions options = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.VoiceCodeAsync"/>.</summary>
-        Task<YtxAccepted> VoiceCodeAsync(string dst, string dstClid, string code, int? times = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        Task<YtxAccepted> VoiceCodeAsync(string dst, [Nullable(2)] string dstClid, string code, int? times = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.CallRecordAsync"/>.</summary>
-        Task<YtxCallRecord> CallRecordAsync(string requestId, string fid = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        [return: Nullable(new byte[] { 1, 2 })]
+        Task<YtxCallRecord> CallRecordAsync(string requestId, [Nullable(2)] string fid = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.CallRecordsAfterAsync"/>.</summary>
-        Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, string fid = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, [Nullable(2)] string fid = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.FindCallAsync"/>.</summary>
-        Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, string fid = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        [return: Nullable(new byte[] { 1, 2 })]
+        Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, [Nullable(2)] string fid = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.BalanceAsync"/>.</summary>
         Task<YtxBalance> BalanceAsync(CancellationToken cancellationToken = default(CancellationToken));
@@ -188,7 +203,8 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused the request.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxAccepted CallbackCall(string src, string dst, long credit, CallbackOptions options = null)
+        [NullableContext(1)]
+        public YtxAccepted CallbackCall(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null)
         {
             return Callback(src, dst, credit, options, true, Ensure.ReadAccepted);
         }
@@ -200,7 +216,8 @@ namespace Ytx
         /// <returns>The request as it would be sent (its URL carries the real Sign).</returns>
         /// <exception cref="YtxArgumentException">Invalid input.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public PreparedRequest PrepareCallbackCall(string src, string dst, long credit, CallbackOptions options = null)
+        [NullableContext(1)]
+        public PreparedRequest PrepareCallbackCall(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null)
         {
             return Callback(src, dst, credit, options, false, Ensure.ReadPrepared);
         }
@@ -222,7 +239,8 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused the request (e.g. <c>-205</c>: the app lacks the voice-code feature).</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxAccepted VoiceCode(string dst, string dstClid, string code, int? times = null)
+        [NullableContext(1)]
+        public YtxAccepted VoiceCode(string dst, [Nullable(2)] string dstClid, string code, int? times = null)
         {
             return Voice(dst, dstClid, code, times, true, Ensure.ReadAccepted);
         }
@@ -234,7 +252,8 @@ namespace Ytx
         /// <returns>The request as it would be sent (its URL carries the real Sign).</returns>
         /// <exception cref="YtxArgumentException">Invalid input.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public PreparedRequest PrepareVoiceCode(string dst, string dstClid, string code, int? times = null)
+        [NullableContext(1)]
+        public PreparedRequest PrepareVoiceCode(string dst, [Nullable(2)] string dstClid, string code, int? times = null)
         {
             return Voice(dst, dstClid, code, times, false, Ensure.ReadPrepared);
         }
@@ -257,7 +276,9 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">The answer was not the platform's (e.g. no <c>cdr</c>).</exception>
         /// <exception cref="YtxPlatformException">The platform refused the query (a statusCode other than <c>"0"</c>).</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxCallRecord CallRecord(string requestId, string fid = null)
+        [NullableContext(1)]
+        [return: Nullable(2)]
+        public YtxCallRecord CallRecord(string requestId, [Nullable(2)] string fid = null)
         {
             ThrowIfDisposed();
             byte[] id = Utf8.Encode(requestId, "request_id");
@@ -282,7 +303,8 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused the query.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, string fid = null)
+        [NullableContext(1)]
+        public IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, [Nullable(2)] string fid = null)
         {
             ThrowIfDisposed();
             byte[] id = Utf8.Encode(requestId, "request_id");
@@ -329,7 +351,9 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">An answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused a query.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxCallRecord FindCall(string customParm, string afterRequestId, string fid = null)
+        [NullableContext(1)]
+        [return: Nullable(2)]
+        public YtxCallRecord FindCall(string customParm, string afterRequestId, [Nullable(2)] string fid = null)
         {
             ThrowIfDisposed();
             byte[] parm = Utf8.Encode(customParm, "custom_parm");
@@ -403,7 +427,8 @@ namespace Ytx
         /// <param name="options">As in <see cref="CallbackCall"/>.</param>
         /// <param name="cancellationToken">Stops the waiting (see remarks), not the call.</param>
         /// <returns>A task for the platform's answer.</returns>
-        public Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, CallbackOptions options = null,
+        [NullableContext(1)]
+        public Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => CallbackCall(src, dst, credit, options), cancellationToken);
@@ -419,7 +444,8 @@ namespace Ytx
         /// <param name="times">As in <see cref="VoiceCode"/>.</param>
         /// <param name="cancellationToken">Stops the waiting, not the call.</param>
         /// <returns>A task for the platform's answer.</returns>
-        public Task<YtxAccepted> VoiceCodeAsync(string dst, string dstClid, string code, int? times = null,
+        [NullableContext(1)]
+        public Task<YtxAccepted> VoiceCodeAsync(string dst, [Nullable(2)] string dstClid, string code, int? times = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => VoiceCode(dst, dstClid, code, times), cancellationToken);
@@ -433,7 +459,9 @@ namespace Ytx
         /// <param name="fid">As in <see cref="CallRecord"/>.</param>
         /// <param name="cancellationToken">Stops the waiting, not the query.</param>
         /// <returns>A task for the record, or <c>null</c>.</returns>
-        public Task<YtxCallRecord> CallRecordAsync(string requestId, string fid = null,
+        [NullableContext(1)]
+        [return: Nullable(new byte[] { 1, 2 })]
+        public Task<YtxCallRecord> CallRecordAsync(string requestId, [Nullable(2)] string fid = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => CallRecord(requestId, fid), cancellationToken);
@@ -448,7 +476,8 @@ namespace Ytx
         /// <param name="fid">As in <see cref="CallRecordsAfter"/>.</param>
         /// <param name="cancellationToken">Stops the waiting, not the query.</param>
         /// <returns>A task for the records.</returns>
-        public Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, string fid = null,
+        [NullableContext(1)]
+        public Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, [Nullable(2)] string fid = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => CallRecordsAfter(requestId, limit, fid), cancellationToken);
@@ -464,7 +493,9 @@ namespace Ytx
         /// <param name="fid">As in <see cref="FindCall"/>.</param>
         /// <param name="cancellationToken">Stops the waiting, not the search.</param>
         /// <returns>A task for the first matching record, or <c>null</c>.</returns>
-        public Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, string fid = null,
+        [NullableContext(1)]
+        [return: Nullable(new byte[] { 1, 2 })]
+        public Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, [Nullable(2)] string fid = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => FindCall(customParm, afterRequestId, fid), cancellationToken);
