@@ -126,7 +126,8 @@ pywork="$dist/python"
 mkdir -p "$pywork"
 (cd bindings/python && YTX_PREBUILT_LIBRARY="$c_dir/lib/libytx.so.$version" \
     "$venv/bin/python" -m pip wheel -q --no-deps --no-build-isolation -w "$pywork/plain" .)
-PATH="$venv/bin:$PATH" "$venv/bin/auditwheel" repair -q --plat manylinux_2_17_x86_64 -w "$pywork/repaired" "$pywork"/plain/ytx-*.whl
+PATH="$venv/bin:$PATH" "$venv/bin/auditwheel" repair --plat manylinux_2_17_x86_64 -w "$pywork/repaired" "$pywork"/plain/ytx-*.whl >"$pywork/auditwheel.log" 2>&1 ||
+    { cat "$pywork/auditwheel.log" >&2; fail "auditwheel repair failed"; }
 cp "$pywork"/repaired/ytx-*.whl "$dist/"
 step "Python wheel: $(basename "$pywork"/repaired/ytx-*.whl)"
 # The sdist: bindings/python plus the crate as cargo package makes it

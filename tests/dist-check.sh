@@ -143,17 +143,19 @@ EOF
 }
 wheel_runs() {
     python3 -m venv "$work/wv" && "$work/wv/bin/python" -m pip install -q --no-index --no-deps "$wheel" &&
-        (cd / && env -u YTX_LIBRARY -u LD_LIBRARY_PATH "$work/wv/bin/python" -c '
+        (cd / && env -u YTX_LIBRARY -u LD_LIBRARY_PATH V="$version" "$work/wv/bin/python" -c '
 import os, ytx
 assert ytx.library_version() == os.environ["V"], ytx.library_version()
 with ytx.Client(os.environ["YTX_ACCOUNT_SID"], os.environ["YTX_AUTH_TOKEN"], os.environ["YTX_APP_ID"], base_url=os.environ["YTX_BASE_URL"]) as c:
     a = c.voice_code("13800138000", None, "1234")
     assert a.status_code == "0", a
-print("the wheel placed a call:", a.request_id)' V="$version")
+print("the wheel placed a call:", a.request_id)')
 }
 sdist_builds() {
-    tar -tzf "$sdist" | grep -q "^ytx-$version/rust/Cargo.toml$" || { echo "no rust/Cargo.toml in the sdist"; return 1; }
-    tar -tzf "$sdist" | grep -q "^ytx-$version/rust/src/lib.rs$" || { echo "no rust/src/lib.rs in the sdist"; return 1; }
+    tar -tzf "$sdist" >"$work/sdist.list" || return 1
+    grep -qx "ytx-$version/rust/Cargo.toml" "$work/sdist.list" || { echo "no rust/Cargo.toml in the sdist"; return 1; }
+    grep -qx "ytx-$version/rust/src/lib.rs" "$work/sdist.list" || { echo "no rust/src/lib.rs in the sdist"; return 1; }
+    grep -qx "ytx-$version/setup.py" "$work/sdist.list" || { echo "no setup.py in the sdist"; return 1; }
     mkdir -p "$work/sd" && tar -xzf "$sdist" -C "$work/sd" &&
         (cd "$work/sd/ytx-$version" && "$venv/bin/python" -m pip wheel -q --no-deps --no-build-isolation -w "$work/sdw" .) &&
         ls "$work"/sdw/ytx-"$version"-py3-none-linux_x86_64.whl &&
@@ -202,10 +204,13 @@ void __stdcall entry(void) { ExitProcess(ytx_version_number() == YTX_VERSION_NUM
 EOF
     "$cc" -c -O2 -ffreestanding -fno-stack-protector -fno-asynchronous-unwind-tables -I"$root/include" \
         "$d/msvc_link.c" -o "$d/msvc_link.obj" &&
-        lld-link-14 -nologo -nodefaultlib -subsystem:console -machine:$machine \
-            -entry:"$([ "$arch" = x86 ] && echo _entry@0 || echo entry)" \
-            -out:"$d/msvc_link.exe" "$d/msvc_link.obj" "$d/ytx.lib" "$d/kernel32.lib" &&
-        "${cc%gcc}objdump" -p "$d/msvc_link.exe" | grep -q 'DLL Name: ytx.dll'
+        lld-link-14 -nologo -nodefaultlib -safeseh:no -subsystem:console -machine:$machine \
+            -entry:"$([ "$arch" = x86 ] && echo entry@0 || echo entry)" \
+            -out:"$d/msvc_link.exe" "$d/msvc_link.obj" "$d/ytx.lib" "$d/msvc/kernel32.lib" &&
+        "${cc%gcc}objdump" -p "$d/msvc_link.exe" >"$d/msvc_link.imports" &&
+        # It imports ytx_version_number from ytx.dll under the DLL's own
+        # (undecorated) export name, also on x86 where C symbols get a '_'.
+        sed -n '/DLL Name: ytx.dll/,/^$/p' "$d/msvc_link.imports" | grep -q ' ytx_version_number$'
 }
 windows_arch() { # arch
     local arch=$1 triple objdump gcc machine d
@@ -226,8 +231,10 @@ windows_arch() { # arch
     sed -n 's/^ *\(ytx_[a-z_0-9]*\).*/\1/p' "$d/ytx.def" | sort -u >"$work/def-$arch.syms"
     check "win-$arch: ytx.def lists exactly the header's functions" exports_ok "$work/def-$arch.syms"
     # kernel32.lib for lld-link: from the same def-file route (llvm-dlltool).
-    printf 'LIBRARY kernel32.dll\nEXPORTS\n    ExitProcess%s\n' "$([ "$arch" = x86 ] && echo '@4')" >"$w/kernel32.def"
-    llvm-dlltool -m "$([ "$arch" = x86 ] && echo i386 || echo i386:x86-64)" -d "$w/kernel32.def" -l "$w/kernel32.lib" \
+    # (In a folder of its own: mingw's ld would take it for -lkernel32.)
+    mkdir -p "$w/msvc"
+    printf 'LIBRARY kernel32.dll\nEXPORTS\n    ExitProcess%s\n' "$([ "$arch" = x86 ] && echo '@4')" >"$w/msvc/kernel32.def"
+    llvm-dlltool -m "$([ "$arch" = x86 ] && echo i386 || echo i386:x86-64)" -d "$w/msvc/kernel32.def" -l "$w/msvc/kernel32.lib" \
         $([ "$arch" = x86 ] && echo -k)
     check "win-$arch: a program links against ytx.lib with lld-link (as MSVC would)" msvc_program "$arch" "$w" "$gcc"
     "$gcc" -std=c11 -Wall -Wextra -Werror -I"$root/include" "$root/examples/c/quickstart.c" -L"$w" -l:ytx.dll -o "$w/quickstart.exe" &&
