@@ -91,6 +91,7 @@ thread_local! {
 /// verbose level it receives. [`LogLevel::Off`] or `None` turns logging off.
 ///
 /// Fails with an invalid-argument error when called from inside a sink.
+/// A sink that panics loses that line only: the call being logged goes on.
 pub fn set_logger(min_level: LogLevel, sink: Option<Sink>) -> Result<()> {
     if IN_SINK.with(Cell::get) {
         return Err(Error::invalid(
@@ -131,6 +132,12 @@ pub(crate) fn log(level: LogLevel, message: impl FnOnce() -> String) {
         .filter(|l| *l <= ::log::max_level() && ::log::log_enabled!(target: "ytx", *l));
     if sink || facade.is_some() {
         let text = message();
+        // The Sign never leaves in a log line, whatever text it came in with.
+        let clean = match crate::error::redact_secrets(&text, None) {
+            std::borrow::Cow::Owned(o) => Some(o),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        let text = clean.unwrap_or(text);
         if let Some(l) = facade {
             ::log::log!(target: "ytx", l, "{text}");
         }
@@ -157,7 +164,13 @@ fn deliver(level: LogLevel, message: &str) {
             }
             IN_SINK.with(|f| f.set(true));
             let _reset = Reset;
-            sink(level, message);
+            // A sink that panics (e.g. eprintln! on a closed stderr) loses
+            // its line, never the call being logged: the INFO line comes
+            // after the platform accepted, and its requestId must reach the
+            // caller.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                sink(level, message);
+            }));
         }
     }
 }

@@ -155,4 +155,27 @@ fn logging_reports_requests_and_errors_without_secrets() {
     c.callback_call(&call).unwrap();
     set_logger(LogLevel::Off, None).unwrap();
     assert_eq!(*result.lock().unwrap(), Some(true));
+
+    // A sink that panics (the CLI's eprintln! on a broken stderr did) loses
+    // its line, never the call: the platform accepted it, its requestId
+    // reaches the caller (issue 18).
+    let calls = Arc::new(Mutex::new(0));
+    let n = calls.clone();
+    set_logger(
+        LogLevel::Debug,
+        Some(Arc::new(move |_, _: &str| {
+            *n.lock().unwrap() += 1;
+            panic!("a sink that cannot write");
+        })),
+    )
+    .unwrap();
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let accepted =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.callback_call(&call)));
+    std::panic::set_hook(hook);
+    set_logger(LogLevel::Off, None).unwrap();
+    let accepted = accepted.expect("the sink's panic reached the caller");
+    assert!(!accepted.unwrap().request_id.is_empty());
+    assert!(*calls.lock().unwrap() >= 2, "DEBUG body and INFO line");
 }

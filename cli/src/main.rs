@@ -394,11 +394,14 @@ fn main() -> ExitCode {
         } else {
             ytx::LogLevel::Info
         };
-        // The library never logs the token or the Sign.
+        // The library never logs the token or the Sign. A log line that
+        // cannot be written (stderr closed, or a pipe whose reader went) is
+        // dropped: eprintln! would panic, after the platform may have
+        // accepted the call, and lose its requestId and exit code.
         let _ = ytx::set_logger(
             level,
             Some(Arc::new(|level, msg: &str| {
-                eprintln!("ytx {level:?}: {msg}")
+                output::stderr(&format!("ytx {level:?}: {msg}\n"))
             })),
         );
     }
@@ -536,7 +539,7 @@ fn client(cli: &Cli, out: &output::Output) -> Result<Client, Error> {
 fn push() -> Result<Report, Error> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprintln!("ytx push: reading a push body from standard input (end with Ctrl-D)");
+        output::stderr("ytx push: reading a push body from standard input (end with Ctrl-D)\n");
     }
     let mut body = Vec::new();
     stdin

@@ -35,7 +35,9 @@ fn stdout(text: &str) {
     let _ = out.flush();
 }
 
-fn stderr(text: &str) {
+/// Write to stderr; a stderr that cannot be written is not an error worth
+/// a panic (never `eprintln!` in this program: it panics on EPIPE).
+pub fn stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 

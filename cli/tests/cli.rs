@@ -1324,3 +1324,83 @@ fn verbose_logs_with_the_sign_redacted() {
     assert_sign_redacted(&run.stderr);
     assert!(run.stderr.contains(r#""credit":"600""#), "{run:?}");
 }
+
+/// How stderr is broken for [`ytx_broken_stderr`].
+#[derive(Clone, Copy, Debug)]
+enum BrokenStderr {
+    /// A pipe whose reader has gone (`ytx -v ... 2>&1 | head -0`-like):
+    /// every write fails with EPIPE.
+    ClosedPipe,
+    /// Started with file descriptor 2 closed (`2>&-`).
+    ClosedFd,
+}
+
+/// `ytx ARGS` against `emu` with a broken stderr: the exit code and stdout.
+fn ytx_broken_stderr(emu: &Emulator, args: &[&str], how: BrokenStderr) -> (i32, String) {
+    let home = temp_dir();
+    let mut cmd = match how {
+        BrokenStderr::ClosedPipe => Command::new(env!("CARGO_BIN_EXE_ytx")),
+        BrokenStderr::ClosedFd => {
+            let mut sh = Command::new("sh");
+            sh.args(["-c", r#"exec "$0" "$@" 2>&-"#, env!("CARGO_BIN_EXE_ytx")]);
+            sh
+        }
+    };
+    cmd.args(args)
+        .env_clear()
+        .env("XDG_CONFIG_HOME", &home)
+        .env("HOME", &home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in demo_env(&emu.base_url()) {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run ytx");
+    drop(child.stderr.take()); // the reader goes before ytx writes anything
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let status = child.wait().unwrap();
+    (status.code().expect("exited, not killed"), stdout)
+}
+
+#[test]
+fn a_broken_stderr_never_loses_the_request_id_nor_the_exit_code() {
+    // Issue 18: with -v, the log line of an accepted call went to a broken
+    // stderr with eprintln!, which panicked: exit 101 and no requestId,
+    // for a call the platform had placed.
+    let emu = start();
+    for how in [BrokenStderr::ClosedPipe, BrokenStderr::ClosedFd] {
+        for verbose in ["-v", "-vv"] {
+            let (code, stdout) =
+                ytx_broken_stderr(&emu, &[verbose, "call", SRC, DST, "--credit", "600"], how);
+            assert_eq!(code, OK, "{how:?} {verbose}: {stdout}");
+            let id = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("requestId: "))
+                .unwrap_or_else(|| panic!("{how:?} {verbose}: no requestId: {stdout}"));
+            assert!(id.len() >= 20 && id.bytes().all(|b| b.is_ascii_digit()));
+            let (code, stdout) =
+                ytx_broken_stderr(&emu, &[verbose, "--json", "code", DST, "4096"], how);
+            assert_eq!(code, OK, "{how:?} {verbose}: {stdout}");
+            let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+            assert!(
+                v["request_id"].as_str().is_some_and(|s| !s.is_empty()),
+                "{v}"
+            );
+            // Failures: the exit code follows the delivery all the same.
+            let refused = platform_code_dst(204);
+            let unknown = (FAULT_DROP_CONNECTION, UNKNOWN);
+            for (dst, want) in [(refused.as_str(), REFUSED), unknown] {
+                let (code, stdout) =
+                    ytx_broken_stderr(&emu, &[verbose, "call", SRC, dst, "--credit", "600"], how);
+                assert_eq!(code, want, "{how:?} {verbose} {dst}: {stdout}");
+            }
+        }
+    }
+}

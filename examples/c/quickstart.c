@@ -49,7 +49,7 @@ static int report(const char *what, ytx_result rc, const ytx_outcome *o) {
                ytx_outcome_request_id(o));
         return 1;
     }
-    printf("  FAILED: %s: %s\n", ytx_result_name((int)rc), ytx_outcome_message(o));
+    printf("  FAILED: %s: %s\n", ytx_result_name(rc), ytx_outcome_message(o));
     if (rc == YTX_ERR_PLATFORM) {
         printf("  platform statusCode %s, statusMsg %s\n",
                ytx_outcome_status_code(o), ytx_outcome_status_msg(o));
@@ -92,7 +92,7 @@ int main(void) {
     ytx_outcome *o = NULL;
     ytx_result rc = ytx_client_new(sid, token, app, names, values, n, &client, &o);
     if (rc != YTX_OK) {
-        fprintf(stderr, "ytx_client_new: %s: %s\n", ytx_result_name((int)rc), ytx_outcome_message(o));
+        fprintf(stderr, "ytx_client_new: %s: %s\n", ytx_result_name(rc), ytx_outcome_message(o));
         ytx_outcome_free(o);
         return 1;
     }

@@ -33,7 +33,7 @@ bool report(const char *what, ytx_result rc, const Outcome &o) {
         std::printf("%s: accepted, requestId %s\n", what, ytx_outcome_request_id(o.get()));
         return true;
     }
-    std::printf("%s: %s: %s%s\n", what, ytx_result_name(static_cast<int>(rc)), ytx_outcome_message(o.get()),
+    std::printf("%s: %s: %s%s\n", what, ytx_result_name(rc), ytx_outcome_message(o.get()),
                 ytx_outcome_delivery(o.get()) == YTX_DELIVERY_NOT_SENT ? " (safe to retry)" : "");
     return false;
 }

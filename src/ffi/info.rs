@@ -7,6 +7,7 @@ use std::ffi::{c_char, CStr, CString};
 
 use once_cell::sync::Lazy;
 
+use super::panic::ffi_boundary;
 use super::ytx_delivery;
 use super::{handles, ytx_client};
 use crate::config::{
@@ -48,59 +49,77 @@ fn nth(list: &[CString], index: usize) -> *const c_char {
 /// The number of client option names `ytx_client_new` accepts.
 #[no_mangle]
 pub extern "C" fn ytx_client_option_count() -> usize {
-    TABLES.client_options.len()
+    ffi_boundary! {
+        TABLES.client_options.len()
+    }
 }
 
 /// Client option name number `index` (e.g. "timeout_ms"), a static string;
 /// NULL when `index` is out of range.
 #[no_mangle]
 pub extern "C" fn ytx_client_option_name(index: usize) -> *const c_char {
-    nth(&TABLES.client_options, index)
+    ffi_boundary! {
+        nth(&TABLES.client_options, index)
+    }
 }
 
 /// The number of optional callback-call fields `ytx_callback_call` accepts.
 #[no_mangle]
 pub extern "C" fn ytx_callback_option_count() -> usize {
-    TABLES.callback_options.len()
+    ffi_boundary! {
+        TABLES.callback_options.len()
+    }
 }
 
 /// Optional callback-call field number `index` by its wire name (e.g.
 /// "customParm"), in wire order, a static string; NULL when out of range.
 #[no_mangle]
 pub extern "C" fn ytx_callback_option_name(index: usize) -> *const c_char {
-    nth(&TABLES.callback_options, index)
+    ffi_boundary! {
+        nth(&TABLES.callback_options, index)
+    }
 }
 
 /// The default overall timeout of one call, in milliseconds (option
 /// `timeout_ms`).
 #[no_mangle]
 pub extern "C" fn ytx_default_timeout_ms() -> u64 {
-    DEFAULT_TIMEOUT.as_millis() as u64
+    ffi_boundary! {
+        DEFAULT_TIMEOUT.as_millis() as u64
+    }
 }
 
 /// The default connect timeout in milliseconds (option `connect_timeout_ms`;
 /// capped at the overall timeout when that is shorter).
 #[no_mangle]
 pub extern "C" fn ytx_default_connect_timeout_ms() -> u64 {
-    DEFAULT_CONNECT_TIMEOUT.as_millis() as u64
+    ffi_boundary! {
+        DEFAULT_CONNECT_TIMEOUT.as_millis() as u64
+    }
 }
 
 /// The production base URL (the default), a static string.
 #[no_mangle]
 pub extern "C" fn ytx_production_url() -> *const c_char {
-    TABLES.production_url.as_ptr()
+    ffi_boundary! {
+        TABLES.production_url.as_ptr()
+    }
 }
 
 /// The sandbox base URL (option `environment` = "sandbox"), a static string.
 #[no_mangle]
 pub extern "C" fn ytx_sandbox_url() -> *const c_char {
-    TABLES.sandbox_url.as_ptr()
+    ffi_boundary! {
+        TABLES.sandbox_url.as_ptr()
+    }
 }
 
 /// The number of rows of the platform's status-code table.
 #[no_mangle]
 pub extern "C" fn ytx_status_code_count() -> usize {
-    TABLES.status_codes.len()
+    ffi_boundary! {
+        TABLES.status_codes.len()
+    }
 }
 
 /// Row `index` of the platform's status-code table: the statusCode (e.g.
@@ -108,10 +127,12 @@ pub extern "C" fn ytx_status_code_count() -> usize {
 /// `ytx_explain_status_code`.
 #[no_mangle]
 pub extern "C" fn ytx_status_code_at(index: usize) -> *const c_char {
-    TABLES
-        .status_codes
-        .get(index)
-        .map_or(std::ptr::null(), |(k, _)| k.as_ptr())
+    ffi_boundary! {
+        TABLES
+            .status_codes
+            .get(index)
+            .map_or(std::ptr::null(), |(k, _)| k.as_ptr())
+    }
 }
 
 /// What a platform statusCode means and what to do about it (e.g. for
@@ -122,27 +143,31 @@ pub extern "C" fn ytx_status_code_at(index: usize) -> *const c_char {
 /// `status_code` is NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_explain_status_code(status_code: *const c_char) -> *const c_char {
-    if status_code.is_null() {
-        return std::ptr::null();
+    ffi_boundary! {
+        if status_code.is_null() {
+            return std::ptr::null();
+        }
+        let code = CStr::from_ptr(status_code).to_bytes();
+        TABLES
+            .status_codes
+            .iter()
+            .find(|(k, _)| k.to_bytes() == code)
+            .map_or(std::ptr::null(), |(_, v)| v.as_ptr())
     }
-    let code = CStr::from_ptr(status_code).to_bytes();
-    TABLES
-        .status_codes
-        .iter()
-        .find(|(k, _)| k.to_bytes() == code)
-        .map_or(std::ptr::null(), |(_, v)| v.as_ptr())
 }
 
 /// The name of a delivery state, e.g. "YTX_DELIVERY_NOT_SENT", or
 /// "YTX_UNKNOWN" for a value that is none. A static string.
 #[no_mangle]
-pub extern "C" fn ytx_delivery_name(delivery: i32) -> *const c_char {
-    let known = [Delivery::NotSent, Delivery::Unknown, Delivery::Answered]
-        .into_iter()
-        .find(|d| ytx_delivery::from(*d) as i32 == delivery);
-    match known {
-        Some(d) => TABLES.delivery_names[d as usize].as_ptr(),
-        None => c"YTX_UNKNOWN".as_ptr(),
+pub extern "C" fn ytx_delivery_name(delivery: super::ytx_delivery_value) -> *const c_char {
+    ffi_boundary! {
+        let known = [Delivery::NotSent, Delivery::Unknown, Delivery::Answered]
+            .into_iter()
+            .find(|d| ytx_delivery::from(*d) as u32 == delivery);
+        match known {
+            Some(d) => TABLES.delivery_names[d as usize].as_ptr(),
+            None => c"YTX_UNKNOWN".as_ptr(),
+        }
     }
 }
 
@@ -161,17 +186,19 @@ pub unsafe extern "C" fn ytx_client_base_url(
     buf: *mut c_char,
     buf_len: usize,
 ) -> usize {
-    let Ok(c) = handles::get(client) else {
+    ffi_boundary! {
+        let Ok(c) = handles::get(client) else {
+            if !buf.is_null() && buf_len > 0 {
+                *buf = 0;
+            }
+            return 0;
+        };
+        let url = c.base_url().as_bytes();
         if !buf.is_null() && buf_len > 0 {
-            *buf = 0;
+            let n = url.len().min(buf_len - 1);
+            std::ptr::copy_nonoverlapping(url.as_ptr(), buf.cast::<u8>(), n);
+            *buf.add(n) = 0;
         }
-        return 0;
-    };
-    let url = c.base_url().as_bytes();
-    if !buf.is_null() && buf_len > 0 {
-        let n = url.len().min(buf_len - 1);
-        std::ptr::copy_nonoverlapping(url.as_ptr(), buf.cast::<u8>(), n);
-        *buf.add(n) = 0;
+        url.len()
     }
-    url.len()
 }

@@ -2,8 +2,9 @@
 //!
 //! This layer converts and delegates; every rule lives in the Rust core.
 //! Every exported function:
-//! * runs its body inside `catch_unwind`, so no panic crosses into C
-//!   (a caught panic returns `YTX_ERR_PANIC`);
+//! * runs its body inside `ffi_boundary!` (see `panic.rs`), so no panic
+//!   crosses into C: a caught panic returns `YTX_ERR_PANIC`, or the fallback
+//!   of the function's return type ("", NULL, 0, `YTX_DELIVERY_UNKNOWN`);
 //! * checks every pointer: NULL and invalid UTF-8 give `YTX_ERR_NULL_ARGUMENT`
 //!   / `YTX_ERR_INVALID_UTF8` naming the parameter, and nothing is sent;
 //! * takes strings as NUL-terminated UTF-8 and never keeps the caller's
@@ -19,10 +20,13 @@ mod codes;
 mod handles;
 mod info;
 mod outcome;
+mod panic;
 mod record;
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use panic::ffi_boundary;
 
 use crate::client::{Client, ClientBuilder, PreparedRequest};
 use crate::request::{self, CallbackCall, VoiceCode};
@@ -35,18 +39,35 @@ pub use record::*;
 /// Opaque client handle, from `ytx_client_new`, released with `ytx_free`.
 ///
 /// Thread safety: one handle may be used from any number of threads at once.
+///
+/// fork(): a handle made before fork() may be used in the parent and in
+/// every child. A connection is used only by the process that opened it: a
+/// child never reuses the keep-alive connections the parent pooled (it
+/// closes its copies unused, without shutdown(), so the parent's stay open
+/// and untouched) and opens its own, so no process ever reads another's
+/// answer. As with any library that takes locks, fork() while no other
+/// thread of the process is inside a ytx_ call (a pre-fork master: make the
+/// client, fork the workers, call).
 pub struct ytx_client {
     _private: [u8; 0],
 }
 
-/// Run `body` behind the panic boundary and hand its outcome to the caller.
+/// Run `body` behind the panic boundary and hand its outcome to the caller
+/// (the `outcome_out = p;` form of `ffi_boundary!`).
 ///
 /// The outcome is stored in `*outcome_out` when that pointer is not NULL
 /// (the caller then owns it and frees it with `ytx_outcome_free`); its result
 /// code is returned either way.
 fn boundary(outcome_out: *mut *mut ytx_outcome, body: impl FnOnce() -> Outcome) -> ytx_result {
-    let outcome =
-        catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| Outcome::error(&FfiError::Panic));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        #[cfg(test)]
+        panic::test_hook::check();
+        body()
+    }))
+    .unwrap_or_else(|payload| {
+        panic::caught(payload);
+        Outcome::error(&FfiError::Panic)
+    });
     let code = outcome.result;
     if !outcome_out.is_null() {
         // SAFETY: the caller passes either NULL or a pointer to writable
@@ -55,6 +76,16 @@ fn boundary(outcome_out: *mut *mut ytx_outcome, body: impl FnOnce() -> Outcome) 
     }
     code
 }
+
+/// The longest free-text field (`customParm` and the file names), in bytes
+/// of UTF-8; a longer one is `YTX_ERR_INVALID_ARGUMENT` naming the field,
+/// and nothing is sent. The core's `request::MAX_TEXT_FIELD_BYTES`.
+pub const YTX_MAX_TEXT_FIELD_BYTES: usize = 1024;
+
+/// The largest request body sent, in bytes (every valid request fits); a
+/// larger one is `YTX_ERR_INVALID_ARGUMENT` naming `body`, and nothing is
+/// sent. The core's `request::MAX_REQUEST_BODY_BYTES`.
+pub const YTX_MAX_REQUEST_BODY_BYTES: usize = 16384;
 
 /// Borrow a NUL-terminated UTF-8 argument.
 ///
@@ -141,24 +172,38 @@ fn run(
 /// Compare with the header's `YTX_VERSION` to catch a header/library mismatch.
 #[no_mangle]
 pub extern "C" fn ytx_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    ffi_boundary! {
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    }
 }
 
 /// The library version as `major * 10000 + minor * 100 + patch`; compare with
 /// the header's `YTX_VERSION_NUMBER`.
 #[no_mangle]
 pub extern "C" fn ytx_version_number() -> u32 {
-    let n = |s: &str| s.parse::<u32>().unwrap_or(0);
-    n(env!("CARGO_PKG_VERSION_MAJOR")) * 10000
-        + n(env!("CARGO_PKG_VERSION_MINOR")) * 100
-        + n(env!("CARGO_PKG_VERSION_PATCH"))
+    ffi_boundary! {
+        let n = |s: &str| s.parse::<u32>().unwrap_or(0);
+        n(env!("CARGO_PKG_VERSION_MAJOR")) * 10000
+            + n(env!("CARGO_PKG_VERSION_MINOR")) * 100
+            + n(env!("CARGO_PKG_VERSION_PATCH"))
+    }
 }
 
-/// The name of a result code, e.g. `"YTX_ERR_TIMEOUT"`, or `"YTX_UNKNOWN"`.
-/// A static string, never freed. Takes a plain int so that any value is safe.
+/// A `ytx_result` as a C caller may pass it: any 32-bit value (a Rust enum
+/// must not receive a value that is none of its variants). In the header it
+/// is `ytx_result` itself (cbindgen.toml renames it), so callers need no cast.
+pub type ytx_result_value = u32;
+
+/// A `ytx_delivery` as a C caller may pass it (see [`ytx_result_value`]).
+pub type ytx_delivery_value = u32;
+
+/// The name of a result code, e.g. `"YTX_ERR_TIMEOUT"`, or `"YTX_UNKNOWN"`
+/// for a value that is none. A static string, never freed.
 #[no_mangle]
-pub extern "C" fn ytx_result_name(code: i32) -> *const c_char {
-    outcome::result_name(code).as_ptr().cast()
+pub extern "C" fn ytx_result_name(code: ytx_result_value) -> *const c_char {
+    ffi_boundary! {
+        outcome::result_name(code).as_ptr().cast()
+    }
 }
 
 /// Create a client.
@@ -170,7 +215,11 @@ pub extern "C" fn ytx_result_name(code: i32) -> *const c_char {
 /// - `option_names` / `option_values`: `option_count` pairs of UTF-8 strings,
 ///   may be NULL when `option_count` is 0. Names: `environment`
 ///   (`production` default, or `sandbox`), `base_url` (any `http://` or
-///   `https://` URL, e.g. the emulator), `timeout_ms` (whole call, default
+///   `https://` URL, e.g. the emulator; the scheme in any case; a user
+///   name or password in it, or an empty port (`http://host:/`), is
+///   `YTX_ERR_INVALID_ARGUMENT` naming `base_url`, the value never echoed;
+///   `ytx_client_base_url` gives it normalised: scheme and host in lower
+///   case, no trailing slash), `timeout_ms` (whole call, default
 ///   30000), `connect_timeout_ms` (default 5000 or `timeout_ms` if shorter;
 ///   at most `timeout_ms`; DNS included), `proxy` (`http://host:port` or
 ///   `http://user:password@host:port`; `""` for none, the environment's
@@ -185,7 +234,14 @@ pub extern "C" fn ytx_result_name(code: i32) -> *const c_char {
 ///   `pool_idle_timeout_ms` (how long a keep-alive connection may idle in
 ///   the pool before it is closed instead of reused, default 30000),
 ///   `callback_func_url`, `callback_action`, `voice_code_func_url`,
-///   `voice_code_action` (endpoint overrides). The order never matters;
+///   `voice_code_action` (endpoint overrides), `max_retries` (0, the
+///   default, to 10: resend a request automatically only when
+///   `ytx_outcome_retry_safe` would say so: not written yet, or the
+///   platform's `-104`; never an unknown outcome; one WARN log line per
+///   retry), `retry_budget_ms` (no retry starts later than this after the
+///   first attempt, default 10000, at most 300000), `retry_backoff_ms`
+///   (the first pause, doubled for each retry and at least the error's
+///   `ytx_outcome_retry_after_ms`, default 200). The order never matters;
 ///   each option may be given once; `environment` and `base_url` together
 ///   are an error naming both. The names: `ytx_client_option_name`.
 /// - `client_out`: required; receives the handle on success, untouched on error.
@@ -210,7 +266,8 @@ pub unsafe extern "C" fn ytx_client_new(
     client_out: *mut *mut ytx_client,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    boundary(outcome_out, || {
+    ffi_boundary! {
+        outcome_out = outcome_out;
         let arguments = (|| {
             let mut b = ClientBuilder::new(
                 str_arg(account_sid, "account_sid")?,
@@ -238,7 +295,7 @@ pub unsafe extern "C" fn ytx_client_new(
             }
             Err(e) => Outcome::error(&e),
         }
-    })
+    }
 }
 
 /// Release a client. `ytx_free(NULL)` is a no-op returning `YTX_OK`.
@@ -252,13 +309,16 @@ pub unsafe extern "C" fn ytx_client_new(
 /// Any pointer value is accepted; it is never dereferenced.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_free(client: *mut ytx_client) -> ytx_result {
-    if client.is_null() {
-        return ytx_result::YTX_OK;
+    ffi_boundary! {
+        outcome_out = std::ptr::null_mut();
+        if client.is_null() {
+            return Outcome::ok();
+        }
+        match handles::remove(client) {
+            Ok(()) => Outcome::ok(),
+            Err(e) => Outcome::error(&e),
+        }
     }
-    boundary(std::ptr::null_mut(), || match handles::remove(client) {
-        Ok(()) => Outcome::ok(),
-        Err(e) => Outcome::error(&e),
-    })
 }
 
 /// Place a two-way callback call: the platform rings `src`, then `dst`, and
@@ -281,7 +341,9 @@ pub unsafe extern "C" fn ytx_free(client: *mut ytx_client) -> ytx_result {
 ///
 /// Returns `YTX_OK` when the platform accepted the call, otherwise the error's
 /// code. Invalid input is reported before anything is sent. The request is
-/// sent at most once: the library never retries it.
+/// sent once; it is sent again only when the client's `max_retries` option
+/// is set and the failure is retry-safe (`ytx_outcome_retry_safe`): never
+/// after it may have reached the platform.
 /// Thread safety: any number of threads may call this with the same client.
 ///
 /// # Safety
@@ -297,8 +359,11 @@ pub unsafe extern "C" fn ytx_callback_call(
     option_count: usize,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    let options = (option_names, option_values, option_count);
-    callback_entry(true, client, src, dst, credit, options, outcome_out)
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        let options = (option_names, option_values, option_count);
+        callback_entry(true, client, src, dst, credit, options)
+    }
 }
 
 /// Dry run of `ytx_callback_call`: validate and sign the request, send
@@ -320,8 +385,11 @@ pub unsafe extern "C" fn ytx_callback_prepare(
     option_count: usize,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    let options = (option_names, option_values, option_count);
-    callback_entry(false, client, src, dst, credit, options, outcome_out)
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        let options = (option_names, option_values, option_count);
+        callback_entry(false, client, src, dst, credit, options)
+    }
 }
 
 /// Option arrays as the C functions take them: names, values, count.
@@ -335,18 +403,15 @@ unsafe fn callback_entry(
     dst: *const c_char,
     credit: i64,
     (names, values, count): OptionArrays,
-    outcome_out: *mut *mut ytx_outcome,
-) -> ytx_result {
-    boundary(outcome_out, || {
-        run(client, send, |c| {
-            let mut call = CallbackCall::new(
-                str_arg(src, "src")?,
-                str_arg(dst, "dst")?,
-                request::credit_from_i64(credit)?,
-            );
-            for_each_option(names, values, count, |n, v| Ok(call.set(n, v)?))?;
-            Ok(c.prepare_callback_call(&call)?)
-        })
+) -> Outcome {
+    run(client, send, |c| {
+        let mut call = CallbackCall::new(
+            str_arg(src, "src")?,
+            str_arg(dst, "dst")?,
+            request::credit_from_i64(credit)?,
+        );
+        for_each_option(names, values, count, |n, v| Ok(call.set(n, v)?))?;
+        Ok(c.prepare_callback_call(&call)?)
     })
 }
 
@@ -377,7 +442,10 @@ pub unsafe extern "C" fn ytx_voice_code(
     times: i32,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    voice_code_entry(true, client, dst, dstclid, code, times, outcome_out)
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        voice_code_entry(true, client, dst, dstclid, code, times)
+    }
 }
 
 /// Dry run of `ytx_voice_code` (see `ytx_callback_prepare`).
@@ -393,7 +461,10 @@ pub unsafe extern "C" fn ytx_voice_code_prepare(
     times: i32,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    voice_code_entry(false, client, dst, dstclid, code, times, outcome_out)
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        voice_code_entry(false, client, dst, dstclid, code, times)
+    }
 }
 
 /// `ytx_voice_code` (`send`) and `ytx_voice_code_prepare` (dry run).
@@ -404,19 +475,16 @@ unsafe fn voice_code_entry(
     dstclid: *const c_char,
     code: *const c_char,
     times: i32,
-    outcome_out: *mut *mut ytx_outcome,
-) -> ytx_result {
-    boundary(outcome_out, || {
-        run(client, send, |c| {
-            // Checked in parameter order, so the first bad one is reported.
-            let mut voice = VoiceCode::new(
-                str_arg(dst, "dst")?,
-                opt_str_arg(dstclid, "dstclid")?.unwrap_or(""),
-                str_arg(code, "code")?,
-            );
-            voice.times = request::times_from_i64(i64::from(times))?;
-            Ok(c.prepare_voice_code(&voice)?)
-        })
+) -> Outcome {
+    run(client, send, |c| {
+        // Checked in parameter order, so the first bad one is reported.
+        let mut voice = VoiceCode::new(
+            str_arg(dst, "dst")?,
+            opt_str_arg(dstclid, "dstclid")?.unwrap_or(""),
+            str_arg(code, "code")?,
+        );
+        voice.times = request::times_from_i64(i64::from(times))?;
+        Ok(c.prepare_voice_code(&voice)?)
     })
 }
 
@@ -459,7 +527,8 @@ pub unsafe extern "C" fn ytx_set_logger(
     user_data: *mut c_void,
     min_level: i32,
 ) -> ytx_result {
-    boundary(std::ptr::null_mut(), || {
+    ffi_boundary! {
+        outcome_out = std::ptr::null_mut();
         let Some(level) = codes::log_level_from_i32(min_level) else {
             return Outcome::error(&FfiError::from(crate::error::Error::invalid(
                 "min_level",
@@ -489,7 +558,7 @@ pub unsafe extern "C" fn ytx_set_logger(
             Ok(()) => Outcome::ok(),
             Err(e) => Outcome::error(&e.into()),
         }
-    })
+    }
 }
 
 /// Objects handed to the caller and not yet freed: outcomes, pushes,
@@ -521,14 +590,18 @@ unsafe fn release<T>(p: *mut T) {
 /// processes: it returns to its old value when everything is freed.
 #[no_mangle]
 pub extern "C" fn ytx_live_objects() -> usize {
-    LIVE_OBJECTS.load(std::sync::atomic::Ordering::Relaxed)
+    ffi_boundary! {
+        LIVE_OBJECTS.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// The number of client handles created and not yet freed (for leak checks
 /// in tests and long-running processes).
 #[no_mangle]
 pub extern "C" fn ytx_live_clients() -> usize {
-    catch_unwind(handles::live).unwrap_or(0)
+    ffi_boundary! {
+        catch_unwind(handles::live).unwrap_or(0)
+    }
 }
 
 #[cfg(test)]
@@ -550,13 +623,25 @@ mod tests {
         ] {
             let r = ytx_result::from(c);
             assert_eq!(r as u32, c.as_u32());
-            let name = unsafe { CStr::from_ptr(ytx_result_name(r as i32)) };
+            let name = unsafe { CStr::from_ptr(ytx_result_name(r as u32)) };
             assert_eq!(name.to_str().unwrap(), c.name());
         }
         for d in [Delivery::NotSent, Delivery::Unknown, Delivery::Answered] {
-            let name = unsafe { CStr::from_ptr(ytx_delivery_name(ytx_delivery::from(d) as i32)) };
+            let name = unsafe { CStr::from_ptr(ytx_delivery_name(ytx_delivery::from(d) as u32)) };
             assert_eq!(name.to_str().unwrap(), d.name());
         }
+    }
+
+    #[test]
+    fn the_headers_limits_are_the_cores() {
+        assert_eq!(
+            YTX_MAX_TEXT_FIELD_BYTES,
+            crate::request::MAX_TEXT_FIELD_BYTES
+        );
+        assert_eq!(
+            YTX_MAX_REQUEST_BODY_BYTES,
+            crate::request::MAX_REQUEST_BODY_BYTES
+        );
     }
 
     #[test]

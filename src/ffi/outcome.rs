@@ -6,6 +6,7 @@
 use std::ffi::{c_char, CString};
 
 use super::codes::{FfiError, FfiResult};
+use super::panic::ffi_boundary;
 use super::{ytx_delivery, ytx_result};
 use crate::client::{PreparedRequest, Response};
 use crate::error::Error;
@@ -14,6 +15,8 @@ use crate::error::Error;
 pub(super) struct Outcome {
     pub(super) result: ytx_result,
     delivery: ytx_delivery,
+    /// `Some(pause)` when the request may be sent again after the pause.
+    retry_after: Option<std::time::Duration>,
     message: String,
     field: String,
     status_code: String,
@@ -28,6 +31,7 @@ impl Outcome {
         Outcome {
             result: ytx_result::YTX_OK,
             delivery: ytx_delivery::YTX_DELIVERY_NOT_SENT,
+            retry_after: None,
             message: String::new(),
             field: String::new(),
             status_code: String::new(),
@@ -42,6 +46,7 @@ impl Outcome {
         let mut o = Outcome::ok();
         o.result = e.code();
         o.delivery = e.delivery();
+        o.retry_after = e.retry_after();
         o.message = e.to_string();
         o.field = e.field().unwrap_or_default().to_string();
         match e.core() {
@@ -102,6 +107,7 @@ impl Outcome {
 pub struct ytx_outcome {
     result: ytx_result,
     delivery: ytx_delivery,
+    retry_after: Option<std::time::Duration>,
     http_status: u16,
     message: CString,
     field: CString,
@@ -146,6 +152,7 @@ impl From<Outcome> for ytx_outcome {
         ytx_outcome {
             result: o.result,
             delivery: o.delivery,
+            retry_after: o.retry_after,
             http_status: o.http_status,
             message: c_string(o.message),
             field: c_string(o.field),
@@ -168,7 +175,7 @@ impl ytx_outcome {
     }
 }
 
-pub(super) fn result_name(code: i32) -> &'static str {
+pub(super) fn result_name(code: u32) -> &'static str {
     use ytx_result::*;
     let all = [
         YTX_OK,
@@ -184,7 +191,7 @@ pub(super) fn result_name(code: i32) -> &'static str {
         YTX_ERR_PLATFORM,
         YTX_ERR_PANIC,
     ];
-    match all.iter().find(|r| **r as i32 == code) {
+    match all.iter().find(|r| **r as u32 == code) {
         Some(YTX_OK) => "YTX_OK\0",
         Some(YTX_ERR_NULL_ARGUMENT) => "YTX_ERR_NULL_ARGUMENT\0",
         Some(YTX_ERR_INVALID_UTF8) => "YTX_ERR_INVALID_UTF8\0",
@@ -230,7 +237,9 @@ unsafe fn read_str(
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_result(outcome: *const ytx_outcome) -> ytx_result {
-    read(outcome, ytx_result::YTX_ERR_NULL_ARGUMENT, |o| o.result)
+    ffi_boundary! {
+        read(outcome, ytx_result::YTX_ERR_NULL_ARGUMENT, |o| o.result)
+    }
 }
 
 /// Whether the request reached the platform: `YTX_DELIVERY_NOT_SENT` (retry
@@ -243,7 +252,48 @@ pub unsafe extern "C" fn ytx_outcome_result(outcome: *const ytx_outcome) -> ytx_
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_delivery(outcome: *const ytx_outcome) -> ytx_delivery {
-    read(outcome, ytx_delivery::YTX_DELIVERY_UNKNOWN, |o| o.delivery)
+    ffi_boundary! {
+        read(outcome, ytx_delivery::YTX_DELIVERY_UNKNOWN, |o| o.delivery)
+    }
+}
+
+/// Whether sending the same request again can succeed without any risk of
+/// a second call: `true` for a failure before the request was written
+/// (`YTX_ERR_NOT_SENT`, or `YTX_ERR_TIMEOUT` with `YTX_DELIVERY_NOT_SENT`)
+/// and for the platform's `-104` (request rate too high: a refusal, nothing
+/// was placed; wait `ytx_outcome_retry_after_ms` first). `false` for
+/// everything else: success, argument errors (NULL, UTF-8, invalid value,
+/// handle: a retry fails the same way), an unknown outcome (the call may
+/// have been placed: resolve it, never resend it blindly), HTTP status and
+/// protocol errors, other platform refusals, a push that does not parse,
+/// and a NULL outcome. The rule is the library's (`Error::is_retry_safe`
+/// in Rust); every binding reads it here.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_retry_safe(outcome: *const ytx_outcome) -> bool {
+    ffi_boundary! {
+        on_panic = false;
+        read(outcome, false, |o| o.retry_after.is_some())
+    }
+}
+
+/// For a retry-safe outcome (`ytx_outcome_retry_safe`), the pause in
+/// milliseconds before sending the request again: 0 for a failure before
+/// it was written, 1000 for the platform's `-104`. 0 when the outcome is
+/// not retry-safe (check that first) or NULL.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_retry_after_ms(outcome: *const ytx_outcome) -> u32 {
+    ffi_boundary! {
+        read(outcome, 0, |o| {
+            o.retry_after
+                .map_or(0, |d| u32::try_from(d.as_millis()).unwrap_or(u32::MAX))
+        })
+    }
 }
 
 /// An English message for a person, e.g. `credit: must be a whole number of
@@ -254,7 +304,9 @@ pub unsafe extern "C" fn ytx_outcome_delivery(outcome: *const ytx_outcome) -> yt
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_message(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.message)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.message)
+    }
 }
 
 /// For argument errors, the parameter or field at fault (`src`, `credit`,
@@ -264,7 +316,9 @@ pub unsafe extern "C" fn ytx_outcome_message(outcome: *const ytx_outcome) -> *co
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_field(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.field)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.field)
+    }
 }
 
 /// The platform's statusCode (`"0"` on success, e.g. `"-203"` for
@@ -274,7 +328,9 @@ pub unsafe extern "C" fn ytx_outcome_field(outcome: *const ytx_outcome) -> *cons
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_status_code(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.status_code)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.status_code)
+    }
 }
 
 /// The platform's statusMsg, as it sent it (often Chinese, UTF-8).
@@ -283,7 +339,9 @@ pub unsafe extern "C" fn ytx_outcome_status_code(outcome: *const ytx_outcome) ->
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_status_msg(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.status_msg)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.status_msg)
+    }
 }
 
 /// The platform's requestId: an opaque string (29 digits on the real
@@ -293,7 +351,9 @@ pub unsafe extern "C" fn ytx_outcome_status_msg(outcome: *const ytx_outcome) -> 
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_id(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.request_id)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.request_id)
+    }
 }
 
 /// The HTTP status of the answer: 200 for `YTX_OK` and `YTX_ERR_PLATFORM`,
@@ -305,7 +365,9 @@ pub unsafe extern "C" fn ytx_outcome_request_id(outcome: *const ytx_outcome) -> 
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_http_status(outcome: *const ytx_outcome) -> u16 {
-    read(outcome, 0, |o| o.http_status)
+    ffi_boundary! {
+        read(outcome, 0, |o| o.http_status)
+    }
 }
 
 /// The method of the request that was built (`POST`); empty when the call
@@ -315,7 +377,9 @@ pub unsafe extern "C" fn ytx_outcome_http_status(outcome: *const ytx_outcome) ->
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_method(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.request_method)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.request_method)
+    }
 }
 
 /// The full URL of the request, including `?Sign=`: the Sign is valid for the
@@ -325,7 +389,9 @@ pub unsafe extern "C" fn ytx_outcome_request_method(outcome: *const ytx_outcome)
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_url(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.request_url)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.request_url)
+    }
 }
 
 /// The request URL with the Sign value replaced by `<redacted>`, for logs and
@@ -338,7 +404,9 @@ pub unsafe extern "C" fn ytx_outcome_request_url(outcome: *const ytx_outcome) ->
 pub unsafe extern "C" fn ytx_outcome_request_url_redacted(
     outcome: *const ytx_outcome,
 ) -> *const c_char {
-    read_str(outcome, |o| &o.request_url_redacted)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.request_url_redacted)
+    }
 }
 
 /// The request's headers, one `Name: value\n` line each.
@@ -347,7 +415,9 @@ pub unsafe extern "C" fn ytx_outcome_request_url_redacted(
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_headers(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.request_headers)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.request_headers)
+    }
 }
 
 /// The request's JSON body.
@@ -356,7 +426,9 @@ pub unsafe extern "C" fn ytx_outcome_request_headers(outcome: *const ytx_outcome
 /// `outcome` is NULL or a live outcome not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_body(outcome: *const ytx_outcome) -> *const c_char {
-    read_str(outcome, |o| &o.request_body)
+    ffi_boundary! {
+        read_str(outcome, |o| &o.request_body)
+    }
 }
 
 /// Release an outcome and every string borrowed from it. NULL is a no-op.
@@ -366,5 +438,7 @@ pub unsafe extern "C" fn ytx_outcome_request_body(outcome: *const ytx_outcome) -
 /// it twice is undefined behaviour (as with `free`).
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_free(outcome: *mut ytx_outcome) {
-    super::release(outcome);
+    ffi_boundary! {
+        super::release(outcome);
+    }
 }

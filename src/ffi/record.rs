@@ -6,14 +6,16 @@
 //! converts.
 
 use std::ffi::{c_char, CString};
+use std::sync::Arc;
 
 use super::codes::{FfiError, FfiResult};
 use super::outcome::{c_string, Outcome};
+use super::panic::ffi_boundary;
 use super::ytx_result;
-use super::{boundary, handles, opt_str_arg, str_arg, ytx_client, ytx_outcome};
+use super::{handles, opt_str_arg, str_arg, ytx_client, ytx_outcome};
 use crate::client::Client;
 use crate::error::Error;
-use crate::record::{self, Balance, CallRecord, CallState, Push};
+use crate::record::{self, Balance, CallRecord, CallState, Push, StatePush};
 use crate::request::{FindCall, RecordQuery};
 
 /// What a `ytx_push` is (fixed width: `uint32_t`).
@@ -45,31 +47,79 @@ fn empty() -> *const c_char {
     EMPTY.as_ptr().cast()
 }
 
+/// A NUL-terminated string borrowed from the core value its object holds
+/// (the buffer of `record::Fields`, which never moves while the object
+/// lives), or the static "". No text is copied: a 4 MiB push costs about
+/// its own size again through the C ABI, not a `CString` per field.
+#[derive(Clone, Copy)]
+struct CText(*const c_char);
+
+// SAFETY: a CText points into immutable data owned by the same object (or
+// into a static); the object is read-only after it is made, so sharing it
+// between threads is sharing immutable bytes.
+unsafe impl Send for CText {}
+// SAFETY: as for Send.
+unsafe impl Sync for CText {}
+
+impl CText {
+    /// `text` from `fields` (see `Fields::c_str`); "" when absent or, which
+    /// the core rules out, not a text of these fields.
+    fn of(fields: &record::Fields, text: Option<&str>) -> CText {
+        CText(
+            text.and_then(|t| fields.c_str(t))
+                .map_or(empty(), |c| c.as_ptr()),
+        )
+    }
+
+    fn as_ptr(&self) -> *const c_char {
+        self.0
+    }
+}
+
 /// A string of a live object, "" for NULL.
 ///
 /// # Safety
 /// `p` is NULL or points to a live object.
-unsafe fn str_of<T>(p: *const T, f: impl FnOnce(&T) -> &CString) -> *const c_char {
+unsafe fn str_of<T>(p: *const T, f: impl FnOnce(&T) -> &CText) -> *const c_char {
     p.as_ref().map_or(empty(), |x| f(x).as_ptr())
 }
 
-fn c_opt(s: Option<&str>) -> CString {
-    c_string(s.unwrap_or_default().to_string())
+/// Fields by wire name, in the order sent, borrowed from the core's fields.
+struct CFields {
+    names: Vec<CText>,
+    values: Vec<CText>,
+    /// The core's fields, for lookups by name (binary search); owned by the
+    /// same object, never moved while it lives.
+    fields: *const record::Fields,
 }
 
-/// Fields by wire name, as C strings, in the order sent.
-struct CFields {
-    names: Vec<CString>,
-    values: Vec<CString>,
-}
+// SAFETY: as for CText: read-only data of the same object.
+unsafe impl Send for CFields {}
+// SAFETY: as for Send.
+unsafe impl Sync for CFields {}
 
 impl CFields {
-    fn new(fields: &record::Fields) -> CFields {
+    /// # Safety
+    /// `fields` must outlive the result and never move (it lives in an Arc
+    /// of the same object).
+    unsafe fn new(fields: &record::Fields) -> CFields {
         let (names, values) = fields
             .iter()
-            .map(|(k, v)| (c_string(k.to_string()), c_string(v.to_string())))
+            .map(|(k, v)| (CText::of(fields, Some(k)), CText::of(fields, Some(v))))
             .unzip();
-        CFields { names, values }
+        CFields {
+            names,
+            values,
+            fields,
+        }
+    }
+
+    fn none() -> CFields {
+        CFields {
+            names: Vec::new(),
+            values: Vec::new(),
+            fields: std::ptr::null(),
+        }
     }
 
     /// # Safety
@@ -78,13 +128,11 @@ impl CFields {
         let Ok(name) = str_arg(name, "name") else {
             return std::ptr::null();
         };
-        // The last of repeated names never occurs: Fields keeps one of each.
-        match self
-            .names
-            .iter()
-            .position(|n| n.as_bytes() == name.as_bytes())
-        {
-            Some(i) => self.values[i].as_ptr(),
+        let Some(fields) = self.fields.as_ref() else {
+            return std::ptr::null();
+        };
+        match fields.get(name) {
+            Some(v) => CText::of(fields, Some(v)).as_ptr(),
             None => std::ptr::null(),
         }
     }
@@ -107,34 +155,43 @@ impl CFields {
 /// owner, and never NULL unless stated ("" when absent).
 pub struct ytx_record {
     fields: CFields,
-    request_id: CString,
-    app_id: CString,
-    fid: CString,
-    custom_parm: CString,
-    caller: CString,
-    called: CString,
-    tel: CString,
-    state_desc: CString,
-    recording_url: CString,
-    amount_text: CString,
-    record: CallRecord,
+    request_id: CText,
+    app_id: CText,
+    fid: CText,
+    custom_parm: CText,
+    caller: CText,
+    called: CText,
+    tel: CText,
+    state_desc: CText,
+    recording_url: CText,
+    amount_text: CText,
+    /// On the heap, so the texts above stay where they point when the
+    /// record moves (an `Arc`, not a `Box`: moving a `Box` would assert
+    /// unique access, which the borrowed texts contradict).
+    record: Arc<CallRecord>,
 }
 
 impl From<CallRecord> for ytx_record {
     fn from(r: CallRecord) -> ytx_record {
+        let record = Arc::new(r);
+        let r = &*record;
+        let f = r.fields();
+        let text = |t: Option<&str>| CText::of(f, t);
         ytx_record {
-            fields: CFields::new(r.fields()),
-            request_id: c_string(r.request_id().to_string()),
-            app_id: c_opt(r.app_id()),
-            fid: c_opt(r.fid()),
-            custom_parm: c_opt(r.custom_parm()),
-            caller: c_opt(r.caller()),
-            called: c_opt(r.called()),
-            tel: c_opt(r.tel()),
-            state_desc: c_opt(r.state_desc()),
-            recording_url: c_opt(r.recording_url()),
-            amount_text: c_opt(r.amount().map(record::Amount::text)),
-            record: r,
+            // SAFETY: the fields live in `record`'s Arc, owned by the result.
+            fields: unsafe { CFields::new(f) },
+            request_id: text(Some(r.request_id())),
+            app_id: text(r.app_id()),
+            fid: text(r.fid()),
+            custom_parm: text(r.custom_parm()),
+            caller: text(r.caller()),
+            called: text(r.called()),
+            tel: text(r.tel()),
+            state_desc: text(r.state_desc()),
+            recording_url: text(r.recording_url()),
+            // The amount's text is the field's, as sent.
+            amount_text: text(r.amount().and(r.get("oriamount"))),
+            record,
         }
     }
 }
@@ -158,51 +215,60 @@ impl ytx_records {
 pub struct ytx_push {
     kind: ytx_push_kind,
     state: ytx_call_state,
-    request_id: CString,
-    number: CString,
-    state_text: CString,
-    state_desc: CString,
-    timestamp: CString,
+    request_id: CText,
+    number: CText,
+    state_text: CText,
+    state_desc: CText,
+    timestamp: CText,
     timestamp_unix: Option<i64>,
     fields: CFields,
     records: ytx_records,
+    /// The state push the texts above borrow from (on the heap: it never
+    /// moves; an `Arc` for the reason given at `ytx_record::record`).
+    _state: Option<Arc<StatePush>>,
 }
 
 impl From<Push> for ytx_push {
     fn from(p: Push) -> ytx_push {
         match p {
-            Push::State(s) => ytx_push {
-                kind: YTX_PUSH_STATE,
-                state: match s.state() {
-                    CallState::Callout => YTX_CALL_STATE_CALLOUT,
-                    CallState::Alerting => YTX_CALL_STATE_ALERTING,
-                    CallState::Answer => YTX_CALL_STATE_ANSWER,
-                    CallState::Disconnect => YTX_CALL_STATE_DISCONNECT,
-                    CallState::Unknown(_) => YTX_CALL_STATE_UNKNOWN,
-                },
-                request_id: c_string(s.request_id().to_string()),
-                number: c_string(s.number().to_string()),
-                state_text: c_string(s.state().as_str().to_string()),
-                state_desc: c_string(s.state_desc().to_string()),
-                timestamp: c_string(s.timestamp_text().to_string()),
-                timestamp_unix: s.timestamp().map(|t| t.unix_timestamp()),
-                fields: CFields::new(s.fields()),
-                records: ytx_records { items: Vec::new() },
-            },
+            Push::State(s) => {
+                let s = Arc::new(s);
+                let f = s.fields();
+                let text = |t: &str| CText::of(f, Some(t));
+                ytx_push {
+                    kind: YTX_PUSH_STATE,
+                    state: match s.state() {
+                        CallState::Callout => YTX_CALL_STATE_CALLOUT,
+                        CallState::Alerting => YTX_CALL_STATE_ALERTING,
+                        CallState::Answer => YTX_CALL_STATE_ANSWER,
+                        CallState::Disconnect => YTX_CALL_STATE_DISCONNECT,
+                        CallState::Unknown(_) => YTX_CALL_STATE_UNKNOWN,
+                    },
+                    request_id: text(s.request_id()),
+                    number: text(s.number()),
+                    // The state as sent: the field's text.
+                    state_text: CText::of(f, s.get("state")),
+                    state_desc: text(s.state_desc()),
+                    timestamp: text(s.timestamp_text()),
+                    timestamp_unix: s.timestamp().map(|t| t.unix_timestamp()),
+                    // SAFETY: the fields live in `s`'s Arc, owned by the result.
+                    fields: unsafe { CFields::new(f) },
+                    records: ytx_records { items: Vec::new() },
+                    _state: Some(s),
+                }
+            }
             Push::Records(r) => ytx_push {
                 kind: YTX_PUSH_RECORDS,
                 state: YTX_CALL_STATE_UNKNOWN,
-                request_id: CString::default(),
-                number: CString::default(),
-                state_text: CString::default(),
-                state_desc: CString::default(),
-                timestamp: CString::default(),
+                request_id: CText(empty()),
+                number: CText(empty()),
+                state_text: CText(empty()),
+                state_desc: CText(empty()),
+                timestamp: CText(empty()),
                 timestamp_unix: None,
-                fields: CFields {
-                    names: Vec::new(),
-                    values: Vec::new(),
-                },
+                fields: CFields::none(),
                 records: ytx_records::new(r),
+                _state: None,
             },
         }
     }
@@ -280,7 +346,8 @@ pub unsafe extern "C" fn ytx_push_parse(
     push_out: *mut *mut ytx_push,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    boundary(outcome_out, || {
+    ffi_boundary! {
+        outcome_out = outcome_out;
         let parsed = required(push_out, "push_out").and_then(|()| {
             let bytes: &[u8] = match (body.is_null(), body_len) {
                 (_, 0) => &[],
@@ -290,7 +357,46 @@ pub unsafe extern "C" fn ytx_push_parse(
             Ok(record::parse_push(bytes)?)
         });
         put(push_out, parsed)
-    })
+    }
+}
+
+/// Parse a push body routed as PROTOCOL.md says ("Which push it is"): by
+/// the query key of the request it came in (`?Call`: a call-record push,
+/// `?CallState`: a state push), and by the body's shape when there is none.
+///
+/// Parameters as `ytx_push_parse`, plus:
+/// - `target`: the request target the push was POSTed to (e.g.
+///   "/ytx/push?CallState"), or its query string alone ("CallState"); NULL
+///   or "" routes by the body's shape, as `ytx_push_parse` does.
+///
+/// Returns as `ytx_push_parse`; also `YTX_ERR_PROTOCOL` when the body does
+/// not match its key (a `?Call` body without `cdr`, a `?CallState` body with
+/// one), for `?SMS` (an SMS report, another product), or for both keys.
+/// Thread safety: may be called from any thread.
+///
+/// # Safety
+/// As `ytx_push_parse`; `target` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_parse_routed(
+    body: *const u8,
+    body_len: usize,
+    target: *const c_char,
+    push_out: *mut *mut ytx_push,
+    outcome_out: *mut *mut ytx_outcome,
+) -> ytx_result {
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        let parsed = required(push_out, "push_out").and_then(|()| {
+            let target = opt_str_arg(target, "target")?.unwrap_or_default();
+            let bytes: &[u8] = match (body.is_null(), body_len) {
+                (_, 0) => &[],
+                (true, _) => return Err(FfiError::null("body")),
+                (false, n) => std::slice::from_raw_parts(body, n),
+            };
+            Ok(record::parse_push_routed(bytes, target)?)
+        });
+        put(push_out, parsed)
+    }
 }
 
 /// Release a push and everything borrowed from it. NULL is a no-op.
@@ -299,7 +405,9 @@ pub unsafe extern "C" fn ytx_push_parse(
 /// `push` is NULL or a push from `ytx_push_parse` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_free(push: *mut ytx_push) {
-    super::release(push);
+    ffi_boundary! {
+        super::release(push);
+    }
 }
 
 /// What the push is: `YTX_PUSH_STATE` or `YTX_PUSH_RECORDS`; `YTX_PUSH_NONE`
@@ -309,7 +417,9 @@ pub unsafe extern "C" fn ytx_push_free(push: *mut ytx_push) {
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_kind_of(push: *const ytx_push) -> ytx_push_kind {
-    push.as_ref().map_or(YTX_PUSH_NONE, |p| p.kind)
+    ffi_boundary! {
+        push.as_ref().map_or(YTX_PUSH_NONE, |p| p.kind)
+    }
 }
 
 /// A state push's requestId (`requestid`); "" for a record push.
@@ -319,7 +429,9 @@ pub unsafe extern "C" fn ytx_push_kind_of(push: *const ytx_push) -> ytx_push_kin
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_request_id(push: *const ytx_push) -> *const c_char {
-    str_of(push, |x| &x.request_id)
+    ffi_boundary! {
+        str_of(push, |x| &x.request_id)
+    }
 }
 /// A state push's leg number (`dsc`): match it against the call's src or
 /// dst by suffix (the platform may add or drop a prefix).
@@ -329,7 +441,9 @@ pub unsafe extern "C" fn ytx_push_request_id(push: *const ytx_push) -> *const c_
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_number(push: *const ytx_push) -> *const c_char {
-    str_of(push, |x| &x.number)
+    ffi_boundary! {
+        str_of(push, |x| &x.number)
+    }
 }
 /// A state push's state as sent (`state`), e.g. "answer" or a state this
 /// library does not know.
@@ -339,7 +453,9 @@ pub unsafe extern "C" fn ytx_push_number(push: *const ytx_push) -> *const c_char
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_state_text(push: *const ytx_push) -> *const c_char {
-    str_of(push, |x| &x.state_text)
+    ffi_boundary! {
+        str_of(push, |x| &x.state_text)
+    }
 }
 /// A state push's `stateDesc`.
 /// "" for NULL.
@@ -348,7 +464,9 @@ pub unsafe extern "C" fn ytx_push_state_text(push: *const ytx_push) -> *const c_
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_state_desc(push: *const ytx_push) -> *const c_char {
-    str_of(push, |x| &x.state_desc)
+    ffi_boundary! {
+        str_of(push, |x| &x.state_desc)
+    }
 }
 /// A state push's `timestamp` as sent (UTC+8).
 /// "" for NULL.
@@ -357,7 +475,9 @@ pub unsafe extern "C" fn ytx_push_state_desc(push: *const ytx_push) -> *const c_
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_timestamp(push: *const ytx_push) -> *const c_char {
-    str_of(push, |x| &x.timestamp)
+    ffi_boundary! {
+        str_of(push, |x| &x.timestamp)
+    }
 }
 
 /// A state push's state: `YTX_CALL_STATE_CALLOUT`, `_ALERTING`, `_ANSWER`,
@@ -368,7 +488,9 @@ pub unsafe extern "C" fn ytx_push_timestamp(push: *const ytx_push) -> *const c_c
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_state(push: *const ytx_push) -> ytx_call_state {
-    push.as_ref().map_or(YTX_CALL_STATE_UNKNOWN, |p| p.state)
+    ffi_boundary! {
+        push.as_ref().map_or(YTX_CALL_STATE_UNKNOWN, |p| p.state)
+    }
 }
 
 /// A state push's `timestamp` as Unix seconds: returns 1 and stores it in
@@ -379,7 +501,9 @@ pub unsafe extern "C" fn ytx_push_state(push: *const ytx_push) -> ytx_call_state
 /// `push` is NULL or a live push; `unix_out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_timestamp_unix(push: *const ytx_push, unix_out: *mut i64) -> i32 {
-    store(push.as_ref().and_then(|p| p.timestamp_unix), unix_out)
+    ffi_boundary! {
+        store(push.as_ref().and_then(|p| p.timestamp_unix), unix_out)
+    }
 }
 
 /// A field of a state push by its wire name (also fields this library does
@@ -392,8 +516,10 @@ pub unsafe extern "C" fn ytx_push_field(
     push: *const ytx_push,
     name: *const c_char,
 ) -> *const c_char {
-    push.as_ref()
-        .map_or(std::ptr::null(), |p| p.fields.get(name))
+    ffi_boundary! {
+        push.as_ref()
+            .map_or(std::ptr::null(), |p| p.fields.get(name))
+    }
 }
 
 /// The number of fields of a state push (0 for a record push or NULL).
@@ -402,7 +528,9 @@ pub unsafe extern "C" fn ytx_push_field(
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_field_count(push: *const ytx_push) -> usize {
-    push.as_ref().map_or(0, |p| p.fields.names.len())
+    ffi_boundary! {
+        push.as_ref().map_or(0, |p| p.fields.names.len())
+    }
 }
 
 /// The wire name of a state push's field number `index` (in the order
@@ -412,8 +540,10 @@ pub unsafe extern "C" fn ytx_push_field_count(push: *const ytx_push) -> usize {
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_field_name(push: *const ytx_push, index: usize) -> *const c_char {
-    push.as_ref()
-        .map_or(std::ptr::null(), |p| p.fields.name(index))
+    ffi_boundary! {
+        push.as_ref()
+            .map_or(std::ptr::null(), |p| p.fields.name(index))
+    }
 }
 
 /// The value of a state push's field number `index`, or NULL when out of range.
@@ -425,8 +555,10 @@ pub unsafe extern "C" fn ytx_push_field_value(
     push: *const ytx_push,
     index: usize,
 ) -> *const c_char {
-    push.as_ref()
-        .map_or(std::ptr::null(), |p| p.fields.value(index))
+    ffi_boundary! {
+        push.as_ref()
+            .map_or(std::ptr::null(), |p| p.fields.value(index))
+    }
 }
 
 /// A record push's records (borrowed: valid until `ytx_push_free`; never
@@ -437,7 +569,9 @@ pub unsafe extern "C" fn ytx_push_field_value(
 /// `push` is NULL or a live push.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_push_records(push: *const ytx_push) -> *const ytx_records {
-    push.as_ref().map_or(std::ptr::null(), |p| &p.records)
+    ffi_boundary! {
+        push.as_ref().map_or(std::ptr::null(), |p| &p.records)
+    }
 }
 
 /// The number of records in a list (0 for NULL).
@@ -446,7 +580,9 @@ pub unsafe extern "C" fn ytx_push_records(push: *const ytx_push) -> *const ytx_r
 /// `records` is NULL or a live list.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_records_count(records: *const ytx_records) -> usize {
-    records.as_ref().map_or(0, |r| r.items.len())
+    ffi_boundary! {
+        records.as_ref().map_or(0, |r| r.items.len())
+    }
 }
 
 /// Record number `index` of a list (borrowed from the list), or NULL when out
@@ -459,10 +595,12 @@ pub unsafe extern "C" fn ytx_records_get(
     records: *const ytx_records,
     index: usize,
 ) -> *const ytx_record {
-    records
-        .as_ref()
-        .and_then(|r| r.items.get(index))
-        .map_or(std::ptr::null(), |r| r as *const ytx_record)
+    ffi_boundary! {
+        records
+            .as_ref()
+            .and_then(|r| r.items.get(index))
+            .map_or(std::ptr::null(), |r| r as *const ytx_record)
+    }
 }
 
 /// Release a list from `ytx_call_record`, `ytx_call_records_after` or
@@ -473,7 +611,9 @@ pub unsafe extern "C" fn ytx_records_get(
 /// `records` is NULL or an owned list not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_records_free(records: *mut ytx_records) {
-    super::release(records);
+    ffi_boundary! {
+        super::release(records);
+    }
 }
 
 /// The record's requestId (`requestid`), exactly as sent.
@@ -483,7 +623,9 @@ pub unsafe extern "C" fn ytx_records_free(records: *mut ytx_records) {
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_request_id(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.request_id)
+    ffi_boundary! {
+        str_of(record, |x| &x.request_id)
+    }
 }
 /// The app id (`appid`).
 /// "" for NULL or when absent.
@@ -492,7 +634,9 @@ pub unsafe extern "C" fn ytx_record_request_id(record: *const ytx_record) -> *co
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_app_id(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.app_id)
+    ffi_boundary! {
+        str_of(record, |x| &x.app_id)
+    }
 }
 /// The product number (`fid`): "4" for a callback call.
 /// "" for NULL or when absent.
@@ -501,7 +645,9 @@ pub unsafe extern "C" fn ytx_record_app_id(record: *const ytx_record) -> *const 
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_fid(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.fid)
+    ffi_boundary! {
+        str_of(record, |x| &x.fid)
+    }
 }
 /// Your own reference from the request (`customParm`).
 /// "" for NULL or when absent.
@@ -510,7 +656,9 @@ pub unsafe extern "C" fn ytx_record_fid(record: *const ytx_record) -> *const c_c
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_custom_parm(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.custom_parm)
+    ffi_boundary! {
+        str_of(record, |x| &x.custom_parm)
+    }
 }
 /// First leg of a two-leg record (`caller`, the request's src).
 /// "" for NULL or when absent.
@@ -519,7 +667,9 @@ pub unsafe extern "C" fn ytx_record_custom_parm(record: *const ytx_record) -> *c
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_caller(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.caller)
+    ffi_boundary! {
+        str_of(record, |x| &x.caller)
+    }
 }
 /// Second leg of a two-leg record (`called`, the request's dst).
 /// "" for NULL or when absent.
@@ -528,7 +678,9 @@ pub unsafe extern "C" fn ytx_record_caller(record: *const ytx_record) -> *const 
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_called(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.called)
+    ffi_boundary! {
+        str_of(record, |x| &x.called)
+    }
 }
 /// The number called in a one-leg record (`tel`).
 /// "" for NULL or when absent.
@@ -537,7 +689,9 @@ pub unsafe extern "C" fn ytx_record_called(record: *const ytx_record) -> *const 
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_tel(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.tel)
+    ffi_boundary! {
+        str_of(record, |x| &x.tel)
+    }
 }
 /// The outcome in words (`stateDesc`), e.g. "应答|正常".
 /// "" for NULL or when absent.
@@ -546,7 +700,9 @@ pub unsafe extern "C" fn ytx_record_tel(record: *const ytx_record) -> *const c_c
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_state_desc(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.state_desc)
+    ffi_boundary! {
+        str_of(record, |x| &x.state_desc)
+    }
 }
 /// The recording's URL (`tapesurl`); "" when there is none (`NoTapes`).
 /// "" for NULL or when absent.
@@ -555,7 +711,9 @@ pub unsafe extern "C" fn ytx_record_state_desc(record: *const ytx_record) -> *co
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_recording_url(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.recording_url)
+    ffi_boundary! {
+        str_of(record, |x| &x.recording_url)
+    }
 }
 /// The charge in yuan as the exact decimal text sent (`oriamount`, e.g.
 /// "0.31"); "" when absent or not an amount of whole fen.
@@ -565,21 +723,26 @@ pub unsafe extern "C" fn ytx_record_recording_url(record: *const ytx_record) -> 
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_amount_text(record: *const ytx_record) -> *const c_char {
-    str_of(record, |x| &x.amount_text)
+    ffi_boundary! {
+        str_of(record, |x| &x.amount_text)
+    }
 }
 
 /// Billed seconds (`duration`), or -1 when absent or not a whole number
-/// (or `record` is NULL).
+/// (or `record` is NULL, or a bug was caught).
 ///
 /// # Safety
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_duration(record: *const ytx_record) -> i64 {
-    record
-        .as_ref()
-        .and_then(|r| r.record.duration())
-        .and_then(|d| i64::try_from(d).ok())
-        .unwrap_or(-1)
+    ffi_boundary! {
+        on_panic = -1; // as for an unknown duration, never a billed 0
+        record
+            .as_ref()
+            .and_then(|r| r.record.duration())
+            .and_then(|d| i64::try_from(d).ok())
+            .unwrap_or(-1)
+    }
 }
 
 /// The charge in whole fen (1 yuan = 100 fen; "0.31" is 31): returns 1 and
@@ -593,13 +756,15 @@ pub unsafe extern "C" fn ytx_record_amount_fen(
     record: *const ytx_record,
     fen_out: *mut i64,
 ) -> i32 {
-    store(
-        record
-            .as_ref()
-            .and_then(|r| r.record.amount())
-            .map(|a| a.fen()),
-        fen_out,
-    )
+    ffi_boundary! {
+        store(
+            record
+                .as_ref()
+                .and_then(|r| r.record.amount())
+                .map(|a| a.fen()),
+            fen_out,
+        )
+    }
 }
 
 /// A time field by wire name (`callerstime`, `calleretime`, `calledstime`,
@@ -617,16 +782,18 @@ pub unsafe extern "C" fn ytx_record_time_unix(
     name: *const c_char,
     unix_out: *mut i64,
 ) -> i32 {
-    let Ok(name) = str_arg(name, "name") else {
-        return 0;
-    };
-    store(
-        record
-            .as_ref()
-            .and_then(|r| r.record.time(name))
-            .map(|t| t.unix_timestamp()),
-        unix_out,
-    )
+    ffi_boundary! {
+        let Ok(name) = str_arg(name, "name") else {
+            return 0;
+        };
+        store(
+            record
+                .as_ref()
+                .and_then(|r| r.record.time(name))
+                .map(|t| t.unix_timestamp()),
+            unix_out,
+        )
+    }
 }
 
 /// Any field of the record by its wire name (also fields this library does
@@ -640,9 +807,11 @@ pub unsafe extern "C" fn ytx_record_field(
     record: *const ytx_record,
     name: *const c_char,
 ) -> *const c_char {
-    record
-        .as_ref()
-        .map_or(std::ptr::null(), |r| r.fields.get(name))
+    ffi_boundary! {
+        record
+            .as_ref()
+            .map_or(std::ptr::null(), |r| r.fields.get(name))
+    }
 }
 
 /// The number of fields of the record (0 for NULL).
@@ -651,7 +820,9 @@ pub unsafe extern "C" fn ytx_record_field(
 /// `record` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_record_field_count(record: *const ytx_record) -> usize {
-    record.as_ref().map_or(0, |r| r.fields.names.len())
+    ffi_boundary! {
+        record.as_ref().map_or(0, |r| r.fields.names.len())
+    }
 }
 
 /// The wire name of the record's field number `index` (in the order sent),
@@ -664,9 +835,11 @@ pub unsafe extern "C" fn ytx_record_field_name(
     record: *const ytx_record,
     index: usize,
 ) -> *const c_char {
-    record
-        .as_ref()
-        .map_or(std::ptr::null(), |r| r.fields.name(index))
+    ffi_boundary! {
+        record
+            .as_ref()
+            .map_or(std::ptr::null(), |r| r.fields.name(index))
+    }
 }
 
 /// The value of the record's field number `index`, or NULL when out of range.
@@ -678,9 +851,11 @@ pub unsafe extern "C" fn ytx_record_field_value(
     record: *const ytx_record,
     index: usize,
 ) -> *const c_char {
-    record
-        .as_ref()
-        .map_or(std::ptr::null(), |r| r.fields.value(index))
+    ffi_boundary! {
+        record
+            .as_ref()
+            .map_or(std::ptr::null(), |r| r.fields.value(index))
+    }
 }
 
 /// # Safety
@@ -697,7 +872,7 @@ unsafe fn store(value: Option<i64>, out: *mut i64) -> i32 {
     }
 }
 
-/// Send a query with the client behind `client`, behind the panic boundary.
+/// Send a query with the client behind `client`.
 ///
 /// # Safety
 /// `out` is NULL or valid for one pointer write.
@@ -705,22 +880,19 @@ unsafe fn query<T, C: From<T>>(
     client: *const ytx_client,
     out: *mut *mut C,
     out_name: &str,
-    outcome_out: *mut *mut ytx_outcome,
     run: impl FnOnce(&Client) -> FfiResult<T>,
-) -> ytx_result {
-    boundary(outcome_out, || {
-        let result = crate::client::logged_invalid(
-            "query",
-            handles::get(client).and_then(|c| required(out, out_name).map(|()| c)),
-        )
-        .and_then(|c| run(&c));
-        let delivered = matches!(&result, Ok(_) | Err(FfiError::Core(Error::Platform { .. })));
-        let mut outcome = put(out, result);
-        if delivered {
-            outcome.mark_answered();
-        }
-        outcome
-    })
+) -> Outcome {
+    let result = crate::client::logged_invalid(
+        "query",
+        handles::get(client).and_then(|c| required(out, out_name).map(|()| c)),
+    )
+    .and_then(|c| run(&c));
+    let delivered = matches!(&result, Ok(_) | Err(FfiError::Core(Error::Platform { .. })));
+    let mut outcome = put(out, result);
+    if delivered {
+        outcome.mark_answered();
+    }
+    outcome
 }
 
 /// The record of one call (`CallCdr.wx`, `getCdrByResId`, limit 0).
@@ -748,12 +920,15 @@ pub unsafe extern "C" fn ytx_call_record(
     records_out: *mut *mut ytx_records,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    query(client, records_out, "records_out", outcome_out, |c| {
-        let q = with_fid(RecordQuery::of(str_arg(request_id, "request_id")?), fid)?;
-        Ok(ytx_records::new(
-            c.call_record_with(&q)?.into_iter().collect(),
-        ))
-    })
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        query(client, records_out, "records_out", |c| {
+            let q = with_fid(RecordQuery::of(str_arg(request_id, "request_id")?), fid)?;
+            Ok(ytx_records::new(
+                c.call_record_with(&q)?.into_iter().collect(),
+            ))
+        })
+    }
 }
 
 /// Up to `limit` (1–1000) call records after `request_id` ("0": from the
@@ -772,13 +947,16 @@ pub unsafe extern "C" fn ytx_call_records_after(
     records_out: *mut *mut ytx_records,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    query(client, records_out, "records_out", outcome_out, |c| {
-        let q = with_fid(
-            RecordQuery::after(str_arg(request_id, "request_id")?, limit),
-            fid,
-        )?;
-        Ok(ytx_records::new(c.call_records(&q)?))
-    })
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        query(client, records_out, "records_out", |c| {
+            let q = with_fid(
+                RecordQuery::after(str_arg(request_id, "request_id")?, limit),
+                fid,
+            )?;
+            Ok(ytx_records::new(c.call_records(&q)?))
+        })
+    }
 }
 
 /// Find the call whose `customParm` is `custom_parm` among the records after
@@ -804,18 +982,21 @@ pub unsafe extern "C" fn ytx_find_call(
     records_out: *mut *mut ytx_records,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    query(client, records_out, "records_out", outcome_out, |c| {
-        let mut search = FindCall::new(
-            str_arg(custom_parm, "custom_parm")?,
-            str_arg(after_request_id, "after_request_id")?,
-        );
-        if let Some(f) = opt_str_arg(fid, "fid")?.filter(|f| !f.is_empty()) {
-            search = search.fid(f);
-        }
-        Ok(ytx_records::new(
-            c.find_call_with(&search)?.into_iter().collect(),
-        ))
-    })
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        query(client, records_out, "records_out", |c| {
+            let mut search = FindCall::new(
+                str_arg(custom_parm, "custom_parm")?,
+                str_arg(after_request_id, "after_request_id")?,
+            );
+            if let Some(f) = opt_str_arg(fid, "fid")?.filter(|f| !f.is_empty()) {
+                search = search.fid(f);
+            }
+            Ok(ytx_records::new(
+                c.find_call_with(&search)?.into_iter().collect(),
+            ))
+        })
+    }
 }
 
 /// # Safety
@@ -844,9 +1025,12 @@ pub unsafe extern "C" fn ytx_query_balance(
     balance_out: *mut *mut ytx_balance,
     outcome_out: *mut *mut ytx_outcome,
 ) -> ytx_result {
-    query(client, balance_out, "balance_out", outcome_out, |c| {
-        Ok(c.balance()?)
-    })
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        query(client, balance_out, "balance_out", |c| {
+            Ok(c.balance()?)
+        })
+    }
 }
 
 /// The balance in yuan as the exact decimal text sent, e.g. "7.08"; "" for NULL.
@@ -855,7 +1039,9 @@ pub unsafe extern "C" fn ytx_query_balance(
 /// `balance` is NULL or a live balance.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_balance_text(balance: *const ytx_balance) -> *const c_char {
-    balance.as_ref().map_or(empty(), |b| b.text.as_ptr())
+    ffi_boundary! {
+        balance.as_ref().map_or(empty(), |b| b.text.as_ptr())
+    }
 }
 
 /// The balance in whole fen (7.08 yuan is 708; may be negative); 0 for NULL.
@@ -864,7 +1050,9 @@ pub unsafe extern "C" fn ytx_balance_text(balance: *const ytx_balance) -> *const
 /// `balance` is NULL or a live balance.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_balance_fen(balance: *const ytx_balance) -> i64 {
-    balance.as_ref().map_or(0, |b| b.fen)
+    ffi_boundary! {
+        balance.as_ref().map_or(0, |b| b.fen)
+    }
 }
 
 /// Release a balance. NULL is a no-op.
@@ -873,5 +1061,73 @@ pub unsafe extern "C" fn ytx_balance_fen(balance: *const ytx_balance) -> i64 {
 /// `balance` is NULL or a balance from `ytx_query_balance` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn ytx_balance_free(balance: *mut ytx_balance) {
-    super::release(balance);
+    ffi_boundary! {
+        super::release(balance);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    unsafe fn text<'a>(p: *const c_char) -> &'a str {
+        assert!(!p.is_null());
+        CStr::from_ptr(p).to_str().unwrap()
+    }
+
+    /// The texts a push hands out borrow from the parsed value: they stay
+    /// valid while the push lives, also after its records moved into place.
+    #[test]
+    fn texts_borrow_from_the_parsed_push() {
+        let body = br#"{"cdr":[{"requestid":"1","oriamount":0.31,"x":"a\u0000b","x":"last"},{"requestid":"2","tapesurl":"NoTapes"}]}"#;
+        let mut p = std::ptr::null_mut();
+        unsafe {
+            let rc = ytx_push_parse_routed(
+                body.as_ptr(),
+                body.len(),
+                c"/p?Call".as_ptr(),
+                &mut p,
+                std::ptr::null_mut(),
+            );
+            assert_eq!(rc, ytx_result::YTX_OK);
+            let list = ytx_push_records(p);
+            assert_eq!(ytx_records_count(list), 2);
+            let r = ytx_records_get(list, 0);
+            assert_eq!(text(ytx_record_request_id(r)), "1");
+            assert_eq!(text(ytx_record_amount_text(r)), "0.31");
+            assert_eq!(text(ytx_record_field(r, c"x".as_ptr())), "last");
+            assert_eq!(ytx_record_field_count(r), 3);
+            assert_eq!(text(ytx_record_field_name(r, 2)), "x");
+            assert!(ytx_record_field(r, c"nope".as_ptr()).is_null());
+            let r = ytx_records_get(list, 1);
+            assert_eq!(text(ytx_record_request_id(r)), "2");
+            assert_eq!(text(ytx_record_recording_url(r)), "");
+            assert_eq!(text(ytx_record_custom_parm(r)), "");
+            ytx_push_free(p);
+
+            let body = br#"{"requestid":"9","dsc":"138","state":"hold","z":"\ud800"}"#;
+            let rc = ytx_push_parse(body.as_ptr(), body.len(), &mut p, std::ptr::null_mut());
+            assert_eq!(rc, ytx_result::YTX_OK);
+            assert_eq!(text(ytx_push_request_id(p)), "9");
+            assert_eq!(text(ytx_push_number(p)), "138");
+            assert_eq!(text(ytx_push_state_text(p)), "hold");
+            assert_eq!(text(ytx_push_timestamp(p)), "");
+            assert_eq!(text(ytx_push_field(p, c"z".as_ptr())), "\u{FFFD}");
+            assert_eq!(text(ytx_push_field_value(p, 3)), "\u{FFFD}");
+            ytx_push_free(p);
+
+            // Routed by the key: a record push body on ?CallState is refused.
+            let body = br#"{"cdr":[]}"#;
+            let rc = ytx_push_parse_routed(
+                body.as_ptr(),
+                body.len(),
+                c"CallState".as_ptr(),
+                &mut p,
+                std::ptr::null_mut(),
+            );
+            assert_eq!(rc, ytx_result::YTX_ERR_PROTOCOL);
+            assert!(p.is_null());
+        }
+    }
 }

@@ -28,9 +28,9 @@ namespace Ytx
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_version_number();
 
-        // const char *ytx_result_name(int32_t code);
+        // const char *ytx_result_name(ytx_result code);   (uint32_t)
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr ytx_result_name(int code);
+        internal static extern IntPtr ytx_result_name(uint code);
 
         // ytx_result ytx_client_new(const char *account_sid, const char *auth_token,
         //     const char *app_id, const char *const *option_names,
@@ -166,9 +166,9 @@ namespace Ytx
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr ytx_explain_status_code(byte[] statusCode);
 
-        // const char *ytx_delivery_name(int32_t delivery);
+        // const char *ytx_delivery_name(ytx_delivery delivery);   (uint32_t)
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr ytx_delivery_name(int delivery);
+        internal static extern IntPtr ytx_delivery_name(uint delivery);
 
         // size_t ytx_client_base_url(const ytx_client *client, char *buf, size_t buf_len);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -181,6 +181,15 @@ namespace Ytx
         // ytx_delivery ytx_outcome_delivery(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_outcome_delivery(IntPtr outcome);
+
+        // bool ytx_outcome_retry_safe(const ytx_outcome *outcome);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        [return: MarshalAs(UnmanagedType.I1)]
+        internal static extern bool ytx_outcome_retry_safe(IntPtr outcome);
+
+        // uint32_t ytx_outcome_retry_after_ms(const ytx_outcome *outcome);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_outcome_retry_after_ms(IntPtr outcome);
 
         // const char *ytx_outcome_message(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -242,6 +251,12 @@ namespace Ytx
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_push_parse(
             byte[] body, UIntPtr bodyLen, out YtxPushHandle push, out IntPtr outcome);
+
+        // ytx_result ytx_push_parse_routed(const uint8_t *body, size_t body_len,
+        //     const char *target, ytx_push **push_out, ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_push_parse_routed(
+            byte[] body, UIntPtr bodyLen, byte[] target, out YtxPushHandle push, out IntPtr outcome);
 
         // void ytx_push_free(ytx_push *push);  (only YtxPushHandle.ReleaseHandle)
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

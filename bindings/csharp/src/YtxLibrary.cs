@@ -128,16 +128,16 @@ namespace Ytx
         /// <summary>The C name of a result code, e.g. <c>"YTX_ERR_TIMEOUT"</c>, or <c>"YTX_UNKNOWN"</c> (<c>ytx_result_name</c>).</summary>
         public static string ResultName(YtxResultCode code)
         {
-            return ResultName((int)code);
+            return ResultName(unchecked((uint)code));
         }
 
         /// <summary>The C name of a delivery state, e.g. <c>"YTX_DELIVERY_NOT_SENT"</c>, or <c>"YTX_UNKNOWN"</c> (<c>ytx_delivery_name</c>).</summary>
         public static string DeliveryName(YtxDelivery delivery)
         {
-            return Native(() => Utf8.Decode(NativeMethods.ytx_delivery_name((int)delivery)));
+            return Native(() => Utf8.Decode(NativeMethods.ytx_delivery_name(unchecked((uint)delivery))));
         }
 
-        internal static string ResultName(int code)
+        internal static string ResultName(uint code)
         {
             return Native(() => Utf8.Decode(NativeMethods.ytx_result_name(code)));
         }

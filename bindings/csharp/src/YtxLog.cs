@@ -222,7 +222,7 @@ namespace Ytx
                         next.Free();
                     }
                     throw new YtxArgumentException(
-                        "ytx_set_logger refused the logger: " + YtxLibrary.ResultName((int)rc),
+                        "ytx_set_logger refused the logger: " + YtxLibrary.ResultName(rc),
                         (YtxResultCode)(int)rc, "min_level");
                 }
                 // ytx_set_logger has returned: the library holds no reference to the

@@ -130,6 +130,16 @@ internal static partial class YtxTests
             Equal(typeof(uint), mi.ReturnType, m.Groups[2].Value + " returns " + m.Groups[1].Value + " (uint32_t)");
         }
         Check(bound >= 15, "bound functions returning an enum: " + bound);
+        // ... and those taking one (ytx_result_name, ytx_delivery_name) take a uint.
+        var takes = Regex.Matches(header, @"\b(ytx_[a-z_]+)\((ytx_result|ytx_delivery) [a-z_]+\);")
+            .Cast<Match>().ToList();
+        Check(takes.Count >= 2, "ytx.h's functions taking an enum: " + takes.Count);
+        foreach (Match m in takes)
+        {
+            MethodInfo mi = native.GetMethod(m.Groups[1].Value, flags);
+            Check(mi != null, m.Groups[1].Value + " is bound");
+            Equal(typeof(uint), mi.GetParameters()[0].ParameterType, m.Groups[1].Value + " takes " + m.Groups[2].Value + " (uint32_t)");
+        }
         Check(Regex.IsMatch(header, @"typedef void \(\*ytx_log_callback\)\(void \*user_data, ytx_log_level level,"), "the log callback's level is ytx_log_level");
         Type cb = native.GetNestedType("LogCallback", BindingFlags.NonPublic);
         Equal(typeof(uint), cb.GetMethod("Invoke").GetParameters()[1].ParameterType, "LogCallback's level parameter");
@@ -164,6 +174,9 @@ internal static partial class YtxTests
             CallbackAction = "b",
             VoiceCodeFuncUrl = "c",
             VoiceCodeAction = "d",
+            MaxRetries = 2,
+            RetryBudget = TimeSpan.FromSeconds(5),
+            RetryBackoff = TimeSpan.FromMilliseconds(100),
         };
         List<string> mine = NativeNames(all);
         List<string> library = LibraryList("ClientOptionNames");

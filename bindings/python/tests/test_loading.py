@@ -132,6 +132,23 @@ def test_every_symbol_is_declared():
     assert os.path.realpath(lib.path) == os.path.realpath(library_path())
 
 
+def test_enum_parameters_cross_at_the_enums_width():
+    """ytx_result_name(ytx_result) and ytx_delivery_name(ytx_delivery): uint32_t."""
+    import ctypes
+    import re
+
+    from ytx._native import _PROTOTYPES
+
+    header = (Path(__file__).resolve().parents[3] / "include" / "ytx.h").read_text()
+    taking = re.findall(r"\b(ytx_[a-z_]+)\((ytx_result|ytx_delivery) [a-z_]+\);", header)
+    assert {name for name, _ in taking} >= {"ytx_result_name", "ytx_delivery_name"}
+    for name, _ in taking:
+        assert _PROTOTYPES[name][1] == [ctypes.c_uint32], name
+    lib = ytx.load_library()
+    assert lib.result_name(2**32 - 1) == "YTX_UNKNOWN"
+    assert lib.delivery_name(2) == "YTX_DELIVERY_ANSWERED"
+
+
 def test_wrong_argument_types_at_the_c_layer_are_type_errors():
     """argtypes turn a wrong call into an exception, not a crash."""
     import ctypes

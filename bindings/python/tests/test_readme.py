@@ -59,8 +59,8 @@ def only_block(section: str) -> str:
 
 def test_every_python_block_of_the_readme_is_run_by_a_test():
     # A new section with code must get a test here.
-    assert sorted(BLOCKS) == ["Errors", "Logging", "Quickstart", "The life of a call", "Threads",
-                              "asyncio"]
+    assert sorted(BLOCKS) == ["Ctrl-C during a call", "Errors", "Logging", "Quickstart",
+                              "The life of a call", "Threads", "asyncio"]
     assert len(BLOCKS["The life of a call"]) == 3
 
 
@@ -204,3 +204,12 @@ def test_the_outcome_unknown_example_never_places_a_call_twice(client, emulator)
     # A refusal is final and raised as usual.
     with pytest.raises(ytx.PlatformError):
         place_once(client, SRC, platform_code_dst(203), "order-46", known, settle_seconds=0)
+
+
+def test_the_ctrl_c_example_returns_the_request_id_when_not_interrupted(emulator, client):
+    # The interrupted path runs in test_interrupt.py (a child process gets SIGINT).
+    scope: Dict[str, object] = {}
+    exec(only_block("Ctrl-C during a call"), scope)
+    before = emulator.count()
+    rid = scope["place_or_stop"](client, "order-ctrl-c")
+    assert re.fullmatch(r"\d+", rid) and emulator.count() == before + 1

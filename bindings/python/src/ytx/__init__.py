@@ -32,6 +32,7 @@ from ._client import (
     parse_push,
 )
 from ._errors import (
+    CallInterrupted,
     ClientClosed,
     Delivery,
     InternalError,
@@ -94,6 +95,7 @@ __all__ = [
     "ProtocolError",
     "PlatformError",
     "InternalError",
+    "CallInterrupted",
     "LibraryError",
     "LibraryNotFound",
     "LibraryVersionMismatch",
@@ -117,7 +119,7 @@ __all__ = [
 for _cls in (
     Client, AsyncClient, Accepted, PreparedRequest, RingbackType, CallbackOptions, StatePush, RecordPush,
     CallState, UnknownState, CallRecord, Balance, ResultCode, Delivery,
-    YtxError, InvalidArgument, InvalidArgumentType, InvalidHandle, ClientClosed,
+    YtxError, InvalidArgument, InvalidArgumentType, InvalidHandle, ClientClosed, CallInterrupted,
     TransportError, Timeout, ProtocolError, PlatformError, InternalError,
     LibraryError, LibraryNotFound, LibraryVersionMismatch, NativeLibrary,
 ):

@@ -177,8 +177,8 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     "ytx_version": (c_char_p, [], _decode),
     # uint32_t ytx_version_number(void);
     "ytx_version_number": (c_uint32, [], None),
-    # const char *ytx_result_name(int32_t code);
-    "ytx_result_name": (c_char_p, [c_int32], _decode),
+    # const char *ytx_result_name(ytx_result code);   (uint32_t)
+    "ytx_result_name": (c_char_p, [ytx_result], _decode),
     # enum ytx_result ytx_client_new(const char *account_sid,
     #     const char *auth_token, const char *app_id,
     #     const char *const *option_names, const char *const *option_values,
@@ -252,8 +252,8 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     "ytx_status_code_at": (c_char_p, [c_size_t], _decode_optional),
     # const char *ytx_explain_status_code(const char *status_code);  (NULL: unknown)
     "ytx_explain_status_code": (c_char_p, [c_char_p], _decode_optional),
-    # const char *ytx_delivery_name(int32_t delivery);
-    "ytx_delivery_name": (c_char_p, [c_int32], _decode),
+    # const char *ytx_delivery_name(ytx_delivery delivery);   (uint32_t)
+    "ytx_delivery_name": (c_char_p, [ytx_delivery], _decode),
     # size_t ytx_client_base_url(const struct ytx_client *client, char *buf,
     #     size_t buf_len);
     "ytx_client_base_url": (c_size_t, [ytx_client_p, c_char_p, c_size_t], None),
@@ -261,6 +261,10 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     "ytx_outcome_result": (ytx_result, [ytx_outcome_p], None),
     # enum ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
     "ytx_outcome_delivery": (ytx_delivery, [ytx_outcome_p], None),
+    # bool ytx_outcome_retry_safe(const struct ytx_outcome *outcome);
+    "ytx_outcome_retry_safe": (ctypes.c_bool, [ytx_outcome_p], None),
+    # uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
+    "ytx_outcome_retry_after_ms": (ctypes.c_uint32, [ytx_outcome_p], None),
     # const char *ytx_outcome_message(const struct ytx_outcome *outcome);
     "ytx_outcome_message": (c_char_p, [ytx_outcome_p], _decode),
     # const char *ytx_outcome_field(const struct ytx_outcome *outcome);
@@ -289,6 +293,10 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     #     struct ytx_push **push_out, struct ytx_outcome **outcome_out);
     # (c_char_p: takes bytes; the length is passed, so NULs inside are fine.)
     "ytx_push_parse": (ytx_result, [c_char_p, c_size_t, ytx_push_pp, ytx_outcome_pp], None),
+    # enum ytx_result ytx_push_parse_routed(const uint8_t *body, size_t body_len,
+    #     const char *target, struct ytx_push **push_out, struct ytx_outcome **outcome_out);
+    "ytx_push_parse_routed": (ytx_result, [c_char_p, c_size_t, c_char_p, ytx_push_pp,
+                                           ytx_outcome_pp], None),
     # void ytx_push_free(struct ytx_push *push);
     "ytx_push_free": (None, [ytx_push_p], None),
     # ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
@@ -454,6 +462,8 @@ class NativeLibrary:
     ytx_outcome_request_url_redacted: Callable[[Any], str]
     ytx_outcome_result: Callable[[Any], int]
     ytx_outcome_delivery: Callable[[Any], int]
+    ytx_outcome_retry_safe: Callable[[Any], bool]
+    ytx_outcome_retry_after_ms: Callable[[Any], int]
     ytx_outcome_message: Callable[[Any], str]
     ytx_outcome_field: Callable[[Any], str]
     ytx_outcome_status_code: Callable[[Any], str]
@@ -466,6 +476,7 @@ class NativeLibrary:
     ytx_outcome_request_body: Callable[[Any], str]
     ytx_outcome_free: Callable[[Any], None]
     ytx_push_parse: Callable[..., int]
+    ytx_push_parse_routed: Callable[..., int]
     ytx_push_free: Callable[[Any], None]
     ytx_push_kind_of: Callable[[Any], int]
     ytx_push_state: Callable[[Any], int]
