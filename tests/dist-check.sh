@@ -18,7 +18,8 @@
 #   machine whose apt cannot fetch Debian's i386 indexes: then one line says
 #   the 32-bit runs were not run, and the structural checks still apply).
 # NuGet: runtimes/{linux-x64,win-x64,win-x86}/native hold exactly the files
-#   above, and the assembly's version is the library's.
+#   above, the assembly's version is the library's, and a program using the
+#   packaged files places a call on Mono and on .NET 8 CoreCLR.
 #
 # Needs the emulator's environment (YTX_BASE_URL ... as tests/run-all.sh
 # exports) or starts $YTX_EMULATOR itself. Closing line: "dist: N passed, N failed".
@@ -280,7 +281,37 @@ EOF
     mcs -nologo -out:"$work/AsmVersion.exe" "$work/AsmVersion.cs" &&
         mono "$work/AsmVersion.exe" "$work/nu/lib/netstandard2.0/Ytx.dll" "${version%%[-+]*}.0"
 }
+nuget_runs() {
+    # A program against the packaged Ytx.dll, with the packaged (portable)
+    # libytx.so next to it, on Mono and on .NET 8 CoreCLR.
+    local app="$work/nuapp" dotnet="${YTX_DOTNET:-$tools_dir/py/dnv/net/runtime/.net/dotnet}"
+    mkdir -p "$app" &&
+        cp "$work/nu/lib/netstandard2.0/Ytx.dll" "$work/nu/lib/netstandard2.0/Ytx.dll.config" \
+            "$work/nu/runtimes/linux-x64/native/libytx.so" "$app/" &&
+        cat >"$app/Use.cs" <<'EOF' &&
+internal static class Use
+{
+    private static int Main()
+    {
+        var e = System.Environment.GetEnvironmentVariable("YTX_BASE_URL");
+        using (var c = new Ytx.YtxClient(System.Environment.GetEnvironmentVariable("YTX_ACCOUNT_SID"),
+            System.Environment.GetEnvironmentVariable("YTX_AUTH_TOKEN"), System.Environment.GetEnvironmentVariable("YTX_APP_ID"),
+            new Ytx.YtxClientOptions { BaseUrl = e }))
+        {
+            Ytx.YtxAccepted a = c.VoiceCode("13800138000", null, "1234");
+            System.Console.WriteLine("the package placed a call: " + a.RequestId + " (ytx " + Ytx.YtxLibrary.Version + ")");
+            return a.StatusCode == "0" ? 0 : 1;
+        }
+    }
+}
+EOF
+        mcs -nologo -out:"$app/Use.exe" -r:"$app/Ytx.dll" "$app/Use.cs" &&
+        (cd / && env -u LD_LIBRARY_PATH mono "$app/Use.exe") &&
+        printf '{"runtimeOptions":{"tfm":"net8.0","framework":{"name":"Microsoft.NETCore.App","version":"8.0.0"}}}\n' >"$app/Use.runtimeconfig.json" &&
+        (cd / && env -u LD_LIBRARY_PATH DOTNET_ROOT="$(dirname "$dotnet")" "$dotnet" exec "$app/Use.exe")
+}
 check "nuget: runtimes/{linux-x64,win-x64,win-x86}/native hold the portable library and both DLLs" nuget_layout
+check "nuget: a program on the packaged Ytx.dll + linux-x64 library places a call on Mono and on .NET 8 CoreCLR" nuget_runs
 check "nuget: the assembly's version is the library's ($version)" assembly_version
 
 : "$number"
