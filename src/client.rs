@@ -3,13 +3,16 @@
 //! answer's parsing in [`crate::response`], the wire in `transport`; their
 //! public items are re-exported here, where they have always been.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use crate::error::{Error, Result};
 use crate::log::{self, LogLevel};
 use crate::record::{Balance, CallRecord};
 use crate::request::{CallbackCall, FindCall, RecordQuery, VoiceCode};
+use crate::resolve::{self, Ticket};
 use crate::response::{answer_to_result, Answer};
 use crate::sign;
 use crate::transport::{self, Transport};
@@ -91,6 +94,18 @@ pub struct Client {
     /// Sign and Authorization of the current second (they change once a
     /// second), shared by the calls of that second.
     signature: Mutex<Option<Arc<Signature>>>,
+    /// The requestId of the last callback call this client saw accepted:
+    /// the anchor of the next *outcome unknown*'s ticket.
+    last_accepted: Mutex<Option<String>>,
+}
+
+/// What a prepared request is, for the ticket of its *outcome unknown*
+/// (the C ABI prepares, then sends).
+pub(crate) enum Sending {
+    /// A callback call, as sent (its customParm included).
+    Callback(Box<CallbackCall>),
+    /// A voice code.
+    VoiceCode,
 }
 
 /// Sign and Authorization for one timestamp (one UTC second).
@@ -144,6 +159,7 @@ impl Client {
             base_url: base,
             transport: Transport::new(&settings)?,
             signature: Mutex::new(None),
+            last_accepted: Mutex::new(None),
             cfg,
         })
     }
@@ -177,12 +193,75 @@ impl Client {
     /// println!("requestId {}", accepted.request_id);
     /// # Ok::<(), ytx::Error>(())
     /// ```
+    ///
+    /// An *outcome unknown* error carries a [`Ticket`] ([`Error::ticket`]):
+    /// pass it to [`Client::resolve`] to learn whether the call was placed.
     pub fn callback_call(&self, call: &CallbackCall) -> Result<Response> {
+        let call = self.with_custom_parm(call);
         let body = logged_invalid(
             "callback call",
             call.to_json(&self.cfg.callback.action, &self.cfg.app_id),
         )?;
-        self.execute(&self.callback_url, &body)
+        let anchor = self.anchor();
+        let result = self.execute(&self.callback_url, &body);
+        self.settle(
+            &Sending::Callback(Box::new(call.into_owned())),
+            anchor,
+            result,
+        )
+    }
+
+    /// The call with a unique customParm when it has none and the client
+    /// option `auto_custom_parm` is on.
+    fn with_custom_parm<'a>(&self, call: &'a CallbackCall) -> Cow<'a, CallbackCall> {
+        if self.cfg.auto_custom_parm && call.custom_parm.is_none() {
+            Cow::Owned(call.clone().custom_parm(resolve::unique_custom_parm()))
+        } else {
+            Cow::Borrowed(call)
+        }
+    }
+
+    /// The last requestId accepted for a callback call, before a send.
+    fn anchor(&self) -> Option<String> {
+        self.last_accepted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Remember an accepted callback call's requestId as the next anchor
+    /// (one that cannot be a `lastresid` is not kept).
+    fn remember_accepted(&self, request_id: &str) {
+        if crate::request::request_id_text("requestId", request_id).is_ok() {
+            *self.last_accepted.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(request_id.to_string());
+        }
+    }
+
+    /// After a send: remember an accepted callback call's requestId (the
+    /// next anchor); give an *outcome unknown* its ticket, stamped with the
+    /// time the failure was seen (no earlier than the request could have
+    /// reached the platform, so the bound is never too early).
+    fn settle(
+        &self,
+        what: &Sending,
+        anchor: Option<String>,
+        result: Result<Response>,
+    ) -> Result<Response> {
+        match (result, what) {
+            (Ok(r), Sending::Callback(_)) => {
+                self.remember_accepted(&r.request_id);
+                Ok(r)
+            }
+            (Ok(r), Sending::VoiceCode) => Ok(r),
+            (Err(e), Sending::Callback(call)) => {
+                let now = SystemTime::now();
+                Err(e.with_ticket(Ticket::for_callback(call, now, anchor.as_deref())))
+            }
+            (Err(e), Sending::VoiceCode) => {
+                Err(e.with_ticket(Ticket::for_voice_code(SystemTime::now())))
+            }
+        }
     }
 
     /// Send a voice verification code: the platform calls `dst` and reads
@@ -202,7 +281,8 @@ impl Client {
             "voice code",
             code.to_json(&self.cfg.voice_code.action, &self.cfg.app_id),
         )?;
-        self.execute(&self.voice_code_url, &body)
+        let result = self.execute(&self.voice_code_url, &body);
+        self.settle(&Sending::VoiceCode, None, result)
     }
 
     /// The record of one call (`CallCdr.wx`, `getCdrByResId` with `limit`
@@ -264,7 +344,10 @@ impl Client {
     /// was placed. `None` means no record yet: the platform writes one some
     /// seconds after the call ends, so only a search made well after that
     /// means "not placed". Pages of 100, at most 100 pages (see
-    /// [`Client::find_call_with`]).
+    /// [`Client::find_call_with`]). Only an empty page ends the search (a
+    /// gateway may answer fewer records than asked for).
+    /// [`Client::resolve`] answers the same question with the bound
+    /// applied: placed, not placed, or not known yet.
     ///
     /// ```no_run
     /// # let client = ytx::Client::builder("sid", "token", "app").build()?;
@@ -298,13 +381,15 @@ impl Client {
             {
                 return Ok(page.into_iter().nth(hit));
             }
-            if (page.len() as u64) < u64::from(query.limit()) {
+            // Only an empty page is the end: a page shorter than `limit` is
+            // no proof of it (a gateway or the platform may cap `limit`).
+            let Some(last) = page.last().map(CallRecord::request_id) else {
                 return Ok(None);
-            }
-            let last = page.last().map(CallRecord::request_id).unwrap_or("");
+            };
             if last.is_empty() || last == after {
                 return Err(Error::Protocol {
                     message: "a full page of call records does not move past the requestId it started from: cannot page on".into(),
+                    ticket: None,
                 });
             }
             after = last.to_string();
@@ -376,8 +461,19 @@ impl Client {
     /// # Ok::<(), ytx::Error>(())
     /// ```
     pub fn prepare_callback_call(&self, call: &CallbackCall) -> Result<PreparedRequest> {
+        self.prepare_callback(call).map(|(req, _)| req)
+    }
+
+    /// [`Client::prepare_callback_call`], with the call as it will be sent
+    /// (its customParm from `auto_custom_parm` included).
+    pub(crate) fn prepare_callback(
+        &self,
+        call: &CallbackCall,
+    ) -> Result<(PreparedRequest, Sending)> {
+        let call = self.with_custom_parm(call);
         let body = call.to_json(&self.cfg.callback.action, &self.cfg.app_id)?;
-        Ok(self.prepare(&self.callback_url, body, &self.signature()))
+        let req = self.prepare(&self.callback_url, body, &self.signature());
+        Ok((req, Sending::Callback(Box::new(call.into_owned()))))
     }
 
     /// Validate and sign a voice code without sending it (a dry run).
@@ -426,7 +522,21 @@ impl Client {
             req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         logged_invalid("request", transport::check_request(&req.url, &headers))?;
         logged_invalid("request", crate::request::check_body(&req.body))?;
-        self.send_logged(&req.url, &headers, &req.body)
+        let result: Result<Response> = self.send_logged(&req.url, &headers, &req.body);
+        if let Ok(r) = &result {
+            if req.url.starts_with(&format!("{}?", self.callback_url)) {
+                self.remember_accepted(&r.request_id);
+            }
+        }
+        result
+    }
+
+    /// [`Client::send`] of a request whose kind is known (the C ABI's
+    /// prepare-then-send): an *outcome unknown* gets its ticket.
+    pub(crate) fn send_prepared(&self, req: &PreparedRequest, what: &Sending) -> Result<Response> {
+        let anchor = self.anchor();
+        let result = self.send(req);
+        self.settle(what, anchor, result)
     }
 
     /// Send, with the log lines around each attempt; resent only when the

@@ -369,6 +369,7 @@ impl<'de> Visitor<'de> for ObjectSeed {
 fn protocol(message: impl Into<String>) -> Error {
     Error::Protocol {
         message: message.into(),
+        ticket: None,
     }
 }
 
@@ -912,7 +913,7 @@ pub fn parse_push_routed(body: &[u8], target: &str) -> Result<Push> {
 
 fn as_invalid_push(e: Error) -> Error {
     match e {
-        Error::Protocol { message } => Error::InvalidPush { message },
+        Error::Protocol { message, .. } => Error::InvalidPush { message },
         other => other,
     }
 }

@@ -22,19 +22,21 @@ mod info;
 mod outcome;
 mod panic;
 mod record;
+mod resolve;
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use panic::ffi_boundary;
 
-use crate::client::{Client, ClientBuilder, PreparedRequest};
+use crate::client::{Client, ClientBuilder, PreparedRequest, Sending};
 use crate::request::{self, CallbackCall, VoiceCode};
 pub use codes::{ytx_delivery, ytx_log_level, ytx_result};
 use codes::{FfiError, FfiResult};
 pub use info::*;
 pub use outcome::*;
 pub use record::*;
+pub use resolve::*;
 
 /// Opaque client handle, from `ytx_client_new`, released with `ytx_free`.
 ///
@@ -153,15 +155,15 @@ unsafe fn for_each_option<'a>(
 fn run(
     client: *const ytx_client,
     send: bool,
-    build: impl FnOnce(&Client) -> FfiResult<PreparedRequest>,
+    build: impl FnOnce(&Client) -> FfiResult<(PreparedRequest, Sending)>,
 ) -> Outcome {
     let prepared = handles::get(client).and_then(|c| Ok((build(&c)?, c)));
-    let (req, client) = match crate::client::logged_invalid("request", prepared) {
+    let ((req, what), client) = match crate::client::logged_invalid("request", prepared) {
         Ok(r) => r,
         Err(e) => return Outcome::error(&e),
     };
     if send {
-        let result = client.send(&req);
+        let result = client.send_prepared(&req, &what);
         Outcome::sent(req, result.map_err(FfiError::from))
     } else {
         Outcome::prepared(req)
@@ -234,7 +236,10 @@ pub extern "C" fn ytx_result_name(code: ytx_result_value) -> *const c_char {
 ///   `pool_idle_timeout_ms` (how long a keep-alive connection may idle in
 ///   the pool before it is closed instead of reused, default 30000),
 ///   `callback_func_url`, `callback_action`, `voice_code_func_url`,
-///   `voice_code_action` (endpoint overrides), `max_retries` (0, the
+///   `voice_code_action` (endpoint overrides), `auto_custom_parm` (`1`:
+///   give every callback call sent without `customParm` a unique one,
+///   `ytx-<unix ms>-<pid>-<counter>`, so that every *outcome unknown* can be
+///   resolved with `ytx_resolve`; `0`, the default: send none), `max_retries` (0, the
 ///   default, to 10: resend a request automatically only when
 ///   `ytx_outcome_retry_safe` would say so: not written yet, or the
 ///   platform's `-104`; never an unknown outcome; one WARN log line per
@@ -344,6 +349,8 @@ pub unsafe extern "C" fn ytx_free(client: *mut ytx_client) -> ytx_result {
 /// sent once; it is sent again only when the client's `max_retries` option
 /// is set and the failure is retry-safe (`ytx_outcome_retry_safe`): never
 /// after it may have reached the platform.
+/// On `YTX_DELIVERY_UNKNOWN` the outcome's `ytx_outcome_ticket` says what
+/// `ytx_resolve` needs to find out whether the call was placed.
 /// Thread safety: any number of threads may call this with the same client.
 ///
 /// # Safety
@@ -411,7 +418,7 @@ unsafe fn callback_entry(
             request::credit_from_i64(credit)?,
         );
         for_each_option(names, values, count, |n, v| Ok(call.set(n, v)?))?;
-        Ok(c.prepare_callback_call(&call)?)
+        Ok(c.prepare_callback(&call)?)
     })
 }
 
@@ -484,7 +491,7 @@ unsafe fn voice_code_entry(
             str_arg(code, "code")?,
         );
         voice.times = request::times_from_i64(i64::from(times))?;
-        Ok(c.prepare_voice_code(&voice)?)
+        Ok((c.prepare_voice_code(&voice)?, Sending::VoiceCode))
     })
 }
 

@@ -238,6 +238,7 @@ fn tls_handshake_error(e: &(dyn std::error::Error + 'static)) -> Option<Error> {
         delivery: Delivery::NotSent,
         message: format!("TLS handshake failed: {r}"),
         source: None,
+        ticket: None,
     })
 }
 
@@ -254,11 +255,13 @@ fn map_error(e: &ureq::Error) -> Error {
         delivery: Delivery::NotSent,
         message,
         source: None,
+        ticket: None,
     };
     let unknown = |message: String| Error::Transport {
         delivery: Delivery::Unknown,
         message,
         source: None,
+        ticket: None,
     };
     match e {
         U::HostNotFound => not_sent("DNS lookup failed: host not found".into()),

@@ -75,6 +75,36 @@ namespace Ytx
         Sandbox = 1,
     }
 
+    /// <summary>
+    /// What <c>YtxClient.Resolve</c> found about a call whose
+    /// outcome was unknown (<c>YTX_RESOLUTION_*</c> in <c>ytx.h</c>).
+    /// </summary>
+    public enum YtxResolutionStatus
+    {
+        /// <summary>The call was placed: <see cref="YtxResolution.Record"/> is its record. Do not place it again.</summary>
+        Placed = 1,
+
+        /// <summary>
+        /// The call was not placed: PROTOCOL.md's bound (sent time + srctimeout + dsttimeout + credit + 60 s;
+        /// 60 s for a ring timeout the request did not give) has passed and a search made after it found no
+        /// record. It may be placed again.
+        /// </summary>
+        NotPlaced = 2,
+
+        /// <summary>
+        /// Not known yet: resolve again at <see cref="YtxResolution.CheckAgainAt"/>, passing
+        /// <see cref="YtxResolution.Cursor"/> (also when a page or time budget ran out).
+        /// </summary>
+        NotKnownYet = 3,
+
+        /// <summary>
+        /// Cannot be resolved: a voice code, or a call sent without customParm
+        /// (<see cref="YtxResolution.Reason"/> says which; <see cref="YtxClientOptions.AutoCustomParm"/>
+        /// gives every callback call a customParm).
+        /// </summary>
+        CannotBeResolved = 4,
+    }
+
     /// <summary>What the first leg of a callback call hears while the second leg rings (wire field <c>ringbacktype</c>).</summary>
     public enum RingbackType
     {

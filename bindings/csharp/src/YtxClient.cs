@@ -397,6 +397,93 @@ namespace Ytx
             }
         }
 
+        /// <summary>
+        /// Was the call of an outcome unknown placed? Sends only record queries (they place nothing),
+        /// paging after the last requestId this client saw accepted before the call and looking for its
+        /// customParm, as PROTOCOL.md says.
+        /// </summary>
+        /// <remarks>
+        /// <para>The answer's <see cref="YtxResolution.Status"/>: <see cref="YtxResolutionStatus.Placed"/>
+        /// (with its record: do not place it again); <see cref="YtxResolutionStatus.NotPlaced"/> (only once
+        /// the bound has passed: sent time + ring timeouts + credit + 60 s); <see cref="YtxResolutionStatus.NotKnownYet"/>
+        /// (resolve again at <see cref="YtxResolution.CheckAgainAt"/> with <see cref="YtxResolution.Cursor"/>;
+        /// also when <paramref name="maxPages"/> or <paramref name="deadline"/> ran out: never an exception);
+        /// <see cref="YtxResolutionStatus.CannotBeResolved"/> (a voice code, a call without customParm, an
+        /// exception that is not an outcome unknown).</para>
+        /// </remarks>
+        /// <param name="error">The exception a call threw (its <see cref="YtxException.Ticket"/>).</param>
+        /// <param name="cursor">The <see cref="YtxResolution.Cursor"/> of an earlier resolution of the same call; <c>null</c>: from the anchor. Field <c>cursor</c>.</param>
+        /// <param name="deadline">Overall deadline, checked before each page; <c>null</c>: the library's (60 s). Field <c>deadline</c>.</param>
+        /// <param name="maxPages">The most record queries; <c>null</c>: the library's (100). Field <c>max_pages</c>.</param>
+        /// <returns>The resolution.</returns>
+        /// <exception cref="YtxArgumentException">A bad cursor, deadline or page count.</exception>
+        /// <exception cref="YtxTransportException">A record query failed (safe to resolve again).</exception>
+        /// <exception cref="YtxProtocolException">An answer was not the platform's.</exception>
+        /// <exception cref="YtxPlatformException">The platform refused a query.</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public YtxResolution Resolve(YtxException error, string cursor = null, TimeSpan? deadline = null, int? maxPages = null)
+        {
+            if (error == null)
+            {
+                throw new YtxArgumentException("error: must not be null", YtxResultCode.NullArgument, "error");
+            }
+            return Resolve(error.Ticket ?? "", cursor, deadline, maxPages);
+        }
+
+        /// <summary>
+        /// <c>Resolve</c> from a ticket's text, e.g. one saved
+        /// before a restart (<see cref="YtxException.Ticket"/>; <c>""</c>: nothing to resolve).
+        /// </summary>
+        /// <param name="ticket">The ticket's text. Field <c>ticket</c>.</param>
+        /// <param name="cursor">As in the other overload.</param>
+        /// <param name="deadline">As in the other overload.</param>
+        /// <param name="maxPages">As in the other overload.</param>
+        /// <returns>The resolution.</returns>
+        /// <exception cref="YtxArgumentException">A bad ticket, cursor, deadline or page count.</exception>
+        /// <exception cref="YtxTransportException">A record query failed (safe to resolve again).</exception>
+        /// <exception cref="YtxProtocolException">An answer was not the platform's.</exception>
+        /// <exception cref="YtxPlatformException">The platform refused a query.</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public YtxResolution Resolve(string ticket, string cursor = null, TimeSpan? deadline = null, int? maxPages = null)
+        {
+            ThrowIfDisposed();
+            byte[] t = Utf8.Encode(ticket, "ticket");
+            byte[] c = OptionalText(cursor, "cursor");
+            ulong ms = 0;
+            if (deadline.HasValue)
+            {
+                if (deadline.Value <= TimeSpan.Zero)
+                {
+                    throw new YtxArgumentException("deadline: must be greater than 0", YtxResultCode.InvalidArgument, "deadline");
+                }
+                ms = (ulong)Math.Max(1.0, Math.Ceiling(deadline.Value.TotalMilliseconds));
+            }
+            uint pages = 0;
+            if (maxPages.HasValue)
+            {
+                if (maxPages.Value < 1)
+                {
+                    throw new YtxArgumentException("max_pages: must be at least 1", YtxResultCode.InvalidArgument, "max_pages");
+                }
+                pages = (uint)maxPages.Value;
+            }
+            YtxResolutionHandle resolution = null;
+            try
+            {
+                IntPtr outcome;
+                uint rc = NativeMethods.ytx_resolve(_handle, t, c, ms, pages, out resolution, out outcome);
+                Ensure.Success(rc, outcome);
+                return new YtxResolution(resolution.DangerousGetHandle());
+            }
+            finally
+            {
+                if (resolution != null)
+                {
+                    resolution.Dispose();
+                }
+            }
+        }
+
         // ------------------------------------------------------------------ async
 
         /// <summary>
@@ -414,6 +501,7 @@ namespace Ytx
         /// goes on in the background and its answer is dropped. The platform may
         /// therefore have placed a call whose task was cancelled: treat it as
         /// <see cref="YtxDelivery.Unknown"/> (never re-send blindly) and resolve it with
+        /// <c>Resolve</c> (the exception's ticket, when one was thrown) or
         /// <see cref="FindCall"/> by its <see cref="CallbackOptions.CustomParm"/>. To bound
         /// the call itself, set <see cref="YtxClientOptions.Timeout"/>.</para>
         /// <para>Each call in flight waits on a thread of its own
@@ -501,6 +589,32 @@ namespace Ytx
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => FindCall(customParm, afterRequestId, fid), cancellationToken);
+        }
+
+        /// <summary><c>Resolve</c> without blocking the caller (on a thread-pool thread).</summary>
+        /// <param name="error">As in <c>Resolve</c>.</param>
+        /// <param name="cursor">As there.</param>
+        /// <param name="deadline">As there.</param>
+        /// <param name="maxPages">As there.</param>
+        /// <param name="cancellationToken">Stops the waiting, not the queries already sent (they place nothing).</param>
+        /// <returns>The resolution.</returns>
+        public Task<YtxResolution> ResolveAsync(YtxException error, string cursor = null, TimeSpan? deadline = null,
+            int? maxPages = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return RunAsync(() => Resolve(error, cursor, deadline, maxPages), cancellationToken);
+        }
+
+        /// <summary><c>Resolve</c> without blocking the caller (on a thread-pool thread).</summary>
+        /// <param name="ticket">As in <c>Resolve</c>.</param>
+        /// <param name="cursor">As there.</param>
+        /// <param name="deadline">As there.</param>
+        /// <param name="maxPages">As there.</param>
+        /// <param name="cancellationToken">Stops the waiting, not the queries already sent (they place nothing).</param>
+        /// <returns>The resolution.</returns>
+        public Task<YtxResolution> ResolveAsync(string ticket, string cursor = null, TimeSpan? deadline = null,
+            int? maxPages = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return RunAsync(() => Resolve(ticket, cursor, deadline, maxPages), cancellationToken);
         }
 
         /// <summary>

@@ -27,10 +27,12 @@ import asyncio
 import concurrent.futures
 import contextvars
 import functools
-from typing import Any, Callable, List, Optional, TypeVar, Unpack
+from typing import Any, Callable, List, Optional, TypeVar, Union, Unpack
 
 from . import _native, _records
 from ._client import Accepted, CallbackOptions, Client, PreparedRequest
+from ._errors import YtxError
+from ._resolve import Resolution
 
 __all__ = ["AsyncClient", "DEFAULT_MAX_WORKERS"]
 
@@ -152,6 +154,20 @@ class AsyncClient:
         """:meth:`ytx.Client.find_call` in a worker thread (up to 100 queries)."""
         return await self._run(
             self._client.find_call, custom_parm, after_request_id=after_request_id, fid=fid
+        )
+
+    async def resolve(
+        self,
+        err_or_ticket: Union[YtxError, str],
+        *,
+        cursor: Optional[str] = None,
+        deadline: Optional[float] = None,
+        max_pages: Optional[int] = None,
+    ) -> Resolution:
+        """:meth:`ytx.Client.resolve` in a worker thread."""
+        return await self._run(
+            self._client.resolve, err_or_ticket, cursor=cursor, deadline=deadline,
+            max_pages=max_pages,
         )
 
     async def balance(self) -> _records.Balance:

@@ -88,6 +88,10 @@ class YtxError(Exception):
         message: an English message for a person; the platform's own
             statusMsg is kept in it. Never contains the auth token.
         delivery: whether the request reached the platform.
+        ticket: for an *outcome unknown* of a call (``Delivery.UNKNOWN``),
+            what resolving it needs, as text (a ``str``): pass the error or
+            the text to :meth:`ytx.Client.resolve`, or save the text to
+            resolve the call after a restart. ``None`` for any other error.
     """
 
     def __init__(
@@ -106,6 +110,7 @@ class YtxError(Exception):
         #: from the library's advice (``ytx_outcome_retry_after_ms``): 0.0
         #: for a request never written, 1.0 for the platform's ``-104``.
         self.retry_after: Optional[float] = None
+        self.ticket: Optional[str] = None
 
     @property
     def retry_safe(self) -> bool:
@@ -189,8 +194,8 @@ class TransportError(YtxError, ConnectionError):
     Code 10 (``NOT_SENT``, ``retry_safe``, ``retry_after`` 0.0): nothing
     reached the platform.
     Code 11 (``OUTCOME_UNKNOWN``): the request was written, the answer was
-    lost; the platform may have placed the call (resolve it with
-    :meth:`ytx.Client.find_call`, see :attr:`Delivery.UNKNOWN`).
+    lost; the platform may have placed the call: resolve it with
+    :meth:`ytx.Client.resolve` (``client.resolve(err)``; ``err.ticket``).
     """
 
 
