@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
@@ -9,10 +10,12 @@ namespace Ytx
     public interface IYtxClient : IDisposable
     {
         /// <summary>See <see cref="YtxClient.CallbackCall"/>.</summary>
-        YtxAccepted CallbackCall(string src, string dst, long credit, CallbackOptions options = null);
+        [NullableContext(1)]
+        YtxAccepted CallbackCall(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null);
 
         /// <summary>See <see cref="YtxClient.VoiceCode"/>.</summary>
-        YtxAccepted VoiceCode(string dst, string dstClid, string code, int? times = null);
+        [NullableContext(1)]
+        YtxAccepted VoiceCode(string dst, [Nullable(2)] string dstClid, string code, int? times = null);
 
         /// <summary>See <see cref="YtxClient.PrepareCallbackCall"/>.</summary>
         PreparedRequest PrepareCallbackCall(string src, string dst, long credit, CallbackOptions options = null);
@@ -21,31 +24,43 @@ namespace Ytx
         PreparedRequest PrepareVoiceCode(string dst, string dstClid, string code, int? times = null);
 
         /// <summary>See <see cref="YtxClient.CallRecord"/>.</summary>
-        YtxCallRecord CallRecord(string requestId, string fid = null);
+        [NullableContext(1)]
+        [return: Nullable(2)]
+        YtxCallRecord CallRecord(string requestId, [Nullable(2)] string fid = null);
 
         /// <summary>See <see cref="YtxClient.CallRecordsAfter"/>.</summary>
-        IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, string fid = null);
+        [NullableContext(1)]
+        IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, [Nullable(2)] string fid = null);
 
         /// <summary>See <see cref="YtxClient.FindCall"/>.</summary>
-        YtxCallRecord FindCall(string customParm, string afterRequestId, string fid = null);
+        [NullableContext(1)]
+        [return: Nullable(2)]
+        YtxCallRecord FindCall(string customParm, string afterRequestId, [Nullable(2)] string fid = null);
 
         /// <summary>See <see cref="YtxClient.Balance"/>.</summary>
         YtxBalance Balance();
 
         /// <summary>See <see cref="YtxClient.CallbackCallAsync"/>.</summary>
-        Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, CallbackOptions options = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.VoiceCodeAsync"/>.</summary>
-        Task<YtxAccepted> VoiceCodeAsync(string dst, string dstClid, string code, int? times = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        Task<YtxAccepted> VoiceCodeAsync(string dst, [Nullable(2)] string dstClid, string code, int? times = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.CallRecordAsync"/>.</summary>
-        Task<YtxCallRecord> CallRecordAsync(string requestId, string fid = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        [return: Nullable(new byte[] { 1, 2 })]
+        Task<YtxCallRecord> CallRecordAsync(string requestId, [Nullable(2)] string fid = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.CallRecordsAfterAsync"/>.</summary>
-        Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, string fid = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, [Nullable(2)] string fid = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.FindCallAsync"/>.</summary>
-        Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, string fid = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        [return: Nullable(new byte[] { 1, 2 })]
+        Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, [Nullable(2)] string fid = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.BalanceAsync"/>.</summary>
         Task<YtxBalance> BalanceAsync(CancellationToken cancellationToken = default(CancellationToken));
@@ -190,7 +205,8 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused the request.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxAccepted CallbackCall(string src, string dst, long credit, CallbackOptions options = null)
+        [NullableContext(1)]
+        public YtxAccepted CallbackCall(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null)
         {
             return Callback(src, dst, credit, options, true, Ensure.ReadAccepted);
         }
@@ -202,7 +218,8 @@ namespace Ytx
         /// <returns>The request as it would be sent (its URL carries the real Sign).</returns>
         /// <exception cref="YtxArgumentException">Invalid input.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public PreparedRequest PrepareCallbackCall(string src, string dst, long credit, CallbackOptions options = null)
+        [NullableContext(1)]
+        public PreparedRequest PrepareCallbackCall(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null)
         {
             return Callback(src, dst, credit, options, false, Ensure.ReadPrepared);
         }
@@ -224,7 +241,8 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused the request (e.g. <c>-205</c>: the app lacks the voice-code feature).</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxAccepted VoiceCode(string dst, string dstClid, string code, int? times = null)
+        [NullableContext(1)]
+        public YtxAccepted VoiceCode(string dst, [Nullable(2)] string dstClid, string code, int? times = null)
         {
             return Voice(dst, dstClid, code, times, true, Ensure.ReadAccepted);
         }
@@ -236,7 +254,8 @@ namespace Ytx
         /// <returns>The request as it would be sent (its URL carries the real Sign).</returns>
         /// <exception cref="YtxArgumentException">Invalid input.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public PreparedRequest PrepareVoiceCode(string dst, string dstClid, string code, int? times = null)
+        [NullableContext(1)]
+        public PreparedRequest PrepareVoiceCode(string dst, [Nullable(2)] string dstClid, string code, int? times = null)
         {
             return Voice(dst, dstClid, code, times, false, Ensure.ReadPrepared);
         }
@@ -259,7 +278,9 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">The answer was not the platform's (e.g. no <c>cdr</c>).</exception>
         /// <exception cref="YtxPlatformException">The platform refused the query (a statusCode other than <c>"0"</c>).</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxCallRecord CallRecord(string requestId, string fid = null)
+        [NullableContext(1)]
+        [return: Nullable(2)]
+        public YtxCallRecord CallRecord(string requestId, [Nullable(2)] string fid = null)
         {
             ThrowIfDisposed();
             byte[] id = Utf8.Encode(requestId, "request_id");
@@ -284,7 +305,8 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused the query.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, string fid = null)
+        [NullableContext(1)]
+        public IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, [Nullable(2)] string fid = null)
         {
             ThrowIfDisposed();
             byte[] id = Utf8.Encode(requestId, "request_id");
@@ -331,7 +353,9 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">An answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused a query.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxCallRecord FindCall(string customParm, string afterRequestId, string fid = null)
+        [NullableContext(1)]
+        [return: Nullable(2)]
+        public YtxCallRecord FindCall(string customParm, string afterRequestId, [Nullable(2)] string fid = null)
         {
             ThrowIfDisposed();
             byte[] parm = Utf8.Encode(customParm, "custom_parm");
@@ -480,10 +504,12 @@ namespace Ytx
         /// <c>Resolve</c> (the exception's ticket, when one was thrown) or
         /// <see cref="FindCall"/> by its <see cref="CallbackOptions.CustomParm"/>. To bound
         /// the call itself, set <see cref="YtxClientOptions.Timeout"/>.</para>
-        /// <para>Each call in flight occupies one thread-pool thread until the library
-        /// returns (at most <see cref="YtxClientOptions.Timeout"/>); for many concurrent
-        /// slow calls, raise <see cref="ThreadPool.SetMinThreads"/>. Arguments are checked
-        /// on that thread too: a bad argument faults the task (nothing is sent).</para>
+        /// <para>Each call in flight waits on a thread of its own
+        /// (<see cref="TaskCreationOptions.LongRunning"/>), never on a thread-pool
+        /// thread, until the library returns (at most <see cref="YtxClientOptions.Timeout"/>):
+        /// many concurrent slow calls do not starve the host's pool, and a cancellation
+        /// completes the task at once. Arguments are checked on that thread too: a bad
+        /// argument faults the task (nothing is sent).</para>
         /// </remarks>
         /// <param name="src">As in <see cref="CallbackCall"/>.</param>
         /// <param name="dst">As in <see cref="CallbackCall"/>.</param>
@@ -491,7 +517,8 @@ namespace Ytx
         /// <param name="options">As in <see cref="CallbackCall"/>.</param>
         /// <param name="cancellationToken">Stops the waiting (see remarks), not the call.</param>
         /// <returns>A task for the platform's answer.</returns>
-        public Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, CallbackOptions options = null,
+        [NullableContext(1)]
+        public Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => CallbackCall(src, dst, credit, options), cancellationToken);
@@ -507,7 +534,8 @@ namespace Ytx
         /// <param name="times">As in <see cref="VoiceCode"/>.</param>
         /// <param name="cancellationToken">Stops the waiting, not the call.</param>
         /// <returns>A task for the platform's answer.</returns>
-        public Task<YtxAccepted> VoiceCodeAsync(string dst, string dstClid, string code, int? times = null,
+        [NullableContext(1)]
+        public Task<YtxAccepted> VoiceCodeAsync(string dst, [Nullable(2)] string dstClid, string code, int? times = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => VoiceCode(dst, dstClid, code, times), cancellationToken);
@@ -521,7 +549,9 @@ namespace Ytx
         /// <param name="fid">As in <see cref="CallRecord"/>.</param>
         /// <param name="cancellationToken">Stops the waiting, not the query.</param>
         /// <returns>A task for the record, or <c>null</c>.</returns>
-        public Task<YtxCallRecord> CallRecordAsync(string requestId, string fid = null,
+        [NullableContext(1)]
+        [return: Nullable(new byte[] { 1, 2 })]
+        public Task<YtxCallRecord> CallRecordAsync(string requestId, [Nullable(2)] string fid = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => CallRecord(requestId, fid), cancellationToken);
@@ -536,7 +566,8 @@ namespace Ytx
         /// <param name="fid">As in <see cref="CallRecordsAfter"/>.</param>
         /// <param name="cancellationToken">Stops the waiting, not the query.</param>
         /// <returns>A task for the records.</returns>
-        public Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, string fid = null,
+        [NullableContext(1)]
+        public Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, [Nullable(2)] string fid = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => CallRecordsAfter(requestId, limit, fid), cancellationToken);
@@ -552,7 +583,9 @@ namespace Ytx
         /// <param name="fid">As in <see cref="FindCall"/>.</param>
         /// <param name="cancellationToken">Stops the waiting, not the search.</param>
         /// <returns>A task for the first matching record, or <c>null</c>.</returns>
-        public Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, string fid = null,
+        [NullableContext(1)]
+        [return: Nullable(new byte[] { 1, 2 })]
+        public Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, [Nullable(2)] string fid = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => FindCall(customParm, afterRequestId, fid), cancellationToken);
@@ -596,10 +629,16 @@ namespace Ytx
         }
 
         /// <summary>
-        /// Runs a blocking call on the thread pool. The call is queued without the
-        /// token, so once this returns it runs to its end; the token only completes
-        /// the returned task early, as cancelled. The call's own result or exception
-        /// is then observed and dropped (no unobserved-task exception).
+        /// Runs a blocking call on a dedicated thread (LongRunning), not on the
+        /// thread pool: a call held for seconds by the network must not take one of
+        /// the pool's few threads (with 32 slow calls on 2 cores, Task.Run made
+        /// unrelated pool work and the cancellation continuations wait seconds for
+        /// the pool to grow). The call is started without the token, so once this
+        /// returns it runs to its end; the token only completes the returned task
+        /// early, as cancelled (synchronously, on the cancelling thread's
+        /// registration, so without waiting for a pool thread either). The call's
+        /// own result or exception is then observed and dropped (no
+        /// unobserved-task exception).
         /// </summary>
         private static Task<T> RunAsync<T>(Func<T> call, CancellationToken cancellationToken)
         {
@@ -607,7 +646,8 @@ namespace Ytx
             {
                 return Task.FromCanceled<T>(cancellationToken); // nothing was sent
             }
-            Task<T> work = Task.Run(call);
+            Task<T> work = Task.Factory.StartNew(call, CancellationToken.None,
+                TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
             if (!cancellationToken.CanBeCanceled)
             {
                 return work;

@@ -363,7 +363,7 @@ internal static partial class YtxTests
             Equal(0, build.Item1, "cc built the stand-in library (needs a C compiler): " + build.Item2);
             string exe = Assembly.GetExecutingAssembly().Location;
             string path = System.Environment.GetEnvironmentVariable("LD_LIBRARY_PATH");
-            var run = Exec("mono", "--debug \"" + exe + "\" --version-mismatch-child", dir,
+            var run = Exec(RunnerFile, RunnerArgs(exe, "--version-mismatch-child"), dir,
                 new Dictionary<string, string> { { "LD_LIBRARY_PATH", dir + (string.IsNullOrEmpty(path) ? "" : ":" + path) } });
             Contains(run.Item2, "CHILD OK", "the child's checks: " + run.Item2);
             Equal(0, run.Item1, "the child's exit code: " + run.Item2);

@@ -1111,7 +1111,7 @@ internal static partial class YtxTests
             string exe = System.Environment.GetEnvironmentVariable("YTX_PUSH_RECEIVER");
             Check(!string.IsNullOrEmpty(exe) && File.Exists(exe), "set YTX_PUSH_RECEIVER to PushReceiver.exe (got '" + exe + "')");
             Url = "http://127.0.0.1:" + FreePort() + "/";
-            var psi = new ProcessStartInfo("mono", "\"" + Path.GetFullPath(exe) + "\" " + Url + " --exit-on-stdin-eof " + extraArgs)
+            var psi = new ProcessStartInfo(RunnerFile, RunnerArgs(Path.GetFullPath(exe), Url + " --exit-on-stdin-eof " + extraArgs))
             {
                 WorkingDirectory = Path.GetTempPath(), // where a Mono crash report would go
                 UseShellExecute = false,
