@@ -356,9 +356,10 @@ impl Client {
     /// `"0"` searches from the first record). This is how an *outcome
     /// unknown* is resolved without ringing anyone twice (see
     /// [`record`](crate::record) for the steps): `Some(record)` means the call
-    /// was placed. `None` means no record yet: the platform writes one some
-    /// seconds after the call ends, so only a search made well after that
-    /// means "not placed". Pages of 100, at most 100 pages (see
+    /// was placed. `None` means no record yet, never by itself "not
+    /// placed": a record is written only after the call ends, up to
+    /// `srctimeout` + `dsttimeout` + `credit` + 60 s after it was sent
+    /// (PROTOCOL.md). Pages of 100, at most 100 pages (see
     /// [`Client::find_call_with`]). Only an empty page ends the search (a
     /// gateway may answer fewer records than asked for).
     /// [`Client::resolve`] answers the same question with the bound
