@@ -167,6 +167,12 @@ impl Client {
         })
     }
 
+    /// The transport, for the transports' own tests (fault injection).
+    #[cfg(test)]
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
     /// Start building a client for these credentials.
     pub fn builder(
         account_sid: impl Into<String>,

@@ -228,7 +228,11 @@ fn callback(input: &Input) {
             _ => {
                 assert_eq!(got, value);
                 assert!(!got.is_empty() && !got.chars().any(char::is_control));
-                assert!(got.len() <= ytx::request::MAX_TEXT_FIELD_BYTES, "{name}: {} bytes", got.len());
+                assert!(
+                    got.len() <= ytx::request::MAX_TEXT_FIELD_BYTES,
+                    "{name}: {} bytes",
+                    got.len()
+                );
             }
         }
     }

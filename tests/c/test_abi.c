@@ -833,6 +833,58 @@ static void test_pushes(void) {
     CHECK(ytx_record_duration(r) == -1 && strcmp(ytx_record_request_id(r), "") == 0, "empty record");
     ytx_push_free(p);
 
+    /* Issue 18: an oddity in a field not read never rejects the push. */
+    p = parse("{\"requestid\":\"1\",\"state\":\"answer\",\"x\":\"a\\ud800b\",\"z\":\"n\\u0000l\"}", YTX_OK);
+    CHECK(strcmp(ytx_push_field(p, "x"), "a\xef\xbf\xbd" "b") == 0, "a lone surrogate is U+FFFD");
+    CHECK(strcmp(ytx_push_field(p, "z"), "n\xef\xbf\xbd" "l") == 0, "a NUL is U+FFFD");
+    ytx_push_free(p);
+
+    /* Issue 18: routed by the key the platform appends to the URL. */
+    {
+        const char *st = "{\"requestid\":\"1\",\"state\":\"answer\"}";
+        const char *rec = "{\"cdr\":[{\"requestid\":\"1\"}]}";
+        ytx_push *rp = NULL;
+        ytx_outcome *ro = NULL;
+        CHECK(ytx_push_parse_routed((const uint8_t *)st, strlen(st), "/p?CallState", &rp, NULL) == YTX_OK &&
+                  ytx_push_kind_of(rp) == YTX_PUSH_STATE,
+              "?CallState: a state push");
+        ytx_push_free(rp);
+        CHECK(ytx_push_parse_routed((const uint8_t *)rec, strlen(rec), NULL, &rp, NULL) == YTX_OK &&
+                  ytx_push_kind_of(rp) == YTX_PUSH_RECORDS,
+              "NULL target: by shape");
+        ytx_push_free(rp);
+        CHECK(ytx_push_parse_routed((const uint8_t *)st, strlen(st), "/p?Call", &rp, &ro) == YTX_ERR_PROTOCOL &&
+                  rp == NULL,
+              "?Call with a state body is refused");
+        CHECK(strstr(ytx_outcome_message(ro), "?Call") != NULL, "names the key: %s", ytx_outcome_message(ro));
+        ytx_outcome_free(ro);
+    }
+
+    /* Issue 18: 1 MiB of distinct keys (90,000) parses (the quadratic check
+     * took minutes; speed is measured by benches/run.sh --pushes, with 4 MiB),
+     * and every field is readable through the accessors. */
+    {
+        size_t cap = 1024 * 1024, n = 0;
+        char *big = malloc(cap);
+        CHECK(big != NULL, "malloc");
+        n += (size_t)snprintf(big, cap, "{\"requestid\":\"1\",\"state\":\"answer\"");
+        size_t keys = 2;
+        while (n + 32 < cap) {
+            n += (size_t)snprintf(big + n, cap - n, ",\"k%zu\":%zu", keys, keys);
+            keys++;
+        }
+        big[n++] = '}';
+        ytx_push *bp = NULL;
+        CHECK(ytx_push_parse((const uint8_t *)big, n, &bp, NULL) == YTX_OK, "1 MiB of keys parses");
+        CHECK(ytx_push_field_count(bp) == keys, "every key: %zu of %zu", ytx_push_field_count(bp), keys);
+        CHECK(strcmp(ytx_push_field(bp, "k7"), "7") == 0, "a key by name");
+        size_t read = 0;
+        for (size_t i = 0; i < ytx_push_field_count(bp); i++) read += ytx_push_field_value(bp, i) != NULL;
+        CHECK(read == keys, "every value readable");
+        ytx_push_free(bp);
+        free(big);
+    }
+
     expect_protocol("not json", "not JSON");
     expect_protocol("[1]", "not a JSON object");
     expect_protocol("{\"cdr\":{}}", "cdr is not an array");
