@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use crate::error::{Error, Result};
 use crate::log::{self, LogLevel};
@@ -99,13 +99,16 @@ pub struct Client {
     last_accepted: Mutex<Option<String>>,
 }
 
-/// What a prepared request is, for the ticket of its *outcome unknown*
-/// (the C ABI prepares, then sends).
-pub(crate) enum Sending {
+/// What a request is, for the ticket of its *outcome unknown*.
+enum Sending<'a> {
     /// A callback call, as sent (its customParm included).
-    Callback(Box<CallbackCall>),
+    Callback(&'a CallbackCall),
+    /// A callback call known only by its wire body (a [`PreparedRequest`]).
+    CallbackBody(&'a str),
     /// A voice code.
     VoiceCode,
+    /// Anything else (record queries, balance): no ticket.
+    Other,
 }
 
 /// Sign and Authorization for one timestamp (one UTC second).
@@ -210,11 +213,7 @@ impl Client {
         )?;
         let anchor = self.anchor();
         let result = self.execute(&self.callback_url, &body);
-        self.settle(
-            &Sending::Callback(Box::new(call.into_owned())),
-            anchor,
-            result,
-        )
+        self.settle(&Sending::Callback(&call), anchor, result)
     }
 
     /// The call with a unique customParm when it has none and the client
@@ -254,20 +253,24 @@ impl Client {
         anchor: Option<String>,
         result: Result<Response>,
     ) -> Result<Response> {
-        match (result, what) {
-            (Ok(r), Sending::Callback(_)) => {
+        let e = match (result, what) {
+            (Ok(r), Sending::Callback(_) | Sending::CallbackBody(_)) => {
                 self.remember_accepted(&r.request_id);
-                Ok(r)
+                return Ok(r);
             }
-            (Ok(r), Sending::VoiceCode) => Ok(r),
-            (Err(e), Sending::Callback(call)) => {
-                let now = SystemTime::now();
-                Err(e.with_ticket(Ticket::for_callback(call, now, anchor.as_deref())))
-            }
-            (Err(e), Sending::VoiceCode) => {
-                Err(e.with_ticket(Ticket::for_voice_code(SystemTime::now())))
-            }
-        }
+            (Ok(r), _) => return Ok(r),
+            (Err(e), _) => e,
+        };
+        // Both clocks read after the failure was seen.
+        let (now, seen) = (SystemTime::now(), Instant::now());
+        let anchor = anchor.as_deref();
+        let ticket = match what {
+            Sending::Callback(call) => Ticket::for_callback(call, now, anchor),
+            Sending::CallbackBody(body) => Ticket::for_callback_body(body, now, anchor),
+            Sending::VoiceCode => Ticket::for_voice_code(now),
+            Sending::Other => return Err(e),
+        };
+        Err(e.with_ticket(ticket.stamped(seen)))
     }
 
     /// Send a voice verification code: the platform calls `dst` and reads
@@ -338,8 +341,20 @@ impl Client {
 
     /// Any call-record query (e.g. with another `fid`).
     pub fn call_records(&self, query: &RecordQuery) -> Result<Vec<CallRecord>> {
+        self.call_records_until(query, None)
+    }
+
+    /// [`Client::call_records`] whose automatic retries (if any) start no
+    /// later than `until` (the resolver's deadline).
+    pub(crate) fn call_records_until(
+        &self,
+        query: &RecordQuery,
+        until: Option<Instant>,
+    ) -> Result<Vec<CallRecord>> {
         let body = logged_invalid("call-record query", query.to_json(&self.cfg.app_id))?;
-        self.execute(&self.records_url, &body)
+        logged_invalid("request", crate::request::check_body(&body))?;
+        let sig = self.signature();
+        self.send_logged(&sig.url(&self.records_url), &sig.headers(), &body, until)
     }
 
     /// Find the call whose `customParm` is `custom_parm` among the records
@@ -347,9 +362,10 @@ impl Client {
     /// `"0"` searches from the first record). This is how an *outcome
     /// unknown* is resolved without ringing anyone twice (see
     /// [`record`](crate::record) for the steps): `Some(record)` means the call
-    /// was placed. `None` means no record yet: the platform writes one some
-    /// seconds after the call ends, so only a search made well after that
-    /// means "not placed". Pages of 100, at most 100 pages (see
+    /// was placed. `None` means no record yet, never by itself "not
+    /// placed": a record is written only after the call ends, up to
+    /// `srctimeout` + `dsttimeout` + `credit` + 60 s after it was sent
+    /// (PROTOCOL.md). Pages of 100, at most 100 pages (see
     /// [`Client::find_call_with`]). Only an empty page ends the search (a
     /// gateway may answer fewer records than asked for).
     /// [`Client::resolve`] answers the same question with the bound
@@ -431,7 +447,7 @@ impl Client {
     fn execute<T: Answer>(&self, url: &str, body: &str) -> Result<T> {
         logged_invalid("request", crate::request::check_body(body))?;
         let sig = self.signature();
-        self.send_logged(&sig.url(url), &sig.headers(), body)
+        self.send_logged(&sig.url(url), &sig.headers(), body, None)
     }
 
     /// The Sign and Authorization for now, computed once per second.
@@ -466,20 +482,14 @@ impl Client {
     /// assert!(req.to_string().contains("Sign=<redacted>"));
     /// # Ok::<(), ytx::Error>(())
     /// ```
+    ///
+    /// The body carries what resolving needs (customParm, credit, ring
+    /// timeouts; with `auto_custom_parm`, the customParm given here): an
+    /// *outcome unknown* of [`Client::send`] has its ticket.
     pub fn prepare_callback_call(&self, call: &CallbackCall) -> Result<PreparedRequest> {
-        self.prepare_callback(call).map(|(req, _)| req)
-    }
-
-    /// [`Client::prepare_callback_call`], with the call as it will be sent
-    /// (its customParm from `auto_custom_parm` included).
-    pub(crate) fn prepare_callback(
-        &self,
-        call: &CallbackCall,
-    ) -> Result<(PreparedRequest, Sending)> {
         let call = self.with_custom_parm(call);
         let body = call.to_json(&self.cfg.callback.action, &self.cfg.app_id)?;
-        let req = self.prepare(&self.callback_url, body, &self.signature());
-        Ok((req, Sending::Callback(Box::new(call.into_owned()))))
+        Ok(self.prepare(&self.callback_url, body, &self.signature()))
     }
 
     /// Validate and sign a voice code without sending it (a dry run).
@@ -518,7 +528,10 @@ impl Client {
     /// ```
     ///
     /// Never retried here once the request may have been written: the error's
-    /// [`Error::delivery`] says whether a retry is safe.
+    /// [`Error::delivery`] says whether a retry is safe. An *outcome unknown*
+    /// of a callback call or voice code carries its [`Ticket`], as from
+    /// [`Client::callback_call`]: the callback call's is read from the body
+    /// as sent (customParm, credit, ring timeouts).
     ///
     /// A request whose URL or header values hold CR, LF or another control
     /// character (an edited `PreparedRequest`) is refused before anything is
@@ -528,29 +541,31 @@ impl Client {
             req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         logged_invalid("request", transport::check_request(&req.url, &headers))?;
         logged_invalid("request", crate::request::check_body(&req.body))?;
-        let result: Result<Response> = self.send_logged(&req.url, &headers, &req.body);
-        if let Ok(r) = &result {
-            if req.url.starts_with(&format!("{}?", self.callback_url)) {
-                self.remember_accepted(&r.request_id);
-            }
-        }
-        result
-    }
-
-    /// [`Client::send`] of a request whose kind is known (the C ABI's
-    /// prepare-then-send): an *outcome unknown* gets its ticket.
-    pub(crate) fn send_prepared(&self, req: &PreparedRequest, what: &Sending) -> Result<Response> {
+        let what = if req.url.starts_with(&format!("{}?", self.callback_url)) {
+            Sending::CallbackBody(&req.body)
+        } else if req.url.starts_with(&format!("{}?", self.voice_code_url)) {
+            Sending::VoiceCode
+        } else {
+            Sending::Other
+        };
         let anchor = self.anchor();
-        let result = self.send(req);
-        self.settle(what, anchor, result)
+        let result = self.send_logged(&req.url, &headers, &req.body, None);
+        self.settle(&what, anchor, result)
     }
 
     /// Send, with the log lines around each attempt; resent only when the
     /// client's retry policy allows it and the failure is retry-safe
-    /// ([`Error::retry_after`]), never after an *outcome unknown*.
-    fn send_logged<T: Answer>(&self, url: &str, headers: &[(&str, &str)], body: &str) -> Result<T> {
+    /// ([`Error::retry_after`]), never after an *outcome unknown*, and
+    /// never starting after `until` (a caller's own deadline).
+    fn send_logged<T: Answer>(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+        until: Option<Instant>,
+    ) -> Result<T> {
         let policy = self.cfg.retry;
-        let first = std::time::Instant::now();
+        let first = Instant::now();
         let mut retries = 0;
         loop {
             let result = self.attempt::<T>(url, headers, body);
@@ -571,6 +586,15 @@ impl Client {
                         "POST {} not retried: the retry budget of {} ms would be exceeded ({e})",
                         redact_sign(url),
                         policy.budget.as_millis()
+                    )
+                });
+                return result;
+            }
+            if until.is_some_and(|u| Instant::now() + pause > u) {
+                log::log(LogLevel::Warn, || {
+                    format!(
+                        "POST {} not retried: the caller's deadline would pass first ({e})",
+                        redact_sign(url)
                     )
                 });
                 return result;

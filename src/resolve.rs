@@ -30,16 +30,36 @@
 //! saved with the order and resolved after a restart. The format, version 1:
 //!
 //! ```text
-//! ytx-ticket:1;kind=callback;sent=1765000000;credit=600;srctimeout=;dsttimeout=30;anchor=20200437755811196850667520400;customParm=order%2D42
+//! ytx-ticket:1;kind=callback;sent=1765000000;credit=600;srctimeout=;dsttimeout=30;anchor=20200437755811196850667520400;customParm=order%2D42;fid=4
 //! ```
 //!
 //! Fields in this order, separated by `;`: `kind` (`callback` or
-//! `voicecode`), `sent` (Unix seconds, rounded up), `credit`, `srctimeout`,
-//! `dsttimeout` (seconds; empty: not given in the request), `anchor` (a
-//! requestId; empty: none known), `customParm` (percent-encoded UTF-8: every
-//! byte other than ASCII letters, digits and `_.~` as `%XX`; empty: none). A
-//! later version changes the number after `ytx-ticket:`; a version-1 parser
-//! refuses any other.
+//! `voicecode`), `sent` (Unix seconds, rounded up; at most
+//! 240517398854, so the bound is still a date before year 10000),
+//! `credit`, `srctimeout`, `dsttimeout`
+//! (seconds; empty: not given in the request), `anchor` (a requestId;
+//! empty: none known), `customParm` (percent-encoded UTF-8: every byte other
+//! than ASCII letters, digits and `_.~` as `%XX`; empty: none), and
+//! optionally `fid` (the product number whose records hold the call; absent
+//! or empty: `4`, the callback call; tickets written before it existed
+//! still parse). A later version changes the number after `ytx-ticket:`; a
+//! version-1 parser refuses any other.
+//!
+//! **Clocks.** The bound is wall-clock time. In the process that made the
+//! ticket (a [`Ticket`] from the error, or its text parsed again in that
+//! process) the resolver also waits for it on the monotonic clock, so a
+//! wall clock stepped forward (NTP) or running fast cannot bring "not
+//! placed" early. A ticket resolved after a restart has only the wall
+//! clock: the machines that save and resolve tickets must keep their clocks
+//! synchronized (NTP).
+//!
+//! **Matching.** A record matches when its customParm is exactly the
+//! call's, byte for byte. PROTOCOL.md does not say whether the platform
+//! keeps a long or non-ASCII customParm unchanged; if it shortened or
+//! re-encoded one, its record would not match and, after the bound, the
+//! answer would be a wrong "not placed". Use short ASCII references (an
+//! order number, or `auto_custom_parm`'s `ytx-<ms>-<pid>-<n>`) for calls
+//! you may need to resolve.
 
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -82,13 +102,16 @@ pub enum TicketKind {
 /// let sent = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_765_000_000);
 /// let t = ytx::Ticket::for_callback(&call, sent, Some("20200437755811196850667520400"));
 /// let text = t.to_text();
-/// assert_eq!(text, "ytx-ticket:1;kind=callback;sent=1765000000;credit=600;srctimeout=;dsttimeout=;anchor=20200437755811196850667520400;customParm=order%2D42");
+/// assert_eq!(text, "ytx-ticket:1;kind=callback;sent=1765000000;credit=600;srctimeout=;dsttimeout=;anchor=20200437755811196850667520400;customParm=order%2D42;fid=4");
 /// assert_eq!(ytx::Ticket::parse(&text)?, t);
 /// // 600 s of credit + 60 + 60 s of ring timeouts + 60 s for the record.
 /// assert_eq!(t.not_placed_after(), sent + std::time::Duration::from_secs(780));
 /// # Ok::<(), ytx::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// Equality and hashing compare what the text holds: a ticket and its
+/// parsed text are equal, whatever monotonic stamp either carries.
+#[derive(Clone, Debug)]
 pub struct Ticket {
     kind: TicketKind,
     sent_unix: i64,
@@ -97,15 +120,83 @@ pub struct Ticket {
     dst_timeout: Option<u32>,
     anchor: Option<String>,
     custom_parm: Option<String>,
+    fid: String,
+    /// When this process saw the failure, on the monotonic clock (not in
+    /// the text): the bound must also have passed on this clock, so a wall
+    /// clock stepped forward (NTP) or running fast cannot make "not placed"
+    /// come early.
+    seen: Option<Instant>,
 }
 
+impl Ticket {
+    fn key(&self) -> impl PartialEq + std::hash::Hash + '_ {
+        (
+            self.kind,
+            self.sent_unix,
+            self.credit,
+            self.src_timeout,
+            self.dst_timeout,
+            &self.anchor,
+            &self.custom_parm,
+            &self.fid,
+        )
+    }
+}
+
+impl PartialEq for Ticket {
+    fn eq(&self, other: &Ticket) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Ticket {}
+
+impl std::hash::Hash for Ticket {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
+/// The latest `sent` a ticket may hold: the bound of any ticket sent then
+/// (ring timeouts and credit at their largest, plus the record delay) is
+/// still a time every language can show (at most 9999-12-31T23:59:59Z).
+const MAX_TICKET_SENT_UNIX: i64 =
+    253_402_300_799 - 3 * (u32::MAX as i64) - RECORD_DELAY_SECS as i64;
+
+/// Tickets this process made, by text, with their monotonic stamp: a ticket
+/// that went out as text (the C ABI and the bindings hand out text) and is
+/// parsed back in the same process gets its stamp again. Bounded: the
+/// oldest entries go first.
+static STAMPS: std::sync::Mutex<std::collections::VecDeque<(String, Instant)>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+const MAX_STAMPS: usize = 1024;
+
+fn remember_stamp(text: String, seen: Instant) {
+    let mut stamps = STAMPS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(entry) = stamps.iter_mut().find(|(t, _)| *t == text) {
+        entry.1 = entry.1.max(seen);
+        return;
+    }
+    if stamps.len() >= MAX_STAMPS {
+        stamps.pop_front();
+    }
+    stamps.push_back((text, seen));
+}
+
+fn stamp_of(text: &str) -> Option<Instant> {
+    let stamps = STAMPS.lock().unwrap_or_else(|p| p.into_inner());
+    stamps.iter().find(|(t, _)| t == text).map(|(_, s)| *s)
+}
+
+/// Unix seconds, rounded up, within `0..=MAX_TICKET_SENT_UNIX` (a bound
+/// too late to show is still later than any real one).
 fn unix_ceil(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => {
             let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
-            i64::try_from(s).unwrap_or(i64::MAX)
+            i64::try_from(s).map_or(MAX_TICKET_SENT_UNIX, |s| s.min(MAX_TICKET_SENT_UNIX))
         }
-        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+        Err(_) => 0,
     }
 }
 
@@ -131,7 +222,48 @@ impl Ticket {
             dst_timeout: call.dst_timeout,
             anchor: anchor.filter(|a| !a.is_empty()).map(str::to_string),
             custom_parm: call.custom_parm.clone().filter(|p| !p.is_empty()),
+            fid: CALLBACK_FID.to_string(),
+            seen: None,
         }
+    }
+
+    /// The ticket of a callback call from the wire body it was sent with
+    /// (`Client::send` of a prepared request): the body holds the
+    /// customParm, credit and ring timeouts, every value a string. A value
+    /// that cannot be read is taken at its most cautious: no customParm
+    /// (cannot be resolved), the largest credit (the bound never comes
+    /// early).
+    pub(crate) fn for_callback_body(
+        body: &str,
+        sent_at: SystemTime,
+        anchor: Option<&str>,
+    ) -> Ticket {
+        let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        let text = |key: &str| json.get(key).and_then(serde_json::Value::as_str);
+        let secs = |key: &str| text(key).and_then(|v| v.parse::<u32>().ok());
+        let timeout = |key: &str| text(key).map(|v| v.parse::<u32>().unwrap_or(u32::MAX));
+        let mut call = CallbackCall::new("", "", secs("credit").unwrap_or(u32::MAX));
+        call.src_timeout = timeout("srctimeout");
+        call.dst_timeout = timeout("dsttimeout");
+        call.custom_parm = text("customParm").map(str::to_string);
+        Ticket::for_callback(&call, sent_at, anchor)
+    }
+
+    /// The ticket stamped with the monotonic time its failure was seen,
+    /// remembered by its text for a parse in this process.
+    pub(crate) fn stamped(mut self, seen: Instant) -> Ticket {
+        self.seen = Some(seen);
+        remember_stamp(self.to_text(), seen);
+        self
+    }
+
+    /// The ticket with another product number (`fid`) to search the records
+    /// of (default `4`, the callback call): digits, else an error naming
+    /// `fid`.
+    pub fn with_fid(mut self, fid: &str) -> Result<Ticket> {
+        check_fid("fid", fid)?;
+        self.fid = fid.to_string();
+        Ok(self)
     }
 
     /// The ticket of a voice code: it always resolves as
@@ -145,6 +277,8 @@ impl Ticket {
             dst_timeout: None,
             anchor: None,
             custom_parm: None,
+            fid: String::new(),
+            seen: None,
         }
     }
 
@@ -176,19 +310,56 @@ impl Ticket {
     pub fn dst_timeout(&self) -> Option<u32> {
         self.dst_timeout
     }
+    /// The product number whose records hold the call: `4` (the callback
+    /// call) unless [`Ticket::with_fid`] or the text said otherwise; `""`
+    /// for a voice code.
+    pub fn fid(&self) -> &str {
+        &self.fid
+    }
+
+    /// How long after it was sent the bound comes.
+    fn bound_span(&self) -> Duration {
+        let ring = |t: Option<u32>| t.map_or(DEFAULT_RING_TIMEOUT_SECS, u64::from);
+        Duration::from_secs(
+            ring(self.src_timeout)
+                + ring(self.dst_timeout)
+                + u64::from(self.credit)
+                + RECORD_DELAY_SECS,
+        )
+    }
+
+    /// Whether the bound has passed: on the wall clock and, for a ticket
+    /// made (or parsed) in this process, on the monotonic clock too.
+    fn bound_passed(&self, wall: SystemTime, mono: Instant) -> bool {
+        wall >= self.not_placed_after()
+            && self
+                .seen
+                .is_none_or(|s| s.checked_add(self.bound_span()).is_some_and(|b| mono >= b))
+    }
+
+    /// When the bound passes on both clocks, seen at `wall` / `mono`.
+    fn bound_passes_at(&self, wall: SystemTime, mono: Instant) -> SystemTime {
+        let on_mono = self
+            .seen
+            .map_or(wall, |s| match s.checked_add(self.bound_span()) {
+                Some(b) => wall + b.saturating_duration_since(mono),
+                None => from_unix(MAX_TICKET_SENT_UNIX) + self.bound_span(),
+            });
+        self.not_placed_after().max(on_mono)
+    }
 
     /// PROTOCOL.md's bound: after this time, a placed call's record has been
     /// written, so a search that does not find it means "not placed". Sent
     /// time + `srctimeout` + `dsttimeout` (each
     /// [`DEFAULT_RING_TIMEOUT_SECS`] when not given) + `credit` + the
     /// record delay ([`RECORD_DELAY_SECS`]).
+    ///
+    /// This is wall-clock time. In the process that made the ticket the
+    /// resolver also waits for the bound on the monotonic clock, so a clock
+    /// stepped forward cannot bring "not placed" early; a ticket resolved
+    /// after a restart has only the wall clock: keep it synchronized (NTP).
     pub fn not_placed_after(&self) -> SystemTime {
-        let ring = |t: Option<u32>| t.map_or(DEFAULT_RING_TIMEOUT_SECS, u64::from);
-        let secs = ring(self.src_timeout)
-            + ring(self.dst_timeout)
-            + u64::from(self.credit)
-            + RECORD_DELAY_SECS;
-        self.sent_at() + Duration::from_secs(secs)
+        self.sent_at() + self.bound_span()
     }
 
     /// The ticket as text (format in the [module](self) docs), to be saved
@@ -196,7 +367,7 @@ impl Ticket {
     pub fn to_text(&self) -> String {
         let opt = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
         format!(
-            "{TICKET_PREFIX}kind={};sent={};credit={};srctimeout={};dsttimeout={};anchor={};customParm={}",
+            "{TICKET_PREFIX}kind={};sent={};credit={};srctimeout={};dsttimeout={};anchor={};customParm={};fid={}",
             match self.kind {
                 TicketKind::CallbackCall => "callback",
                 TicketKind::VoiceCode => "voicecode",
@@ -207,6 +378,7 @@ impl Ticket {
             opt(self.dst_timeout),
             self.anchor.as_deref().unwrap_or(""),
             percent_encode(self.custom_parm.as_deref().unwrap_or("")),
+            self.fid,
         )
     }
 
@@ -229,23 +401,24 @@ impl Ticket {
             "dsttimeout",
             "anchor",
             "customParm",
+            "fid",
         ];
         let parts: Vec<&str> = rest.split(';').collect();
-        if parts.len() != keys.len() {
+        // `fid` is optional: tickets made before it was added still parse.
+        if parts.len() != keys.len() && parts.len() != keys.len() - 1 {
             return Err(bad(&format!(
-                "must have the {} fields {}",
-                keys.len(),
-                keys.join(", ")
+                "must have the fields {} (and optionally fid)",
+                keys[..keys.len() - 1].join(", ")
             )));
         }
-        let mut values = [""; 7];
+        let mut values = [""; 8];
         for ((part, key), slot) in parts.iter().zip(keys).zip(values.iter_mut()) {
             *slot = part
                 .strip_prefix(key)
                 .and_then(|p| p.strip_prefix('='))
                 .ok_or_else(|| bad(&format!("expected the field {key} in its place")))?;
         }
-        let [kind, sent, credit, src, dst, anchor, parm] = values;
+        let [kind, sent, credit, src, dst, anchor, parm, fid] = values;
         let number = |key: &str, v: &str| -> Result<u32> {
             v.parse::<u32>()
                 .map_err(|_| bad(&format!("{key} must be a whole number of seconds")))
@@ -265,8 +438,21 @@ impl Ticket {
         let sent_unix = sent
             .parse::<i64>()
             .ok()
-            .filter(|s| (0..=253_402_300_799).contains(s))
             .ok_or_else(|| bad("sent must be a time in Unix seconds"))?;
+        if !(0..=MAX_TICKET_SENT_UNIX).contains(&sent_unix) {
+            return Err(bad(&format!(
+                "sent must be a time in Unix seconds from 0 to {MAX_TICKET_SENT_UNIX} \
+                 (so that the time it can be resolved is still a date)"
+            )));
+        }
+        let fid = match (kind, fid) {
+            (TicketKind::VoiceCode, _) => String::new(),
+            (TicketKind::CallbackCall, "") => CALLBACK_FID.to_string(),
+            (TicketKind::CallbackCall, f) => {
+                check_fid("ticket", f).map_err(|_| bad("fid must be a product number (digits)"))?;
+                f.to_string()
+            }
+        };
         if !anchor.is_empty() {
             crate::request::request_id_text("ticket", anchor)
                 .map_err(|_| bad("anchor must be a requestId (ASCII letters or digits)"))?;
@@ -282,8 +468,21 @@ impl Ticket {
             dst_timeout: opt_number("dsttimeout", dst)?,
             anchor: (!anchor.is_empty()).then(|| anchor.to_string()),
             custom_parm: (!custom_parm.is_empty()).then_some(custom_parm),
+            fid,
+            seen: stamp_of(text),
         })
     }
+}
+
+/// A product number: 1 to 10 ASCII digits, else an error naming `field`.
+fn check_fid(field: &str, fid: &str) -> Result<()> {
+    if fid.is_empty() || fid.len() > 10 || !fid.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid(
+            field,
+            format!("must be a product number (1 to 10 digits), got {fid:?}"),
+        ));
+    }
+    Ok(())
 }
 
 impl fmt::Display for Ticket {
@@ -429,6 +628,7 @@ pub struct ResolveOptions {
     max_pages: u32,
     page_size: u32,
     cursor: Option<String>,
+    fid: Option<String>,
 }
 
 impl Default for ResolveOptions {
@@ -446,10 +646,12 @@ impl ResolveOptions {
             max_pages: DEFAULT_RESOLVE_MAX_PAGES,
             page_size: DEFAULT_RESOLVE_PAGE_SIZE,
             cursor: None,
+            fid: None,
         }
     }
-    /// The overall deadline, checked before each page (a page already sent
-    /// ends within the client's timeout).
+    /// The overall deadline, checked before each page and passed to the
+    /// client's automatic retry (no retry of a record query starts after
+    /// it); a query already sent ends within the client's timeout.
     pub fn deadline(mut self, d: Duration) -> Self {
         self.deadline = d;
         self
@@ -470,8 +672,18 @@ impl ResolveOptions {
         self.cursor = cursor.filter(|c| !c.is_empty()).map(str::to_string);
         self
     }
+    /// The product number (`fid`) whose records are searched; default: the
+    /// ticket's ([`Ticket::fid`]), which is `4`, the callback call, unless
+    /// it says otherwise.
+    pub fn fid(mut self, fid: impl Into<String>) -> Self {
+        self.fid = Some(fid.into());
+        self
+    }
     /// Check every option; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
+        if let Some(fid) = &self.fid {
+            check_fid("fid", fid)?;
+        }
         if self.deadline.is_zero() {
             return Err(Error::invalid("deadline", "must be greater than 0"));
         }
@@ -586,8 +798,12 @@ impl Client {
                  give every call a customParm (or set the client option auto_custom_parm)",
             ));
         };
-        let bound = ticket.not_placed_after();
+        let fid = options.fid.as_deref().unwrap_or(match ticket.fid.as_str() {
+            "" => CALLBACK_FID,
+            f => f,
+        });
         let started = Instant::now();
+        let until = started.checked_add(options.deadline);
         let start = options
             .cursor
             .clone()
@@ -600,7 +816,7 @@ impl Client {
         let not_known = |cursor: &str, why: String| {
             let now = SystemTime::now();
             Resolution {
-                check_again_at: Some(if now < bound { bound } else { now }),
+                check_again_at: Some(ticket.bound_passes_at(now, Instant::now()).max(now)),
                 cursor: (cursor != "0").then(|| cursor.to_string()),
                 ..Resolution::new(ResolutionStatus::NotKnownYet, why)
             }
@@ -615,10 +831,10 @@ impl Client {
                     ),
                 ));
             }
-            let asked_at = SystemTime::now();
-            let after_bound = *searched_after_bound.get_or_insert(asked_at >= bound);
-            let query = RecordQuery::after(after.clone(), options.page_size).fid(CALLBACK_FID);
-            let mut page = self.call_records(&query)?;
+            let after_bound = *searched_after_bound
+                .get_or_insert_with(|| ticket.bound_passed(SystemTime::now(), Instant::now()));
+            let query = RecordQuery::after(after.clone(), options.page_size).fid(fid);
+            let mut page = self.call_records_until(&query, until)?;
             if let Some(i) = page.iter().position(|r| r.custom_parm() == Some(parm)) {
                 return Ok(Resolution {
                     record: Some(page.swap_remove(i)),
@@ -719,6 +935,127 @@ mod tests {
             t.not_placed_after(),
             sent + Duration::from_secs(10 + 20 + 100 + 60)
         );
+    }
+
+    fn emulator_client(emu: &ytx_emulator::Emulator) -> Client {
+        Client::builder(
+            ytx_emulator::DEMO_ACCOUNT_SID,
+            ytx_emulator::DEMO_AUTH_TOKEN,
+            ytx_emulator::DEMO_APP_ID,
+        )
+        .base_url(emu.base_url())
+        .build()
+        .unwrap()
+    }
+
+    #[test]
+    fn a_wall_clock_stepped_forward_does_not_bring_not_placed_early() {
+        let emu =
+            ytx_emulator::Emulator::start(ytx_emulator::Config::default(), "127.0.0.1:0").unwrap();
+        let c = emulator_client(&emu);
+        // The wall clock says the call was sent an hour ago (a step of one
+        // hour after the failure was seen); the monotonic clock says now.
+        let call = CallbackCall::new("13800138000", "13900139000", 100).custom_parm("stepped");
+        let ticket =
+            Ticket::for_callback(&call, SystemTime::now() - Duration::from_secs(3600), None)
+                .stamped(Instant::now());
+        assert!(SystemTime::now() > ticket.not_placed_after());
+        let r = c.resolve(&ticket).unwrap();
+        assert_eq!(r.status(), ResolutionStatus::NotKnownYet, "{}", r.reason());
+        // Ask again when the bound has passed on the monotonic clock too.
+        let again = r.check_again_at().unwrap();
+        let span = Duration::from_secs(60 + 60 + 100 + 60);
+        assert!(
+            again >= SystemTime::now() + span - Duration::from_secs(30),
+            "{again:?}"
+        );
+        // The same through its text in this process (the C ABI and the
+        // bindings hand out text).
+        let parsed = Ticket::parse(&ticket.to_text()).unwrap();
+        let r = c.resolve(&parsed).unwrap();
+        assert_eq!(r.status(), ResolutionStatus::NotKnownYet, "{}", r.reason());
+        // Without the stamp (another process, after a restart), only the
+        // wall clock is left: not placed.
+        let unstamped = Ticket::for_callback(
+            &call,
+            SystemTime::now() - Duration::from_secs(3600),
+            Some("1"),
+        );
+        let r = c.resolve(&unstamped).unwrap();
+        assert_eq!(r.status(), ResolutionStatus::NotPlaced, "{}", r.reason());
+    }
+
+    #[test]
+    fn the_fid_is_in_the_ticket_and_old_tickets_without_it_parse() {
+        let old = "ytx-ticket:1;kind=callback;sent=1;credit=61;srctimeout=;dsttimeout=;anchor=;customParm=a";
+        let t = Ticket::parse(old).unwrap();
+        assert_eq!(t.fid(), CALLBACK_FID);
+        assert!(
+            t.to_text().ends_with(";customParm=a;fid=4"),
+            "{}",
+            t.to_text()
+        );
+        let t = t.with_fid("17").unwrap();
+        assert_eq!(Ticket::parse(&t.to_text()).unwrap().fid(), "17");
+        assert_eq!(t.clone().with_fid("x").unwrap_err().field(), Some("fid"));
+        assert_eq!(
+            Ticket::parse(&format!("{old};fid=4x")).unwrap_err().field(),
+            Some("ticket")
+        );
+        assert_eq!(
+            ResolveOptions::new()
+                .fid("")
+                .validate()
+                .unwrap_err()
+                .field(),
+            Some("fid")
+        );
+    }
+
+    #[test]
+    fn resolve_searches_the_fid_of_the_options_or_else_of_the_ticket() {
+        let emu =
+            ytx_emulator::Emulator::start(ytx_emulator::Config::default(), "127.0.0.1:0").unwrap();
+        let c = emulator_client(&emu);
+        let call = CallbackCall::new("13800138000", "13900139000", 100).custom_parm("by-fid");
+        c.callback_call(&call).unwrap();
+        let ticket = Ticket::for_callback(&call, SystemTime::now(), None);
+        let r = c.resolve(&ticket).unwrap();
+        assert_eq!(r.status(), ResolutionStatus::Placed, "{}", r.reason());
+        // The emulator keeps callback calls under fid 4: another fid finds
+        // nothing, whether the ticket or the options name it.
+        let other = ticket.clone().with_fid("5").unwrap();
+        let r = c.resolve(&other).unwrap();
+        assert_eq!(r.status(), ResolutionStatus::NotKnownYet, "{}", r.reason());
+        let r = c
+            .resolve_with(&ticket, &ResolveOptions::new().fid("5"))
+            .unwrap();
+        assert_eq!(r.status(), ResolutionStatus::NotKnownYet, "{}", r.reason());
+        let r = c
+            .resolve_with(&other, &ResolveOptions::new().fid("4"))
+            .unwrap();
+        assert_eq!(r.status(), ResolutionStatus::Placed, "{}", r.reason());
+    }
+
+    #[test]
+    fn a_far_future_sent_is_refused_so_the_bound_stays_a_date() {
+        let at = |sent: i64| {
+            format!("ytx-ticket:1;kind=callback;sent={sent};credit=4294967295;srctimeout=4294967295;dsttimeout=4294967295;anchor=;customParm=a")
+        };
+        let t = Ticket::parse(&at(MAX_TICKET_SENT_UNIX)).unwrap();
+        let last = UNIX_EPOCH + Duration::from_secs(253_402_300_799);
+        assert!(t.not_placed_after() <= last);
+        for bad in [MAX_TICKET_SENT_UNIX + 1, 253_402_300_799] {
+            let e = Ticket::parse(&at(bad)).unwrap_err();
+            assert_eq!(e.field(), Some("ticket"), "{e}");
+        }
+        // A far-future time given in Rust is held at the same limit.
+        let call = CallbackCall::new("13800138000", "13900139000", u32::MAX)
+            .src_timeout(u32::MAX)
+            .dst_timeout(u32::MAX)
+            .custom_parm("a");
+        let far = UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+        assert!(Ticket::for_callback(&call, far, None).not_placed_after() <= last);
     }
 
     #[test]

@@ -340,3 +340,108 @@ fn auto_custom_parm_makes_every_callback_call_resolvable() {
         .unwrap_err();
     assert_eq!(e.ticket().unwrap().custom_parm(), None);
 }
+
+#[test]
+fn a_prepared_callback_call_sent_with_send_carries_its_ticket() {
+    let emu = capped();
+    let mut b =
+        Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID).base_url(emu.base_url());
+    b.set("auto_custom_parm", "1").unwrap();
+    let c = b.build().unwrap();
+    let anchor = c
+        .send(&c.prepare_callback_call(&call("before-prepared")).unwrap())
+        .unwrap()
+        .request_id;
+    let lost = lost("order-prepared").src_timeout(30u32);
+    let e = c
+        .send(&c.prepare_callback_call(&lost).unwrap())
+        .unwrap_err();
+    assert_eq!(e.delivery(), ytx::Delivery::Unknown, "{e}");
+    let t = e
+        .ticket()
+        .expect("send gives an outcome unknown its ticket");
+    assert_eq!(t.kind(), TicketKind::CallbackCall);
+    assert_eq!(t.custom_parm(), Some("order-prepared"));
+    assert_eq!(t.credit(), 600);
+    assert_eq!(t.src_timeout(), Some(30));
+    assert_eq!(t.dst_timeout(), None);
+    assert_eq!(t.anchor(), Some(anchor.as_str()));
+    let r = c.resolve(&e).unwrap();
+    assert_eq!(r.status(), ResolutionStatus::Placed, "{}", r.reason());
+
+    // auto_custom_parm's customParm is in the prepared body, so in the ticket.
+    let bare = CallbackCall::new("13800138000", FAULT_DROP_CONNECTION, 600);
+    let e = c
+        .send(&c.prepare_callback_call(&bare).unwrap())
+        .unwrap_err();
+    let parm = e.ticket().unwrap().custom_parm().unwrap().to_string();
+    assert!(parm.starts_with("ytx-"), "{parm}");
+    let r = c.resolve(&e).unwrap();
+    assert_eq!(r.record().unwrap().custom_parm(), Some(parm.as_str()));
+
+    // A voice code sent the same way: a ticket that says it cannot be resolved.
+    let e = c
+        .send(
+            &c.prepare_voice_code(&VoiceCode::new(FAULT_DROP_CONNECTION, "", "1234"))
+                .unwrap(),
+        )
+        .unwrap_err();
+    assert_eq!(e.ticket().map(Ticket::kind), Some(TicketKind::VoiceCode));
+}
+
+/// A server that answers every request with the platform's `-104` (rate
+/// too high: safe to retry after a second), counting the requests.
+fn always_rate_limited() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            seen.fetch_add(1, Ordering::SeqCst);
+            let answer = r#"{"statusCode":"-104","statusMsg":"rate","requestId":""}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn the_resolve_deadline_bounds_the_automatic_retries_of_its_queries() {
+    let (url, count) = always_rate_limited();
+    let c = Client::builder(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_APP_ID)
+        .base_url(url)
+        .max_retries(3)
+        .retry_backoff(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    let t = ticket_sent("order-busy", LONG_AGO, None);
+    // Each retry of a -104 waits a second: none fits in a 300 ms deadline.
+    let options = ResolveOptions::new().deadline(Duration::from_millis(300));
+    let e = c.resolve_with(&t, &options).unwrap_err();
+    assert!(e.is_retry_safe(), "{e}");
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

@@ -29,7 +29,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use panic::ffi_boundary;
 
-use crate::client::{Client, ClientBuilder, PreparedRequest, Sending};
+use crate::client::{Client, ClientBuilder, PreparedRequest};
 use crate::request::{self, CallbackCall, VoiceCode};
 pub use codes::{ytx_delivery, ytx_log_level, ytx_result};
 use codes::{FfiError, FfiResult};
@@ -155,15 +155,15 @@ unsafe fn for_each_option<'a>(
 fn run(
     client: *const ytx_client,
     send: bool,
-    build: impl FnOnce(&Client) -> FfiResult<(PreparedRequest, Sending)>,
+    build: impl FnOnce(&Client) -> FfiResult<PreparedRequest>,
 ) -> Outcome {
     let prepared = handles::get(client).and_then(|c| Ok((build(&c)?, c)));
-    let ((req, what), client) = match crate::client::logged_invalid("request", prepared) {
+    let (req, client) = match crate::client::logged_invalid("request", prepared) {
         Ok(r) => r,
         Err(e) => return Outcome::error(&e),
     };
     if send {
-        let result = client.send_prepared(&req, &what);
+        let result = client.send(&req);
         Outcome::sent(req, result.map_err(FfiError::from))
     } else {
         Outcome::prepared(req)
@@ -418,7 +418,7 @@ unsafe fn callback_entry(
             request::credit_from_i64(credit)?,
         );
         for_each_option(names, values, count, |n, v| Ok(call.set(n, v)?))?;
-        Ok(c.prepare_callback(&call)?)
+        Ok(c.prepare_callback_call(&call)?)
     })
 }
 
@@ -491,7 +491,7 @@ unsafe fn voice_code_entry(
             str_arg(code, "code")?,
         );
         voice.times = request::times_from_i64(i64::from(times))?;
-        Ok((c.prepare_voice_code(&voice)?, Sending::VoiceCode))
+        Ok(c.prepare_voice_code(&voice)?)
     })
 }
 

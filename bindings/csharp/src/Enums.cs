@@ -55,7 +55,10 @@ namespace Ytx
         /// <summary>Nothing was written to the network. A retry cannot ring anyone twice.</summary>
         NotSent = 0,
 
-        /// <summary>The request was written but no complete, valid answer came back: the platform may have acted on it.</summary>
+        /// <summary>
+        /// The request was written but no complete, valid answer came back: the platform may have acted on it.
+        /// Do not retry blindly: pass the exception (or its saved <c>Ticket</c>) to <c>YtxClient.Resolve</c>.
+        /// </summary>
         Unknown = 1,
 
         /// <summary>The platform answered; its answer (accepted or rejected) is final.</summary>

@@ -14,7 +14,9 @@ namespace Ytx
             IntPtr record = NativeMethods.ytx_resolution_record(resolution);
             Record = record == IntPtr.Zero ? null : new YtxCallRecord(record);
             long unix;
-            if (NativeMethods.ytx_resolution_check_again_unix(resolution, out unix) == 1)
+            // Beyond year 9999 stays null (the library caps tickets before that).
+            if (NativeMethods.ytx_resolution_check_again_unix(resolution, out unix) == 1
+                && unix >= 0 && unix <= 253402300799L)
             {
                 CheckAgainAt = DateTimeOffset.FromUnixTimeSeconds(unix);
             }

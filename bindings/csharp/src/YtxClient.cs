@@ -333,9 +333,10 @@ namespace Ytx
         /// </summary>
         /// <remarks>
         /// <para>A record means the call was placed: do not place it again.
-        /// <c>null</c> means there is no record <b>yet</b>: the platform writes one some
-        /// seconds (about 20) after the call ends, so only a search made well after the
-        /// call would have ended means "not placed". Give every call a unique
+        /// <c>null</c> means there is no record <b>yet</b>, never by itself "not placed": a
+        /// record is written only after the call ends, up to srctimeout + dsttimeout + credit
+        /// + 60 s after it was sent (PROTOCOL.md). <c>Resolve</c> applies that bound and
+        /// answers placed, not placed or not known yet. Give every call a unique
         /// customParm for this to be meaningful (the platform does not check
         /// uniqueness; the first match is returned).</para>
         /// <para>Each page is one query, sent once. Running out of pages before the

@@ -116,6 +116,14 @@ internal static partial class YtxTests
             Equal(YtxResolutionStatus.CannotBeResolved, c.Resolve(notUnknown).Status, "no ticket");
             Equal("ticket", Throws<YtxArgumentException>(() => c.Resolve("ytx-ticket:2;x")).Field, "bad ticket");
             Equal("cursor", Throws<YtxArgumentException>(() => c.Resolve(TicketText("a", 1), "a-b")).Field, "bad cursor");
+            // A far-future sent: refused; the latest accepted still gives a date (9999-12-31T23:59:59Z).
+            Func<long, string> far = sent => "ytx-ticket:1;kind=callback;sent=" + sent.ToString(CultureInfo.InvariantCulture)
+                + ";credit=4294967295;srctimeout=4294967295;dsttimeout=4294967295;anchor=;customParm=csfar";
+            YtxResolution latest = c.Resolve(far(240517398854L));
+            Equal(YtxResolutionStatus.NotKnownYet, latest.Status, "latest sent: " + latest.Reason);
+            Equal((DateTimeOffset?)DateTimeOffset.FromUnixTimeSeconds(253402300799L), latest.CheckAgainAt, "the last second of 9999");
+            Equal("ticket", Throws<YtxArgumentException>(() => c.Resolve(far(240517398855L))).Field, "sent past the cap");
+            Equal("ticket", Throws<YtxArgumentException>(() => c.Resolve(far(253402300799L))).Field, "sent in 9999");
             Equal("max_pages", Throws<YtxArgumentException>(() => c.Resolve(TicketText("a", 1), maxPages: 0)).Field, "max_pages");
             Equal("deadline", Throws<YtxArgumentException>(() => c.Resolve(TicketText("a", 1), deadline: TimeSpan.Zero)).Field, "deadline");
         }

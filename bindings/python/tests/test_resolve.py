@@ -120,6 +120,21 @@ def test_what_cannot_be_resolved_says_so(client):
         client.resolve(42)  # type: ignore[arg-type]
 
 
+def test_a_far_future_ticket_is_refused_and_the_latest_one_still_gives_a_date(client):
+    def far(sent: int) -> str:
+        big = 4294967295
+        return (f"ytx-ticket:1;kind=callback;sent={sent};credit={big};srctimeout={big};"
+                f"dsttimeout={big};anchor=;customParm=pyfar")
+    # The latest sent a ticket may hold: its bound is the last second of 9999.
+    r = client.resolve(far(240517398854))
+    assert r.status is ytx.ResolutionStatus.NOT_KNOWN_YET, r.reason
+    assert r.check_again_at == datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+    for sent in (240517398855, 253402300799):
+        with pytest.raises(ytx.InvalidArgument) as bad:
+            client.resolve(far(sent))
+        assert bad.value.field == "ticket"
+
+
 def test_auto_custom_parm(capped):
     with ytx.Client(SID, TOKEN, APP, base_url=capped.base_url, auto_custom_parm=True) as c:
         with pytest.raises(ytx.TransportError) as info:

@@ -911,9 +911,11 @@ class Client:
 
         This is how a call whose delivery was *unknown* is resolved without
         ringing anyone twice: a record means the call was placed (do not
-        place it again). ``None`` means no record *yet*: the platform writes
-        a record some seconds (about 20) after the call ends, so only a
-        search made well after that means "not placed".
+        place it again). ``None`` means no record *yet*, never by itself
+        "not placed": a record is written only after the call ends, up to
+        srctimeout + dsttimeout + credit + 60 s after it was sent.
+        :meth:`resolve` applies that bound and answers placed, not placed or
+        not known yet.
         """
         args = (
             _text("custom_parm", custom_parm),

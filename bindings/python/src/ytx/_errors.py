@@ -54,13 +54,14 @@ class Delivery(enum.IntEnum):
     #: Nothing was written to the network: a retry is safe.
     NOT_SENT = 0
     #: The request was written but no valid answer came back: the platform
-    #: may have acted on it, so do not retry blindly. To find out, give each
-    #: call a unique ``custom_parm`` and, once the call would have ended plus
-    #: some seconds (the platform writes a record about 20 s after a call
-    #: ends), ask ``client.find_call(custom_parm, after_request_id=...)``
-    #: with a requestId from before: a record means it was placed (do not
-    #: place it again), ``None`` that it was not (README, "Resolving an
-    #: outcome unknown").
+    #: may have acted on it, so do not retry blindly. To find out, pass the
+    #: exception (or its ``.ticket``, saved with the order) to
+    #: ``client.resolve(...)``: ``PLACED`` (do not place it again),
+    #: ``NOT_PLACED`` (only once PROTOCOL.md's bound, sent time + ring
+    #: timeouts + credit + 60 s, has passed: safe to place again), or
+    #: ``NOT_KNOWN_YET`` (ask again at ``check_again_at``). ``find_call``
+    #: returning ``None`` only means "no record yet", never "not placed"
+    #: (README, "Resolving an outcome unknown").
     UNKNOWN = 1
     #: The platform answered; its answer (accepted or rejected) is final.
     ANSWERED = 2

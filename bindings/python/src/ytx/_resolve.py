@@ -64,6 +64,9 @@ def copy_resolution(lib: _native.NativeLibrary, r: Any) -> Resolution:
     unix = ctypes.c_int64(0)
     again = None
     if lib.ytx_resolution_check_again_unix(r, ctypes.byref(unix)):
-        again = datetime.fromtimestamp(unix.value, tz=timezone.utc)
+        try:
+            again = datetime.fromtimestamp(unix.value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            again = None  # beyond what datetime can hold (the library caps tickets before that)
     cursor = lib.ytx_resolution_cursor(r) or None
     return Resolution(status, record, again, cursor, lib.ytx_resolution_reason(r))
