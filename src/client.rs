@@ -1,7 +1,8 @@
 //! The client: signing and sending each operation once, over the transport
 //! its configuration chose. Configuration is in [`crate::config`], the
-//! answer's parsing in [`crate::response`], the wire in `transport`; their
-//! public items are re-exported here, where they have always been.
+//! answer's parsing in [`crate::response`], the wire in `transport`. Their
+//! public items used to be re-exported here too: those paths still work, as
+//! deprecated aliases (use `ytx::X`, `ytx::config::X` or `ytx::response::X`).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -13,17 +14,97 @@ use crate::log::{self, LogLevel};
 use crate::record::{Balance, CallRecord};
 use crate::request::{CallbackCall, FindCall, RecordQuery, VoiceCode};
 use crate::resolve::{self, Ticket};
-use crate::response::{answer_to_result, Answer};
+use crate::response::{self, answer_to_result, Answer};
 use crate::sign;
 use crate::transport::{self, Transport};
 
-use crate::config::Settings;
-pub use crate::config::{
-    ClientBuilder, Endpoint, Environment, Resolver, API_VERSION, BALANCE_API_VERSION,
-    CLIENT_OPTION_NAMES, DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
-    MAX_IDLE_CONNECTIONS, PRODUCTION_URL, SANDBOX_URL,
-};
-pub use crate::response::{parse_response, Response, MAX_RESPONSE_BYTES};
+use crate::config::{self, Config};
+
+// ===== the old paths (ytx::client::X), kept as deprecated aliases =====
+
+/// Old path of [`crate::config::ClientBuilder`].
+#[deprecated(
+    since = "0.1.0",
+    note = "use ytx::ClientBuilder (ytx::config::ClientBuilder)"
+)]
+pub type ClientBuilder = config::ClientBuilder;
+/// Old path of [`crate::config::Endpoint`].
+#[deprecated(since = "0.1.0", note = "use ytx::Endpoint (ytx::config::Endpoint)")]
+pub type Endpoint = config::Endpoint;
+/// Old path of [`crate::config::Environment`].
+#[deprecated(
+    since = "0.1.0",
+    note = "use ytx::Environment (ytx::config::Environment)"
+)]
+pub type Environment = config::Environment;
+/// Old path of [`crate::config::Resolver`].
+#[deprecated(since = "0.1.0", note = "use ytx::config::Resolver")]
+pub type Resolver = config::Resolver;
+/// Old path of [`crate::response::Response`].
+#[deprecated(since = "0.1.0", note = "use ytx::Response (ytx::response::Response)")]
+pub type Response = crate::response::Response;
+/// Old path of [`crate::config::API_VERSION`].
+#[deprecated(since = "0.1.0", note = "use ytx::config::API_VERSION")]
+pub const API_VERSION: &str = crate::config::API_VERSION;
+/// Old path of [`crate::config::BALANCE_API_VERSION`].
+#[deprecated(since = "0.1.0", note = "use ytx::config::BALANCE_API_VERSION")]
+pub const BALANCE_API_VERSION: &str = crate::config::BALANCE_API_VERSION;
+/// Old path of [`crate::config::CLIENT_OPTION_NAMES`].
+#[doc(hidden)]
+#[deprecated(since = "0.1.0", note = "use ytx::config::CLIENT_OPTION_NAMES")]
+pub const CLIENT_OPTION_NAMES: [&str; 16] = crate::config::CLIENT_OPTION_NAMES;
+/// Old path of [`crate::config::DEFAULT_CONNECT_TIMEOUT`].
+#[deprecated(since = "0.1.0", note = "use ytx::config::DEFAULT_CONNECT_TIMEOUT")]
+pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = crate::config::DEFAULT_CONNECT_TIMEOUT;
+/// Old path of [`crate::config::DEFAULT_POOL_IDLE_TIMEOUT`].
+#[deprecated(since = "0.1.0", note = "use ytx::config::DEFAULT_POOL_IDLE_TIMEOUT")]
+pub const DEFAULT_POOL_IDLE_TIMEOUT: std::time::Duration = crate::config::DEFAULT_POOL_IDLE_TIMEOUT;
+/// Old path of [`crate::config::DEFAULT_TIMEOUT`].
+#[deprecated(since = "0.1.0", note = "use ytx::config::DEFAULT_TIMEOUT")]
+pub const DEFAULT_TIMEOUT: std::time::Duration = crate::config::DEFAULT_TIMEOUT;
+/// Old path of [`crate::config::MAX_IDLE_CONNECTIONS`].
+#[deprecated(since = "0.1.0", note = "use ytx::config::MAX_IDLE_CONNECTIONS")]
+pub const MAX_IDLE_CONNECTIONS: usize = crate::config::MAX_IDLE_CONNECTIONS;
+/// Old path of [`crate::config::PRODUCTION_URL`].
+#[deprecated(since = "0.1.0", note = "use ytx::config::PRODUCTION_URL")]
+pub const PRODUCTION_URL: &str = crate::config::PRODUCTION_URL;
+/// Old path of [`crate::config::SANDBOX_URL`].
+#[deprecated(since = "0.1.0", note = "use ytx::config::SANDBOX_URL")]
+pub const SANDBOX_URL: &str = crate::config::SANDBOX_URL;
+/// Old path of [`crate::response::MAX_RESPONSE_BYTES`].
+#[deprecated(since = "0.1.0", note = "use ytx::response::MAX_RESPONSE_BYTES")]
+pub const MAX_RESPONSE_BYTES: u64 = crate::response::MAX_RESPONSE_BYTES;
+/// Old path of [`crate::response::parse_response`].
+#[deprecated(
+    since = "0.1.0",
+    note = "use ytx::parse_response (ytx::response::parse_response)"
+)]
+pub fn parse_response(body: &[u8]) -> Result<response::Response> {
+    crate::response::parse_response(body)
+}
+
+// ===== impl ClientBuilder::build =====
+
+impl config::ClientBuilder {
+    /// Check the configuration and make the client.
+    ///
+    /// Credentials are checked, not trimmed: a value with a space or newline
+    /// (pasted from the console) is an error naming the field, because a
+    /// silently trimmed credential hides the mistake elsewhere.
+    ///
+    /// (Defined here, not in src/config.rs, so that the configuration knows
+    /// nothing of the client: the builder checks, the client holds what it
+    /// checked.)
+    pub fn build(self) -> Result<Client> {
+        let built = self.check().and_then(Client::new);
+        if let Err(e) = &built {
+            log::log(LogLevel::Warn, || format!("client not created: {e}"));
+        }
+        built
+    }
+}
+
+// ===== impl Client =====
 
 /// A signed request, ready to send: what goes on the wire.
 ///
@@ -82,7 +163,8 @@ impl fmt::Debug for PreparedRequest {
 /// keep-alive connection pool inside; use one per account from any number of
 /// threads. A call is never re-sent once it may have reached the platform.
 pub struct Client {
-    cfg: ClientBuilder,
+    /// The checked configuration (never the builder).
+    cfg: Config,
     base_url: String,
     callback_url: String,
     voice_code_url: String,
@@ -149,18 +231,21 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// The client for a checked configuration (from [`ClientBuilder::build`]).
-    pub(crate) fn new(cfg: ClientBuilder, settings: Settings) -> Result<Client> {
-        let base = settings.base_url.clone();
+    /// The client for a checked configuration (from [`ClientBuilder::build`](config::ClientBuilder::build)).
+    fn new(cfg: Config) -> Result<Client> {
+        let base = cfg.transport.base_url.clone();
         let sid = &cfg.account_sid;
-        let prefix = format!("{base}/{API_VERSION}/sid/{sid}/call/");
+        let prefix = format!("{base}/{}/sid/{sid}/call/", config::API_VERSION);
         Ok(Client {
             callback_url: format!("{prefix}{}", cfg.callback.func_url),
             voice_code_url: format!("{prefix}{}", cfg.voice_code.func_url),
             records_url: format!("{prefix}CallCdr.wx"),
-            balance_url: format!("{base}/{BALANCE_API_VERSION}/sid/{sid}/account/getBlance.wx"),
+            balance_url: format!(
+                "{base}/{}/sid/{sid}/account/getBlance.wx",
+                config::BALANCE_API_VERSION
+            ),
             base_url: base,
-            transport: Transport::new(&settings)?,
+            transport: Transport::new(&cfg.transport)?,
             signature: Mutex::new(None),
             last_accepted: Mutex::new(None),
             cfg,
@@ -178,8 +263,8 @@ impl Client {
         account_sid: impl Into<String>,
         auth_token: impl Into<String>,
         app_id: impl Into<String>,
-    ) -> ClientBuilder {
-        ClientBuilder::new(account_sid, auth_token, app_id)
+    ) -> config::ClientBuilder {
+        config::ClientBuilder::new(account_sid, auth_token, app_id)
     }
 
     /// The base URL requests go to.
@@ -205,7 +290,7 @@ impl Client {
     ///
     /// An *outcome unknown* error carries a [`Ticket`] ([`Error::ticket`]):
     /// pass it to [`Client::resolve`] to learn whether the call was placed.
-    pub fn callback_call(&self, call: &CallbackCall) -> Result<Response> {
+    pub fn callback_call(&self, call: &CallbackCall) -> Result<response::Response> {
         let call = self.with_custom_parm(call);
         let body = logged_invalid(
             "callback call",
@@ -251,8 +336,8 @@ impl Client {
         &self,
         what: &Sending,
         anchor: Option<String>,
-        result: Result<Response>,
-    ) -> Result<Response> {
+        result: Result<response::Response>,
+    ) -> Result<response::Response> {
         let e = match (result, what) {
             (Ok(r), Sending::Callback(_) | Sending::CallbackBody(_)) => {
                 self.remember_accepted(&r.request_id);
@@ -285,7 +370,7 @@ impl Client {
     /// }
     /// # Ok::<(), ytx::Error>(())
     /// ```
-    pub fn voice_code(&self, code: &VoiceCode) -> Result<Response> {
+    pub fn voice_code(&self, code: &VoiceCode) -> Result<response::Response> {
         let body = logged_invalid(
             "voice code",
             code.to_json(&self.cfg.voice_code.action, &self.cfg.app_id),
@@ -536,7 +621,7 @@ impl Client {
     /// A request whose URL or header values hold CR, LF or another control
     /// character (an edited `PreparedRequest`) is refused before anything is
     /// sent: an error naming `url` or `headers`.
-    pub fn send(&self, req: &PreparedRequest) -> Result<Response> {
+    pub fn send(&self, req: &PreparedRequest) -> Result<response::Response> {
         let headers: Vec<(&str, &str)> =
             req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         logged_invalid("request", transport::check_request(&req.url, &headers))?;
@@ -680,6 +765,7 @@ pub(crate) fn logged_invalid<T, E: fmt::Display>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{ClientBuilder, Endpoint, Environment, SANDBOX_URL};
     use std::time::Duration;
 
     const SID: &str = "abcdefghijklmnopqrstuvwxyz012345";
@@ -782,7 +868,7 @@ mod tests {
         b.set("voice_code_func_url", "NoticeCall.wx").unwrap();
         let c = b.clone().build().unwrap();
         assert_eq!(c.base_url(), SANDBOX_URL);
-        assert_eq!(c.cfg.timeout, Duration::from_millis(2500));
+        assert_eq!(c.cfg.transport.timeout, Duration::from_millis(2500));
         assert!(c.voice_code_url.ends_with("/NoticeCall.wx"));
         for (name, value) in [
             ("environment", "prod"),

@@ -4,14 +4,13 @@
 //! chosen, in `transport::url` and `transport::proxy`.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::log::{self, LogLevel};
 use crate::transport::proxy;
 use crate::transport::url::{Scheme, Url};
+use crate::transport::Settings;
+pub use crate::transport::{Resolver, DEFAULT_POOL_IDLE_TIMEOUT};
 
 /// API version in the request path.
 pub const API_VERSION: &str = "201512";
@@ -31,11 +30,6 @@ pub(crate) const USER_AGENT: &str = concat!("ytx/", env!("CARGO_PKG_VERSION"));
 /// Idle keep-alive connections kept per client (enough for a busy dialer's
 /// threads; an idle one costs a socket and a few KB).
 pub const MAX_IDLE_CONNECTIONS: usize = 32;
-/// Default longest idle time of a pooled keep-alive connection. Well under
-/// the idle timeouts of common load balancers and NATs (60 s and more): a
-/// connection they dropped silently would be written into and end as
-/// *outcome unknown*.
-pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The most retries [`ClientBuilder::max_retries`] accepts.
 pub const MAX_RETRIES: u32 = 10;
@@ -125,7 +119,7 @@ impl Endpoint {
     }
 }
 
-/// Builds a [`Client`]. Every setter's value is checked in [`ClientBuilder::build`].
+/// Builds a [`Client`](crate::Client). Every setter's value is checked in [`ClientBuilder::build`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -258,7 +252,7 @@ impl ClientBuilder {
     /// `build`: `http://` or `https://` in any case, a host, a port of 1 to
     /// 65535 or none; a user name or password (`user:pass@`) or an empty
     /// port (`http://host:/`) is an error naming `base_url`, which never
-    /// repeats the value. [`Client::base_url`] gives it normalised.
+    /// repeats the value. [`Client::base_url`](crate::Client::base_url) gives it normalised.
     pub fn base_url(self, url: impl Into<String>) -> Self {
         self.environment(Environment::Custom(url.into()))
     }
@@ -525,20 +519,13 @@ impl ClientBuilder {
         Ok(())
     }
 
-    /// Check the configuration and make the client.
+    /// Check the configuration: the checked data a client is made of
+    /// ([`ClientBuilder::build`], in src/client.rs, makes the client).
     ///
     /// Credentials are checked, not trimmed: a value with a space or newline
     /// (pasted from the console) is an error naming the field, because a
     /// silently trimmed credential hides the mistake elsewhere.
-    pub fn build(self) -> Result<Client> {
-        let built = self.build_checked();
-        if let Err(e) = &built {
-            log::log(LogLevel::Warn, || format!("client not created: {e}"));
-        }
-        built
-    }
-
-    fn build_checked(self) -> Result<Client> {
+    pub(crate) fn check(self) -> Result<Config> {
         credential("account_sid", &self.account_sid)?;
         credential("auth_token", &self.auth_token)?;
         credential("app_id", &self.app_id)?;
@@ -635,20 +622,65 @@ impl ClientBuilder {
         let proxy = proxy::choose(&url, self.proxy.as_deref(), self.env_proxy, &|name| {
             std::env::var(name).ok()
         })?;
-        let settings = Settings {
-            base_url: url.as_str().to_string(),
-            url,
-            connect_timeout,
-            timeout: self.timeout,
-            pool_idle_timeout,
-            max_idle: MAX_IDLE_CONNECTIONS,
-            user_agent: USER_AGENT,
-            proxy,
-            ca_certs,
-            generic: self.generic_transport,
-            resolver: self.resolver.clone(),
-        };
-        Client::new(self, settings)
+        Ok(Config {
+            transport: Settings {
+                base_url: url.as_str().to_string(),
+                url,
+                connect_timeout,
+                timeout: self.timeout,
+                pool_idle_timeout,
+                max_idle: MAX_IDLE_CONNECTIONS,
+                user_agent: USER_AGENT,
+                proxy,
+                ca_certs,
+                generic: self.generic_transport,
+                resolver: self.resolver,
+            },
+            account_sid: self.account_sid,
+            auth_token: self.auth_token,
+            app_id: self.app_id,
+            callback: self.callback,
+            voice_code: self.voice_code,
+            retry: self.retry,
+            auto_custom_parm: self.auto_custom_parm,
+        })
+    }
+}
+
+/// What [`ClientBuilder::build`] checked, and all a client keeps of its
+/// configuration (the builder itself is gone once the client is made).
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) account_sid: String,
+    /// Wiped from memory when the client is dropped.
+    pub(crate) auth_token: Secret,
+    pub(crate) app_id: String,
+    pub(crate) callback: Endpoint,
+    pub(crate) voice_code: Endpoint,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) auto_custom_parm: bool,
+    /// What the transport is made from.
+    pub(crate) transport: Settings,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.transport;
+        f.debug_struct("Config")
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"<redacted>")
+            .field("app_id", &self.app_id)
+            .field("base_url", &t.base_url)
+            .field("connect_timeout", &t.connect_timeout)
+            .field("timeout", &t.timeout)
+            .field("proxy", &t.proxy.as_ref().map(|_| "<set>"))
+            .field("pool_idle_timeout", &t.pool_idle_timeout)
+            .field("ca_file", &t.ca_certs.as_ref().map(|_| "<set>"))
+            .field("retry", &self.retry)
+            .field("callback", &self.callback)
+            .field("voice_code", &self.voice_code)
+            .field("auto_custom_parm", &self.auto_custom_parm)
+            .finish()
     }
 }
 
@@ -678,34 +710,6 @@ impl fmt::Debug for Secret {
         f.write_str("<redacted>")
     }
 }
-
-/// What a [`ClientBuilder`] checked: the transports are made from this.
-#[derive(Clone)]
-pub(crate) struct Settings {
-    /// [`Settings::url`] as text: scheme and host in lower case, without a
-    /// trailing slash.
-    pub(crate) base_url: String,
-    /// The base URL, parsed once (src/transport/url.rs).
-    pub(crate) url: Url,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) timeout: Duration,
-    pub(crate) pool_idle_timeout: Duration,
-    pub(crate) max_idle: usize,
-    pub(crate) user_agent: &'static str,
-    /// `http://[user:pass@]host:port`, checked.
-    pub(crate) proxy: Option<String>,
-    /// DER certificates from `ca_file`, trusted instead of the built-in roots.
-    #[cfg_attr(not(feature = "_tls"), allow(dead_code))]
-    pub(crate) ca_certs: Option<Vec<Vec<u8>>>,
-    /// Plain `http://` through the generic transport too (tests only).
-    pub(crate) generic: bool,
-    pub(crate) resolver: Option<Resolver>,
-}
-
-/// A host-name lookup (tests replace the system's, see
-/// [`ClientBuilder::resolver`]).
-pub type Resolver =
-    Arc<dyn Fn(&str, u16) -> std::io::Result<Vec<std::net::SocketAddr>> + Send + Sync>;
 
 /// Read a PEM bundle of CA certificates. The error names `ca_file` and the
 /// path (a path is not a secret).

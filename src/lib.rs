@@ -61,9 +61,8 @@ pub mod response;
 pub mod sign;
 mod transport;
 
-pub use client::{
-    parse_response, Client, ClientBuilder, Endpoint, Environment, PreparedRequest, Response,
-};
+pub use client::{Client, PreparedRequest};
+pub use config::{ClientBuilder, Endpoint, Environment};
 pub use error::{
     explain_status_code, Delivery, Error, ErrorCode, Result, RATE_LIMITED_RETRY_AFTER,
     RATE_LIMITED_STATUS_CODE,
@@ -75,3 +74,4 @@ pub use record::{
 };
 pub use request::{CallbackCall, FindCall, RecordQuery, RingbackType, VoiceCode};
 pub use resolve::{Resolution, ResolutionStatus, Resolvable, ResolveOptions, Ticket, TicketKind};
+pub use response::{parse_response, Response};

@@ -273,5 +273,5 @@ fn retry_options_by_name_are_checked() {
         .build()
         .unwrap_err();
     assert_eq!(e.field(), Some("retry_backoff"));
-    assert!(ytx::client::CLIENT_OPTION_NAMES.contains(&"max_retries"));
+    assert!(ytx::config::CLIENT_OPTION_NAMES.contains(&"max_retries"));
 }

@@ -288,7 +288,8 @@ readme_blocks() {
 }
 
 lint() {
-    cargo fmt --all -- --check &&
+    bash "$root/tests/module-graph.sh" &&
+        cargo fmt --all -- --check &&
         cargo fmt --manifest-path fuzz/Cargo.toml -- --check &&
         cargo clippy --workspace --all-targets -- -D warnings &&
         RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p ytx -p ytx-emulator

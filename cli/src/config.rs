@@ -24,14 +24,14 @@ pub const APP_ID: &str = "YTX_APP_ID";
 
 /// Every key read from the environment and the file, with the library's
 /// name for it: the three credentials, then `YTX_` + each client option of
-/// `ytx::client::CLIENT_OPTION_NAMES` in capitals.
+/// `ytx::config::CLIENT_OPTION_NAMES` in capitals.
 pub fn keys() -> Vec<(String, &'static str)> {
     let mut keys = vec![
         (ACCOUNT_SID.to_string(), "account_sid"),
         (AUTH_TOKEN.to_string(), "auth_token"),
         (APP_ID.to_string(), "app_id"),
     ];
-    for name in ytx::client::CLIENT_OPTION_NAMES {
+    for name in ytx::config::CLIENT_OPTION_NAMES {
         keys.push((format!("YTX_{}", name.to_ascii_uppercase()), name));
     }
     keys

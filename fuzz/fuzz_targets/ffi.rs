@@ -33,7 +33,7 @@ use std::ffi::{c_char, c_void, CStr};
 use std::ptr;
 
 use libfuzzer_sys::fuzz_target;
-use ytx::client::{ClientBuilder, CLIENT_OPTION_NAMES};
+use ytx::config::{ClientBuilder, CLIENT_OPTION_NAMES};
 use ytx::ffi::ytx_delivery;
 use ytx::ffi::ytx_result as R;
 use ytx::ffi::*;

@@ -29,7 +29,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use panic::ffi_boundary;
 
-use crate::client::{Client, ClientBuilder, PreparedRequest};
+use crate::client::{Client, PreparedRequest};
+use crate::config::ClientBuilder;
 use crate::request::{self, CallbackCall, VoiceCode};
 pub use codes::{ytx_delivery, ytx_log_level, ytx_result};
 use codes::{FfiError, FfiResult};

@@ -8,8 +8,9 @@ use std::ffi::{c_char, CString};
 use super::codes::{FfiError, FfiResult};
 use super::panic::ffi_boundary;
 use super::{ytx_delivery, ytx_result};
-use crate::client::{PreparedRequest, Response};
+use crate::client::PreparedRequest;
 use crate::error::Error;
+use crate::response::Response;
 
 /// What one call produced, in Rust form.
 pub(super) struct Outcome {

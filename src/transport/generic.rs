@@ -19,8 +19,8 @@
 use std::io::Read;
 use std::sync::Mutex;
 
+use super::Settings;
 use super::{malformed, timeout, RawAnswer};
-use crate::config::Settings;
 use crate::error::{Delivery, Error, Result};
 
 /// One ureq agent: its own pool, configured from the client's settings.
@@ -201,11 +201,11 @@ impl std::error::Error for ConnectError {
 /// ureq's own resolver, with every failure but a timeout reported as
 /// `HostNotFound`: ureq passes a lookup's I/O error on as a plain `Io`
 /// error, which would be indistinguishable from one after the request.
-/// The test suite's stand-in ([`crate::config::Resolver`]) replaces the
+/// The test suite's stand-in ([`super::Resolver`]) replaces the
 /// system's when set (called on ureq's thread: a stand-in must return).
 struct LookupResolver {
     system: ureq::unversioned::resolver::DefaultResolver,
-    replaced: Option<crate::config::Resolver>,
+    replaced: Option<super::Resolver>,
 }
 
 impl std::fmt::Debug for LookupResolver {

@@ -22,14 +22,51 @@
 //! opens its own.
 
 use std::io;
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::config::Settings;
+use self::url::Url;
 use crate::error::{Delivery, Error, Result};
 
 pub(crate) mod generic;
 pub(crate) mod plain;
 pub(crate) mod proxy;
 pub(crate) mod url;
+
+/// Default longest idle time of a pooled keep-alive connection. Well under
+/// the idle timeouts of common load balancers and NATs (60 s and more): a
+/// connection they dropped silently would be written into and end as
+/// *outcome unknown*.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a transport is made from: checked by `ClientBuilder::build`
+/// (src/config.rs), which this module knows nothing of.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    /// [`Settings::url`] as text: scheme and host in lower case, without a
+    /// trailing slash.
+    pub(crate) base_url: String,
+    /// The base URL, parsed once (src/transport/url.rs).
+    pub(crate) url: Url,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) pool_idle_timeout: Duration,
+    pub(crate) max_idle: usize,
+    pub(crate) user_agent: &'static str,
+    /// `http://[user:pass@]host:port`, checked.
+    pub(crate) proxy: Option<String>,
+    /// DER certificates from `ca_file`, trusted instead of the built-in roots.
+    #[cfg_attr(not(feature = "_tls"), allow(dead_code))]
+    pub(crate) ca_certs: Option<Vec<Vec<u8>>>,
+    /// Plain `http://` through the generic transport too (tests only).
+    pub(crate) generic: bool,
+    pub(crate) resolver: Option<Resolver>,
+}
+
+/// A host-name lookup (tests replace the system's, see
+/// [`ClientBuilder::resolver`](crate::ClientBuilder::resolver)).
+pub type Resolver =
+    Arc<dyn Fn(&str, u16) -> std::io::Result<Vec<std::net::SocketAddr>> + Send + Sync>;
 
 /// The answer: status and (bounded) body.
 #[derive(Debug)]

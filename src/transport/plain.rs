@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use super::url::{Scheme, Url};
 use super::{is_timeout, malformed, not_sent_io, timeout, unknown_io, with_io_source, RawAnswer};
-use crate::config::{Resolver, Settings};
+use super::{Resolver, Settings};
 use crate::error::{Delivery, Error, Result};
 
 /// Largest response head accepted (status line and headers, interim answers
@@ -105,7 +105,7 @@ impl Plain {
             port: url.port,
             connect_timeout,
             timeout,
-            idle_timeout: crate::config::DEFAULT_POOL_IDLE_TIMEOUT,
+            idle_timeout: super::DEFAULT_POOL_IDLE_TIMEOUT,
             user_agent,
             pool: Mutex::new(Vec::new()),
             max_idle,
