@@ -748,6 +748,9 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
+/// The longest account SID, auth token or app id accepted.
+const MAX_CREDENTIAL_LEN: usize = 64;
+
 fn credential(field: &str, v: &str) -> Result<()> {
     if v.is_empty() {
         return Err(Error::invalid(field, "must not be empty"));
@@ -764,10 +767,13 @@ fn credential(field: &str, v: &str) -> Result<()> {
             "must contain only ASCII letters and digits",
         ));
     }
-    if v.len() > 64 {
+    if v.len() > MAX_CREDENTIAL_LEN {
         return Err(Error::invalid(
             field,
-            format!("is too long ({} characters, at most 64)", v.len()),
+            format!(
+                "is too long ({} characters, at most {MAX_CREDENTIAL_LEN})",
+                v.len()
+            ),
         ));
     }
     Ok(())

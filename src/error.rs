@@ -218,6 +218,58 @@ impl Error {
         }
     }
 
+    /// A transport error before any byte of the request left: *not sent*,
+    /// safe to retry.
+    pub(crate) fn not_sent(message: impl Into<String>) -> Error {
+        Error::transport(Delivery::NotSent, message)
+    }
+
+    /// A transport error once the request may have left: *outcome unknown*.
+    pub(crate) fn outcome_unknown(message: impl Into<String>) -> Error {
+        Error::transport(Delivery::Unknown, message)
+    }
+
+    /// A transport error on the given side of "written".
+    pub(crate) fn transport(delivery: Delivery, message: impl Into<String>) -> Error {
+        Error::Transport {
+            delivery,
+            message: message.into(),
+            source: None,
+            ticket: None,
+        }
+    }
+
+    /// A timeout `during` a step, on the given side of "written".
+    pub(crate) fn timeout(delivery: Delivery, during: &str) -> Error {
+        Error::Timeout {
+            delivery,
+            message: during.to_string(),
+            source: None,
+            ticket: None,
+        }
+    }
+
+    /// The I/O error `e` `during` a step, on the given side of "written": a
+    /// timeout if `e` is one ([`is_timeout`]), else a transport error whose
+    /// message is `"{during}: {e}"`; `e` is its [`std::error::Error::source`].
+    pub(crate) fn io(delivery: Delivery, e: &std::io::Error, during: &str) -> Error {
+        if is_timeout(e) {
+            Error::timeout(delivery, during)
+        } else {
+            Error::transport(delivery, format!("{during}: {e}"))
+        }
+        .with_io(e)
+    }
+
+    /// This error with the I/O error `e` as its
+    /// [`std::error::Error::source`] (transport errors and timeouts only).
+    pub(crate) fn with_io(mut self, e: &std::io::Error) -> Error {
+        if let Error::Transport { source, .. } | Error::Timeout { source, .. } = &mut self {
+            *source = Some(Cause::io(e));
+        }
+        self
+    }
+
     /// What kind of error this is, with a stable number.
     ///
     /// ```
@@ -697,6 +749,15 @@ impl fmt::Debug for Cause {
 
 /// Result with [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// An I/O error that is a timeout (a socket's read or write timeout shows
+/// as `WouldBlock` on some systems).
+pub(crate) fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+    )
+}
 
 #[cfg(test)]
 mod tests {

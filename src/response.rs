@@ -89,7 +89,7 @@ pub(crate) fn too_large(limit: u64) -> Error {
 }
 
 pub(crate) fn http_status_error(status: u16, body: &[u8]) -> Error {
-    let body = &body[..body.len().min(512)];
+    let body = &body[..body.len().min(crate::transport::ERROR_BODY_BYTES as usize)];
     let body_start: String = String::from_utf8_lossy(body)
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

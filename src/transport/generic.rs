@@ -20,7 +20,7 @@ use std::io::Read;
 use std::sync::Mutex;
 
 use super::Settings;
-use super::{malformed, timeout, RawAnswer};
+use super::{malformed, RawAnswer};
 use crate::error::{Delivery, Error, Result};
 
 /// One ureq agent: its own pool, configured from the client's settings.
@@ -85,11 +85,7 @@ impl Generic {
         }
         let response = r.send(body).map_err(|e| map_error(&e))?;
         let status = response.status().as_u16();
-        let limit = if status == 200 {
-            max_body.saturating_add(1)
-        } else {
-            512
-        };
+        let limit = super::body_limit(status, max_body);
         let mut buf = Vec::with_capacity(256);
         let read = response
             .into_body()
@@ -122,7 +118,7 @@ fn agent_with(
         Some(p) => Some(ureq::Proxy::new(p).map_err(|_| {
             Error::invalid(
                 "proxy",
-                "must look like http://host:port or http://user:password@host:port",
+                format!("must look like {}", super::url::PROXY_SHAPE),
             )
         })?),
         None => None,
@@ -198,6 +194,10 @@ impl std::error::Error for ConnectError {
     }
 }
 
+/// The most addresses ureq takes from one lookup (its
+/// `ResolvedSocketAddrs` holds 16; one more would not fit).
+const MAX_RESOLVED: usize = 16;
+
 /// ureq's own resolver, with every failure but a timeout reported as
 /// `HostNotFound`: ureq passes a lookup's I/O error on as a plain `Io`
 /// error, which would be indistinguishable from one after the request.
@@ -232,7 +232,7 @@ impl ureq::unversioned::resolver::Resolver for LookupResolver {
             });
             let found = lookup(host, port).map_err(|_| ureq::Error::HostNotFound)?;
             let mut addrs = self.system.empty();
-            for a in found.into_iter().take(16) {
+            for a in found.into_iter().take(MAX_RESOLVED) {
                 addrs.push(a);
             }
             return Ok(addrs);
@@ -284,24 +284,6 @@ pub(crate) fn pem_certificates(_: &[u8]) -> std::result::Result<Vec<Vec<u8>>, St
     Err("this build has no TLS (the 'tls' feature): ca_file cannot be used".into())
 }
 
-fn not_sent(message: String) -> Error {
-    Error::Transport {
-        delivery: Delivery::NotSent,
-        message,
-        source: None,
-        ticket: None,
-    }
-}
-
-fn unknown(message: String) -> Error {
-    Error::Transport {
-        delivery: Delivery::Unknown,
-        message,
-        source: None,
-        ticket: None,
-    }
-}
-
 /// Map ureq's error to ours, deciding which side of "written" it fell on:
 /// *not sent* for the lookup, the connector chain ([`ConnectError`]) and
 /// what ureq checks before it writes; *unknown* for everything else.
@@ -310,23 +292,23 @@ fn map_error(e: &ureq::Error) -> Error {
     match e {
         U::Other(b) => match b.downcast_ref::<ConnectError>() {
             Some(ConnectError(e)) => map_connect_error(e),
-            None => unknown(format!("network error: {b}")),
+            None => Error::outcome_unknown(format!("network error: {b}")),
         },
-        U::HostNotFound => not_sent("DNS lookup failed: host not found".into()),
+        U::HostNotFound => Error::not_sent("DNS lookup failed: host not found"),
         // The connector chain made no connection (the pool says so).
-        U::ConnectionFailed => not_sent("connect failed".into()),
+        U::ConnectionFailed => Error::not_sent("connect failed"),
         U::Timeout(ureq::Timeout::Resolve) => {
-            timeout(Delivery::NotSent, "resolving the host (DNS)")
+            Error::timeout(Delivery::NotSent, "resolving the host (DNS)")
         }
-        U::Timeout(_) => timeout(Delivery::Unknown, "waiting for the answer"),
-        U::InvalidProxyUrl => not_sent("proxy: invalid URL".into()),
-        U::BadUri(_) | U::Http(_) => not_sent("bad URL or header".into()),
-        U::TlsRequired => not_sent("TLS: the connection made is not TLS".into()),
+        U::Timeout(_) => Error::timeout(Delivery::Unknown, "waiting for the answer"),
+        U::InvalidProxyUrl => Error::not_sent("proxy: invalid URL"),
+        U::BadUri(_) | U::Http(_) => Error::not_sent("bad URL or header"),
+        U::TlsRequired => Error::not_sent("TLS: the connection made is not TLS"),
         // Written or not, the same kind: refused, unreachable, reset, ...
         U::Io(io) => super::unknown_io(io, "network error"),
         U::Protocol(p) => malformed(p),
         U::LargeResponseHeader(..) => malformed("head too large"),
-        other => unknown(format!("network error: {other}")),
+        other => Error::outcome_unknown(format!("network error: {other}")),
     }
 }
 
@@ -334,25 +316,25 @@ fn map_error(e: &ureq::Error) -> Error {
 fn map_connect_error(e: &ureq::Error) -> Error {
     use ureq::Error as U;
     match e {
-        U::Timeout(_) => timeout(Delivery::NotSent, "connecting"),
+        U::Timeout(_) => Error::timeout(Delivery::NotSent, "connecting"),
         // The CONNECT proxy's own host.
-        U::HostNotFound => not_sent("DNS lookup failed: host not found".into()),
-        U::ConnectProxyFailed(why) => not_sent(format!("proxy: CONNECT failed: {why}")),
-        U::Protocol(p) => not_sent(format!("proxy: malformed answer to CONNECT: {p}")),
-        U::Tls(why) => not_sent(format!("TLS: {why}")),
+        U::HostNotFound => Error::not_sent("DNS lookup failed: host not found"),
+        U::ConnectProxyFailed(why) => Error::not_sent(format!("proxy: CONNECT failed: {why}")),
+        U::Protocol(p) => Error::not_sent(format!("proxy: malformed answer to CONNECT: {p}")),
+        U::Tls(why) => Error::not_sent(format!("TLS: {why}")),
         #[cfg(feature = "_tls")]
-        U::Pem(why) => not_sent(format!("TLS: {why}")),
+        U::Pem(why) => Error::not_sent(format!("TLS: {why}")),
         #[cfg(feature = "tls-native")]
-        U::NativeTls(e) => not_sent(format!("TLS handshake failed: {e}")),
+        U::NativeTls(e) => Error::not_sent(format!("TLS handshake failed: {e}")),
         #[cfg(feature = "tls-rustls")]
-        U::Rustls(r) => not_sent(format!("TLS handshake failed: {r}")),
+        U::Rustls(r) => Error::not_sent(format!("TLS handshake failed: {r}")),
         U::Io(io) => {
             if let Some(r) = io.get_ref().and_then(tls_error) {
-                return super::with_io_source(not_sent(format!("TLS handshake failed: {r}")), io);
+                return Error::not_sent(format!("TLS handshake failed: {r}")).with_io(io);
             }
             super::not_sent_io(io, "connect failed")
         }
-        other => not_sent(format!("connect failed: {other}")),
+        other => Error::not_sent(format!("connect failed: {other}")),
     }
 }
 

@@ -95,8 +95,8 @@ impl Transport {
         Ok(Transport::Generic(generic::Generic::new(s)?))
     }
 
-    /// POST `body` to `url` once. Reads at most `max_body + 1` bytes of a 200
-    /// answer's body and 512 of any other (for the error message).
+    /// POST `body` to `url` once. Reads at most [`body_limit`] bytes of the
+    /// answer's body.
     pub(crate) fn post(
         &self,
         url: &str,
@@ -158,62 +158,31 @@ pub(crate) fn check_request(url: &str, headers: &[(&str, &str)]) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-    )
-}
+pub(crate) use crate::error::is_timeout;
 
-pub(crate) fn timeout(delivery: Delivery, during: &str) -> Error {
-    Error::Timeout {
-        delivery,
-        message: during.to_string(),
-        source: None,
-        ticket: None,
+/// At most this many bytes are read of an answer other than a 200: enough
+/// for the error message ([`crate::error::Error::HttpStatus`] keeps them).
+pub(crate) const ERROR_BODY_BYTES: u64 = 512;
+
+/// How many bytes of an answer's body to read: `max_body + 1` of a 200
+/// (one more than allowed, to tell "too large"), [`ERROR_BODY_BYTES`] of
+/// anything else.
+pub(crate) fn body_limit(status: u16, max_body: u64) -> u64 {
+    if status == 200 {
+        max_body.saturating_add(1)
+    } else {
+        ERROR_BODY_BYTES
     }
 }
 
 /// An I/O error before any byte of the request left: safe to retry.
 pub(crate) fn not_sent_io(e: &io::Error, during: &str) -> Error {
-    with_io_source(
-        if is_timeout(e) {
-            timeout(Delivery::NotSent, during)
-        } else {
-            Error::Transport {
-                delivery: Delivery::NotSent,
-                message: format!("{during}: {e}"),
-                source: None,
-                ticket: None,
-            }
-        },
-        e,
-    )
-}
-
-/// `err` with the I/O error `e` as its [`std::error::Error::source`].
-pub(crate) fn with_io_source(mut err: Error, e: &io::Error) -> Error {
-    if let Error::Transport { source, .. } | Error::Timeout { source, .. } = &mut err {
-        *source = Some(crate::error::Cause::io(e));
-    }
-    err
+    Error::io(Delivery::NotSent, e, during)
 }
 
 /// An I/O error once the request may have left: the outcome is unknown.
 pub(crate) fn unknown_io(e: &io::Error, during: &str) -> Error {
-    with_io_source(
-        if is_timeout(e) {
-            timeout(Delivery::Unknown, during)
-        } else {
-            Error::Transport {
-                delivery: Delivery::Unknown,
-                message: format!("{during}: {e}"),
-                source: None,
-                ticket: None,
-            }
-        },
-        e,
-    )
+    Error::io(Delivery::Unknown, e, during)
 }
 
 pub(crate) fn malformed(what: impl std::fmt::Display) -> Error {

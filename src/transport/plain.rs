@@ -26,7 +26,7 @@ use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::url::{Scheme, Url};
-use super::{is_timeout, malformed, not_sent_io, timeout, unknown_io, with_io_source, RawAnswer};
+use super::{is_timeout, malformed, not_sent_io, unknown_io, RawAnswer};
 use super::{Resolver, Settings};
 use crate::error::{Delivery, Error, Result};
 
@@ -120,8 +120,7 @@ impl Plain {
     }
 
     /// POST `body` to `target` (path and query) with `headers`, once.
-    /// Reads at most `max_body + 1` bytes of a 200 answer's body and 512 of
-    /// any other (for the error message).
+    /// Reads at most [`super::body_limit`] bytes of the answer's body.
     pub(crate) fn post(
         &self,
         target: &str,
@@ -222,7 +221,7 @@ impl Plain {
         let mut last = None;
         for (i, addr) in addrs.iter().enumerate() {
             let left = remaining(connect_deadline)
-                .ok_or_else(|| timeout(Delivery::NotSent, "connecting"))?;
+                .ok_or_else(|| Error::timeout(Delivery::NotSent, "connecting"))?;
             let share = if i + 1 == addrs.len() {
                 left
             } else {
@@ -245,20 +244,10 @@ impl Plain {
         }
         Err(match last {
             Some(e) if is_timeout(&e) => {
-                with_io_source(timeout(Delivery::NotSent, "connecting"), &e)
+                Error::timeout(Delivery::NotSent, "connecting").with_io(&e)
             }
-            Some(e) => Error::Transport {
-                delivery: Delivery::NotSent,
-                message: format!("connect failed: {e}"),
-                source: Some(crate::error::Cause::io(&e)),
-                ticket: None,
-            },
-            None => Error::Transport {
-                delivery: Delivery::NotSent,
-                message: format!("DNS lookup of {} found no address", self.host),
-                source: None,
-                ticket: None,
-            },
+            Some(e) => Error::not_sent(format!("connect failed: {e}")).with_io(&e),
+            None => Error::not_sent(format!("DNS lookup of {} found no address", self.host)),
         })
     }
 
@@ -269,14 +258,11 @@ impl Plain {
         if let Ok(ip) = self.host.parse::<IpAddr>() {
             return Ok(vec![SocketAddr::new(ip, self.port)]);
         }
-        let failed = |e: io::Error| Error::Transport {
-            delivery: Delivery::NotSent,
-            message: format!("DNS lookup of {} failed: {e}", self.host),
-            source: Some(crate::error::Cause::io(&e)),
-            ticket: None,
+        let failed = |e: io::Error| {
+            Error::not_sent(format!("DNS lookup of {} failed: {e}", self.host)).with_io(&e)
         };
-        let left =
-            remaining(deadline).ok_or_else(|| timeout(Delivery::NotSent, "resolving the host"))?;
+        let left = remaining(deadline)
+            .ok_or_else(|| Error::timeout(Delivery::NotSent, "resolving the host"))?;
         let (tx, rx) = mpsc::channel();
         let (host, port, resolver) = (self.host.clone(), self.port, self.resolver.clone());
         std::thread::Builder::new()
@@ -293,9 +279,10 @@ impl Plain {
             .map_err(failed)?;
         match rx.recv_timeout(left) {
             Ok(found) => found.map_err(failed),
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                Err(timeout(Delivery::NotSent, "resolving the host (DNS)"))
-            }
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::timeout(
+                Delivery::NotSent,
+                "resolving the host (DNS)",
+            )),
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 Err(failed(io::Error::other("the lookup failed")))
             }
@@ -365,7 +352,7 @@ fn fill(conn: &mut Conn, buf: &mut Vec<u8>, deadline: Instant) -> Result<usize> 
     loop {
         let Some(left) = remaining(deadline) else {
             buf.truncate(start);
-            return Err(timeout(Delivery::Unknown, "waiting for the answer"));
+            return Err(Error::timeout(Delivery::Unknown, "waiting for the answer"));
         };
         if !close_enough(conn.read_timeout, left) {
             if let Err(e) = conn.stream.set_read_timeout(Some(left)) {
@@ -393,12 +380,7 @@ fn fill(conn: &mut Conn, buf: &mut Vec<u8>, deadline: Instant) -> Result<usize> 
 }
 
 fn closed_early(what: &str) -> Error {
-    Error::Transport {
-        delivery: Delivery::Unknown,
-        message: format!("the server closed the connection {what}"),
-        source: None,
-        ticket: None,
-    }
+    Error::outcome_unknown(format!("the server closed the connection {what}"))
 }
 
 /// How the body of an answer is delimited (RFC 9112 §6.3).
@@ -540,7 +522,10 @@ fn read_answer(conn: &mut Conn, deadline: Instant, max_body: u64) -> Result<(Raw
                 break parsed;
             }
             if buf.len() > MAX_HEAD_BYTES {
-                return Err(malformed("head larger than 16 KiB"));
+                return Err(malformed(format_args!(
+                    "head larger than {} KiB",
+                    MAX_HEAD_BYTES / 1024
+                )));
             }
             if fill(conn, &mut buf, deadline)? == 0 {
                 return Err(closed_early(if buf.is_empty() {
@@ -563,11 +548,7 @@ fn read_answer(conn: &mut Conn, deadline: Instant, max_body: u64) -> Result<(Raw
             }
             continue; // 100 Continue, 103 Early Hints: the real one follows
         }
-        let limit = if head.status == 200 {
-            max_body.saturating_add(1)
-        } else {
-            512
-        };
+        let limit = super::body_limit(head.status, max_body);
         let (body, complete) = match head.framing {
             Framing::Empty => (Vec::new(), buf.is_empty()),
             Framing::Sized(len) => read_sized(conn, buf, deadline, len, limit)?,

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use super::url::Url;
+use super::url::{Url, PROXY_SHAPE};
 use crate::error::{Error, Result};
 
 /// The proxy for `base`: `option` (`""`: none at all), else unless
@@ -32,7 +32,7 @@ pub(crate) fn choose(
     let (u, who) = Url::proxy(&value, "proxy").map_err(|_| {
         Error::invalid(
             "proxy",
-            format!("the environment variable {name} must look like http://host:port or http://user:password@host:port (set env_proxy to 0 to ignore it)"),
+            format!("the environment variable {name} must look like {PROXY_SHAPE} (set env_proxy to 0 to ignore it)"),
         )
     })?;
     Ok(Some(for_ureq(&u, who)))

@@ -30,6 +30,10 @@ use std::net::Ipv6Addr;
 
 use crate::error::{Error, Result};
 
+/// What a proxy URL must look like: the one text of every error about one
+/// (the option, the environment variable, the transport's own check).
+pub(crate) const PROXY_SHAPE: &str = "http://host:port or http://user:password@host:port";
+
 /// `http://` or `https://`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scheme {
@@ -91,12 +95,14 @@ impl Url {
     /// userinfo. Errors name `field` and never repeat the value (it may hold
     /// a password).
     pub(crate) fn proxy(text: &str, field: &'static str) -> Result<(Url, Option<String>)> {
-        const SHAPE: &str = "http://host:port or http://user:password@host:port";
-        let (url, userinfo) = parse(text, field, SHAPE)?;
+        let (url, userinfo) = parse(text, field, PROXY_SHAPE)?;
         let has_port = url.authority.starts_with('[') && url.authority.contains("]:")
             || !url.authority.starts_with('[') && url.authority.contains(':');
         if url.scheme != Scheme::Http || !url.path.is_empty() || !has_port {
-            return Err(Error::invalid(field, format!("must look like {SHAPE}")));
+            return Err(Error::invalid(
+                field,
+                format!("must look like {PROXY_SHAPE}"),
+            ));
         }
         Ok((url, userinfo))
     }
