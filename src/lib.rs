@@ -25,11 +25,18 @@
 //! * [`request`]: typed requests, validation, wire JSON.
 //! * [`record`]: after a call is accepted: state pushes, call records,
 //!   balance, and how to resolve an *outcome unknown* by customParm.
-//! * [`client`]: signing and sending each operation once.
-//! * [`config`]: [`ClientBuilder`] and the client options by name.
+//! * [`client`]: signing and sending each operation once; the [`Client`]
+//!   holds the checked configuration, never the builder.
+//! * [`config`]: [`ClientBuilder`] and the client options by name; its
+//!   checks produce the data the client is made of.
 //! * [`response`]: the platform's answer, [`parse_response`].
 //! * `transport`: the wire (plain `http://` with `httparse`; `https://`
-//!   and proxies through ureq 3).
+//!   and proxies through ureq 3; proxy and `NO_PROXY` in `transport::proxy`),
+//!   knowing nothing of the builder.
+//!
+//! Imports go one way: `transport` <- `config` <- `client` <- `ffi`
+//! (`tests/module-graph.sh` fails on two modules that import each other).
+//! Each public item is re-exported here from the module that defines it.
 //! * [`error`]: one [`Error`] enum with stable numeric codes for the C ABI.
 //! * [`log`]: an optional process-wide log sink (off by default).
 //! * `ffi`: the C ABI declared in `include/ytx.h` (the only `unsafe` code),
