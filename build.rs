@@ -1,9 +1,17 @@
-//! Generates `include/ytx.h` from the Rust sources with cbindgen.
+//! Generates `include/ytx.h` from the Rust sources with cbindgen (feature
+//! `capi` only: cbindgen is an optional build dependency of it).
 //!
-//! The header is checked in. It is rewritten only when its content changes, so
-//! a build on an up-to-date tree leaves the file (and its mtime) alone; CI
-//! builds and then fails if `git diff --exit-code include/ytx.h` shows drift.
+//! The header is checked in. It is always generated into `OUT_DIR/ytx.h`, and
+//! copied to `include/ytx.h` only when the crate being built is the
+//! repository itself (its manifest directory is a git checkout: `.git`
+//! exists), and then only when its content changes, so a build on an
+//! up-to-date tree leaves the file (and its mtime) alone; CI builds and then
+//! fails if `git diff --exit-code include/ytx.h` shows drift. A copy of the
+//! crate in cargo's registry (or any directory that is not a checkout, even
+//! a read-only one) is never written to. `YTX_WRITE_HEADER=0` turns the copy
+//! off in a checkout too; `YTX_WRITE_HEADER=1` forces it.
 
+#[cfg(feature = "capi")]
 use std::path::Path;
 
 fn main() {
@@ -21,7 +29,15 @@ fn main() {
         }
     }
 
+    #[cfg(feature = "capi")]
+    header();
+}
+
+#[cfg(feature = "capi")]
+fn header() {
+    println!("cargo:rerun-if-env-changed=YTX_WRITE_HEADER");
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let version = std::env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION");
     let num = |k: &str| -> u32 {
         std::env::var(k)
@@ -55,16 +71,35 @@ fn main() {
             return;
         }
     };
+    let generated = Path::new(&out_dir).join("ytx.h");
+    if let Err(e) = std::fs::write(&generated, &header) {
+        println!("cargo:warning=could not write {}: {e}", generated.display());
+    }
+    let in_checkout = Path::new(&dir).join(".git").exists();
+    let write = match std::env::var("YTX_WRITE_HEADER").as_deref() {
+        Ok("0") => false,
+        Ok("1") => true,
+        _ => in_checkout,
+    };
+    if !write {
+        return;
+    }
     let path = Path::new(&dir).join("include").join("ytx.h");
     if std::fs::read(&path).ok().as_deref() != Some(&header[..]) {
-        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create include/");
-        std::fs::write(&path, header).expect("write include/ytx.h");
+        let written = std::fs::create_dir_all(path.parent().expect("has a parent"))
+            .and_then(|()| std::fs::write(&path, &header));
+        if let Err(e) = written {
+            // Never fail a build over the checked-in copy: the drift check
+            // (git diff include/ytx.h) is what catches a stale header.
+            println!("cargo:warning=could not update {}: {e}", path.display());
+        }
     }
 }
 
 /// The doc comments are written for rustdoc (Markdown); in the header they
 /// are C documentation: `# Safety` headings become "Safety:", and code
 /// spans and intra-doc links lose their backticks and brackets.
+#[cfg(feature = "capi")]
 fn c_comments(header: &str) -> String {
     let mut out = String::with_capacity(header.len());
     for line in header.lines() {

@@ -643,6 +643,18 @@ fn main() {
         only(what, n);
         return;
     }
+    if args.iter().any(|a| a == "--pushes") {
+        pushes_bench();
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--push-peak") {
+        push_peak(&args[i + 1]);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--push-time") {
+        push_time(&args[i + 1]);
+        return;
+    }
     if args.iter().any(|a| a == "--experiments") {
         experiments(5, 10_000);
         return;
@@ -1595,4 +1607,293 @@ fn machine_description() -> String {
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default();
     format!("{cpu}, {cores} cores, {mem}, Linux {kernel}, load average at start {load}")
+}
+
+// ---------------------------------------------------------------------------
+// Hostile pushes (issue 18, part 4): a push is unauthenticated, so a 4 MiB
+// body of any shape must parse or be refused fast, and the C ABI path must
+// stay within a small multiple of the body in memory.
+//
+//     bash benches/run.sh --pushes
+//
+// For each shape: the time of `ytx::parse_push` (Rust) and of
+// `ytx_push_parse` plus reading every field through the accessors a binding
+// uses, then `ytx_push_free` (C ABI); best of 3. Memory: a child process
+// (this binary, `--push-peak SHAPE`) reads the body, notes its peak RSS
+// (VmHWM), parses it through the C ABI, reads every field, and prints how
+// much the peak grew, in MiB and as a multiple of the body. A shape that
+// takes longer than `YTX_BENCH_PUSH_DEADLINE` seconds (default 60) is
+// reported as such (the child is killed).
+
+const PUSH_BODY: usize = 4 * 1024 * 1024 - 64;
+
+fn push_shapes() -> Vec<&'static str> {
+    vec![
+        "many-keys",
+        "many-keys-record",
+        "duplicate-keys",
+        "deep-nesting",
+        "long-string",
+        "many-escapes",
+        "lone-surrogates",
+        "many-records",
+        "many-empty-records",
+    ]
+}
+
+/// A body of about `PUSH_BODY` bytes of the given shape.
+fn push_body(shape: &str) -> Vec<u8> {
+    let head = r#"{"requestid":"20200437755840048670965760400","dsc":"18610559223","state":"answer","timestamp":"2020-04-28 14:51:37""#;
+    let mut b = String::with_capacity(PUSH_BODY + 1024);
+    let room = |b: &String, tail: usize| b.len() + tail < PUSH_BODY;
+    match shape {
+        "many-keys" | "many-keys-record" => {
+            if shape == "many-keys" {
+                b.push_str(head);
+            } else {
+                b.push_str(r#"{"cdr":[{"requestid":"1""#);
+            }
+            let mut i = 0u64;
+            while room(&b, 16) {
+                b.push_str(&format!(",\"k{i}\":{i}"));
+                i += 1;
+            }
+            b.push_str(if shape == "many-keys" { "}" } else { "}]}" });
+        }
+        "duplicate-keys" => {
+            b.push_str(head);
+            while room(&b, 16) {
+                b.push_str(",\"state\":\"alerting\"");
+            }
+            b.push('}');
+        }
+        "deep-nesting" => {
+            b.push_str(head);
+            b.push_str(",\"x\":");
+            let depth = (PUSH_BODY - b.len() - 2) / 2;
+            b.push_str(&"[".repeat(depth));
+            b.push_str(&"]".repeat(depth));
+            b.push('}');
+        }
+        "long-string" => {
+            b.push_str(head);
+            b.push_str(",\"x\":\"");
+            let n = PUSH_BODY - b.len() - 2;
+            b.push_str(&"a".repeat(n));
+            b.push_str("\"}");
+        }
+        "many-escapes" | "lone-surrogates" => {
+            b.push_str(head);
+            b.push_str(",\"x\":\"");
+            let unit = if shape == "many-escapes" {
+                "\\u0041\\n"
+            } else {
+                "\\ud800"
+            };
+            while room(&b, unit.len() + 2) {
+                b.push_str(unit);
+            }
+            b.push_str("\"}");
+        }
+        "many-records" => {
+            // PROTOCOL.md's record sample, repeated.
+            let rec = r#"{"requestid":"20200437755811196850667520400","appid":"ff1f324a0604417c9c7f5f1186225fda","fid":4,"caller":"18610559223","called":"01053189990","callerstime":"2020-04-28 14:51:37","calleretime":"2020-04-28 14:51:47","calledstime":"2020-04-28 14:51:43","calledetime":"2020-04-28 14:51:47","tapesurl":"http://101.200.159.167:16214/x.mp3","duration":10,"oriamount":0.31,"customParm":"order-id-123456","stateDesc":"x"}"#;
+            b.push_str("{\"cdr\":[");
+            b.push_str(rec);
+            // As many as a body may hold (ytx::record::MAX_RECORDS_PER_BODY).
+            let mut n = 1;
+            while room(&b, rec.len() + 3) && n < ytx::record::MAX_RECORDS_PER_BODY {
+                b.push(',');
+                b.push_str(rec);
+                n += 1;
+            }
+            b.push_str("]}");
+        }
+        "many-empty-records" => {
+            b.push_str("{\"cdr\":[{}");
+            while room(&b, 8) {
+                b.push_str(",{}");
+            }
+            b.push_str("]}");
+        }
+        other => panic!("unknown shape {other}"),
+    }
+    b.into_bytes()
+}
+
+/// Read every field of a parsed push through the C ABI, as a binding does.
+/// Returns how many strings were read.
+fn walk_push(p: *const ytx::ffi::ytx_push) -> usize {
+    use ytx::ffi::*;
+    let mut n = 0usize;
+    let touch = |s: *const c_char, n: &mut usize| {
+        if !s.is_null() {
+            // SAFETY: the library returns NUL-terminated strings.
+            let len = unsafe { std::ffi::CStr::from_ptr(s) }.to_bytes().len();
+            std::hint::black_box(len);
+            *n += 1;
+        }
+    };
+    unsafe {
+        touch(ytx_push_request_id(p), &mut n);
+        touch(ytx_push_state_text(p), &mut n);
+        touch(ytx_push_timestamp(p), &mut n);
+        for i in 0..ytx_push_field_count(p) {
+            touch(ytx_push_field_name(p, i), &mut n);
+            touch(ytx_push_field_value(p, i), &mut n);
+        }
+        let records = ytx_push_records(p);
+        for r in 0..ytx_records_count(records) {
+            let rec = ytx_records_get(records, r);
+            touch(ytx_record_request_id(rec), &mut n);
+            touch(ytx_record_custom_parm(rec), &mut n);
+            touch(ytx_record_amount_text(rec), &mut n);
+            for i in 0..ytx_record_field_count(rec) {
+                touch(ytx_record_field_name(rec, i), &mut n);
+                touch(ytx_record_field_value(rec, i), &mut n);
+            }
+        }
+    }
+    n
+}
+
+/// Parse through the C ABI and walk it; `Ok(strings read)` or the message.
+fn c_parse(body: &[u8]) -> Result<usize, String> {
+    use ytx::ffi::*;
+    let mut push: *mut ytx_push = ptr::null_mut();
+    let mut o: *mut ytx_outcome = ptr::null_mut();
+    let rc = unsafe { ytx_push_parse(body.as_ptr(), body.len(), &mut push, &mut o) };
+    let result = if rc == ytx_result::YTX_OK {
+        Ok(walk_push(push))
+    } else {
+        let m = unsafe { std::ffi::CStr::from_ptr(ytx_outcome_message(o)) };
+        Err(m.to_string_lossy().chars().take(60).collect())
+    };
+    unsafe {
+        ytx_push_free(push);
+        ytx_outcome_free(o);
+    }
+    result
+}
+
+fn hwm_kb() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The body file of a shape, written once by `--pushes` for its children.
+fn push_file(shape: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "ytx-bench-push-{}-{shape}.json",
+        std::process::id()
+    ))
+}
+
+/// The child of `--pushes`: the peak memory of one C ABI parse. The body is
+/// read from the file its parent wrote (exactly its size), so the baseline
+/// is the process plus the body, as in a receiver that holds the body.
+fn push_peak(path: &str) {
+    let body = std::fs::read(path).expect("the body file");
+    let before = hwm_kb();
+    let result = c_parse(&body);
+    let after = hwm_kb();
+    let grew = after.saturating_sub(before) as f64 / 1024.0;
+    let times = grew * 1024.0 * 1024.0 / body.len() as f64;
+    println!(
+        "{grew:.1} MiB ({times:.1}x body) {}",
+        match result {
+            Ok(n) => format!("parsed, {n} strings"),
+            Err(m) => format!("refused: {m}"),
+        }
+    );
+}
+
+fn time_best(mut f: impl FnMut()) -> Duration {
+    (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn pushes_bench() {
+    let deadline: u64 = std::env::var("YTX_BENCH_PUSH_DEADLINE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let exe = std::env::current_exe().expect("own path");
+    println!(
+        "| {:<19} | {:>9} | {:>10} | {:>10} | {:<44} |",
+        "shape (4 MiB)", "body KiB", "Rust ms", "C ABI ms", "C ABI peak memory above the body"
+    );
+    println!(
+        "|{:-<21}|{:->11}|{:->12}|{:->12}|{:-<46}|",
+        "", ":", ":", ":", ""
+    );
+    for shape in push_shapes() {
+        let body = push_body(shape);
+        let file = push_file(shape);
+        std::fs::write(&file, &body).expect("write the body file");
+        // Time in a child too, so a shape that never finishes cannot stop
+        // the others.
+        let child = Command::new(&exe)
+            .args(["--push-time", shape])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let times = wait_deadline(child, deadline)
+            .unwrap_or_else(|| format!("> {deadline} s | > {deadline} s"));
+        let child = Command::new(&exe)
+            .arg("--push-peak")
+            .arg(&file)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let peak = wait_deadline(child, deadline).unwrap_or_else(|| "n/a (deadline)".into());
+        let _ = std::fs::remove_file(&file);
+        let kib = body.len() / 1024;
+        println!("| {shape:<19} | {kib:>9} | {times} | {peak} |");
+    }
+}
+
+/// The child's first stdout line, or `None` when it ran past the deadline.
+fn wait_deadline(mut child: std::process::Child, secs: u64) -> Option<String> {
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            let mut out = String::new();
+            child.stdout.take()?.read_to_string(&mut out).ok()?;
+            return Some(out.trim_end().to_string());
+        }
+        if start.elapsed() > Duration::from_secs(secs) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The child of `--pushes` that times one shape: "Rust ms | C ABI ms".
+fn push_time(shape: &str) {
+    let body = push_body(shape);
+    let mut rust_ok = true;
+    let rust = time_best(|| rust_ok = ytx::parse_push(std::hint::black_box(&body)).is_ok());
+    let mut c_result = Ok(0);
+    let c = time_best(|| c_result = c_parse(std::hint::black_box(&body)));
+    let verdict = |ok: bool| if ok { "" } else { " (refused)" };
+    println!(
+        "{:>10.1}{} | {:>10.1}{}",
+        rust.as_secs_f64() * 1e3,
+        verdict(rust_ok),
+        c.as_secs_f64() * 1e3,
+        verdict(c_result.is_ok())
+    );
 }

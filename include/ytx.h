@@ -19,12 +19,14 @@
  *    (-1 for ytx_record_duration); it is logged at YTX_LOG_ERROR.
  *  - The auth token never appears in any message the library produces.
  *  - A request that may have reached the platform is never re-sent by the
- *    library; ytx_outcome_delivery says whether a retry is safe.
+ *    library; ytx_outcome_retry_safe says whether sending it again is safe
+ *    (the opt-in client option max_retries resends exactly those).
  */
 
 #ifndef YTX_H
 #define YTX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +34,28 @@
  * ytx_version_number() at run time to catch a header/library mismatch. */
 #define YTX_VERSION "0.1.0"
 #define YTX_VERSION_NUMBER 100
+
+/**
+ * The longest free-text field (customParm and the file names), in bytes
+ * of UTF-8; a longer one is YTX_ERR_INVALID_ARGUMENT naming the field,
+ * and nothing is sent. The core's request::MAX_TEXT_FIELD_BYTES.
+ */
+#define YTX_MAX_TEXT_FIELD_BYTES 1024
+
+/**
+ * The largest request body sent, in bytes (every valid request fits); a
+ * larger one is YTX_ERR_INVALID_ARGUMENT naming body, and nothing is
+ * sent. The core's request::MAX_REQUEST_BODY_BYTES.
+ */
+#define YTX_MAX_REQUEST_BODY_BYTES 16384
+
+/**
+ * The largest number of records one body may hold: a push holds one, a
+ * query answers at most MAX_RECORDS_PER_QUERY. A body with more is a
+ * protocol error (a flood of empty records would otherwise cost far more
+ * memory than its bytes).
+ */
+#define MAX_RECORDS_PER_BODY (10 * (size_t)MAX_RECORDS_PER_QUERY)
 
 /**
  * Result codes of the C ABI.
@@ -193,6 +217,15 @@ typedef struct ytx_balance ytx_balance;
  * Opaque client handle, from ytx_client_new, released with ytx_free.
  *
  * Thread safety: one handle may be used from any number of threads at once.
+ *
+ * fork(): a handle made before fork() may be used in the parent and in
+ * every child. A connection is used only by the process that opened it: a
+ * child never reuses the keep-alive connections the parent pooled (it
+ * closes its copies unused, without shutdown(), so the parent's stay open
+ * and untouched) and opens its own, so no process ever reads another's
+ * answer. As with any library that takes locks, fork() while no other
+ * thread of the process is inside a ytx_ call (a pre-fork master: make the
+ * client, fork the workers, call).
  */
 typedef struct ytx_client ytx_client;
 
@@ -331,7 +364,11 @@ const char *ytx_result_name(ytx_result code);
  * - option_names / option_values: option_count pairs of UTF-8 strings,
  *   may be NULL when option_count is 0. Names: environment
  *   (production default, or sandbox), base_url (any http:// or
- *   https:// URL, e.g. the emulator), timeout_ms (whole call, default
+ *   https:// URL, e.g. the emulator; the scheme in any case; a user
+ *   name or password in it, or an empty port (http://host:/), is
+ *   YTX_ERR_INVALID_ARGUMENT naming base_url, the value never echoed;
+ *   ytx_client_base_url gives it normalised: scheme and host in lower
+ *   case, no trailing slash), timeout_ms (whole call, default
  *   30000), connect_timeout_ms (default 5000 or timeout_ms if shorter;
  *   at most timeout_ms; DNS included), proxy (http://host:port or
  *   http://user:password@host:port; "" for none, the environment's
@@ -346,7 +383,14 @@ const char *ytx_result_name(ytx_result code);
  *   pool_idle_timeout_ms (how long a keep-alive connection may idle in
  *   the pool before it is closed instead of reused, default 30000),
  *   callback_func_url, callback_action, voice_code_func_url,
- *   voice_code_action (endpoint overrides). The order never matters;
+ *   voice_code_action (endpoint overrides), max_retries (0, the
+ *   default, to 10: resend a request automatically only when
+ *   ytx_outcome_retry_safe would say so: not written yet, or the
+ *   platform's -104; never an unknown outcome; one WARN log line per
+ *   retry), retry_budget_ms (no retry starts later than this after the
+ *   first attempt, default 10000, at most 300000), retry_backoff_ms
+ *   (the first pause, doubled for each retry and at least the error's
+ *   ytx_outcome_retry_after_ms, default 200). The order never matters;
  *   each option may be given once; environment and base_url together
  *   are an error naming both. The names: ytx_client_option_name.
  * - client_out: required; receives the handle on success, untouched on error.
@@ -404,7 +448,9 @@ ytx_result ytx_free(struct ytx_client *client);
  *
  * Returns YTX_OK when the platform accepted the call, otherwise the error's
  * code. Invalid input is reported before anything is sent. The request is
- * sent at most once: the library never retries it.
+ * sent once; it is sent again only when the client's max_retries option
+ * is set and the failure is retry-safe (ytx_outcome_retry_safe): never
+ * after it may have reached the platform.
  * Thread safety: any number of threads may call this with the same client.
  *
  * Safety:
@@ -630,6 +676,35 @@ ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
 ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
 
 /**
+ * Whether sending the same request again can succeed without any risk of
+ * a second call: true for a failure before the request was written
+ * (YTX_ERR_NOT_SENT, or YTX_ERR_TIMEOUT with YTX_DELIVERY_NOT_SENT)
+ * and for the platform's -104 (request rate too high: a refusal, nothing
+ * was placed; wait ytx_outcome_retry_after_ms first). false for
+ * everything else: success, argument errors (NULL, UTF-8, invalid value,
+ * handle: a retry fails the same way), an unknown outcome (the call may
+ * have been placed: resolve it, never resend it blindly), HTTP status and
+ * protocol errors, other platform refusals, a push that does not parse,
+ * and a NULL outcome. The rule is the library's (Error::is_retry_safe
+ * in Rust); every binding reads it here.
+ *
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
+ */
+bool ytx_outcome_retry_safe(const struct ytx_outcome *outcome);
+
+/**
+ * For a retry-safe outcome (ytx_outcome_retry_safe), the pause in
+ * milliseconds before sending the request again: 0 for a failure before
+ * it was written, 1000 for the platform's -104. 0 when the outcome is
+ * not retry-safe (check that first) or NULL.
+ *
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
+ */
+uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
+
+/**
  * An English message for a person, e.g. credit: must be a whole number of
  * seconds greater than 60, got 60; empty on success. Never contains the
  * auth token.
@@ -766,6 +841,30 @@ ytx_result ytx_push_parse(const uint8_t *body,
                           size_t body_len,
                           struct ytx_push **push_out,
                           struct ytx_outcome **outcome_out);
+
+/**
+ * Parse a push body routed as PROTOCOL.md says ("Which push it is"): by
+ * the query key of the request it came in (?Call: a call-record push,
+ * ?CallState: a state push), and by the body's shape when there is none.
+ *
+ * Parameters as ytx_push_parse, plus:
+ * - target: the request target the push was POSTed to (e.g.
+ *   "/ytx/push?CallState"), or its query string alone ("CallState"); NULL
+ *   or "" routes by the body's shape, as ytx_push_parse does.
+ *
+ * Returns as ytx_push_parse; also YTX_ERR_PROTOCOL when the body does
+ * not match its key (a ?Call body without cdr, a ?CallState body with
+ * one), for ?SMS (an SMS report, another product), or for both keys.
+ * Thread safety: may be called from any thread.
+ *
+ * Safety:
+ * As ytx_push_parse; target is NULL or NUL-terminated.
+ */
+ytx_result ytx_push_parse_routed(const uint8_t *body,
+                                 size_t body_len,
+                                 const char *target,
+                                 struct ytx_push **push_out,
+                                 struct ytx_outcome **outcome_out);
 
 /**
  * Release a push and everything borrowed from it. NULL is a no-op.

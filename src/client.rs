@@ -100,6 +100,14 @@ struct Signature {
     authorization: String,
 }
 
+impl Drop for Signature {
+    /// The Sign is a credential for the platform's timestamp window: wiped
+    /// like the auth token when the cache lets it go.
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.sign);
+    }
+}
+
 impl Signature {
     /// The request URL: the operation's URL with `?Sign=`.
     fn url(&self, url: &str) -> String {
@@ -330,6 +338,7 @@ impl Client {
 
     /// Sign and send without building a [`PreparedRequest`] (the hot path).
     fn execute<T: Answer>(&self, url: &str, body: &str) -> Result<T> {
+        logged_invalid("request", crate::request::check_body(body))?;
         let sig = self.signature();
         self.send_logged(&sig.url(url), &sig.headers(), body)
     }
@@ -416,16 +425,61 @@ impl Client {
         let headers: Vec<(&str, &str)> =
             req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         logged_invalid("request", transport::check_request(&req.url, &headers))?;
+        logged_invalid("request", crate::request::check_body(&req.body))?;
         self.send_logged(&req.url, &headers, &req.body)
     }
 
-    /// Send once, with the log lines around it.
+    /// Send, with the log lines around each attempt; resent only when the
+    /// client's retry policy allows it and the failure is retry-safe
+    /// ([`Error::retry_after`]), never after an *outcome unknown*.
     fn send_logged<T: Answer>(&self, url: &str, headers: &[(&str, &str)], body: &str) -> Result<T> {
+        let policy = self.cfg.retry;
+        let first = std::time::Instant::now();
+        let mut retries = 0;
+        loop {
+            let result = self.attempt::<T>(url, headers, body);
+            let after = match &result {
+                Err(e) if retries < policy.max_retries => e.retry_after(),
+                _ => None,
+            };
+            let Some(after) = after else {
+                return result;
+            };
+            retries += 1;
+            let pause = policy.pause(retries, after);
+            let e = result.as_ref().err().map(ToString::to_string);
+            let e = e.as_deref().unwrap_or("");
+            if first.elapsed() + pause > policy.budget {
+                log::log(LogLevel::Warn, || {
+                    format!(
+                        "POST {} not retried: the retry budget of {} ms would be exceeded ({e})",
+                        redact_sign(url),
+                        policy.budget.as_millis()
+                    )
+                });
+                return result;
+            }
+            log::log(LogLevel::Warn, || {
+                format!(
+                    "retry {retries} of {} in {} ms: POST {} ({e})",
+                    policy.max_retries,
+                    pause.as_millis(),
+                    redact_sign(url)
+                )
+            });
+            std::thread::sleep(pause);
+        }
+    }
+
+    /// Send once, with the log lines around it.
+    fn attempt<T: Answer>(&self, url: &str, headers: &[(&str, &str)], body: &str) -> Result<T> {
         log::log(LogLevel::Debug, || {
             format!("sending POST {} {body}", redact_sign(url))
         });
         let started = std::time::Instant::now();
-        let result = self.send_once::<T>(url, headers, body);
+        let result = self
+            .send_once::<T>(url, headers, body)
+            .map_err(|e| e.redacted(sign_of(url)));
         let ms = started.elapsed().as_millis();
         match &result {
             Ok(r) => log::log(LogLevel::Info, || {
@@ -447,6 +501,14 @@ impl Client {
             .post(url, headers, body.as_bytes(), T::MAX_BYTES)?;
         answer_to_result(answer.status, &answer.body)
     }
+}
+
+/// The Sign value of a request URL (`""` when it has none).
+fn sign_of(url: &str) -> &str {
+    url.find("?Sign=").map_or("", |i| {
+        let v = &url[i + "?Sign=".len()..];
+        &v[..v.find('&').unwrap_or(v.len())]
+    })
 }
 
 /// `url` with the Sign value replaced by `<redacted>`, for logs.

@@ -1,7 +1,7 @@
 //! Configuration: [`ClientBuilder`], its options by name
 //! ([`CLIENT_OPTION_NAMES`], the same in the C ABI and the bindings), the
-//! checks made by [`ClientBuilder::build`], and how the proxy is chosen
-//! (the option, else the environment as curl reads it).
+//! checks made by [`ClientBuilder::build`]. URLs are parsed, and the proxy
+//! chosen, in `transport::url` and `transport::proxy`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,6 +10,8 @@ use std::time::Duration;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::log::{self, LogLevel};
+use crate::transport::proxy;
+use crate::transport::url::{Scheme, Url};
 
 /// API version in the request path.
 pub const API_VERSION: &str = "201512";
@@ -35,8 +37,21 @@ pub const MAX_IDLE_CONNECTIONS: usize = 32;
 /// *outcome unknown*.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Where requests go.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The most retries [`ClientBuilder::max_retries`] accepts.
+pub const MAX_RETRIES: u32 = 10;
+/// Default bound on the whole time one request may take with its automatic
+/// retries ([`ClientBuilder::retry_budget`]).
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(10);
+/// The longest retry budget accepted: well inside the platform's ten-minute
+/// timestamp window, so a resent request's Sign is still valid.
+pub const MAX_RETRY_BUDGET: Duration = Duration::from_secs(300);
+/// Default first pause of the automatic retry ([`ClientBuilder::retry_backoff`]);
+/// it doubles with each retry.
+pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(200);
+
+/// Where requests go. `Debug` never shows a user name or password written
+/// into a custom URL (`build` refuses one; see [`ClientBuilder::base_url`]).
+#[derive(Clone, PartialEq, Eq)]
 pub enum Environment {
     /// `http://api.ytx.net`
     Production,
@@ -45,6 +60,19 @@ pub enum Environment {
     /// Any other `http://` or `https://` base URL: a gateway, a proxy in
     /// front of the platform, or the local emulator. A path prefix is kept.
     Custom(String),
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Environment::Production => f.write_str("Production"),
+            Environment::Sandbox => f.write_str("Sandbox"),
+            Environment::Custom(url) => f
+                .debug_tuple("Custom")
+                .field(&crate::transport::url::without_userinfo(url))
+                .finish(),
+        }
+    }
 }
 
 impl Environment {
@@ -111,7 +139,9 @@ impl Endpoint {
 #[derive(Clone)]
 pub struct ClientBuilder {
     pub(crate) account_sid: String,
-    pub(crate) auth_token: String,
+    /// Wiped from memory when the builder (and the client that owns it) is
+    /// dropped.
+    pub(crate) auth_token: Secret,
     pub(crate) app_id: String,
     pub(crate) environment: Environment,
     /// `None`: the default, capped at the overall timeout.
@@ -125,6 +155,7 @@ pub struct ClientBuilder {
     pub(crate) env_proxy: bool,
     pub(crate) generic_transport: bool,
     pub(crate) resolver: Option<Resolver>,
+    pub(crate) retry: RetryPolicy,
     /// The options given by name ([`ClientBuilder::set`], the C ABI and the
     /// bindings): their errors name the option (`timeout_ms`); the others
     /// name the builder method (`timeout`).
@@ -133,7 +164,7 @@ pub struct ClientBuilder {
 
 /// Names accepted by [`ClientBuilder::set`] (and the C ABI's client options).
 #[doc(hidden)]
-pub const CLIENT_OPTION_NAMES: [&str; 12] = [
+pub const CLIENT_OPTION_NAMES: [&str; 15] = [
     "environment",
     "base_url",
     "connect_timeout_ms",
@@ -146,7 +177,33 @@ pub const CLIENT_OPTION_NAMES: [&str; 12] = [
     "pool_idle_timeout_ms",
     "ca_file",
     "env_proxy",
+    "max_retries",
+    "retry_budget_ms",
+    "retry_backoff_ms",
 ];
+
+/// The automatic retry of retry-safe failures (off by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RetryPolicy {
+    /// Retries after the first attempt; 0: never retry.
+    pub(crate) max_retries: u32,
+    /// Bound on the time from the first attempt to the start of the last.
+    pub(crate) budget: Duration,
+    /// The first pause; doubled for each further retry.
+    pub(crate) backoff: Duration,
+}
+
+impl RetryPolicy {
+    /// The pause before retry number `n` (1 for the first) of a failure that
+    /// may be retried after `retry_after`: the backoff doubled `n - 1` times,
+    /// at least `retry_after`.
+    pub(crate) fn pause(&self, n: u32, retry_after: Duration) -> Duration {
+        let doubled = self
+            .backoff
+            .saturating_mul(1u32.checked_shl(n.saturating_sub(1)).unwrap_or(u32::MAX));
+        doubled.max(retry_after)
+    }
+}
 
 impl ClientBuilder {
     /// Production, default timeouts, no proxy, the documented endpoints.
@@ -157,7 +214,7 @@ impl ClientBuilder {
     ) -> ClientBuilder {
         ClientBuilder {
             account_sid: account_sid.into(),
-            auth_token: auth_token.into(),
+            auth_token: Secret(auth_token.into()),
             app_id: app_id.into(),
             environment: Environment::Production,
             connect_timeout: None,
@@ -170,6 +227,11 @@ impl ClientBuilder {
             env_proxy: true,
             generic_transport: false,
             resolver: None,
+            retry: RetryPolicy {
+                max_retries: 0,
+                budget: DEFAULT_RETRY_BUDGET,
+                backoff: DEFAULT_RETRY_BACKOFF,
+            },
             by_name: Vec::new(),
         }
     }
@@ -189,7 +251,11 @@ impl ClientBuilder {
         self.environment = environment;
         self
     }
-    /// Shorthand for `environment(Environment::Custom(url))`.
+    /// Shorthand for `environment(Environment::Custom(url))`. Checked in
+    /// `build`: `http://` or `https://` in any case, a host, a port of 1 to
+    /// 65535 or none; a user name or password (`user:pass@`) or an empty
+    /// port (`http://host:/`) is an error naming `base_url`, which never
+    /// repeats the value. [`Client::base_url`] gives it normalised.
     pub fn base_url(self, url: impl Into<String>) -> Self {
         self.environment(Environment::Custom(url.into()))
     }
@@ -243,13 +309,50 @@ impl ClientBuilder {
         self.ca_file = Some(path.into());
         self
     }
-    /// Resolve host names with `resolver` instead of the system's (the
-    /// plain-`http://` transport only). For the test suite, which checks that
-    /// a lookup is bounded by the connect timeout without depending on the
-    /// host's DNS; no reason to use it otherwise.
+    /// Resolve host names with `resolver` instead of the system's. For the
+    /// test suite, which checks that a lookup is bounded by the connect
+    /// timeout and that the connect timeout is shared across addresses
+    /// without depending on the host's DNS; no reason to use it otherwise.
+    /// (The plain-`http://` transport bounds a stuck lookup; the generic one
+    /// calls it on ureq's thread, unbounded.)
     #[doc(hidden)]
     pub fn resolver(mut self, resolver: Resolver) -> Self {
         self.resolver = Some(resolver);
+        self
+    }
+    /// Resend a request automatically, up to `n` times (at most
+    /// [`MAX_RETRIES`]), when it failed in a way that makes sending it again
+    /// safe ([`Error::is_retry_safe`]): before it was written (connection
+    /// refused, DNS, TLS handshake, connect timeout), or refused by the
+    /// platform with `-104`. Never an *outcome unknown*, an argument error
+    /// or another platform answer. Default 0: off (as twilio-node and
+    /// twilio-go chose; a caller with its own retry loop keeps full control).
+    ///
+    /// Pauses before each retry: [`ClientBuilder::retry_backoff`], doubled
+    /// each time, at least the error's [`Error::retry_after`]; no retry
+    /// starts after [`ClientBuilder::retry_budget`]. Each retry is logged at
+    /// WARN. The error returned is the last attempt's.
+    ///
+    /// ```
+    /// let client = ytx::Client::builder("sid", "token", "app").max_retries(3).build()?;
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.retry.max_retries = n;
+        self
+    }
+    /// The time from the first attempt after which no automatic retry starts
+    /// (default 10 s, at most [`MAX_RETRY_BUDGET`]); a retry whose pause
+    /// would end after it is not made.
+    pub fn retry_budget(mut self, d: Duration) -> Self {
+        self.retry.budget = d;
+        self
+    }
+    /// The pause before the first automatic retry (default 200 ms), doubled
+    /// for each further one, never shorter than the error's
+    /// [`Error::retry_after`] (1 s for `-104`).
+    pub fn retry_backoff(mut self, d: Duration) -> Self {
+        self.retry.backoff = d;
         self
     }
     /// Override the callback call's funcURL and action.
@@ -322,6 +425,22 @@ impl ClientBuilder {
             "proxy" => self.proxy = Some(value.into()),
             "pool_idle_timeout_ms" => self.pool_idle_timeout = ms(value)?,
             "ca_file" => self.ca_file = Some(value.into()),
+            "max_retries" => {
+                self.retry.max_retries = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n <= MAX_RETRIES && value.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            name,
+                            format!(
+                                "must be a whole number from 0 to {MAX_RETRIES}, got {value:?}"
+                            ),
+                        )
+                    })?
+            }
+            "retry_budget_ms" => self.retry.budget = ms(value)?,
+            "retry_backoff_ms" => self.retry.backoff = ms(value)?,
             "env_proxy" => {
                 self.env_proxy = match value {
                     "1" | "true" | "on" => true,
@@ -404,9 +523,10 @@ impl ClientBuilder {
         credential("account_sid", &self.account_sid)?;
         credential("auth_token", &self.auth_token)?;
         credential("app_id", &self.app_id)?;
-        let base = self.environment.base_url().to_string();
-        check_base_url(&base)?;
-        if cfg!(not(feature = "_tls")) && base.starts_with("https://") {
+        // Parsed once, here: the transports, no_proxy and base_url() all use
+        // this (src/transport/url.rs).
+        let url = Url::base(self.environment.base_url(), "base_url")?;
+        if cfg!(not(feature = "_tls")) && url.scheme == Scheme::Https {
             return Err(Error::invalid(
                 "base_url",
                 "https:// needs the library built with its 'tls' feature (the default)",
@@ -462,13 +582,43 @@ impl ClientBuilder {
                 "must be greater than 0",
             ));
         }
+        if self.retry.max_retries > MAX_RETRIES {
+            return Err(Error::invalid(
+                self.field("max_retries", "max_retries"),
+                format!(
+                    "must be at most {MAX_RETRIES}, got {}",
+                    self.retry.max_retries
+                ),
+            ));
+        }
+        if self.retry.budget.is_zero() || self.retry.budget > MAX_RETRY_BUDGET {
+            return Err(Error::invalid(
+                self.field("retry_budget_ms", "retry_budget"),
+                format!(
+                    "must be greater than 0 and at most {} ms (inside the platform's timestamp window)",
+                    MAX_RETRY_BUDGET.as_millis()
+                ),
+            ));
+        }
+        if self.retry.backoff.is_zero() || self.retry.backoff > self.retry.budget {
+            return Err(Error::invalid(
+                self.field("retry_backoff_ms", "retry_backoff"),
+                format!(
+                    "must be greater than 0 and at most the retry budget ({} ms)",
+                    self.retry.budget.as_millis()
+                ),
+            ));
+        }
         let ca_certs = match &self.ca_file {
             Some(path) => Some(read_ca_file(path)?),
             None => None,
         };
-        let proxy = self.chosen_proxy(&base)?;
+        let proxy = proxy::choose(&url, self.proxy.as_deref(), self.env_proxy, &|name| {
+            std::env::var(name).ok()
+        })?;
         let settings = Settings {
-            base_url: base,
+            base_url: url.as_str().to_string(),
+            url,
             connect_timeout,
             timeout: self.timeout,
             pool_idle_timeout,
@@ -481,40 +631,43 @@ impl ClientBuilder {
         };
         Client::new(self, settings)
     }
+}
 
-    /// The proxy for `base`: the explicit option, else (unless turned off)
-    /// the environment's, as curl reads it. `None`: connect directly.
-    fn chosen_proxy(&self, base: &str) -> Result<Option<String>> {
-        if let Some(p) = &self.proxy {
-            if p.is_empty() {
-                return Ok(None); // "" turns the proxy off, environment included
-            }
-            check_proxy(p)?;
-            return Ok(Some(p.clone()));
-        }
-        if !self.env_proxy {
-            return Ok(None);
-        }
-        Ok(match env_proxy(base, &|name| std::env::var(name).ok()) {
-            Some((var, p)) => {
-                check_proxy(&p).map_err(|_| {
-                    Error::invalid(
-                        "proxy",
-                        format!("the environment variable {var} must look like http://host:port or http://user:password@host:port (set env_proxy to 0 to ignore it)"),
-                    )
-                })?;
-                Some(p)
-            }
-            None => None,
-        })
+/// A credential kept in memory only as long as needed: its bytes (the
+/// whole allocation) are overwritten with zeros when it is dropped, as
+/// libgit2 and rustls do with their secrets, so a freed client leaves no
+/// copy of the auth token on the heap for a core dump or a later
+/// allocation to reveal. Never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(pub(crate) String);
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
     }
 }
 
 /// What a [`ClientBuilder`] checked: the transports are made from this.
 #[derive(Clone)]
 pub(crate) struct Settings {
-    /// Without a trailing slash.
+    /// [`Settings::url`] as text: scheme and host in lower case, without a
+    /// trailing slash.
     pub(crate) base_url: String,
+    /// The base URL, parsed once (src/transport/url.rs).
+    pub(crate) url: Url,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
     pub(crate) pool_idle_timeout: Duration,
@@ -551,95 +704,6 @@ fn read_ca_file(path: &str) -> Result<Vec<Vec<u8>>> {
     Ok(certs)
 }
 
-/// The proxy the environment names for `base_url`, as curl chooses it:
-/// `http_proxy` for `http://` and `https_proxy` for `https://`, else
-/// `all_proxy`, each in lower case first, then upper case; an empty value
-/// counts as unset. `no_proxy` (or `NO_PROXY`) lists hosts reached directly:
-/// `*` for all; a name matches itself and its subdomains (a leading dot is
-/// ignored); an IP address matches itself, `addr/bits` a network.
-/// Returns the variable's name and its value (a value without a scheme gets
-/// `http://`, as curl assumes).
-pub(crate) fn env_proxy(
-    base_url: &str,
-    var: &dyn Fn(&str) -> Option<String>,
-) -> Option<(String, String)> {
-    let get = |name: &str| -> Option<(String, String)> {
-        [name.to_ascii_lowercase(), name.to_ascii_uppercase()]
-            .into_iter()
-            .find_map(|n| var(&n).filter(|v| !v.trim().is_empty()).map(|v| (n, v)))
-    };
-    let (scheme, rest) = base_url.split_once("://")?;
-    let authority = rest.split('/').next().unwrap_or("");
-    let host = host_of(authority);
-    if let Some((_, list)) = get("no_proxy") {
-        if no_proxy_matches(&list, &host) {
-            return None;
-        }
-    }
-    let (name, value) = get(&format!("{scheme}_proxy")).or_else(|| get("all_proxy"))?;
-    let value = value.trim().to_string();
-    let value = if value.contains("://") {
-        value
-    } else {
-        format!("http://{value}")
-    };
-    Some((name, value))
-}
-
-/// The host of `host[:port]` or `[v6][:port]`, lower case, without brackets.
-fn host_of(authority: &str) -> String {
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
-    };
-    host.trim_end_matches('.').to_ascii_lowercase()
-}
-
-fn no_proxy_matches(list: &str, host: &str) -> bool {
-    use std::net::IpAddr;
-    let host_ip: Option<IpAddr> = host.parse().ok();
-    list.split(|c: char| c == ',' || c.is_whitespace())
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .any(|entry| {
-            if entry == "*" {
-                return true;
-            }
-            let entry = entry.trim_start_matches('.').to_ascii_lowercase();
-            let entry = entry.trim_start_matches('[').trim_end_matches(']');
-            if let Some(ip) = host_ip {
-                let (net, bits) = match entry.split_once('/') {
-                    Some((n, b)) => (n, b.parse::<u32>().ok()),
-                    None => (entry, None),
-                };
-                let Ok(net) = net.parse::<IpAddr>() else {
-                    return false;
-                };
-                return match (ip, net) {
-                    (IpAddr::V4(a), IpAddr::V4(b)) => {
-                        prefix_eq(u32::from(a).into(), u32::from(b).into(), 32, bits)
-                    }
-                    (IpAddr::V6(a), IpAddr::V6(b)) => {
-                        prefix_eq(u128::from(a), u128::from(b), 128, bits)
-                    }
-                    _ => false,
-                };
-            }
-            host == entry || host.strip_suffix(entry).is_some_and(|p| p.ends_with('.'))
-        })
-}
-
-/// Whether the first `bits` (all, when `None`) of two `width`-bit numbers agree.
-fn prefix_eq(a: u128, b: u128, width: u32, bits: Option<u32>) -> bool {
-    let bits = bits.unwrap_or(width).min(width);
-    if bits == 0 {
-        return true;
-    }
-    let shift = width - bits;
-    (a >> shift) == (b >> shift)
-}
-
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
@@ -653,6 +717,7 @@ impl fmt::Debug for ClientBuilder {
             .field("env_proxy", &self.env_proxy)
             .field("pool_idle_timeout", &self.pool_idle_timeout)
             .field("ca_file", &self.ca_file)
+            .field("retry", &self.retry)
             .field("callback", &self.callback)
             .field("voice_code", &self.voice_code)
             .finish()
@@ -682,113 +747,4 @@ fn credential(field: &str, v: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-fn bad_proxy() -> Error {
-    Error::invalid(
-        "proxy",
-        "must look like http://host:port or http://user:password@host:port",
-    )
-}
-
-/// `http://[user:password@]host:port`, checked here because ureq accepts
-/// almost anything. The error never repeats the value (it may hold a password).
-fn check_proxy(p: &str) -> Result<()> {
-    let rest = p.strip_prefix("http://").ok_or_else(bad_proxy)?;
-    let host_port = rest.rsplit_once('@').map_or(rest, |(_, hp)| hp);
-    let (host, port) = host_port.rsplit_once(':').ok_or_else(bad_proxy)?;
-    let port_ok =
-        !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok();
-    let host_ok = !host.is_empty()
-        && host.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':')
-        });
-    if host_ok && port_ok {
-        Ok(())
-    } else {
-        Err(bad_proxy())
-    }
-}
-
-fn check_base_url(url: &str) -> Result<()> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| Error::invalid("base_url", "must start with http:// or https://"))?;
-    let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty() {
-        return Err(Error::invalid("base_url", "has no host"));
-    }
-    if url
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
-    {
-        return Err(Error::invalid(
-            "base_url",
-            "must not contain whitespace, a query or a fragment",
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pick(base: &str, vars: &[(&str, &str)]) -> Option<(String, String)> {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        env_proxy(base, &|name| {
-            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })
-    }
-
-    #[test]
-    fn the_environments_proxy_as_curl_chooses_it() {
-        let p = |base, vars| pick(base, vars).map(|(var, v)| format!("{var}={v}"));
-        // By scheme, lower case first, then upper; all_proxy last.
-        assert_eq!(
-            p("http://h", &[("HTTP_PROXY", "p:1")]),
-            Some("HTTP_PROXY=http://p:1".into())
-        );
-        assert_eq!(
-            p(
-                "http://h",
-                &[("HTTP_PROXY", "http://a:1"), ("http_proxy", "http://b:1")]
-            ),
-            Some("http_proxy=http://b:1".into())
-        );
-        assert_eq!(p("http://h", &[("https_proxy", "http://a:1")]), None);
-        assert_eq!(
-            p("https://h", &[("HTTPS_PROXY", "http://a:1")]),
-            Some("HTTPS_PROXY=http://a:1".into())
-        );
-        assert_eq!(
-            p("https://h", &[("ALL_PROXY", "http://a:1")]),
-            Some("ALL_PROXY=http://a:1".into())
-        );
-        assert_eq!(
-            p("http://h", &[("http_proxy", "  ")]),
-            None,
-            "empty is unset"
-        );
-        // no_proxy: names with their subdomains (leading dot or not), IPs,
-        // networks, *; never a mere suffix of a label.
-        let proxied = |base: &str, no: &str| {
-            pick(base, &[("http_proxy", "http://p:1"), ("NO_PROXY", no)]).is_some()
-        };
-        assert!(!proxied("http://api.ytx.net", "ytx.net"));
-        assert!(!proxied("http://api.ytx.net:8080/x", ".ytx.net"));
-        assert!(!proxied("http://API.YTX.NET", "ytx.net"));
-        assert!(proxied("http://api.notytx.net", "ytx.net"));
-        assert!(proxied("http://ytx.net.evil", "ytx.net"));
-        assert!(!proxied("http://10.1.2.3:80", "example.com, 10.0.0.0/8"));
-        assert!(proxied("http://11.1.2.3", "10.0.0.0/8"));
-        assert!(!proxied("http://[::1]:8080", "::1"));
-        assert!(!proxied("http://[fd00::5]", "fd00::/8"));
-        assert!(!proxied("http://anything", "*"));
-        assert!(proxied("http://h", ""));
-    }
 }

@@ -5,6 +5,19 @@
 //! reasons and what the platform answered, never from the credentials.
 
 use std::fmt;
+use std::time::Duration;
+
+/// The platform's statusCode for "request rate too high" (请求频率过高,
+/// PROTOCOL.md, "Limits seen in the field"): a refusal, nothing was placed,
+/// and the same request may be sent again after a pause.
+pub const RATE_LIMITED_STATUS_CODE: &str = "-104";
+
+/// The pause before sending again a request the platform refused with
+/// `-104` ([`Error::retry_after`]). The platform documents no figure; one
+/// second is the library's choice: the field's limit (15 simultaneous calls
+/// per number) frees up as calls end, and a caller that waits a second
+/// between retries stays far below any per-second rate.
+pub const RATE_LIMITED_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// What kind of error an [`Error`] is: [`Error::code`]. Each has a stable
 /// number ([`ErrorCode::as_u32`]), the same as the C ABI's `ytx_result`
@@ -105,7 +118,15 @@ impl Delivery {
         }
     }
 
-    /// Whether sending the request again is safe: only when nothing was sent.
+    /// Whether this delivery state alone rules out a second call: only
+    /// [`Delivery::NotSent`] (nothing reached the platform).
+    ///
+    /// This is half of the retry question. [`Error::is_retry_safe`] is the
+    /// whole answer ("can sending the same request again succeed, without
+    /// any risk of a second call?"): it also says *no* for an argument
+    /// error (not sent, but a retry fails the same way) and *yes* for the
+    /// platform's `-104` (answered, but a refusal: nothing was placed).
+    /// Use that one to decide a retry.
     pub fn is_retry_safe(self) -> bool {
         self == Delivery::NotSent
     }
@@ -206,15 +227,61 @@ impl Error {
         }
     }
 
-    /// Whether sending the request again is safe: only when nothing was sent
-    /// ([`Delivery::NotSent`]).
+    /// Whether sending the same request again can succeed without any risk
+    /// of a second call. Yes for exactly two cases:
+    ///
+    /// * a transport failure or timeout before the request was written
+    ///   ([`Delivery::NotSent`]: connection refused, DNS, TLS handshake,
+    ///   connect timeout);
+    /// * the platform's `-104` (request rate too high,
+    ///   [`RATE_LIMITED_STATUS_CODE`]): a refusal, nothing was placed; send
+    ///   it again after [`Error::retry_after`].
+    ///
+    /// No for everything else: an argument error (nothing was sent, but the
+    /// same request fails the same way: fix it), a push that does not parse
+    /// (nothing to send again), an *outcome unknown* (the call may have been
+    /// placed: resolve it, never resend it blindly), an HTTP status or a
+    /// garbled answer (also unknown), and every other platform refusal (its
+    /// answer is final). The C ABI's `ytx_outcome_retry_safe` and the
+    /// bindings' `retry_safe` read this.
     ///
     /// ```
+    /// use ytx::{Delivery, Error};
     /// let e = ytx::Error::invalid("credit", "must be greater than 60");
-    /// assert!(e.is_retry_safe()); // nothing was sent (but fix the value first)
+    /// assert!(!e.is_retry_safe()); // nothing was sent, but a retry fails the same way
+    /// let refused = Error::Transport { delivery: Delivery::NotSent, message: "refused".into(), source: None };
+    /// assert!(refused.is_retry_safe());
+    /// let busy = ytx::parse_response(br#"{"statusCode":"-104","statusMsg":"x"}"#).unwrap_err();
+    /// assert!(busy.is_retry_safe() && busy.retry_after().is_some());
     /// ```
     pub fn is_retry_safe(&self) -> bool {
-        self.delivery().is_retry_safe()
+        self.retry_after().is_some()
+    }
+
+    /// When the same request may be sent again, for a retry-safe error
+    /// ([`Error::is_retry_safe`]): after this pause. Zero for a failure
+    /// before the request was written, [`RATE_LIMITED_RETRY_AFTER`] for the
+    /// platform's `-104`. `None` when sending it again is not safe.
+    ///
+    /// ```
+    /// let busy = ytx::parse_response(br#"{"statusCode":"-104","statusMsg":"x"}"#).unwrap_err();
+    /// assert_eq!(busy.retry_after(), Some(ytx::RATE_LIMITED_RETRY_AFTER));
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Transport {
+                delivery: Delivery::NotSent,
+                ..
+            }
+            | Error::Timeout {
+                delivery: Delivery::NotSent,
+                ..
+            } => Some(Duration::ZERO),
+            Error::Platform { status_code, .. } if status_code == RATE_LIMITED_STATUS_CODE => {
+                Some(RATE_LIMITED_RETRY_AFTER)
+            }
+            _ => None,
+        }
     }
 
     /// Whether the request reached the platform. Only [`Delivery::NotSent`]
@@ -263,6 +330,166 @@ impl Error {
             Error::Platform { status_code, .. } => Some(status_code),
             _ => None,
         }
+    }
+}
+
+impl Error {
+    /// This error with every text it carries (messages, an HTTP body's start,
+    /// the platform's statusMsg) passed through [`redact_secrets`]: `sign`
+    /// (the request's Sign, any case) and any `Sign=` query value become
+    /// `<redacted>`. The client applies it to every error of a request, so
+    /// an answer that echoes the request line (a gateway's error page)
+    /// never carries the Sign into a message or a log line.
+    pub(crate) fn redacted(self, sign: &str) -> Error {
+        let r = |t: String| match redact_secrets(&t, Some(sign)) {
+            std::borrow::Cow::Borrowed(_) => t,
+            std::borrow::Cow::Owned(o) => o,
+        };
+        match self {
+            Error::Transport {
+                source,
+                delivery,
+                message,
+            } => Error::Transport {
+                source,
+                delivery,
+                message: r(message),
+            },
+            Error::Timeout {
+                source,
+                delivery,
+                message,
+            } => Error::Timeout {
+                source,
+                delivery,
+                message: r(message),
+            },
+            Error::HttpStatus { status, body_start } => Error::HttpStatus {
+                status,
+                body_start: r(body_start),
+            },
+            Error::Protocol { message } => Error::Protocol {
+                message: r(message),
+            },
+            Error::Platform {
+                status_code,
+                status_msg,
+                request_id,
+            } => Error::Platform {
+                status_code,
+                status_msg: r(status_msg),
+                request_id,
+            },
+            e @ (Error::InvalidArgument { .. } | Error::InvalidPush { .. }) => e,
+        }
+    }
+}
+
+/// What replaces a secret in any text the library passes on.
+pub const REDACTED: &str = "<redacted>";
+
+/// `text` with the request's Sign removed, whatever the text's source (an
+/// error page that echoes the request line, a proxy's message, a log line):
+/// every `Sign=` query value (the key in any case, the value up to `&`,
+/// whitespace, a quote, `<`, `>` or `#`) becomes `Sign=<redacted>`, and
+/// every occurrence of `sign` itself (ASCII case ignored; when given, and
+/// at least 8 characters) becomes `<redacted>`. Borrowed when nothing was
+/// found. The recording's URL is a secret too (PROTOCOL.md: a bearer
+/// URL): the value of a `tapesurl` key (`"tapesurl":"..."` or
+/// `tapesurl=...`) becomes `<redacted>` as well (`NoTapes` stays).
+///
+/// ```
+/// let page = "<h1>400</h1> POST /201512/sid/x/call/DailbackCall.wx?sign=698cd6f76db3cae8&a=1 HTTP/1.1";
+/// let clean = ytx::error::redact_secrets(page, None);
+/// assert!(clean.contains("?sign=<redacted>&a=1") && !clean.contains("698cd6f7"));
+/// assert_eq!(ytx::error::redact_secrets("echo 698CD6F76DB3CAE8", Some("698cd6f76db3cae8")), "echo <redacted>");
+/// ```
+pub fn redact_secrets<'a>(text: &'a str, sign: Option<&str>) -> std::borrow::Cow<'a, str> {
+    use std::borrow::Cow;
+    let mut out: Cow<'a, str> = Cow::Borrowed(text);
+    if let Some(sign) = sign.filter(|s| s.len() >= 8 && s.is_ascii()) {
+        // ASCII lower-casing keeps every byte where it was.
+        let lower = out.to_ascii_lowercase();
+        let needle = sign.to_ascii_lowercase();
+        if lower.contains(&needle) {
+            let mut s = String::with_capacity(out.len());
+            let mut last = 0;
+            for (i, _) in lower.match_indices(&needle) {
+                s.push_str(&out[last..i]);
+                s.push_str(REDACTED);
+                last = i + needle.len();
+            }
+            s.push_str(&out[last..]);
+            out = Cow::Owned(s);
+        }
+    }
+    if let Cow::Owned(o) = redact_values(&out, "tapesurl", &[":", "="], "\"'<>,}\\") {
+        out = Cow::Owned(o);
+    }
+    if let Cow::Owned(o) = redact_values(&out, "sign", &["="], "&#\"'<>\\") {
+        out = Cow::Owned(o);
+    }
+    out
+}
+
+/// `text` with the value after each `key` (ASCII case ignored, not preceded
+/// by a letter or digit, optionally quoted, then one of `separators`,
+/// optionally quoted) up to whitespace or one of `stops` replaced by
+/// [`REDACTED`]; `NoTapes` and empty values stay.
+fn redact_values<'a>(
+    text: &'a str,
+    key: &str,
+    separators: &[&str],
+    stops: &str,
+) -> std::borrow::Cow<'a, str> {
+    use std::borrow::Cow;
+    let lower = text.to_ascii_lowercase();
+    if !lower.contains(key) {
+        return Cow::Borrowed(text);
+    }
+    let out = text;
+    let mut s = String::with_capacity(out.len());
+    let mut last = 0;
+    let mut changed = false;
+    for (i, _) in lower.match_indices(key) {
+        if i < last || (i > 0 && out.as_bytes()[i - 1].is_ascii_alphanumeric()) {
+            continue;
+        }
+        let mut start = i + key.len();
+        start += quote_len(&out[start..]);
+        let gap = |r: &str| r.len() - r.trim_start().len();
+        start += gap(&out[start..]);
+        let Some(sep) = separators.iter().find(|s| out[start..].starts_with(**s)) else {
+            continue;
+        };
+        start += sep.len();
+        start += gap(&out[start..]);
+        start += quote_len(&out[start..]);
+        let end = out[start..]
+            .find(|c: char| c.is_whitespace() || c.is_control() || stops.contains(c))
+            .map_or(out.len(), |n| start + n);
+        let value = &out[start..end];
+        if value.is_empty() || value == REDACTED || value == "NoTapes" {
+            continue;
+        }
+        s.push_str(&out[last..start]);
+        s.push_str(REDACTED);
+        last = end;
+        changed = true;
+    }
+    if !changed {
+        return Cow::Borrowed(text);
+    }
+    s.push_str(&out[last..]);
+    Cow::Owned(s)
+}
+
+/// The length of a leading `"` or `\"` (a quote in JSON inside JSON).
+fn quote_len(s: &str) -> usize {
+    if s.starts_with("\\\"") {
+        2
+    } else {
+        usize::from(s.starts_with('"'))
     }
 }
 
@@ -479,6 +706,106 @@ mod tests {
         assert_eq!(e.delivery(), Delivery::Answered);
         assert_eq!(e.status_code(), Some("-202"));
         assert_eq!(explain_status_code("-999"), None);
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_any_text() {
+        let sign = "698CD6F76DB3CAE8E9875C1F8F298B2C";
+        let echo = format!("<html>400 Bad Request: POST /201512/sid/x/call/DailbackCall.wx?Sign={sign} HTTP/1.1</html>");
+        let clean = redact_secrets(&echo, None);
+        assert!(!clean.contains("698CD6F7"), "{clean}");
+        assert!(clean.contains("?Sign=<redacted> HTTP/1.1"), "{clean}");
+        // The value itself, in any case, wherever it is, when known.
+        let lower = format!("{{\"error\":\"bad token {}\"}}", sign.to_lowercase());
+        assert!(!redact_secrets(&lower, Some(sign)).contains("698cd6f7"));
+        // A query key in any case, and quoted inside JSON inside JSON.
+        for t in [
+            format!("url=/x?a=1&SIGN={sign}&b=2"),
+            format!("{{\"q\":\"sign={sign}\"}}"),
+        ] {
+            let c = redact_secrets(&t, None);
+            assert!(!c.contains("698CD6F7"), "{c}");
+        }
+        assert_eq!(
+            redact_secrets("a=1&sign=x#f", None),
+            "a=1&sign=<redacted>#f"
+        );
+        // Words that only end in "sign" stay.
+        assert_eq!(redact_secrets("design=blue", None), "design=blue");
+        // The recording's URL.
+        let cdr = r#"{"cdr":[{"requestid":"1","tapesurl":"http://101.200.159.167:16214/a/b.mp3?x=1&y=2","duration":10}]}"#;
+        let c = redact_secrets(cdr, None);
+        assert!(!c.contains("101.200"), "{c}");
+        assert!(
+            c.contains(r#""tapesurl":"<redacted>","duration":10"#),
+            "{c}"
+        );
+        assert_eq!(
+            redact_secrets(r#""tapesurl":"NoTapes""#, None),
+            r#""tapesurl":"NoTapes""#
+        );
+        let escaped = r#"body: {\"tapesurl\":\"http://h/t.mp3\"}"#;
+        assert!(!redact_secrets(escaped, None).contains("h/t.mp3"));
+        // Nothing to do: borrowed.
+        assert!(matches!(
+            redact_secrets("plain text", Some(sign)),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn retry_advice_is_true() {
+        let transport = |delivery| Error::Transport {
+            delivery,
+            message: "x".into(),
+            source: None,
+        };
+        let timeout = |delivery| Error::Timeout {
+            delivery,
+            message: "x".into(),
+            source: None,
+        };
+        let platform = |code: &str| Error::Platform {
+            status_code: code.into(),
+            status_msg: String::new(),
+            request_id: String::new(),
+        };
+        // Yes: before the request was written, and -104 (after a pause).
+        assert_eq!(
+            transport(Delivery::NotSent).retry_after(),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            timeout(Delivery::NotSent).retry_after(),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            platform("-104").retry_after(),
+            Some(RATE_LIMITED_RETRY_AFTER)
+        );
+        assert!(platform("-104").is_retry_safe());
+        // No: a retry fails the same way, or may ring twice, or is final.
+        for e in [
+            Error::invalid("credit", "bad"),
+            Error::InvalidPush {
+                message: "not JSON".into(),
+            },
+            transport(Delivery::Unknown),
+            timeout(Delivery::Unknown),
+            Error::HttpStatus {
+                status: 502,
+                body_start: String::new(),
+            },
+            Error::Protocol {
+                message: "x".into(),
+            },
+            platform("-100"),
+            platform("-203"),
+            platform("0104"),
+        ] {
+            assert!(!e.is_retry_safe(), "{e}");
+            assert_eq!(e.retry_after(), None, "{e}");
+        }
     }
 
     #[test]

@@ -12,8 +12,8 @@
 //! let call = CallbackCall::new("13800138000", "01085485069", 600).custom_parm("order-42");
 //! match client.callback_call(&call) {
 //!     Ok(accepted) => println!("requestId {}", accepted.request_id),
-//!     Err(e) if e.delivery() == ytx::Delivery::NotSent => {
-//!         eprintln!("not sent, safe to retry: {e}")
+//!     Err(e) if e.is_retry_safe() => {
+//!         eprintln!("nothing was placed; send it again after {:?}: {e}", e.retry_after())
 //!     }
 //!     Err(e) => eprintln!("failed: {e}"),
 //! }
@@ -39,9 +39,11 @@
 //!
 //! Guarantees: every input is validated before anything is sent and every
 //! error names the field; the auth token never appears in an error, `Debug`
-//! output or log; a request that may have reached the platform is never sent
-//! again by the library ([`Error::delivery`] tells you whether a retry is
-//! safe); [`Client`] is `Send + Sync`.
+//! output or log, nor does the Sign; a request that may have reached the
+//! platform is never sent again by the library ([`Error::is_retry_safe`]
+//! tells you whether a retry is safe; the opt-in automatic retry,
+//! [`ClientBuilder::max_retries`], resends only those); [`Client`] is
+//! `Send + Sync`.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -61,7 +63,13 @@ mod transport;
 pub use client::{
     parse_response, Client, ClientBuilder, Endpoint, Environment, PreparedRequest, Response,
 };
-pub use error::{explain_status_code, Delivery, Error, ErrorCode, Result};
+pub use error::{
+    explain_status_code, Delivery, Error, ErrorCode, Result, RATE_LIMITED_RETRY_AFTER,
+    RATE_LIMITED_STATUS_CODE,
+};
 pub use log::{set_logger, LogLevel};
-pub use record::{parse_push, Amount, Balance, CallRecord, CallState, Push, StatePush};
+pub use record::{
+    parse_push, parse_push_routed, Amount, Balance, CallRecord, CallState, Push, PushKind,
+    StatePush,
+};
 pub use request::{CallbackCall, FindCall, RecordQuery, RingbackType, VoiceCode};

@@ -132,6 +132,12 @@ pub(crate) fn log(level: LogLevel, message: impl FnOnce() -> String) {
         .filter(|l| *l <= ::log::max_level() && ::log::log_enabled!(target: "ytx", *l));
     if sink || facade.is_some() {
         let text = message();
+        // The Sign never leaves in a log line, whatever text it came in with.
+        let clean = match crate::error::redact_secrets(&text, None) {
+            std::borrow::Cow::Owned(o) => Some(o),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        let text = clean.unwrap_or(text);
         if let Some(l) = facade {
             ::log::log!(target: "ytx", l, "{text}");
         }

@@ -17,6 +17,17 @@
 //! that is not an array, or a record that is not an object is an
 //! [`Error::Protocol`] naming what is wrong, and bodies are bounded in size.
 //!
+//! # A push is unauthenticated input
+//! Anyone who finds the callback URL can POST to it, so parsing is bounded
+//! whatever the body's shape: at most [`MAX_RECORDS_BYTES`] and
+//! [`MAX_RECORDS_PER_BODY`] records; linear time plus one sort of the field
+//! names (a 4 MiB body of hundreds of thousands of keys, deep nesting, long
+//! strings or escapes parses or is refused in milliseconds; `bash
+//! benches/run.sh --pushes`); about the body's size again in memory. An
+//! oddity in a field the library does not read (a lone surrogate, a NUL,
+//! deep nesting) never rejects the push: see [`Fields`]. Route a push by
+//! the query key of its URL with [`parse_push_routed`].
+//!
 //! # Resolving an *outcome unknown*
 //! When a call ends with [`Delivery::Unknown`](crate::Delivery)
 //! the request was written but no valid answer came back: the platform may
@@ -35,9 +46,11 @@
 //!    `None`: no record yet. Once the platform has certainly had time to
 //!    write it, that means the call was not placed and may be placed again.
 
+use std::borrow::Cow;
+use std::ffi::CStr;
 use std::fmt;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
@@ -55,17 +68,36 @@ pub const CALLBACK_FID: &str = "4";
 ///
 /// A JSON string is its text; a number is its exact decimal text; `true`,
 /// `false` are those words; `null` is empty; an object or array is kept as
-/// its raw JSON. A repeated key keeps its last value (as JSON parsers do).
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Fields(Vec<(String, String)>);
+/// its raw JSON. A repeated key keeps its last value (as JSON parsers do),
+/// at the place of its first. Text is read leniently: an escaped lone
+/// surrogate (`"\ud800"`) becomes U+FFFD, and so does a NUL character
+/// (`"\u0000"`), in every language, so a field the library does not read
+/// can never make a push unreadable.
+///
+/// Built in linear time plus one sort of the names (a 4 MiB body of
+/// hundreds of thousands of keys takes milliseconds), and held compactly:
+/// every name and value in one buffer, each followed by a NUL so that the
+/// C ABI can hand them out without copying.
+#[derive(Clone, Default)]
+pub struct Fields {
+    /// Every name and value, each followed by `\0`.
+    text: String,
+    /// Per field, in the order sent: the ranges of its name and its value.
+    spans: Vec<Span>,
+    /// Indexes into `spans`, sorted by name (names are unique).
+    by_name: Vec<u32>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    name: (u32, u32),
+    value: (u32, u32),
+}
 
 impl Fields {
     /// The value of the field with this wire name, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.position(name).map(|i| self.value_at(i))
     }
 
     /// The value, or `None` when absent or empty.
@@ -75,74 +107,262 @@ impl Fields {
 
     /// Every field as `(wire name, text)`, in the order sent.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        (0..self.spans.len()).map(|i| (self.name_at(i), self.value_at(i)))
     }
 
     /// How many fields there are.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.spans.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.spans.is_empty()
     }
 
-    fn from_raw(raw: RawObject<'_>, what: &str) -> Result<Fields> {
-        let mut out: Vec<(String, String)> = Vec::with_capacity(raw.0.len());
-        for (k, v) in raw.0 {
-            let text = raw_text(v).map_err(|e| protocol(format!("{what} field {k:?}: {e}")))?;
-            match out.iter_mut().find(|(name, _)| *name == k) {
-                Some(slot) => slot.1 = text,
-                None => out.push((k, text)),
+    fn slice(&self, (start, end): (u32, u32)) -> &str {
+        &self.text[start as usize..end as usize]
+    }
+
+    fn name_at(&self, i: usize) -> &str {
+        self.slice(self.spans[i].name)
+    }
+
+    fn value_at(&self, i: usize) -> &str {
+        self.slice(self.spans[i].value)
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.by_name
+            .binary_search_by(|&i| self.name_at(i as usize).cmp(name))
+            .ok()
+            .map(|k| self.by_name[k] as usize)
+    }
+
+    /// `text` as a C string without copying, when it is a name or value of
+    /// these fields (or a part of one that runs to its end), as every text
+    /// accessor of a record or push returns: each is followed by a NUL in
+    /// the buffer and holds none. For the C ABI.
+    pub(crate) fn c_str(&self, text: &str) -> Option<&CStr> {
+        let base = self.text.as_ptr() as usize;
+        let start = (text.as_ptr() as usize).checked_sub(base)?;
+        let end = start + text.len();
+        if end >= self.text.len() {
+            return None;
+        }
+        CStr::from_bytes_with_nul(&self.text.as_bytes()[start..=end]).ok()
+    }
+
+    /// Append one field (a NUL goes after the name and after the value).
+    fn push(&mut self, name: &str, value: &str) -> std::result::Result<(), String> {
+        if self.text.len() + name.len() + value.len() + 2 > u32::MAX as usize {
+            return Err("too large".into());
+        }
+        let name = self.append(name);
+        let value = self.append(value);
+        self.spans.push(Span { name, value });
+        Ok(())
+    }
+
+    fn append(&mut self, s: &str) -> (u32, u32) {
+        let start = self.text.len() as u32;
+        if s.contains('\0') {
+            self.text.push_str(&s.replace('\0', "\u{FFFD}"));
+        } else {
+            self.text.push_str(s);
+        }
+        let end = self.text.len() as u32;
+        self.text.push('\0');
+        (start, end)
+    }
+
+    /// Sort the names; a repeated name keeps the last value at the place of
+    /// the first. O(n log n) comparisons, never O(n²).
+    fn finish(mut self) -> Fields {
+        let mut order: Vec<u32> = (0..self.spans.len() as u32).collect();
+        // Stable: equal names stay in the order sent.
+        order.sort_by(|&a, &b| self.name_at(a as usize).cmp(self.name_at(b as usize)));
+        let mut dead = vec![false; 0];
+        let mut k = 0;
+        while k < order.len() {
+            let mut j = k + 1;
+            while j < order.len()
+                && self.name_at(order[j] as usize) == self.name_at(order[k] as usize)
+            {
+                j += 1;
+            }
+            if j - k > 1 {
+                if dead.is_empty() {
+                    dead = vec![false; self.spans.len()];
+                }
+                let (first, last) = (order[k] as usize, order[j - 1] as usize);
+                self.spans[first].value = self.spans[last].value;
+                for &other in &order[k + 1..j] {
+                    dead[other as usize] = true;
+                }
+            }
+            k = j;
+        }
+        if dead.is_empty() {
+            self.by_name = order;
+            return self;
+        }
+        // Drop the repeats, keeping the order sent, and index again.
+        let mut new_index = vec![u32::MAX; self.spans.len()];
+        let mut kept = Vec::with_capacity(self.spans.len());
+        for (i, span) in self.spans.iter().enumerate() {
+            if !dead[i] {
+                new_index[i] = kept.len() as u32;
+                kept.push(*span);
             }
         }
-        Ok(Fields(out))
+        self.spans = kept;
+        self.by_name = order
+            .into_iter()
+            .filter(|&i| !dead[i as usize])
+            .map(|i| new_index[i as usize])
+            .collect();
+        self
     }
 }
 
+impl PartialEq for Fields {
+    fn eq(&self, other: &Fields) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Fields {}
+
 impl fmt::Debug for Fields {
+    /// Every field, except the recording's URL (`tapesurl`, a bearer URL:
+    /// whoever has it can download the conversation), shown as `<redacted>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
+        f.debug_map()
+            .entries(self.iter().map(|(k, v)| {
+                let shown = if k.eq_ignore_ascii_case("tapesurl") && v != "NoTapes" && !v.is_empty()
+                {
+                    crate::error::REDACTED
+                } else {
+                    v
+                };
+                (k, shown)
+            }))
+            .finish()
+    }
+}
+
+/// JSON string bytes as serde_json reads them without validation (WTF-8: an
+/// escaped lone surrogate is its 3-byte encoding) to UTF-8: each surrogate
+/// becomes one U+FFFD, and anything else invalid too (it cannot occur: the
+/// body was valid UTF-8).
+fn lenient_text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => {
+            let mut fixed = Vec::with_capacity(bytes.len());
+            let mut i = 0;
+            while i < bytes.len() {
+                // A surrogate's encoding: ED A0..BF 80..BF.
+                if bytes[i] == 0xED && i + 2 < bytes.len() && (0xA0..=0xBF).contains(&bytes[i + 1])
+                {
+                    fixed.extend_from_slice("\u{FFFD}".as_bytes());
+                    i += 3;
+                } else {
+                    fixed.push(bytes[i]);
+                    i += 1;
+                }
+            }
+            Cow::Owned(String::from_utf8_lossy(&fixed).into_owned())
+        }
+    }
+}
+
+/// A JSON string's text, read leniently (see [`Fields`]).
+struct LenientString<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for LenientString<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LenientString<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON string")
+            }
+            fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> std::result::Result<Self::Value, E> {
+                Ok(LenientString(lenient_text(v)))
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> std::result::Result<Self::Value, E> {
+                Ok(LenientString(Cow::Owned(lenient_text(v).into_owned())))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+                Ok(LenientString(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(LenientString(Cow::Owned(v.to_string())))
+            }
+        }
+        // Bytes: serde_json then does not refuse a lone surrogate.
+        d.deserialize_bytes(V)
     }
 }
 
 /// A value's text (see [`Fields`]).
-fn raw_text(v: &RawValue) -> std::result::Result<String, String> {
+fn raw_text(v: &RawValue) -> Cow<'_, str> {
     let raw = v.get();
     match raw.as_bytes().first() {
-        Some(b'"') => serde_json::from_str::<String>(raw).map_err(|e| e.to_string()),
-        Some(b'n') => Ok(String::new()),
-        _ => Ok(raw.to_string()),
+        Some(b'"') if !raw.contains('\\') => Cow::Borrowed(&raw[1..raw.len() - 1]),
+        Some(b'"') => serde_json::from_str::<LenientString<'_>>(raw)
+            .map(|s| s.0)
+            // Cannot happen: serde_json checked the string when it read it.
+            .unwrap_or(Cow::Borrowed("")),
+        Some(b'n') => Cow::Borrowed(""),
+        _ => Cow::Borrowed(raw),
     }
 }
 
-/// A JSON object read as `(key, raw value)` pairs, borrowing the input.
+/// A JSON object read into [`Fields`], keeping the raw value of one key
+/// (`cdr`) for a second look.
 ///
 /// Deserialised with `deserialize_map` only, so a JSON array is refused
 /// (serde would let a derived struct read one).
-struct RawObject<'a>(Vec<(String, &'a RawValue)>);
+struct Object<'a> {
+    fields: Fields,
+    raw: Option<&'a RawValue>,
+}
 
-impl<'de> Deserialize<'de> for RawObject<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawObject<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
+struct ObjectSeed {
+    keep_raw: Option<&'static str>,
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectSeed {
+    type Value = Object<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Object<'de>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectSeed {
+    type Value = Object<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<Self::Value, A::Error> {
+        let mut fields = Fields::default();
+        let mut raw = None;
+        while let Some(LenientString(k)) = m.next_key::<LenientString<'de>>()? {
+            let v: &'de RawValue = m.next_value()?;
+            if Some(k.as_ref()) == self.keep_raw {
+                raw = Some(v);
             }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut m: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = m.next_entry::<String, &'de RawValue>()? {
-                    out.push((k, v));
-                }
-                Ok(RawObject(out))
-            }
+            fields
+                .push(&k, &raw_text(v))
+                .map_err(serde::de::Error::custom)?;
         }
-        d.deserialize_map(V)
+        Ok(Object {
+            fields: fields.finish(),
+            raw,
+        })
     }
 }
 
@@ -152,8 +372,9 @@ fn protocol(message: impl Into<String>) -> Error {
     }
 }
 
-/// Parse a body into a JSON object of raw values, with the size bound.
-fn object<'a>(body: &'a [u8], what: &str) -> Result<RawObject<'a>> {
+/// Parse a body into a JSON object's fields (and the raw value of
+/// `keep_raw`), with the size bound.
+fn object<'a>(body: &'a [u8], what: &str, keep_raw: Option<&'static str>) -> Result<Object<'a>> {
     if body.len() > MAX_RECORDS_BYTES {
         return Err(protocol(format!(
             "{what} is larger than {MAX_RECORDS_BYTES} bytes"
@@ -161,7 +382,11 @@ fn object<'a>(body: &'a [u8], what: &str) -> Result<RawObject<'a>> {
     }
     let text = std::str::from_utf8(body).map_err(|_| protocol(format!("{what} is not UTF-8")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    serde_json::from_str::<RawObject<'a>>(text).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = ObjectSeed { keep_raw }
+        .deserialize(&mut de)
+        .and_then(|o| de.end().map(|()| o));
+    parsed.map_err(|e| {
         let kind = if e.is_data() {
             "not a JSON object"
         } else if e.is_eof() {
@@ -317,9 +542,11 @@ pub struct CallRecord {
 
 impl CallRecord {
     fn from_raw(raw: &RawValue, index: usize) -> Result<CallRecord> {
-        let obj: RawObject<'_> = serde_json::from_str(raw.get())
-            .map_err(|_| protocol(format!("cdr[{index}] is not a JSON object")))?;
-        let fields = Fields::from_raw(obj, &format!("cdr[{index}]"))?;
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        let fields = ObjectSeed { keep_raw: None }
+            .deserialize(&mut de)
+            .map_err(|_| protocol(format!("cdr[{index}] is not a JSON object")))?
+            .fields;
         let amount = fields.non_empty("oriamount").and_then(Amount::parse);
         Ok(CallRecord { fields, amount })
     }
@@ -562,22 +789,37 @@ pub enum Push {
 /// assert!(ytx::parse_push(br#"{"cdr":{}}"#).unwrap_err().to_string().contains("cdr"));
 /// ```
 pub fn parse_push(body: &[u8]) -> Result<Push> {
-    parse_push_body(body).map_err(|e| match e {
-        Error::Protocol { message } => Error::InvalidPush { message },
-        other => other,
-    })
+    parse_push_body(body, None).map_err(as_invalid_push)
 }
 
-fn parse_push_body(body: &[u8]) -> Result<Push> {
-    let obj = object(body, "push body")?;
-    if let Some(cdr) = find(&obj, "cdr") {
-        return records_of(cdr).map(Push::Records);
-    }
-    let fields = Fields::from_raw(obj, "push")?;
-    let Some(state) = fields.get("state") else {
-        return Err(protocol(
+fn parse_push_body(body: &[u8], route: Option<PushKind>) -> Result<Push> {
+    let Object { fields, raw } = object(body, "push body", Some("cdr"))?;
+    let kind = match (route, raw.is_some(), fields.get("state").is_some()) {
+        (Some(PushKind::Records), false, _) => {
+            return Err(protocol(
+                "the URL says a call-record push (?Call) but the body has no \"cdr\"",
+            ))
+        }
+        (Some(PushKind::State), true, _) => {
+            return Err(protocol(
+                "the URL says a state push (?CallState) but the body has a \"cdr\"",
+            ))
+        }
+        (Some(kind), _, _) => kind,
+        (None, true, _) => PushKind::Records,
+        (None, false, true) => PushKind::State,
+        (None, false, false) => return Err(protocol(
             "push body is neither a state push (no \"state\") nor a call-record push (no \"cdr\")",
-        ));
+        )),
+    };
+    if kind == PushKind::Records {
+        return match raw {
+            Some(cdr) => records_of(cdr).map(Push::Records),
+            None => Err(protocol("call-record push has no \"cdr\"")),
+        };
+    }
+    let Some(state) = fields.get("state") else {
+        return Err(protocol("state push has no \"state\""));
     };
     let state = CallState::from_wire(state);
     let push = StatePush { fields, state };
@@ -587,17 +829,135 @@ fn parse_push_body(body: &[u8]) -> Result<Push> {
     Ok(Push::State(push))
 }
 
-fn find<'a>(obj: &RawObject<'a>, key: &str) -> Option<&'a RawValue> {
-    // The last of repeated keys, as for every other field.
-    obj.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+/// Which push a request to the callback URL carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PushKind {
+    /// A state push (`?CallState`, or a body with `state`).
+    State,
+    /// A call-record push (`?Call`, or a body with `cdr`).
+    Records,
 }
 
-fn records_of(cdr: &RawValue) -> Result<Vec<CallRecord>> {
-    let items: Vec<&RawValue> = match cdr.get().as_bytes().first() {
-        Some(b'[') => serde_json::from_str(cdr.get())
-            .map_err(|_| protocol("cdr is not an array of JSON values"))?,
-        _ => return Err(protocol("cdr is not an array")),
+/// The push a request to the callback URL announces with its query key
+/// (PROTOCOL.md, "Which push it is"): `?Call` is a call-record push,
+/// `?CallState` a state push. `target` is the request target
+/// (`/path?CallState`) or the query alone (`CallState`); the key may be
+/// bare or have a value, among other parameters (its case as the platform
+/// sends it).
+///
+/// `Ok(None)` when there is no such key (route on the body's shape then);
+/// an [`Error::InvalidPush`] for `?SMS` (an SMS report, another product)
+/// or both keys at once.
+///
+/// ```
+/// use ytx::record::{push_route, PushKind};
+/// assert_eq!(push_route("/ytx/push?Call").unwrap(), Some(PushKind::Records));
+/// assert_eq!(push_route("CallState").unwrap(), Some(PushKind::State));
+/// assert_eq!(push_route("/ytx/push").unwrap(), None);
+/// assert!(push_route("/ytx/push?SMS").is_err());
+/// ```
+pub fn push_route(target: &str) -> Result<Option<PushKind>> {
+    let query = match target.split_once('?') {
+        Some((_, q)) => q,
+        None if target.starts_with('/') => "",
+        None => target,
     };
+    let query = query.split('#').next().unwrap_or("");
+    let mut found = None;
+    for param in query.split('&') {
+        let key = param.split('=').next().unwrap_or("");
+        let kind = if key == "Call" {
+            PushKind::Records
+        } else if key == "CallState" {
+            PushKind::State
+        } else if key == "SMS" {
+            return Err(invalid_push(
+                "the URL says an SMS report (?SMS), not a push of a call".into(),
+            ));
+        } else {
+            continue;
+        };
+        if found.is_some_and(|f| f != kind) {
+            return Err(invalid_push(
+                "the URL says both a call-record push (?Call) and a state push (?CallState)".into(),
+            ));
+        }
+        found = Some(kind);
+    }
+    Ok(found)
+}
+
+fn invalid_push(message: String) -> Error {
+    Error::InvalidPush { message }
+}
+
+/// [`parse_push`], routed as PROTOCOL.md says: by the query key of the
+/// request the push came in (`?Call`: a call-record push, `?CallState`: a
+/// state push; see [`push_route`]), and by the body's shape when there is
+/// none. `target` is the request target (`/path?Call`) or its query alone;
+/// `""` routes by shape. A body that does not match its key is an
+/// [`Error::InvalidPush`] saying so.
+///
+/// ```
+/// let push = ytx::record::parse_push_routed(br#"{"cdr":[{"requestid":"1"}]}"#, "/ytx/push?Call")?;
+/// assert!(matches!(push, ytx::Push::Records(_)));
+/// let wrong = ytx::record::parse_push_routed(br#"{"cdr":[]}"#, "/ytx/push?CallState");
+/// assert!(wrong.unwrap_err().to_string().contains("?CallState"));
+/// # Ok::<(), ytx::Error>(())
+/// ```
+pub fn parse_push_routed(body: &[u8], target: &str) -> Result<Push> {
+    let route = push_route(target)?;
+    parse_push_body(body, route).map_err(as_invalid_push)
+}
+
+fn as_invalid_push(e: Error) -> Error {
+    match e {
+        Error::Protocol { message } => Error::InvalidPush { message },
+        other => other,
+    }
+}
+
+/// The largest number of records one body may hold: a push holds one, a
+/// query answers at most [`MAX_RECORDS_PER_QUERY`]. A body with more is a
+/// protocol error (a flood of empty records would otherwise cost far more
+/// memory than its bytes).
+pub const MAX_RECORDS_PER_BODY: usize = 10 * MAX_RECORDS_PER_QUERY as usize;
+
+fn records_of(cdr: &RawValue) -> Result<Vec<CallRecord>> {
+    struct Items;
+    impl<'de> Visitor<'de> for Items {
+        type Value = std::result::Result<Vec<&'de RawValue>, ()>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                if items.len() == MAX_RECORDS_PER_BODY {
+                    // Read the rest (it must still be JSON), keeping nothing.
+                    while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                    return Ok(Err(()));
+                }
+                items.push(item);
+            }
+            Ok(Ok(items))
+        }
+    }
+    if cdr.get().as_bytes().first() != Some(&b'[') {
+        return Err(protocol("cdr is not an array"));
+    }
+    let mut de = serde_json::Deserializer::from_str(cdr.get());
+    let items = de
+        .deserialize_seq(Items)
+        .map_err(|_| protocol("cdr is not an array of JSON values"))?
+        .map_err(|()| {
+            protocol(format!(
+                "cdr holds more than {MAX_RECORDS_PER_BODY} records"
+            ))
+        })?;
     items
         .into_iter()
         .enumerate()
@@ -606,22 +966,18 @@ fn records_of(cdr: &RawValue) -> Result<Vec<CallRecord>> {
 }
 
 /// A `statusCode` other than `"0"` is the platform's refusal.
-fn platform_refusal(obj: &RawObject<'_>) -> Result<()> {
-    let Some(code) = find(obj, "statusCode") else {
+fn platform_refusal(fields: &Fields) -> Result<()> {
+    let Some(status_code) = fields.get("statusCode") else {
         return Ok(());
     };
-    let text = |v: Option<&RawValue>| {
-        v.map(|v| raw_text(v).unwrap_or_default())
-            .unwrap_or_default()
-    };
-    let status_code = text(Some(code));
     if status_code == "0" {
         return Ok(());
     }
+    let text = |name: &str| fields.get(name).unwrap_or_default().to_string();
     Err(Error::Platform {
-        status_code,
-        status_msg: text(find(obj, "statusMsg")),
-        request_id: text(find(obj, "requestId")),
+        status_code: status_code.to_string(),
+        status_msg: text("statusMsg"),
+        request_id: text("requestId"),
     })
 }
 
@@ -636,9 +992,9 @@ fn platform_refusal(obj: &RawObject<'_>) -> Result<()> {
 /// # Ok::<(), ytx::Error>(())
 /// ```
 pub fn parse_records(body: &[u8]) -> Result<Vec<CallRecord>> {
-    let obj = object(body, "call-record answer")?;
-    platform_refusal(&obj)?;
-    match find(&obj, "cdr") {
+    let obj = object(body, "call-record answer", Some("cdr"))?;
+    platform_refusal(&obj.fields)?;
+    match obj.raw {
         Some(cdr) => records_of(cdr),
         None => Err(protocol("call-record answer has no cdr")),
     }
@@ -678,9 +1034,8 @@ impl Balance {
 /// # Ok::<(), ytx::Error>(())
 /// ```
 pub fn parse_balance(body: &[u8]) -> Result<Balance> {
-    let obj = object(body, "balance answer")?;
-    platform_refusal(&obj)?;
-    let fields = Fields::from_raw(obj, "balance answer")?;
+    let fields = object(body, "balance answer", None)?.fields;
+    platform_refusal(&fields)?;
     let text = fields
         .non_empty("Blance")
         .or_else(|| fields.non_empty("balance"))
@@ -836,6 +1191,201 @@ mod tests {
         };
         assert_eq!(s.state(), &CallState::Disconnect);
         assert_eq!(s.fields().len(), 2);
+    }
+
+    #[test]
+    fn oddities_in_fields_not_read_never_reject_the_push() {
+        // A lone surrogate (leading, trailing, in a key), a NUL, deep
+        // nesting: all in fields the library does not read.
+        let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+        let body = format!(
+            r#"{{"requestid":"7","state":"answer","x":"a\ud800b","y":"\udc00","\ud83d":1,"z":"n\u0000l","d":{deep},"ok":"\ud83d\ude00"}}"#
+        );
+        let Push::State(s) = parse_push(body.as_bytes()).unwrap() else {
+            panic!()
+        };
+        assert_eq!(s.request_id(), "7");
+        assert_eq!(s.get("x"), Some("a\u{FFFD}b"));
+        assert_eq!(s.get("y"), Some("\u{FFFD}"));
+        assert_eq!(s.get("\u{FFFD}"), Some("1"));
+        assert_eq!(s.get("z"), Some("n\u{FFFD}l"));
+        assert_eq!(s.get("d").map(str::len), Some(2000));
+        assert_eq!(s.get("ok"), Some("😀"));
+        // The same in a record.
+        let r = one(r#"{"cdr":[{"requestid":"8","stateDesc":"\ud800","k\udfff":"v"}]}"#);
+        assert_eq!(r.request_id(), "8");
+        assert_eq!(r.state_desc(), Some("\u{FFFD}"));
+        assert_eq!(r.get("k\u{FFFD}"), Some("v"));
+        // Still JSON is required: a bad escape is not JSON.
+        assert!(parse_push(br#"{"requestid":"7","state":"x","x":"\q"}"#).is_err());
+        // Trailing garbage after the object is not a push either.
+        assert!(parse_push(br#"{"requestid":"7","state":"x"} x"#).is_err());
+    }
+
+    #[test]
+    fn a_time_out_of_everyday_range_keeps_its_text() {
+        // .NET's unset date: representable here (the bindings leave their
+        // parsed value empty when their language cannot hold it).
+        let Push::State(s) =
+            parse_push(br#"{"requestid":"1","state":"answer","timestamp":"0001-01-01 00:00:00"}"#)
+                .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(s.timestamp_text(), "0001-01-01 00:00:00");
+        assert_eq!(
+            s.timestamp().map(|t| t.unix_timestamp()),
+            Some(-62_135_596_800 - 8 * 3600)
+        );
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // 10 000 records: slow under Miri
+    fn many_records_are_refused_beyond_the_bound() {
+        let body = |n: usize| format!("{{\"cdr\":[{}{{}}]}}", "{},".repeat(n - 1));
+        match parse_push(body(MAX_RECORDS_PER_BODY).as_bytes()).unwrap() {
+            Push::Records(r) => assert_eq!(r.len(), MAX_RECORDS_PER_BODY),
+            other => panic!("{other:?}"),
+        }
+        let e = parse_push(body(MAX_RECORDS_PER_BODY + 1).as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("more than 10000 records"), "{e}");
+        // What follows the bound must still be JSON.
+        let bad = format!("{{\"cdr\":[{}x]}}", "{},".repeat(MAX_RECORDS_PER_BODY + 1));
+        assert!(!parse_push(bad.as_bytes())
+            .unwrap_err()
+            .to_string()
+            .contains("more than"));
+        assert!(parse_records(body(MAX_RECORDS_PER_BODY + 1).as_bytes()).is_err());
+    }
+
+    #[test]
+    fn routing_by_the_query_key() {
+        let state = br#"{"requestid":"1","state":"answer"}"#;
+        let record = br#"{"cdr":[{"requestid":"1"}]}"#;
+        for target in ["", "/ytx/push", "/p?x=1", "/p?call", "/p?Calls"] {
+            assert!(
+                matches!(parse_push_routed(state, target), Ok(Push::State(_))),
+                "{target}"
+            );
+            assert!(
+                matches!(parse_push_routed(record, target), Ok(Push::Records(_))),
+                "{target}"
+            );
+        }
+        for target in ["/p?Call", "Call", "/p?a=1&Call", "/p?Call=", "/p?Call#f"] {
+            assert_eq!(
+                push_route(target).unwrap(),
+                Some(PushKind::Records),
+                "{target}"
+            );
+            assert!(matches!(
+                parse_push_routed(record, target),
+                Ok(Push::Records(_))
+            ));
+            let e = parse_push_routed(state, target).unwrap_err();
+            assert!(matches!(e, Error::InvalidPush { .. }), "{e:?}");
+            assert!(e.to_string().contains("?Call"), "{e}");
+        }
+        for target in ["/p?CallState", "CallState", "/p?CallState&x"] {
+            assert_eq!(
+                push_route(target).unwrap(),
+                Some(PushKind::State),
+                "{target}"
+            );
+            assert!(matches!(
+                parse_push_routed(state, target),
+                Ok(Push::State(_))
+            ));
+            let e = parse_push_routed(record, target).unwrap_err();
+            assert!(e.to_string().contains("?CallState"), "{e}");
+        }
+        // A state push body that lacks its state, routed as one.
+        let e = parse_push_routed(br#"{"requestid":"1"}"#, "?CallState").unwrap_err();
+        assert!(e.to_string().contains("no \"state\""), "{e}");
+        for target in ["/p?SMS", "/p?Call&CallState"] {
+            let e = parse_push_routed(state, target).unwrap_err();
+            assert!(matches!(e, Error::InvalidPush { .. }), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn fields_keep_order_and_last_value_in_linear_time() {
+        // Repeats keep the first place and the last value.
+        let Push::State(s) = parse_push(
+            br#"{"b":"1","requestid":"9","a":"x","b":"2","state":"answer","a":"y","b":"3"}"#,
+        )
+        .unwrap() else {
+            panic!()
+        };
+        let got: Vec<_> = s.fields().iter().collect();
+        assert_eq!(
+            got,
+            [
+                ("b", "3"),
+                ("requestid", "9"),
+                ("a", "y"),
+                ("state", "answer")
+            ]
+        );
+        assert_eq!(s.fields().get("missing"), None);
+    }
+
+    /// The worst shapes of a 4 MiB push, each checked for what it parses to.
+    /// Speed is measured by `bash benches/run.sh --pushes`; here a wide
+    /// deadline only catches a hang (the quadratic key check took minutes).
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn hostile_4_mib_shapes_parse_or_are_refused() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        const SIZE: usize = 4 * 1024 * 1024 - 64;
+        let head = r#"{"requestid":"1","state":"answer""#;
+        let mut many = String::from(head);
+        let mut i = 0;
+        while many.len() < SIZE - 20 {
+            many.push_str(&format!(",\"k{i}\":{i}"));
+            i += 1;
+        }
+        many.push('}');
+        let keys = i + 2;
+        let mut dups = String::from(head);
+        while dups.len() < SIZE - 20 {
+            dups.push_str(",\"state\":\"alerting\"");
+        }
+        dups.push('}');
+        let escapes = format!(
+            "{head},\"x\":\"{}\"}}",
+            "\\u0041\\ud800".repeat((SIZE - 60) / 12)
+        );
+        let deep = format!(
+            "{head},\"x\":{}{}}}",
+            "[".repeat(SIZE / 2 - 40),
+            "]".repeat(SIZE / 2 - 40)
+        );
+        let empties = format!("{{\"cdr\":[{}{{}}]}}", "{},".repeat((SIZE - 20) / 3));
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let fields = |b: &str| match parse_push(b.as_bytes()) {
+                Ok(Push::State(s)) => Ok(s.fields().len()),
+                Ok(Push::Records(r)) => Ok(r.len()),
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = tx.send((
+                fields(&many),
+                fields(&dups),
+                fields(&escapes),
+                fields(&deep),
+                fields(&empties),
+            ));
+        });
+        let (many, dups, escapes, deep, empties) = rx
+            .recv_timeout(Duration::from_secs(300))
+            .expect("4 MiB pushes parsed within 300 s (a hang otherwise)");
+        assert_eq!(many, Ok(keys));
+        assert_eq!(dups, Ok(2));
+        assert_eq!(escapes, Ok(3));
+        assert_eq!(deep, Ok(3));
+        assert!(empties.unwrap_err().contains("more than"));
     }
 
     #[test]

@@ -338,7 +338,9 @@ impl CallbackCall {
             ],
             options: c.wire_options(),
         };
-        Ok(serde_json::to_string(&wire).expect("a struct of strings always serialises"))
+        let body = serde_json::to_string(&wire).expect("a struct of strings always serialises");
+        check_body(&body)?;
+        Ok(body)
     }
 }
 
@@ -720,7 +722,8 @@ fn parse_seconds(field: &str, value: &str) -> Result<u32> {
         .map_err(|_| Error::invalid(field, format!("is too large: {value}")))
 }
 
-/// Free text (customParm, file names): not empty, no control characters.
+/// Free text (customParm, file names): not empty, no control characters,
+/// at most [`MAX_TEXT_FIELD_BYTES`].
 fn text(field: &str, v: &str) -> Result<()> {
     if v.is_empty() {
         return Err(Error::invalid(
@@ -728,8 +731,59 @@ fn text(field: &str, v: &str) -> Result<()> {
             "must not be empty (leave it unset instead)",
         ));
     }
+    if v.len() > MAX_TEXT_FIELD_BYTES {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "is too long ({} bytes of UTF-8, at most {MAX_TEXT_FIELD_BYTES})",
+                v.len()
+            ),
+        ));
+    }
     if v.chars().any(char::is_control) {
         return Err(Error::invalid(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// The longest free-text field, in bytes of UTF-8: `customParm` and every
+/// file name (`srchintfile`, `dsthintfile`, `customhintfile`,
+/// `dstfailhintfile`, `srcthresholdfile`, `dstthresholdfile`), and the
+/// `customParm` a [`FindCall`] searches for.
+///
+/// PROTOCOL.md gives no limit; the platform's answer to a larger value is
+/// not known (the emulator answers HTTP 413 past 1 MiB, which a client can
+/// only report as *outcome unknown*). 1024 bytes is the library's choice:
+/// it holds any order reference (a UUID is 36, a 64-character reference
+/// fits sixteen times) and any file name (255 bytes on common file
+/// systems), and keeps the whole body far below [`MAX_REQUEST_BODY_BYTES`].
+/// A longer value is refused before anything is sent, naming the field.
+///
+/// ```
+/// let call = ytx::CallbackCall::new("13800138000", "01085485069", 600)
+///     .custom_parm("x".repeat(ytx::request::MAX_TEXT_FIELD_BYTES + 1));
+/// assert_eq!(call.validate().unwrap_err().field(), Some("customParm"));
+/// ```
+pub const MAX_TEXT_FIELD_BYTES: usize = 1024;
+
+/// The largest request body the library sends, in bytes: every valid
+/// request fits (seven free-text fields at their maximum, each character
+/// escaped, are 14 KiB); a larger body (an edited
+/// [`PreparedRequest`](crate::PreparedRequest) given to
+/// [`Client::send`](crate::Client::send)) is refused before anything is
+/// sent, with an error naming `body`.
+pub const MAX_REQUEST_BODY_BYTES: usize = 16 * 1024;
+
+/// Refuse a body larger than [`MAX_REQUEST_BODY_BYTES`], naming `body`.
+pub(crate) fn check_body(body: &str) -> Result<()> {
+    if body.len() > MAX_REQUEST_BODY_BYTES {
+        return Err(Error::invalid(
+            "body",
+            format!(
+                "is too large ({} bytes, at most {MAX_REQUEST_BODY_BYTES})",
+                body.len()
+            ),
+        ));
     }
     Ok(())
 }

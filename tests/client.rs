@@ -431,6 +431,58 @@ fn invalid_input_sends_nothing() {
 }
 
 #[test]
+fn what_no_platform_accepts_is_refused_before_sending_naming_the_field() {
+    use ytx::request::{MAX_REQUEST_BODY_BYTES, MAX_TEXT_FIELD_BYTES};
+    let emu = emulator();
+    let c = client(&emu);
+    let call = || CallbackCall::new("13800138000", "13900139000", 600);
+    // A 1 MiB customParm was sent, answered 413, and reported as an
+    // unknown outcome: now it is an argument error and nothing is sent.
+    let e = c
+        .callback_call(&call().custom_parm("x".repeat(1 << 20)))
+        .unwrap_err();
+    assert_eq!(e.field(), Some("customParm"), "{e}");
+    assert!(
+        e.to_string().contains(&MAX_TEXT_FIELD_BYTES.to_string()),
+        "{e}"
+    );
+    assert!(!e.is_retry_safe());
+    // Every free-text field has the limit, in bytes of UTF-8.
+    let long = "f".repeat(MAX_TEXT_FIELD_BYTES + 1);
+    for (field, call) in [
+        ("srchintfile", call().src_hint_file(long.clone())),
+        ("dsthintfile", call().dst_hint_file(long.clone())),
+        ("customhintfile", call().custom_hint_file(long.clone())),
+        ("dstfailhintfile", call().dst_fail_hint_file(long.clone())),
+        ("srcthresholdfile", call().src_threshold_file(long.clone())),
+        ("dstthresholdfile", call().dst_threshold_file(long.clone())),
+        ("customParm", call().custom_parm("订".repeat(342))),
+    ] {
+        assert_eq!(c.callback_call(&call).unwrap_err().field(), Some(field));
+    }
+    // A search for a customParm no call can have is refused too.
+    let e = c.find_call(&long, "0").unwrap_err();
+    assert_eq!(e.field(), Some("customParm"), "{e}");
+    // An edited prepared request with a huge body: refused, naming `body`.
+    let mut req = c.prepare_callback_call(&call()).unwrap();
+    req.body = format!("{{\"pad\":\"{}\"}}", "x".repeat(MAX_REQUEST_BODY_BYTES));
+    assert_eq!(c.send(&req).unwrap_err().field(), Some("body"));
+    assert_eq!(emu.request_count(), 0);
+    // At the limit, every free-text field at once: accepted.
+    let full = "订".repeat(MAX_TEXT_FIELD_BYTES / 3);
+    let big = call()
+        .custom_parm(full.clone())
+        .src_hint_file(full.clone())
+        .dst_hint_file(full.clone())
+        .custom_hint_file(full.clone())
+        .dst_fail_hint_file(full.clone())
+        .src_threshold_file(full.clone())
+        .dst_threshold_file("\"".repeat(MAX_TEXT_FIELD_BYTES));
+    c.callback_call(&big).unwrap();
+    assert_eq!(emu.request_count(), 1);
+}
+
+#[test]
 fn one_client_shared_by_threads() {
     let emu = emulator();
     let c = std::sync::Arc::new(client(&emu));

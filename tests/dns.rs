@@ -67,3 +67,54 @@ fn a_failed_lookup_is_not_sent_and_the_resolver_gets_host_and_port() {
         Some(("gw.example".to_string(), 8080))
     );
 }
+
+/// A local address whose connect hangs (SYNs dropped): a listener whose
+/// accept queue is full. Linux drops a SYN when the queue of a listener is
+/// full, so the connect neither succeeds nor fails until its timeout: the
+/// dead address of a dual-stack host or a round robin, without a network.
+#[cfg(target_os = "linux")]
+fn black_hole() -> (
+    std::net::TcpListener,
+    Vec<std::net::TcpStream>,
+    std::net::SocketAddr,
+) {
+    use std::os::fd::AsRawFd;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // SAFETY: the listener's own descriptor; listen() again only sets the
+    // backlog.
+    assert_eq!(unsafe { libc::listen(l.as_raw_fd(), 0) }, 0);
+    let addr = l.local_addr().unwrap();
+    let mut filling = vec![];
+    for _ in 0..64 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+            Ok(s) => filling.push(s),
+            Err(_) => return (l, filling, addr), // full: the next SYN is dropped
+        }
+    }
+    panic!("the accept queue never filled");
+}
+
+/// The plain transport shares the connect timeout across the resolved
+/// addresses, as ureq does: a first address that never answers does not
+/// take the whole budget, the second still connects. (Before issue 18 the
+/// first took it all, and every new connection failed as a timeout.)
+#[cfg(target_os = "linux")]
+#[test]
+fn a_dead_first_address_leaves_time_for_the_next() {
+    let (_l, _filling, dead) = black_hole();
+    let emu =
+        ytx_emulator::Emulator::start(ytx_emulator::Config::default(), "127.0.0.1:0").unwrap();
+    let alive = emu.addr();
+    for generic in [false, true] {
+        let c = Client::builder(SID, TOKEN, APP)
+            .base_url("http://twice.example:8080")
+            .connect_timeout(Duration::from_secs(4))
+            .timeout(Duration::from_secs(30))
+            .generic_transport(generic)
+            .resolver(Arc::new(move |_, _| Ok(vec![dead, alive])))
+            .build()
+            .unwrap();
+        let r = c.voice_code(&VoiceCode::new("13800138000", "02160000000", "1"));
+        assert!(r.is_ok(), "generic={generic}: {:?}", r.err());
+    }
+}

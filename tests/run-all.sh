@@ -10,8 +10,9 @@
 #    everything is present. YTX_NO_SETUP=1 skips this step.
 # 1. build the workspace; the header must not drift from the committed one
 # 2. Rust: cargo test for the workspace (core, C ABI from Rust, emulator)
-# 3. C: exported symbols, header compiles as C and C++, the C ABI test and
-#    the C quickstart against the emulator, under valgrind (zero leaks)
+# 3. C: exported symbols, header compiles as C and C++, the C ABI test,
+#    the fork test (tests/c/fork.sh) and the C quickstart against the
+#    emulator, under valgrind (zero leaks)
 # 4. Python binding: pytest against the emulator
 # 5. C# binding: compiled with mcs, run with mono against the emulator
 # plus: lint, the C tests under ASan+UBSan, the quickstart under several
@@ -293,6 +294,8 @@ if start_emulator; then
     suite "c: push receiver example fed by the emulator, under valgrind" \
         bash "$root/tests/c/push-receiver.sh" "$debug_dir" "$emulator_bin"
     suite "c: ABI tests and quickstart under ASan+UBSan" c_sanitizers
+    suite "c: one client shared by forked workers, under valgrind and ASan+UBSan" \
+        bash "$root/tests/c/fork.sh" "$debug_dir" "$emulator_bin"
     suite "clock: quickstart under five time zones" time_zones
     suite "windows: ytx.dll cross-build, exports, C quickstart under Wine" windows
     suite "readme: every code block of README.md" readme_blocks

@@ -176,6 +176,15 @@ pub struct Config {
     /// `CallCdr.wx` (the platform takes about 20 s). Default 0.
     #[serde(default)]
     pub record_delay_ms: u64,
+    /// Test mode: a call whose `customParm` is 1 to 15 ASCII digits is
+    /// answered the requestId `<14-digit timestamp><customParm, zero-padded
+    /// to 15 digits>`, so that a client can tell at once whether an answer
+    /// is its own request's (the fork tests: tests/c/fork.sh and the Python
+    /// binding's test_fork.py). Other calls get a fresh requestId as usual.
+    /// Two calls with the same customParm in the same second get the same
+    /// requestId: for tests only. Default false.
+    #[serde(default)]
+    pub request_id_from_custom_parm: bool,
 }
 
 fn default_window() -> u64 {
@@ -261,6 +270,7 @@ impl Default for Config {
             slow_secs: DEFAULT_SLOW_SECS,
             push_interval_ms: DEFAULT_PUSH_INTERVAL_MS,
             record_delay_ms: 0,
+            request_id_from_custom_parm: false,
         }
     }
 }
@@ -286,6 +296,12 @@ impl Config {
     /// Sets [`Config::push_interval_ms`].
     pub fn with_push_interval_ms(mut self, ms: u64) -> Config {
         self.push_interval_ms = ms;
+        self
+    }
+
+    /// Sets [`Config::request_id_from_custom_parm`].
+    pub fn with_request_id_from_custom_parm(mut self, yes: bool) -> Config {
+        self.request_id_from_custom_parm = yes;
         self
     }
 
@@ -328,7 +344,8 @@ impl CallRecord {
 /// One push the emulator tried to deliver (after its last attempt).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Push {
-    /// Where it went.
+    /// Where it went: the app's push URL with the routing key the platform
+    /// appends (`?Call` for a record push, `?CallState` for a state push).
     pub url: String,
     /// The JSON body.
     pub body: String,

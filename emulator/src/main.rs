@@ -25,6 +25,10 @@ Options:
                          10000000000); each call costs 6 fen per started minute and a
                          balance below 6 fen answers -204
   --record-delay-ms N    a record shows in CallCdr.wx N ms after the call (default 0)
+  --request-id-from-custom-parm
+                         test mode: a call whose customParm is 1 to 15 digits is
+                         answered the requestId TIMESTAMP + customParm zero-padded
+                         to 15 digits (the fork tests tell crossed answers by it)
   --exit-on-stdin-eof    exit when standard input is closed (so a dead test harness
                          never leaves the emulator running)
   -h, --help             print this help
@@ -54,6 +58,7 @@ struct Args {
     push_interval_ms: Option<u64>,
     balance_fen: Option<u64>,
     record_delay_ms: Option<u64>,
+    request_id_from_custom_parm: bool,
     exit_on_stdin_eof: bool,
 }
 
@@ -72,6 +77,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
         push_interval_ms: None,
         balance_fen: None,
         record_delay_ms: None,
+        request_id_from_custom_parm: false,
         exit_on_stdin_eof: false,
     };
     let mut it = args.into_iter();
@@ -100,6 +106,9 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
             "--push-interval-ms" => out.push_interval_ms = Some(number(value(&mut it)?)?),
             "--balance-fen" => out.balance_fen = Some(number(value(&mut it)?)?),
             "--record-delay-ms" => out.record_delay_ms = Some(number(value(&mut it)?)?),
+            "--request-id-from-custom-parm" if inline.is_none() => {
+                out.request_id_from_custom_parm = true
+            }
             "--exit-on-stdin-eof" if inline.is_none() => out.exit_on_stdin_eof = true,
             _ => return Err(format!("unknown argument {arg:?}")),
         }
@@ -133,6 +142,9 @@ fn load_config(args: &Args) -> Result<Config, String> {
     }
     if let Some(n) = args.record_delay_ms {
         config.record_delay_ms = n;
+    }
+    if args.request_id_from_custom_parm {
+        config.request_id_from_custom_parm = true;
     }
     Ok(config)
 }
@@ -273,6 +285,11 @@ mod tests {
         assert_eq!(c.push_interval_ms, 5);
         assert_eq!(c.accounts[0].balance_fen, 3);
         assert_eq!(c.record_delay_ms, 100);
+        assert!(!c.request_id_from_custom_parm);
+        let Ok(Parsed::Run(a)) = parse(&["--request-id-from-custom-parm"]) else {
+            panic!()
+        };
+        assert!(load_config(&a).unwrap().request_id_from_custom_parm);
         assert!(parse(&["--balance-fen", "-1"]).is_err());
         assert!(matches!(parse(&["--help"]), Ok(Parsed::Help)));
         assert!(parse(&["--slow-secs", "x"]).is_err());

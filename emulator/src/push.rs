@@ -149,11 +149,12 @@ fn worker(shared: &Shared) {
             if shared.sleep(interval) {
                 return;
             }
+            let url = routed_url(&seq.url, &body);
             let mut attempts = 0;
             let mut backoff = Duration::from_millis(crate::PUSH_RETRY_BACKOFF_MS);
             let error = loop {
                 attempts += 1;
-                match attempt(&agent, &seq.url, &body) {
+                match attempt(&agent, &url, &body) {
                     Ok(()) => break None,
                     Err(e) if attempts >= crate::PUSH_ATTEMPTS => break Some(e),
                     Err(_) => {
@@ -165,13 +166,34 @@ fn worker(shared: &Shared) {
                 }
             };
             shared.push.record(Push {
-                url: seq.url.clone(),
+                url,
                 body,
                 delivered: error.is_none(),
                 attempts,
                 error,
             });
         }
+    }
+}
+
+/// The push URL with the key the platform appends (PROTOCOL.md, "Which
+/// push it is"): `?Call` for a call-record push, `?CallState` for a state
+/// push. A URL that already has a query gets `&Call` / `&CallState` (how
+/// the platform joins them is not known).
+pub(crate) fn routed_url(url: &str, body: &str) -> String {
+    let key = if body.starts_with("{\"cdr\"") {
+        "Call"
+    } else {
+        "CallState"
+    };
+    let (base, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let sep = if base.contains('?') { '&' } else { '?' };
+    match fragment {
+        Some(f) => format!("{base}{sep}{key}#{f}"),
+        None => format!("{base}{sep}{key}"),
     }
 }
 
@@ -189,5 +211,19 @@ fn attempt(agent: &ureq::Agent, url: &str, body: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("HTTP {status}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::routed_url;
+
+    #[test]
+    fn the_routing_key_is_appended() {
+        let (state, record) = (r#"{"requestid":"1","state":"answer"}"#, r#"{"cdr":[{}]}"#);
+        assert_eq!(routed_url("http://h/p", state), "http://h/p?CallState");
+        assert_eq!(routed_url("http://h/p", record), "http://h/p?Call");
+        assert_eq!(routed_url("http://h/p?t=1", record), "http://h/p?t=1&Call");
+        assert_eq!(routed_url("http://h/p#x", state), "http://h/p?CallState#x");
     }
 }

@@ -159,7 +159,16 @@ impl Shared {
             if balance < crate::MIN_BALANCE_FEN {
                 return Placed::Broke;
             }
-            let id = next_request_id();
+            let id = match accepted.get("customParm") {
+                Some(p)
+                    if self.config.request_id_from_custom_parm
+                        && (1..=15).contains(&p.len())
+                        && p.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    format!("{}{p:0>15}", protocol::timestamp_of(now))
+                }
+                _ => next_request_id(),
+            };
             let Some(outcome) = calls::simulate(sid, accepted, &id, now, url.is_some()) else {
                 return Placed::Accepted(id);
             };

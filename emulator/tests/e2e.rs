@@ -1140,8 +1140,10 @@ fn callback_call_pushes_states_then_record() {
         ]
     );
     let mut last_ts = String::new();
-    for g in &got {
-        assert_eq!(g.path, "/ytx/push");
+    // The routing key the platform appends (PROTOCOL.md, "Which push it is").
+    for (i, g) in got.iter().enumerate() {
+        let key = if i == 8 { "Call" } else { "CallState" };
+        assert_eq!(g.path, format!("/ytx/push?{key}"));
         assert_eq!(
             g.content_type.as_deref(),
             Some("application/json;charset=utf-8")
@@ -1499,8 +1501,9 @@ fn undeliverable_pushes_do_not_block_answers() {
     }
     assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
     // Pushes to the refused URL are tried three times, then dropped.
-    wait_for(|| emu.pushes().iter().any(|p| p.url == refused));
-    let dropped = emu.pushes().into_iter().find(|p| p.url == refused).unwrap();
+    let refused_url = |p: &ytx_emulator::Push| p.url.starts_with(&format!("{refused}?"));
+    wait_for(|| emu.pushes().iter().any(refused_url));
+    let dropped = emu.pushes().into_iter().find(refused_url).unwrap();
     assert!(!dropped.delivered);
     assert_eq!(dropped.attempts, ytx_emulator::PUSH_ATTEMPTS);
     assert!(dropped.error.is_some());
@@ -1787,7 +1790,8 @@ fn records_and_pushes_control_endpoints() {
     let r = c.request("GET", "/_emulator/pushes", &[], b"");
     let pushes: Vec<ytx_emulator::Push> = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(pushes, emu.pushes());
-    assert_eq!(pushes[0].url, rx.url());
+    // A voice code's one push: its record, with the key the platform appends.
+    assert_eq!(pushes[0].url, format!("{}?Call", rx.url()));
     assert!(pushes[0].delivered);
     assert_eq!(
         c.request("POST", "/_emulator/records", &[], b"").status,
@@ -1847,4 +1851,42 @@ fn binary_push_url_flag() {
     assert!(r.json().as_array().is_some());
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn request_id_from_custom_parm_mode() {
+    let body = |parm: &str| {
+        format!(
+            r#"{{"action":"callDailBack","appid":"{DEMO_APP_ID}","src":"13911281234","dst":"13522855865","credit":"61","customParm":"{parm}"}}"#
+        )
+    };
+    // Off by default: a fresh requestId.
+    let emu = start(quick_config());
+    let mut c = Conn::open(emu.addr());
+    let id = Api::demo(CB).call(&mut c, &body("42")).json()["requestId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!id.ends_with("000000000000042"), "{id}");
+    drop(emu);
+    // On: digits become the requestId's last 15; anything else as usual.
+    let emu = start(quick_config().with_request_id_from_custom_parm(true));
+    let mut c = Conn::open(emu.addr());
+    for parm in ["42", "123456789012345"] {
+        let id = Api::demo(CB).call(&mut c, &body(parm)).json()["requestId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(is_request_id(&id), "{id}");
+        assert!(id.ends_with(&format!("{parm:0>15}")), "{id}");
+    }
+    for parm in ["x1", "1234567890123456"] {
+        let j = Api::demo(CB).call(&mut c, &body(parm)).json();
+        assert_eq!(j["statusCode"], "0", "{j}");
+        let id = j["requestId"].as_str().unwrap();
+        assert!(
+            is_request_id(id) && !id.ends_with(&format!("{parm:0>15}")),
+            "{id}"
+        );
+    }
 }

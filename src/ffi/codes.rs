@@ -179,6 +179,17 @@ impl FfiError {
         }
     }
 
+    /// When the same request may be sent again: the core's rule
+    /// ([`Error::retry_after`]); never for an error only C can make (a NULL
+    /// or non-UTF-8 argument, a bad handle: a retry fails the same way; a
+    /// panic: the request may have gone).
+    pub(crate) fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            FfiError::Core(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+
     pub(crate) fn field(&self) -> Option<&str> {
         match self {
             FfiError::Core(e) => e.field(),

@@ -39,6 +39,15 @@ pub use record::*;
 /// Opaque client handle, from `ytx_client_new`, released with `ytx_free`.
 ///
 /// Thread safety: one handle may be used from any number of threads at once.
+///
+/// fork(): a handle made before fork() may be used in the parent and in
+/// every child. A connection is used only by the process that opened it: a
+/// child never reuses the keep-alive connections the parent pooled (it
+/// closes its copies unused, without shutdown(), so the parent's stay open
+/// and untouched) and opens its own, so no process ever reads another's
+/// answer. As with any library that takes locks, fork() while no other
+/// thread of the process is inside a ytx_ call (a pre-fork master: make the
+/// client, fork the workers, call).
 pub struct ytx_client {
     _private: [u8; 0],
 }
@@ -67,6 +76,16 @@ fn boundary(outcome_out: *mut *mut ytx_outcome, body: impl FnOnce() -> Outcome) 
     }
     code
 }
+
+/// The longest free-text field (`customParm` and the file names), in bytes
+/// of UTF-8; a longer one is `YTX_ERR_INVALID_ARGUMENT` naming the field,
+/// and nothing is sent. The core's `request::MAX_TEXT_FIELD_BYTES`.
+pub const YTX_MAX_TEXT_FIELD_BYTES: usize = 1024;
+
+/// The largest request body sent, in bytes (every valid request fits); a
+/// larger one is `YTX_ERR_INVALID_ARGUMENT` naming `body`, and nothing is
+/// sent. The core's `request::MAX_REQUEST_BODY_BYTES`.
+pub const YTX_MAX_REQUEST_BODY_BYTES: usize = 16384;
 
 /// Borrow a NUL-terminated UTF-8 argument.
 ///
@@ -196,7 +215,11 @@ pub extern "C" fn ytx_result_name(code: ytx_result_value) -> *const c_char {
 /// - `option_names` / `option_values`: `option_count` pairs of UTF-8 strings,
 ///   may be NULL when `option_count` is 0. Names: `environment`
 ///   (`production` default, or `sandbox`), `base_url` (any `http://` or
-///   `https://` URL, e.g. the emulator), `timeout_ms` (whole call, default
+///   `https://` URL, e.g. the emulator; the scheme in any case; a user
+///   name or password in it, or an empty port (`http://host:/`), is
+///   `YTX_ERR_INVALID_ARGUMENT` naming `base_url`, the value never echoed;
+///   `ytx_client_base_url` gives it normalised: scheme and host in lower
+///   case, no trailing slash), `timeout_ms` (whole call, default
 ///   30000), `connect_timeout_ms` (default 5000 or `timeout_ms` if shorter;
 ///   at most `timeout_ms`; DNS included), `proxy` (`http://host:port` or
 ///   `http://user:password@host:port`; `""` for none, the environment's
@@ -211,7 +234,14 @@ pub extern "C" fn ytx_result_name(code: ytx_result_value) -> *const c_char {
 ///   `pool_idle_timeout_ms` (how long a keep-alive connection may idle in
 ///   the pool before it is closed instead of reused, default 30000),
 ///   `callback_func_url`, `callback_action`, `voice_code_func_url`,
-///   `voice_code_action` (endpoint overrides). The order never matters;
+///   `voice_code_action` (endpoint overrides), `max_retries` (0, the
+///   default, to 10: resend a request automatically only when
+///   `ytx_outcome_retry_safe` would say so: not written yet, or the
+///   platform's `-104`; never an unknown outcome; one WARN log line per
+///   retry), `retry_budget_ms` (no retry starts later than this after the
+///   first attempt, default 10000, at most 300000), `retry_backoff_ms`
+///   (the first pause, doubled for each retry and at least the error's
+///   `ytx_outcome_retry_after_ms`, default 200). The order never matters;
 ///   each option may be given once; `environment` and `base_url` together
 ///   are an error naming both. The names: `ytx_client_option_name`.
 /// - `client_out`: required; receives the handle on success, untouched on error.
@@ -311,7 +341,9 @@ pub unsafe extern "C" fn ytx_free(client: *mut ytx_client) -> ytx_result {
 ///
 /// Returns `YTX_OK` when the platform accepted the call, otherwise the error's
 /// code. Invalid input is reported before anything is sent. The request is
-/// sent at most once: the library never retries it.
+/// sent once; it is sent again only when the client's `max_retries` option
+/// is set and the failure is retry-safe (`ytx_outcome_retry_safe`): never
+/// after it may have reached the platform.
 /// Thread safety: any number of threads may call this with the same client.
 ///
 /// # Safety
@@ -598,6 +630,18 @@ mod tests {
             let name = unsafe { CStr::from_ptr(ytx_delivery_name(ytx_delivery::from(d) as u32)) };
             assert_eq!(name.to_str().unwrap(), d.name());
         }
+    }
+
+    #[test]
+    fn the_headers_limits_are_the_cores() {
+        assert_eq!(
+            YTX_MAX_TEXT_FIELD_BYTES,
+            crate::request::MAX_TEXT_FIELD_BYTES
+        );
+        assert_eq!(
+            YTX_MAX_REQUEST_BODY_BYTES,
+            crate::request::MAX_REQUEST_BODY_BYTES
+        );
     }
 
     #[test]

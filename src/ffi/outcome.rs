@@ -15,6 +15,8 @@ use crate::error::Error;
 pub(super) struct Outcome {
     pub(super) result: ytx_result,
     delivery: ytx_delivery,
+    /// `Some(pause)` when the request may be sent again after the pause.
+    retry_after: Option<std::time::Duration>,
     message: String,
     field: String,
     status_code: String,
@@ -29,6 +31,7 @@ impl Outcome {
         Outcome {
             result: ytx_result::YTX_OK,
             delivery: ytx_delivery::YTX_DELIVERY_NOT_SENT,
+            retry_after: None,
             message: String::new(),
             field: String::new(),
             status_code: String::new(),
@@ -43,6 +46,7 @@ impl Outcome {
         let mut o = Outcome::ok();
         o.result = e.code();
         o.delivery = e.delivery();
+        o.retry_after = e.retry_after();
         o.message = e.to_string();
         o.field = e.field().unwrap_or_default().to_string();
         match e.core() {
@@ -103,6 +107,7 @@ impl Outcome {
 pub struct ytx_outcome {
     result: ytx_result,
     delivery: ytx_delivery,
+    retry_after: Option<std::time::Duration>,
     http_status: u16,
     message: CString,
     field: CString,
@@ -147,6 +152,7 @@ impl From<Outcome> for ytx_outcome {
         ytx_outcome {
             result: o.result,
             delivery: o.delivery,
+            retry_after: o.retry_after,
             http_status: o.http_status,
             message: c_string(o.message),
             field: c_string(o.field),
@@ -248,6 +254,45 @@ pub unsafe extern "C" fn ytx_outcome_result(outcome: *const ytx_outcome) -> ytx_
 pub unsafe extern "C" fn ytx_outcome_delivery(outcome: *const ytx_outcome) -> ytx_delivery {
     ffi_boundary! {
         read(outcome, ytx_delivery::YTX_DELIVERY_UNKNOWN, |o| o.delivery)
+    }
+}
+
+/// Whether sending the same request again can succeed without any risk of
+/// a second call: `true` for a failure before the request was written
+/// (`YTX_ERR_NOT_SENT`, or `YTX_ERR_TIMEOUT` with `YTX_DELIVERY_NOT_SENT`)
+/// and for the platform's `-104` (request rate too high: a refusal, nothing
+/// was placed; wait `ytx_outcome_retry_after_ms` first). `false` for
+/// everything else: success, argument errors (NULL, UTF-8, invalid value,
+/// handle: a retry fails the same way), an unknown outcome (the call may
+/// have been placed: resolve it, never resend it blindly), HTTP status and
+/// protocol errors, other platform refusals, a push that does not parse,
+/// and a NULL outcome. The rule is the library's (`Error::is_retry_safe`
+/// in Rust); every binding reads it here.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_retry_safe(outcome: *const ytx_outcome) -> bool {
+    ffi_boundary! {
+        on_panic = false;
+        read(outcome, false, |o| o.retry_after.is_some())
+    }
+}
+
+/// For a retry-safe outcome (`ytx_outcome_retry_safe`), the pause in
+/// milliseconds before sending the request again: 0 for a failure before
+/// it was written, 1000 for the platform's `-104`. 0 when the outcome is
+/// not retry-safe (check that first) or NULL.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_retry_after_ms(outcome: *const ytx_outcome) -> u32 {
+    ffi_boundary! {
+        read(outcome, 0, |o| {
+            o.retry_after
+                .map_or(0, |d| u32::try_from(d.as_millis()).unwrap_or(u32::MAX))
+        })
     }
 }
 

@@ -354,6 +354,9 @@ mod tests {
             with_outcome("ytx_push_parse", &|o| unsafe {
                 ytx_push_parse(null(), 0, null_mut(), o)
             }),
+            with_outcome("ytx_push_parse_routed", &|o| unsafe {
+                ytx_push_parse_routed(null(), 0, null(), null_mut(), o)
+            }),
             with_outcome("ytx_call_record", &|o| unsafe {
                 ytx_call_record(c, s, n, null_mut(), o)
             }),
@@ -404,6 +407,8 @@ mod tests {
         forced!(ytx_outcome_request_url_redacted(o) => empty);
         forced!(ytx_outcome_request_headers(o) => empty);
         forced!(ytx_outcome_request_body(o) => empty);
+        forced!(ytx_outcome_retry_safe(o) => |v: bool| assert!(!v));
+        forced!(ytx_outcome_retry_after_ms(o) => |v: u32| assert_eq!(v, 0));
         forced!(ytx_outcome_free(null_mut()) => |()| ());
 
         let p = null::<ytx_push>();

@@ -6,6 +6,7 @@
 //! converts.
 
 use std::ffi::{c_char, CString};
+use std::sync::Arc;
 
 use super::codes::{FfiError, FfiResult};
 use super::outcome::{c_string, Outcome};
@@ -14,7 +15,7 @@ use super::ytx_result;
 use super::{handles, opt_str_arg, str_arg, ytx_client, ytx_outcome};
 use crate::client::Client;
 use crate::error::Error;
-use crate::record::{self, Balance, CallRecord, CallState, Push};
+use crate::record::{self, Balance, CallRecord, CallState, Push, StatePush};
 use crate::request::{FindCall, RecordQuery};
 
 /// What a `ytx_push` is (fixed width: `uint32_t`).
@@ -46,31 +47,79 @@ fn empty() -> *const c_char {
     EMPTY.as_ptr().cast()
 }
 
+/// A NUL-terminated string borrowed from the core value its object holds
+/// (the buffer of `record::Fields`, which never moves while the object
+/// lives), or the static "". No text is copied: a 4 MiB push costs about
+/// its own size again through the C ABI, not a `CString` per field.
+#[derive(Clone, Copy)]
+struct CText(*const c_char);
+
+// SAFETY: a CText points into immutable data owned by the same object (or
+// into a static); the object is read-only after it is made, so sharing it
+// between threads is sharing immutable bytes.
+unsafe impl Send for CText {}
+// SAFETY: as for Send.
+unsafe impl Sync for CText {}
+
+impl CText {
+    /// `text` from `fields` (see `Fields::c_str`); "" when absent or, which
+    /// the core rules out, not a text of these fields.
+    fn of(fields: &record::Fields, text: Option<&str>) -> CText {
+        CText(
+            text.and_then(|t| fields.c_str(t))
+                .map_or(empty(), |c| c.as_ptr()),
+        )
+    }
+
+    fn as_ptr(&self) -> *const c_char {
+        self.0
+    }
+}
+
 /// A string of a live object, "" for NULL.
 ///
 /// # Safety
 /// `p` is NULL or points to a live object.
-unsafe fn str_of<T>(p: *const T, f: impl FnOnce(&T) -> &CString) -> *const c_char {
+unsafe fn str_of<T>(p: *const T, f: impl FnOnce(&T) -> &CText) -> *const c_char {
     p.as_ref().map_or(empty(), |x| f(x).as_ptr())
 }
 
-fn c_opt(s: Option<&str>) -> CString {
-    c_string(s.unwrap_or_default().to_string())
+/// Fields by wire name, in the order sent, borrowed from the core's fields.
+struct CFields {
+    names: Vec<CText>,
+    values: Vec<CText>,
+    /// The core's fields, for lookups by name (binary search); owned by the
+    /// same object, never moved while it lives.
+    fields: *const record::Fields,
 }
 
-/// Fields by wire name, as C strings, in the order sent.
-struct CFields {
-    names: Vec<CString>,
-    values: Vec<CString>,
-}
+// SAFETY: as for CText: read-only data of the same object.
+unsafe impl Send for CFields {}
+// SAFETY: as for Send.
+unsafe impl Sync for CFields {}
 
 impl CFields {
-    fn new(fields: &record::Fields) -> CFields {
+    /// # Safety
+    /// `fields` must outlive the result and never move (it lives in an Arc
+    /// of the same object).
+    unsafe fn new(fields: &record::Fields) -> CFields {
         let (names, values) = fields
             .iter()
-            .map(|(k, v)| (c_string(k.to_string()), c_string(v.to_string())))
+            .map(|(k, v)| (CText::of(fields, Some(k)), CText::of(fields, Some(v))))
             .unzip();
-        CFields { names, values }
+        CFields {
+            names,
+            values,
+            fields,
+        }
+    }
+
+    fn none() -> CFields {
+        CFields {
+            names: Vec::new(),
+            values: Vec::new(),
+            fields: std::ptr::null(),
+        }
     }
 
     /// # Safety
@@ -79,13 +128,11 @@ impl CFields {
         let Ok(name) = str_arg(name, "name") else {
             return std::ptr::null();
         };
-        // The last of repeated names never occurs: Fields keeps one of each.
-        match self
-            .names
-            .iter()
-            .position(|n| n.as_bytes() == name.as_bytes())
-        {
-            Some(i) => self.values[i].as_ptr(),
+        let Some(fields) = self.fields.as_ref() else {
+            return std::ptr::null();
+        };
+        match fields.get(name) {
+            Some(v) => CText::of(fields, Some(v)).as_ptr(),
             None => std::ptr::null(),
         }
     }
@@ -108,34 +155,43 @@ impl CFields {
 /// owner, and never NULL unless stated ("" when absent).
 pub struct ytx_record {
     fields: CFields,
-    request_id: CString,
-    app_id: CString,
-    fid: CString,
-    custom_parm: CString,
-    caller: CString,
-    called: CString,
-    tel: CString,
-    state_desc: CString,
-    recording_url: CString,
-    amount_text: CString,
-    record: CallRecord,
+    request_id: CText,
+    app_id: CText,
+    fid: CText,
+    custom_parm: CText,
+    caller: CText,
+    called: CText,
+    tel: CText,
+    state_desc: CText,
+    recording_url: CText,
+    amount_text: CText,
+    /// On the heap, so the texts above stay where they point when the
+    /// record moves (an `Arc`, not a `Box`: moving a `Box` would assert
+    /// unique access, which the borrowed texts contradict).
+    record: Arc<CallRecord>,
 }
 
 impl From<CallRecord> for ytx_record {
     fn from(r: CallRecord) -> ytx_record {
+        let record = Arc::new(r);
+        let r = &*record;
+        let f = r.fields();
+        let text = |t: Option<&str>| CText::of(f, t);
         ytx_record {
-            fields: CFields::new(r.fields()),
-            request_id: c_string(r.request_id().to_string()),
-            app_id: c_opt(r.app_id()),
-            fid: c_opt(r.fid()),
-            custom_parm: c_opt(r.custom_parm()),
-            caller: c_opt(r.caller()),
-            called: c_opt(r.called()),
-            tel: c_opt(r.tel()),
-            state_desc: c_opt(r.state_desc()),
-            recording_url: c_opt(r.recording_url()),
-            amount_text: c_opt(r.amount().map(record::Amount::text)),
-            record: r,
+            // SAFETY: the fields live in `record`'s Arc, owned by the result.
+            fields: unsafe { CFields::new(f) },
+            request_id: text(Some(r.request_id())),
+            app_id: text(r.app_id()),
+            fid: text(r.fid()),
+            custom_parm: text(r.custom_parm()),
+            caller: text(r.caller()),
+            called: text(r.called()),
+            tel: text(r.tel()),
+            state_desc: text(r.state_desc()),
+            recording_url: text(r.recording_url()),
+            // The amount's text is the field's, as sent.
+            amount_text: text(r.amount().and(r.get("oriamount"))),
+            record,
         }
     }
 }
@@ -159,51 +215,60 @@ impl ytx_records {
 pub struct ytx_push {
     kind: ytx_push_kind,
     state: ytx_call_state,
-    request_id: CString,
-    number: CString,
-    state_text: CString,
-    state_desc: CString,
-    timestamp: CString,
+    request_id: CText,
+    number: CText,
+    state_text: CText,
+    state_desc: CText,
+    timestamp: CText,
     timestamp_unix: Option<i64>,
     fields: CFields,
     records: ytx_records,
+    /// The state push the texts above borrow from (on the heap: it never
+    /// moves; an `Arc` for the reason given at `ytx_record::record`).
+    _state: Option<Arc<StatePush>>,
 }
 
 impl From<Push> for ytx_push {
     fn from(p: Push) -> ytx_push {
         match p {
-            Push::State(s) => ytx_push {
-                kind: YTX_PUSH_STATE,
-                state: match s.state() {
-                    CallState::Callout => YTX_CALL_STATE_CALLOUT,
-                    CallState::Alerting => YTX_CALL_STATE_ALERTING,
-                    CallState::Answer => YTX_CALL_STATE_ANSWER,
-                    CallState::Disconnect => YTX_CALL_STATE_DISCONNECT,
-                    CallState::Unknown(_) => YTX_CALL_STATE_UNKNOWN,
-                },
-                request_id: c_string(s.request_id().to_string()),
-                number: c_string(s.number().to_string()),
-                state_text: c_string(s.state().as_str().to_string()),
-                state_desc: c_string(s.state_desc().to_string()),
-                timestamp: c_string(s.timestamp_text().to_string()),
-                timestamp_unix: s.timestamp().map(|t| t.unix_timestamp()),
-                fields: CFields::new(s.fields()),
-                records: ytx_records { items: Vec::new() },
-            },
+            Push::State(s) => {
+                let s = Arc::new(s);
+                let f = s.fields();
+                let text = |t: &str| CText::of(f, Some(t));
+                ytx_push {
+                    kind: YTX_PUSH_STATE,
+                    state: match s.state() {
+                        CallState::Callout => YTX_CALL_STATE_CALLOUT,
+                        CallState::Alerting => YTX_CALL_STATE_ALERTING,
+                        CallState::Answer => YTX_CALL_STATE_ANSWER,
+                        CallState::Disconnect => YTX_CALL_STATE_DISCONNECT,
+                        CallState::Unknown(_) => YTX_CALL_STATE_UNKNOWN,
+                    },
+                    request_id: text(s.request_id()),
+                    number: text(s.number()),
+                    // The state as sent: the field's text.
+                    state_text: CText::of(f, s.get("state")),
+                    state_desc: text(s.state_desc()),
+                    timestamp: text(s.timestamp_text()),
+                    timestamp_unix: s.timestamp().map(|t| t.unix_timestamp()),
+                    // SAFETY: the fields live in `s`'s Arc, owned by the result.
+                    fields: unsafe { CFields::new(f) },
+                    records: ytx_records { items: Vec::new() },
+                    _state: Some(s),
+                }
+            }
             Push::Records(r) => ytx_push {
                 kind: YTX_PUSH_RECORDS,
                 state: YTX_CALL_STATE_UNKNOWN,
-                request_id: CString::default(),
-                number: CString::default(),
-                state_text: CString::default(),
-                state_desc: CString::default(),
-                timestamp: CString::default(),
+                request_id: CText(empty()),
+                number: CText(empty()),
+                state_text: CText(empty()),
+                state_desc: CText(empty()),
+                timestamp: CText(empty()),
                 timestamp_unix: None,
-                fields: CFields {
-                    names: Vec::new(),
-                    values: Vec::new(),
-                },
+                fields: CFields::none(),
                 records: ytx_records::new(r),
+                _state: None,
             },
         }
     }
@@ -290,6 +355,45 @@ pub unsafe extern "C" fn ytx_push_parse(
                 (false, n) => std::slice::from_raw_parts(body, n),
             };
             Ok(record::parse_push(bytes)?)
+        });
+        put(push_out, parsed)
+    }
+}
+
+/// Parse a push body routed as PROTOCOL.md says ("Which push it is"): by
+/// the query key of the request it came in (`?Call`: a call-record push,
+/// `?CallState`: a state push), and by the body's shape when there is none.
+///
+/// Parameters as `ytx_push_parse`, plus:
+/// - `target`: the request target the push was POSTed to (e.g.
+///   "/ytx/push?CallState"), or its query string alone ("CallState"); NULL
+///   or "" routes by the body's shape, as `ytx_push_parse` does.
+///
+/// Returns as `ytx_push_parse`; also `YTX_ERR_PROTOCOL` when the body does
+/// not match its key (a `?Call` body without `cdr`, a `?CallState` body with
+/// one), for `?SMS` (an SMS report, another product), or for both keys.
+/// Thread safety: may be called from any thread.
+///
+/// # Safety
+/// As `ytx_push_parse`; `target` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_parse_routed(
+    body: *const u8,
+    body_len: usize,
+    target: *const c_char,
+    push_out: *mut *mut ytx_push,
+    outcome_out: *mut *mut ytx_outcome,
+) -> ytx_result {
+    ffi_boundary! {
+        outcome_out = outcome_out;
+        let parsed = required(push_out, "push_out").and_then(|()| {
+            let target = opt_str_arg(target, "target")?.unwrap_or_default();
+            let bytes: &[u8] = match (body.is_null(), body_len) {
+                (_, 0) => &[],
+                (true, _) => return Err(FfiError::null("body")),
+                (false, n) => std::slice::from_raw_parts(body, n),
+            };
+            Ok(record::parse_push_routed(bytes, target)?)
         });
         put(push_out, parsed)
     }
@@ -959,5 +1063,71 @@ pub unsafe extern "C" fn ytx_balance_fen(balance: *const ytx_balance) -> i64 {
 pub unsafe extern "C" fn ytx_balance_free(balance: *mut ytx_balance) {
     ffi_boundary! {
         super::release(balance);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    unsafe fn text<'a>(p: *const c_char) -> &'a str {
+        assert!(!p.is_null());
+        CStr::from_ptr(p).to_str().unwrap()
+    }
+
+    /// The texts a push hands out borrow from the parsed value: they stay
+    /// valid while the push lives, also after its records moved into place.
+    #[test]
+    fn texts_borrow_from_the_parsed_push() {
+        let body = br#"{"cdr":[{"requestid":"1","oriamount":0.31,"x":"a\u0000b","x":"last"},{"requestid":"2","tapesurl":"NoTapes"}]}"#;
+        let mut p = std::ptr::null_mut();
+        unsafe {
+            let rc = ytx_push_parse_routed(
+                body.as_ptr(),
+                body.len(),
+                c"/p?Call".as_ptr(),
+                &mut p,
+                std::ptr::null_mut(),
+            );
+            assert_eq!(rc, ytx_result::YTX_OK);
+            let list = ytx_push_records(p);
+            assert_eq!(ytx_records_count(list), 2);
+            let r = ytx_records_get(list, 0);
+            assert_eq!(text(ytx_record_request_id(r)), "1");
+            assert_eq!(text(ytx_record_amount_text(r)), "0.31");
+            assert_eq!(text(ytx_record_field(r, c"x".as_ptr())), "last");
+            assert_eq!(ytx_record_field_count(r), 3);
+            assert_eq!(text(ytx_record_field_name(r, 2)), "x");
+            assert!(ytx_record_field(r, c"nope".as_ptr()).is_null());
+            let r = ytx_records_get(list, 1);
+            assert_eq!(text(ytx_record_request_id(r)), "2");
+            assert_eq!(text(ytx_record_recording_url(r)), "");
+            assert_eq!(text(ytx_record_custom_parm(r)), "");
+            ytx_push_free(p);
+
+            let body = br#"{"requestid":"9","dsc":"138","state":"hold","z":"\ud800"}"#;
+            let rc = ytx_push_parse(body.as_ptr(), body.len(), &mut p, std::ptr::null_mut());
+            assert_eq!(rc, ytx_result::YTX_OK);
+            assert_eq!(text(ytx_push_request_id(p)), "9");
+            assert_eq!(text(ytx_push_number(p)), "138");
+            assert_eq!(text(ytx_push_state_text(p)), "hold");
+            assert_eq!(text(ytx_push_timestamp(p)), "");
+            assert_eq!(text(ytx_push_field(p, c"z".as_ptr())), "\u{FFFD}");
+            assert_eq!(text(ytx_push_field_value(p, 3)), "\u{FFFD}");
+            ytx_push_free(p);
+
+            // Routed by the key: a record push body on ?CallState is refused.
+            let body = br#"{"cdr":[]}"#;
+            let rc = ytx_push_parse_routed(
+                body.as_ptr(),
+                body.len(),
+                c"CallState".as_ptr(),
+                &mut p,
+                std::ptr::null_mut(),
+            );
+            assert_eq!(rc, ytx_result::YTX_ERR_PROTOCOL);
+            assert!(p.is_null());
+        }
     }
 }

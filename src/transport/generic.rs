@@ -10,54 +10,48 @@
 //! the proxy's CONNECT and the TLS handshake come before the request.
 
 use std::io::Read;
+use std::sync::Mutex;
 
 use super::{malformed, timeout, RawAnswer};
 use crate::config::Settings;
 use crate::error::{Delivery, Error, Result};
 
 /// One ureq agent: its own pool, configured from the client's settings.
+///
+/// Fork rule (see the module `transport`): the agent, and with it its pool,
+/// belongs to the process that made it. A process that finds another's
+/// (inherited through `fork()`) makes its own from the same settings and
+/// drops the inherited one: dropping a ureq 3.5 pool closes this process's
+/// descriptors and sends nothing (no `shutdown()`: ureq calls that only from
+/// `Agent::shutdown`, which this crate never calls; no TLS `close_notify`:
+/// rustls and OpenSSL send one only when asked), so the parent's connections
+/// stay as they were.
 pub(crate) struct Generic {
-    agent: ureq::Agent,
+    /// The agent and the process that made it.
+    agent: Mutex<(u32, ureq::Agent)>,
+    /// To make the agent again after a fork.
+    settings: Settings,
 }
 
 impl Generic {
     pub(crate) fn new(s: &Settings) -> Result<Generic> {
-        let proxy = match &s.proxy {
-            // Checked by the configuration; the error never repeats it (it
-            // may hold a password).
-            Some(p) => Some(ureq::Proxy::new(p).map_err(|_| {
-                Error::invalid(
-                    "proxy",
-                    "must look like http://host:port or http://user:password@host:port",
-                )
-            })?),
-            None => None,
-        };
-        let config = ureq::Agent::config_builder()
-            // The environment's proxy was already chosen (or not) by the
-            // configuration: ureq must not read it again.
-            .proxy(proxy)
-            .http_status_as_error(false)
-            // A redirected POST could be re-sent elsewhere: never follow.
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .timeout_global(Some(s.timeout))
-            // DNS and connect (TCP, proxy CONNECT, TLS) are each bounded by
-            // the connect timeout, and everything by the global one.
-            .timeout_resolve(Some(s.connect_timeout))
-            .timeout_connect(Some(s.connect_timeout))
-            .max_idle_connections(s.max_idle)
-            .max_idle_connections_per_host(s.max_idle)
-            .max_idle_age(s.pool_idle_timeout)
-            .user_agent(s.user_agent);
-        #[cfg(feature = "_tls")]
-        let config = config.tls_config(tls_config(s));
-        let agent = ureq::Agent::with_parts(
-            config.build(),
-            ureq::unversioned::transport::DefaultConnector::new(),
-            LookupResolver::default(),
-        );
-        Ok(Generic { agent })
+        Ok(Generic {
+            agent: Mutex::new((super::owner(), agent(s)?)),
+            settings: s.clone(),
+        })
+    }
+
+    /// This process's agent (a clone shares its pool), made afresh if the
+    /// one held was made by another process.
+    fn agent(&self) -> Result<ureq::Agent> {
+        let me = super::owner();
+        let mut held = self.agent.lock().unwrap_or_else(|p| p.into_inner());
+        if held.0 != me {
+            let inherited = std::mem::replace(&mut held.1, agent(&self.settings)?);
+            held.0 = me;
+            drop(inherited); // closes our descriptors only, see above
+        }
+        Ok(held.1.clone())
     }
 
     pub(crate) fn post(
@@ -67,7 +61,7 @@ impl Generic {
         body: &[u8],
         max_body: u64,
     ) -> Result<RawAnswer> {
-        let mut r = self.agent.post(url);
+        let mut r = self.agent()?.post(url);
         for (k, v) in headers {
             r = r.header(*k, *v);
         }
@@ -93,11 +87,65 @@ impl Generic {
     }
 }
 
+/// A ureq agent configured from the client's settings.
+fn agent(s: &Settings) -> Result<ureq::Agent> {
+    let proxy = match &s.proxy {
+        // Checked by the configuration; the error never repeats it (it
+        // may hold a password).
+        Some(p) => Some(ureq::Proxy::new(p).map_err(|_| {
+            Error::invalid(
+                "proxy",
+                "must look like http://host:port or http://user:password@host:port",
+            )
+        })?),
+        None => None,
+    };
+    let config = ureq::Agent::config_builder()
+        // The environment's proxy was already chosen (or not) by the
+        // configuration: ureq must not read it again.
+        .proxy(proxy)
+        .http_status_as_error(false)
+        // A redirected POST could be re-sent elsewhere: never follow.
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .timeout_global(Some(s.timeout))
+        // DNS and connect (TCP, proxy CONNECT, TLS) are each bounded by
+        // the connect timeout, and everything by the global one.
+        .timeout_resolve(Some(s.connect_timeout))
+        .timeout_connect(Some(s.connect_timeout))
+        .max_idle_connections(s.max_idle)
+        .max_idle_connections_per_host(s.max_idle)
+        .max_idle_age(s.pool_idle_timeout)
+        .user_agent(s.user_agent);
+    #[cfg(feature = "_tls")]
+    let config = config.tls_config(tls_config(s));
+    Ok(ureq::Agent::with_parts(
+        config.build(),
+        ureq::unversioned::transport::DefaultConnector::new(),
+        LookupResolver {
+            system: Default::default(),
+            replaced: s.resolver.clone(),
+        },
+    ))
+}
+
 /// ureq's own resolver, with every failure but a timeout reported as
 /// `HostNotFound`: ureq passes a lookup's I/O error on as a plain `Io`
 /// error, which would be indistinguishable from one after the request.
-#[derive(Debug, Default)]
-struct LookupResolver(ureq::unversioned::resolver::DefaultResolver);
+/// The test suite's stand-in ([`crate::config::Resolver`]) replaces the
+/// system's when set (called on ureq's thread: a stand-in must return).
+struct LookupResolver {
+    system: ureq::unversioned::resolver::DefaultResolver,
+    replaced: Option<crate::config::Resolver>,
+}
+
+impl std::fmt::Debug for LookupResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LookupResolver")
+            .field("replaced", &self.replaced.is_some())
+            .finish()
+    }
+}
 
 impl ureq::unversioned::resolver::Resolver for LookupResolver {
     fn resolve(
@@ -106,7 +154,21 @@ impl ureq::unversioned::resolver::Resolver for LookupResolver {
         config: &ureq::config::Config,
         timeout: ureq::unversioned::transport::NextTimeout,
     ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
-        match self.0.resolve(uri, config, timeout) {
+        if let Some(lookup) = &self.replaced {
+            let host = uri.host().unwrap_or("");
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+                Some("https") => 443,
+                _ => 80,
+            });
+            let found = lookup(host, port).map_err(|_| ureq::Error::HostNotFound)?;
+            let mut addrs = self.system.empty();
+            for a in found.into_iter().take(16) {
+                addrs.push(a);
+            }
+            return Ok(addrs);
+        }
+        match self.system.resolve(uri, config, timeout) {
             Err(e @ ureq::Error::Timeout(_)) => Err(e),
             Err(_) => Err(ureq::Error::HostNotFound),
             ok => ok,

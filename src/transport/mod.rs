@@ -9,6 +9,17 @@
 //! Both keep the delivery rules: DNS, connect and TLS handshake failures are
 //! `NOT_SENT`; anything after the first byte of the request may have left is
 //! `UNKNOWN`; nothing is ever sent twice.
+//!
+//! Both keep the fork rule: a connection is used only by the process that
+//! opened it ([`owner`]). After `fork()` the child inherits the parent's
+//! pooled sockets (the same kernel sockets, not copies); were both to write
+//! into one, each would read whichever answer came first: another process's
+//! requestId, or another's `-104` taken for "not placed". So a pooled
+//! connection carries the id of the process that opened it, and a process
+//! that finds another's in its pool drops it unused: it closes its own file
+//! descriptor and nothing else (no `shutdown()`, no TLS `close_notify`,
+//! nothing written), which leaves the parent's connection as it was; then it
+//! opens its own.
 
 use std::io;
 
@@ -17,6 +28,8 @@ use crate::error::{Delivery, Error, Result};
 
 pub(crate) mod generic;
 pub(crate) mod plain;
+pub(crate) mod proxy;
+pub(crate) mod url;
 
 /// The answer: status and (bounded) body.
 #[derive(Debug)]
@@ -65,6 +78,16 @@ impl Transport {
             Transport::Generic(g) => g.post(url, headers, body, max_body),
         }
     }
+}
+
+/// The process a connection belongs to: the id of the current process,
+/// checked when a pooled connection is taken. A process id is unique among
+/// live processes, so a connection tagged with it is used by one process at
+/// a time, whoever else holds a copy of its descriptor. `getpid` through std
+/// (no `unsafe`, no `pthread_atfork` handler to register): one system call
+/// per request, nothing next to the request's own I/O.
+pub(crate) fn owner() -> u32 {
+    std::process::id()
 }
 
 /// The DER certificates of a PEM bundle (`ca_file`).

@@ -14,12 +14,18 @@
 //! fresh one (the platform cannot have seen the request). Failures to
 //! resolve or connect are `NOT_SENT`; anything after the first byte was
 //! written is `UNKNOWN`.
+//!
+//! Fork rule (see the module `transport`): a pooled connection opened by
+//! another process (the parent, before `fork()`) is dropped unused when taken
+//! from the pool: `TcpStream`'s drop closes this process's descriptor only,
+//! it never calls `shutdown()`, so the parent's connection is untouched.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::url::{Scheme, Url};
 use super::{is_timeout, malformed, not_sent_io, timeout, unknown_io, with_io_source, RawAnswer};
 use crate::config::{Resolver, Settings};
 use crate::error::{Delivery, Error, Result};
@@ -31,6 +37,8 @@ const MAX_HEAD_BYTES: usize = 16 * 1024;
 const MAX_HEADERS: usize = 64;
 /// Most interim (1xx) answers before the final one.
 const MAX_INTERIM: usize = 8;
+/// The least time an address is given to connect when others follow it.
+const MIN_CONNECT_SHARE: Duration = Duration::from_millis(10);
 /// How far a socket timeout may differ from the call's remaining time before
 /// it is set again: saves a `setsockopt` per call while bounding the error.
 const TIMEOUT_SLACK: Duration = Duration::from_millis(50);
@@ -42,6 +50,8 @@ struct Conn {
     write_timeout: Option<Duration>,
     /// When it went back to the pool.
     idle_since: Instant,
+    /// The process that opened it ([`super::owner`]).
+    owner: u32,
 }
 
 /// A plain-HTTP origin (`http://host[:port]`) with its connection pool.
@@ -64,8 +74,8 @@ pub(crate) struct Plain {
 impl Plain {
     /// A sender for the base URL if it is plain `http://` (else `None`).
     pub(crate) fn for_settings(s: &Settings) -> Option<Plain> {
-        let mut p = Plain::for_base_url(
-            &s.base_url,
+        let mut p = Plain::for_url(
+            &s.url,
             s.connect_timeout,
             s.timeout,
             s.max_idle,
@@ -76,44 +86,23 @@ impl Plain {
         Some(p)
     }
 
-    fn for_base_url(
-        base_url: &str,
+    /// The host, port and `Host` header are those `url` was parsed into
+    /// (src/transport/url.rs), the same that ureq and `no_proxy` see.
+    fn for_url(
+        url: &Url,
         connect_timeout: Duration,
         timeout: Duration,
         max_idle: usize,
         user_agent: &'static str,
     ) -> Option<Plain> {
-        let rest = base_url.strip_prefix("http://")?;
-        let authority = rest.split('/').next().unwrap_or("");
-        if authority.is_empty() || authority.contains('@') {
-            return None; // userinfo in the URL: leave it to ureq
-        }
-        let port_of = |p: &str| {
-            Some(p)
-                .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))?
-                .parse::<u16>()
-                .ok()
-        };
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (host, after) = v6.split_once(']')?;
-            match after {
-                "" => (host, 80),
-                _ => (host, port_of(after.strip_prefix(':')?)?),
-            }
-        } else {
-            match authority.split_once(':') {
-                Some((h, p)) => (h, port_of(p)?),
-                None => (authority, 80),
-            }
-        };
-        if host.is_empty() {
+        if url.scheme != Scheme::Http {
             return None;
         }
         Some(Plain {
-            origin: format!("http://{authority}"),
-            host_header: authority.to_string(),
-            host: host.to_string(),
-            port,
+            origin: url.origin().to_string(),
+            host_header: url.authority.clone(),
+            host: url.host.clone(),
+            port: url.port,
             connect_timeout,
             timeout,
             idle_timeout: crate::config::DEFAULT_POOL_IDLE_TIMEOUT,
@@ -168,8 +157,8 @@ impl Plain {
         if reusable {
             conn.idle_since = Instant::now();
             let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
-            let idle = self.idle_timeout;
-            pool.retain(|c| c.idle_since.elapsed() < idle);
+            let (idle, me) = (self.idle_timeout, conn.owner);
+            pool.retain(|c| c.owner == me && c.idle_since.elapsed() < idle);
             if pool.len() < self.max_idle {
                 pool.push(conn);
             }
@@ -199,12 +188,21 @@ impl Plain {
         req
     }
 
-    /// The newest idle connection that is young enough and that the server
-    /// has not closed. Older ones than the idle limit are closed: a NAT or
-    /// load balancer may have dropped them without a word.
+    /// The newest idle connection of this process that is young enough and
+    /// that the server has not closed. Older ones than the idle limit are
+    /// closed: a NAT or load balancer may have dropped them without a word.
+    /// Another process's (inherited through `fork()`) are dropped untouched:
+    /// not even peeked at (a peek could see the other process's answer).
     fn pooled(&self) -> Option<Conn> {
+        let me = super::owner();
         loop {
             let conn = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop()?;
+            if conn.owner != me {
+                // Drop closes our descriptor only (no shutdown(), nothing
+                // written): the process that opened it goes on using it.
+                drop(conn);
+                continue;
+            }
             if conn.idle_since.elapsed() < self.idle_timeout && still_open(&conn.stream) {
                 return Some(conn);
             }
@@ -212,15 +210,25 @@ impl Plain {
     }
 
     /// Resolve and connect, both within the connect timeout (and the call's
-    /// deadline).
+    /// deadline). The connect timeout is shared across the resolved
+    /// addresses, as ureq shares it (a geometric series: each address but
+    /// the last gets half of what is left, the last all of it), so that one
+    /// dead address (an unreachable IPv6 listed first, a host gone from a
+    /// round robin) does not take the whole budget and fail every new
+    /// connection: the next address still gets its turn.
     fn connect(&self, deadline: Instant) -> Result<Conn> {
         let connect_deadline = deadline.min(Instant::now() + self.connect_timeout);
         let addrs = self.resolve(connect_deadline)?;
         let mut last = None;
-        for addr in &addrs {
+        for (i, addr) in addrs.iter().enumerate() {
             let left = remaining(connect_deadline)
                 .ok_or_else(|| timeout(Delivery::NotSent, "connecting"))?;
-            match TcpStream::connect_timeout(addr, left) {
+            let share = if i + 1 == addrs.len() {
+                left
+            } else {
+                (left / 2).max(MIN_CONNECT_SHARE).min(left)
+            };
+            match TcpStream::connect_timeout(addr, share) {
                 Ok(stream) => {
                     // Best effort: Nagle only delays our single write.
                     let _ = stream.set_nodelay(true);
@@ -229,6 +237,7 @@ impl Plain {
                         read_timeout: None,
                         write_timeout: None,
                         idle_since: Instant::now(),
+                        owner: super::owner(),
                     });
                 }
                 Err(e) => last = Some(e),
@@ -702,8 +711,8 @@ mod tests {
     use std::net::TcpListener;
 
     fn sender(url: &str) -> Plain {
-        Plain::for_base_url(
-            url,
+        Plain::for_url(
+            &Url::base(url, "base_url").unwrap(),
             Duration::from_secs(1),
             Duration::from_secs(2),
             4,
@@ -731,13 +740,15 @@ mod tests {
         assert_eq!((p.host.as_str(), p.port), ("::1", 9000));
         let p = sender("http://[::1]");
         assert_eq!((p.host.as_str(), p.port), ("::1", 80));
-        let none =
-            |u: &str| Plain::for_base_url(u, Duration::ZERO, Duration::ZERO, 1, "").is_none();
-        assert!(none("https://x"));
-        assert!(none("http://u:p@x"));
-        assert!(none("http://x:notaport"));
-        assert!(none("http://x:+80"));
-        assert!(none("http://[::1"));
+        // Scheme and host in any case: the URL is normalised once.
+        let p = sender("HTTP://API.ytx.net:8080/GW/");
+        assert_eq!(
+            (p.host.as_str(), p.port, p.host_header.as_str()),
+            ("api.ytx.net", 8080, "api.ytx.net:8080")
+        );
+        assert_eq!(p.target("http://api.ytx.net:8080/GW/x"), Some("/GW/x"));
+        let https = Url::base("https://x", "base_url").unwrap();
+        assert!(Plain::for_url(&https, Duration::ZERO, Duration::ZERO, 1, "").is_none());
     }
 
     /// A one-connection server: for each answer, reads one request and

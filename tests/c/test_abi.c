@@ -205,6 +205,37 @@ static void test_client_new_errors(void) {
     expect_arg_error("bad base_url", rc, o, YTX_ERR_INVALID_ARGUMENT, "base_url");
     CHECK(c == NULL, "client_out written on error");
 
+    /* Issue 18: a user name or password in the base URL is refused (it would
+     * not be sent and would be printed), never echoed; an empty port is
+     * refused; the scheme is case-insensitive and the URL normalised. */
+    char url[256];
+    const char *v5[] = {url};
+    snprintf(url, sizeof url, "http://user:s3cret@%s:%d", HOST, PORT);
+    rc = ytx_client_new(SID, TOKEN, APP, n3, v5, 1, &c, &o);
+    CHECK(strstr(ytx_outcome_message(o), "s3cret") == NULL, "password echoed: %s", ytx_outcome_message(o));
+    CHECK(strstr(ytx_outcome_message(o), "user name or password") != NULL, "message: %s",
+          ytx_outcome_message(o));
+    expect_arg_error("userinfo in base_url", rc, o, YTX_ERR_INVALID_ARGUMENT, "base_url");
+    snprintf(url, sizeof url, "http://%s:/", HOST);
+    rc = ytx_client_new(SID, TOKEN, APP, n3, v5, 1, &c, &o);
+    expect_arg_error("empty port", rc, o, YTX_ERR_INVALID_ARGUMENT, "base_url");
+    snprintf(url, sizeof url, "HTTP://%s:%d/", HOST, PORT);
+    rc = ytx_client_new(SID, TOKEN, APP, n3, v5, 1, &c, &o);
+    CHECK(rc == YTX_OK, "HTTP:// refused: %s", ytx_outcome_message(o));
+    ytx_outcome_free(o);
+    if (rc == YTX_OK) {
+        char got[256], want[256];
+        ytx_client_base_url(c, got, sizeof got);
+        snprintf(want, sizeof want, "http://%s:%d", HOST, PORT);
+        CHECK(strcmp(got, want) == 0, "base_url '%s' want '%s'", got, want);
+        o = NULL;
+        rc = ytx_voice_code(c, "13800138000", "02160000000", "1", 0, &o);
+        CHECK(rc == YTX_OK, "call through HTTP://: %s", ytx_outcome_message(o));
+        ytx_outcome_free(o);
+        CHECK(ytx_free(c) == YTX_OK, "free");
+        c = NULL;
+    }
+
     /* outcome_out may be NULL: only the code comes back. */
     CHECK(ytx_client_new(NULL, TOKEN, APP, NULL, NULL, 0, &c, NULL) == YTX_ERR_NULL_ARGUMENT, "no outcome");
 }
@@ -465,6 +496,178 @@ static void test_logging(ytx_client *c) {
     CHECK(cap.events[0] == 0, "set_logger from inside the callback was not refused");
     CHECK(cap.token_seen == 0 && cap.sign_seen == 0, "secret logged: token %d sign %d", cap.token_seen, cap.sign_seen);
     pthread_mutex_destroy(&cap.lock);
+}
+
+/* --- retry advice, the opt-in retry, size limits (issue 18, parts 3, 5) -- */
+static ytx_client *retry_client(const char *max_retries) {
+    const char *names[] = {"base_url", "timeout_ms", "max_retries", "retry_backoff_ms"};
+    const char *values[] = {BASE, "10000", max_retries, "1"};
+    ytx_client *c = NULL;
+    ytx_outcome *o = NULL;
+    ytx_result rc = ytx_client_new(SID, TOKEN, APP, names, values, 4, &c, &o);
+    CHECK(rc == YTX_OK, "retry client: %s", ytx_outcome_message(o));
+    ytx_outcome_free(o);
+    return c;
+}
+
+static void test_retry_advice(void) {
+    ytx_outcome *o = NULL;
+    ytx_client *c = retry_client("0");
+    /* -104: the platform refused it, nothing was placed: after 1000 ms. */
+    long before = emulator_count();
+    ytx_result rc = ytx_callback_call(c, "13800138000", "19900001104", 600, NULL, NULL, 0, &o);
+    CHECK(rc == YTX_ERR_PLATFORM && ytx_outcome_retry_safe(o), "-104: %s", ytx_outcome_message(o));
+    CHECK(ytx_outcome_retry_after_ms(o) == 1000, "-104 pause %u", (unsigned)ytx_outcome_retry_after_ms(o));
+    CHECK(ytx_outcome_delivery(o) == YTX_DELIVERY_ANSWERED, "-104 delivery");
+    ytx_outcome_free(o);
+    CHECK(emulator_count() == before + 1, "off by default: sent once");
+    /* Other refusals, unknown outcomes, argument errors: never. */
+    const char *nos[] = {"19900001204", "19900001100", "19900000002", "19900000011", "1"};
+    for (size_t i = 0; i < sizeof nos / sizeof nos[0]; i++) {
+        rc = ytx_callback_call(c, "13800138000", nos[i], 600, NULL, NULL, 0, &o);
+        CHECK(rc != YTX_OK && !ytx_outcome_retry_safe(o), "%s: retry-safe? %s", nos[i], ytx_outcome_message(o));
+        CHECK(ytx_outcome_retry_after_ms(o) == 0, "%s: pause", nos[i]);
+        ytx_outcome_free(o);
+    }
+    rc = ytx_callback_call(c, NULL, "13900139000", 600, NULL, NULL, 0, &o);
+    CHECK(rc == YTX_ERR_NULL_ARGUMENT && !ytx_outcome_retry_safe(o), "NULL src retry-safe");
+    ytx_outcome_free(o);
+    rc = ytx_callback_call((ytx_client *)8, "13800138000", "13900139000", 600, NULL, NULL, 0, &o);
+    CHECK(rc == YTX_ERR_INVALID_HANDLE && !ytx_outcome_retry_safe(o), "bad handle retry-safe");
+    ytx_outcome_free(o);
+    CHECK(!ytx_outcome_retry_safe(NULL) && ytx_outcome_retry_after_ms(NULL) == 0, "NULL outcome");
+    ytx_push *p = NULL;
+    rc = ytx_push_parse((const uint8_t *)"nope", 4, &p, &o);
+    CHECK(rc == YTX_ERR_PROTOCOL && !ytx_outcome_retry_safe(o), "a push parse error is not retry-safe");
+    ytx_outcome_free(o);
+    rc = ytx_voice_code(c, "13800138000", "", "1234", 0, &o);
+    CHECK(rc == YTX_OK && !ytx_outcome_retry_safe(o), "success is nothing to retry");
+    ytx_outcome_free(o);
+    ytx_free(c);
+
+    /* Not written: retry-safe at once; with max_retries, resent (nothing listens). */
+    const char *rn[] = {"base_url", "max_retries", "retry_backoff_ms"};
+    const char *rv[] = {"http://127.0.0.1:1", "2", "1"};
+    ytx_client *refused = NULL;
+    CHECK(ytx_client_new(SID, TOKEN, APP, rn, rv, 3, &refused, NULL) == YTX_OK, "client");
+    rc = ytx_voice_code(refused, "13800138000", "", "1234", 0, &o);
+    CHECK(rc == YTX_ERR_NOT_SENT && ytx_outcome_retry_safe(o), "refused: %s", ytx_outcome_message(o));
+    CHECK(ytx_outcome_retry_after_ms(o) == 0, "refused pause");
+    ytx_outcome_free(o);
+    ytx_free(refused);
+
+    /* The opt-in retry: -104 sent twice with max_retries 1; unknown once. */
+    c = retry_client("1");
+    before = emulator_count();
+    rc = ytx_callback_call(c, "13800138000", "19900001104", 600, NULL, NULL, 0, &o);
+    CHECK(rc == YTX_ERR_PLATFORM, "-104 after a retry: %s", ytx_outcome_message(o));
+    ytx_outcome_free(o);
+    CHECK(emulator_count() == before + 2, "-104 with max_retries 1: %ld requests, want 2", emulator_count() - before);
+    before = emulator_count();
+    rc = ytx_callback_call(c, "13800138000", "19900000002", 600, NULL, NULL, 0, &o);
+    CHECK(rc == YTX_ERR_OUTCOME_UNKNOWN, "dropped: %s", ytx_outcome_message(o));
+    ytx_outcome_free(o);
+    CHECK(emulator_count() == before + 1, "an unknown outcome was resent: %ld requests", emulator_count() - before);
+    ytx_free(c);
+
+    /* Bad retry options name themselves. */
+    const char *bn[] = {"max_retries"};
+    const char *bv[] = {"11"};
+    ytx_client *bad = NULL;
+    rc = ytx_client_new(SID, TOKEN, APP, bn, bv, 1, &bad, &o);
+    expect_arg_error("max_retries 11", rc, o, YTX_ERR_INVALID_ARGUMENT, "max_retries");
+}
+
+static void test_size_limits(ytx_client *c) {
+    ytx_outcome *o = NULL;
+    /* A 1 MiB customParm: refused before sending, naming it (was: 413, unknown). */
+    size_t big = 1024 * 1024;
+    char *parm = malloc(big + 1);
+    memset(parm, 'x', big);
+    parm[big] = '\0';
+    const char *names[] = {"customParm"};
+    const char *values[] = {parm};
+    long before = emulator_count();
+    ytx_result rc = ytx_callback_call(c, "13800138000", "13900139000", 600, names, values, 1, &o);
+    expect_arg_error("1 MiB customParm", rc, o, YTX_ERR_INVALID_ARGUMENT, "customParm");
+    /* At the limit: accepted; one byte more: refused. */
+    parm[YTX_MAX_TEXT_FIELD_BYTES] = '\0';
+    rc = ytx_callback_call(c, "13800138000", "13900139000", 600, names, values, 1, &o);
+    CHECK(rc == YTX_OK, "customParm of YTX_MAX_TEXT_FIELD_BYTES: %s", ytx_outcome_message(o));
+    ytx_outcome_free(o);
+    parm[YTX_MAX_TEXT_FIELD_BYTES] = 'x';
+    parm[YTX_MAX_TEXT_FIELD_BYTES + 1] = '\0';
+    const char *file_names[] = {"dstfailhintfile"};
+    rc = ytx_callback_call(c, "13800138000", "13900139000", 600, file_names, values, 1, &o);
+    expect_arg_error("long file name", rc, o, YTX_ERR_INVALID_ARGUMENT, "dstfailhintfile");
+    free(parm);
+    CHECK(emulator_count() == before + 1, "only the call within the limits was sent");
+    CHECK(YTX_MAX_REQUEST_BODY_BYTES >= 7 * 2 * YTX_MAX_TEXT_FIELD_BYTES, "a full valid body fits");
+}
+
+/* --- the Sign never leaves in a message (issue 18, part 9) --------------- */
+/* One connection: read the request, answer 400 with a page that echoes its
+ * request line (as some gateways do). */
+static void *echo_once(void *arg) {
+    int lfd = *(int *)arg;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0) return NULL;
+    char req[8192];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof req - 1 && (n = read(fd, req + got, sizeof req - 1 - got)) > 0) {
+        got += (size_t)n;
+        req[got] = '\0';
+        const char *end = strstr(req, "\r\n\r\n");
+        const char *cl = strstr(req, "Content-Length:");
+        if (cl == NULL) cl = strstr(req, "content-length:");
+        if (end && cl && (size_t)(req + got - (end + 4)) >= (size_t)strtol(cl + 15, NULL, 10)) break;
+    }
+    req[got] = '\0';
+    char *eol = strstr(req, "\r\n");
+    if (eol) *eol = '\0';
+    char body[4096];
+    int blen = snprintf(body, sizeof body, "<html><p>Bad request: %s</p></html>", req);
+    char head[256];
+    int hlen = snprintf(head, sizeof head,
+                        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: %d\r\n"
+                        "Connection: close\r\n\r\n", blen);
+    if (write(fd, head, (size_t)hlen) < 0 || write(fd, body, (size_t)blen) < 0) { /* the test will say */ }
+    close(fd);
+    return NULL;
+}
+
+static void test_sign_never_in_a_message(void) {
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 4) == 0 &&
+          getsockname(lfd, (struct sockaddr *)&a, &alen) == 0, "echo server");
+    pthread_t t;
+    pthread_create(&t, NULL, echo_once, &lfd);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", (int)ntohs(a.sin_port));
+    const char *names[] = {"base_url", "timeout_ms"};
+    const char *values[] = {url, "10000"};
+    ytx_client *c = NULL;
+    CHECK(ytx_client_new(SID, TOKEN, APP, names, values, 2, &c, NULL) == YTX_OK, "echo client");
+    ytx_outcome *o = NULL;
+    ytx_result rc = ytx_voice_code(c, "13800138000", "", "1234", 0, &o);
+    pthread_join(t, NULL);
+    close(lfd);
+    CHECK(rc == YTX_ERR_HTTP_STATUS && ytx_outcome_http_status(o) == 400, "echo: %s", ytx_outcome_message(o));
+    const char *sign = strstr(ytx_outcome_request_url(o), "?Sign=");
+    CHECK(sign != NULL && strlen(sign + 6) == 32, "the outcome keeps the request's Sign");
+    if (sign != NULL) {
+        CHECK(strstr(ytx_outcome_message(o), sign + 6) == NULL, "the Sign in the message: %s", ytx_outcome_message(o));
+    }
+    CHECK(strstr(ytx_outcome_message(o), "Sign=<redacted>") != NULL, "the page is still quoted: %s",
+          ytx_outcome_message(o));
+    ytx_outcome_free(o);
+    ytx_free(c);
 }
 
 /* --- threads sharing one client ------------------------------------------ */
@@ -771,6 +974,9 @@ int main(void) {
     test_threads(c);
     test_pushes();
     test_records_and_balance(c);
+    test_retry_advice();
+    test_size_limits(c);
+    test_sign_never_in_a_message();
     CHECK(ytx_free(c) == YTX_OK, "final free");
     CHECK(ytx_live_clients() == 0, "%zu clients leaked", ytx_live_clients());
     CHECK(ytx_live_objects() == 0, "%zu outcomes/pushes/records/balances leaked", ytx_live_objects());

@@ -39,8 +39,21 @@ namespace Ytx
             Success<object>(code, outcome, o => null);
         }
 
-        /// <summary>The exception for a non-OK code, read from a live outcome.</summary>
+        /// <summary>
+        /// The exception for a non-OK code, read from a live outcome, with the
+        /// library's retry advice (<c>ytx_outcome_retry_safe</c>: no copy of the rule here).
+        /// </summary>
         internal static YtxException ToException(uint rawCode, IntPtr outcome)
+        {
+            YtxException e = ExceptionOfKind(rawCode, outcome);
+            if (NativeMethods.ytx_outcome_retry_safe(outcome))
+            {
+                e.RetryAfter = TimeSpan.FromMilliseconds(NativeMethods.ytx_outcome_retry_after_ms(outcome));
+            }
+            return e;
+        }
+
+        private static YtxException ExceptionOfKind(uint rawCode, IntPtr outcome)
         {
             // The header types ytx_result as uint32_t; every defined code is small.
             int code = rawCode > int.MaxValue ? -1 : (int)rawCode;

@@ -33,18 +33,27 @@ namespace Ytx
         public YtxDelivery Delivery { get; }
 
         /// <summary>
-        /// <c>true</c> exactly when <see cref="Delivery"/> is <see cref="YtxDelivery.NotSent"/>:
-        /// nothing reached the platform, so sending the request again cannot ring
-        /// anyone twice (a refused connection, a connect timeout; also argument
-        /// errors, although the same arguments fail the same way). <c>false</c> when
-        /// the request may have been delivered (<see cref="YtxDelivery.Unknown"/>: do
-        /// not retry blindly, a customer could be rung twice) or the platform
-        /// answered (<see cref="YtxDelivery.Answered"/>: its answer is final).
+        /// Whether sending the same request again can succeed without any risk of a
+        /// second call: the library's rule (<c>ytx_outcome_retry_safe</c>), not a copy.
+        /// <c>true</c> for a request never written (a refused connection, DNS, TLS, a
+        /// connect timeout) and for the platform's <c>-104</c> (request rate too high:
+        /// nothing was placed; wait <see cref="RetryAfter"/>). <c>false</c> for argument
+        /// errors (nothing was sent, but the same arguments fail the same way), an
+        /// unknown outcome (<see cref="YtxDelivery.Unknown"/>: do not retry blindly, a
+        /// customer could be rung twice), every other platform answer (final), and
+        /// exceptions the binding makes itself.
         /// </summary>
         public bool RetrySafe
         {
-            get { return Delivery == YtxDelivery.NotSent; }
+            get { return RetryAfter.HasValue; }
         }
+
+        /// <summary>
+        /// When <see cref="RetrySafe"/>, the pause before sending the same request again
+        /// (zero for a request never written, one second for <c>-104</c>); otherwise
+        /// <c>null</c>. From <c>ytx_outcome_retry_after_ms</c>.
+        /// </summary>
+        public TimeSpan? RetryAfter { get; internal set; }
 
         /// <summary>
         /// The type, message, code, delivery and the subclass's details, then the

@@ -182,6 +182,15 @@ namespace Ytx
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_outcome_delivery(IntPtr outcome);
 
+        // bool ytx_outcome_retry_safe(const ytx_outcome *outcome);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        [return: MarshalAs(UnmanagedType.I1)]
+        internal static extern bool ytx_outcome_retry_safe(IntPtr outcome);
+
+        // uint32_t ytx_outcome_retry_after_ms(const ytx_outcome *outcome);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_outcome_retry_after_ms(IntPtr outcome);
+
         // const char *ytx_outcome_message(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr ytx_outcome_message(IntPtr outcome);
@@ -242,6 +251,12 @@ namespace Ytx
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_push_parse(
             byte[] body, UIntPtr bodyLen, out YtxPushHandle push, out IntPtr outcome);
+
+        // ytx_result ytx_push_parse_routed(const uint8_t *body, size_t body_len,
+        //     const char *target, ytx_push **push_out, ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_push_parse_routed(
+            byte[] body, UIntPtr bodyLen, byte[] target, out YtxPushHandle push, out IntPtr outcome);
 
         // void ytx_push_free(ytx_push *push);  (only YtxPushHandle.ReleaseHandle)
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

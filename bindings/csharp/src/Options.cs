@@ -130,6 +130,29 @@ namespace Ytx
         public string VoiceCodeAction { get; set; }
 
         /// <summary>
+        /// Resend a request automatically, up to this many times (0 to 10; <c>null</c>:
+        /// the library's default, 0, off), when the failure makes that safe
+        /// (<see cref="YtxException.RetrySafe"/>: not written yet, or the platform's
+        /// <c>-104</c>); never an unknown outcome. Each retry is logged at Warning.
+        /// Field <c>max_retries</c>.
+        /// </summary>
+        public int? MaxRetries { get; set; }
+
+        /// <summary>
+        /// No automatic retry starts later than this after the first attempt (the
+        /// library's default: 10 s; at most 300 s). Sent as whole milliseconds, rounded
+        /// up. Field <c>retry_budget_ms</c>.
+        /// </summary>
+        public TimeSpan? RetryBudget { get; set; }
+
+        /// <summary>
+        /// The pause before the first automatic retry (the library's default: 200 ms),
+        /// doubled for each further one and never shorter than the error's
+        /// <see cref="YtxException.RetryAfter"/>. Field <c>retry_backoff_ms</c>.
+        /// </summary>
+        public TimeSpan? RetryBackoff { get; set; }
+
+        /// <summary>
         /// The options that are set, by their C API names (the library checks that
         /// every name is one of <c>ytx_client_option_name</c>'s, each at most once, in
         /// any order; a test checks these names against that list).
@@ -168,6 +191,9 @@ namespace Ytx
             Add(o, "callback_action", CallbackAction);
             Add(o, "voice_code_func_url", VoiceCodeFuncUrl);
             Add(o, "voice_code_action", VoiceCodeAction);
+            Add(o, "max_retries", MaxRetries.HasValue ? MaxRetries.Value.ToString(CultureInfo.InvariantCulture) : null);
+            Add(o, "retry_budget_ms", Milliseconds(RetryBudget));
+            Add(o, "retry_backoff_ms", Milliseconds(RetryBackoff));
             return o;
         }
 

@@ -66,10 +66,29 @@ namespace Ytx
         /// <exception cref="YtxLibraryVersionException">The native library is another version than this binding's.</exception>
         public static YtxPush Parse(byte[] body)
         {
+            return Parse(body, (string)null);
+        }
+
+        /// <summary>
+        /// Parses a push body routed as the platform marks it: it appends <c>?Call</c>
+        /// to the URL of a call-record push and <c>?CallState</c> to a state push's.
+        /// With the key, the body must be that push; without it (or with a null
+        /// <paramref name="target"/>) the body's shape decides, as <see cref="Parse(byte[])"/>.
+        /// </summary>
+        /// <param name="body">The request body as received (not decoded, not trimmed).</param>
+        /// <param name="target">The request target the push was POSTed to (e.g.
+        /// <c>request.RawUrl</c>, "/ytx/push?CallState"), or its query alone; null: by shape.</param>
+        /// <exception cref="YtxProtocolException">As <see cref="Parse(byte[])"/>; also a body that
+        /// does not match its key, <c>?SMS</c> (an SMS report), or both keys.</exception>
+        /// <exception cref="YtxArgumentException"><paramref name="body"/> is null (field <c>body</c>),
+        /// or <paramref name="target"/> holds a NUL character (field <c>target</c>).</exception>
+        public static YtxPush Parse(byte[] body, string target)
+        {
             if (body == null)
             {
                 throw new YtxArgumentException("body: must not be null", YtxResultCode.NullArgument, "body");
             }
+            byte[] targetBytes = target == null ? null : Utf8.Encode(target, "target");
             YtxLibrary.EnsureLoaded();
             YtxPushHandle push = null;
             IntPtr outcome = IntPtr.Zero;
@@ -78,7 +97,9 @@ namespace Ytx
                 uint code;
                 try
                 {
-                    code = NativeMethods.ytx_push_parse(body, new UIntPtr((uint)body.Length), out push, out outcome);
+                    code = targetBytes == null
+                        ? NativeMethods.ytx_push_parse(body, new UIntPtr((uint)body.Length), out push, out outcome)
+                        : NativeMethods.ytx_push_parse_routed(body, new UIntPtr((uint)body.Length), targetBytes, out push, out outcome);
                 }
                 catch (DllNotFoundException e)
                 {

@@ -151,7 +151,9 @@ namespace Ytx
             AccountSid = accountSid;
             AppId = appId;
             BaseUrl = ReadBaseUrl(handle);
-            _target = "BaseUrl=" + WithoutUserInfo(BaseUrl);
+            // The library refuses a user name or password in the base URL, so
+            // the URL it gives back holds no secret.
+            _target = "BaseUrl=" + BaseUrl;
         }
 
         /// <summary>
@@ -628,17 +630,6 @@ namespace Ytx
                 }
                 buf = new byte[checked((int)n + 1)];
             }
-        }
-
-        private static string WithoutUserInfo(string url)
-        {
-            Uri uri;
-            if (Uri.TryCreate(url, UriKind.Absolute, out uri) && uri.UserInfo.Length > 0)
-            {
-                return uri.GetComponents(
-                    UriComponents.SchemeAndServer | UriComponents.PathAndQuery, UriFormat.UriEscaped);
-            }
-            return url;
         }
     }
 }

@@ -174,6 +174,9 @@ internal static partial class YtxTests
             CallbackAction = "b",
             VoiceCodeFuncUrl = "c",
             VoiceCodeAction = "d",
+            MaxRetries = 2,
+            RetryBudget = TimeSpan.FromSeconds(5),
+            RetryBackoff = TimeSpan.FromMilliseconds(100),
         };
         List<string> mine = NativeNames(all);
         List<string> library = LibraryList("ClientOptionNames");

@@ -50,6 +50,10 @@ internal static partial class YtxTests
         Run("push: garbage is a YtxProtocolException with the library's reason", TestGarbage);
         Run("push: Parse(Stream) reads at most 4 MiB + 1 and parses the same", TestParseStream);
         Run("push: 8 threads parse at once", TestParseThreads);
+        Run("push: a time DateTimeOffset cannot hold keeps its text, the value is null", TestUnrepresentableTime);
+        Run("push: a lone surrogate or NUL in a field not read never rejects the push", TestOdditiesKept);
+        Run("push: Parse(body, target) routes by ?Call / ?CallState, by shape without", TestRouted);
+        Run("push: 4 MiB hostile shapes parse or are refused (no hang)", TestHostileShapes);
         Run("YtxCallState and YTX_CALL_STATE_*/YTX_PUSH_* of ytx.h agree", TestHeaderConstants);
         Run("every DllImport of the binding resolves in the loaded library", TestEntryPoints);
         Run("CallRecord: the record of an accepted call, sent as getCdrByResId limit 0", TestCallRecord);
@@ -350,6 +354,101 @@ internal static partial class YtxTests
     }
 
     // ------------------------------------------------ the binding vs ytx.h
+
+    private static void TestUnrepresentableTime()
+    {
+        // .NET's unset date: 0001-01-01 00:00:00 at +08:00 is before DateTimeOffset.MinValue in UTC.
+        var s = (YtxStatePush)ParseText("{\"requestid\":\"1\",\"state\":\"answer\",\"timestamp\":\"0001-01-01 00:00:00\"}");
+        Check(s.Timestamp == null, "the unset date has no value: " + s.Timestamp);
+        Check(s.TimestampText == "0001-01-01 00:00:00", "its text is kept: " + s.TimestampText);
+        // The same code copies the records of CallRecord and FindCall.
+        var r = OneRecord("{\"requestid\":\"2\",\"callerstime\":\"0001-01-01 00:00:00\",\"calleretime\":\"9999-12-31 23:59:59\"}");
+        Check(r.CallerAnswered == null, "callerstime 0001-01-01 has no value");
+        Check(r.Fields["callerstime"] == "0001-01-01 00:00:00", "callerstime text kept");
+        Check(r.CallerEnded.HasValue && r.CallerEnded.Value.Year == 9999, "9999-12-31 23:59:59 +08:00 is representable");
+    }
+
+    private static void TestOdditiesKept()
+    {
+        var s = (YtxStatePush)ParseText("{\"requestid\":\"1\",\"state\":\"answer\",\"x\":\"a\\ud800b\",\"\\udc00\":\"k\",\"z\":\"n\\u0000l\"}");
+        Check(s.RequestId == "1" && s.State == YtxCallState.Answer, "the push reads");
+        Check(s.Fields["x"] == "a\uFFFDb", "a lone surrogate is U+FFFD: " + s.Fields["x"]);
+        Check(s.Fields["\uFFFD"] == "k", "in a key too");
+        Check(s.Fields["z"] == "n\uFFFDl", "a NUL is U+FFFD: " + s.Fields["z"]);
+    }
+
+    private static void TestRouted()
+    {
+        byte[] state = Encoding.UTF8.GetBytes("{\"requestid\":\"1\",\"state\":\"answer\"}");
+        byte[] record = Encoding.UTF8.GetBytes("{\"cdr\":[{\"requestid\":\"1\"}]}");
+        Check(YtxPush.Parse(state, "/ytx/push?CallState") is YtxStatePush, "?CallState");
+        Check(YtxPush.Parse(record, "/ytx/push?Call") is YtxRecordPush, "?Call");
+        Check(YtxPush.Parse(record, "/ytx/push") is YtxRecordPush, "no key: by shape");
+        Check(YtxPush.Parse(state, (string)null) is YtxStatePush, "null target: by shape");
+        foreach (var bad in new[] { Tuple.Create(state, "/p?Call", "?Call"), Tuple.Create(record, "/p?CallState", "?CallState"), Tuple.Create(state, "/p?SMS", "SMS") })
+        {
+            try
+            {
+                YtxPush.Parse(bad.Item1, bad.Item2);
+                Check(false, bad.Item2 + " should be refused");
+            }
+            catch (YtxProtocolException e)
+            {
+                Check(e.Message.Contains(bad.Item3), "names " + bad.Item3 + ": " + e.Message);
+            }
+        }
+    }
+
+    private static T WithinDeadline<T>(Func<T> f, string what)
+    {
+        T result = default(T);
+        Exception error = null;
+        var t = new Thread(() =>
+        {
+            try { result = f(); } catch (Exception e) { error = e; }
+        });
+        t.IsBackground = true;
+        t.Start();
+        Check(t.Join(TimeSpan.FromSeconds(300)), what + " finished within 300 s (a hang otherwise)");
+        if (error != null)
+        {
+            throw error;
+        }
+        return result;
+    }
+
+    private static void TestHostileShapes()
+    {
+        const int size = 4 * 1024 * 1024 - 64;
+        string head = "{\"requestid\":\"1\",\"state\":\"answer\"";
+        var many = new StringBuilder(head, size + 64);
+        int i = 0;
+        while (many.Length < size - 20)
+        {
+            many.Append(",\"k").Append(i).Append("\":").Append(i);
+            i++;
+        }
+        many.Append('}');
+        byte[] manyBody = Encoding.UTF8.GetBytes(many.ToString());
+        var p = (YtxStatePush)WithinDeadline(() => YtxPush.Parse(manyBody), "many keys");
+        Check(p.Fields.Count == i + 2 && p.Fields["k7"] == "7", "every key: " + p.Fields.Count);
+        var empties = new StringBuilder("{\"cdr\":[{}", size + 64);
+        while (empties.Length < size - 8)
+        {
+            empties.Append(",{}");
+        }
+        empties.Append("]}");
+        byte[] emptiesBody = Encoding.UTF8.GetBytes(empties.ToString());
+        try
+        {
+            WithinDeadline(() => YtxPush.Parse(emptiesBody), "many empty records");
+            Check(false, "a flood of empty records is refused");
+        }
+        catch (YtxProtocolException e)
+        {
+            Check(e.Message.Contains("more than 10000 records"), e.Message);
+        }
+    }
 
     private static string FindUp(string envVar, string relative)
     {

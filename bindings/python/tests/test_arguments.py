@@ -73,7 +73,8 @@ def test_callback_argument_errors(client, nothing_sent, change, field, exc, prep
     assert e.field == field
     assert e.message.startswith(field), e.message
     assert e.code in (1, 2, 3)
-    assert e.delivery is ytx.Delivery.NOT_SENT and e.retry_safe
+    # Nothing was sent, but the same arguments fail the same way again.
+    assert e.delivery is ytx.Delivery.NOT_SENT and not e.retry_safe
 
 
 VOICE_CASES = [
@@ -112,7 +113,7 @@ def test_voice_code_argument_errors(client, nothing_sent, change, field, exc, pr
     assert type(e) is exc
     assert e.field == field
     assert e.message.startswith(field), e.message
-    assert e.retry_safe
+    assert not e.retry_safe and e.retry_after is None
 
 
 def test_a_code_of_19_characters_is_fine(client):
@@ -203,3 +204,25 @@ def test_defaults_are_the_librarys(emulator):
         assert c.base_url == lib.ytx_sandbox_url()
     with ytx.Client(SID, TOKEN, APP, base_url=emulator.base_url + "/") as c:
         assert c.base_url == emulator.base_url.rstrip("/")
+
+
+def test_base_url_is_parsed_once_by_the_library(emulator):
+    # Issue 18: a user name or password in the base URL is refused naming
+    # base_url and never echoed (before, it was accepted, not sent, and shown
+    # in repr); an empty port is refused; the scheme is case-insensitive and
+    # the URL normalised, as repr and base_url show it.
+    host_port = emulator.base_url[len("http://"):]
+    live = ytx.live_clients()
+    with pytest.raises(ytx.InvalidArgument) as info:
+        ytx.Client(SID, TOKEN, APP, base_url=f"http://user:s3cret@{host_port}")
+    assert info.value.field == "base_url"
+    assert "user name or password" in str(info.value)
+    assert "s3cret" not in str(info.value) and "s3cret" not in repr(info.value)
+    with pytest.raises(ytx.InvalidArgument) as info:
+        ytx.Client(SID, TOKEN, APP, base_url=f"http://{host_port.split(':')[0]}:/")
+    assert info.value.field == "base_url"
+    assert ytx.live_clients() == live
+    with ytx.Client(SID, TOKEN, APP, base_url=f"HTTP://{host_port}/") as c:
+        assert c.base_url == emulator.base_url
+        assert f"base_url={emulator.base_url!r}" in repr(c)
+        assert c.voice_code(SRC, DSTCLID, "1").request_id

@@ -36,7 +36,7 @@ def test_context_manager_close_twice_and_use_after_close(emulator):
             call()
         assert isinstance(info.value, ytx.InvalidHandle)
         assert info.value.code == ytx.ResultCode.INVALID_HANDLE
-        assert info.value.retry_safe
+        assert info.value.delivery is ytx.Delivery.NOT_SENT and not info.value.retry_safe
     assert emulator.count() == before
 
 

@@ -236,3 +236,90 @@ def test_the_push_constants_are_the_headers():
     for name, member in ytx.CallState.__members__.items():
         assert _records._STATES[defines[f"YTX_CALL_STATE_{name}"]] is member
     assert len(_records._STATES) == len(ytx.CallState) == len(defines) - 4  # minus UNKNOWN, 3 kinds
+
+
+# --- issue 18, part 4: a push cannot stall or break its receiver -------------------
+
+
+def test_a_time_python_cannot_hold_keeps_its_text_and_no_value():
+    # .NET's unset date: 0001-01-01 00:00:00 UTC+8 is in year 0 in UTC.
+    p = ytx.parse_push(b'{"requestid":"1","state":"answer","timestamp":"0001-01-01 00:00:00"}')
+    assert p.timestamp is None
+    assert p.timestamp_text == "0001-01-01 00:00:00"
+    # The same code path copies the records of call_record and find_call.
+    r = one_record('{"requestid":"2","callerstime":"0001-01-01 00:00:00",'
+                   '"calleretime":"9999-12-31 23:59:59","stime":"0001-01-01 08:00:00"}')
+    assert r.caller_answered is None
+    assert r["callerstime"] == "0001-01-01 00:00:00"
+    assert r.caller_ended == datetime(9999, 12, 31, 23, 59, 59, tzinfo=_records.CST)
+    assert r.stime == datetime(1, 1, 1, 8, 0, 0, tzinfo=_records.CST)
+
+
+def test_an_oddity_in_a_field_not_read_never_rejects_the_push():
+    p = ytx.parse_push(b'{"requestid":"1","state":"answer","x":"a\\ud800b",'
+                       b'"\\udc00":"k","z":"n\\u0000l","deep":' + b"[" * 5000 + b"]" * 5000 + b"}")
+    assert p.request_id == "1" and p.state is ytx.CallState.ANSWER
+    assert p["x"] == "a\ufffdb"
+    assert p["\ufffd"] == "k"
+    assert p["z"] == "n\ufffdl"
+    assert len(p["deep"]) == 10000
+
+
+def test_routing_by_the_query_key():
+    state = b'{"requestid":"1","state":"answer"}'
+    record = b'{"cdr":[{"requestid":"1"}]}'
+    assert isinstance(ytx.parse_push(state, "/ytx/push?CallState"), ytx.StatePush)
+    assert isinstance(ytx.parse_push(record, "/ytx/push?Call"), ytx.RecordPush)
+    assert isinstance(ytx.parse_push(record, "/ytx/push"), ytx.RecordPush)  # by shape
+    assert isinstance(ytx.parse_push(state, "CallState&x=1"),
+                      ytx.StatePush)
+    with pytest.raises(ytx.ProtocolError, match=r"\?Call\b"):
+        ytx.parse_push(state, "/ytx/push?Call")
+    with pytest.raises(ytx.ProtocolError, match=r"\?CallState"):
+        ytx.parse_push(record, "/ytx/push?CallState")
+    with pytest.raises(ytx.ProtocolError, match="SMS"):
+        ytx.parse_push(state, "/ytx/push?SMS")
+    with pytest.raises(TypeError):
+        ytx.parse_push(state, b"/ytx/push?Call")  # type: ignore[arg-type]
+
+
+def _in_time(fn, seconds=300.0):
+    """fn() in a thread; a wide deadline that only catches a hang."""
+    import threading
+
+    out = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except Exception as e:  # noqa: BLE001 - handed to the test
+            out["error"] = e
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(seconds)
+    assert not t.is_alive(), f"did not finish in {seconds} s (a hang)"
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+def test_hostile_4_mib_pushes_parse_or_are_refused():
+    size = 4 * 1024 * 1024 - 64
+    head = b'{"requestid":"1","state":"answer"'
+    parts = [head]
+    n, i = len(head), 0
+    while n < size - 20:
+        part = b',"k%d":%d' % (i, i)
+        parts.append(part)
+        n += len(part)
+        i += 1
+    many = b"".join(parts) + b"}"
+    p = _in_time(lambda: ytx.parse_push(many))
+    assert len(p.fields) == i + 2 and p["k7"] == "7"
+    dups = head + b',"state":"alerting"' * ((size - 40) // 19) + b"}"
+    p = _in_time(lambda: ytx.parse_push(dups))
+    assert p.state is ytx.CallState.ALERTING and len(p.fields) == 2
+    empties = b'{"cdr":[' + b"{}," * ((size - 20) // 3) + b"{}]}"
+    with pytest.raises(ytx.ProtocolError, match="more than 10000 records"):
+        _in_time(lambda: ytx.parse_push(empties))

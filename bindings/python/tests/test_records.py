@@ -227,7 +227,7 @@ def test_query_argument_errors_name_the_parameter(client, call, field, exc, requ
     e = info.value
     assert type(e) is exc and e.field == field
     assert e.message.startswith(field), e.message
-    assert e.retry_safe
+    assert e.delivery is ytx.Delivery.NOT_SENT and not e.retry_safe
 
 
 @pytest.mark.parametrize("n", [104, 204])

@@ -268,6 +268,9 @@ _CLIENT_OPTIONS: Dict[str, Tuple[str, str]] = {
     "callback_action": ("callback_action", "text"),
     "voice_code_func_url": ("voice_code_func_url", "text"),
     "voice_code_action": ("voice_code_action", "text"),
+    "max_retries": ("max_retries", "int"),
+    "retry_budget": ("retry_budget_ms", "seconds"),
+    "retry_backoff": ("retry_backoff_ms", "seconds"),
 }
 
 
@@ -279,6 +282,10 @@ def _client_value(param: str, value: object) -> bytes:
         if not isinstance(value, bool):
             raise _type_error(param, "a bool", value)
         return b"1" if value else b"0"
+    if kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _type_error(param, "an int", value)
+        return str(int(value)).encode("ascii")
     if kind == "path" and isinstance(value, os.PathLike):
         value = os.fspath(value)
     return _text(param, value)
@@ -337,6 +344,9 @@ class _Outcome:
     status_msg: str = ""
     request_id: str = ""
     http_status: int = 0
+    #: Seconds to wait before sending again when the library says the
+    #: request may be sent again (``ytx_outcome_retry_safe``), else ``None``.
+    retry_after: Optional[float] = None
     request: Optional[PreparedRequest] = None
 
 
@@ -378,6 +388,11 @@ def _read(lib: _native.NativeLibrary, out: Any, rc: int, want_request: bool) -> 
         status_msg=lib.ytx_outcome_status_msg(out),
         request_id=lib.ytx_outcome_request_id(out),
         http_status=lib.ytx_outcome_http_status(out),
+        retry_after=(
+            lib.ytx_outcome_retry_after_ms(out) / 1000.0
+            if lib.ytx_outcome_retry_safe(out)
+            else None
+        ),
     )
 
 
@@ -462,7 +477,13 @@ def _keep_on_interrupt(operation: str, call: Callable[[], _T]) -> _T:
 
 
 def _error(o: _Outcome, fields: Mapping[str, str]) -> YtxError:
-    """The exception for a failed call's outcome."""
+    """The exception for a failed call's outcome, with the library's retry advice."""
+    e = _error_of_kind(o, fields)
+    e.retry_after = o.retry_after
+    return e
+
+
+def _error_of_kind(o: _Outcome, fields: Mapping[str, str]) -> YtxError:
     rc, msg = o.result, o.message or f"ytx call failed with code {o.result}"
     if rc in (ResultCode.NULL_ARGUMENT, ResultCode.INVALID_UTF8, ResultCode.INVALID_ARGUMENT):
         field = fields.get(o.field, o.field)
@@ -557,6 +578,14 @@ class Client:
             is closed instead of reused (default: the library's, ``ytx.h``).
         callback_func_url, callback_action, voice_code_func_url,
         voice_code_action: endpoint overrides (see PROTOCOL.md, ambiguity 2).
+        max_retries: resend a request automatically up to this many times
+            (0 to 10; default 0: off) when the failure makes that safe
+            (``retry_safe``: not written yet, or the platform's ``-104``);
+            never an unknown outcome. Each retry is logged at WARNING.
+        retry_budget: seconds after the first attempt when no retry starts
+            any more (default 10, at most 300).
+        retry_backoff: seconds of the first pause (default 0.2), doubled for
+            each retry, never shorter than the error's ``retry_after``.
         library: path of the libytx file (or its folder) to use for this
             client, instead of the default one (see :func:`ytx.load_library`).
     """
@@ -579,6 +608,9 @@ class Client:
         callback_action: Optional[str] = None,
         voice_code_func_url: Optional[str] = None,
         voice_code_action: Optional[str] = None,
+        max_retries: Optional[int] = None,
+        retry_budget: Optional[float] = None,
+        retry_backoff: Optional[float] = None,
         library: Optional[PathLike] = None,
     ) -> None:
         self._handle: Any = None
@@ -595,6 +627,7 @@ class Client:
             ca_file=ca_file, pool_idle_timeout=pool_idle_timeout,
             callback_func_url=callback_func_url, callback_action=callback_action,
             voice_code_func_url=voice_code_func_url, voice_code_action=voice_code_action,
+            max_retries=max_retries, retry_budget=retry_budget, retry_backoff=retry_backoff,
         )
         pairs = [
             (_CLIENT_OPTIONS[param][0].encode("ascii"), _client_value(param, value))
@@ -905,7 +938,10 @@ class Client:
 
 
 def parse_push(
-    body: Union[bytes, bytearray, memoryview], *, library: Optional[PathLike] = None
+    body: Union[bytes, bytearray, memoryview],
+    target: Optional[str] = None,
+    *,
+    library: Optional[PathLike] = None,
 ) -> Union[_records.StatePush, _records.RecordPush]:
     """Parse a push: the raw body the platform POSTed to your callback URL.
 
@@ -915,7 +951,14 @@ def parse_push(
     hold no native memory. Raises :class:`ytx.ProtocolError` (code
     ``PROTOCOL``) with the library's reason when the body is not a push: not
     UTF-8 JSON, not an object, ``cdr`` not an array, a state push without a
-    requestid, larger than 4 MiB.
+    requestid, larger than 4 MiB or than 10,000 records.
+
+    ``target``: the request target the push was POSTed to (``self.path`` in
+    an ``http.server`` handler, e.g. ``"/ytx/push?CallState"``) or its query
+    alone. The platform appends ``?Call`` to a call-record push and
+    ``?CallState`` to a state push; with a target the push is routed by that
+    key (a body that does not match it is a ``ProtocolError``, and so is
+    ``?SMS``), without one (or without the key) by the body's shape.
 
     Answer the platform's POST with HTTP 200 whatever this returns. A push
     carries no signature: treat it as a hint and confirm what matters
@@ -929,8 +972,14 @@ def parse_push(
     lib = _native.open_library(library)
     push = _native.ytx_push_p()
     try:
-        o = _invoke(lib, lib.ytx_push_parse, (body, len(body), ctypes.byref(push)),
-                    operation="parse_push")
+        if target is None:
+            o = _invoke(lib, lib.ytx_push_parse, (body, len(body), ctypes.byref(push)),
+                        operation="parse_push")
+        else:
+            o = _invoke(lib, lib.ytx_push_parse_routed,
+                        (body, len(body), _text("target", target),
+                         ctypes.byref(push)),
+                        operation="parse_push")
         if o.result != ResultCode.OK:
             raise _error(o, {})
         if not push:  # pragma: no cover - ytx.h: set on YTX_OK

@@ -1,8 +1,9 @@
 """The exceptions of the ytx binding, and the result codes they carry.
 
 Every error a call can raise derives from :class:`YtxError`, which says, in
-``delivery``, whether the request reached the platform, and so, in
-``retry_safe``, whether sending it again could ring someone twice.
+``delivery``, whether the request reached the platform, and, in
+``retry_safe`` and ``retry_after``, whether and when the same request may be
+sent again (the library's rule: not written yet, or the platform's ``-104``).
 
 The numbers of :class:`ResultCode` and :class:`Delivery` are those of the C
 ABI (``ytx_result`` / ``ytx_delivery`` in ``ytx.h``) and never change.
@@ -100,11 +101,23 @@ class YtxError(Exception):
         self.message: str = message
         self.code: int = _code(code)
         self.delivery: Delivery = _delivery(delivery)
+        #: Seconds to wait before sending the same request again, when that
+        #: is safe (see :attr:`retry_safe`); ``None`` when it is not. Set
+        #: from the library's advice (``ytx_outcome_retry_after_ms``): 0.0
+        #: for a request never written, 1.0 for the platform's ``-104``.
+        self.retry_after: Optional[float] = None
 
     @property
     def retry_safe(self) -> bool:
-        """True when nothing reached the platform, so sending again is safe."""
-        return self.delivery == Delivery.NOT_SENT
+        """Whether sending the same request again can succeed without any
+        risk of a second call: the library's rule (``ytx_outcome_retry_safe``),
+        not a copy. True for a request never written (connection refused,
+        DNS, TLS, connect timeout) and for the platform's ``-104`` (request
+        rate too high: nothing was placed; wait :attr:`retry_after`). False
+        for argument errors (a retry fails the same way), an unknown outcome
+        (it may have been placed), other platform refusals, and errors the
+        binding raises itself."""
+        return self.retry_after is not None
 
     def __str__(self) -> str:
         return self.message
@@ -173,7 +186,8 @@ class ClientClosed(InvalidHandle):
 class TransportError(YtxError, ConnectionError):
     """The network failed (codes 10 and 11); also a :class:`ConnectionError`.
 
-    Code 10 (``NOT_SENT``, ``retry_safe``): nothing reached the platform.
+    Code 10 (``NOT_SENT``, ``retry_safe``, ``retry_after`` 0.0): nothing
+    reached the platform.
     Code 11 (``OUTCOME_UNKNOWN``): the request was written, the answer was
     lost; the platform may have placed the call (resolve it with
     :meth:`ytx.Client.find_call`, see :attr:`Delivery.UNKNOWN`).

@@ -261,6 +261,10 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     "ytx_outcome_result": (ytx_result, [ytx_outcome_p], None),
     # enum ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
     "ytx_outcome_delivery": (ytx_delivery, [ytx_outcome_p], None),
+    # bool ytx_outcome_retry_safe(const struct ytx_outcome *outcome);
+    "ytx_outcome_retry_safe": (ctypes.c_bool, [ytx_outcome_p], None),
+    # uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
+    "ytx_outcome_retry_after_ms": (ctypes.c_uint32, [ytx_outcome_p], None),
     # const char *ytx_outcome_message(const struct ytx_outcome *outcome);
     "ytx_outcome_message": (c_char_p, [ytx_outcome_p], _decode),
     # const char *ytx_outcome_field(const struct ytx_outcome *outcome);
@@ -289,6 +293,10 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     #     struct ytx_push **push_out, struct ytx_outcome **outcome_out);
     # (c_char_p: takes bytes; the length is passed, so NULs inside are fine.)
     "ytx_push_parse": (ytx_result, [c_char_p, c_size_t, ytx_push_pp, ytx_outcome_pp], None),
+    # enum ytx_result ytx_push_parse_routed(const uint8_t *body, size_t body_len,
+    #     const char *target, struct ytx_push **push_out, struct ytx_outcome **outcome_out);
+    "ytx_push_parse_routed": (ytx_result, [c_char_p, c_size_t, c_char_p, ytx_push_pp,
+                                           ytx_outcome_pp], None),
     # void ytx_push_free(struct ytx_push *push);
     "ytx_push_free": (None, [ytx_push_p], None),
     # ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
@@ -454,6 +462,8 @@ class NativeLibrary:
     ytx_outcome_request_url_redacted: Callable[[Any], str]
     ytx_outcome_result: Callable[[Any], int]
     ytx_outcome_delivery: Callable[[Any], int]
+    ytx_outcome_retry_safe: Callable[[Any], bool]
+    ytx_outcome_retry_after_ms: Callable[[Any], int]
     ytx_outcome_message: Callable[[Any], str]
     ytx_outcome_field: Callable[[Any], str]
     ytx_outcome_status_code: Callable[[Any], str]
@@ -466,6 +476,7 @@ class NativeLibrary:
     ytx_outcome_request_body: Callable[[Any], str]
     ytx_outcome_free: Callable[[Any], None]
     ytx_push_parse: Callable[..., int]
+    ytx_push_parse_routed: Callable[..., int]
     ytx_push_free: Callable[[Any], None]
     ytx_push_kind_of: Callable[[Any], int]
     ytx_push_state: Callable[[Any], int]

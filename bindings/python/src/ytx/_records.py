@@ -81,9 +81,16 @@ _STATES: Dict[int, CallState] = {
 }
 
 
-def _time(unix: int) -> datetime:
-    """Unix seconds as an aware datetime in UTC+8 (the platform's own zone)."""
-    return datetime.fromtimestamp(unix, tz=CST)
+def _time(unix: int) -> Optional[datetime]:
+    """Unix seconds as an aware datetime in UTC+8 (the platform's own zone).
+
+    ``None`` for a time a ``datetime`` cannot hold (``0001-01-01 00:00:00``
+    in UTC+8 is in year 0 in UTC): the text stays in ``fields``.
+    """
+    try:
+        return datetime.fromtimestamp(unix, tz=CST)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 class _Fields:
@@ -150,7 +157,9 @@ class CallRecord(_Fields):
             (``Decimal("0.31")``), or ``None`` when absent or not whole fen.
         amount_text: the same as the decimal text sent, e.g. ``"0.31"``.
         amount_fen: the same in whole fen, e.g. ``31``.
-        recording_url: ``tapesurl``; ``None`` for ``NoTapes``.
+        recording_url: ``tapesurl``; ``None`` for ``NoTapes``. A bearer URL
+            (whoever has it can download the conversation): left out of
+            ``repr``, as ``fields`` is, so logging a record does not leak it.
         state_desc: the outcome in words (``stateDesc``), e.g. ``应答|正常``.
         app_id, fid: the app and the product number (``"4"``: callback call).
         caller_answered, caller_ended, called_answered, called_ended:
@@ -170,7 +179,7 @@ class CallRecord(_Fields):
     amount: Optional[Decimal]
     amount_text: Optional[str]
     amount_fen: Optional[int]
-    recording_url: Optional[str]
+    recording_url: Optional[str] = dc_field(repr=False)
     state_desc: Optional[str]
     app_id: Optional[str]
     fid: Optional[str]
@@ -180,7 +189,7 @@ class CallRecord(_Fields):
     called_ended: Optional[datetime]
     stime: Optional[datetime]
     etime: Optional[datetime]
-    fields: Dict[str, str] = dc_field(default_factory=dict, hash=False)
+    fields: Dict[str, str] = dc_field(default_factory=dict, hash=False, repr=False)
 
 
 @dataclass(frozen=True)
