@@ -6,9 +6,11 @@
 #      findings) and of the committed corpus fuzz/corpus/<target>/ runs once;
 #   2. then a fixed seed (-seed) mutates from there for a fixed number of
 #      executions (-runs, counted from the start), no time limit deciding it.
-# Address-space randomisation is turned off for the run (setarch -R): with
-# it, pointer values leak into coverage and two runs of one seed part ways
-# after a few thousand executions; without it they execute the same inputs.
+# Address-space randomisation is turned off for the run (setarch -R), and
+# values seen in comparisons are not used as mutations (-use_cmp=0): with
+# either, two runs of one seed part ways after a few thousand executions
+# (pointer values reach the coverage; time-derived values the dictionary);
+# without them they execute the same inputs, even on a loaded machine.
 #
 #   bash tests/fuzz-smoke.sh                              # the test command's run
 #   FUZZ_TARGETS="requests ffi" bash tests/fuzz-smoke.sh  # some targets
@@ -77,6 +79,11 @@ if ! cargo +nightly fuzz build; then
     exit 1
 fi
 
+# The targets run directly, not through `cargo fuzz run`: started through
+# cargo, two runs of one seed still part ways.
+triple=$(rustc +nightly -vV | sed -n 's/^host: //p')
+bin_dir=${CARGO_TARGET_DIR:-$root/fuzz/target}/$triple/release
+
 passed=0
 failed=0
 failed_names=()
@@ -90,9 +97,14 @@ for t in "${targets[@]}"; do
     # inputs, the committed one is read only.
     cp "$root"/fuzz/artifacts-found/"$t"-* "$work/$t"/ 2>/dev/null || true
     # -reload=0: never re-read the corpus on a timer (time must not decide).
-    if setarch "$(uname -m)" -R cargo +nightly fuzz run "$t" "$work/$t" "corpus/$t" -- \
-        -seed="$seed" -runs="$runs" -reload=0 -timeout=20 -print_final_stats=1 \
-        >"$work/$t.log" 2>&1; then
+    # -use_cmp=0 -use_memmem=0: no values seen in comparisons join the
+    # mutation dictionary (some are time-derived: with them two runs of one
+    # seed parted ways after ~1,500 executions).
+    mkdir -p "$root/fuzz/artifacts/$t"
+    if ASAN_OPTIONS=detect_odr_violation=0 setarch "$(uname -m)" -R "$bin_dir/$t" \
+        -artifact_prefix="$root/fuzz/artifacts/$t/" -seed="$seed" -runs="$runs" -reload=0 \
+        -use_cmp=0 -use_memmem=0 \
+        -timeout=20 -print_final_stats=1 "$work/$t" "corpus/$t" >"$work/$t.log" 2>&1; then
         passed=$((passed + 1))
         # INITED: the replay is done (inputs run, coverage); DONE: the end.
         grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)' "$work/$t.log" | sed -E 's/ (exec\/s|rss): [0-9]+(Mb)?//g'
@@ -102,7 +114,8 @@ for t in "${targets[@]}"; do
         failed_names+=("$t")
         # The finding: what failed, where, and the saved input.
         grep -E -A12 'panicked at|ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)' "$work/$t.log" | head -60
-        grep -E 'Test unit written to|cargo fuzz (run|tmin)' "$work/$t.log" | head -5
+        grep -E 'Test unit written to' "$work/$t.log" | head -5
+        echo "reproduce (from fuzz/): cargo +nightly fuzz run $t artifacts/$t/<the file above>"
         echo "--- $t: FOUND SOMETHING (full log above was $(wc -l <"$work/$t.log") lines)"
     fi
 done
