@@ -10,7 +10,9 @@
 # values seen in comparisons are not used as mutations (-use_cmp=0): with
 # either, two runs of one seed part ways after a few thousand executions
 # (pointer values reach the coverage; time-derived values the dictionary);
-# without them they execute the same inputs, even on a loaded machine.
+# without them they execute the same inputs, even on a loaded machine
+# (ffi signs with the clock and http_answer races its server's threads:
+# their coverage still moves by a few edges, their replay does not).
 #
 #   bash tests/fuzz-smoke.sh                              # the test command's run
 #   FUZZ_TARGETS="requests ffi" bash tests/fuzz-smoke.sh  # some targets
