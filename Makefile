@@ -4,6 +4,10 @@
 #   make                       # cargo build --release
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   cc app.c $(pkg-config --cflags --libs ytx)
+#   make dist                  # the portable artifacts into dist/ (scripts/dist.sh):
+#                              # glibc 2.17 libytx.so + C tarball, win-x64/win-x86
+#                              # ytx.dll + ytx.def + ytx.lib, Python wheel and sdist,
+#                              # NuGet package (tools: bash tests/setup.sh)
 #
 # Cargo does the building; this file only copies the results into place,
 # from where cargo put them: its target directory as `cargo metadata` reports
@@ -29,7 +33,7 @@ MAJOR      := $(word 1,$(subst ., ,$(VERSION)))
 # What a program linking the static library needs (rustc --print native-static-libs).
 STATIC_LIBS := -lssl -lcrypto -lgcc_s -lutil -lrt -lpthread -lm -ldl
 
-.PHONY: all build install uninstall clean
+.PHONY: all build install uninstall clean dist
 
 all: build
 
@@ -62,3 +66,6 @@ uninstall:
 
 clean:
 	$(CARGO) clean
+
+dist:
+	CARGO_TARGET_DIR="$(TARGET_DIR)" bash scripts/dist.sh

@@ -131,8 +131,9 @@ fn run(what: &str, prepared: ytx::Result<PreparedRequest>, client: &Client) -> O
         }
         Err(e) => {
             println!("-- FAILED: {e}");
-            if e.delivery() == ytx::Delivery::NotSent {
-                println!("   (nothing reached the platform: safe to retry)");
+            if let Some(pause) = e.retry_after() {
+                // Not written, or the platform's -104: nothing was placed.
+                println!("   (nothing was placed: safe to send again after {pause:?})");
             }
             println!();
             None
@@ -141,30 +142,178 @@ fn run(what: &str, prepared: ytx::Result<PreparedRequest>, client: &Client) -> O
 }
 
 /// A local receiver for the platform's pushes (what an app's callback URL
-/// points at): it answers 200 at once and hands each body on.
-fn push_receiver() -> (String, mpsc::Receiver<Vec<u8>>) {
-    let server = tiny_http::Server::http("127.0.0.1:0").expect("bind the push receiver");
-    let url = match server.server_addr().to_ip() {
-        Some(addr) => format!("http://{addr}/ytx/push"),
-        None => unreachable!("bound to an IP address"),
+/// points at), protected as PROTOCOL.md's "Protecting a receiver" says,
+/// since anyone who finds the URL can POST to it: an unguessable path
+/// (compared in constant time), a 64 KiB body limit with a bad
+/// Content-Length refused at once, a read deadline, a thread per connection
+/// (at most 64) so one slow client cannot stop the others, routing by
+/// `?Call` / `?CallState`, and de-duplication by PROTOCOL.md's keys in
+/// bounded memory. It answers 200 at once and hands each new push on.
+fn push_receiver() -> (String, mpsc::Receiver<Push>) {
+    use std::collections::{HashSet, VecDeque};
+    use std::io::Write;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    const MAX_CONNECTIONS: usize = 64;
+    const MAX_REMEMBERED: usize = 100_000;
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the push receiver");
+    // An unguessable path: the push URL is the only secret a receiver has.
+    let secret = {
+        use std::hash::BuildHasher;
+        let random = std::collections::hash_map::RandomState::new();
+        format!("/ytx/push-{:016x}", random.hash_one(Instant::now()))
     };
+    let url = format!("http://{}{secret}", listener.local_addr().expect("bound"));
     let (tx, rx) = mpsc::channel();
+    let seen = Arc::new(Mutex::new((HashSet::new(), VecDeque::new())));
+    let busy = Arc::new(AtomicUsize::new(0));
+
     std::thread::spawn(move || {
-        for mut request in server.incoming_requests() {
-            let mut body = Vec::new();
-            let read = request.as_reader().read_to_end(&mut body);
-            // Answer first: the platform only needs to know it arrived.
-            let _ = request.respond(tiny_http::Response::from_string("ok"));
-            if read.is_ok() && tx.send(body).is_err() {
-                return;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            if busy.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                busy.fetch_sub(1, Ordering::SeqCst);
+                let _ = stream.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                continue;
             }
+            let (tx, seen, busy, secret) = (
+                tx.clone(),
+                Arc::clone(&seen),
+                Arc::clone(&busy),
+                secret.clone(),
+            );
+            std::thread::spawn(move || {
+                let request = read_push_request(&mut stream, &secret);
+                let status = request.as_ref().err().copied().unwrap_or("200 OK");
+                let body = if request.is_ok() { "ok" } else { "" };
+                // Answer first: the platform only needs to know it arrived.
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                drop(stream);
+                busy.fetch_sub(1, Ordering::SeqCst);
+                let Ok((target, body)) = request else { return };
+                let push = match ytx::parse_push_routed(&body, &target) {
+                    Ok(push) => push,
+                    Err(e) => return println!("-- push not understood: {e}"),
+                };
+                // PROTOCOL.md's keys: never a state push by requestid alone.
+                let key = match &push {
+                    Push::State(s) => format!(
+                        "state|{}|{}|{}|{}",
+                        s.request_id(),
+                        s.number(),
+                        s.state(),
+                        s.timestamp_text()
+                    ),
+                    Push::Records(r) => format!(
+                        "record|{}",
+                        r.iter()
+                            .map(|r| r.request_id())
+                            .collect::<Vec<_>>()
+                            .join("|")
+                    ),
+                };
+                let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+                let (keys, order) = &mut *seen;
+                if !keys.insert(key.clone()) {
+                    return println!("-- duplicate push ignored: {key}");
+                }
+                order.push_back(key);
+                if order.len() > MAX_REMEMBERED {
+                    if let Some(old) = order.pop_front() {
+                        keys.remove(&old);
+                    }
+                }
+                let _ = tx.send(push);
+            });
         }
     });
     (url, rx)
 }
 
+/// One request to the push receiver, within its limits: `Ok((target,
+/// body))`, or `Err(status)` to refuse it with.
+fn read_push_request(
+    stream: &mut std::net::TcpStream,
+    secret: &str,
+) -> Result<(String, Vec<u8>), &'static str> {
+    use std::io::Read;
+    const MAX_BODY: usize = 64 * 1024;
+    const MAX_HEAD: usize = 8 * 1024;
+    const READ_DEADLINE: Duration = Duration::from_secs(10);
+
+    let deadline = Instant::now() + READ_DEADLINE;
+    let mut buf = Vec::new();
+    // Read more, within what is left of the deadline.
+    let mut more = |buf: &mut Vec<u8>| -> Result<(), &'static str> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut chunk = [0u8; 4096];
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return Err("408 Request Timeout");
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => Err("408 Request Timeout"),
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                Ok(())
+            }
+        }
+    };
+    let end = loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+        if buf.len() > MAX_HEAD {
+            return Err("431 Request Header Fields Too Large");
+        }
+        more(&mut buf)?;
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut parts = lines.next().unwrap_or("").split(' ');
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    // The path, compared in constant time (for a given length).
+    let path = target.split('?').next().unwrap_or("");
+    let diff = path
+        .bytes()
+        .zip(secret.bytes())
+        .fold(0u8, |d, (a, b)| d | (a ^ b));
+    if path.len() != secret.len() || diff != 0 {
+        return Err("404 Not Found");
+    }
+    if method != "POST" {
+        return Err("405 Method Not Allowed");
+    }
+    let length = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| v.trim());
+    // Refused at once, from the head alone: none, not digits ("-1"), too big.
+    let length = match length {
+        None => return Err("411 Length Required"),
+        Some(v) if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err("400 Bad Request")
+        }
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if n <= MAX_BODY => n,
+            _ => return Err("413 Content Too Large"),
+        },
+    };
+    buf.drain(..end + 4);
+    while buf.len() < length {
+        more(&mut buf)?;
+    }
+    buf.truncate(length);
+    Ok((target.to_string(), buf))
+}
+
 /// After the call: print its pushes (with the local receiver) and its record.
-fn follow(client: &Client, request_id: &str, pushes: Option<&mpsc::Receiver<Vec<u8>>>) {
+fn follow(client: &Client, request_id: &str, pushes: Option<&mpsc::Receiver<Push>>) {
     println!("== the call's life (requestId {request_id})");
     let Some(pushes) = pushes else {
         // A real platform POSTs pushes to the app's callback URL from the
@@ -181,19 +330,19 @@ fn follow(client: &Client, request_id: &str, pushes: Option<&mpsc::Receiver<Vec<
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let Ok(body) = pushes.recv_timeout(left) else {
+        let Ok(push) = pushes.recv_timeout(left) else {
             println!("-- no record push within 10 s");
             break;
         };
-        match ytx::parse_push(&body) {
-            Ok(Push::State(s)) => println!(
+        match push {
+            Push::State(s) => println!(
                 "-- push: leg {} {} ({}) at {}",
                 s.number(),
                 s.state(),
                 s.state_desc(),
                 s.timestamp_text()
             ),
-            Ok(Push::Records(records)) => {
+            Push::Records(records) => {
                 let mine = records.iter().any(|r| r.request_id() == request_id);
                 for r in &records {
                     print_record("push: record", r);
@@ -202,7 +351,6 @@ fn follow(client: &Client, request_id: &str, pushes: Option<&mpsc::Receiver<Vec<
                     break;
                 }
             }
-            Err(e) => println!("-- push not understood: {e}"),
         }
     }
     match client.call_record(request_id) {

@@ -170,8 +170,10 @@ typedef uint32_t ytx_log_level;
 /**
  * Whether a request reached the platform, as far as the client can know.
  *
- * This is the answer to "may I send it again?": only YTX_DELIVERY_NOT_SENT
- * makes a blind retry safe.
+ * Half of the answer to "may I send it again?": only YTX_DELIVERY_NOT_SENT
+ * rules out a second call. The whole answer is ytx_outcome_retry_safe
+ * (not for argument errors, which fail the same way; yes for the
+ * platform's -104, answered but nothing placed).
  */
 enum ytx_delivery
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -179,7 +181,8 @@ enum ytx_delivery
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * Nothing was written to the network. A retry is safe.
+   * Nothing was written to the network: sending again cannot make a
+   * second call (whether it can succeed: the retry advice).
    */
   YTX_DELIVERY_NOT_SENT = 0,
   /**
@@ -252,6 +255,14 @@ typedef struct ytx_record ytx_record;
 typedef struct ytx_records ytx_records;
 
 /**
+ * The answer of ytx_resolve. Owned by the caller, released with
+ * ytx_resolution_free; immutable, so it may be read from any thread.
+ * Strings are UTF-8, never NULL for a live resolution, valid until it is
+ * freed.
+ */
+typedef struct ytx_resolution ytx_resolution;
+
+/**
  * A log callback: user_data as given to ytx_set_logger, the event's
  * level, and a NUL-terminated UTF-8 message valid only during the call.
  */
@@ -266,6 +277,11 @@ typedef uint32_t ytx_push_kind;
  * The state in a state push (fixed width: uint32_t).
  */
 typedef uint32_t ytx_call_state;
+
+/**
+ * What ytx_resolve found (fixed width: uint32_t).
+ */
+typedef uint32_t ytx_resolution_status;
 
 
 
@@ -313,6 +329,37 @@ typedef uint32_t ytx_call_state;
  * disconnect: ended.
  */
 #define YTX_CALL_STATE_DISCONNECT 4
+
+/**
+ * No resolution (the answer for a NULL ytx_resolution).
+ */
+#define YTX_RESOLUTION_NONE 0
+
+/**
+ * The call was placed: ytx_resolution_record is its record. Do not place
+ * it again.
+ */
+#define YTX_RESOLUTION_PLACED 1
+
+/**
+ * The call was not placed: the bound (sent time + srctimeout +
+ * dsttimeout + credit + 60 s; 60 s for a ring timeout the request did not
+ * give) has passed and a search read after it found no record. It may be placed again.
+ */
+#define YTX_RESOLUTION_NOT_PLACED 2
+
+/**
+ * Not known yet: call ytx_resolve again at
+ * ytx_resolution_check_again_unix, passing ytx_resolution_cursor.
+ */
+#define YTX_RESOLUTION_NOT_KNOWN_YET 3
+
+/**
+ * Cannot be resolved: a voice code, or a call sent without customParm
+ * (ytx_resolution_reason says which; the client option
+ * auto_custom_parm gives every callback call a customParm).
+ */
+#define YTX_RESOLUTION_CANNOT_BE_RESOLVED 4
 
 
 
@@ -375,7 +422,10 @@ const char *ytx_result_name(ytx_result code);
  *   pool_idle_timeout_ms (how long a keep-alive connection may idle in
  *   the pool before it is closed instead of reused, default 30000),
  *   callback_func_url, callback_action, voice_code_func_url,
- *   voice_code_action (endpoint overrides), max_retries (0, the
+ *   voice_code_action (endpoint overrides), auto_custom_parm (1:
+ *   give every callback call sent without customParm a unique one,
+ *   ytx-<unix ms>-<pid>-<counter>, so that every *outcome unknown* can be
+ *   resolved with ytx_resolve; 0, the default: send none), max_retries (0, the
  *   default, to 10: resend a request automatically only when
  *   ytx_outcome_retry_safe would say so: not written yet, or the
  *   platform's -104; never an unknown outcome; one WARN log line per
@@ -443,6 +493,8 @@ ytx_result ytx_free(struct ytx_client *client);
  * sent once; it is sent again only when the client's max_retries option
  * is set and the failure is retry-safe (ytx_outcome_retry_safe): never
  * after it may have reached the platform.
+ * On YTX_DELIVERY_UNKNOWN the outcome's ytx_outcome_ticket says what
+ * ytx_resolve needs to find out whether the call was placed.
  * Thread safety: any number of threads may call this with the same client.
  *
  * Safety:
@@ -656,9 +708,12 @@ size_t ytx_client_base_url(const struct ytx_client *client, char *buf, size_t bu
 ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
 
 /**
- * Whether the request reached the platform: YTX_DELIVERY_NOT_SENT (retry
- * is safe), YTX_DELIVERY_UNKNOWN (it may have been acted on: do not retry
- * blindly) or YTX_DELIVERY_ANSWERED (the platform answered).
+ * Whether the request reached the platform: YTX_DELIVERY_NOT_SENT (nothing
+ * was written), YTX_DELIVERY_UNKNOWN (it may have been acted on: do not
+ * retry blindly) or YTX_DELIVERY_ANSWERED (the platform answered). To
+ * decide a retry, ask ytx_outcome_retry_safe: an argument error is not
+ * sent but fails the same way again, and a -104 is answered but nothing
+ * was placed.
  * YTX_DELIVERY_UNKNOWN for a NULL outcome: a missing outcome never says
  * "safe to retry".
  *
@@ -1220,9 +1275,12 @@ ytx_result ytx_call_records_after(const struct ytx_client *client,
  * This is how an *outcome unknown* (YTX_DELIVERY_UNKNOWN) is resolved
  * without ringing anyone twice: on YTX_OK, a list of one record means the
  * call was placed (do not place it again); an empty list means no record
- * yet. The platform writes a record some seconds (about 20) after the call
- * ends, so only a search made well after that means "not placed".
- * Running out of pages is YTX_ERR_INVALID_ARGUMENT naming max_pages,
+ * yet, never by itself "not placed": a record is written only after the
+ * call ends, up to srctimeout + dsttimeout + credit + 60 s after it was
+ * sent (PROTOCOL.md). ytx_resolve applies that bound and answers placed,
+ * not placed or not known yet. Only an empty page ends the
+ * search: a page shorter than asked for (a gateway capping limit) is
+ * not the end. Running out of pages is YTX_ERR_INVALID_ARGUMENT naming max_pages,
  * never an empty list. Other parameters as ytx_call_record.
  *
  * Safety:
@@ -1275,6 +1333,122 @@ int64_t ytx_balance_fen(const struct ytx_balance *balance);
  * balance is NULL or a balance from ytx_query_balance not yet freed.
  */
 void ytx_balance_free(struct ytx_balance *balance);
+
+/**
+ * The ticket of an *outcome unknown* of ytx_callback_call (or
+ * ytx_voice_code, whose ticket resolves as
+ * YTX_RESOLUTION_CANNOT_BE_RESOLVED), as text: everything ytx_resolve
+ * needs (customParm, ring timeouts, credit, the time it was sent, the last
+ * requestId this client saw accepted before it). Save it with the order to
+ * resolve the call after a restart; the format is stable and versioned
+ * (ytx-ticket:1;..., README). "" when the outcome has no ticket (any
+ * other result) or is NULL. Borrowed from the outcome.
+ *
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
+ */
+const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);
+
+/**
+ * Was the call of this ticket placed? Sends only record queries
+ * (CallCdr.wx, which place nothing), paging after the ticket's anchor
+ * (or cursor) and looking for its customParm. Only an empty page ends
+ * the records (a page shorter than asked for is no proof of the end).
+ *
+ * Parameters:
+ * - client: a handle from ytx_client_new (the same account and app).
+ * - ticket: UTF-8, from ytx_outcome_ticket (now or saved earlier);
+ *   "" (an outcome without a ticket) resolves as
+ *   YTX_RESOLUTION_CANNOT_BE_RESOLVED.
+ * - cursor: NULL or "" to search from the ticket's anchor; else the
+ *   ytx_resolution_cursor of an earlier resolution of the same ticket.
+ * - deadline_ms: overall deadline, checked before each page; 0 for the
+ *   default (60000).
+ * - max_pages: the most record queries to send; 0 for the default (100).
+ * - resolution_out: required; receives a new ytx_resolution on
+ *   YTX_OK (free it with ytx_resolution_free), NULL on error.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always).
+ *
+ * Returns YTX_OK with one of the four answers (running out of pages or
+ * time is YTX_RESOLUTION_NOT_KNOWN_YET with a cursor, never an error);
+ * YTX_ERR_INVALID_ARGUMENT naming ticket or cursor for bad text;
+ * otherwise the error of a record query that failed (safe to call
+ * ytx_resolve again). Thread safety: any number of threads.
+ *
+ * Safety:
+ * Every pointer is NULL or valid as described; strings are NUL-terminated.
+ */
+ytx_result ytx_resolve(const struct ytx_client *client,
+                       const char *ticket,
+                       const char *cursor,
+                       uint64_t deadline_ms,
+                       uint32_t max_pages,
+                       struct ytx_resolution **resolution_out,
+                       struct ytx_outcome **outcome_out);
+
+/**
+ * The answer: YTX_RESOLUTION_PLACED, YTX_RESOLUTION_NOT_PLACED,
+ * YTX_RESOLUTION_NOT_KNOWN_YET or YTX_RESOLUTION_CANNOT_BE_RESOLVED;
+ * YTX_RESOLUTION_NONE for NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution.
+ */
+ytx_resolution_status ytx_resolution_status_of(const struct ytx_resolution *resolution);
+
+/**
+ * The name of a resolution status, e.g. "YTX_RESOLUTION_PLACED", or
+ * "YTX_UNKNOWN". A static string, never freed.
+ */
+const char *ytx_resolution_status_name(ytx_resolution_status status);
+
+/**
+ * The call's record when YTX_RESOLUTION_PLACED (borrowed from the
+ * resolution: read it with the ytx_record_* accessors, never free it on
+ * its own), else NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution.
+ */
+const struct ytx_record *ytx_resolution_record(const struct ytx_resolution *resolution);
+
+/**
+ * When to call ytx_resolve again, in Unix seconds, when
+ * YTX_RESOLUTION_NOT_KNOWN_YET: stores it in *unix_out (if not NULL)
+ * and returns 1; returns 0 (nothing stored) for the other answers and NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution; unix_out NULL or writable.
+ */
+int32_t ytx_resolution_check_again_unix(const struct ytx_resolution *resolution, int64_t *unix_out);
+
+/**
+ * Where the next ytx_resolve of the same ticket resumes (pass it as
+ * cursor): a requestId, or "" to start again from the ticket's anchor.
+ * It only moves past pages read after the bound, so resuming never skips a
+ * record written later. "" for NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution.
+ */
+const char *ytx_resolution_cursor(const struct ytx_resolution *resolution);
+
+/**
+ * Why, in English (which budget ran out, why it cannot be resolved, ...).
+ * "" for NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution.
+ */
+const char *ytx_resolution_reason(const struct ytx_resolution *resolution);
+
+/**
+ * Release a resolution from ytx_resolve and its record. NULL is a no-op.
+ *
+ * Safety:
+ * resolution is NULL or an owned resolution not yet freed.
+ */
+void ytx_resolution_free(struct ytx_resolution *resolution);
 
 #ifdef __cplusplus
 }  // extern "C"

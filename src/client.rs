@@ -3,13 +3,16 @@
 //! answer's parsing in [`crate::response`], the wire in `transport`; their
 //! public items are re-exported here, where they have always been.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
 
 use crate::error::{Error, Result};
 use crate::log::{self, LogLevel};
 use crate::record::{Balance, CallRecord};
 use crate::request::{CallbackCall, FindCall, RecordQuery, VoiceCode};
+use crate::resolve::{self, Ticket};
 use crate::response::{answer_to_result, Answer};
 use crate::sign;
 use crate::transport::{self, Transport};
@@ -91,6 +94,21 @@ pub struct Client {
     /// Sign and Authorization of the current second (they change once a
     /// second), shared by the calls of that second.
     signature: Mutex<Option<Arc<Signature>>>,
+    /// The requestId of the last callback call this client saw accepted:
+    /// the anchor of the next *outcome unknown*'s ticket.
+    last_accepted: Mutex<Option<String>>,
+}
+
+/// What a request is, for the ticket of its *outcome unknown*.
+enum Sending<'a> {
+    /// A callback call, as sent (its customParm included).
+    Callback(&'a CallbackCall),
+    /// A callback call known only by its wire body (a [`PreparedRequest`]).
+    CallbackBody(&'a str),
+    /// A voice code.
+    VoiceCode,
+    /// Anything else (record queries, balance): no ticket.
+    Other,
 }
 
 /// Sign and Authorization for one timestamp (one UTC second).
@@ -144,8 +162,15 @@ impl Client {
             base_url: base,
             transport: Transport::new(&settings)?,
             signature: Mutex::new(None),
+            last_accepted: Mutex::new(None),
             cfg,
         })
+    }
+
+    /// The transport, for the transports' own tests (fault injection).
+    #[cfg(test)]
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
     }
 
     /// Start building a client for these credentials.
@@ -177,12 +202,75 @@ impl Client {
     /// println!("requestId {}", accepted.request_id);
     /// # Ok::<(), ytx::Error>(())
     /// ```
+    ///
+    /// An *outcome unknown* error carries a [`Ticket`] ([`Error::ticket`]):
+    /// pass it to [`Client::resolve`] to learn whether the call was placed.
     pub fn callback_call(&self, call: &CallbackCall) -> Result<Response> {
+        let call = self.with_custom_parm(call);
         let body = logged_invalid(
             "callback call",
             call.to_json(&self.cfg.callback.action, &self.cfg.app_id),
         )?;
-        self.execute(&self.callback_url, &body)
+        let anchor = self.anchor();
+        let result = self.execute(&self.callback_url, &body);
+        self.settle(&Sending::Callback(&call), anchor, result)
+    }
+
+    /// The call with a unique customParm when it has none and the client
+    /// option `auto_custom_parm` is on.
+    fn with_custom_parm<'a>(&self, call: &'a CallbackCall) -> Cow<'a, CallbackCall> {
+        if self.cfg.auto_custom_parm && call.custom_parm.is_none() {
+            Cow::Owned(call.clone().custom_parm(resolve::unique_custom_parm()))
+        } else {
+            Cow::Borrowed(call)
+        }
+    }
+
+    /// The last requestId accepted for a callback call, before a send.
+    fn anchor(&self) -> Option<String> {
+        self.last_accepted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Remember an accepted callback call's requestId as the next anchor
+    /// (one that cannot be a `lastresid` is not kept).
+    fn remember_accepted(&self, request_id: &str) {
+        if crate::request::request_id_text("requestId", request_id).is_ok() {
+            *self.last_accepted.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(request_id.to_string());
+        }
+    }
+
+    /// After a send: remember an accepted callback call's requestId (the
+    /// next anchor); give an *outcome unknown* its ticket, stamped with the
+    /// time the failure was seen (no earlier than the request could have
+    /// reached the platform, so the bound is never too early).
+    fn settle(
+        &self,
+        what: &Sending,
+        anchor: Option<String>,
+        result: Result<Response>,
+    ) -> Result<Response> {
+        let e = match (result, what) {
+            (Ok(r), Sending::Callback(_) | Sending::CallbackBody(_)) => {
+                self.remember_accepted(&r.request_id);
+                return Ok(r);
+            }
+            (Ok(r), _) => return Ok(r),
+            (Err(e), _) => e,
+        };
+        // Both clocks read after the failure was seen.
+        let (now, seen) = (SystemTime::now(), Instant::now());
+        let anchor = anchor.as_deref();
+        let ticket = match what {
+            Sending::Callback(call) => Ticket::for_callback(call, now, anchor),
+            Sending::CallbackBody(body) => Ticket::for_callback_body(body, now, anchor),
+            Sending::VoiceCode => Ticket::for_voice_code(now),
+            Sending::Other => return Err(e),
+        };
+        Err(e.with_ticket(ticket.stamped(seen)))
     }
 
     /// Send a voice verification code: the platform calls `dst` and reads
@@ -202,7 +290,8 @@ impl Client {
             "voice code",
             code.to_json(&self.cfg.voice_code.action, &self.cfg.app_id),
         )?;
-        self.execute(&self.voice_code_url, &body)
+        let result = self.execute(&self.voice_code_url, &body);
+        self.settle(&Sending::VoiceCode, None, result)
     }
 
     /// The record of one call (`CallCdr.wx`, `getCdrByResId` with `limit`
@@ -252,8 +341,20 @@ impl Client {
 
     /// Any call-record query (e.g. with another `fid`).
     pub fn call_records(&self, query: &RecordQuery) -> Result<Vec<CallRecord>> {
+        self.call_records_until(query, None)
+    }
+
+    /// [`Client::call_records`] whose automatic retries (if any) start no
+    /// later than `until` (the resolver's deadline).
+    pub(crate) fn call_records_until(
+        &self,
+        query: &RecordQuery,
+        until: Option<Instant>,
+    ) -> Result<Vec<CallRecord>> {
         let body = logged_invalid("call-record query", query.to_json(&self.cfg.app_id))?;
-        self.execute(&self.records_url, &body)
+        logged_invalid("request", crate::request::check_body(&body))?;
+        let sig = self.signature();
+        self.send_logged(&sig.url(&self.records_url), &sig.headers(), &body, until)
     }
 
     /// Find the call whose `customParm` is `custom_parm` among the records
@@ -261,10 +362,14 @@ impl Client {
     /// `"0"` searches from the first record). This is how an *outcome
     /// unknown* is resolved without ringing anyone twice (see
     /// [`record`](crate::record) for the steps): `Some(record)` means the call
-    /// was placed. `None` means no record yet: the platform writes one some
-    /// seconds after the call ends, so only a search made well after that
-    /// means "not placed". Pages of 100, at most 100 pages (see
-    /// [`Client::find_call_with`]).
+    /// was placed. `None` means no record yet, never by itself "not
+    /// placed": a record is written only after the call ends, up to
+    /// `srctimeout` + `dsttimeout` + `credit` + 60 s after it was sent
+    /// (PROTOCOL.md). Pages of 100, at most 100 pages (see
+    /// [`Client::find_call_with`]). Only an empty page ends the search (a
+    /// gateway may answer fewer records than asked for).
+    /// [`Client::resolve`] answers the same question with the bound
+    /// applied: placed, not placed, or not known yet.
     ///
     /// ```no_run
     /// # let client = ytx::Client::builder("sid", "token", "app").build()?;
@@ -298,13 +403,15 @@ impl Client {
             {
                 return Ok(page.into_iter().nth(hit));
             }
-            if (page.len() as u64) < u64::from(query.limit()) {
+            // Only an empty page is the end: a page shorter than `limit` is
+            // no proof of it (a gateway or the platform may cap `limit`).
+            let Some(last) = page.last().map(CallRecord::request_id) else {
                 return Ok(None);
-            }
-            let last = page.last().map(CallRecord::request_id).unwrap_or("");
+            };
             if last.is_empty() || last == after {
                 return Err(Error::Protocol {
                     message: "a full page of call records does not move past the requestId it started from: cannot page on".into(),
+                    ticket: None,
                 });
             }
             after = last.to_string();
@@ -340,7 +447,7 @@ impl Client {
     fn execute<T: Answer>(&self, url: &str, body: &str) -> Result<T> {
         logged_invalid("request", crate::request::check_body(body))?;
         let sig = self.signature();
-        self.send_logged(&sig.url(url), &sig.headers(), body)
+        self.send_logged(&sig.url(url), &sig.headers(), body, None)
     }
 
     /// The Sign and Authorization for now, computed once per second.
@@ -375,7 +482,12 @@ impl Client {
     /// assert!(req.to_string().contains("Sign=<redacted>"));
     /// # Ok::<(), ytx::Error>(())
     /// ```
+    ///
+    /// The body carries what resolving needs (customParm, credit, ring
+    /// timeouts; with `auto_custom_parm`, the customParm given here): an
+    /// *outcome unknown* of [`Client::send`] has its ticket.
     pub fn prepare_callback_call(&self, call: &CallbackCall) -> Result<PreparedRequest> {
+        let call = self.with_custom_parm(call);
         let body = call.to_json(&self.cfg.callback.action, &self.cfg.app_id)?;
         Ok(self.prepare(&self.callback_url, body, &self.signature()))
     }
@@ -416,7 +528,10 @@ impl Client {
     /// ```
     ///
     /// Never retried here once the request may have been written: the error's
-    /// [`Error::delivery`] says whether a retry is safe.
+    /// [`Error::delivery`] says whether a retry is safe. An *outcome unknown*
+    /// of a callback call or voice code carries its [`Ticket`], as from
+    /// [`Client::callback_call`]: the callback call's is read from the body
+    /// as sent (customParm, credit, ring timeouts).
     ///
     /// A request whose URL or header values hold CR, LF or another control
     /// character (an edited `PreparedRequest`) is refused before anything is
@@ -426,15 +541,31 @@ impl Client {
             req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         logged_invalid("request", transport::check_request(&req.url, &headers))?;
         logged_invalid("request", crate::request::check_body(&req.body))?;
-        self.send_logged(&req.url, &headers, &req.body)
+        let what = if req.url.starts_with(&format!("{}?", self.callback_url)) {
+            Sending::CallbackBody(&req.body)
+        } else if req.url.starts_with(&format!("{}?", self.voice_code_url)) {
+            Sending::VoiceCode
+        } else {
+            Sending::Other
+        };
+        let anchor = self.anchor();
+        let result = self.send_logged(&req.url, &headers, &req.body, None);
+        self.settle(&what, anchor, result)
     }
 
     /// Send, with the log lines around each attempt; resent only when the
     /// client's retry policy allows it and the failure is retry-safe
-    /// ([`Error::retry_after`]), never after an *outcome unknown*.
-    fn send_logged<T: Answer>(&self, url: &str, headers: &[(&str, &str)], body: &str) -> Result<T> {
+    /// ([`Error::retry_after`]), never after an *outcome unknown*, and
+    /// never starting after `until` (a caller's own deadline).
+    fn send_logged<T: Answer>(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+        until: Option<Instant>,
+    ) -> Result<T> {
         let policy = self.cfg.retry;
-        let first = std::time::Instant::now();
+        let first = Instant::now();
         let mut retries = 0;
         loop {
             let result = self.attempt::<T>(url, headers, body);
@@ -455,6 +586,15 @@ impl Client {
                         "POST {} not retried: the retry budget of {} ms would be exceeded ({e})",
                         redact_sign(url),
                         policy.budget.as_millis()
+                    )
+                });
+                return result;
+            }
+            if until.is_some_and(|u| Instant::now() + pause > u) {
+                log::log(LogLevel::Warn, || {
+                    format!(
+                        "POST {} not retried: the caller's deadline would pass first ({e})",
+                        redact_sign(url)
                     )
                 });
                 return result;

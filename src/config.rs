@@ -156,6 +156,7 @@ pub struct ClientBuilder {
     pub(crate) generic_transport: bool,
     pub(crate) resolver: Option<Resolver>,
     pub(crate) retry: RetryPolicy,
+    pub(crate) auto_custom_parm: bool,
     /// The options given by name ([`ClientBuilder::set`], the C ABI and the
     /// bindings): their errors name the option (`timeout_ms`); the others
     /// name the builder method (`timeout`).
@@ -164,7 +165,7 @@ pub struct ClientBuilder {
 
 /// Names accepted by [`ClientBuilder::set`] (and the C ABI's client options).
 #[doc(hidden)]
-pub const CLIENT_OPTION_NAMES: [&str; 15] = [
+pub const CLIENT_OPTION_NAMES: [&str; 16] = [
     "environment",
     "base_url",
     "connect_timeout_ms",
@@ -180,6 +181,7 @@ pub const CLIENT_OPTION_NAMES: [&str; 15] = [
     "max_retries",
     "retry_budget_ms",
     "retry_backoff_ms",
+    "auto_custom_parm",
 ];
 
 /// The automatic retry of retry-safe failures (off by default).
@@ -232,6 +234,7 @@ impl ClientBuilder {
                 budget: DEFAULT_RETRY_BUDGET,
                 backoff: DEFAULT_RETRY_BACKOFF,
             },
+            auto_custom_parm: false,
             by_name: Vec::new(),
         }
     }
@@ -355,6 +358,17 @@ impl ClientBuilder {
         self.retry.backoff = d;
         self
     }
+    /// Give every callback call sent without a customParm a unique one
+    /// (`ytx-<unix ms>-<pid>-<counter>`: unique across processes and
+    /// restarts, no randomness), so that every *outcome unknown* can be
+    /// resolved ([`Client::resolve`](crate::Client::resolve)). Off by
+    /// default: the platform echoes customParm in pushes and records, so
+    /// turn it on when nothing reads it as your own reference. By name:
+    /// `auto_custom_parm` `1` / `0`.
+    pub fn auto_custom_parm(mut self, yes: bool) -> Self {
+        self.auto_custom_parm = yes;
+        self
+    }
     /// Override the callback call's funcURL and action.
     pub fn callback_endpoint(mut self, e: Endpoint) -> Self {
         self.callback = e;
@@ -441,8 +455,8 @@ impl ClientBuilder {
             }
             "retry_budget_ms" => self.retry.budget = ms(value)?,
             "retry_backoff_ms" => self.retry.backoff = ms(value)?,
-            "env_proxy" => {
-                self.env_proxy = match value {
+            "env_proxy" | "auto_custom_parm" => {
+                let yes = match value {
                     "1" | "true" | "on" => true,
                     "0" | "false" | "off" => false,
                     _ => {
@@ -451,6 +465,11 @@ impl ClientBuilder {
                             format!("must be 1 or 0, got {value:?}"),
                         ))
                     }
+                };
+                if name == "env_proxy" {
+                    self.env_proxy = yes;
+                } else {
+                    self.auto_custom_parm = yes;
                 }
             }
             "callback_func_url" => self.callback.func_url = value.into(),
@@ -720,6 +739,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("callback", &self.callback)
             .field("voice_code", &self.voice_code)
+            .field("auto_custom_parm", &self.auto_custom_parm)
             .finish()
     }
 }

@@ -19,6 +19,8 @@ pub const RATE_LIMITED_STATUS_CODE: &str = "-104";
 /// between retries stays far below any per-second rate.
 pub const RATE_LIMITED_RETRY_AFTER: Duration = Duration::from_secs(1);
 
+use crate::resolve::Ticket;
+
 /// What kind of error an [`Error`] is: [`Error::code`]. Each has a stable
 /// number ([`ErrorCode::as_u32`]), the same as the C ABI's `ytx_result`
 /// (`YTX_ERR_*`) and the bindings' codes.
@@ -82,11 +84,13 @@ impl ErrorCode {
 
 /// Whether a request reached the platform, as far as the client can know.
 ///
-/// This is the answer to "may I send it again?": only
-/// [`Delivery::NotSent`] makes a blind retry safe.
+/// Half of the answer to "may I send it again?": only
+/// [`Delivery::NotSent`] rules out a second call. The whole answer is
+/// [`Error::is_retry_safe`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Delivery {
-    /// Nothing was written to the network. A retry is safe.
+    /// Nothing was written to the network: sending again cannot make a
+    /// second call (whether it can succeed: the retry advice).
     NotSent,
     /// The request was written but no complete, valid answer came back. The
     /// platform may have placed the call: do not retry blindly (find it by
@@ -152,6 +156,9 @@ pub enum Error {
         delivery: Delivery,
         /// What failed.
         message: String,
+        /// For an *outcome unknown* of a callback call: what resolving it
+        /// needs ([`Error::ticket`], [`Client::resolve`](crate::Client::resolve)).
+        ticket: Option<Box<Ticket>>,
     },
     /// A timeout. `delivery` says whether the request was written.
     Timeout {
@@ -161,6 +168,8 @@ pub enum Error {
         delivery: Delivery,
         /// Which timeout fired.
         message: String,
+        /// As in [`Error::Transport`].
+        ticket: Option<Box<Ticket>>,
     },
     /// An HTTP status other than 200.
     HttpStatus {
@@ -168,11 +177,15 @@ pub enum Error {
         status: u16,
         /// The start of the body, with control characters removed.
         body_start: String,
+        /// As in [`Error::Transport`].
+        ticket: Option<Box<Ticket>>,
     },
     /// The answer is not the platform's JSON.
     Protocol {
         /// What is wrong with the answer.
         message: String,
+        /// As in [`Error::Transport`].
+        ticket: Option<Box<Ticket>>,
     },
     /// A push body (POSTed to the app's callback URL) that is not a push:
     /// not JSON, not an object, `cdr` not an array, ... Nothing was sent.
@@ -249,7 +262,7 @@ impl Error {
     /// use ytx::{Delivery, Error};
     /// let e = ytx::Error::invalid("credit", "must be greater than 60");
     /// assert!(!e.is_retry_safe()); // nothing was sent, but a retry fails the same way
-    /// let refused = Error::Transport { delivery: Delivery::NotSent, message: "refused".into(), source: None };
+    /// let refused = Error::Transport { delivery: Delivery::NotSent, message: "refused".into(), source: None, ticket: None };
     /// assert!(refused.is_retry_safe());
     /// let busy = ytx::parse_response(br#"{"statusCode":"-104","statusMsg":"x"}"#).unwrap_err();
     /// assert!(busy.is_retry_safe() && busy.retry_after().is_some());
@@ -289,9 +302,9 @@ impl Error {
     ///
     /// ```
     /// use ytx::{Delivery, Error, ErrorCode};
-    /// let refused = Error::Transport { delivery: Delivery::NotSent, message: "refused".into(), source: None };
+    /// let refused = Error::Transport { delivery: Delivery::NotSent, message: "refused".into(), source: None, ticket: None };
     /// assert_eq!(refused.delivery(), Delivery::NotSent); // safe to retry
-    /// let reset = Error::Transport { delivery: Delivery::Unknown, message: "reset".into(), source: None };
+    /// let reset = Error::Transport { delivery: Delivery::Unknown, message: "reset".into(), source: None, ticket: None };
     /// assert_eq!(reset.code(), ErrorCode::OutcomeUnknown); // may have rung
     /// ```
     pub fn delivery(&self) -> Delivery {
@@ -317,6 +330,37 @@ impl Error {
             Error::InvalidArgument { field, .. } => Some(field),
             _ => None,
         }
+    }
+
+    /// What resolving this *outcome unknown* needs, when it is one of a
+    /// callback call (or a voice code, which resolves as "cannot be
+    /// resolved"): pass the error or the ticket to
+    /// [`Client::resolve`](crate::Client::resolve), or save
+    /// [`Ticket::to_text`] to resolve it after a restart. `None` for any
+    /// other error.
+    pub fn ticket(&self) -> Option<&Ticket> {
+        match self {
+            Error::Transport { ticket, .. }
+            | Error::Timeout { ticket, .. }
+            | Error::HttpStatus { ticket, .. }
+            | Error::Protocol { ticket, .. } => ticket.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The error with `ticket` attached, when its delivery is unknown.
+    pub(crate) fn with_ticket(mut self, new: Ticket) -> Error {
+        if self.delivery() != Delivery::Unknown {
+            return self;
+        }
+        match &mut self {
+            Error::Transport { ticket, .. }
+            | Error::Timeout { ticket, .. }
+            | Error::HttpStatus { ticket, .. }
+            | Error::Protocol { ticket, .. } => *ticket = Some(Box::new(new)),
+            _ => {}
+        }
+        self
     }
 
     /// The platform's statusCode, for [`Error::Platform`].
@@ -350,26 +394,36 @@ impl Error {
                 source,
                 delivery,
                 message,
+                ticket,
             } => Error::Transport {
                 source,
                 delivery,
                 message: r(message),
+                ticket,
             },
             Error::Timeout {
                 source,
                 delivery,
                 message,
+                ticket,
             } => Error::Timeout {
                 source,
                 delivery,
                 message: r(message),
+                ticket,
             },
-            Error::HttpStatus { status, body_start } => Error::HttpStatus {
+            Error::HttpStatus {
+                status,
+                body_start,
+                ticket,
+            } => Error::HttpStatus {
                 status,
                 body_start: r(body_start),
+                ticket,
             },
-            Error::Protocol { message } => Error::Protocol {
+            Error::Protocol { message, ticket } => Error::Protocol {
                 message: r(message),
+                ticket,
             },
             Error::Platform {
                 status_code,
@@ -554,14 +608,14 @@ impl fmt::Display for Error {
                     "timed out waiting for the platform ({message}); the platform may have acted on the request, do not retry blindly"
                 ),
             },
-            Error::HttpStatus { status, body_start } => {
+            Error::HttpStatus { status, body_start , ..} => {
                 write!(f, "HTTP status {status} instead of 200 (the platform always answers 200: check the base URL, proxy or gateway)")?;
                 if !body_start.is_empty() {
                     write!(f, "; body starts: {body_start}")?;
                 }
                 Ok(())
             }
-            Error::Protocol { message } => write!(f, "unexpected answer: {message}"),
+            Error::Protocol { message , ..} => write!(f, "unexpected answer: {message}"),
             Error::InvalidPush { message } => write!(f, "not a push: {message}"),
             Error::Platform {
                 status_code,
@@ -680,11 +734,13 @@ mod tests {
             delivery: Delivery::NotSent,
             message: "connection refused".into(),
             source: None,
+            ticket: None,
         };
         let unknown = Error::Transport {
             delivery: Delivery::Unknown,
             message: "reset".into(),
             source: None,
+            ticket: None,
         };
         assert_eq!(not_sent.code(), ErrorCode::NotSent);
         assert_eq!(unknown.code(), ErrorCode::OutcomeUnknown);
@@ -759,11 +815,13 @@ mod tests {
             delivery,
             message: "x".into(),
             source: None,
+            ticket: None,
         };
         let timeout = |delivery| Error::Timeout {
             delivery,
             message: "x".into(),
             source: None,
+            ticket: None,
         };
         let platform = |code: &str| Error::Platform {
             status_code: code.into(),
@@ -795,9 +853,11 @@ mod tests {
             Error::HttpStatus {
                 status: 502,
                 body_start: String::new(),
+                ticket: None,
             },
             Error::Protocol {
                 message: "x".into(),
+                ticket: None,
             },
             platform("-100"),
             platform("-203"),

@@ -56,6 +56,7 @@ pub mod ffi;
 pub mod log;
 pub mod record;
 pub mod request;
+pub mod resolve;
 pub mod response;
 pub mod sign;
 mod transport;
@@ -73,3 +74,4 @@ pub use record::{
     StatePush,
 };
 pub use request::{CallbackCall, FindCall, RecordQuery, RingbackType, VoiceCode};
+pub use resolve::{Resolution, ResolutionStatus, Resolvable, ResolveOptions, Ticket, TicketKind};

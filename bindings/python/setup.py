@@ -9,6 +9,14 @@ is built: the binding is ctypes, so the wheel is tagged ``py3-none-<platform>``
 (any Python 3, this OS and architecture), and ``auditwheel repair`` turns the
 Linux one into a manylinux wheel.
 
+Where the crate is: ``rust/Cargo.toml`` next to this file when present (the
+sdist that ``make dist`` builds carries the crate there, as ``cargo package``
+makes it), else the repository's ``../../Cargo.toml``.
+
+``YTX_PREBUILT_LIBRARY=/path/to/libytx.so``: no cargo at all; that file is
+put in the package as it is (``make dist`` builds the wheel on the portable
+glibc 2.17 library this way, then ``auditwheel repair`` tags it manylinux).
+
 Knobs (all setuptools-rust's or cargo's own):
 
 - ``CARGO_TARGET_DIR``: where cargo builds (default: the repository's
@@ -20,10 +28,12 @@ Needs a Rust toolchain (``cargo`` on ``PATH``, Rust 1.85 or newer).
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Distribution, setup
+from setuptools.command.build_py import build_py
 from setuptools_rust import Binding, RustExtension
 from setuptools_rust.build import build_rust
 
@@ -33,8 +43,12 @@ except ImportError:  # older setuptools: the `wheel` package's command
     from wheel.bdist_wheel import bdist_wheel  # type: ignore[no-redef]
 
 _HERE = Path(__file__).resolve().parent
-# bindings/python -> the repository, whose root crate builds libytx.
-_CARGO_TOML = _HERE.parent.parent / "Cargo.toml"
+# The sdist's own copy of the crate, else bindings/python -> the repository,
+# whose root crate builds libytx.
+_CARGO_TOML = _HERE / "rust" / "Cargo.toml"
+if not _CARGO_TOML.is_file():
+    _CARGO_TOML = _HERE.parent.parent / "Cargo.toml"
+_PREBUILT = os.environ.get("YTX_PREBUILT_LIBRARY", "")
 
 if sys.platform == "win32":
     _LIBNAME = "ytx.dll"
@@ -64,6 +78,29 @@ class PlatformWheel(bdist_wheel):  # type: ignore[misc, valid-type]
         _, _, plat = super().get_tag()
         return "py3", "none", plat
 
+
+class BuildPyWithLibrary(build_py):  # type: ignore[misc]
+    """build_py, plus the prebuilt library (YTX_PREBUILT_LIBRARY) in the package."""
+
+    def run(self) -> None:
+        super().run()
+        dest = os.path.join(self.build_lib, "ytx", _LIBNAME)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copyfile(_PREBUILT, dest)
+
+
+class BinaryDistribution(Distribution):  # type: ignore[misc]
+    """A platform (platlib) wheel even though no extension is built here."""
+
+    def has_ext_modules(self) -> bool:
+        return True
+
+
+if _PREBUILT:
+    if not os.path.isfile(_PREBUILT):
+        raise SystemExit(f"ytx: YTX_PREBUILT_LIBRARY={_PREBUILT} is not a file")
+    setup(distclass=BinaryDistribution, cmdclass={"build_py": BuildPyWithLibrary, "bdist_wheel": PlatformWheel})
+    sys.exit(0)
 
 if not _CARGO_TOML.is_file():
     raise SystemExit(

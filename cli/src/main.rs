@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
-use ytx::{CallbackCall, Client, Error, FindCall, RecordQuery, VoiceCode};
+use ytx::{CallbackCall, Client, Error, FindCall, RecordQuery, ResolveOptions, Ticket, VoiceCode};
 
 use output::Report;
 
@@ -33,6 +33,7 @@ fn top_help() -> String {
   ytx call 13800138000 01085485069 --credit 600 --custom-parm order-42
   ytx --json code 13800138000 4096 --times 2
   ytx record 20200437755811196850667520400
+  ytx resolve 'ytx-ticket:1;...'       # after exit 4 of ytx call: was it placed?
   ytx balance
   ytx push < body.json
 
@@ -138,8 +139,9 @@ enum Command {
   ytx call 13800138000 01085485069 --credit 600 --ringback-type system --dry-run
   ytx --json call 13800138000 01085485069 --credit 600 | jq -r .request_id
 
-Give every call a unique --custom-parm: after exit 4 (outcome unknown) it is how
-`ytx find` tells whether the call was placed.
+Give every call a unique --custom-parm: after exit 4 (outcome unknown) or 6 (bad
+answer), the error prints a ticket (stderr, or \"ticket\" with --json), and
+`ytx resolve 'TICKET'` finds the call by its customParm.
 Exit: 0 accepted, 2 invalid input, 3 not sent (retry), 4 outcome unknown,
 5 refused, 6 bad answer (see `ytx --help`).")]
     Call(Box<CallArgs>),
@@ -170,13 +172,31 @@ Exit: 0 found, 1 no record (yet), 2 invalid input, 3 not sent, 4 no answer,
   ytx find order-42 --after 20200437755811196850667520400
   ytx find order-42 --after 0        # from the first record (pages through all)
 
-This resolves an outcome unknown (exit 4 of `ytx call`) without ringing anyone
-twice: found (exit 0) means the call was placed, do not place it again; not found
-(exit 1) means no record yet, which means \"not placed\" only once the platform has
-had time to write it (about 20 s after the call would have ended).
+Found (exit 0) means the call was placed: do not place it again. Not found (exit 1)
+means no record yet, which is not \"not placed\": a record is written only after the
+call ends, up to srctimeout + dsttimeout + credit + 60 s after it was sent
+(PROTOCOL.md). To resolve an outcome unknown (exit 4 of `ytx call`), use
+`ytx resolve 'TICKET'`: it applies that bound.
 Exit: 0 found, 1 not found, 2 invalid input (also: ran out of --max-pages),
 3 not sent, 4 no answer, 5 refused, 6 bad answer (see `ytx --help`).")]
     Find(FindArgs),
+
+    /// Was the call of an outcome unknown placed? Resolve the ticket `ytx call` printed.
+    #[command(after_help = "Examples:
+  ytx resolve 'ytx-ticket:1;kind=callback;sent=1765000000;credit=600;srctimeout=;dsttimeout=;anchor=;customParm=order%2D42;fid=4'
+  ytx --json resolve \"$TICKET\" | jq -r .status
+  ytx resolve \"$TICKET\" --cursor 20200437755811196850667520400   # resume
+
+Pages through the call records after the ticket's anchor, looking for its
+customParm (only record queries: nothing is placed). \"not placed\" only once
+PROTOCOL.md's bound has passed (sent + srctimeout + dsttimeout + credit + 60 s;
+60 s for a ring timeout not given); before that, or when --max-pages or
+--deadline-ms run out, \"not known yet\" with a time to ask again and a cursor.
+Exit: 0 placed (do not place it again), 7 not placed (safe to place again),
+8 not known yet (ask again then, with --cursor), 9 cannot be resolved (a voice code,
+or no customParm), 2 invalid input, 3/4/5/6 a record query failed (harmless to
+run again; see `ytx --help`).")]
+    Resolve(ResolveArgs),
 
     /// Show the account's balance.
     #[command(after_help = "Examples:
@@ -376,6 +396,47 @@ struct FindArgs {
     max_pages: u32,
 }
 
+#[derive(Args)]
+struct ResolveArgs {
+    /// The ticket of the outcome unknown, as `ytx call` printed it (quote it: it holds `;`).
+    ticket: String,
+    /// Resume from the cursor an earlier `ytx resolve` of the same ticket printed.
+    #[arg(long, value_name = "REQUEST_ID")]
+    cursor: Option<String>,
+    /// Overall deadline in milliseconds (default 60000).
+    #[arg(long, value_name = "MS")]
+    deadline_ms: Option<u64>,
+    /// Most record queries (default 100).
+    #[arg(long, value_name = "N")]
+    max_pages: Option<u32>,
+    /// Records per query, 1 to 1000 (default 100).
+    #[arg(long, value_name = "N")]
+    page_size: Option<u32>,
+    /// The product whose records are searched (default: the ticket's, 4 for a callback call).
+    #[arg(long, value_name = "F")]
+    fid: Option<String>,
+}
+
+impl ResolveArgs {
+    fn options(&self) -> Result<ResolveOptions, Error> {
+        let mut o = ResolveOptions::new().cursor(self.cursor.as_deref());
+        if let Some(ms) = self.deadline_ms {
+            o = o.deadline(std::time::Duration::from_millis(ms));
+        }
+        if let Some(n) = self.max_pages {
+            o = o.max_pages(n);
+        }
+        if let Some(n) = self.page_size {
+            o = o.page_size(n);
+        }
+        if let Some(f) = &self.fid {
+            o = o.fid(f);
+        }
+        o.validate()?;
+        Ok(o)
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let json = args
@@ -480,13 +541,19 @@ fn run(cli: &Cli, out: &output::Output) -> Result<Report, Error> {
                 },
                 None => Report {
                     human: format!(
-                        "not found: no record with customParm {} after requestId {} (yet: \"not placed\" only once the platform has had time to write it, about 20 s after the call would have ended)\n",
+                        "not found: no record with customParm {} after requestId {} (yet: this is not \"not placed\"; `ytx resolve TICKET` answers that, after srctimeout + dsttimeout + credit + 60 s)\n",
                         a.custom_parm, a.after
                     ),
                     json: json!({"found": false, "custom_parm": a.custom_parm, "after": a.after}),
                     code: exit::NOT_FOUND,
                 },
             })
+        }
+        Command::Resolve(a) => {
+            let ticket = Ticket::parse(&a.ticket)?;
+            let options = a.options()?;
+            let client = client(cli, out)?;
+            Ok(output::resolution(&client.resolve_with(&ticket, &options)?))
         }
         Command::Balance => {
             let client = client(cli, out)?;

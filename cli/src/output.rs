@@ -7,8 +7,10 @@
 use std::io::Write;
 
 use serde_json::{json, Map, Value};
+use std::time::UNIX_EPOCH;
 use ytx::record::Fields;
-use ytx::{CallRecord, Error, PreparedRequest, Push, Response};
+
+use ytx::{CallRecord, Error, PreparedRequest, Push, Resolution, ResolutionStatus, Response};
 
 use crate::exit;
 
@@ -89,11 +91,17 @@ impl Output {
             if let Error::HttpStatus { status, .. } = e {
                 obj.insert("http_status".into(), json!(status));
             }
+            if let Some(t) = e.ticket() {
+                obj.insert("ticket".into(), json!(t.to_text()));
+            }
             stdout(&format!("{}\n", json!({ "error": obj })));
         } else {
             let mut text = format!("ytx: {e}\n");
             if let Some(flag) = e.field().and_then(flag_of) {
                 text.push_str(&format!("ytx: (given as {flag})\n"));
+            }
+            if let Some(t) = e.ticket() {
+                text.push_str(&format!("ytx: ticket: {t}\n"));
             }
             text.push_str(&format!(
                 "ytx: {} (exit {code})\n",
@@ -117,6 +125,10 @@ fn flag_of(field: &str) -> Option<&'static str> {
         "fid" => "--fid",
         "limit" => "--page-size",
         "max_pages" => "--max-pages",
+        "page_size" => "--page-size",
+        "ticket" => "TICKET",
+        "cursor" => "--cursor",
+        "deadline" => "--deadline-ms",
         "dstclid" => "--dstclid / --dst-clid",
         other => crate::CALL_FLAGS
             .iter()
@@ -280,6 +292,76 @@ pub fn record_json(r: &CallRecord) -> Value {
     })
 }
 
+/// Unix seconds as `yyyy-mm-ddThh:mm:ssZ` (proleptic Gregorian, UTC).
+pub fn utc_text(unix: i64) -> String {
+    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// What `ytx resolve` found.
+pub fn resolution(r: &Resolution) -> Report {
+    let (code, class) = match r.status() {
+        ResolutionStatus::Placed => (exit::OK, "placed"),
+        ResolutionStatus::NotPlaced => (exit::NOT_PLACED, "not_placed"),
+        ResolutionStatus::NotKnownYet => (exit::NOT_KNOWN_YET, "not_known_yet"),
+        ResolutionStatus::CannotBeResolved => (exit::CANNOT_BE_RESOLVED, "cannot_be_resolved"),
+    };
+    let again = r
+        .check_again_at()
+        .map(|t| match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => {
+                i64::try_from(d.as_secs() + u64::from(d.subsec_nanos() > 0)).unwrap_or(i64::MAX)
+            }
+            Err(_) => 0,
+        });
+    let mut human = match r.status() {
+        ResolutionStatus::Placed => {
+            "placed: the call was placed (do not place it again)\n".to_string()
+        }
+        ResolutionStatus::NotPlaced => "not placed: placing it again is safe\n".to_string(),
+        ResolutionStatus::NotKnownYet => "not known yet\n".to_string(),
+        ResolutionStatus::CannotBeResolved => "cannot be resolved\n".to_string(),
+    };
+    human.push_str(&format!("reason: {}\n", r.reason()));
+    if let Some(t) = again {
+        human.push_str(&format!("check again at: {} ({t})\n", utc_text(t)));
+    }
+    if let Some(c) = r.cursor() {
+        human.push_str(&format!("cursor: {c}\n"));
+    }
+    if let Some(rec) = r.record() {
+        human.push_str(&record_text(rec));
+    }
+    Report {
+        human,
+        json: json!({
+            "status": class,
+            "status_name": r.status().name(),
+            "reason": r.reason(),
+            "record": r.record().map(record_json),
+            "check_again_at": again.map(utc_text),
+            "check_again_unix": again,
+            "cursor": r.cursor(),
+        }),
+        code,
+    }
+}
+
 /// A parsed push body.
 pub fn push(p: &Push) -> Report {
     match p {
@@ -320,5 +402,16 @@ pub fn push(p: &Push) -> Report {
                 code: exit::OK,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_text_is_the_calendar_date() {
+        assert_eq!(super::utc_text(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::utc_text(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(super::utc_text(1_765_000_000), "2025-12-06T05:46:40Z");
+        assert_eq!(super::utc_text(253_402_300_799), "9999-12-31T23:59:59Z");
     }
 }

@@ -30,6 +30,9 @@ const NOT_SENT: i32 = 3;
 const UNKNOWN: i32 = 4;
 const REFUSED: i32 = 5;
 const BAD_ANSWER: i32 = 6;
+const NOT_PLACED: i32 = 7;
+const NOT_KNOWN_YET: i32 = 8;
+const CANNOT_BE_RESOLVED: i32 = 9;
 
 struct Run {
     code: i32,
@@ -385,7 +388,7 @@ fn call_outcome_unknown() {
     );
     assert_eq!(run.code, UNKNOWN, "{run:?}");
     assert!(run.stderr.contains("do not retry blindly"), "{run:?}");
-    assert!(run.stderr.contains("ytx find"), "{run:?}");
+    assert!(run.stderr.contains("ytx resolve"), "{run:?}");
     let run = ytx(
         &emu,
         &[
@@ -1255,13 +1258,18 @@ fn help_on_every_command_with_an_example() {
         "4  outcome unknown",
         "5  refused",
         "6  bad answer",
+        "7  not placed",
+        "8  not known yet",
+        "9  cannot be",
         "YTX_AUTH_TOKEN",
         "~/.config/ytx/config",
         "Examples:",
     ] {
         assert!(run.stdout.contains(want), "{want:?} not in --help");
     }
-    for cmd in ["call", "code", "record", "find", "balance", "push"] {
+    for cmd in [
+        "call", "code", "record", "find", "resolve", "balance", "push",
+    ] {
         let run = ytx_with(&[cmd, "--help"], &[], b"");
         assert_eq!(run.code, OK, "{run:?}");
         assert!(run.stdout.contains("Examples:"), "{cmd}: {run:?}");
@@ -1403,4 +1411,175 @@ fn a_broken_stderr_never_loses_the_request_id_nor_the_exit_code() {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------- resolve
+
+/// The ticket line `ytx call` printed on stderr.
+fn ticket_on_stderr(run: &Run) -> String {
+    run.stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("ytx: ticket: "))
+        .unwrap_or_else(|| panic!("no ticket line: {run:?}"))
+        .to_string()
+}
+
+#[test]
+fn an_outcome_unknown_prints_its_ticket_and_resolve_answers_placed() {
+    let emu = start();
+    // Text: the ticket on stderr, and advice pointing at ytx resolve.
+    let run = ytx(
+        &emu,
+        &[
+            "call",
+            SRC,
+            FAULT_DROP_CONNECTION,
+            "--credit",
+            "600",
+            "--custom-parm",
+            "cli-lost",
+        ],
+    );
+    assert_eq!(run.code, UNKNOWN, "{run:?}");
+    let ticket = ticket_on_stderr(&run);
+    assert!(
+        ticket.starts_with("ytx-ticket:1;kind=callback;"),
+        "{ticket}"
+    );
+    assert!(ticket.contains("customParm=cli%2Dlost"), "{ticket}");
+    assert!(run.stderr.contains("ytx resolve"), "{run:?}");
+    let run = ytx(&emu, &["resolve", &ticket]);
+    assert_eq!(run.code, OK, "{run:?}");
+    assert!(run.stdout.starts_with("placed:"), "{run:?}");
+    assert!(run.stdout.contains("cli-lost"), "{run:?}");
+
+    // JSON: the ticket in the error object; a timeout (slow answer) too.
+    let run = ytx(
+        &emu,
+        &[
+            "--json",
+            "--timeout-ms",
+            "300",
+            "call",
+            SRC,
+            FAULT_SLOW_ANSWER,
+            "--credit",
+            "600",
+            "--custom-parm",
+            "cli-slow",
+        ],
+    );
+    let e = assert_error(
+        &run,
+        UNKNOWN,
+        "outcome_unknown",
+        "YTX_ERR_TIMEOUT",
+        "YTX_DELIVERY_UNKNOWN",
+    );
+    let ticket = e["ticket"].as_str().expect("a ticket field").to_string();
+    assert!(ticket.contains("customParm=cli%2Dslow"), "{ticket}");
+    // The emulator placed the call before its slow answer.
+    let run = ytx(&emu, &["--json", "resolve", &ticket]);
+    assert_eq!(run.code, OK, "{run:?}");
+    let j = run.json();
+    assert_eq!(j["status"], "placed", "{run:?}");
+    assert_eq!(j["status_name"], "YTX_RESOLUTION_PLACED", "{run:?}");
+    assert_eq!(j["record"]["custom_parm"], "cli-slow", "{run:?}");
+    assert!(
+        j["check_again_at"].is_null() && j["cursor"].is_null(),
+        "{run:?}"
+    );
+    // A refusal is not an outcome unknown: no ticket.
+    let run = ytx(
+        &emu,
+        &[
+            "--json",
+            "call",
+            SRC,
+            &platform_code_dst(204),
+            "--credit",
+            "600",
+        ],
+    );
+    assert_eq!(run.code, REFUSED, "{run:?}");
+    assert!(run.error().get("ticket").is_none(), "{run:?}");
+}
+
+#[test]
+fn resolve_every_answer_and_exit_code() {
+    let emu = start();
+    let long_ago = |parm: &str| {
+        format!("ytx-ticket:1;kind=callback;sent=1000;credit=600;srctimeout=;dsttimeout=;anchor=;customParm={parm}")
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Not placed: long after the bound, no record.
+    let run = ytx(&emu, &["resolve", &long_ago("never")]);
+    assert_eq!(run.code, NOT_PLACED, "{run:?}");
+    assert!(run.stdout.starts_with("not placed"), "{run:?}");
+    // Not known yet: before the bound, with the time to ask again.
+    let fresh = format!("ytx-ticket:1;kind=callback;sent={now};credit=600;srctimeout=;dsttimeout=;anchor=;customParm=never");
+    let run = ytx(&emu, &["resolve", &fresh]);
+    assert_eq!(run.code, NOT_KNOWN_YET, "{run:?}");
+    assert!(run.stdout.contains("check again at: "), "{run:?}");
+    let run = ytx(&emu, &["--json", "resolve", &fresh]);
+    let j = run.json();
+    assert_eq!(j["status"], "not_known_yet", "{run:?}");
+    assert_eq!(j["check_again_unix"].as_u64(), Some(now + 780), "{run:?}");
+    assert!(
+        j["check_again_at"].as_str().unwrap().ends_with('Z'),
+        "{run:?}"
+    );
+    assert!(j["record"].is_null(), "{run:?}");
+    // Out of pages: not known yet with a cursor to resume from.
+    for i in 0..3 {
+        place(&emu, &format!("cli-resolve-{i}"));
+    }
+    let run = ytx(
+        &emu,
+        &[
+            "--json",
+            "resolve",
+            &long_ago("never"),
+            "--page-size",
+            "1",
+            "--max-pages",
+            "2",
+        ],
+    );
+    assert_eq!(run.code, NOT_KNOWN_YET, "{run:?}");
+    let cursor = run.json()["cursor"].as_str().unwrap().to_string();
+    let run = ytx(&emu, &["resolve", &long_ago("never"), "--cursor", &cursor]);
+    assert_eq!(run.code, NOT_PLACED, "{run:?}");
+    // Cannot be resolved: a call without customParm.
+    let run = ytx(&emu, &["--json", "resolve", &long_ago("")]);
+    assert_eq!(run.code, CANNOT_BE_RESOLVED, "{run:?}");
+    assert_eq!(run.json()["status"], "cannot_be_resolved", "{run:?}");
+    // Bad input names the field, nothing sent.
+    let run = ytx(&emu, &["--json", "resolve", "not-a-ticket"]);
+    let e = assert_error(
+        &run,
+        INVALID,
+        "invalid_input",
+        "YTX_ERR_INVALID_ARGUMENT",
+        "YTX_DELIVERY_NOT_SENT",
+    );
+    assert_eq!(e["field"], "ticket", "{run:?}");
+    let run = ytx(
+        &emu,
+        &["--json", "resolve", &long_ago("x"), "--cursor", "a-b"],
+    );
+    assert_eq!(run.error()["option"], "--cursor", "{run:?}");
+}
+
+#[test]
+fn find_help_points_to_resolve_for_not_placed() {
+    let run = ytx_with(&["find", "--help"], &[], b"");
+    assert!(run.stdout.contains("ytx resolve"), "{run:?}");
+    assert!(
+        !run.stdout.contains("about 20 s after the call would"),
+        "{run:?}"
+    );
 }

@@ -185,6 +185,11 @@ pub struct Config {
     /// requestId: for tests only. Default false.
     #[serde(default)]
     pub request_id_from_custom_parm: bool,
+    /// The most records one `CallCdr.wx` page answers, whatever `limit`
+    /// asked for, as a gateway or the platform capping `limit` would (e.g.
+    /// 50). Default 0: no cap.
+    #[serde(default)]
+    pub max_records_per_page: u64,
 }
 
 fn default_window() -> u64 {
@@ -271,6 +276,7 @@ impl Default for Config {
             push_interval_ms: DEFAULT_PUSH_INTERVAL_MS,
             record_delay_ms: 0,
             request_id_from_custom_parm: false,
+            max_records_per_page: 0,
         }
     }
 }
@@ -302,6 +308,12 @@ impl Config {
     /// Sets [`Config::request_id_from_custom_parm`].
     pub fn with_request_id_from_custom_parm(mut self, yes: bool) -> Config {
         self.request_id_from_custom_parm = yes;
+        self
+    }
+
+    /// Sets [`Config::max_records_per_page`].
+    pub fn with_max_records_per_page(mut self, n: u64) -> Config {
+        self.max_records_per_page = n;
         self
     }
 

@@ -29,6 +29,9 @@ Options:
                          test mode: a call whose customParm is 1 to 15 digits is
                          answered the requestId TIMESTAMP + customParm zero-padded
                          to 15 digits (the fork tests tell crossed answers by it)
+  --max-records-per-page N
+                         a CallCdr.wx page holds at most N records whatever its limit,
+                         as a capping gateway would (default 0: no cap)
   --exit-on-stdin-eof    exit when standard input is closed (so a dead test harness
                          never leaves the emulator running)
   -h, --help             print this help
@@ -59,6 +62,7 @@ struct Args {
     balance_fen: Option<u64>,
     record_delay_ms: Option<u64>,
     request_id_from_custom_parm: bool,
+    max_records_per_page: Option<u64>,
     exit_on_stdin_eof: bool,
 }
 
@@ -78,6 +82,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
         balance_fen: None,
         record_delay_ms: None,
         request_id_from_custom_parm: false,
+        max_records_per_page: None,
         exit_on_stdin_eof: false,
     };
     let mut it = args.into_iter();
@@ -109,6 +114,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
             "--request-id-from-custom-parm" if inline.is_none() => {
                 out.request_id_from_custom_parm = true
             }
+            "--max-records-per-page" => out.max_records_per_page = Some(number(value(&mut it)?)?),
             "--exit-on-stdin-eof" if inline.is_none() => out.exit_on_stdin_eof = true,
             _ => return Err(format!("unknown argument {arg:?}")),
         }
@@ -145,6 +151,9 @@ fn load_config(args: &Args) -> Result<Config, String> {
     }
     if args.request_id_from_custom_parm {
         config.request_id_from_custom_parm = true;
+    }
+    if let Some(n) = args.max_records_per_page {
+        config.max_records_per_page = n;
     }
     Ok(config)
 }

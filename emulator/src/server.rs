@@ -203,6 +203,10 @@ impl Shared {
             .get("limit")
             .and_then(|l| l.parse().ok())
             .unwrap_or(0);
+        let limit = match self.config.max_records_per_page {
+            0 => limit,
+            cap => limit.min(cap),
+        };
         let last = accepted.get("lastresid").unwrap_or("0");
         let now = Instant::now();
         let calls = lock(&self.calls);

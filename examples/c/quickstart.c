@@ -54,8 +54,10 @@ static int report(const char *what, ytx_result rc, const ytx_outcome *o) {
         printf("  platform statusCode %s, statusMsg %s\n",
                ytx_outcome_status_code(o), ytx_outcome_status_msg(o));
     }
-    if (ytx_outcome_delivery(o) == YTX_DELIVERY_NOT_SENT) {
-        printf("  (nothing reached the platform: safe to retry)\n");
+    if (ytx_outcome_retry_safe(o)) {
+        /* Not written, or the platform's -104: nothing was placed. */
+        printf("  (nothing was placed: safe to send again after %u ms)\n",
+               (unsigned)ytx_outcome_retry_after_ms(o));
     } else if (ytx_outcome_delivery(o) == YTX_DELIVERY_UNKNOWN) {
         printf("  (the platform may have acted on it: do not retry blindly)\n");
     }

@@ -34,7 +34,7 @@ bool report(const char *what, ytx_result rc, const Outcome &o) {
         return true;
     }
     std::printf("%s: %s: %s%s\n", what, ytx_result_name(rc), ytx_outcome_message(o.get()),
-                ytx_outcome_delivery(o.get()) == YTX_DELIVERY_NOT_SENT ? " (safe to retry)" : "");
+                ytx_outcome_retry_safe(o.get()) ? " (nothing was placed: safe to send again)" : "");
     return false;
 }
 

@@ -66,12 +66,15 @@ impl From<ErrorCode> for ytx_result {
 
 /// Whether a request reached the platform, as far as the client can know.
 ///
-/// This is the answer to "may I send it again?": only `YTX_DELIVERY_NOT_SENT`
-/// makes a blind retry safe.
+/// Half of the answer to "may I send it again?": only `YTX_DELIVERY_NOT_SENT`
+/// rules out a second call. The whole answer is `ytx_outcome_retry_safe`
+/// (not for argument errors, which fail the same way; yes for the
+/// platform's `-104`, answered but nothing placed).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ytx_delivery {
-    /// Nothing was written to the network. A retry is safe.
+    /// Nothing was written to the network: sending again cannot make a
+    /// second call (whether it can succeed: the retry advice).
     YTX_DELIVERY_NOT_SENT = 0,
     /// The request was written but no complete, valid answer came back. The
     /// platform may have placed the call: do not retry blindly.

@@ -22,6 +22,7 @@ mod info;
 mod outcome;
 mod panic;
 mod record;
+mod resolve;
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -35,6 +36,7 @@ use codes::{FfiError, FfiResult};
 pub use info::*;
 pub use outcome::*;
 pub use record::*;
+pub use resolve::*;
 
 /// Opaque client handle, from `ytx_client_new`, released with `ytx_free`.
 ///
@@ -234,7 +236,10 @@ pub extern "C" fn ytx_result_name(code: ytx_result_value) -> *const c_char {
 ///   `pool_idle_timeout_ms` (how long a keep-alive connection may idle in
 ///   the pool before it is closed instead of reused, default 30000),
 ///   `callback_func_url`, `callback_action`, `voice_code_func_url`,
-///   `voice_code_action` (endpoint overrides), `max_retries` (0, the
+///   `voice_code_action` (endpoint overrides), `auto_custom_parm` (`1`:
+///   give every callback call sent without `customParm` a unique one,
+///   `ytx-<unix ms>-<pid>-<counter>`, so that every *outcome unknown* can be
+///   resolved with `ytx_resolve`; `0`, the default: send none), `max_retries` (0, the
 ///   default, to 10: resend a request automatically only when
 ///   `ytx_outcome_retry_safe` would say so: not written yet, or the
 ///   platform's `-104`; never an unknown outcome; one WARN log line per
@@ -344,6 +349,8 @@ pub unsafe extern "C" fn ytx_free(client: *mut ytx_client) -> ytx_result {
 /// sent once; it is sent again only when the client's `max_retries` option
 /// is set and the failure is retry-safe (`ytx_outcome_retry_safe`): never
 /// after it may have reached the platform.
+/// On `YTX_DELIVERY_UNKNOWN` the outcome's `ytx_outcome_ticket` says what
+/// `ytx_resolve` needs to find out whether the call was placed.
 /// Thread safety: any number of threads may call this with the same client.
 ///
 /// # Safety

@@ -24,6 +24,8 @@ pub(super) struct Outcome {
     request_id: String,
     http_status: u16,
     request: Option<PreparedRequest>,
+    /// The ticket of an *outcome unknown*, as text ("" when none).
+    ticket: String,
 }
 
 impl Outcome {
@@ -39,6 +41,7 @@ impl Outcome {
             request_id: String::new(),
             http_status: 0,
             request: None,
+            ticket: String::new(),
         }
     }
 
@@ -49,6 +52,9 @@ impl Outcome {
         o.retry_after = e.retry_after();
         o.message = e.to_string();
         o.field = e.field().unwrap_or_default().to_string();
+        if let Some(t) = e.core().and_then(Error::ticket) {
+            o.ticket = t.to_text();
+        }
         match e.core() {
             Some(Error::Platform {
                 status_code,
@@ -119,6 +125,7 @@ pub struct ytx_outcome {
     request_url_redacted: CString,
     request_headers: CString,
     request_body: CString,
+    pub(super) ticket: CString,
 }
 
 /// A C string from text that might contain NUL (e.g. a platform message):
@@ -164,6 +171,7 @@ impl From<Outcome> for ytx_outcome {
             request_url_redacted: c_string(redacted),
             request_headers: c_string(headers),
             request_body: c_string(body),
+            ticket: c_string(o.ticket),
         }
     }
 }
@@ -223,7 +231,7 @@ unsafe fn read<T>(o: *const ytx_outcome, default: T, f: impl FnOnce(&ytx_outcome
 
 /// # Safety
 /// As [`read`].
-unsafe fn read_str(
+pub(super) unsafe fn read_str(
     o: *const ytx_outcome,
     f: impl FnOnce(&ytx_outcome) -> &CString,
 ) -> *const c_char {
@@ -242,9 +250,12 @@ pub unsafe extern "C" fn ytx_outcome_result(outcome: *const ytx_outcome) -> ytx_
     }
 }
 
-/// Whether the request reached the platform: `YTX_DELIVERY_NOT_SENT` (retry
-/// is safe), `YTX_DELIVERY_UNKNOWN` (it may have been acted on: do not retry
-/// blindly) or `YTX_DELIVERY_ANSWERED` (the platform answered).
+/// Whether the request reached the platform: `YTX_DELIVERY_NOT_SENT` (nothing
+/// was written), `YTX_DELIVERY_UNKNOWN` (it may have been acted on: do not
+/// retry blindly) or `YTX_DELIVERY_ANSWERED` (the platform answered). To
+/// decide a retry, ask `ytx_outcome_retry_safe`: an argument error is not
+/// sent but fails the same way again, and a `-104` is answered but nothing
+/// was placed.
 /// `YTX_DELIVERY_UNKNOWN` for a NULL outcome: a missing outcome never says
 /// "safe to retry".
 ///

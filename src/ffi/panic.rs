@@ -369,6 +369,9 @@ mod tests {
             with_outcome("ytx_query_balance", &|o| unsafe {
                 ytx_query_balance(c, null_mut(), o)
             }),
+            with_outcome("ytx_resolve", &|o| unsafe {
+                ytx_resolve(c, s, n, 0, 0, null_mut(), o)
+            }),
         ];
         called.append(&mut made);
 
@@ -456,6 +459,15 @@ mod tests {
         forced!(ytx_balance_text(b) => empty);
         forced!(ytx_balance_fen(b) => |v: i64| assert_eq!(v, 0));
         forced!(ytx_balance_free(null_mut()) => |()| ());
+        let res = null::<ytx_resolution>();
+        forced!(ytx_outcome_ticket(o) => empty);
+        forced!(ytx_resolution_status_of(res) => |v: u32| assert_eq!(v, YTX_RESOLUTION_NONE));
+        forced!(ytx_resolution_status_name(YTX_RESOLUTION_PLACED) => empty);
+        forced!(ytx_resolution_record(res) => |r: *const ytx_record| assert!(r.is_null()));
+        forced!(ytx_resolution_check_again_unix(res, &mut unix) => |v: i32| assert_eq!(v, 0));
+        forced!(ytx_resolution_cursor(res) => empty);
+        forced!(ytx_resolution_reason(res) => empty);
+        forced!(ytx_resolution_free(null_mut()) => |()| ());
         assert_eq!(unix, 7, "no out-parameter written on a panic");
 
         // Every export was tried, and the library still works.

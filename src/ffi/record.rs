@@ -876,7 +876,7 @@ unsafe fn store(value: Option<i64>, out: *mut i64) -> i32 {
 ///
 /// # Safety
 /// `out` is NULL or valid for one pointer write.
-unsafe fn query<T, C: From<T>>(
+pub(super) unsafe fn query<T, C: From<T>>(
     client: *const ytx_client,
     out: *mut *mut C,
     out_name: &str,
@@ -966,9 +966,12 @@ pub unsafe extern "C" fn ytx_call_records_after(
 /// This is how an *outcome unknown* (`YTX_DELIVERY_UNKNOWN`) is resolved
 /// without ringing anyone twice: on `YTX_OK`, a list of one record means the
 /// call was placed (do not place it again); an empty list means no record
-/// yet. The platform writes a record some seconds (about 20) after the call
-/// ends, so only a search made well after that means "not placed".
-/// Running out of pages is `YTX_ERR_INVALID_ARGUMENT` naming `max_pages`,
+/// yet, never by itself "not placed": a record is written only after the
+/// call ends, up to srctimeout + dsttimeout + credit + 60 s after it was
+/// sent (PROTOCOL.md). `ytx_resolve` applies that bound and answers placed,
+/// not placed or not known yet. Only an empty page ends the
+/// search: a page shorter than asked for (a gateway capping `limit`) is
+/// not the end. Running out of pages is `YTX_ERR_INVALID_ARGUMENT` naming `max_pages`,
 /// never an empty list. Other parameters as `ytx_call_record`.
 ///
 /// # Safety

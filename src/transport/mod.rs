@@ -133,6 +133,7 @@ pub(crate) fn timeout(delivery: Delivery, during: &str) -> Error {
         delivery,
         message: during.to_string(),
         source: None,
+        ticket: None,
     }
 }
 
@@ -146,6 +147,7 @@ pub(crate) fn not_sent_io(e: &io::Error, during: &str) -> Error {
                 delivery: Delivery::NotSent,
                 message: format!("{during}: {e}"),
                 source: None,
+                ticket: None,
             }
         },
         e,
@@ -170,6 +172,7 @@ pub(crate) fn unknown_io(e: &io::Error, during: &str) -> Error {
                 delivery: Delivery::Unknown,
                 message: format!("{during}: {e}"),
                 source: None,
+                ticket: None,
             }
         },
         e,
@@ -179,5 +182,6 @@ pub(crate) fn unknown_io(e: &io::Error, during: &str) -> Error {
 pub(crate) fn malformed(what: impl std::fmt::Display) -> Error {
     Error::Protocol {
         message: format!("malformed HTTP answer: {what}"),
+        ticket: None,
     }
 }

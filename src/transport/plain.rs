@@ -251,11 +251,13 @@ impl Plain {
                 delivery: Delivery::NotSent,
                 message: format!("connect failed: {e}"),
                 source: Some(crate::error::Cause::io(&e)),
+                ticket: None,
             },
             None => Error::Transport {
                 delivery: Delivery::NotSent,
                 message: format!("DNS lookup of {} found no address", self.host),
                 source: None,
+                ticket: None,
             },
         })
     }
@@ -271,6 +273,7 @@ impl Plain {
             delivery: Delivery::NotSent,
             message: format!("DNS lookup of {} failed: {e}", self.host),
             source: Some(crate::error::Cause::io(&e)),
+            ticket: None,
         };
         let left =
             remaining(deadline).ok_or_else(|| timeout(Delivery::NotSent, "resolving the host"))?;
@@ -394,6 +397,7 @@ fn closed_early(what: &str) -> Error {
         delivery: Delivery::Unknown,
         message: format!("the server closed the connection {what}"),
         source: None,
+        ticket: None,
     }
 }
 

@@ -2,7 +2,8 @@
 // callback URL (state pushes and call-record pushes), with HttpListener.
 //
 //   mcs -r:Ytx.dll -out:PushReceiver.exe PushReceiver.cs
-//   mono PushReceiver.exe http://127.0.0.1:8088/ [--exit-on-stdin-eof]
+//   mono PushReceiver.exe http://127.0.0.1:8088/ [--secret-path /SOME-RANDOM-PATH]
+//        [--read-deadline-ms MS] [--exit-on-stdin-eof]
 //
 // Point the app's callback URL (the ytx.net console; the emulator's --push-url)
 // at it. It prints one line per push:
@@ -11,20 +12,31 @@
 //   record <requestId> customParm=... duration=... amount=... url=... desc=...
 //   duplicate state|record <requestId> (ignored)
 //   bad push: <the library's reason>
+//   refused: <status> (<why>)
 //
 // What it shows:
 //   * it answers 200 at once, before doing anything with the body (the platform
 //     only needs to know the push arrived; a slow answer invites a resend);
-//   * the body is parsed by the library (YtxPush.Parse), never by hand;
-//   * it is idempotent: pushes can arrive twice and out of order (the record
-//     before the last state push), so each is keyed by its requestId and
-//     handled once;
+//   * the body is parsed by the library, routed by the key the platform appends
+//     to the URL (?Call: a record push, ?CallState: a state push; by the body's
+//     shape without one): YtxPush.Parse(body, request.RawUrl);
+//   * pushes are unauthenticated, so it follows PROTOCOL.md's "Protecting a
+//     receiver": a body limit (64 KiB; a record push is a few hundred bytes),
+//     and a Content-Length over it, or none, refused at once (413 / 411),
+//     before any body is read (HttpListener itself answers 400 to a negative
+//     one); a read deadline per request (10 s: a slow client is cut off); each
+//     request on the thread pool, at most MaxConcurrent at once, so one slow
+//     client cannot stop the others; optionally an unguessable path
+//     (--secret-path), compared in constant time (any other path: 404);
+//   * it is idempotent by PROTOCOL.md's keys: pushes can arrive twice and out
+//     of order, so a state push is keyed by requestId, number, state and
+//     timestamp (never by requestId alone: several pushes share it) and a
+//     record by requestId; the newest MaxRemembered keys are kept (bounded);
 //   * a push is not authenticated: confirm what moves money with
 //     client.CallRecord(requestId) before you bill on it.
-// A real receiver would keep `_seen` in its database (a unique key on
-// requestId), and hand the work to a queue instead of printing it.
-// Under Mono, HttpListener prefixes are like http://127.0.0.1:PORT/ (or
-// http://*:PORT/ to listen on every interface).
+// A real receiver would keep the keys in its database (a unique key), and hand
+// the work to a queue instead of printing it. Under Mono, HttpListener prefixes
+// are like http://127.0.0.1:PORT/ (or http://*:PORT/ for every interface).
 
 using System;
 using System.Collections.Generic;
@@ -36,16 +48,34 @@ using Ytx;
 
 internal static class PushReceiver
 {
-    // The keys of the pushes already handled: "record <requestId>" and
-    // "state <requestId> <number> <state> <timestamp>".
+    private const int MaxBody = 64 * 1024;
+    private const int MaxConcurrent = 64;
+    private const int MaxRemembered = 100000;
+
+    // The keys of the pushes already handled, oldest first (bounded).
     private static readonly HashSet<string> _seen = new HashSet<string>(StringComparer.Ordinal);
+    private static readonly Queue<string> _seenOrder = new Queue<string>();
     private static readonly object _lock = new object();
+    private static readonly SemaphoreSlim _slots = new SemaphoreSlim(MaxConcurrent);
+    private static string _secretPath;
+    private static int _readDeadlineMs = 10000;
 
     private static int Main(string[] args)
     {
         string prefix = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)
             ? args[0]
             : "http://127.0.0.1:8088/";
+        for (int i = 0; i + 1 < args.Length; i++)
+        {
+            if (args[i] == "--secret-path")
+            {
+                _secretPath = args[i + 1];
+            }
+            else if (args[i] == "--read-deadline-ms")
+            {
+                _readDeadlineMs = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
         var listener = new HttpListener();
         listener.Prefixes.Add(prefix);
         listener.Start();
@@ -89,34 +119,107 @@ internal static class PushReceiver
             {
                 continue;
             }
-            byte[] body = ReadBody(context.Request);
-            Answer(context.Response); // 200 at once, whatever the body is
-            if (body != null)
+            _slots.Wait(); // full: the next requests wait for a slot
+            ThreadPool.QueueUserWorkItem(_ =>
             {
-                Handle(body);
-            }
+                try
+                {
+                    Serve(context);
+                }
+                finally
+                {
+                    _slots.Release();
+                }
+            });
         }
         return 0;
     }
 
-    /// <summary>The body, at most YtxPush.MaxBodyBytes + 1 bytes (the library refuses more); null if reading failed.</summary>
-    private static byte[] ReadBody(HttpListenerRequest request)
+    private static void Serve(HttpListenerContext context)
     {
+        HttpListenerRequest request = context.Request;
+        if (_secretPath != null && !SameSecret(request.Url.AbsolutePath, _secretPath))
+        {
+            Refuse(context, 404, "wrong path");
+            return;
+        }
+        if (request.HttpMethod != "POST")
+        {
+            Refuse(context, 405, "not POST");
+            return;
+        }
+        if (request.ContentLength64 < 0)
+        {
+            Refuse(context, 411, "no Content-Length");
+            return;
+        }
+        if (request.ContentLength64 > MaxBody)
+        {
+            Refuse(context, 413, "Content-Length over the limit");
+            return;
+        }
+        byte[] body = ReadBody(context, (int)request.ContentLength64);
+        if (body == null)
+        {
+            return;
+        }
+        Answer(context.Response); // 200 at once, whatever the body is
+        Handle(body, request.RawUrl);
+    }
+
+    /// <summary>Equal strings, in a time that depends on the lengths only.</summary>
+    private static bool SameSecret(string a, string b)
+    {
+        int diff = a.Length ^ b.Length;
+        for (int i = 0; i < b.Length; i++)
+        {
+            diff |= (i < a.Length ? a[i] : 0) ^ b[i];
+        }
+        return diff == 0;
+    }
+
+    /// <summary>The body (exactly <paramref name="length"/> bytes), or null when it did not arrive within the read deadline.</summary>
+    private static byte[] ReadBody(HttpListenerContext context, int length)
+    {
+        var body = new byte[length];
+        int got = 0;
+        // The whole body within the deadline: a client that sends a byte now
+        // and then is cut off all the same.
+        using (var deadline = new Timer(_ => context.Response.Abort(), null, _readDeadlineMs, Timeout.Infinite))
+        {
+            try
+            {
+                int n;
+                while (got < length && (n = context.Request.InputStream.Read(body, got, length - got)) > 0)
+                {
+                    got += n;
+                }
+            }
+            catch (Exception e) when (e is IOException || e is HttpListenerException || e is ObjectDisposedException)
+            {
+            }
+        }
+        if (got < length)
+        {
+            Print("refused: cut off (the body did not arrive within the read deadline)");
+            context.Response.Abort();
+            return null;
+        }
+        return body;
+    }
+
+    private static void Refuse(HttpListenerContext context, int status, string why)
+    {
+        Print("refused: " + status + " (" + why + ")");
         try
         {
-            var buffer = new MemoryStream();
-            var chunk = new byte[8192];
-            int n;
-            while (buffer.Length <= YtxPush.MaxBodyBytes && (n = request.InputStream.Read(chunk, 0, chunk.Length)) > 0)
-            {
-                buffer.Write(chunk, 0, n);
-            }
-            return buffer.ToArray();
+            context.Response.StatusCode = status;
+            context.Response.KeepAlive = false;
+            context.Response.ContentLength64 = 0;
+            context.Response.Close();
         }
-        catch (IOException e)
+        catch (Exception e) when (e is HttpListenerException || e is IOException || e is ObjectDisposedException)
         {
-            Print("bad push: could not read the body: " + e.Message);
-            return null;
         }
     }
 
@@ -137,12 +240,12 @@ internal static class PushReceiver
         }
     }
 
-    private static void Handle(byte[] body)
+    private static void Handle(byte[] body, string target)
     {
         YtxPush push;
         try
         {
-            push = YtxPush.Parse(body);
+            push = YtxPush.Parse(body, target); // routed by ?Call / ?CallState
         }
         catch (YtxProtocolException e)
         {
@@ -189,7 +292,16 @@ internal static class PushReceiver
     {
         lock (_lock)
         {
-            return _seen.Add(key);
+            if (!_seen.Add(key))
+            {
+                return false;
+            }
+            _seenOrder.Enqueue(key);
+            if (_seenOrder.Count > MaxRemembered)
+            {
+                _seen.Remove(_seenOrder.Dequeue()); // forget the oldest
+            }
+            return true;
         }
     }
 

@@ -41,7 +41,7 @@ namespace Ytx
 
         /// <summary>
         /// The exception for a non-OK code, read from a live outcome, with the
-        /// library's retry advice (<c>ytx_outcome_retry_safe</c>: no copy of the rule here).
+        /// library's retry advice and, for an outcome unknown, its ticket (<c>ytx_outcome_retry_safe</c>: no copy of the rule here).
         /// </summary>
         internal static YtxException ToException(uint rawCode, IntPtr outcome)
         {
@@ -50,6 +50,8 @@ namespace Ytx
             {
                 e.RetryAfter = TimeSpan.FromMilliseconds(NativeMethods.ytx_outcome_retry_after_ms(outcome));
             }
+            string ticket = Utf8.Decode(NativeMethods.ytx_outcome_ticket(outcome));
+            e.Ticket = ticket.Length == 0 ? null : ticket;
             return e;
         }
 

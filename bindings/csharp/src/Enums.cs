@@ -55,7 +55,10 @@ namespace Ytx
         /// <summary>Nothing was written to the network. A retry cannot ring anyone twice.</summary>
         NotSent = 0,
 
-        /// <summary>The request was written but no complete, valid answer came back: the platform may have acted on it.</summary>
+        /// <summary>
+        /// The request was written but no complete, valid answer came back: the platform may have acted on it.
+        /// Do not retry blindly: pass the exception (or its saved <c>Ticket</c>) to <c>YtxClient.Resolve</c>.
+        /// </summary>
         Unknown = 1,
 
         /// <summary>The platform answered; its answer (accepted or rejected) is final.</summary>
@@ -73,6 +76,36 @@ namespace Ytx
 
         /// <summary><c>http://sandbox.ytx.net</c>: test apps from the console, no status push.</summary>
         Sandbox = 1,
+    }
+
+    /// <summary>
+    /// What <c>YtxClient.Resolve</c> found about a call whose
+    /// outcome was unknown (<c>YTX_RESOLUTION_*</c> in <c>ytx.h</c>).
+    /// </summary>
+    public enum YtxResolutionStatus
+    {
+        /// <summary>The call was placed: <see cref="YtxResolution.Record"/> is its record. Do not place it again.</summary>
+        Placed = 1,
+
+        /// <summary>
+        /// The call was not placed: PROTOCOL.md's bound (sent time + srctimeout + dsttimeout + credit + 60 s;
+        /// 60 s for a ring timeout the request did not give) has passed and a search made after it found no
+        /// record. It may be placed again.
+        /// </summary>
+        NotPlaced = 2,
+
+        /// <summary>
+        /// Not known yet: resolve again at <see cref="YtxResolution.CheckAgainAt"/>, passing
+        /// <see cref="YtxResolution.Cursor"/> (also when a page or time budget ran out).
+        /// </summary>
+        NotKnownYet = 3,
+
+        /// <summary>
+        /// Cannot be resolved: a voice code, or a call sent without customParm
+        /// (<see cref="YtxResolution.Reason"/> says which; <see cref="YtxClientOptions.AutoCustomParm"/>
+        /// gives every callback call a customParm).
+        /// </summary>
+        CannotBeResolved = 4,
     }
 
     /// <summary>What the first leg of a callback call hears while the second leg rings (wire field <c>ringbacktype</c>).</summary>

@@ -33,6 +33,14 @@ namespace Ytx
         public YtxDelivery Delivery { get; }
 
         /// <summary>
+        /// For an outcome unknown of a call (<see cref="YtxDelivery.Unknown"/>): what resolving it needs,
+        /// as text. Pass the exception or this text to <c>YtxClient.Resolve</c>,
+        /// or save the text (a stable, versioned format) to resolve the call after a restart.
+        /// <c>null</c> for any other error.
+        /// </summary>
+        public string Ticket { get; internal set; }
+
+        /// <summary>
         /// Whether sending the same request again can succeed without any risk of a
         /// second call: the library's rule (<c>ytx_outcome_retry_safe</c>), not a copy.
         /// <c>true</c> for a request never written (a refused connection, DNS, TLS, a

@@ -418,5 +418,45 @@ namespace Ytx
         // void ytx_balance_free(ytx_balance *balance);  (only YtxBalanceHandle.ReleaseHandle)
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void ytx_balance_free(IntPtr balance);
+
+        // const char *ytx_outcome_ticket(const ytx_outcome *outcome);  ("" when none)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_outcome_ticket(IntPtr outcome);
+
+        // ytx_result ytx_resolve(const ytx_client *client, const char *ticket,
+        //     const char *cursor, uint64_t deadline_ms, uint32_t max_pages,
+        //     ytx_resolution **resolution_out, ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_resolve(
+            YtxClientHandle client, byte[] ticket, byte[] cursor, ulong deadlineMs, uint maxPages,
+            out YtxResolutionHandle resolution, out IntPtr outcome);
+
+        // ytx_resolution_status ytx_resolution_status_of(const ytx_resolution *resolution);  (uint32_t)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_resolution_status_of(IntPtr resolution);
+
+        // const char *ytx_resolution_status_name(ytx_resolution_status status);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_resolution_status_name(uint status);
+
+        // const ytx_record *ytx_resolution_record(const ytx_resolution *resolution);  (borrowed; NULL unless placed)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_resolution_record(IntPtr resolution);
+
+        // int32_t ytx_resolution_check_again_unix(const ytx_resolution *resolution, int64_t *unix_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ytx_resolution_check_again_unix(IntPtr resolution, out long unix);
+
+        // const char *ytx_resolution_cursor(const ytx_resolution *resolution);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_resolution_cursor(IntPtr resolution);
+
+        // const char *ytx_resolution_reason(const ytx_resolution *resolution);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_resolution_reason(IntPtr resolution);
+
+        // void ytx_resolution_free(ytx_resolution *resolution);  (only YtxResolutionHandle.ReleaseHandle)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ytx_resolution_free(IntPtr resolution);
     }
 }

@@ -153,6 +153,14 @@ namespace Ytx
         public TimeSpan? RetryBackoff { get; set; }
 
         /// <summary>
+        /// <c>true</c> to give every callback call sent without <see cref="CallbackOptions.CustomParm"/>
+        /// a unique one (<c>ytx-&lt;unix ms&gt;-&lt;pid&gt;-&lt;counter&gt;</c>), so that every outcome
+        /// unknown can be resolved (<c>YtxClient.Resolve</c>).
+        /// <c>null</c>: the library's default (no). Field <c>auto_custom_parm</c>.
+        /// </summary>
+        public bool? AutoCustomParm { get; set; }
+
+        /// <summary>
         /// The options that are set, by their C API names (the library checks that
         /// every name is one of <c>ytx_client_option_name</c>'s, each at most once, in
         /// any order; a test checks these names against that list).
@@ -194,6 +202,7 @@ namespace Ytx
             Add(o, "max_retries", MaxRetries.HasValue ? MaxRetries.Value.ToString(CultureInfo.InvariantCulture) : null);
             Add(o, "retry_budget_ms", Milliseconds(RetryBudget));
             Add(o, "retry_backoff_ms", Milliseconds(RetryBackoff));
+            Add(o, "auto_custom_parm", AutoCustomParm.HasValue ? (AutoCustomParm.Value ? "1" : "0") : null);
             return o;
         }
 

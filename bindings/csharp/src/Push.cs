@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.IO;
 using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace Ytx
 {
@@ -142,6 +144,47 @@ namespace Ytx
             while (buffer.Length <= MaxBodyBytes &&
                    (n = body.Read(chunk, 0, (int)Math.Min(chunk.Length, MaxBodyBytes + 1L - buffer.Length))) > 0)
             {
+                buffer.Write(chunk, 0, n);
+            }
+            return Parse(buffer.ToArray());
+        }
+
+        /// <summary>
+        /// Reads a push body from a stream asynchronously (e.g. ASP.NET Core's
+        /// <c>HttpRequest.Body</c>, which forbids synchronous reads), at most
+        /// <see cref="MaxBodyBytes"/> + 1 bytes, and parses it as
+        /// <see cref="Parse(byte[])"/> does. Only <see cref="Stream.ReadAsync(byte[], int, int, CancellationToken)"/>
+        /// is called; the stream is not closed.
+        /// </summary>
+        /// <param name="body">The request body stream.</param>
+        /// <param name="cancellationToken">Stops the reading: the task is then cancelled.</param>
+        /// <returns>A task for the push (never null).</returns>
+        /// <exception cref="YtxArgumentException"><paramref name="body"/> is null (field <c>body</c>): thrown at once, not through the task.</exception>
+        /// <remarks>The task faults as <see cref="Parse(byte[])"/> throws (<see cref="YtxProtocolException"/>, ...),
+        /// with the stream's <see cref="IOException"/>, or is cancelled
+        /// (<see cref="OperationCanceledException"/>).</remarks>
+        public static Task<YtxPush> ParseAsync(Stream body, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (body == null)
+            {
+                throw new YtxArgumentException("body: must not be null", YtxResultCode.NullArgument, "body");
+            }
+            return ReadAllAsync(body, cancellationToken);
+        }
+
+        private static async Task<YtxPush> ReadAllAsync(Stream body, CancellationToken cancellationToken)
+        {
+            var buffer = new MemoryStream();
+            var chunk = new byte[16 * 1024];
+            while (buffer.Length <= MaxBodyBytes)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int want = (int)Math.Min(chunk.Length, MaxBodyBytes + 1L - buffer.Length);
+                int n = await body.ReadAsync(chunk, 0, want, cancellationToken).ConfigureAwait(false);
+                if (n <= 0)
+                {
+                    break;
+                }
                 buffer.Write(chunk, 0, n);
             }
             return Parse(buffer.ToArray());

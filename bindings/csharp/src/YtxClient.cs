@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
@@ -9,10 +10,12 @@ namespace Ytx
     public interface IYtxClient : IDisposable
     {
         /// <summary>See <see cref="YtxClient.CallbackCall"/>.</summary>
-        YtxAccepted CallbackCall(string src, string dst, long credit, CallbackOptions options = null);
+        [NullableContext(1)]
+        YtxAccepted CallbackCall(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null);
 
         /// <summary>See <see cref="YtxClient.VoiceCode"/>.</summary>
-        YtxAccepted VoiceCode(string dst, string dstClid, string code, int? times = null);
+        [NullableContext(1)]
+        YtxAccepted VoiceCode(string dst, [Nullable(2)] string dstClid, string code, int? times = null);
 
         /// <summary>See <see cref="YtxClient.PrepareCallbackCall"/>.</summary>
         PreparedRequest PrepareCallbackCall(string src, string dst, long credit, CallbackOptions options = null);
@@ -21,31 +24,43 @@ namespace Ytx
         PreparedRequest PrepareVoiceCode(string dst, string dstClid, string code, int? times = null);
 
         /// <summary>See <see cref="YtxClient.CallRecord"/>.</summary>
-        YtxCallRecord CallRecord(string requestId, string fid = null);
+        [NullableContext(1)]
+        [return: Nullable(2)]
+        YtxCallRecord CallRecord(string requestId, [Nullable(2)] string fid = null);
 
         /// <summary>See <see cref="YtxClient.CallRecordsAfter"/>.</summary>
-        IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, string fid = null);
+        [NullableContext(1)]
+        IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, [Nullable(2)] string fid = null);
 
         /// <summary>See <see cref="YtxClient.FindCall"/>.</summary>
-        YtxCallRecord FindCall(string customParm, string afterRequestId, string fid = null);
+        [NullableContext(1)]
+        [return: Nullable(2)]
+        YtxCallRecord FindCall(string customParm, string afterRequestId, [Nullable(2)] string fid = null);
 
         /// <summary>See <see cref="YtxClient.Balance"/>.</summary>
         YtxBalance Balance();
 
         /// <summary>See <see cref="YtxClient.CallbackCallAsync"/>.</summary>
-        Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, CallbackOptions options = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.VoiceCodeAsync"/>.</summary>
-        Task<YtxAccepted> VoiceCodeAsync(string dst, string dstClid, string code, int? times = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        Task<YtxAccepted> VoiceCodeAsync(string dst, [Nullable(2)] string dstClid, string code, int? times = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.CallRecordAsync"/>.</summary>
-        Task<YtxCallRecord> CallRecordAsync(string requestId, string fid = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        [return: Nullable(new byte[] { 1, 2 })]
+        Task<YtxCallRecord> CallRecordAsync(string requestId, [Nullable(2)] string fid = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.CallRecordsAfterAsync"/>.</summary>
-        Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, string fid = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, [Nullable(2)] string fid = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.FindCallAsync"/>.</summary>
-        Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, string fid = null, CancellationToken cancellationToken = default(CancellationToken));
+        [NullableContext(1)]
+        [return: Nullable(new byte[] { 1, 2 })]
+        Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, [Nullable(2)] string fid = null, CancellationToken cancellationToken = default(CancellationToken));
 
         /// <summary>See <see cref="YtxClient.BalanceAsync"/>.</summary>
         Task<YtxBalance> BalanceAsync(CancellationToken cancellationToken = default(CancellationToken));
@@ -190,7 +205,8 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused the request.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxAccepted CallbackCall(string src, string dst, long credit, CallbackOptions options = null)
+        [NullableContext(1)]
+        public YtxAccepted CallbackCall(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null)
         {
             return Callback(src, dst, credit, options, true, Ensure.ReadAccepted);
         }
@@ -202,7 +218,8 @@ namespace Ytx
         /// <returns>The request as it would be sent (its URL carries the real Sign).</returns>
         /// <exception cref="YtxArgumentException">Invalid input.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public PreparedRequest PrepareCallbackCall(string src, string dst, long credit, CallbackOptions options = null)
+        [NullableContext(1)]
+        public PreparedRequest PrepareCallbackCall(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null)
         {
             return Callback(src, dst, credit, options, false, Ensure.ReadPrepared);
         }
@@ -224,7 +241,8 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused the request (e.g. <c>-205</c>: the app lacks the voice-code feature).</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxAccepted VoiceCode(string dst, string dstClid, string code, int? times = null)
+        [NullableContext(1)]
+        public YtxAccepted VoiceCode(string dst, [Nullable(2)] string dstClid, string code, int? times = null)
         {
             return Voice(dst, dstClid, code, times, true, Ensure.ReadAccepted);
         }
@@ -236,7 +254,8 @@ namespace Ytx
         /// <returns>The request as it would be sent (its URL carries the real Sign).</returns>
         /// <exception cref="YtxArgumentException">Invalid input.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public PreparedRequest PrepareVoiceCode(string dst, string dstClid, string code, int? times = null)
+        [NullableContext(1)]
+        public PreparedRequest PrepareVoiceCode(string dst, [Nullable(2)] string dstClid, string code, int? times = null)
         {
             return Voice(dst, dstClid, code, times, false, Ensure.ReadPrepared);
         }
@@ -259,7 +278,9 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">The answer was not the platform's (e.g. no <c>cdr</c>).</exception>
         /// <exception cref="YtxPlatformException">The platform refused the query (a statusCode other than <c>"0"</c>).</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxCallRecord CallRecord(string requestId, string fid = null)
+        [NullableContext(1)]
+        [return: Nullable(2)]
+        public YtxCallRecord CallRecord(string requestId, [Nullable(2)] string fid = null)
         {
             ThrowIfDisposed();
             byte[] id = Utf8.Encode(requestId, "request_id");
@@ -284,7 +305,8 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">The answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused the query.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, string fid = null)
+        [NullableContext(1)]
+        public IReadOnlyList<YtxCallRecord> CallRecordsAfter(string requestId, int limit, [Nullable(2)] string fid = null)
         {
             ThrowIfDisposed();
             byte[] id = Utf8.Encode(requestId, "request_id");
@@ -311,9 +333,10 @@ namespace Ytx
         /// </summary>
         /// <remarks>
         /// <para>A record means the call was placed: do not place it again.
-        /// <c>null</c> means there is no record <b>yet</b>: the platform writes one some
-        /// seconds (about 20) after the call ends, so only a search made well after the
-        /// call would have ended means "not placed". Give every call a unique
+        /// <c>null</c> means there is no record <b>yet</b>, never by itself "not placed": a
+        /// record is written only after the call ends, up to srctimeout + dsttimeout + credit
+        /// + 60 s after it was sent (PROTOCOL.md). <c>Resolve</c> applies that bound and
+        /// answers placed, not placed or not known yet. Give every call a unique
         /// customParm for this to be meaningful (the platform does not check
         /// uniqueness; the first match is returned).</para>
         /// <para>Each page is one query, sent once. Running out of pages before the
@@ -331,7 +354,9 @@ namespace Ytx
         /// <exception cref="YtxProtocolException">An answer was not the platform's.</exception>
         /// <exception cref="YtxPlatformException">The platform refused a query.</exception>
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-        public YtxCallRecord FindCall(string customParm, string afterRequestId, string fid = null)
+        [NullableContext(1)]
+        [return: Nullable(2)]
+        public YtxCallRecord FindCall(string customParm, string afterRequestId, [Nullable(2)] string fid = null)
         {
             ThrowIfDisposed();
             byte[] parm = Utf8.Encode(customParm, "custom_parm");
@@ -373,6 +398,93 @@ namespace Ytx
             }
         }
 
+        /// <summary>
+        /// Was the call of an outcome unknown placed? Sends only record queries (they place nothing),
+        /// paging after the last requestId this client saw accepted before the call and looking for its
+        /// customParm, as PROTOCOL.md says.
+        /// </summary>
+        /// <remarks>
+        /// <para>The answer's <see cref="YtxResolution.Status"/>: <see cref="YtxResolutionStatus.Placed"/>
+        /// (with its record: do not place it again); <see cref="YtxResolutionStatus.NotPlaced"/> (only once
+        /// the bound has passed: sent time + ring timeouts + credit + 60 s); <see cref="YtxResolutionStatus.NotKnownYet"/>
+        /// (resolve again at <see cref="YtxResolution.CheckAgainAt"/> with <see cref="YtxResolution.Cursor"/>;
+        /// also when <paramref name="maxPages"/> or <paramref name="deadline"/> ran out: never an exception);
+        /// <see cref="YtxResolutionStatus.CannotBeResolved"/> (a voice code, a call without customParm, an
+        /// exception that is not an outcome unknown).</para>
+        /// </remarks>
+        /// <param name="error">The exception a call threw (its <see cref="YtxException.Ticket"/>).</param>
+        /// <param name="cursor">The <see cref="YtxResolution.Cursor"/> of an earlier resolution of the same call; <c>null</c>: from the anchor. Field <c>cursor</c>.</param>
+        /// <param name="deadline">Overall deadline, checked before each page; <c>null</c>: the library's (60 s). Field <c>deadline</c>.</param>
+        /// <param name="maxPages">The most record queries; <c>null</c>: the library's (100). Field <c>max_pages</c>.</param>
+        /// <returns>The resolution.</returns>
+        /// <exception cref="YtxArgumentException">A bad cursor, deadline or page count.</exception>
+        /// <exception cref="YtxTransportException">A record query failed (safe to resolve again).</exception>
+        /// <exception cref="YtxProtocolException">An answer was not the platform's.</exception>
+        /// <exception cref="YtxPlatformException">The platform refused a query.</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public YtxResolution Resolve(YtxException error, string cursor = null, TimeSpan? deadline = null, int? maxPages = null)
+        {
+            if (error == null)
+            {
+                throw new YtxArgumentException("error: must not be null", YtxResultCode.NullArgument, "error");
+            }
+            return Resolve(error.Ticket ?? "", cursor, deadline, maxPages);
+        }
+
+        /// <summary>
+        /// <c>Resolve</c> from a ticket's text, e.g. one saved
+        /// before a restart (<see cref="YtxException.Ticket"/>; <c>""</c>: nothing to resolve).
+        /// </summary>
+        /// <param name="ticket">The ticket's text. Field <c>ticket</c>.</param>
+        /// <param name="cursor">As in the other overload.</param>
+        /// <param name="deadline">As in the other overload.</param>
+        /// <param name="maxPages">As in the other overload.</param>
+        /// <returns>The resolution.</returns>
+        /// <exception cref="YtxArgumentException">A bad ticket, cursor, deadline or page count.</exception>
+        /// <exception cref="YtxTransportException">A record query failed (safe to resolve again).</exception>
+        /// <exception cref="YtxProtocolException">An answer was not the platform's.</exception>
+        /// <exception cref="YtxPlatformException">The platform refused a query.</exception>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public YtxResolution Resolve(string ticket, string cursor = null, TimeSpan? deadline = null, int? maxPages = null)
+        {
+            ThrowIfDisposed();
+            byte[] t = Utf8.Encode(ticket, "ticket");
+            byte[] c = OptionalText(cursor, "cursor");
+            ulong ms = 0;
+            if (deadline.HasValue)
+            {
+                if (deadline.Value <= TimeSpan.Zero)
+                {
+                    throw new YtxArgumentException("deadline: must be greater than 0", YtxResultCode.InvalidArgument, "deadline");
+                }
+                ms = (ulong)Math.Max(1.0, Math.Ceiling(deadline.Value.TotalMilliseconds));
+            }
+            uint pages = 0;
+            if (maxPages.HasValue)
+            {
+                if (maxPages.Value < 1)
+                {
+                    throw new YtxArgumentException("max_pages: must be at least 1", YtxResultCode.InvalidArgument, "max_pages");
+                }
+                pages = (uint)maxPages.Value;
+            }
+            YtxResolutionHandle resolution = null;
+            try
+            {
+                IntPtr outcome;
+                uint rc = NativeMethods.ytx_resolve(_handle, t, c, ms, pages, out resolution, out outcome);
+                Ensure.Success(rc, outcome);
+                return new YtxResolution(resolution.DangerousGetHandle());
+            }
+            finally
+            {
+                if (resolution != null)
+                {
+                    resolution.Dispose();
+                }
+            }
+        }
+
         // ------------------------------------------------------------------ async
 
         /// <summary>
@@ -390,12 +502,15 @@ namespace Ytx
         /// goes on in the background and its answer is dropped. The platform may
         /// therefore have placed a call whose task was cancelled: treat it as
         /// <see cref="YtxDelivery.Unknown"/> (never re-send blindly) and resolve it with
+        /// <c>Resolve</c> (the exception's ticket, when one was thrown) or
         /// <see cref="FindCall"/> by its <see cref="CallbackOptions.CustomParm"/>. To bound
         /// the call itself, set <see cref="YtxClientOptions.Timeout"/>.</para>
-        /// <para>Each call in flight occupies one thread-pool thread until the library
-        /// returns (at most <see cref="YtxClientOptions.Timeout"/>); for many concurrent
-        /// slow calls, raise <see cref="ThreadPool.SetMinThreads"/>. Arguments are checked
-        /// on that thread too: a bad argument faults the task (nothing is sent).</para>
+        /// <para>Each call in flight waits on a thread of its own
+        /// (<see cref="TaskCreationOptions.LongRunning"/>), never on a thread-pool
+        /// thread, until the library returns (at most <see cref="YtxClientOptions.Timeout"/>):
+        /// many concurrent slow calls do not starve the host's pool, and a cancellation
+        /// completes the task at once. Arguments are checked on that thread too: a bad
+        /// argument faults the task (nothing is sent).</para>
         /// </remarks>
         /// <param name="src">As in <see cref="CallbackCall"/>.</param>
         /// <param name="dst">As in <see cref="CallbackCall"/>.</param>
@@ -403,7 +518,8 @@ namespace Ytx
         /// <param name="options">As in <see cref="CallbackCall"/>.</param>
         /// <param name="cancellationToken">Stops the waiting (see remarks), not the call.</param>
         /// <returns>A task for the platform's answer.</returns>
-        public Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, CallbackOptions options = null,
+        [NullableContext(1)]
+        public Task<YtxAccepted> CallbackCallAsync(string src, string dst, long credit, [Nullable(2)] CallbackOptions options = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => CallbackCall(src, dst, credit, options), cancellationToken);
@@ -419,7 +535,8 @@ namespace Ytx
         /// <param name="times">As in <see cref="VoiceCode"/>.</param>
         /// <param name="cancellationToken">Stops the waiting, not the call.</param>
         /// <returns>A task for the platform's answer.</returns>
-        public Task<YtxAccepted> VoiceCodeAsync(string dst, string dstClid, string code, int? times = null,
+        [NullableContext(1)]
+        public Task<YtxAccepted> VoiceCodeAsync(string dst, [Nullable(2)] string dstClid, string code, int? times = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => VoiceCode(dst, dstClid, code, times), cancellationToken);
@@ -433,7 +550,9 @@ namespace Ytx
         /// <param name="fid">As in <see cref="CallRecord"/>.</param>
         /// <param name="cancellationToken">Stops the waiting, not the query.</param>
         /// <returns>A task for the record, or <c>null</c>.</returns>
-        public Task<YtxCallRecord> CallRecordAsync(string requestId, string fid = null,
+        [NullableContext(1)]
+        [return: Nullable(new byte[] { 1, 2 })]
+        public Task<YtxCallRecord> CallRecordAsync(string requestId, [Nullable(2)] string fid = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => CallRecord(requestId, fid), cancellationToken);
@@ -448,7 +567,8 @@ namespace Ytx
         /// <param name="fid">As in <see cref="CallRecordsAfter"/>.</param>
         /// <param name="cancellationToken">Stops the waiting, not the query.</param>
         /// <returns>A task for the records.</returns>
-        public Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, string fid = null,
+        [NullableContext(1)]
+        public Task<IReadOnlyList<YtxCallRecord>> CallRecordsAfterAsync(string requestId, int limit, [Nullable(2)] string fid = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => CallRecordsAfter(requestId, limit, fid), cancellationToken);
@@ -464,10 +584,38 @@ namespace Ytx
         /// <param name="fid">As in <see cref="FindCall"/>.</param>
         /// <param name="cancellationToken">Stops the waiting, not the search.</param>
         /// <returns>A task for the first matching record, or <c>null</c>.</returns>
-        public Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, string fid = null,
+        [NullableContext(1)]
+        [return: Nullable(new byte[] { 1, 2 })]
+        public Task<YtxCallRecord> FindCallAsync(string customParm, string afterRequestId, [Nullable(2)] string fid = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return RunAsync(() => FindCall(customParm, afterRequestId, fid), cancellationToken);
+        }
+
+        /// <summary><c>Resolve</c> without blocking the caller (on a thread-pool thread).</summary>
+        /// <param name="error">As in <c>Resolve</c>.</param>
+        /// <param name="cursor">As there.</param>
+        /// <param name="deadline">As there.</param>
+        /// <param name="maxPages">As there.</param>
+        /// <param name="cancellationToken">Stops the waiting, not the queries already sent (they place nothing).</param>
+        /// <returns>The resolution.</returns>
+        public Task<YtxResolution> ResolveAsync(YtxException error, string cursor = null, TimeSpan? deadline = null,
+            int? maxPages = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return RunAsync(() => Resolve(error, cursor, deadline, maxPages), cancellationToken);
+        }
+
+        /// <summary><c>Resolve</c> without blocking the caller (on a thread-pool thread).</summary>
+        /// <param name="ticket">As in <c>Resolve</c>.</param>
+        /// <param name="cursor">As there.</param>
+        /// <param name="deadline">As there.</param>
+        /// <param name="maxPages">As there.</param>
+        /// <param name="cancellationToken">Stops the waiting, not the queries already sent (they place nothing).</param>
+        /// <returns>The resolution.</returns>
+        public Task<YtxResolution> ResolveAsync(string ticket, string cursor = null, TimeSpan? deadline = null,
+            int? maxPages = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return RunAsync(() => Resolve(ticket, cursor, deadline, maxPages), cancellationToken);
         }
 
         /// <summary>
@@ -482,10 +630,16 @@ namespace Ytx
         }
 
         /// <summary>
-        /// Runs a blocking call on the thread pool. The call is queued without the
-        /// token, so once this returns it runs to its end; the token only completes
-        /// the returned task early, as cancelled. The call's own result or exception
-        /// is then observed and dropped (no unobserved-task exception).
+        /// Runs a blocking call on a dedicated thread (LongRunning), not on the
+        /// thread pool: a call held for seconds by the network must not take one of
+        /// the pool's few threads (with 32 slow calls on 2 cores, Task.Run made
+        /// unrelated pool work and the cancellation continuations wait seconds for
+        /// the pool to grow). The call is started without the token, so once this
+        /// returns it runs to its end; the token only completes the returned task
+        /// early, as cancelled (synchronously, on the cancelling thread's
+        /// registration, so without waiting for a pool thread either). The call's
+        /// own result or exception is then observed and dropped (no
+        /// unobserved-task exception).
         /// </summary>
         private static Task<T> RunAsync<T>(Func<T> call, CancellationToken cancellationToken)
         {
@@ -493,7 +647,8 @@ namespace Ytx
             {
                 return Task.FromCanceled<T>(cancellationToken); // nothing was sent
             }
-            Task<T> work = Task.Run(call);
+            Task<T> work = Task.Factory.StartNew(call, CancellationToken.None,
+                TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
             if (!cancellationToken.CanBeCanceled)
             {
                 return work;

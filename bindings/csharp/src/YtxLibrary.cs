@@ -137,6 +137,12 @@ namespace Ytx
             return Native(() => Utf8.Decode(NativeMethods.ytx_delivery_name(unchecked((uint)delivery))));
         }
 
+        /// <summary>The C name of a resolution status, e.g. <c>"YTX_RESOLUTION_PLACED"</c>, or <c>"YTX_UNKNOWN"</c> (<c>ytx_resolution_status_name</c>).</summary>
+        public static string ResolutionStatusName(YtxResolutionStatus status)
+        {
+            return Native(() => Utf8.Decode(NativeMethods.ytx_resolution_status_name((uint)status)));
+        }
+
         internal static string ResultName(uint code)
         {
             return Native(() => Utf8.Decode(NativeMethods.ytx_result_name(code)));

@@ -43,6 +43,22 @@ namespace Ytx
         }
     }
 
+    /// <summary>An owned <c>ytx_resolution *</c>, released exactly once with <c>ytx_resolution_free</c>.</summary>
+    internal sealed class YtxResolutionHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        /// <summary>Used by the P/Invoke marshaler for the out parameter.</summary>
+        public YtxResolutionHandle()
+            : base(true)
+        {
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.ytx_resolution_free(handle);
+            return true;
+        }
+    }
+
     /// <summary>An owned <c>ytx_balance *</c>, released exactly once with <c>ytx_balance_free</c>.</summary>
     internal sealed class YtxBalanceHandle : SafeHandleZeroOrMinusOneIsInvalid
     {

@@ -25,6 +25,7 @@ internal static partial class YtxTests
         Run("async: an already-canceled token sends nothing", TestAsyncPreCanceled);
         Run("async: errors fault the task with the same exceptions", TestAsyncErrors);
         Run("async: CallRecordAsync, CallRecordsAfterAsync, FindCallAsync, BalanceAsync", TestAsyncQueries);
+        RunAsyncPoolTests();
     }
 
     /// <summary>Waits for <paramref name="condition"/> (polling), failing after the deadline.</summary>

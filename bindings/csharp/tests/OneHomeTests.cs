@@ -26,6 +26,7 @@ internal static partial class YtxTests
         Run("drift: YtxResultCode equals ytx.h's enum ytx_result and ytx_result_name", TestDriftResultCodes);
         Run("drift: YtxDelivery equals ytx.h's enum ytx_delivery and ytx_delivery_name", TestDriftDelivery);
         Run("drift: YtxLogLevel equals ytx.h's enum ytx_log_level", TestDriftLogLevels);
+        Run("drift: YtxResolutionStatus equals ytx.h's YTX_RESOLUTION_* and ytx_resolution_status_name", TestDriftResolutionStatus);
         Run("drift: enums cross as uint32_t: every DllImport returning ytx_result/ytx_delivery returns uint", TestDriftEnumWidths);
         Run("drift: YtxClientOptions' option names are the library's ytx_client_option_name list", TestDriftClientOptions);
         Run("drift: CallbackOptions' 15 fields are ytx_callback_option_name's, in wire order", TestDriftCallbackOptions);
@@ -101,6 +102,18 @@ internal static partial class YtxTests
         Equal("YTX_UNKNOWN", YtxLibrary.DeliveryName((YtxDelivery)7), "ytx_delivery_name(7)");
     }
 
+    private static void TestDriftResolutionStatus()
+    {
+        var defines = Regex.Matches(Header(), @"#define YTX_RESOLUTION_([A-Z_]+) ([0-9]+)")
+            .Cast<Match>().ToDictionary(m => m.Groups[1].Value, m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        Check(defines.Remove("NONE"), "ytx.h defines YTX_RESOLUTION_NONE");
+        SameTable(typeof(YtxResolutionStatus), n => Snake(n), defines, "YTX_RESOLUTION_*");
+        foreach (YtxResolutionStatus s in Enum.GetValues(typeof(YtxResolutionStatus)))
+        {
+            Equal("YTX_RESOLUTION_" + Snake(s.ToString()), YtxLibrary.ResolutionStatusName(s), "ytx_resolution_status_name");
+        }
+    }
+
     private static void TestDriftLogLevels()
     {
         SameTable(typeof(YtxLogLevel), n => "YTX_LOG_" + Snake(n), HeaderEnum(Header(), "ytx_log_level"), "enum ytx_log_level");
@@ -109,13 +122,13 @@ internal static partial class YtxTests
     private static void TestDriftEnumWidths()
     {
         string header = Header();
-        foreach (string t in new[] { "ytx_result", "ytx_delivery", "ytx_log_level", "ytx_push_kind", "ytx_call_state" })
+        foreach (string t in new[] { "ytx_result", "ytx_delivery", "ytx_log_level", "ytx_push_kind", "ytx_call_state", "ytx_resolution_status" })
         {
             Check(Regex.IsMatch(header, @"typedef uint32_t " + t + ";"), t + " is uint32_t in ytx.h");
         }
         Type native = typeof(YtxClient).Assembly.GetType("Ytx.NativeMethods", true);
         var flags = BindingFlags.NonPublic | BindingFlags.Static;
-        var returns = Regex.Matches(header, @"^(ytx_result|ytx_delivery|ytx_push_kind|ytx_call_state) (ytx_[a-z_]+)\(", RegexOptions.Multiline)
+        var returns = Regex.Matches(header, @"^(ytx_result|ytx_delivery|ytx_push_kind|ytx_call_state|ytx_resolution_status) (ytx_[a-z_]+)\(", RegexOptions.Multiline)
             .Cast<Match>().ToList();
         Check(returns.Count >= 15, "ytx.h's functions returning an enum: " + returns.Count);
         int bound = 0;
@@ -131,9 +144,9 @@ internal static partial class YtxTests
         }
         Check(bound >= 15, "bound functions returning an enum: " + bound);
         // ... and those taking one (ytx_result_name, ytx_delivery_name) take a uint.
-        var takes = Regex.Matches(header, @"\b(ytx_[a-z_]+)\((ytx_result|ytx_delivery) [a-z_]+\);")
+        var takes = Regex.Matches(header, @"^[a-z_ *]+ \*?(ytx_[a-z_]+)\((ytx_result|ytx_delivery|ytx_resolution_status) [a-z_]+\);", RegexOptions.Multiline)
             .Cast<Match>().ToList();
-        Check(takes.Count >= 2, "ytx.h's functions taking an enum: " + takes.Count);
+        Check(takes.Count >= 3, "ytx.h's functions taking an enum: " + takes.Count);
         foreach (Match m in takes)
         {
             MethodInfo mi = native.GetMethod(m.Groups[1].Value, flags);
@@ -177,6 +190,7 @@ internal static partial class YtxTests
             MaxRetries = 2,
             RetryBudget = TimeSpan.FromSeconds(5),
             RetryBackoff = TimeSpan.FromMilliseconds(100),
+            AutoCustomParm = true,
         };
         List<string> mine = NativeNames(all);
         List<string> library = LibraryList("ClientOptionNames");
@@ -349,7 +363,7 @@ internal static partial class YtxTests
             Equal(0, build.Item1, "cc built the stand-in library (needs a C compiler): " + build.Item2);
             string exe = Assembly.GetExecutingAssembly().Location;
             string path = System.Environment.GetEnvironmentVariable("LD_LIBRARY_PATH");
-            var run = Exec("mono", "--debug \"" + exe + "\" --version-mismatch-child", dir,
+            var run = Exec(RunnerFile, RunnerArgs(exe, "--version-mismatch-child"), dir,
                 new Dictionary<string, string> { { "LD_LIBRARY_PATH", dir + (string.IsNullOrEmpty(path) ? "" : ":" + path) } });
             Contains(run.Item2, "CHILD OK", "the child's checks: " + run.Item2);
             Equal(0, run.Item1, "the child's exit code: " + run.Item2);

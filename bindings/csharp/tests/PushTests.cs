@@ -69,6 +69,8 @@ internal static partial class YtxTests
         Run("life of a call: busy, no answer, duplicate and out-of-order pushes", TestScenarios);
         Run("examples/PushReceiver.cs: 200 at once, parses, idempotent by requestId", TestReceiverExample);
         Run("examples/PushReceiver.cs receives a call's pushes from the emulator", TestReceiverWithEmulator);
+        Run("examples/PushReceiver.cs: a slow client does not stop the others; bad Content-Length refused at once", TestReceiverProtections);
+        Run("examples/PushReceiver.cs: secret path, routing by ?Call / ?CallState, read deadline", TestReceiverPathRoutingDeadline);
     }
 
     // ---------------------------------------------------------------- parsing
@@ -1100,12 +1102,16 @@ internal static partial class YtxTests
         private readonly List<string> _lines = new List<string>();
         public string Url { get; private set; }
 
-        public ReceiverProcess()
+        public ReceiverProcess() : this("")
+        {
+        }
+
+        public ReceiverProcess(string extraArgs)
         {
             string exe = System.Environment.GetEnvironmentVariable("YTX_PUSH_RECEIVER");
             Check(!string.IsNullOrEmpty(exe) && File.Exists(exe), "set YTX_PUSH_RECEIVER to PushReceiver.exe (got '" + exe + "')");
             Url = "http://127.0.0.1:" + FreePort() + "/";
-            var psi = new ProcessStartInfo("mono", "\"" + Path.GetFullPath(exe) + "\" " + Url + " --exit-on-stdin-eof")
+            var psi = new ProcessStartInfo(RunnerFile, RunnerArgs(Path.GetFullPath(exe), Url + " --exit-on-stdin-eof " + extraArgs))
             {
                 WorkingDirectory = Path.GetTempPath(), // where a Mono crash report would go
                 UseShellExecute = false,
@@ -1217,6 +1223,71 @@ internal static partial class YtxTests
             Equal(2, rx.Count("state "), "two different states");
             Contains(rx.Lines.First(l => l.StartsWith("bad push: ", StringComparison.Ordinal)), "cdr is not an array", "the library's reason");
             Equal(0, rx.Count("stderr: "), "nothing on stderr: " + string.Join(" | ", rx.Lines));
+            rx.Stop();
+        }
+    }
+
+    /// <summary>Sends raw bytes on a new connection and returns the status line answered ("" if closed).</summary>
+    private static string RawStatus(string url, string request)
+    {
+        var uri = new Uri(url);
+        using (var tcp = new TcpClient())
+        {
+            tcp.Connect(uri.Host, uri.Port);
+            tcp.ReceiveTimeout = 30000;
+            NetworkStream s = tcp.GetStream();
+            byte[] bytes = Encoding.ASCII.GetBytes(request);
+            s.Write(bytes, 0, bytes.Length);
+            var got = new StringBuilder();
+            var buf = new byte[1];
+            while (!got.ToString().EndsWith("\r\n", StringComparison.Ordinal) && s.Read(buf, 0, 1) == 1)
+            {
+                got.Append((char)buf[0]);
+            }
+            return got.ToString().TrimEnd();
+        }
+    }
+
+    private static void TestReceiverProtections()
+    {
+        using (var rx = new ReceiverProcess())
+        {
+            var uri = new Uri(rx.Url);
+            using (var slow = new TcpClient())
+            {
+                // A slow client: a whole head, one byte of a 10-byte body, then nothing.
+                slow.Connect(uri.Host, uri.Port);
+                byte[] partial = Encoding.ASCII.GetBytes("POST /?CallState HTTP/1.1\r\nHost: " + uri.Authority + "\r\nContent-Length: 10\r\n\r\n{");
+                slow.GetStream().Write(partial, 0, partial.Length);
+                PostOk(rx.Url + "?CallState", StateSample, "a push while a slow client waits");
+                rx.WaitLine("state 20200437755840048670965760400 18610559223 answer 2020-04-28T14:51:37+08:00");
+            }
+            string head = "POST /?Call HTTP/1.1\r\nHost: " + uri.Authority + "\r\n";
+            // Beyond Int32, Mono's HttpListener answers 400 itself; either way at once.
+            string absurd = RawStatus(rx.Url, head + "Content-Length: 99999999999\r\n\r\n");
+            Check(absurd.StartsWith("HTTP/1.1 413", StringComparison.Ordinal) || absurd.StartsWith("HTTP/1.1 400", StringComparison.Ordinal), "an absurd Content-Length, at once: " + absurd);
+            StartsWith(RawStatus(rx.Url, head + "Content-Length: 65537\r\n\r\n"), "HTTP/1.1 413", "over 64 KiB, at once");
+            StartsWith(RawStatus(rx.Url, head + "Content-Length: -1\r\n\r\n"), "HTTP/1.1 400", "a negative Content-Length, at once");
+            rx.WaitLine("refused: 413 (Content-Length over the limit)");
+            rx.Stop();
+        }
+    }
+
+    private static void TestReceiverPathRoutingDeadline()
+    {
+        using (var rx = new ReceiverProcess("--secret-path /push-5f0c2a9e71d4 --read-deadline-ms 300"))
+        {
+            string host = "Host: " + new Uri(rx.Url).Authority + "\r\n";
+            StartsWith(RawStatus(rx.Url, "POST /push-guess?CallState HTTP/1.1\r\n" + host + "Content-Length: 2\r\n\r\n{}"), "HTTP/1.1 404", "a wrong path");
+            rx.WaitLine("refused: 404 (wrong path)");
+            string url = rx.Url + "push-5f0c2a9e71d4";
+            PostOk(url + "?Call", StateSample, "a state push sent as ?Call");
+            rx.WaitLine("bad push: *");
+            Contains(rx.Lines.First(l => l.StartsWith("bad push: ", StringComparison.Ordinal)), "?Call", "the library's routing");
+            PostOk(url + "?CallState", StateSample, "a state push on ?CallState");
+            rx.WaitLine("state 20200437755840048670965760400 *");
+            RawStatus(url, "POST /push-5f0c2a9e71d4?CallState HTTP/1.1\r\n" + host + "Content-Length: 10\r\n\r\n{");
+            rx.WaitLine("refused: cut off (the body did not arrive within the read deadline)");
             rx.Stop();
         }
     }

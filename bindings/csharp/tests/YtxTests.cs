@@ -116,6 +116,7 @@ internal static partial class YtxTests
             RunLogTests();    // LogTests.cs: YtxLog
             RunPushTests();   // PushTests.cs: pushes, records, balance, the receiver example (issue 12)
             RunRetryTests();  // RetryTests.cs: retry advice, the opt-in retry, size limits, secrets (issue 18)
+            RunResolveTests(); // ResolveTests.cs: resolving an outcome unknown (issue 18, part 2)
             Run("the token never appears in ToString of client or exceptions", TestNoTokenInToString);
             Run("live clients and live objects back to 0", () =>
             {

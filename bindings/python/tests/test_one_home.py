@@ -18,7 +18,7 @@ from typing import Dict, List
 import pytest
 
 import ytx
-from ytx import _client, _logging
+from ytx import _client, _logging, _native
 from support import APP, DST, DSTCLID, SID, SRC, TOKEN
 
 HEADER = Path(__file__).resolve().parents[3] / "include" / "ytx.h"
@@ -149,3 +149,15 @@ def test_status_code_explanations_come_from_the_library(lib):
     assert table == lib.status_codes()
     assert ytx.explain_status_code("-204") == lib.ytx_explain_status_code(b"-204")
     assert ytx.explain_status_code("no such code") is None
+
+
+def test_the_resolution_statuses_are_the_headers():
+    defines = {m.group(1): int(m.group(2)) for m in re.finditer(
+        r"^#define (YTX_RESOLUTION_[A-Z_]+) (\d+)$", HEADER.read_text(), re.M)}
+    mine = {k: getattr(_native, k) for k in dir(_native) if k.startswith("YTX_RESOLUTION_")}
+    assert defines and mine == defines
+    assert {"YTX_RESOLUTION_" + s.name: int(s) for s in ytx.ResolutionStatus} == {
+        k: v for k, v in defines.items() if k != "YTX_RESOLUTION_NONE"}
+    lib = ytx.load_library()
+    for s in ytx.ResolutionStatus:
+        assert lib.ytx_resolution_status_name(s) == "YTX_RESOLUTION_" + s.name

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from typing import Any, Callable, Iterator, List
@@ -42,11 +44,13 @@ DEADLINE = 30.0  # seconds; the emulator pushes every 20 ms
 class Receiver:
     """The example's server on port 0, with a wait on what it reported."""
 
-    def __init__(self) -> None:
+    def __init__(self, secret_path: "str | None" = None) -> None:
         self.lines: List[str] = []
         self._cv = threading.Condition()
-        self.server = receiver.PushServer(("127.0.0.1", 0), report=self._report)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ytx/push"
+        self.server = receiver.PushServer(("127.0.0.1", 0), report=self._report,
+                                          secret_path=secret_path)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}{secret_path or '/ytx/push'}"
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
                                         daemon=True)
         self._thread.start()
@@ -80,8 +84,8 @@ class Receiver:
             self.post(body).close()
             self.wait(lambda: len(self.lines) > n)
 
-    def post(self, body: bytes) -> Any:
-        req = urllib.request.Request(self.url, data=body, method="POST",
+    def post(self, body: bytes, query: str = "") -> Any:
+        req = urllib.request.Request(self.url + query, data=body, method="POST",
                                      headers={"Content-Type": "application/json"})
         return urllib.request.urlopen(req, timeout=10)
 
@@ -160,6 +164,96 @@ def test_garbage_and_unknown_states_are_reported_not_fatal(rx):
     assert any("cdr is not an array" in line for line in rx.lines)
     assert rx.lines[-1].endswith("hold 2020-04-28 14:51:37 (unknown state, kept as is)")
     assert rx.server.calls.get("1003").legs == {}
+
+
+# --- protecting the receiver (PROTOCOL.md, issue 18) --------------------------------
+
+
+def raw_status(port: int, request: bytes, timeout: float = 10.0) -> str:
+    """Send raw bytes on a new connection; the status line answered ("" if closed)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(request)
+        data = b""
+        while b"\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return data.split(b"\r\n", 1)[0].decode()
+
+
+def test_a_slow_client_does_not_stop_the_others(rx):
+    with socket.create_connection(("127.0.0.1", rx.port), timeout=10) as slow:
+        slow.sendall(b"POST /ytx/push?CallState HTTP/1.1\r\nContent-Le")  # and then nothing
+        rx.post_all(state("2001", SRC, "answer"), record("2001"))
+        assert rx.server.calls.get("2001").record is not None
+        assert rx.lines[0] == f"2001 {SRC} answer 2020-04-28 14:51:37"
+
+
+def test_a_bad_content_length_is_refused_at_once(rx):
+    head = b"POST /ytx/push?Call HTTP/1.1\r\nHost: x\r\n"
+    # No body follows: the answer comes from the head alone.
+    assert raw_status(rx.port, head + b"Content-Length: 99999999999\r\n\r\n") == \
+        "HTTP/1.0 413 Request Entity Too Large"
+    assert raw_status(rx.port, head + b"Content-Length: -1\r\n\r\n") == \
+        "HTTP/1.0 400 Bad Request"
+    assert raw_status(rx.port, head + b"\r\n").startswith("HTTP/1.0 411")
+    assert raw_status(rx.port, head + b"Content-Length: %d\r\n\r\n" % (receiver.MAX_BODY + 1)) \
+        .startswith("HTTP/1.0 413")
+    assert [line.split(" (")[0] for line in rx.lines] == \
+        ["refused: 413", "refused: 400", "refused: 411", "refused: 413"]
+
+
+def test_a_client_slower_than_the_read_deadline_is_cut_off(rx, monkeypatch):
+    monkeypatch.setattr(receiver, "READ_DEADLINE", 0.3)
+    t = time.monotonic()
+    with socket.create_connection(("127.0.0.1", rx.port), timeout=DEADLINE) as slow:
+        slow.sendall(b"POST /ytx/push HTTP/1.1\r\nContent-Length: 10\r\n\r\n{")
+        assert slow.recv(4096) == b""  # closed without an answer
+    assert time.monotonic() - t < DEADLINE
+    assert rx.lines == []
+
+
+def test_routing_by_the_query_key_the_platform_appends(rx):
+    rx.post(state("2002", SRC, "answer"), "?CallState").close()
+    rx.post(record("2002"), "?Call").close()
+    rx.wait(lambda: len(rx.lines) == 2)
+    n = len(rx.lines)
+    rx.post(state("2003", SRC, "answer"), "?Call").close()  # the body is not a record push
+    rx.wait(lambda: len(rx.lines) > n)
+    assert rx.lines[-1].startswith("not a push, ignored: ") and "?Call" in rx.lines[-1]
+    assert rx.server.calls.get("2003") is None
+
+
+def test_a_secret_path_is_required_when_set():
+    r = Receiver(secret_path="/push-5f0c2a9e71d4")
+    try:
+        wrong = f"http://127.0.0.1:{r.port}/push-guess?CallState"
+        req = urllib.request.Request(wrong, data=state("2004", SRC, "answer"), method="POST")
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=10)
+        assert e.value.code == 404
+        r.post_all(state("2004", SRC, "answer"))
+        assert r.lines == ["refused: 404 (wrong path)", f"2004 {SRC} answer 2020-04-28 14:51:37"]
+    finally:
+        r.close()
+
+
+def test_de_duplication_keys_and_bounded_memory(monkeypatch):
+    monkeypatch.setattr(receiver, "MAX_REMEMBERED", 3)
+    r = Receiver()
+    try:
+        # Same requestid, dsc and state, another timestamp: a new push.
+        r.post_all(state("3001", SRC, "hold", "2020-04-28 14:51:37"),
+                   state("3001", SRC, "hold", "2020-04-28 14:51:38"),
+                   state("3001", SRC, "hold", "2020-04-28 14:51:38"))
+        assert r.lines[2] == "3001 duplicate state push, ignored"
+        # Memory is bounded: beyond 3 keys the oldest is forgotten.
+        r.post_all(record("3002"), record("3003"), state("3001", SRC, "hold", "2020-04-28 14:51:37"))
+        assert "duplicate" not in r.lines[-1]
+        assert len(r.server.calls._seen) == 3 and len(r.server.calls._calls) <= 3
+    finally:
+        r.close()
 
 
 # --- a call's whole life, against the emulator ----------------------------------------

@@ -188,22 +188,22 @@ def test_the_outcome_unknown_example_never_places_a_call_twice(client, emulator)
     ns: dict = {}
     run_block(BLOCKS["The life of a call"][2], "resolving-an-outcome-unknown", ns)
     place_once = ns["place_once"]
-    known = client.callback_call(SRC, DST, 600).request_id
+    client.callback_call(SRC, DST, 600)  # an earlier call: the anchor
 
-    placed = place_once(client, SRC, DST, "order-44", known, settle_seconds=0)
+    placed = place_once(client, SRC, DST, "order-44")
     assert re.fullmatch(r"\d{29}", placed)
 
-    # The answer is lost after the emulator placed the call: found, not resent.
+    # The answer is lost after the emulator placed the call: resolved, not resent.
     before = emulator.count()
-    lost = place_once(client, SRC, FAULT_DROP_CONNECTION, "order-45", known, settle_seconds=0)
+    lost = place_once(client, SRC, FAULT_DROP_CONNECTION, "order-45")
     kept = [r for r in emulator.records() if r["custom_parm"] == "order-45"]
     assert len(kept) == 1 and lost == kept[0]["request_id"]
     calls = [r for r in emulator.requests()[before:] if r["path"].endswith("DailbackCall.wx")]
-    assert len(calls) == 1  # placed once; the rest was a record query
+    assert len(calls) == 1  # placed once; the rest was record queries
 
     # A refusal is final and raised as usual.
     with pytest.raises(ytx.PlatformError):
-        place_once(client, SRC, platform_code_dst(203), "order-46", known, settle_seconds=0)
+        place_once(client, SRC, platform_code_dst(203), "order-46")
 
 
 def test_the_ctrl_c_example_returns_the_request_id_when_not_interrupted(emulator, client):

@@ -11,7 +11,9 @@ A thin ctypes layer over the ytx C library (libytx): no compiler needed.
 
 What happened to a call afterwards comes as pushes to your callback URL
 (:func:`parse_push`) and as call records (:meth:`Client.call_record`,
-:meth:`Client.find_call`); :meth:`Client.balance` gives the balance.
+:meth:`Client.find_call`); :meth:`Client.balance` gives the balance. A call
+whose outcome is unknown (the exception's ``ticket``) is resolved with
+:meth:`Client.resolve`.
 
 The native library is loaded on first use; see :func:`load_library` for
 where it is looked for. Every failure of a call raises a :class:`YtxError`
@@ -55,6 +57,7 @@ from ._records import (
     StatePush,
     UnknownState,
 )
+from ._resolve import Resolution, ResolutionStatus
 from ._logging import LOGGER_NAME, disable_logging, enable_logging, logging_level
 from ._native import (
     EXPECTED_VERSION,
@@ -82,6 +85,8 @@ __all__ = [
     "UnknownState",
     "CallRecord",
     "Balance",
+    "Resolution",
+    "ResolutionStatus",
     "CST",
     "ResultCode",
     "Delivery",

@@ -1,9 +1,16 @@
 """``ytx.AsyncClient``: the same operations as :class:`ytx.Client`, awaitable.
 
 Each call that goes to the network runs the blocking library call in a
-worker thread (``loop.run_in_executor``; ctypes releases the GIL while the C
-function runs, so calls in different threads run in parallel and the event
-loop keeps running). The dry runs (``prepare_*``) send nothing and return at
+worker thread of the client's own executor (``loop.run_in_executor``; ctypes
+releases the GIL while the C function runs, so calls in different threads run
+in parallel and the event loop keeps running). That executor is the client's,
+never the loop's default one: a call waits seconds on the network, and the
+default executor (``min(32, cpu + 4)`` threads) is shared with asyncio's own
+DNS lookups (``getaddrinfo``) and every ``asyncio.to_thread``; with it, 50
+one-second calls took 9 s on 2 cores and starved the lookups. Its size is
+``max_workers`` (default :data:`DEFAULT_MAX_WORKERS`, 64: tens of calls can
+wait at once; threads are started only as calls need them), and closing the
+client shuts it down. The dry runs (``prepare_*``) send nothing and return at
 once; they are awaitable too, for symmetry, and run on the loop's thread.
 
 Cancellation stops the *waiting*, never the call: a request already handed
@@ -20,24 +27,39 @@ import asyncio
 import concurrent.futures
 import contextvars
 import functools
-from typing import Any, Callable, List, Optional, TypeVar, Unpack
+from typing import Any, Callable, List, Optional, TypeVar, Union, Unpack
 
 from . import _native, _records
 from ._client import Accepted, CallbackOptions, Client, PreparedRequest
+from ._errors import YtxError
+from ._resolve import Resolution
 
-__all__ = ["AsyncClient"]
+__all__ = ["AsyncClient", "DEFAULT_MAX_WORKERS"]
 
 T = TypeVar("T")
+
+#: How many calls an :class:`AsyncClient` runs at once by default (the
+#: threads of its own executor; the rest queue). Threads start only as calls
+#: need them and end when the client is closed.
+DEFAULT_MAX_WORKERS = 64
 
 
 class AsyncClient:
     """An asyncio client for the ytx.net voice platform.
 
     Takes the same arguments as :class:`ytx.Client` (making it sends
-    nothing, so the constructor is not a coroutine), plus ``executor``: the
-    :class:`concurrent.futures.Executor` the blocking calls run in (default:
-    the event loop's default executor). Raises the same exceptions as
-    :class:`ytx.Client`. Use ``async with`` or :meth:`aclose`.
+    nothing, so the constructor is not a coroutine), plus:
+
+    - ``max_workers``: how many calls may be in flight at once (default
+      :data:`DEFAULT_MAX_WORKERS`, 64); the client runs them in a
+      :class:`concurrent.futures.ThreadPoolExecutor` of its own, never in the
+      event loop's default executor, and shuts it down when closed.
+    - ``executor``: a :class:`concurrent.futures.Executor` of yours to run
+      them in instead (then ``max_workers`` must not be given, and closing the
+      client leaves your executor alone).
+
+    Raises the same exceptions as :class:`ytx.Client`. Use ``async with`` or
+    :meth:`aclose`.
 
     ``AsyncClient(client=existing)`` wraps an existing :class:`ytx.Client`
     instead (closing the AsyncClient closes it).
@@ -51,8 +73,15 @@ class AsyncClient:
         *,
         client: Optional[Client] = None,
         executor: Optional[concurrent.futures.Executor] = None,
+        max_workers: Optional[int] = None,
         **options: Any,
     ) -> None:
+        if executor is not None and max_workers is not None:
+            raise TypeError("AsyncClient: give executor or max_workers, not both")
+        if max_workers is not None and (
+            isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1
+        ):
+            raise ValueError(f"max_workers: must be a positive int, got {max_workers!r}")
         if client is not None:
             if account_sid is not None or auth_token is not None or app_id is not None or options:
                 raise TypeError("AsyncClient(client=...) takes no other client argument")
@@ -61,12 +90,23 @@ class AsyncClient:
             self._client = client
         else:
             self._client = Client(account_sid, auth_token, app_id, **options)  # type: ignore[arg-type]
-        self._executor = executor
+        self._owns_executor = executor is None
+        self._executor: concurrent.futures.Executor = (
+            executor
+            if executor is not None
+            else concurrent.futures.ThreadPoolExecutor(
+                max_workers=max_workers or DEFAULT_MAX_WORKERS, thread_name_prefix="ytx-async"
+            )
+        )
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         # The caller's context (contextvars) goes along, as asyncio.to_thread does.
         call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        if self._owns_executor and self._client.closed:
+            # The executor is shut down with the client: the call raises
+            # ytx.ClientClosed at once, here, as it would in a worker.
+            return call()
         return await loop.run_in_executor(self._executor, call)
 
     # -- the operations ---------------------------------------------------------
@@ -116,6 +156,20 @@ class AsyncClient:
             self._client.find_call, custom_parm, after_request_id=after_request_id, fid=fid
         )
 
+    async def resolve(
+        self,
+        err_or_ticket: Union[YtxError, str],
+        *,
+        cursor: Optional[str] = None,
+        deadline: Optional[float] = None,
+        max_pages: Optional[int] = None,
+    ) -> Resolution:
+        """:meth:`ytx.Client.resolve` in a worker thread."""
+        return await self._run(
+            self._client.resolve, err_or_ticket, cursor=cursor, deadline=deadline,
+            max_pages=max_pages,
+        )
+
     async def balance(self) -> _records.Balance:
         """:meth:`ytx.Client.balance` in a worker thread."""
         return await self._run(self._client.balance)
@@ -125,8 +179,12 @@ class AsyncClient:
     def close(self) -> None:
         """Release the native client (as :meth:`ytx.Client.close`): calls still
         running in worker threads finish normally; later ones raise
-        :class:`ytx.ClientClosed`."""
+        :class:`ytx.ClientClosed`. The client's own executor is shut down
+        (its threads end as their calls finish; this does not wait for them);
+        an executor passed in is left alone."""
         self._client.close()
+        if self._owns_executor:
+            self._executor.shutdown(wait=False)
 
     async def aclose(self) -> None:
         """:meth:`close`, as a coroutine (for ``contextlib.aclosing``)."""
@@ -141,6 +199,11 @@ class AsyncClient:
     @property
     def closed(self) -> bool:
         return self._client.closed
+
+    @property
+    def executor(self) -> concurrent.futures.Executor:
+        """The executor the calls run in (the client's own unless one was given)."""
+        return self._executor
 
     @property
     def client(self) -> Client:

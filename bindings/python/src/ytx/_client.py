@@ -28,7 +28,7 @@ from typing import (
     get_type_hints,
 )
 
-from . import _logging, _native, _records
+from . import _logging, _native, _records, _resolve
 from ._errors import (
     CallInterrupted,
     ClientClosed,
@@ -271,6 +271,7 @@ _CLIENT_OPTIONS: Dict[str, Tuple[str, str]] = {
     "max_retries": ("max_retries", "int"),
     "retry_budget": ("retry_budget_ms", "seconds"),
     "retry_backoff": ("retry_backoff_ms", "seconds"),
+    "auto_custom_parm": ("auto_custom_parm", "bool"),
 }
 
 
@@ -348,6 +349,7 @@ class _Outcome:
     #: request may be sent again (``ytx_outcome_retry_safe``), else ``None``.
     retry_after: Optional[float] = None
     request: Optional[PreparedRequest] = None
+    ticket: str = ""
 
 
 def _parse_headers(text: str) -> Dict[str, str]:
@@ -393,6 +395,7 @@ def _read(lib: _native.NativeLibrary, out: Any, rc: int, want_request: bool) -> 
             if lib.ytx_outcome_retry_safe(out)
             else None
         ),
+        ticket=lib.ytx_outcome_ticket(out),
     )
 
 
@@ -477,9 +480,11 @@ def _keep_on_interrupt(operation: str, call: Callable[[], _T]) -> _T:
 
 
 def _error(o: _Outcome, fields: Mapping[str, str]) -> YtxError:
-    """The exception for a failed call's outcome, with the library's retry advice."""
+    """The exception for a failed call's outcome, with the library's retry advice
+    and, for an outcome unknown, its ticket."""
     e = _error_of_kind(o, fields)
     e.retry_after = o.retry_after
+    e.ticket = o.ticket or None
     return e
 
 
@@ -541,6 +546,7 @@ _OPERATIONS = {
     "ytx_call_records_after": "call_records_after",
     "ytx_find_call": "find_call",
     "ytx_query_balance": "balance",
+    "ytx_resolve": "resolve",
 }
 
 
@@ -586,6 +592,10 @@ class Client:
             any more (default 10, at most 300).
         retry_backoff: seconds of the first pause (default 0.2), doubled for
             each retry, never shorter than the error's ``retry_after``.
+        auto_custom_parm: ``True`` to give every callback call sent without
+            ``custom_parm`` a unique one (``ytx-<unix ms>-<pid>-<counter>``),
+            so that every *outcome unknown* can be resolved
+            (:meth:`resolve`); default ``False``.
         library: path of the libytx file (or its folder) to use for this
             client, instead of the default one (see :func:`ytx.load_library`).
     """
@@ -611,6 +621,7 @@ class Client:
         max_retries: Optional[int] = None,
         retry_budget: Optional[float] = None,
         retry_backoff: Optional[float] = None,
+        auto_custom_parm: Optional[bool] = None,
         library: Optional[PathLike] = None,
     ) -> None:
         self._handle: Any = None
@@ -628,6 +639,7 @@ class Client:
             callback_func_url=callback_func_url, callback_action=callback_action,
             voice_code_func_url=voice_code_func_url, voice_code_action=voice_code_action,
             max_retries=max_retries, retry_budget=retry_budget, retry_backoff=retry_backoff,
+            auto_custom_parm=auto_custom_parm,
         )
         pairs = [
             (_CLIENT_OPTIONS[param][0].encode("ascii"), _client_value(param, value))
@@ -899,9 +911,11 @@ class Client:
 
         This is how a call whose delivery was *unknown* is resolved without
         ringing anyone twice: a record means the call was placed (do not
-        place it again). ``None`` means no record *yet*: the platform writes
-        a record some seconds (about 20) after the call ends, so only a
-        search made well after that means "not placed".
+        place it again). ``None`` means no record *yet*, never by itself
+        "not placed": a record is written only after the call ends, up to
+        srctimeout + dsttimeout + credit + 60 s after it was sent.
+        :meth:`resolve` applies that bound and answers placed, not placed or
+        not known yet.
         """
         args = (
             _text("custom_parm", custom_parm),
@@ -910,6 +924,55 @@ class Client:
         )
         found = self._records_query("ytx_find_call", args, _FIND_CALL_FIELDS)
         return found[0] if found else None
+
+    def resolve(
+        self,
+        err_or_ticket: Union[YtxError, str],
+        *,
+        cursor: Optional[str] = None,
+        deadline: Optional[float] = None,
+        max_pages: Optional[int] = None,
+    ) -> _resolve.Resolution:
+        """Was the call of an *outcome unknown* placed? A :class:`ytx.Resolution`.
+
+        ``err_or_ticket``: the exception a call raised (its ``ticket``), or a
+        ticket's text saved earlier (``err.ticket``, stable across versions
+        and restarts). Sends only record queries (they place nothing),
+        paging after the last requestId this client saw accepted before the
+        call and looking for its customParm. ``status`` is one of
+        :class:`ytx.ResolutionStatus`: ``PLACED`` (``record`` is its record:
+        do not place it again), ``NOT_PLACED`` (only once PROTOCOL.md's
+        bound has passed: sent time + ring timeouts + credit + 60 s),
+        ``NOT_KNOWN_YET`` (resolve again at ``check_again_at`` with
+        ``cursor=resolution.cursor``; also when ``max_pages`` (default 100)
+        or ``deadline`` (seconds, default 60) ran out, never an error) or
+        ``CANNOT_BE_RESOLVED`` (a voice code, a call without customParm, an
+        error that is not an outcome unknown). Raises
+        :class:`InvalidArgument` for a bad ticket or cursor, and the error
+        of a record query that failed (safe to resolve again).
+        """
+        if isinstance(err_or_ticket, YtxError):
+            text = err_or_ticket.ticket or ""
+        elif isinstance(err_or_ticket, str):
+            text = err_or_ticket
+        else:
+            raise _type_error("err_or_ticket", "a ytx.YtxError or a ticket (str)", err_or_ticket)
+        ticket_b = text.encode("utf-8")
+        cursor_b = None if cursor is None else _text("cursor", cursor)
+        deadline_ms = 0 if deadline is None else _seconds_to_ms("deadline", deadline)
+        pages = 0 if max_pages is None else _integer(
+            "max_pages", max_pages, 1, _UINT32_MAX, "must be a whole number from 1 to 4294967295")
+        out = _native.ytx_resolution_p()
+        try:
+            self._run("ytx_resolve", (ticket_b, cursor_b, deadline_ms, pages, ctypes.byref(out)),
+                      {}, False)
+            if not out:  # pragma: no cover - ytx.h: set on YTX_OK
+                raise InternalError("ytx_resolve succeeded without a resolution "
+                                    "(a bug; please report it)", code=ResultCode.PANIC)
+            return _resolve.copy_resolution(self._lib, out)
+        finally:
+            if out:
+                self._lib.ytx_resolution_free(out)
 
     @staticmethod
     def _fid(fid: Optional[str]) -> Optional[bytes]:

@@ -54,13 +54,14 @@ class Delivery(enum.IntEnum):
     #: Nothing was written to the network: a retry is safe.
     NOT_SENT = 0
     #: The request was written but no valid answer came back: the platform
-    #: may have acted on it, so do not retry blindly. To find out, give each
-    #: call a unique ``custom_parm`` and, once the call would have ended plus
-    #: some seconds (the platform writes a record about 20 s after a call
-    #: ends), ask ``client.find_call(custom_parm, after_request_id=...)``
-    #: with a requestId from before: a record means it was placed (do not
-    #: place it again), ``None`` that it was not (README, "Resolving an
-    #: outcome unknown").
+    #: may have acted on it, so do not retry blindly. To find out, pass the
+    #: exception (or its ``.ticket``, saved with the order) to
+    #: ``client.resolve(...)``: ``PLACED`` (do not place it again),
+    #: ``NOT_PLACED`` (only once PROTOCOL.md's bound, sent time + ring
+    #: timeouts + credit + 60 s, has passed: safe to place again), or
+    #: ``NOT_KNOWN_YET`` (ask again at ``check_again_at``). ``find_call``
+    #: returning ``None`` only means "no record yet", never "not placed"
+    #: (README, "Resolving an outcome unknown").
     UNKNOWN = 1
     #: The platform answered; its answer (accepted or rejected) is final.
     ANSWERED = 2
@@ -88,6 +89,10 @@ class YtxError(Exception):
         message: an English message for a person; the platform's own
             statusMsg is kept in it. Never contains the auth token.
         delivery: whether the request reached the platform.
+        ticket: for an *outcome unknown* of a call (``Delivery.UNKNOWN``),
+            what resolving it needs, as text (a ``str``): pass the error or
+            the text to :meth:`ytx.Client.resolve`, or save the text to
+            resolve the call after a restart. ``None`` for any other error.
     """
 
     def __init__(
@@ -106,6 +111,7 @@ class YtxError(Exception):
         #: from the library's advice (``ytx_outcome_retry_after_ms``): 0.0
         #: for a request never written, 1.0 for the platform's ``-104``.
         self.retry_after: Optional[float] = None
+        self.ticket: Optional[str] = None
 
     @property
     def retry_safe(self) -> bool:
@@ -189,8 +195,8 @@ class TransportError(YtxError, ConnectionError):
     Code 10 (``NOT_SENT``, ``retry_safe``, ``retry_after`` 0.0): nothing
     reached the platform.
     Code 11 (``OUTCOME_UNKNOWN``): the request was written, the answer was
-    lost; the platform may have placed the call (resolve it with
-    :meth:`ytx.Client.find_call`, see :attr:`Delivery.UNKNOWN`).
+    lost; the platform may have placed the call: resolve it with
+    :meth:`ytx.Client.resolve` (``client.resolve(err)``; ``err.ticket``).
     """
 
 

@@ -113,6 +113,10 @@ class ytx_balance(ctypes.Structure):
     """Opaque ``struct ytx_balance``."""
 
 
+class ytx_resolution(ctypes.Structure):
+    """Opaque ``struct ytx_resolution`` (the answer of ``ytx_resolve``)."""
+
+
 ytx_client_p = POINTER(ytx_client)
 ytx_outcome_p = POINTER(ytx_outcome)
 ytx_outcome_pp = POINTER(ytx_outcome_p)
@@ -125,6 +129,8 @@ ytx_records_pp = POINTER(ytx_records_p)
 ytx_record_p = POINTER(ytx_record)
 ytx_balance_p = POINTER(ytx_balance)
 ytx_balance_pp = POINTER(ytx_balance_p)
+ytx_resolution_p = POINTER(ytx_resolution)
+ytx_resolution_pp = POINTER(ytx_resolution_p)
 c_int64_p = POINTER(c_int64)
 # The enums that cross the boundary are fixed-width in ytx.h (typedef uint32_t).
 ytx_result = c_uint32
@@ -133,6 +139,7 @@ ytx_log_level = c_uint32
 # Fixed-width "enums" of the push API (typedef uint32_t in ytx.h).
 ytx_push_kind = c_uint32
 ytx_call_state = c_uint32
+ytx_resolution_status = c_uint32
 
 #: ``YTX_PUSH_*`` and ``YTX_CALL_STATE_*`` of ``ytx.h`` (a test compares them
 #: with the header).
@@ -144,6 +151,12 @@ YTX_CALL_STATE_CALLOUT = 1
 YTX_CALL_STATE_ALERTING = 2
 YTX_CALL_STATE_ANSWER = 3
 YTX_CALL_STATE_DISCONNECT = 4
+#: ``YTX_RESOLUTION_*`` of ``ytx.h`` (a test compares them with the header).
+YTX_RESOLUTION_NONE = 0
+YTX_RESOLUTION_PLACED = 1
+YTX_RESOLUTION_NOT_PLACED = 2
+YTX_RESOLUTION_NOT_KNOWN_YET = 3
+YTX_RESOLUTION_CANNOT_BE_RESOLVED = 4
 
 #: ``typedef void (*ytx_log_callback)(void *user_data, enum ytx_log_level level,
 #: const char *message)``. ctypes hands the callback the message as ``bytes``
@@ -398,6 +411,32 @@ _PROTOTYPES: Dict[str, _Prototype] = {
     "ytx_balance_fen": (c_int64, [ytx_balance_p], None),
     # void ytx_balance_free(struct ytx_balance *balance);
     "ytx_balance_free": (None, [ytx_balance_p], None),
+    # const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);  ("" when none)
+    "ytx_outcome_ticket": (c_char_p, [ytx_outcome_p], _decode),
+    # enum ytx_result ytx_resolve(const struct ytx_client *client, const char *ticket,
+    #     const char *cursor, uint64_t deadline_ms, uint32_t max_pages,
+    #     struct ytx_resolution **resolution_out, struct ytx_outcome **outcome_out);
+    "ytx_resolve": (
+        ytx_result,
+        [ytx_client_p, c_char_p, c_char_p, c_uint64, c_uint32, ytx_resolution_pp,
+         ytx_outcome_pp],
+        None,
+    ),
+    # ytx_resolution_status ytx_resolution_status_of(const struct ytx_resolution *resolution);
+    "ytx_resolution_status_of": (ytx_resolution_status, [ytx_resolution_p], None),
+    # const char *ytx_resolution_status_name(ytx_resolution_status status);
+    "ytx_resolution_status_name": (c_char_p, [ytx_resolution_status], _decode),
+    # const struct ytx_record *ytx_resolution_record(const struct ytx_resolution *resolution);
+    "ytx_resolution_record": (ytx_record_p, [ytx_resolution_p], None),
+    # int32_t ytx_resolution_check_again_unix(const struct ytx_resolution *resolution,
+    #     int64_t *unix_out);
+    "ytx_resolution_check_again_unix": (c_int32, [ytx_resolution_p, c_int64_p], None),
+    # const char *ytx_resolution_cursor(const struct ytx_resolution *resolution);
+    "ytx_resolution_cursor": (c_char_p, [ytx_resolution_p], _decode),
+    # const char *ytx_resolution_reason(const struct ytx_resolution *resolution);
+    "ytx_resolution_reason": (c_char_p, [ytx_resolution_p], _decode),
+    # void ytx_resolution_free(struct ytx_resolution *resolution);
+    "ytx_resolution_free": (None, [ytx_resolution_p], None),
 }
 
 
@@ -518,6 +557,15 @@ class NativeLibrary:
     ytx_record_state_desc: Callable[[Any], str]
     ytx_record_recording_url: Callable[[Any], str]
     ytx_record_amount_text: Callable[[Any], str]
+    ytx_outcome_ticket: Callable[[Any], str]
+    ytx_resolve: Callable[..., int]
+    ytx_resolution_status_of: Callable[[Any], int]
+    ytx_resolution_status_name: Callable[[int], str]
+    ytx_resolution_record: Callable[[Any], Any]
+    ytx_resolution_check_again_unix: Callable[[Any, Any], int]
+    ytx_resolution_cursor: Callable[[Any], str]
+    ytx_resolution_reason: Callable[[Any], str]
+    ytx_resolution_free: Callable[[Any], None]
 
     def __init__(self, cdll: ctypes.CDLL, path: str) -> None:
         self.path = path
