@@ -50,14 +50,6 @@
 #define YTX_MAX_REQUEST_BODY_BYTES 16384
 
 /**
- * The largest number of records one body may hold: a push holds one, a
- * query answers at most MAX_RECORDS_PER_QUERY. A body with more is a
- * protocol error (a flood of empty records would otherwise cost far more
- * memory than its bytes).
- */
-#define MAX_RECORDS_PER_BODY (10 * (size_t)MAX_RECORDS_PER_QUERY)
-
-/**
  * Result codes of the C ABI.
  *
  * The numbers are part of the ABI: they never change, and a retired number is

@@ -1,28 +1,59 @@
 #!/usr/bin/env bash
-# Fuzz smoke test: each cargo-fuzz target of fuzz/ runs for a short time
-# (30 s by default) starting from the committed corpus, one after the other,
-# in-process (one fuzzing process, no -jobs).
+# Fuzz smoke test, deterministic: the same commit always gives the same
+# answer. For each cargo-fuzz target of fuzz/, one after the other, in one
+# in-process libFuzzer run:
+#   1. replay: every input of fuzz/artifacts-found/<target>-* (past
+#      findings) and of the committed corpus fuzz/corpus/<target>/ runs once;
+#   2. then a fixed seed (-seed) mutates from there for a fixed number of
+#      executions (-runs, counted from the start), no time limit deciding it.
+# Address-space randomisation is turned off for the run (setarch -R), and
+# values seen in comparisons are not used as mutations (-use_cmp=0): with
+# either, two runs of one seed part ways after a few thousand executions
+# (pointer values reach the coverage; time-derived values the dictionary);
+# without them they execute the same inputs, even on a loaded machine
+# (ffi signs with the clock and http_answer races its server's threads:
+# their coverage still moves by a few edges, their replay does not).
 #
-#   bash tests/fuzz-smoke.sh              # 30 s per target
-#   FUZZ_SECONDS=120 bash tests/fuzz-smoke.sh
-#   FUZZ_TARGETS="http_answer ffi" bash tests/fuzz-smoke.sh   # some targets
+#   bash tests/fuzz-smoke.sh                              # the test command's run
+#   FUZZ_TARGETS="requests ffi" bash tests/fuzz-smoke.sh  # some targets
+#   FUZZ_SEED=7 FUZZ_RUNS=100000 bash tests/fuzz-smoke.sh # another fixed run
 #
-# Needs the nightly toolchain and cargo-fuzz:
+# Longer, random runs that look for new bugs are a separate command (see
+# fuzz/README.md, "Looking for new bugs"); what they find joins
+# fuzz/artifacts-found/ and is replayed here from then on.
+#
+# Needs the nightly toolchain, cargo-fuzz and setarch (util-linux):
 #   rustup toolchain install nightly
 #   cargo install cargo-fuzz
 #
 # Exits non-zero when a tool is missing, a target does not build, or any
 # target finds something (crash, panic, failed invariant, leak, timeout).
 # The committed corpus is only read: new inputs go to a temporary directory.
-# The inputs of fixed findings (fuzz/artifacts-found/) are replayed first.
 # Crash inputs are kept under fuzz/artifacts/<target>/ (git-ignored); see
 # fuzz/README.md for how to reproduce and minimise them.
 # Closing line: "fuzz targets: N passed, N failed".
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-seconds=${FUZZ_SECONDS:-30}
+seed=${FUZZ_SEED:-1}
 read -r -a targets <<<"${FUZZ_TARGETS:-parse_response http_answer requests ffi push}"
+
+# Executions per target (corpus replay included): 10-40 s each on the
+# shared 2-core machine (fuzz/README.md, "Running").
+runs_for() {
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        echo "$FUZZ_RUNS"
+        return
+    fi
+    case $1 in
+    parse_response) echo 200000 ;;
+    push) echo 50000 ;;
+    requests) echo 40000 ;;
+    http_answer) echo 4000 ;;
+    ffi) echo 15000 ;;
+    *) echo 20000 ;;
+    esac
+}
 
 if ! command -v cargo >/dev/null 2>&1 || ! cargo +nightly --version >/dev/null 2>&1; then
     echo "fuzz-smoke: the nightly toolchain is missing; install it with:"
@@ -32,6 +63,10 @@ fi
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
     echo "fuzz-smoke: cargo-fuzz is missing; install it with:"
     echo "    cargo install cargo-fuzz"
+    exit 2
+fi
+if ! setarch "$(uname -m)" -R true 2>/dev/null; then
+    echo "fuzz-smoke: setarch -R (util-linux) is missing or not permitted"
     exit 2
 fi
 
@@ -46,31 +81,43 @@ if ! cargo +nightly fuzz build; then
     exit 1
 fi
 
+# The targets run directly, not through `cargo fuzz run`: started through
+# cargo, two runs of one seed still part ways.
+triple=$(rustc +nightly -vV | sed -n 's/^host: //p')
+bin_dir=${CARGO_TARGET_DIR:-$root/fuzz/target}/$triple/release
+
 passed=0
 failed=0
 failed_names=()
 for t in "${targets[@]}"; do
+    runs=$(runs_for "$t")
     echo
-    echo "=== $t: ${seconds} s from corpus/$t"
+    echo "=== $t: replay corpus/$t and artifacts-found/$t-*, then seed $seed for $runs executions"
     mkdir -p "$work/$t"
-    # The inputs of past findings (artifacts-found/<target>-*) run first, as
-    # regression cases: they start in the scratch directory, which libFuzzer
-    # reads like any corpus. The first directory receives new inputs; the
-    # committed one is read only.
+    # The inputs of past findings start in the scratch directory, which
+    # libFuzzer reads like any corpus; the first directory receives new
+    # inputs, the committed one is read only.
     cp "$root"/fuzz/artifacts-found/"$t"-* "$work/$t"/ 2>/dev/null || true
-    if cargo +nightly fuzz run "$t" "$work/$t" "corpus/$t" -- \
-        -max_total_time="$seconds" -timeout=20 -print_final_stats=1 \
-        >"$work/$t.log" 2>&1; then
+    # -reload=0: never re-read the corpus on a timer (time must not decide).
+    # -use_cmp=0 -use_memmem=0: no values seen in comparisons join the
+    # mutation dictionary (some are time-derived: with them two runs of one
+    # seed parted ways after ~1,500 executions).
+    mkdir -p "$root/fuzz/artifacts/$t"
+    if ASAN_OPTIONS=detect_odr_violation=0 setarch "$(uname -m)" -R "$bin_dir/$t" \
+        -artifact_prefix="$root/fuzz/artifacts/$t/" -seed="$seed" -runs="$runs" -reload=0 \
+        -use_cmp=0 -use_memmem=0 \
+        -timeout=20 -print_final_stats=1 "$work/$t" "corpus/$t" >"$work/$t.log" 2>&1; then
         passed=$((passed + 1))
-        grep -E '^#[0-9]+.*(DONE|cov:)' "$work/$t.log" | tail -1
-        grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$work/$t.log"
+        # INITED: the replay is done (inputs run, coverage); DONE: the end.
+        grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)' "$work/$t.log" | sed -E 's/ (exec\/s|rss): [0-9]+(Mb)?//g'
         echo "--- $t: ok"
     else
         failed=$((failed + 1))
         failed_names+=("$t")
         # The finding: what failed, where, and the saved input.
         grep -E -A12 'panicked at|ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)' "$work/$t.log" | head -60
-        grep -E 'Test unit written to|cargo fuzz (run|tmin)' "$work/$t.log" | head -5
+        grep -E 'Test unit written to' "$work/$t.log" | head -5
+        echo "reproduce (from fuzz/): cargo +nightly fuzz run $t artifacts/$t/<the file above>"
         echo "--- $t: FOUND SOMETHING (full log above was $(wc -l <"$work/$t.log") lines)"
     fi
 done

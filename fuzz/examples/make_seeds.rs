@@ -133,6 +133,14 @@ fn request_seeds() {
             },
         ),
         (
+            "voice-code-without-dstclid",
+            requests::Input {
+                voice_dstclid: text(""),
+                times: Times::FromI64(2),
+                ..base.clone()
+            },
+        ),
+        (
             "invalid-phones",
             requests::Input {
                 src: text("138 0013 8000"),
@@ -679,6 +687,24 @@ fn found() {
             app_id: "app".into(),
             voice_dst: text("13800138000"),
             voice_dstclid: text("02160000000"),
+            code: "4096".into(),
+            times: Times::Direct(None),
+            phone_field: false,
+        },
+    );
+    // A voice code without dstclid (optional since issue 17): the oracle
+    // still demanded one, and a random smoke run found it (issue 18).
+    save(
+        &dir.join("requests-voice-code-without-dstclid"),
+        &requests::Input {
+            src: text("13800138000"),
+            dst: text("01085485069"),
+            credit: Credit::Direct(600),
+            options: List::default(),
+            action: "callOutCode".into(),
+            app_id: "app".into(),
+            voice_dst: text("13800138000"),
+            voice_dstclid: text(""),
             code: "4096".into(),
             times: Times::Direct(None),
             phone_field: false,

@@ -279,7 +279,7 @@ unsafe fn c_text(p: *const c_char, what: &str) -> String {
 
 /// Read and free an outcome, checking what holds for every outcome.
 unsafe fn view(ret: R, out: *mut ytx_outcome) -> View {
-    let name = c_text(ytx_result_name(ret as i32), "ytx_result_name");
+    let name = c_text(ytx_result_name(ret as u32), "ytx_result_name");
     assert_ne!(name, "YTX_UNKNOWN", "{ret:?} has no name");
     assert_ne!(
         ret,
@@ -842,7 +842,7 @@ fuzz_target!(|data: &[u8]| {
                 Op::Callback { .. } | Op::Voice { .. } => prepare(&made, op),
                 Op::Free(h) => free(&mut made, h),
                 Op::ResultName(code) => {
-                    let name = c_text(ytx_result_name(*code), "ytx_result_name");
+                    let name = c_text(ytx_result_name(*code as u32), "ytx_result_name");
                     assert!(name.starts_with("YTX_"), "{name}");
                 }
                 Op::NullOutcome => null_outcome(),

@@ -12,7 +12,8 @@
 //! * `validate()` and `to_json()` agree (same error, or both succeed);
 //! * when `to_json` succeeds, the output parses as a JSON object whose values
 //!   are all strings, with exactly the expected keys; `src`/`dst` (and
-//!   `srcclid`/`dstclid`, voice `dst`/`dstclid`) are 5–20 ASCII digits and
+//!   `srcclid`/`dstclid`, voice `dst`/`dstclid`; the voice code's optional
+//!   `dstclid` is absent when given as "") are 5–20 ASCII digits and
 //!   are the input, or the input minus a `+86`/`0086` prefix; `action`,
 //!   `appid`, `credit` and the text options are exactly what was given.
 #![no_main]
@@ -276,16 +277,23 @@ fn voice_code(input: &Input) {
     assert_eq!(s(&o, "action"), Some(input.action.0.as_str()));
     assert_eq!(s(&o, "appid"), Some(input.app_id.0.as_str()));
     check_normalised(&dst, s(&o, "dst").expect("dst"));
-    check_normalised(&dstclid, s(&o, "dstclid").expect("dstclid"));
+    // dstclid is optional: "" leaves it out of the body, else a number.
+    let clid_keys = if dstclid.is_empty() {
+        assert_eq!(o.get("dstclid"), None, "{json}");
+        0
+    } else {
+        check_normalised(&dstclid, s(&o, "dstclid").expect("dstclid"));
+        1
+    };
     let code = s(&o, "code").expect("code");
     assert_eq!(code, input.code.0);
     assert!((1..=19).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric()));
     match times {
-        None => assert_eq!(o.len(), 5, "{json}"),
+        None => assert_eq!(o.len(), 4 + clid_keys, "{json}"),
         Some(t) => {
             assert!((1..=3).contains(&t));
             assert_eq!(s(&o, "time"), Some(t.to_string().as_str()));
-            assert_eq!(o.len(), 6, "{json}");
+            assert_eq!(o.len(), 5 + clid_keys, "{json}");
         }
     }
 }

@@ -11,6 +11,8 @@ namespace Ytx
     /// <c>ytx_log_level</c>, <c>ytx_push_kind</c>, <c>ytx_call_state</c>) are
     /// <c>uint32_t</c> in the header, so <c>uint</c> here, in return values and in the
     /// log callback; parameters the header types <c>int32_t</c> stay <c>int</c>.
+    /// Every owned object, the outcome included, comes out as a SafeHandle.
+    /// Only <see cref="NativeProxy"/> calls these: the rest of the binding goes through it.
     /// </summary>
     /// <remarks>
     /// The library name is <c>"ytx"</c>: <c>ytx.dll</c> on Windows, <c>libytx.so</c> on
@@ -45,7 +47,7 @@ namespace Ytx
             IntPtr[] optionValues,
             UIntPtr optionCount,
             out YtxClientHandle client,
-            out IntPtr outcome);
+            out YtxOutcomeHandle outcome);
 
         // ytx_result ytx_free(ytx_client *client);
         // Takes the raw value: only YtxClientHandle.ReleaseHandle calls it.
@@ -65,7 +67,7 @@ namespace Ytx
             IntPtr[] optionNames,
             IntPtr[] optionValues,
             UIntPtr optionCount,
-            out IntPtr outcome);
+            out YtxOutcomeHandle outcome);
 
         // ytx_result ytx_callback_prepare(...): same parameters as ytx_callback_call.
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -77,7 +79,7 @@ namespace Ytx
             IntPtr[] optionNames,
             IntPtr[] optionValues,
             UIntPtr optionCount,
-            out IntPtr outcome);
+            out YtxOutcomeHandle outcome);
 
         // ytx_result ytx_voice_code(const ytx_client *client, const char *dst,
         //     const char *dstclid, const char *code, int32_t times,
@@ -89,7 +91,7 @@ namespace Ytx
             byte[] dstClid,
             byte[] code,
             int times,
-            out IntPtr outcome);
+            out YtxOutcomeHandle outcome);
 
         // ytx_result ytx_voice_code_prepare(...): same parameters as ytx_voice_code.
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -99,7 +101,7 @@ namespace Ytx
             byte[] dstClid,
             byte[] code,
             int times,
-            out IntPtr outcome);
+            out YtxOutcomeHandle outcome);
 
         // typedef void (*ytx_log_callback)(void *user_data, enum ytx_log_level level,
         //     const char *message);
@@ -176,66 +178,66 @@ namespace Ytx
 
         // ytx_result ytx_outcome_result(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern uint ytx_outcome_result(IntPtr outcome);
+        internal static extern uint ytx_outcome_result(YtxOutcomeHandle outcome);
 
         // ytx_delivery ytx_outcome_delivery(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern uint ytx_outcome_delivery(IntPtr outcome);
+        internal static extern uint ytx_outcome_delivery(YtxOutcomeHandle outcome);
 
         // bool ytx_outcome_retry_safe(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         [return: MarshalAs(UnmanagedType.I1)]
-        internal static extern bool ytx_outcome_retry_safe(IntPtr outcome);
+        internal static extern bool ytx_outcome_retry_safe(YtxOutcomeHandle outcome);
 
         // uint32_t ytx_outcome_retry_after_ms(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern uint ytx_outcome_retry_after_ms(IntPtr outcome);
+        internal static extern uint ytx_outcome_retry_after_ms(YtxOutcomeHandle outcome);
 
         // const char *ytx_outcome_message(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr ytx_outcome_message(IntPtr outcome);
+        internal static extern IntPtr ytx_outcome_message(YtxOutcomeHandle outcome);
 
         // const char *ytx_outcome_field(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr ytx_outcome_field(IntPtr outcome);
+        internal static extern IntPtr ytx_outcome_field(YtxOutcomeHandle outcome);
 
         // const char *ytx_outcome_status_code(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr ytx_outcome_status_code(IntPtr outcome);
+        internal static extern IntPtr ytx_outcome_status_code(YtxOutcomeHandle outcome);
 
         // const char *ytx_outcome_status_msg(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr ytx_outcome_status_msg(IntPtr outcome);
+        internal static extern IntPtr ytx_outcome_status_msg(YtxOutcomeHandle outcome);
 
         // const char *ytx_outcome_request_id(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr ytx_outcome_request_id(IntPtr outcome);
+        internal static extern IntPtr ytx_outcome_request_id(YtxOutcomeHandle outcome);
 
         // uint16_t ytx_outcome_http_status(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern ushort ytx_outcome_http_status(IntPtr outcome);
+        internal static extern ushort ytx_outcome_http_status(YtxOutcomeHandle outcome);
 
         // const char *ytx_outcome_request_method(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr ytx_outcome_request_method(IntPtr outcome);
+        internal static extern IntPtr ytx_outcome_request_method(YtxOutcomeHandle outcome);
 
         // const char *ytx_outcome_request_url(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr ytx_outcome_request_url(IntPtr outcome);
+        internal static extern IntPtr ytx_outcome_request_url(YtxOutcomeHandle outcome);
 
         // const char *ytx_outcome_request_url_redacted(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr ytx_outcome_request_url_redacted(IntPtr outcome);
+        internal static extern IntPtr ytx_outcome_request_url_redacted(YtxOutcomeHandle outcome);
 
         // const char *ytx_outcome_request_headers(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr ytx_outcome_request_headers(IntPtr outcome);
+        internal static extern IntPtr ytx_outcome_request_headers(YtxOutcomeHandle outcome);
 
         // const char *ytx_outcome_request_body(const ytx_outcome *outcome);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr ytx_outcome_request_body(IntPtr outcome);
+        internal static extern IntPtr ytx_outcome_request_body(YtxOutcomeHandle outcome);
 
-        // void ytx_outcome_free(ytx_outcome *outcome);
+        // void ytx_outcome_free(ytx_outcome *outcome);  (only YtxOutcomeHandle.ReleaseHandle)
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void ytx_outcome_free(IntPtr outcome);
 
@@ -250,13 +252,13 @@ namespace Ytx
         //     ytx_push **push_out, ytx_outcome **outcome_out);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_push_parse(
-            byte[] body, UIntPtr bodyLen, out YtxPushHandle push, out IntPtr outcome);
+            byte[] body, UIntPtr bodyLen, out YtxPushHandle push, out YtxOutcomeHandle outcome);
 
         // ytx_result ytx_push_parse_routed(const uint8_t *body, size_t body_len,
         //     const char *target, ytx_push **push_out, ytx_outcome **outcome_out);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_push_parse_routed(
-            byte[] body, UIntPtr bodyLen, byte[] target, out YtxPushHandle push, out IntPtr outcome);
+            byte[] body, UIntPtr bodyLen, byte[] target, out YtxPushHandle push, out YtxOutcomeHandle outcome);
 
         // void ytx_push_free(ytx_push *push);  (only YtxPushHandle.ReleaseHandle)
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -383,7 +385,7 @@ namespace Ytx
         //     const char *fid, ytx_records **records_out, ytx_outcome **outcome_out);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_call_record(
-            YtxClientHandle client, byte[] requestId, byte[] fid, out YtxRecordsHandle records, out IntPtr outcome);
+            YtxClientHandle client, byte[] requestId, byte[] fid, out YtxRecordsHandle records, out YtxOutcomeHandle outcome);
 
         // ytx_result ytx_call_records_after(const ytx_client *client,
         //     const char *request_id, uint32_t limit, const char *fid,
@@ -391,7 +393,7 @@ namespace Ytx
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_call_records_after(
             YtxClientHandle client, byte[] requestId, uint limit, byte[] fid,
-            out YtxRecordsHandle records, out IntPtr outcome);
+            out YtxRecordsHandle records, out YtxOutcomeHandle outcome);
 
         // ytx_result ytx_find_call(const ytx_client *client, const char *custom_parm,
         //     const char *after_request_id, const char *fid,
@@ -399,13 +401,13 @@ namespace Ytx
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_find_call(
             YtxClientHandle client, byte[] customParm, byte[] afterRequestId, byte[] fid,
-            out YtxRecordsHandle records, out IntPtr outcome);
+            out YtxRecordsHandle records, out YtxOutcomeHandle outcome);
 
         // ytx_result ytx_query_balance(const ytx_client *client,
         //     ytx_balance **balance_out, ytx_outcome **outcome_out);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_query_balance(
-            YtxClientHandle client, out YtxBalanceHandle balance, out IntPtr outcome);
+            YtxClientHandle client, out YtxBalanceHandle balance, out YtxOutcomeHandle outcome);
 
         // const char *ytx_balance_text(const ytx_balance *balance);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -421,7 +423,7 @@ namespace Ytx
 
         // const char *ytx_outcome_ticket(const ytx_outcome *outcome);  ("" when none)
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr ytx_outcome_ticket(IntPtr outcome);
+        internal static extern IntPtr ytx_outcome_ticket(YtxOutcomeHandle outcome);
 
         // ytx_result ytx_resolve(const ytx_client *client, const char *ticket,
         //     const char *cursor, uint64_t deadline_ms, uint32_t max_pages,
@@ -429,7 +431,7 @@ namespace Ytx
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_resolve(
             YtxClientHandle client, byte[] ticket, byte[] cursor, ulong deadlineMs, uint maxPages,
-            out YtxResolutionHandle resolution, out IntPtr outcome);
+            out YtxResolutionHandle resolution, out YtxOutcomeHandle outcome);
 
         // ytx_resolution_status ytx_resolution_status_of(const ytx_resolution *resolution);  (uint32_t)
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

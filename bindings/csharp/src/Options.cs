@@ -49,7 +49,7 @@ namespace Ytx
         /// <exception cref="YtxLibraryVersionException">The native library is not the version this binding was built for.</exception>
         public static TimeSpan DefaultConnectTimeout
         {
-            get { return TimeSpan.FromMilliseconds(YtxLibrary.Native(() => NativeMethods.ytx_default_connect_timeout_ms())); }
+            get { return TimeSpan.FromMilliseconds(YtxLibrary.Native(() => NativeProxy.ytx_default_connect_timeout_ms())); }
         }
 
         /// <summary>
@@ -60,7 +60,7 @@ namespace Ytx
         /// <exception cref="YtxLibraryVersionException">The native library is not the version this binding was built for.</exception>
         public static TimeSpan DefaultTimeout
         {
-            get { return TimeSpan.FromMilliseconds(YtxLibrary.Native(() => NativeMethods.ytx_default_timeout_ms())); }
+            get { return TimeSpan.FromMilliseconds(YtxLibrary.Native(() => NativeProxy.ytx_default_timeout_ms())); }
         }
 
         /// <summary>

@@ -93,15 +93,15 @@ namespace Ytx
             byte[] targetBytes = target == null ? null : Utf8.Encode(target, "target");
             YtxLibrary.EnsureLoaded();
             YtxPushHandle push = null;
-            IntPtr outcome = IntPtr.Zero;
+            YtxOutcomeHandle outcome = null;
             try
             {
                 uint code;
                 try
                 {
                     code = targetBytes == null
-                        ? NativeMethods.ytx_push_parse(body, new UIntPtr((uint)body.Length), out push, out outcome)
-                        : NativeMethods.ytx_push_parse_routed(body, new UIntPtr((uint)body.Length), targetBytes, out push, out outcome);
+                        ? NativeProxy.ytx_push_parse(body, new UIntPtr((uint)body.Length), out push, out outcome)
+                        : NativeProxy.ytx_push_parse_routed(body, new UIntPtr((uint)body.Length), targetBytes, out push, out outcome);
                 }
                 catch (DllNotFoundException e)
                 {
@@ -193,7 +193,7 @@ namespace Ytx
         private static YtxPush Read(YtxPushHandle handle)
         {
             IntPtr p = handle.DangerousGetHandle();
-            uint kind = NativeMethods.ytx_push_kind_of(p);
+            uint kind = NativeProxy.ytx_push_kind_of(p);
             switch (kind)
             {
                 case KindState:
@@ -221,19 +221,19 @@ namespace Ytx
     {
         internal YtxStatePush(IntPtr push)
         {
-            RequestId = Utf8.Decode(NativeMethods.ytx_push_request_id(push));
-            Number = Utf8.Decode(NativeMethods.ytx_push_number(push));
-            uint state = NativeMethods.ytx_push_state(push);
+            RequestId = NativeProxy.ytx_push_request_id(push);
+            Number = NativeProxy.ytx_push_number(push);
+            uint state = NativeProxy.ytx_push_state(push);
             State = state <= (uint)YtxCallState.Disconnect ? (YtxCallState)state : YtxCallState.Unknown;
-            StateText = Utf8.Decode(NativeMethods.ytx_push_state_text(push));
-            StateDesc = Utf8.Decode(NativeMethods.ytx_push_state_desc(push));
-            TimestampText = Utf8.Decode(NativeMethods.ytx_push_timestamp(push));
+            StateText = NativeProxy.ytx_push_state_text(push);
+            StateDesc = NativeProxy.ytx_push_state_desc(push);
+            TimestampText = NativeProxy.ytx_push_timestamp(push);
             long unix;
-            Timestamp = NativeMethods.ytx_push_timestamp_unix(push, out unix) == 1 ? Money.ChinaTime(unix) : null;
+            Timestamp = NativeProxy.ytx_push_timestamp_unix(push, out unix) == 1 ? Money.ChinaTime(unix) : null;
             Fields = WireFields.Read(
-                NativeMethods.ytx_push_field_count(push),
-                i => NativeMethods.ytx_push_field_name(push, i),
-                i => NativeMethods.ytx_push_field_value(push, i));
+                NativeProxy.ytx_push_field_count(push),
+                i => NativeProxy.ytx_push_field_name(push, i),
+                i => NativeProxy.ytx_push_field_value(push, i));
         }
 
         /// <summary>The requestId of the accepted call (wire <c>requestid</c>), exactly as sent; never empty (a push without one does not parse).</summary>
@@ -294,7 +294,7 @@ namespace Ytx
     {
         internal YtxRecordPush(IntPtr push)
         {
-            IntPtr records = NativeMethods.ytx_push_records(push); // borrowed from the push
+            IntPtr records = NativeProxy.ytx_push_records(push); // borrowed from the push
             Records = new ReadOnlyCollection<YtxCallRecord>(YtxCallRecord.ReadList(records));
         }
 

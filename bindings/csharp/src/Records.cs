@@ -39,22 +39,22 @@ namespace Ytx
         internal YtxCallRecord(IntPtr record)
         {
             Fields = WireFields.Read(
-                NativeMethods.ytx_record_field_count(record),
-                i => NativeMethods.ytx_record_field_name(record, i),
-                i => NativeMethods.ytx_record_field_value(record, i));
-            RequestId = Utf8.Decode(NativeMethods.ytx_record_request_id(record));
-            AppId = NullIfEmpty(NativeMethods.ytx_record_app_id(record));
-            Fid = NullIfEmpty(NativeMethods.ytx_record_fid(record));
-            CustomParm = NullIfEmpty(NativeMethods.ytx_record_custom_parm(record));
-            Caller = NullIfEmpty(NativeMethods.ytx_record_caller(record));
-            Called = NullIfEmpty(NativeMethods.ytx_record_called(record));
-            Tel = NullIfEmpty(NativeMethods.ytx_record_tel(record));
-            StateDesc = NullIfEmpty(NativeMethods.ytx_record_state_desc(record));
-            RecordingUrl = NullIfEmpty(NativeMethods.ytx_record_recording_url(record));
-            long duration = NativeMethods.ytx_record_duration(record);
+                NativeProxy.ytx_record_field_count(record),
+                i => NativeProxy.ytx_record_field_name(record, i),
+                i => NativeProxy.ytx_record_field_value(record, i));
+            RequestId = NativeProxy.ytx_record_request_id(record);
+            AppId = NullIfEmpty(NativeProxy.ytx_record_app_id(record));
+            Fid = NullIfEmpty(NativeProxy.ytx_record_fid(record));
+            CustomParm = NullIfEmpty(NativeProxy.ytx_record_custom_parm(record));
+            Caller = NullIfEmpty(NativeProxy.ytx_record_caller(record));
+            Called = NullIfEmpty(NativeProxy.ytx_record_called(record));
+            Tel = NullIfEmpty(NativeProxy.ytx_record_tel(record));
+            StateDesc = NullIfEmpty(NativeProxy.ytx_record_state_desc(record));
+            RecordingUrl = NullIfEmpty(NativeProxy.ytx_record_recording_url(record));
+            long duration = NativeProxy.ytx_record_duration(record);
             Duration = duration >= 0 ? duration : (long?)null;
             long fen;
-            if (NativeMethods.ytx_record_amount_fen(record, out fen) == 1)
+            if (NativeProxy.ytx_record_amount_fen(record, out fen) == 1)
             {
                 AmountFen = fen;
                 Amount = Money.FromFen(fen);
@@ -177,26 +177,25 @@ namespace Ytx
             }
         }
 
-        private static string NullIfEmpty(IntPtr p)
+        private static string NullIfEmpty(string s)
         {
-            string s = Utf8.Decode(p);
             return s.Length == 0 ? null : s;
         }
 
         private static DateTimeOffset? Time(IntPtr record, byte[] name)
         {
             long unix;
-            return NativeMethods.ytx_record_time_unix(record, name, out unix) == 1 ? Money.ChinaTime(unix) : null;
+            return NativeProxy.ytx_record_time_unix(record, name, out unix) == 1 ? Money.ChinaTime(unix) : null;
         }
 
         /// <summary>Copies every record of a borrowed or owned native list (alive during the call).</summary>
         internal static List<YtxCallRecord> ReadList(IntPtr records)
         {
-            ulong count = NativeMethods.ytx_records_count(records).ToUInt64();
+            ulong count = NativeProxy.ytx_records_count(records).ToUInt64();
             var list = new List<YtxCallRecord>((int)Math.Min(count, 10000UL));
             for (ulong i = 0; i < count; i++)
             {
-                IntPtr r = NativeMethods.ytx_records_get(records, new UIntPtr(i));
+                IntPtr r = NativeProxy.ytx_records_get(records, new UIntPtr(i));
                 if (r == IntPtr.Zero)
                 {
                     throw new YtxInternalException(
@@ -288,14 +287,14 @@ namespace Ytx
         }
 
         /// <summary>Reads <paramref name="count"/> fields through the accessors (their owner alive).</summary>
-        internal static WireFields Read(UIntPtr count, Func<UIntPtr, IntPtr> name, Func<UIntPtr, IntPtr> value)
+        internal static WireFields Read(UIntPtr count, Func<UIntPtr, string> name, Func<UIntPtr, string> value)
         {
             ulong n = count.ToUInt64();
             var list = new List<KeyValuePair<string, string>>((int)Math.Min(n, 1000UL));
             for (ulong i = 0; i < n; i++)
             {
                 var index = new UIntPtr(i);
-                list.Add(new KeyValuePair<string, string>(Utf8.Decode(name(index)), Utf8.Decode(value(index))));
+                list.Add(new KeyValuePair<string, string>(name(index), value(index)));
             }
             return new WireFields(list);
         }

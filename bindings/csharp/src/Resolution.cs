@@ -10,19 +10,19 @@ namespace Ytx
     {
         internal YtxResolution(IntPtr resolution)
         {
-            Status = (YtxResolutionStatus)(int)NativeMethods.ytx_resolution_status_of(resolution);
-            IntPtr record = NativeMethods.ytx_resolution_record(resolution);
+            Status = (YtxResolutionStatus)(int)NativeProxy.ytx_resolution_status_of(resolution);
+            IntPtr record = NativeProxy.ytx_resolution_record(resolution);
             Record = record == IntPtr.Zero ? null : new YtxCallRecord(record);
             long unix;
             // Beyond year 9999 stays null (the library caps tickets before that).
-            if (NativeMethods.ytx_resolution_check_again_unix(resolution, out unix) == 1
+            if (NativeProxy.ytx_resolution_check_again_unix(resolution, out unix) == 1
                 && unix >= 0 && unix <= 253402300799L)
             {
                 CheckAgainAt = DateTimeOffset.FromUnixTimeSeconds(unix);
             }
-            string cursor = Utf8.Decode(NativeMethods.ytx_resolution_cursor(resolution));
+            string cursor = NativeProxy.ytx_resolution_cursor(resolution);
             Cursor = cursor.Length == 0 ? null : cursor;
-            Reason = Utf8.Decode(NativeMethods.ytx_resolution_reason(resolution));
+            Reason = NativeProxy.ytx_resolution_reason(resolution);
         }
 
         /// <summary>Placed, not placed, not known yet, or cannot be resolved.</summary>

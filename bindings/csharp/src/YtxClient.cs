@@ -128,13 +128,13 @@ namespace Ytx
 
             YtxLibrary.EnsureLoaded();
             YtxClientHandle handle = null;
-            IntPtr outcome = IntPtr.Zero;
+            YtxOutcomeHandle outcome = null;
             uint code;
             try
             {
                 using (var native = new NativeOptions(pairs))
                 {
-                    code = NativeMethods.ytx_client_new(
+                    code = NativeProxy.ytx_client_new(
                         sid, token, app, native.Names, native.Values, native.Count, out handle, out outcome);
                 }
             }
@@ -286,7 +286,7 @@ namespace Ytx
             byte[] id = Utf8.Encode(requestId, "request_id");
             byte[] f = OptionalText(fid, "fid");
             List<YtxCallRecord> records = Records(
-                (out YtxRecordsHandle h, out IntPtr o) => NativeMethods.ytx_call_record(_handle, id, f, out h, out o));
+                (out YtxRecordsHandle h, out YtxOutcomeHandle o) => NativeProxy.ytx_call_record(_handle, id, f, out h, out o));
             return records.Count == 0 ? null : records[0];
         }
 
@@ -320,8 +320,8 @@ namespace Ytx
                     YtxResultCode.InvalidArgument, "limit");
             }
             return Records(
-                (out YtxRecordsHandle h, out IntPtr o) =>
-                    NativeMethods.ytx_call_records_after(_handle, id, (uint)limit, f, out h, out o)).AsReadOnly();
+                (out YtxRecordsHandle h, out YtxOutcomeHandle o) =>
+                    NativeProxy.ytx_call_records_after(_handle, id, (uint)limit, f, out h, out o)).AsReadOnly();
         }
 
         /// <summary>
@@ -363,7 +363,7 @@ namespace Ytx
             byte[] after = Utf8.Encode(afterRequestId, "after_request_id");
             byte[] f = OptionalText(fid, "fid");
             List<YtxCallRecord> records = Records(
-                (out YtxRecordsHandle h, out IntPtr o) => NativeMethods.ytx_find_call(_handle, parm, after, f, out h, out o));
+                (out YtxRecordsHandle h, out YtxOutcomeHandle o) => NativeProxy.ytx_find_call(_handle, parm, after, f, out h, out o));
             return records.Count == 0 ? null : records[0];
         }
 
@@ -383,11 +383,11 @@ namespace Ytx
             YtxBalanceHandle balance = null;
             try
             {
-                IntPtr outcome;
-                uint rc = NativeMethods.ytx_query_balance(_handle, out balance, out outcome);
+                YtxOutcomeHandle outcome;
+                uint rc = NativeProxy.ytx_query_balance(_handle, out balance, out outcome);
                 Ensure.Success(rc, outcome);
                 IntPtr b = balance.DangerousGetHandle();
-                return new YtxBalance(NativeMethods.ytx_balance_fen(b), Utf8.Decode(NativeMethods.ytx_balance_text(b)));
+                return new YtxBalance(NativeProxy.ytx_balance_fen(b), NativeProxy.ytx_balance_text(b));
             }
             finally
             {
@@ -471,8 +471,8 @@ namespace Ytx
             YtxResolutionHandle resolution = null;
             try
             {
-                IntPtr outcome;
-                uint rc = NativeMethods.ytx_resolve(_handle, t, c, ms, pages, out resolution, out outcome);
+                YtxOutcomeHandle outcome;
+                uint rc = NativeProxy.ytx_resolve(_handle, t, c, ms, pages, out resolution, out outcome);
                 Ensure.Success(rc, outcome);
                 return new YtxResolution(resolution.DangerousGetHandle());
             }
@@ -698,24 +698,24 @@ namespace Ytx
                    (IsDisposed ? ", disposed)" : ")");
         }
 
-        private T Callback<T>(string src, string dst, long credit, CallbackOptions options, bool send, Func<IntPtr, T> read)
+        private T Callback<T>(string src, string dst, long credit, CallbackOptions options, bool send, Func<YtxOutcomeHandle, T> read)
         {
             ThrowIfDisposed();
             byte[] s = Utf8.Encode(src, "src");
             byte[] d = Utf8.Encode(dst, "dst");
             List<KeyValuePair<string, string>> pairs = options == null ? null : options.ToNative();
-            IntPtr outcome = IntPtr.Zero;
+            YtxOutcomeHandle outcome = null;
             uint code;
             using (var native = new NativeOptions(pairs))
             {
                 code = send
-                    ? NativeMethods.ytx_callback_call(_handle, s, d, credit, native.Names, native.Values, native.Count, out outcome)
-                    : NativeMethods.ytx_callback_prepare(_handle, s, d, credit, native.Names, native.Values, native.Count, out outcome);
+                    ? NativeProxy.ytx_callback_call(_handle, s, d, credit, native.Names, native.Values, native.Count, out outcome)
+                    : NativeProxy.ytx_callback_prepare(_handle, s, d, credit, native.Names, native.Values, native.Count, out outcome);
             }
             return Ensure.Success(code, outcome, read);
         }
 
-        private T Voice<T>(string dst, string dstClid, string code, int? times, bool send, Func<IntPtr, T> read)
+        private T Voice<T>(string dst, string dstClid, string code, int? times, bool send, Func<YtxOutcomeHandle, T> read)
         {
             ThrowIfDisposed();
             byte[] d = Utf8.Encode(dst, "dst");
@@ -730,14 +730,14 @@ namespace Ytx
                     "time: 0 is not a number of plays: pass null for the platform default",
                     YtxResultCode.InvalidArgument, "time");
             }
-            IntPtr outcome = IntPtr.Zero;
+            YtxOutcomeHandle outcome = null;
             uint rc = send
-                ? NativeMethods.ytx_voice_code(_handle, d, clid, c, times ?? 0, out outcome)
-                : NativeMethods.ytx_voice_code_prepare(_handle, d, clid, c, times ?? 0, out outcome);
+                ? NativeProxy.ytx_voice_code(_handle, d, clid, c, times ?? 0, out outcome)
+                : NativeProxy.ytx_voice_code_prepare(_handle, d, clid, c, times ?? 0, out outcome);
             return Ensure.Success(rc, outcome, read);
         }
 
-        private delegate uint RecordsQuery(out YtxRecordsHandle records, out IntPtr outcome);
+        private delegate uint RecordsQuery(out YtxRecordsHandle records, out YtxOutcomeHandle outcome);
 
         /// <summary>Runs a records query, copies the records out and frees the list, whatever happens.</summary>
         private static List<YtxCallRecord> Records(RecordsQuery query)
@@ -745,7 +745,7 @@ namespace Ytx
             YtxRecordsHandle records = null;
             try
             {
-                IntPtr outcome;
+                YtxOutcomeHandle outcome;
                 uint rc = query(out records, out outcome);
                 Ensure.Success(rc, outcome);
                 return YtxCallRecord.ReadList(records.DangerousGetHandle());
@@ -778,7 +778,7 @@ namespace Ytx
             var buf = new byte[256];
             for (;;)
             {
-                ulong n = NativeMethods.ytx_client_base_url(handle, buf, new UIntPtr((uint)buf.Length)).ToUInt64();
+                ulong n = NativeProxy.ytx_client_base_url(handle, buf, new UIntPtr((uint)buf.Length)).ToUInt64();
                 if (n < (ulong)buf.Length)
                 {
                     return System.Text.Encoding.UTF8.GetString(buf, 0, (int)n);

@@ -27,7 +27,7 @@ namespace Ytx
         /// <returns><c>true</c> when the library released the client.</returns>
         protected override bool ReleaseHandle()
         {
-            return NativeMethods.ytx_free(handle) == (uint)YtxResultCode.Ok;
+            return NativeProxy.ytx_free(handle) == (uint)YtxResultCode.Ok;
         }
     }
 }

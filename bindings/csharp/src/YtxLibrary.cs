@@ -39,7 +39,7 @@ namespace Ytx
         /// <exception cref="DllNotFoundException">The native library was not found.</exception>
         public static string Version
         {
-            get { return Raw(() => Utf8.Decode(NativeMethods.ytx_version())); }
+            get { return Raw(() => NativeProxy.ytx_version()); }
         }
 
         /// <summary>
@@ -49,7 +49,7 @@ namespace Ytx
         /// <exception cref="DllNotFoundException">The native library was not found.</exception>
         public static int VersionNumber
         {
-            get { return (int)Raw(() => NativeMethods.ytx_version_number()); }
+            get { return (int)Raw(() => NativeProxy.ytx_version_number()); }
         }
 
         /// <summary>
@@ -58,7 +58,7 @@ namespace Ytx
         /// </summary>
         public static long LiveClients
         {
-            get { return (long)Native(() => NativeMethods.ytx_live_clients()).ToUInt64(); }
+            get { return (long)Native(() => NativeProxy.ytx_live_clients()).ToUInt64(); }
         }
 
         /// <summary>
@@ -69,19 +69,19 @@ namespace Ytx
         /// </summary>
         public static long LiveObjects
         {
-            get { return (long)Native(() => NativeMethods.ytx_live_objects()).ToUInt64(); }
+            get { return (long)Native(() => NativeProxy.ytx_live_objects()).ToUInt64(); }
         }
 
         /// <summary>The production base URL, the default (<c>ytx_production_url</c>, e.g. <c>http://api.ytx.net</c>).</summary>
         public static string ProductionUrl
         {
-            get { return Native(() => Utf8.Decode(NativeMethods.ytx_production_url())); }
+            get { return Native(() => NativeProxy.ytx_production_url()); }
         }
 
         /// <summary>The sandbox base URL (<c>ytx_sandbox_url</c>), used with <see cref="YtxEnvironment.Sandbox"/>.</summary>
         public static string SandboxUrl
         {
-            get { return Native(() => Utf8.Decode(NativeMethods.ytx_sandbox_url())); }
+            get { return Native(() => NativeProxy.ytx_sandbox_url()); }
         }
 
         /// <summary>
@@ -95,10 +95,10 @@ namespace Ytx
                 return Native(() =>
                 {
                     var codes = new List<string>();
-                    ulong n = NativeMethods.ytx_status_code_count().ToUInt64();
+                    ulong n = NativeProxy.ytx_status_code_count().ToUInt64();
                     for (ulong i = 0; i < n; i++)
                     {
-                        codes.Add(Utf8.Decode(NativeMethods.ytx_status_code_at(new UIntPtr(i))));
+                        codes.Add(NativeProxy.ytx_status_code_at(new UIntPtr(i)));
                     }
                     return new ReadOnlyCollection<string>(codes);
                 });
@@ -118,11 +118,7 @@ namespace Ytx
                 return null;
             }
             byte[] code = Utf8.Encode(statusCode, "status_code");
-            return Native(() =>
-            {
-                IntPtr p = NativeMethods.ytx_explain_status_code(code);
-                return p == IntPtr.Zero ? null : Utf8.Decode(p);
-            });
+            return Native(() => NativeProxy.ytx_explain_status_code(code));
         }
 
         /// <summary>The C name of a result code, e.g. <c>"YTX_ERR_TIMEOUT"</c>, or <c>"YTX_UNKNOWN"</c> (<c>ytx_result_name</c>).</summary>
@@ -134,38 +130,38 @@ namespace Ytx
         /// <summary>The C name of a delivery state, e.g. <c>"YTX_DELIVERY_NOT_SENT"</c>, or <c>"YTX_UNKNOWN"</c> (<c>ytx_delivery_name</c>).</summary>
         public static string DeliveryName(YtxDelivery delivery)
         {
-            return Native(() => Utf8.Decode(NativeMethods.ytx_delivery_name(unchecked((uint)delivery))));
+            return Native(() => NativeProxy.ytx_delivery_name(unchecked((uint)delivery)));
         }
 
         /// <summary>The C name of a resolution status, e.g. <c>"YTX_RESOLUTION_PLACED"</c>, or <c>"YTX_UNKNOWN"</c> (<c>ytx_resolution_status_name</c>).</summary>
         public static string ResolutionStatusName(YtxResolutionStatus status)
         {
-            return Native(() => Utf8.Decode(NativeMethods.ytx_resolution_status_name((uint)status)));
+            return Native(() => NativeProxy.ytx_resolution_status_name((uint)status));
         }
 
         internal static string ResultName(uint code)
         {
-            return Native(() => Utf8.Decode(NativeMethods.ytx_result_name(code)));
+            return Native(() => NativeProxy.ytx_result_name(code));
         }
 
         /// <summary>The client option names <c>ytx_client_new</c> accepts (<c>ytx_client_option_name</c>).</summary>
         internal static List<string> ClientOptionNames()
         {
-            return Native(() => Names(NativeMethods.ytx_client_option_count(), NativeMethods.ytx_client_option_name));
+            return Native(() => Names(NativeProxy.ytx_client_option_count(), NativeProxy.ytx_client_option_name));
         }
 
         /// <summary>The callback call's optional fields by wire name, in wire order (<c>ytx_callback_option_name</c>).</summary>
         internal static List<string> CallbackOptionNames()
         {
-            return Native(() => Names(NativeMethods.ytx_callback_option_count(), NativeMethods.ytx_callback_option_name));
+            return Native(() => Names(NativeProxy.ytx_callback_option_count(), NativeProxy.ytx_callback_option_name));
         }
 
-        private static List<string> Names(UIntPtr count, Func<UIntPtr, IntPtr> name)
+        private static List<string> Names(UIntPtr count, Func<UIntPtr, string> name)
         {
             var names = new List<string>();
             for (ulong i = 0; i < count.ToUInt64(); i++)
             {
-                names.Add(Utf8.Decode(name(new UIntPtr(i))));
+                names.Add(name(new UIntPtr(i)));
             }
             return names;
         }
@@ -189,10 +185,10 @@ namespace Ytx
                 {
                     return;
                 }
-                uint found = Raw(() => NativeMethods.ytx_version_number());
+                uint found = Raw(() => NativeProxy.ytx_version_number());
                 if (!Compatible(found, BindingVersionNumber))
                 {
-                    string text = Raw(() => Utf8.Decode(NativeMethods.ytx_version()));
+                    string text = Raw(() => NativeProxy.ytx_version());
                     throw new YtxLibraryVersionException(
                         "The loaded ytx native library is ytx " + text + " (version number " +
                         found.ToString(CultureInfo.InvariantCulture) + "), but this binding (Ytx.dll) was built for ytx " +

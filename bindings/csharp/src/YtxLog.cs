@@ -78,12 +78,6 @@ namespace Ytx
     /// </remarks>
     public static class YtxLog
     {
-        // The one delegate native code ever calls. A static readonly field keeps it
-        // (and the thunk the marshaler made for it) alive for the whole process, so a
-        // garbage collection can never free a function pointer the library still
-        // holds, whatever interleaving of SetHandler and Clear happens.
-        private static readonly NativeMethods.LogCallback Callback = OnNativeLog;
-
         // Serializes SetHandler/Clear, and with them the bookkeeping of _installed.
         private static readonly object Gate = new object();
 
@@ -193,8 +187,8 @@ namespace Ytx
                 try
                 {
                     rc = sink == null
-                        ? NativeMethods.ytx_set_logger(null, IntPtr.Zero, (int)YtxLogLevel.Off)
-                        : NativeMethods.ytx_set_logger(Callback, GCHandle.ToIntPtr(next), (int)minLevel);
+                        ? NativeProxy.ytx_set_logger(false, IntPtr.Zero, (int)YtxLogLevel.Off)
+                        : NativeProxy.ytx_set_logger(true, GCHandle.ToIntPtr(next), (int)minLevel);
                 }
                 catch (Exception e)
                 {
@@ -237,9 +231,9 @@ namespace Ytx
         }
 
         // The ytx_log_callback. Nothing may escape it: an exception unwinding into
-        // the Rust frames below would abort the process (or worse).
-        [MonoPInvokeCallback(typeof(NativeMethods.LogCallback))]
-        private static void OnNativeLog(IntPtr userData, uint level, IntPtr message)
+        // the Rust frames below would abort the process (or worse). NativeProxy's one
+        // static delegate (kept alive for the process) is what the library calls.
+        internal static void OnNativeLog(IntPtr userData, uint level, IntPtr message)
         {
             try
             {

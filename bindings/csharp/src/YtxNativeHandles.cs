@@ -4,6 +4,27 @@ using Microsoft.Win32.SafeHandles;
 namespace Ytx
 {
     /// <summary>
+    /// An owned <c>ytx_outcome *</c> (the <c>outcome_out</c> of every call that can
+    /// fail), released exactly once with <c>ytx_outcome_free</c>. A NULL outcome is an
+    /// invalid handle: reading it gives the library's defaults, disposing it frees nothing.
+    /// Passing the handle itself to P/Invoke keeps it alive for the duration of each read.
+    /// </summary>
+    internal sealed class YtxOutcomeHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        /// <summary>Used by the P/Invoke marshaler for the out parameter.</summary>
+        public YtxOutcomeHandle()
+            : base(true)
+        {
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeProxy.ytx_outcome_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>
     /// An owned <c>ytx_push *</c> from <c>ytx_push_parse</c>, released exactly once with
     /// <c>ytx_push_free</c>. The binding copies everything out and disposes it at
     /// once; the SafeHandle makes that hold even when reading throws.
@@ -18,7 +39,7 @@ namespace Ytx
 
         protected override bool ReleaseHandle()
         {
-            NativeMethods.ytx_push_free(handle);
+            NativeProxy.ytx_push_free(handle);
             return true;
         }
     }
@@ -38,7 +59,7 @@ namespace Ytx
 
         protected override bool ReleaseHandle()
         {
-            NativeMethods.ytx_records_free(handle);
+            NativeProxy.ytx_records_free(handle);
             return true;
         }
     }
@@ -54,7 +75,7 @@ namespace Ytx
 
         protected override bool ReleaseHandle()
         {
-            NativeMethods.ytx_resolution_free(handle);
+            NativeProxy.ytx_resolution_free(handle);
             return true;
         }
     }
@@ -70,7 +91,7 @@ namespace Ytx
 
         protected override bool ReleaseHandle()
         {
-            NativeMethods.ytx_balance_free(handle);
+            NativeProxy.ytx_balance_free(handle);
             return true;
         }
     }

@@ -28,6 +28,7 @@ internal static partial class YtxTests
         Run("drift: YtxLogLevel equals ytx.h's enum ytx_log_level", TestDriftLogLevels);
         Run("drift: YtxResolutionStatus equals ytx.h's YTX_RESOLUTION_* and ytx_resolution_status_name", TestDriftResolutionStatus);
         Run("drift: enums cross as uint32_t: every DllImport returning ytx_result/ytx_delivery returns uint", TestDriftEnumWidths);
+        Run("one door: only NativeProxy calls NativeMethods; every ytx_outcome crosses as a SafeHandle", TestOneDoor);
         Run("drift: YtxClientOptions' option names are the library's ytx_client_option_name list", TestDriftClientOptions);
         Run("drift: CallbackOptions' 15 fields are ytx_callback_option_name's, in wire order", TestDriftCallbackOptions);
         Run("drift: BindingVersion/BindingVersionNumber equal ytx.h's YTX_VERSION/YTX_VERSION_NUMBER", TestDriftVersion);
@@ -156,6 +157,32 @@ internal static partial class YtxTests
         Check(Regex.IsMatch(header, @"typedef void \(\*ytx_log_callback\)\(void \*user_data, ytx_log_level level,"), "the log callback's level is ytx_log_level");
         Type cb = native.GetNestedType("LogCallback", BindingFlags.NonPublic);
         Equal(typeof(uint), cb.GetMethod("Invoke").GetParameters()[1].ParameterType, "LogCallback's level parameter");
+    }
+
+    private static void TestOneDoor()
+    {
+        // The binding's sources: NativeMethods is named only where it is declared
+        // and in the façade (LibGit2Sharp's Proxy.cs idea).
+        string src = Path.GetDirectoryName(FindUp("YTX_CSHARP_PROXY", Path.Combine("bindings", "csharp", "src", "NativeProxy.cs")));
+        var naming = Directory.GetFiles(src, "*.cs", SearchOption.AllDirectories)
+            .Where(f => Regex.IsMatch(File.ReadAllText(f), @"\bNativeMethods\b"))
+            .Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal).ToList();
+        Equal("NativeMethods.cs, NativeProxy.cs", string.Join(", ", naming), "the files naming NativeMethods");
+        // Every outcome in and out is the SafeHandle; only its ReleaseHandle frees the raw pointer.
+        Type native = typeof(YtxClient).Assembly.GetType("Ytx.NativeMethods", true);
+        Type outcome = typeof(YtxClient).Assembly.GetType("Ytx.YtxOutcomeHandle", true);
+        Check(typeof(SafeHandle).IsAssignableFrom(outcome), "YtxOutcomeHandle is a SafeHandle");
+        int seen = 0;
+        foreach (MethodInfo m in native.GetMethods(BindingFlags.NonPublic | BindingFlags.Static))
+        {
+            foreach (ParameterInfo p in m.GetParameters().Where(p => p.Name == "outcome"))
+            {
+                seen++;
+                Type t = p.ParameterType.IsByRef ? p.ParameterType.GetElementType() : p.ParameterType;
+                Equal(m.Name == "ytx_outcome_free" ? typeof(IntPtr) : outcome, t, m.Name + "'s outcome parameter");
+            }
+        }
+        Check(seen >= 25, "bound functions taking an outcome: " + seen);
     }
 
     /// <summary>The names an options object sends, through the internal ToNative.</summary>

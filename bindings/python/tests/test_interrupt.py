@@ -103,6 +103,8 @@ def test_ctrl_c_during_a_call_that_fails_keeps_the_error(emulator: support.Emula
             client.callback_call("13800138000", {SLOW!r}, 61, custom_parm="interrupt-unknown")
         except getattr(ytx, "CallInterrupted", ()) as e:  # () before it existed
             print("interrupted", type(e.error).__name__, e.error.delivery.name, e.result, flush=True)
+            # What resolving it needs: the unknown outcome's ticket.
+            print("ticket", bool(e.ticket) and e.ticket == e.error.ticket, flush=True)
             sys.exit(3)
         except KeyboardInterrupt:
             print("KeyboardInterrupt without the error", flush=True)
@@ -112,3 +114,4 @@ def test_ctrl_c_during_a_call_that_fails_keeps_the_error(emulator: support.Emula
     )
     assert rc == 3, (rc, out, err)
     assert "interrupted Timeout UNKNOWN None" in out, out
+    assert "ticket True" in out, out

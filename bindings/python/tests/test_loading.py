@@ -132,6 +132,27 @@ def test_every_symbol_is_declared():
     assert os.path.realpath(lib.path) == os.path.realpath(library_path())
 
 
+def test_each_symbol_is_declared_once_as_in_the_header():
+    """One table: each C symbol is one typed method of NativeLibrary whose
+    parameters are the header's, in number and name, in the header's order."""
+    import inspect
+    import re
+
+    from ytx._native import _PROTOTYPES, NativeLibrary
+
+    header = (Path(__file__).resolve().parents[3] / "include" / "ytx.h").read_text()
+    prototypes = re.findall(r"^[a-z][^;\n(]*?\b(ytx_[a-z_]+)\(([^)]*)\);", header, re.M)
+    assert len(prototypes) == len(set(re.findall(r"\b(ytx_[a-z_]+)\(", header)))
+    assert [name for name, _ in prototypes] == list(_PROTOTYPES)
+    for name, params in prototypes:
+        c_names = [] if params.strip() == "void" else [
+            re.search(r"([a-z_]+)$", p.strip()).group(1) for p in params.split(",")]
+        method = getattr(NativeLibrary, name)
+        py_names = list(inspect.signature(method).parameters)[1:]  # without self
+        assert py_names == c_names, name
+        assert len(_PROTOTYPES[name][1]) == len(c_names), name
+
+
 def test_enum_parameters_cross_at_the_enums_width():
     """ytx_result_name(ytx_result) and ytx_delivery_name(ytx_delivery): uint32_t."""
     import ctypes

@@ -1,9 +1,13 @@
+# mypy: disable-error-code="empty-body"
+# (The declarations of the C symbols below have no Python body: it never runs.)
 """Finding and loading libytx, and the declaration of every C symbol.
 
-This module mirrors ``include/ytx.h``: each symbol has its ``restype`` and
-``argtypes`` declared once, in ``_PROTOTYPES`` below, next to the C prototype
-it binds, so that a call with a wrong argument is a ``ctypes.ArgumentError``
-(a ``TypeError``-like exception) instead of undefined behaviour.
+This module mirrors ``include/ytx.h``: each symbol is declared once, as a
+typed method of :class:`NativeLibrary` under its C prototype, with its
+``argtypes``, ``restype`` and ``errcheck`` in the ``@_c_function`` above it
+(the idea of llama-cpp-python's ``ctypes_function``), so that a call with a
+wrong argument is a ``ctypes.ArgumentError`` (a ``TypeError``-like
+exception) instead of undefined behaviour.
 
 Nothing here is loaded at import time: the library is opened lazily, once, on
 first use (thread-safe), from the first of these places that exists:
@@ -38,7 +42,7 @@ from ctypes import (
     c_uint64,
     c_void_p,
 )
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 __all__ = [
     "EXPECTED_VERSION",
@@ -184,260 +188,44 @@ def _decode_optional(result: Optional[bytes], func: Any, args: Any) -> Optional[
 
 _Prototype = Tuple[Any, List[Any], Optional[Callable[..., Any]]]
 
-# name: (restype, argtypes, errcheck), in the order of ytx.h.
-_PROTOTYPES: Dict[str, _Prototype] = {
-    # const char *ytx_version(void);
-    "ytx_version": (c_char_p, [], _decode),
-    # uint32_t ytx_version_number(void);
-    "ytx_version_number": (c_uint32, [], None),
-    # const char *ytx_result_name(ytx_result code);   (uint32_t)
-    "ytx_result_name": (c_char_p, [ytx_result], _decode),
-    # enum ytx_result ytx_client_new(const char *account_sid,
-    #     const char *auth_token, const char *app_id,
-    #     const char *const *option_names, const char *const *option_values,
-    #     size_t option_count, struct ytx_client **client_out,
-    #     struct ytx_outcome **outcome_out);
-    "ytx_client_new": (
-        ytx_result,
-        [c_char_p, c_char_p, c_char_p, c_char_p_p, c_char_p_p, c_size_t,
-         ytx_client_pp, ytx_outcome_pp],
-        None,
-    ),
-    # enum ytx_result ytx_free(struct ytx_client *client);
-    "ytx_free": (ytx_result, [ytx_client_p], None),
-    # enum ytx_result ytx_callback_call(const struct ytx_client *client,
-    #     const char *src, const char *dst, int64_t credit,
-    #     const char *const *option_names, const char *const *option_values,
-    #     size_t option_count, struct ytx_outcome **outcome_out);
-    "ytx_callback_call": (
-        ytx_result,
-        [ytx_client_p, c_char_p, c_char_p, c_int64, c_char_p_p, c_char_p_p,
-         c_size_t, ytx_outcome_pp],
-        None,
-    ),
-    # enum ytx_result ytx_callback_prepare(...same as ytx_callback_call...);
-    "ytx_callback_prepare": (
-        ytx_result,
-        [ytx_client_p, c_char_p, c_char_p, c_int64, c_char_p_p, c_char_p_p,
-         c_size_t, ytx_outcome_pp],
-        None,
-    ),
-    # enum ytx_result ytx_voice_code(const struct ytx_client *client,
-    #     const char *dst, const char *dstclid, const char *code,
-    #     int32_t times, struct ytx_outcome **outcome_out);
-    "ytx_voice_code": (
-        ytx_result,
-        [ytx_client_p, c_char_p, c_char_p, c_char_p, c_int32, ytx_outcome_pp],
-        None,
-    ),
-    # enum ytx_result ytx_voice_code_prepare(...same as ytx_voice_code...);
-    "ytx_voice_code_prepare": (
-        ytx_result,
-        [ytx_client_p, c_char_p, c_char_p, c_char_p, c_int32, ytx_outcome_pp],
-        None,
-    ),
-    # enum ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data,
-    #     int32_t min_level);
-    "ytx_set_logger": (ytx_result, [ytx_log_callback, c_void_p, c_int32], None),
-    # size_t ytx_live_objects(void);
-    "ytx_live_objects": (c_size_t, [], None),
-    # size_t ytx_live_clients(void);
-    "ytx_live_clients": (c_size_t, [], None),
-    # size_t ytx_client_option_count(void);
-    "ytx_client_option_count": (c_size_t, [], None),
-    # const char *ytx_client_option_name(size_t index);  (NULL out of range)
-    "ytx_client_option_name": (c_char_p, [c_size_t], _decode_optional),
-    # size_t ytx_callback_option_count(void);
-    "ytx_callback_option_count": (c_size_t, [], None),
-    # const char *ytx_callback_option_name(size_t index);  (NULL out of range)
-    "ytx_callback_option_name": (c_char_p, [c_size_t], _decode_optional),
-    # uint64_t ytx_default_timeout_ms(void);
-    "ytx_default_timeout_ms": (c_uint64, [], None),
-    # uint64_t ytx_default_connect_timeout_ms(void);
-    "ytx_default_connect_timeout_ms": (c_uint64, [], None),
-    # const char *ytx_production_url(void);
-    "ytx_production_url": (c_char_p, [], _decode),
-    # const char *ytx_sandbox_url(void);
-    "ytx_sandbox_url": (c_char_p, [], _decode),
-    # size_t ytx_status_code_count(void);
-    "ytx_status_code_count": (c_size_t, [], None),
-    # const char *ytx_status_code_at(size_t index);  (NULL out of range)
-    "ytx_status_code_at": (c_char_p, [c_size_t], _decode_optional),
-    # const char *ytx_explain_status_code(const char *status_code);  (NULL: unknown)
-    "ytx_explain_status_code": (c_char_p, [c_char_p], _decode_optional),
-    # const char *ytx_delivery_name(ytx_delivery delivery);   (uint32_t)
-    "ytx_delivery_name": (c_char_p, [ytx_delivery], _decode),
-    # size_t ytx_client_base_url(const struct ytx_client *client, char *buf,
-    #     size_t buf_len);
-    "ytx_client_base_url": (c_size_t, [ytx_client_p, c_char_p, c_size_t], None),
-    # enum ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
-    "ytx_outcome_result": (ytx_result, [ytx_outcome_p], None),
-    # enum ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
-    "ytx_outcome_delivery": (ytx_delivery, [ytx_outcome_p], None),
-    # bool ytx_outcome_retry_safe(const struct ytx_outcome *outcome);
-    "ytx_outcome_retry_safe": (ctypes.c_bool, [ytx_outcome_p], None),
-    # uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
-    "ytx_outcome_retry_after_ms": (ctypes.c_uint32, [ytx_outcome_p], None),
-    # const char *ytx_outcome_message(const struct ytx_outcome *outcome);
-    "ytx_outcome_message": (c_char_p, [ytx_outcome_p], _decode),
-    # const char *ytx_outcome_field(const struct ytx_outcome *outcome);
-    "ytx_outcome_field": (c_char_p, [ytx_outcome_p], _decode),
-    # const char *ytx_outcome_status_code(const struct ytx_outcome *outcome);
-    "ytx_outcome_status_code": (c_char_p, [ytx_outcome_p], _decode),
-    # const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
-    "ytx_outcome_status_msg": (c_char_p, [ytx_outcome_p], _decode),
-    # const char *ytx_outcome_request_id(const struct ytx_outcome *outcome);
-    "ytx_outcome_request_id": (c_char_p, [ytx_outcome_p], _decode),
-    # uint16_t ytx_outcome_http_status(const struct ytx_outcome *outcome);
-    "ytx_outcome_http_status": (c_uint16, [ytx_outcome_p], None),
-    # const char *ytx_outcome_request_method(const struct ytx_outcome *outcome);
-    "ytx_outcome_request_method": (c_char_p, [ytx_outcome_p], _decode),
-    # const char *ytx_outcome_request_url(const struct ytx_outcome *outcome);
-    "ytx_outcome_request_url": (c_char_p, [ytx_outcome_p], _decode),
-    # const char *ytx_outcome_request_url_redacted(const struct ytx_outcome *outcome);
-    "ytx_outcome_request_url_redacted": (c_char_p, [ytx_outcome_p], _decode),
-    # const char *ytx_outcome_request_headers(const struct ytx_outcome *outcome);
-    "ytx_outcome_request_headers": (c_char_p, [ytx_outcome_p], _decode),
-    # const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
-    "ytx_outcome_request_body": (c_char_p, [ytx_outcome_p], _decode),
-    # void ytx_outcome_free(struct ytx_outcome *outcome);
-    "ytx_outcome_free": (None, [ytx_outcome_p], None),
-    # enum ytx_result ytx_push_parse(const uint8_t *body, size_t body_len,
-    #     struct ytx_push **push_out, struct ytx_outcome **outcome_out);
-    # (c_char_p: takes bytes; the length is passed, so NULs inside are fine.)
-    "ytx_push_parse": (ytx_result, [c_char_p, c_size_t, ytx_push_pp, ytx_outcome_pp], None),
-    # enum ytx_result ytx_push_parse_routed(const uint8_t *body, size_t body_len,
-    #     const char *target, struct ytx_push **push_out, struct ytx_outcome **outcome_out);
-    "ytx_push_parse_routed": (ytx_result, [c_char_p, c_size_t, c_char_p, ytx_push_pp,
-                                           ytx_outcome_pp], None),
-    # void ytx_push_free(struct ytx_push *push);
-    "ytx_push_free": (None, [ytx_push_p], None),
-    # ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
-    "ytx_push_kind_of": (ytx_push_kind, [ytx_push_p], None),
-    # const char *ytx_push_request_id(const struct ytx_push *push);  ("" when absent)
-    "ytx_push_request_id": (c_char_p, [ytx_push_p], _decode),
-    # const char *ytx_push_number(const struct ytx_push *push);  ("" when absent)
-    "ytx_push_number": (c_char_p, [ytx_push_p], _decode),
-    # const char *ytx_push_state_text(const struct ytx_push *push);  ("" when absent)
-    "ytx_push_state_text": (c_char_p, [ytx_push_p], _decode),
-    # const char *ytx_push_state_desc(const struct ytx_push *push);  ("" when absent)
-    "ytx_push_state_desc": (c_char_p, [ytx_push_p], _decode),
-    # const char *ytx_push_timestamp(const struct ytx_push *push);  ("" when absent)
-    "ytx_push_timestamp": (c_char_p, [ytx_push_p], _decode),
-    # ytx_call_state ytx_push_state(const struct ytx_push *push);
-    "ytx_push_state": (ytx_call_state, [ytx_push_p], None),
-    # int32_t ytx_push_timestamp_unix(const struct ytx_push *push, int64_t *unix_out);
-    "ytx_push_timestamp_unix": (c_int32, [ytx_push_p, c_int64_p], None),
-    # const char *ytx_push_field(const struct ytx_push *push, const char *name);
-    "ytx_push_field": (c_char_p, [ytx_push_p, c_char_p], _decode_optional),
-    # size_t ytx_push_field_count(const struct ytx_push *push);
-    "ytx_push_field_count": (c_size_t, [ytx_push_p], None),
-    # const char *ytx_push_field_name(const struct ytx_push *push, size_t index);
-    "ytx_push_field_name": (c_char_p, [ytx_push_p, c_size_t], _decode_optional),
-    # const char *ytx_push_field_value(const struct ytx_push *push, size_t index);
-    "ytx_push_field_value": (c_char_p, [ytx_push_p, c_size_t], _decode_optional),
-    # const struct ytx_records *ytx_push_records(const struct ytx_push *push);
-    "ytx_push_records": (ytx_records_p, [ytx_push_p], None),
-    # size_t ytx_records_count(const struct ytx_records *records);
-    "ytx_records_count": (c_size_t, [ytx_records_p], None),
-    # const struct ytx_record *ytx_records_get(const struct ytx_records *records,
-    #     size_t index);
-    "ytx_records_get": (ytx_record_p, [ytx_records_p, c_size_t], None),
-    # void ytx_records_free(struct ytx_records *records);
-    "ytx_records_free": (None, [ytx_records_p], None),
-    # const char *ytx_record_request_id(const struct ytx_record *record);  ("" when absent)
-    "ytx_record_request_id": (c_char_p, [ytx_record_p], _decode),
-    # const char *ytx_record_app_id(const struct ytx_record *record);  ("" when absent)
-    "ytx_record_app_id": (c_char_p, [ytx_record_p], _decode),
-    # const char *ytx_record_fid(const struct ytx_record *record);  ("" when absent)
-    "ytx_record_fid": (c_char_p, [ytx_record_p], _decode),
-    # const char *ytx_record_custom_parm(const struct ytx_record *record);  ("" when absent)
-    "ytx_record_custom_parm": (c_char_p, [ytx_record_p], _decode),
-    # const char *ytx_record_caller(const struct ytx_record *record);  ("" when absent)
-    "ytx_record_caller": (c_char_p, [ytx_record_p], _decode),
-    # const char *ytx_record_called(const struct ytx_record *record);  ("" when absent)
-    "ytx_record_called": (c_char_p, [ytx_record_p], _decode),
-    # const char *ytx_record_tel(const struct ytx_record *record);  ("" when absent)
-    "ytx_record_tel": (c_char_p, [ytx_record_p], _decode),
-    # const char *ytx_record_state_desc(const struct ytx_record *record);  ("" when absent)
-    "ytx_record_state_desc": (c_char_p, [ytx_record_p], _decode),
-    # const char *ytx_record_recording_url(const struct ytx_record *record);  ("" when absent)
-    "ytx_record_recording_url": (c_char_p, [ytx_record_p], _decode),
-    # const char *ytx_record_amount_text(const struct ytx_record *record);  ("" when absent)
-    "ytx_record_amount_text": (c_char_p, [ytx_record_p], _decode),
-    # int64_t ytx_record_duration(const struct ytx_record *record);
-    "ytx_record_duration": (c_int64, [ytx_record_p], None),
-    # int32_t ytx_record_amount_fen(const struct ytx_record *record, int64_t *fen_out);
-    "ytx_record_amount_fen": (c_int32, [ytx_record_p, c_int64_p], None),
-    # int32_t ytx_record_time_unix(const struct ytx_record *record, const char *name,
-    #     int64_t *unix_out);
-    "ytx_record_time_unix": (c_int32, [ytx_record_p, c_char_p, c_int64_p], None),
-    # const char *ytx_record_field(const struct ytx_record *record, const char *name);
-    "ytx_record_field": (c_char_p, [ytx_record_p, c_char_p], _decode_optional),
-    # size_t ytx_record_field_count(const struct ytx_record *record);
-    "ytx_record_field_count": (c_size_t, [ytx_record_p], None),
-    # const char *ytx_record_field_name(const struct ytx_record *record, size_t index);
-    "ytx_record_field_name": (c_char_p, [ytx_record_p, c_size_t], _decode_optional),
-    # const char *ytx_record_field_value(const struct ytx_record *record, size_t index);
-    "ytx_record_field_value": (c_char_p, [ytx_record_p, c_size_t], _decode_optional),
-    # enum ytx_result ytx_call_record(const struct ytx_client *client,
-    #     const char *request_id, const char *fid, struct ytx_records **records_out,
-    #     struct ytx_outcome **outcome_out);
-    "ytx_call_record": (
-        ytx_result, [ytx_client_p, c_char_p, c_char_p, ytx_records_pp, ytx_outcome_pp], None,
-    ),
-    # enum ytx_result ytx_call_records_after(const struct ytx_client *client,
-    #     const char *request_id, uint32_t limit, const char *fid,
-    #     struct ytx_records **records_out, struct ytx_outcome **outcome_out);
-    "ytx_call_records_after": (
-        ytx_result,
-        [ytx_client_p, c_char_p, c_uint32, c_char_p, ytx_records_pp, ytx_outcome_pp],
-        None,
-    ),
-    # enum ytx_result ytx_find_call(const struct ytx_client *client,
-    #     const char *custom_parm, const char *after_request_id, const char *fid,
-    #     struct ytx_records **records_out, struct ytx_outcome **outcome_out);
-    "ytx_find_call": (
-        ytx_result,
-        [ytx_client_p, c_char_p, c_char_p, c_char_p, ytx_records_pp, ytx_outcome_pp],
-        None,
-    ),
-    # enum ytx_result ytx_query_balance(const struct ytx_client *client,
-    #     struct ytx_balance **balance_out, struct ytx_outcome **outcome_out);
-    "ytx_query_balance": (ytx_result, [ytx_client_p, ytx_balance_pp, ytx_outcome_pp], None),
-    # const char *ytx_balance_text(const struct ytx_balance *balance);
-    "ytx_balance_text": (c_char_p, [ytx_balance_p], _decode),
-    # int64_t ytx_balance_fen(const struct ytx_balance *balance);
-    "ytx_balance_fen": (c_int64, [ytx_balance_p], None),
-    # void ytx_balance_free(struct ytx_balance *balance);
-    "ytx_balance_free": (None, [ytx_balance_p], None),
-    # const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);  ("" when none)
-    "ytx_outcome_ticket": (c_char_p, [ytx_outcome_p], _decode),
-    # enum ytx_result ytx_resolve(const struct ytx_client *client, const char *ticket,
-    #     const char *cursor, uint64_t deadline_ms, uint32_t max_pages,
-    #     struct ytx_resolution **resolution_out, struct ytx_outcome **outcome_out);
-    "ytx_resolve": (
-        ytx_result,
-        [ytx_client_p, c_char_p, c_char_p, c_uint64, c_uint32, ytx_resolution_pp,
-         ytx_outcome_pp],
-        None,
-    ),
-    # ytx_resolution_status ytx_resolution_status_of(const struct ytx_resolution *resolution);
-    "ytx_resolution_status_of": (ytx_resolution_status, [ytx_resolution_p], None),
-    # const char *ytx_resolution_status_name(ytx_resolution_status status);
-    "ytx_resolution_status_name": (c_char_p, [ytx_resolution_status], _decode),
-    # const struct ytx_record *ytx_resolution_record(const struct ytx_resolution *resolution);
-    "ytx_resolution_record": (ytx_record_p, [ytx_resolution_p], None),
-    # int32_t ytx_resolution_check_again_unix(const struct ytx_resolution *resolution,
-    #     int64_t *unix_out);
-    "ytx_resolution_check_again_unix": (c_int32, [ytx_resolution_p, c_int64_p], None),
-    # const char *ytx_resolution_cursor(const struct ytx_resolution *resolution);
-    "ytx_resolution_cursor": (c_char_p, [ytx_resolution_p], _decode),
-    # const char *ytx_resolution_reason(const struct ytx_resolution *resolution);
-    "ytx_resolution_reason": (c_char_p, [ytx_resolution_p], _decode),
-    # void ytx_resolution_free(struct ytx_resolution *resolution);
-    "ytx_resolution_free": (None, [ytx_resolution_p], None),
-}
+#: name: (restype, argtypes, errcheck) of every C symbol, in the order of
+#: ytx.h; filled by :func:`_c_function` as the class body of
+#: :class:`NativeLibrary` runs (its one declaration of each symbol).
+_PROTOTYPES: Dict[str, _Prototype] = {}
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _c_function(
+    argtypes: Sequence[Any],
+    restype: Any,
+    errcheck: Optional[Callable[..., Any]] = None,
+) -> Callable[[_F], _F]:
+    """Declare the C symbol named like the decorated method, once.
+
+    The method's typed signature is what callers and type checkers see; its
+    ``argtypes``, ``restype`` and ``errcheck`` are recorded in ``_PROTOTYPES``
+    for :class:`NativeLibrary` to bind on load, when the library's function
+    replaces the method on the instance. The Python body never runs.
+    """
+
+    def declare(method: _F) -> _F:
+        name = method.__name__
+        if name in _PROTOTYPES:
+            raise TypeError(f"{name} is declared twice")
+        _PROTOTYPES[name] = (restype, list(argtypes), errcheck)
+        return method
+
+    return declare
+
+
+def _c_same_as(twin: _F, name: str) -> _F:
+    """Declare the C symbol ``name``, whose prototype is ``twin``'s (a
+    ``*_prepare`` function and the call it prepares)."""
+    if name in _PROTOTYPES:
+        raise TypeError(f"{name} is declared twice")
+    _PROTOTYPES[name] = _PROTOTYPES[twin.__name__]
+    return twin
 
 
 def _names(count: Callable[[], int], name: Callable[[int], Optional[str]]) -> List[str]:
@@ -468,104 +256,10 @@ class NativeLibrary:
     """One loaded libytx, with every symbol declared.
 
     The C functions are attributes named as in ``ytx.h``
-    (``lib.ytx_callback_call(...)``). Instances are made by
-    :func:`load_library`; there is one per library file.
+    (``lib.ytx_callback_call(...)``), declared once each at the end of this
+    class; loading binds every declared symbol (a missing one is an error).
+    Instances are made by :func:`load_library`; there is one per library file.
     """
-
-    # Declared for type checkers; set in __init__ from _PROTOTYPES.
-    ytx_version: Callable[[], str]
-    ytx_version_number: Callable[[], int]
-    ytx_result_name: Callable[[int], str]
-    ytx_client_new: Callable[..., int]
-    ytx_free: Callable[[Any], int]
-    ytx_callback_call: Callable[..., int]
-    ytx_callback_prepare: Callable[..., int]
-    ytx_voice_code: Callable[..., int]
-    ytx_voice_code_prepare: Callable[..., int]
-    ytx_set_logger: Callable[[Any, Any, int], int]
-    ytx_live_clients: Callable[[], int]
-    ytx_live_objects: Callable[[], int]
-    ytx_client_option_count: Callable[[], int]
-    ytx_client_option_name: Callable[[int], Optional[str]]
-    ytx_callback_option_count: Callable[[], int]
-    ytx_callback_option_name: Callable[[int], Optional[str]]
-    ytx_default_timeout_ms: Callable[[], int]
-    ytx_default_connect_timeout_ms: Callable[[], int]
-    ytx_production_url: Callable[[], str]
-    ytx_sandbox_url: Callable[[], str]
-    ytx_status_code_count: Callable[[], int]
-    ytx_status_code_at: Callable[[int], Optional[str]]
-    ytx_explain_status_code: Callable[[bytes], Optional[str]]
-    ytx_delivery_name: Callable[[int], str]
-    ytx_client_base_url: Callable[[Any, Any, int], int]
-    ytx_outcome_request_url_redacted: Callable[[Any], str]
-    ytx_outcome_result: Callable[[Any], int]
-    ytx_outcome_delivery: Callable[[Any], int]
-    ytx_outcome_retry_safe: Callable[[Any], bool]
-    ytx_outcome_retry_after_ms: Callable[[Any], int]
-    ytx_outcome_message: Callable[[Any], str]
-    ytx_outcome_field: Callable[[Any], str]
-    ytx_outcome_status_code: Callable[[Any], str]
-    ytx_outcome_status_msg: Callable[[Any], str]
-    ytx_outcome_request_id: Callable[[Any], str]
-    ytx_outcome_http_status: Callable[[Any], int]
-    ytx_outcome_request_method: Callable[[Any], str]
-    ytx_outcome_request_url: Callable[[Any], str]
-    ytx_outcome_request_headers: Callable[[Any], str]
-    ytx_outcome_request_body: Callable[[Any], str]
-    ytx_outcome_free: Callable[[Any], None]
-    ytx_push_parse: Callable[..., int]
-    ytx_push_parse_routed: Callable[..., int]
-    ytx_push_free: Callable[[Any], None]
-    ytx_push_kind_of: Callable[[Any], int]
-    ytx_push_state: Callable[[Any], int]
-    ytx_push_timestamp_unix: Callable[[Any, Any], int]
-    ytx_push_field: Callable[[Any, bytes], Optional[str]]
-    ytx_push_field_count: Callable[[Any], int]
-    ytx_push_field_name: Callable[[Any, int], Optional[str]]
-    ytx_push_field_value: Callable[[Any, int], Optional[str]]
-    ytx_push_records: Callable[[Any], Any]
-    ytx_records_count: Callable[[Any], int]
-    ytx_records_get: Callable[[Any, int], Any]
-    ytx_records_free: Callable[[Any], None]
-    ytx_record_duration: Callable[[Any], int]
-    ytx_record_amount_fen: Callable[[Any, Any], int]
-    ytx_record_time_unix: Callable[[Any, bytes, Any], int]
-    ytx_record_field: Callable[[Any, bytes], Optional[str]]
-    ytx_record_field_count: Callable[[Any], int]
-    ytx_record_field_name: Callable[[Any, int], Optional[str]]
-    ytx_record_field_value: Callable[[Any, int], Optional[str]]
-    ytx_call_record: Callable[..., int]
-    ytx_call_records_after: Callable[..., int]
-    ytx_find_call: Callable[..., int]
-    ytx_query_balance: Callable[..., int]
-    ytx_balance_text: Callable[[Any], str]
-    ytx_balance_fen: Callable[[Any], int]
-    ytx_balance_free: Callable[[Any], None]
-    ytx_push_request_id: Callable[[Any], str]
-    ytx_push_number: Callable[[Any], str]
-    ytx_push_state_text: Callable[[Any], str]
-    ytx_push_state_desc: Callable[[Any], str]
-    ytx_push_timestamp: Callable[[Any], str]
-    ytx_record_request_id: Callable[[Any], str]
-    ytx_record_app_id: Callable[[Any], str]
-    ytx_record_fid: Callable[[Any], str]
-    ytx_record_custom_parm: Callable[[Any], str]
-    ytx_record_caller: Callable[[Any], str]
-    ytx_record_called: Callable[[Any], str]
-    ytx_record_tel: Callable[[Any], str]
-    ytx_record_state_desc: Callable[[Any], str]
-    ytx_record_recording_url: Callable[[Any], str]
-    ytx_record_amount_text: Callable[[Any], str]
-    ytx_outcome_ticket: Callable[[Any], str]
-    ytx_resolve: Callable[..., int]
-    ytx_resolution_status_of: Callable[[Any], int]
-    ytx_resolution_status_name: Callable[[int], str]
-    ytx_resolution_record: Callable[[Any], Any]
-    ytx_resolution_check_again_unix: Callable[[Any, Any], int]
-    ytx_resolution_cursor: Callable[[Any], str]
-    ytx_resolution_reason: Callable[[Any], str]
-    ytx_resolution_free: Callable[[Any], None]
 
     def __init__(self, cdll: ctypes.CDLL, path: str) -> None:
         self.path = path
@@ -632,6 +326,495 @@ class NativeLibrary:
 
     def __repr__(self) -> str:
         return f"<ytx.NativeLibrary {self.version} at {self.path!r}>"
+
+    # --- the C symbols, in the order of ytx.h (bound in __init__) ---------------
+
+    # const char *ytx_version(void);
+    @_c_function([], c_char_p, _decode)
+    def ytx_version(self) -> str: ...
+
+    # uint32_t ytx_version_number(void);
+    @_c_function([], c_uint32)
+    def ytx_version_number(self) -> int: ...
+
+    # const char *ytx_result_name(ytx_result code);   (uint32_t)
+    @_c_function([ytx_result], c_char_p, _decode)
+    def ytx_result_name(self, code: int) -> str: ...
+
+    # enum ytx_result ytx_client_new(const char *account_sid,
+    #     const char *auth_token, const char *app_id,
+    #     const char *const *option_names, const char *const *option_values,
+    #     size_t option_count, struct ytx_client **client_out,
+    #     struct ytx_outcome **outcome_out);
+    @_c_function(
+        [c_char_p, c_char_p, c_char_p, c_char_p_p, c_char_p_p, c_size_t, ytx_client_pp,
+         ytx_outcome_pp],
+        ytx_result,
+    )
+    def ytx_client_new(
+        self,
+        account_sid: Optional[bytes],
+        auth_token: Optional[bytes],
+        app_id: Optional[bytes],
+        option_names: Any,
+        option_values: Any,
+        option_count: int,
+        client_out: Any,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # enum ytx_result ytx_free(struct ytx_client *client);
+    @_c_function([ytx_client_p], ytx_result)
+    def ytx_free(self, client: Any) -> int: ...
+
+    # enum ytx_result ytx_callback_call(const struct ytx_client *client,
+    #     const char *src, const char *dst, int64_t credit,
+    #     const char *const *option_names, const char *const *option_values,
+    #     size_t option_count, struct ytx_outcome **outcome_out);
+    @_c_function(
+        [ytx_client_p, c_char_p, c_char_p, c_int64, c_char_p_p, c_char_p_p, c_size_t,
+         ytx_outcome_pp],
+        ytx_result,
+    )
+    def ytx_callback_call(
+        self,
+        client: Any,
+        src: Optional[bytes],
+        dst: Optional[bytes],
+        credit: int,
+        option_names: Any,
+        option_values: Any,
+        option_count: int,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # enum ytx_result ytx_callback_prepare(...same as ytx_callback_call...);
+    ytx_callback_prepare = _c_same_as(ytx_callback_call, "ytx_callback_prepare")
+
+    # enum ytx_result ytx_voice_code(const struct ytx_client *client,
+    #     const char *dst, const char *dstclid, const char *code,
+    #     int32_t times, struct ytx_outcome **outcome_out);
+    @_c_function([ytx_client_p, c_char_p, c_char_p, c_char_p, c_int32, ytx_outcome_pp], ytx_result)
+    def ytx_voice_code(
+        self,
+        client: Any,
+        dst: Optional[bytes],
+        dstclid: Optional[bytes],
+        code: Optional[bytes],
+        times: int,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # enum ytx_result ytx_voice_code_prepare(...same as ytx_voice_code...);
+    ytx_voice_code_prepare = _c_same_as(ytx_voice_code, "ytx_voice_code_prepare")
+
+    # enum ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data,
+    #     int32_t min_level);
+    @_c_function([ytx_log_callback, c_void_p, c_int32], ytx_result)
+    def ytx_set_logger(self, callback: Any, user_data: Any, min_level: int) -> int: ...
+
+    # size_t ytx_live_objects(void);
+    @_c_function([], c_size_t)
+    def ytx_live_objects(self) -> int: ...
+
+    # size_t ytx_live_clients(void);
+    @_c_function([], c_size_t)
+    def ytx_live_clients(self) -> int: ...
+
+    # size_t ytx_client_option_count(void);
+    @_c_function([], c_size_t)
+    def ytx_client_option_count(self) -> int: ...
+
+    # const char *ytx_client_option_name(size_t index);  (NULL out of range)
+    @_c_function([c_size_t], c_char_p, _decode_optional)
+    def ytx_client_option_name(self, index: int) -> Optional[str]: ...
+
+    # size_t ytx_callback_option_count(void);
+    @_c_function([], c_size_t)
+    def ytx_callback_option_count(self) -> int: ...
+
+    # const char *ytx_callback_option_name(size_t index);  (NULL out of range)
+    @_c_function([c_size_t], c_char_p, _decode_optional)
+    def ytx_callback_option_name(self, index: int) -> Optional[str]: ...
+
+    # uint64_t ytx_default_timeout_ms(void);
+    @_c_function([], c_uint64)
+    def ytx_default_timeout_ms(self) -> int: ...
+
+    # uint64_t ytx_default_connect_timeout_ms(void);
+    @_c_function([], c_uint64)
+    def ytx_default_connect_timeout_ms(self) -> int: ...
+
+    # const char *ytx_production_url(void);
+    @_c_function([], c_char_p, _decode)
+    def ytx_production_url(self) -> str: ...
+
+    # const char *ytx_sandbox_url(void);
+    @_c_function([], c_char_p, _decode)
+    def ytx_sandbox_url(self) -> str: ...
+
+    # size_t ytx_status_code_count(void);
+    @_c_function([], c_size_t)
+    def ytx_status_code_count(self) -> int: ...
+
+    # const char *ytx_status_code_at(size_t index);  (NULL out of range)
+    @_c_function([c_size_t], c_char_p, _decode_optional)
+    def ytx_status_code_at(self, index: int) -> Optional[str]: ...
+
+    # const char *ytx_explain_status_code(const char *status_code);  (NULL: unknown)
+    @_c_function([c_char_p], c_char_p, _decode_optional)
+    def ytx_explain_status_code(self, status_code: Optional[bytes]) -> Optional[str]: ...
+
+    # const char *ytx_delivery_name(ytx_delivery delivery);   (uint32_t)
+    @_c_function([ytx_delivery], c_char_p, _decode)
+    def ytx_delivery_name(self, delivery: int) -> str: ...
+
+    # size_t ytx_client_base_url(const struct ytx_client *client, char *buf,
+    #     size_t buf_len);
+    @_c_function([ytx_client_p, c_char_p, c_size_t], c_size_t)
+    def ytx_client_base_url(self, client: Any, buf: Any, buf_len: int) -> int: ...
+
+    # enum ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], ytx_result)
+    def ytx_outcome_result(self, outcome: Any) -> int: ...
+
+    # enum ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], ytx_delivery)
+    def ytx_outcome_delivery(self, outcome: Any) -> int: ...
+
+    # bool ytx_outcome_retry_safe(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], ctypes.c_bool)
+    def ytx_outcome_retry_safe(self, outcome: Any) -> bool: ...
+
+    # uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], ctypes.c_uint32)
+    def ytx_outcome_retry_after_ms(self, outcome: Any) -> int: ...
+
+    # const char *ytx_outcome_message(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_message(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_field(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_field(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_status_code(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_status_code(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_status_msg(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_request_id(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_request_id(self, outcome: Any) -> str: ...
+
+    # uint16_t ytx_outcome_http_status(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_uint16)
+    def ytx_outcome_http_status(self, outcome: Any) -> int: ...
+
+    # const char *ytx_outcome_request_method(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_request_method(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_request_url(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_request_url(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_request_url_redacted(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_request_url_redacted(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_request_headers(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_request_headers(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_request_body(self, outcome: Any) -> str: ...
+
+    # void ytx_outcome_free(struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], None)
+    def ytx_outcome_free(self, outcome: Any) -> None: ...
+
+    # enum ytx_result ytx_push_parse(const uint8_t *body, size_t body_len,
+    #     struct ytx_push **push_out, struct ytx_outcome **outcome_out);
+    # (c_char_p: takes bytes; the length is passed, so NULs inside are fine.)
+    @_c_function([c_char_p, c_size_t, ytx_push_pp, ytx_outcome_pp], ytx_result)
+    def ytx_push_parse(
+        self,
+        body: Optional[bytes],
+        body_len: int,
+        push_out: Any,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # enum ytx_result ytx_push_parse_routed(const uint8_t *body, size_t body_len,
+    #     const char *target, struct ytx_push **push_out, struct ytx_outcome **outcome_out);
+    @_c_function([c_char_p, c_size_t, c_char_p, ytx_push_pp, ytx_outcome_pp], ytx_result)
+    def ytx_push_parse_routed(
+        self,
+        body: Optional[bytes],
+        body_len: int,
+        target: Optional[bytes],
+        push_out: Any,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # void ytx_push_free(struct ytx_push *push);
+    @_c_function([ytx_push_p], None)
+    def ytx_push_free(self, push: Any) -> None: ...
+
+    # ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
+    @_c_function([ytx_push_p], ytx_push_kind)
+    def ytx_push_kind_of(self, push: Any) -> int: ...
+
+    # const char *ytx_push_request_id(const struct ytx_push *push);  ("" when absent)
+    @_c_function([ytx_push_p], c_char_p, _decode)
+    def ytx_push_request_id(self, push: Any) -> str: ...
+
+    # const char *ytx_push_number(const struct ytx_push *push);  ("" when absent)
+    @_c_function([ytx_push_p], c_char_p, _decode)
+    def ytx_push_number(self, push: Any) -> str: ...
+
+    # const char *ytx_push_state_text(const struct ytx_push *push);  ("" when absent)
+    @_c_function([ytx_push_p], c_char_p, _decode)
+    def ytx_push_state_text(self, push: Any) -> str: ...
+
+    # const char *ytx_push_state_desc(const struct ytx_push *push);  ("" when absent)
+    @_c_function([ytx_push_p], c_char_p, _decode)
+    def ytx_push_state_desc(self, push: Any) -> str: ...
+
+    # const char *ytx_push_timestamp(const struct ytx_push *push);  ("" when absent)
+    @_c_function([ytx_push_p], c_char_p, _decode)
+    def ytx_push_timestamp(self, push: Any) -> str: ...
+
+    # ytx_call_state ytx_push_state(const struct ytx_push *push);
+    @_c_function([ytx_push_p], ytx_call_state)
+    def ytx_push_state(self, push: Any) -> int: ...
+
+    # int32_t ytx_push_timestamp_unix(const struct ytx_push *push, int64_t *unix_out);
+    @_c_function([ytx_push_p, c_int64_p], c_int32)
+    def ytx_push_timestamp_unix(self, push: Any, unix_out: Any) -> int: ...
+
+    # const char *ytx_push_field(const struct ytx_push *push, const char *name);
+    @_c_function([ytx_push_p, c_char_p], c_char_p, _decode_optional)
+    def ytx_push_field(self, push: Any, name: Optional[bytes]) -> Optional[str]: ...
+
+    # size_t ytx_push_field_count(const struct ytx_push *push);
+    @_c_function([ytx_push_p], c_size_t)
+    def ytx_push_field_count(self, push: Any) -> int: ...
+
+    # const char *ytx_push_field_name(const struct ytx_push *push, size_t index);
+    @_c_function([ytx_push_p, c_size_t], c_char_p, _decode_optional)
+    def ytx_push_field_name(self, push: Any, index: int) -> Optional[str]: ...
+
+    # const char *ytx_push_field_value(const struct ytx_push *push, size_t index);
+    @_c_function([ytx_push_p, c_size_t], c_char_p, _decode_optional)
+    def ytx_push_field_value(self, push: Any, index: int) -> Optional[str]: ...
+
+    # const struct ytx_records *ytx_push_records(const struct ytx_push *push);
+    @_c_function([ytx_push_p], ytx_records_p)
+    def ytx_push_records(self, push: Any) -> Any: ...
+
+    # size_t ytx_records_count(const struct ytx_records *records);
+    @_c_function([ytx_records_p], c_size_t)
+    def ytx_records_count(self, records: Any) -> int: ...
+
+    # const struct ytx_record *ytx_records_get(const struct ytx_records *records,
+    #     size_t index);
+    @_c_function([ytx_records_p, c_size_t], ytx_record_p)
+    def ytx_records_get(self, records: Any, index: int) -> Any: ...
+
+    # void ytx_records_free(struct ytx_records *records);
+    @_c_function([ytx_records_p], None)
+    def ytx_records_free(self, records: Any) -> None: ...
+
+    # const char *ytx_record_request_id(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_request_id(self, record: Any) -> str: ...
+
+    # const char *ytx_record_app_id(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_app_id(self, record: Any) -> str: ...
+
+    # const char *ytx_record_fid(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_fid(self, record: Any) -> str: ...
+
+    # const char *ytx_record_custom_parm(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_custom_parm(self, record: Any) -> str: ...
+
+    # const char *ytx_record_caller(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_caller(self, record: Any) -> str: ...
+
+    # const char *ytx_record_called(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_called(self, record: Any) -> str: ...
+
+    # const char *ytx_record_tel(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_tel(self, record: Any) -> str: ...
+
+    # const char *ytx_record_state_desc(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_state_desc(self, record: Any) -> str: ...
+
+    # const char *ytx_record_recording_url(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_recording_url(self, record: Any) -> str: ...
+
+    # const char *ytx_record_amount_text(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_amount_text(self, record: Any) -> str: ...
+
+    # int64_t ytx_record_duration(const struct ytx_record *record);
+    @_c_function([ytx_record_p], c_int64)
+    def ytx_record_duration(self, record: Any) -> int: ...
+
+    # int32_t ytx_record_amount_fen(const struct ytx_record *record, int64_t *fen_out);
+    @_c_function([ytx_record_p, c_int64_p], c_int32)
+    def ytx_record_amount_fen(self, record: Any, fen_out: Any) -> int: ...
+
+    # int32_t ytx_record_time_unix(const struct ytx_record *record, const char *name,
+    #     int64_t *unix_out);
+    @_c_function([ytx_record_p, c_char_p, c_int64_p], c_int32)
+    def ytx_record_time_unix(self, record: Any, name: Optional[bytes], unix_out: Any) -> int: ...
+
+    # const char *ytx_record_field(const struct ytx_record *record, const char *name);
+    @_c_function([ytx_record_p, c_char_p], c_char_p, _decode_optional)
+    def ytx_record_field(self, record: Any, name: Optional[bytes]) -> Optional[str]: ...
+
+    # size_t ytx_record_field_count(const struct ytx_record *record);
+    @_c_function([ytx_record_p], c_size_t)
+    def ytx_record_field_count(self, record: Any) -> int: ...
+
+    # const char *ytx_record_field_name(const struct ytx_record *record, size_t index);
+    @_c_function([ytx_record_p, c_size_t], c_char_p, _decode_optional)
+    def ytx_record_field_name(self, record: Any, index: int) -> Optional[str]: ...
+
+    # const char *ytx_record_field_value(const struct ytx_record *record, size_t index);
+    @_c_function([ytx_record_p, c_size_t], c_char_p, _decode_optional)
+    def ytx_record_field_value(self, record: Any, index: int) -> Optional[str]: ...
+
+    # enum ytx_result ytx_call_record(const struct ytx_client *client,
+    #     const char *request_id, const char *fid, struct ytx_records **records_out,
+    #     struct ytx_outcome **outcome_out);
+    @_c_function([ytx_client_p, c_char_p, c_char_p, ytx_records_pp, ytx_outcome_pp], ytx_result)
+    def ytx_call_record(
+        self,
+        client: Any,
+        request_id: Optional[bytes],
+        fid: Optional[bytes],
+        records_out: Any,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # enum ytx_result ytx_call_records_after(const struct ytx_client *client,
+    #     const char *request_id, uint32_t limit, const char *fid,
+    #     struct ytx_records **records_out, struct ytx_outcome **outcome_out);
+    @_c_function(
+        [ytx_client_p, c_char_p, c_uint32, c_char_p, ytx_records_pp, ytx_outcome_pp],
+        ytx_result,
+    )
+    def ytx_call_records_after(
+        self,
+        client: Any,
+        request_id: Optional[bytes],
+        limit: int,
+        fid: Optional[bytes],
+        records_out: Any,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # enum ytx_result ytx_find_call(const struct ytx_client *client,
+    #     const char *custom_parm, const char *after_request_id, const char *fid,
+    #     struct ytx_records **records_out, struct ytx_outcome **outcome_out);
+    @_c_function(
+        [ytx_client_p, c_char_p, c_char_p, c_char_p, ytx_records_pp, ytx_outcome_pp],
+        ytx_result,
+    )
+    def ytx_find_call(
+        self,
+        client: Any,
+        custom_parm: Optional[bytes],
+        after_request_id: Optional[bytes],
+        fid: Optional[bytes],
+        records_out: Any,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # enum ytx_result ytx_query_balance(const struct ytx_client *client,
+    #     struct ytx_balance **balance_out, struct ytx_outcome **outcome_out);
+    @_c_function([ytx_client_p, ytx_balance_pp, ytx_outcome_pp], ytx_result)
+    def ytx_query_balance(self, client: Any, balance_out: Any, outcome_out: Any) -> int: ...
+
+    # const char *ytx_balance_text(const struct ytx_balance *balance);
+    @_c_function([ytx_balance_p], c_char_p, _decode)
+    def ytx_balance_text(self, balance: Any) -> str: ...
+
+    # int64_t ytx_balance_fen(const struct ytx_balance *balance);
+    @_c_function([ytx_balance_p], c_int64)
+    def ytx_balance_fen(self, balance: Any) -> int: ...
+
+    # void ytx_balance_free(struct ytx_balance *balance);
+    @_c_function([ytx_balance_p], None)
+    def ytx_balance_free(self, balance: Any) -> None: ...
+
+    # const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);  ("" when none)
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_ticket(self, outcome: Any) -> str: ...
+
+    # enum ytx_result ytx_resolve(const struct ytx_client *client, const char *ticket,
+    #     const char *cursor, uint64_t deadline_ms, uint32_t max_pages,
+    #     struct ytx_resolution **resolution_out, struct ytx_outcome **outcome_out);
+    @_c_function(
+        [ytx_client_p, c_char_p, c_char_p, c_uint64, c_uint32, ytx_resolution_pp,
+         ytx_outcome_pp],
+        ytx_result,
+    )
+    def ytx_resolve(
+        self,
+        client: Any,
+        ticket: Optional[bytes],
+        cursor: Optional[bytes],
+        deadline_ms: int,
+        max_pages: int,
+        resolution_out: Any,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # ytx_resolution_status ytx_resolution_status_of(const struct ytx_resolution *resolution);
+    @_c_function([ytx_resolution_p], ytx_resolution_status)
+    def ytx_resolution_status_of(self, resolution: Any) -> int: ...
+
+    # const char *ytx_resolution_status_name(ytx_resolution_status status);
+    @_c_function([ytx_resolution_status], c_char_p, _decode)
+    def ytx_resolution_status_name(self, status: int) -> str: ...
+
+    # const struct ytx_record *ytx_resolution_record(const struct ytx_resolution *resolution);
+    @_c_function([ytx_resolution_p], ytx_record_p)
+    def ytx_resolution_record(self, resolution: Any) -> Any: ...
+
+    # int32_t ytx_resolution_check_again_unix(const struct ytx_resolution *resolution,
+    #     int64_t *unix_out);
+    @_c_function([ytx_resolution_p, c_int64_p], c_int32)
+    def ytx_resolution_check_again_unix(self, resolution: Any, unix_out: Any) -> int: ...
+
+    # const char *ytx_resolution_cursor(const struct ytx_resolution *resolution);
+    @_c_function([ytx_resolution_p], c_char_p, _decode)
+    def ytx_resolution_cursor(self, resolution: Any) -> str: ...
+
+    # const char *ytx_resolution_reason(const struct ytx_resolution *resolution);
+    @_c_function([ytx_resolution_p], c_char_p, _decode)
+    def ytx_resolution_reason(self, resolution: Any) -> str: ...
+
+    # void ytx_resolution_free(struct ytx_resolution *resolution);
+    @_c_function([ytx_resolution_p], None)
+    def ytx_resolution_free(self, resolution: Any) -> None: ...
 
 
 # --- finding the library -------------------------------------------------------
