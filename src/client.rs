@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::log::{self, LogLevel};
 use crate::record::{Balance, CallRecord};
 use crate::request::{CallbackCall, FindCall, RecordQuery, VoiceCode};
-use crate::resolve::{self, Ticket};
+use crate::resolve::{self, Resolution, Resolvable, ResolveOptions, Ticket};
 use crate::response::{self, answer_to_result, Answer};
 use crate::sign;
 use crate::transport::{self, Transport};
@@ -760,6 +760,52 @@ pub(crate) fn logged_invalid<T, E: fmt::Display>(
         log::log(LogLevel::Warn, || format!("{what} not sent: {e}"));
     }
     r
+}
+
+// ===== impl Client: resolving an outcome unknown (the search is in src/resolve.rs) =====
+
+impl Client {
+    /// Resolve an *outcome unknown* with the default [`ResolveOptions`]:
+    /// see [`Client::resolve_with`].
+    pub fn resolve(&self, what: &impl Resolvable) -> Result<Resolution> {
+        self.resolve_with(what, &ResolveOptions::new())
+    }
+
+    /// Was the call of this ticket (or of this *outcome unknown* error)
+    /// placed? See the [module](crate::resolve) docs for the answers. Only
+    /// record queries are sent (they place nothing); a query that fails is
+    /// returned as its error (safe to call `resolve` again). An error
+    /// without a ticket (not an *outcome unknown*) is
+    /// [`ResolutionStatus::CannotBeResolved`](crate::ResolutionStatus::CannotBeResolved).
+    ///
+    /// ```no_run
+    /// # let client = ytx::Client::builder("sid", "token", "app").build()?;
+    /// # let call = ytx::CallbackCall::new("13800138000", "01085485069", 600).custom_parm("order-42");
+    /// use ytx::ResolutionStatus::*;
+    /// if let Err(e) = client.callback_call(&call) {
+    ///     if let Some(ticket) = e.ticket() {
+    ///         let saved = ticket.to_text(); // keep it with the order
+    ///         let r = client.resolve(&ytx::Ticket::parse(&saved)?)?;
+    ///         match r.status() {
+    ///             Placed => println!("placed: {}", r.record().unwrap().request_id()),
+    ///             NotPlaced => println!("not placed: safe to place again"),
+    ///             NotKnownYet => println!("ask again at {:?} from {:?}", r.check_again_at(), r.cursor()),
+    ///             CannotBeResolved => println!("{}", r.reason()),
+    ///         }
+    ///     }
+    /// }
+    /// # Ok::<(), ytx::Error>(())
+    /// ```
+    pub fn resolve_with(
+        &self,
+        what: &impl Resolvable,
+        options: &ResolveOptions,
+    ) -> Result<Resolution> {
+        logged_invalid("resolve", options.validate())?;
+        resolve::search(what, options, |query, until| {
+            self.call_records_until(query, until)
+        })
+    }
 }
 
 #[cfg(test)]

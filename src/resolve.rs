@@ -5,7 +5,7 @@
 //! carries a [`Ticket`] ([`Error::ticket`](crate::Error::ticket)) holding
 //! everything needed to find out: the call's customParm, its ring timeouts
 //! and credit, when it was sent, and the last requestId the client saw
-//! accepted before sending it (the anchor). [`Client::resolve`] pages
+//! accepted before sending it (the anchor). [`Client::resolve`](crate::Client::resolve) pages
 //! through the call records after the anchor, looking for the customParm,
 //! and answers one of ([`ResolutionStatus`]):
 //!
@@ -64,7 +64,6 @@
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::record::{CallRecord, CALLBACK_FID, MAX_RECORDS_PER_QUERY};
 use crate::request::{CallbackCall, RecordQuery};
@@ -76,11 +75,11 @@ pub const DEFAULT_RING_TIMEOUT_SECS: u64 = 60;
 /// How long after a call ends its record is assumed written (PROTOCOL.md:
 /// "a query sooner than about 20 s finds nothing").
 pub const RECORD_DELAY_SECS: u64 = 60;
-/// Default overall deadline of one [`Client::resolve`].
+/// Default overall deadline of one [`Client::resolve`](crate::Client::resolve).
 pub const DEFAULT_RESOLVE_DEADLINE: Duration = Duration::from_secs(60);
-/// Default most record queries one [`Client::resolve`] sends.
+/// Default most record queries one [`Client::resolve`](crate::Client::resolve) sends.
 pub const DEFAULT_RESOLVE_MAX_PAGES: u32 = 100;
-/// Default records asked for per query of [`Client::resolve`].
+/// Default records asked for per query of [`Client::resolve`](crate::Client::resolve).
 pub const DEFAULT_RESOLVE_PAGE_SIZE: u32 = 100;
 
 const TICKET_PREFIX: &str = "ytx-ticket:1;";
@@ -535,7 +534,7 @@ fn percent_decode(s: &str) -> Option<String> {
         .filter(|t| !t.chars().any(char::is_control))
 }
 
-/// The answer of [`Client::resolve`].
+/// The answer of [`Client::resolve`](crate::Client::resolve).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ResolutionStatus {
     /// The call was placed: its record is in [`Resolution::record`]. Do not
@@ -565,7 +564,7 @@ impl ResolutionStatus {
     }
 }
 
-/// What [`Client::resolve`] found.
+/// What [`Client::resolve`](crate::Client::resolve) found.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Resolution {
     status: ResolutionStatus,
@@ -615,7 +614,7 @@ impl Resolution {
     }
 }
 
-/// Bounds and resume point of one [`Client::resolve`].
+/// Bounds and resume point of one [`Client::resolve`](crate::Client::resolve).
 ///
 /// ```
 /// let o = ytx::ResolveOptions::new().deadline(std::time::Duration::from_secs(10)).max_pages(5);
@@ -703,7 +702,7 @@ impl ResolveOptions {
     }
 }
 
-/// What [`Client::resolve`] takes: a [`Ticket`], or the error of an
+/// What [`Client::resolve`](crate::Client::resolve) takes: a [`Ticket`], or the error of an
 /// *outcome unknown* (which holds its ticket).
 pub trait Resolvable {
     /// The ticket, `None` when there is nothing to resolve.
@@ -741,145 +740,115 @@ pub(crate) fn unique_custom_parm() -> String {
     format!("ytx-{ms}-{}-{n}", std::process::id())
 }
 
-impl Client {
-    /// Resolve an *outcome unknown* with the default [`ResolveOptions`]:
-    /// see [`Client::resolve_with`].
-    pub fn resolve(&self, what: &impl Resolvable) -> Result<Resolution> {
-        self.resolve_with(what, &ResolveOptions::new())
+/// The search of [`Client::resolve_with`](crate::Client::resolve_with),
+/// once the options are checked: `page` runs one record query (the client's
+/// `call_records_until`), so that this module needs no client.
+pub(crate) fn search(
+    what: &impl Resolvable,
+    options: &ResolveOptions,
+    mut page: impl FnMut(&RecordQuery, Option<Instant>) -> Result<Vec<CallRecord>>,
+) -> Result<Resolution> {
+    let Some(ticket) = what.ticket() else {
+        return Ok(Resolution::new(
+            ResolutionStatus::CannotBeResolved,
+            "no ticket: only an outcome unknown of a callback call can be resolved",
+        ));
+    };
+    if ticket.kind == TicketKind::VoiceCode {
+        return Ok(Resolution::new(
+            ResolutionStatus::CannotBeResolved,
+            "a voice code cannot be resolved: its record has no customParm to find it by",
+        ));
     }
-
-    /// Was the call of this ticket (or of this *outcome unknown* error)
-    /// placed? See the [module](crate::resolve) docs for the answers. Only
-    /// record queries are sent (they place nothing); a query that fails is
-    /// returned as its error (safe to call `resolve` again). An error
-    /// without a ticket (not an *outcome unknown*) is
-    /// [`ResolutionStatus::CannotBeResolved`].
-    ///
-    /// ```no_run
-    /// # let client = ytx::Client::builder("sid", "token", "app").build()?;
-    /// # let call = ytx::CallbackCall::new("13800138000", "01085485069", 600).custom_parm("order-42");
-    /// use ytx::ResolutionStatus::*;
-    /// if let Err(e) = client.callback_call(&call) {
-    ///     if let Some(ticket) = e.ticket() {
-    ///         let saved = ticket.to_text(); // keep it with the order
-    ///         let r = client.resolve(&ytx::Ticket::parse(&saved)?)?;
-    ///         match r.status() {
-    ///             Placed => println!("placed: {}", r.record().unwrap().request_id()),
-    ///             NotPlaced => println!("not placed: safe to place again"),
-    ///             NotKnownYet => println!("ask again at {:?} from {:?}", r.check_again_at(), r.cursor()),
-    ///             CannotBeResolved => println!("{}", r.reason()),
-    ///         }
-    ///     }
-    /// }
-    /// # Ok::<(), ytx::Error>(())
-    /// ```
-    pub fn resolve_with(
-        &self,
-        what: &impl Resolvable,
-        options: &ResolveOptions,
-    ) -> Result<Resolution> {
-        crate::client::logged_invalid("resolve", options.validate())?;
-        let Some(ticket) = what.ticket() else {
-            return Ok(Resolution::new(
-                ResolutionStatus::CannotBeResolved,
-                "no ticket: only an outcome unknown of a callback call can be resolved",
-            ));
-        };
-        if ticket.kind == TicketKind::VoiceCode {
-            return Ok(Resolution::new(
-                ResolutionStatus::CannotBeResolved,
-                "a voice code cannot be resolved: its record has no customParm to find it by",
+    let Some(parm) = ticket.custom_parm() else {
+        return Ok(Resolution::new(
+            ResolutionStatus::CannotBeResolved,
+            "the call was sent without customParm, so nothing identifies its record; \
+             give every call a customParm (or set the client option auto_custom_parm)",
+        ));
+    };
+    let fid = options.fid.as_deref().unwrap_or(match ticket.fid.as_str() {
+        "" => CALLBACK_FID,
+        f => f,
+    });
+    let started = Instant::now();
+    let until = started.checked_add(options.deadline);
+    let start = options
+        .cursor
+        .clone()
+        .or_else(|| ticket.anchor.clone())
+        .unwrap_or_else(|| "0".to_string());
+    let mut after = start.clone();
+    // Moves only past pages read after the bound (see Resolution::cursor).
+    let mut cursor = start;
+    let mut searched_after_bound = None;
+    let not_known = |cursor: &str, why: String| {
+        let now = SystemTime::now();
+        Resolution {
+            check_again_at: Some(ticket.bound_passes_at(now, Instant::now()).max(now)),
+            cursor: (cursor != "0").then(|| cursor.to_string()),
+            ..Resolution::new(ResolutionStatus::NotKnownYet, why)
+        }
+    };
+    for _ in 0..options.max_pages {
+        if started.elapsed() >= options.deadline {
+            return Ok(not_known(
+                &cursor,
+                format!(
+                    "the deadline of {} ms passed before the end of the records; resume from the cursor",
+                    options.deadline.as_millis()
+                ),
             ));
         }
-        let Some(parm) = ticket.custom_parm() else {
-            return Ok(Resolution::new(
-                ResolutionStatus::CannotBeResolved,
-                "the call was sent without customParm, so nothing identifies its record; \
-                 give every call a customParm (or set the client option auto_custom_parm)",
-            ));
-        };
-        let fid = options.fid.as_deref().unwrap_or(match ticket.fid.as_str() {
-            "" => CALLBACK_FID,
-            f => f,
-        });
-        let started = Instant::now();
-        let until = started.checked_add(options.deadline);
-        let start = options
-            .cursor
-            .clone()
-            .or_else(|| ticket.anchor.clone())
-            .unwrap_or_else(|| "0".to_string());
-        let mut after = start.clone();
-        // Moves only past pages read after the bound (see Resolution::cursor).
-        let mut cursor = start;
-        let mut searched_after_bound = None;
-        let not_known = |cursor: &str, why: String| {
-            let now = SystemTime::now();
-            Resolution {
-                check_again_at: Some(ticket.bound_passes_at(now, Instant::now()).max(now)),
-                cursor: (cursor != "0").then(|| cursor.to_string()),
-                ..Resolution::new(ResolutionStatus::NotKnownYet, why)
-            }
-        };
-        for _ in 0..options.max_pages {
-            if started.elapsed() >= options.deadline {
-                return Ok(not_known(
+        let after_bound = *searched_after_bound
+            .get_or_insert_with(|| ticket.bound_passed(SystemTime::now(), Instant::now()));
+        let query = RecordQuery::after(after.clone(), options.page_size).fid(fid);
+        let mut page = page(&query, until)?;
+        if let Some(i) = page.iter().position(|r| r.custom_parm() == Some(parm)) {
+            return Ok(Resolution {
+                record: Some(page.swap_remove(i)),
+                ..Resolution::new(ResolutionStatus::Placed, "found its record by customParm")
+            });
+        }
+        let Some(last) = page.last() else {
+            // An empty page: the end of the records.
+            return Ok(if after_bound {
+                Resolution::new(
+                    ResolutionStatus::NotPlaced,
+                    "no record with its customParm, searched after the time by which a placed call's record is written",
+                )
+            } else {
+                not_known(
                     &cursor,
-                    format!(
-                        "the deadline of {} ms passed before the end of the records; resume from the cursor",
-                        options.deadline.as_millis()
-                    ),
-                ));
-            }
-            let after_bound = *searched_after_bound
-                .get_or_insert_with(|| ticket.bound_passed(SystemTime::now(), Instant::now()));
-            let query = RecordQuery::after(after.clone(), options.page_size).fid(fid);
-            let mut page = self.call_records_until(&query, until)?;
-            if let Some(i) = page.iter().position(|r| r.custom_parm() == Some(parm)) {
-                return Ok(Resolution {
-                    record: Some(page.swap_remove(i)),
-                    ..Resolution::new(ResolutionStatus::Placed, "found its record by customParm")
-                });
-            }
-            let Some(last) = page.last() else {
-                // An empty page: the end of the records.
-                return Ok(if after_bound {
-                    Resolution::new(
-                        ResolutionStatus::NotPlaced,
-                        "no record with its customParm, searched after the time by which a placed call's record is written",
-                    )
-                } else {
-                    not_known(
-                        &cursor,
-                        "no record yet: the call may still be ringing or talking, or its record not yet written".into(),
-                    )
-                });
-            };
-            let last = last.request_id();
-            if last.is_empty() || last == after {
-                return Err(Error::Protocol {
-                    message: "a page of call records does not move past the requestId it started from: cannot page on".into(),
-                    ticket: None,
-                });
-            }
-            after = last.to_string();
-            if after_bound {
-                cursor = after.clone();
-            }
+                    "no record yet: the call may still be ringing or talking, or its record not yet written".into(),
+                )
+            });
+        };
+        let last = last.request_id();
+        if last.is_empty() || last == after {
+            return Err(Error::Protocol {
+                message: "a page of call records does not move past the requestId it started from: cannot page on".into(),
+                ticket: None,
+            });
         }
-        Ok(not_known(
-            &cursor,
-            format!(
-                "searched {} pages without reaching the end of the records; resume from the cursor",
-                options.max_pages
-            ),
-        ))
+        after = last.to_string();
+        if after_bound {
+            cursor = after.clone();
+        }
     }
+    Ok(not_known(
+        &cursor,
+        format!(
+            "searched {} pages without reaching the end of the records; resume from the cursor",
+            options.max_pages
+        ),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Client;
 
     #[test]
     fn ticket_text_round_trips_any_custom_parm() {

@@ -21,9 +21,6 @@ KNOWN=(
     # The error of an unknown outcome carries the Ticket (resolve) that
     # resolves it; resolve returns that Error.
     "error resolve"
-    # Client::resolve and the ticket of a sent call live in client;
-    # resolve runs its queries on a &Client.
-    "client resolve"
 )
 
 edges=$(
