@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ytx.h"
+#include "emulator.h"
 
 static int passed = 0;
 static int failed = 0;
@@ -37,36 +38,6 @@ static int failed = 0;
     } while (0)
 
 static const char *SID, *TOKEN, *APP, *CB_ONLY_APP, *BASE;
-static char HOST[64];
-static int PORT;
-
-/* --- a tiny HTTP GET to the emulator's control endpoint ----------------- */
-static long emulator_count(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((unsigned short)PORT);
-    inet_pton(AF_INET, HOST, &a.sin_addr);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    const char *req = "GET /_emulator/count HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    if (write(fd, req, strlen(req)) < 0) {
-        close(fd);
-        return -1;
-    }
-    char buf[4096];
-    size_t got = 0;
-    ssize_t n;
-    while ((n = read(fd, buf + got, sizeof buf - 1 - got)) > 0) got += (size_t)n;
-    close(fd);
-    buf[got] = '\0';
-    const char *c = strstr(buf, "\"count\":");
-    return c ? strtol(c + 8, NULL, 10) : -1;
-}
 
 static ytx_client *new_client(const char *token) {
     const char *names[] = {"base_url", "timeout_ms"};
