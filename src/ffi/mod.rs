@@ -116,6 +116,19 @@ unsafe fn opt_str_arg<'a>(p: *const c_char, field: &str) -> FfiResult<Option<&'a
     str_arg(p, field).map(Some)
 }
 
+/// Borrow `len` bytes at `p`: none when `len` is 0 (then `p` may be NULL);
+/// a NULL `p` with a length is an error naming `field`.
+///
+/// # Safety
+/// `p` is NULL or points to `len` readable bytes that outlive the call.
+unsafe fn bytes_arg<'a>(p: *const u8, len: usize, field: &str) -> FfiResult<&'a [u8]> {
+    match (p.is_null(), len) {
+        (_, 0) => Ok(&[]),
+        (true, _) => Err(FfiError::null(field)),
+        (false, n) => Ok(std::slice::from_raw_parts(p, n)),
+    }
+}
+
 /// Walk `count` name/value pairs, calling `set(name, value)` for each.
 ///
 /// # Safety

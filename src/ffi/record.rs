@@ -12,7 +12,7 @@ use super::codes::{FfiError, FfiResult};
 use super::outcome::{c_string, Outcome};
 use super::panic::ffi_boundary;
 use super::ytx_result;
-use super::{handles, opt_str_arg, str_arg, ytx_client, ytx_outcome};
+use super::{bytes_arg, handles, opt_str_arg, str_arg, ytx_client, ytx_outcome};
 use crate::client::Client;
 use crate::error::Error;
 use crate::record::{self, Balance, CallRecord, CallState, Push, StatePush};
@@ -349,12 +349,7 @@ pub unsafe extern "C" fn ytx_push_parse(
     ffi_boundary! {
         outcome_out = outcome_out;
         let parsed = required(push_out, "push_out").and_then(|()| {
-            let bytes: &[u8] = match (body.is_null(), body_len) {
-                (_, 0) => &[],
-                (true, _) => return Err(FfiError::null("body")),
-                (false, n) => std::slice::from_raw_parts(body, n),
-            };
-            Ok(record::parse_push(bytes)?)
+            Ok(record::parse_push(bytes_arg(body, body_len, "body")?)?)
         });
         put(push_out, parsed)
     }
@@ -388,11 +383,7 @@ pub unsafe extern "C" fn ytx_push_parse_routed(
         outcome_out = outcome_out;
         let parsed = required(push_out, "push_out").and_then(|()| {
             let target = opt_str_arg(target, "target")?.unwrap_or_default();
-            let bytes: &[u8] = match (body.is_null(), body_len) {
-                (_, 0) => &[],
-                (true, _) => return Err(FfiError::null("body")),
-                (false, n) => std::slice::from_raw_parts(body, n),
-            };
+            let bytes = bytes_arg(body, body_len, "body")?;
             Ok(record::parse_push_routed(bytes, target)?)
         });
         put(push_out, parsed)
