@@ -1,6 +1,9 @@
 //! The Rust API end to end against the in-process emulator: both operations,
 //! platform errors, every transport fault, and the never-resend rule.
 
+#[path = "support/http.rs"]
+mod http;
+
 use std::time::{Duration, Instant};
 
 use ytx::{CallbackCall, Client, Delivery, Endpoint, Error, VoiceCode};
@@ -332,7 +335,7 @@ fn answer_each_connection(
     answer: String,
     connections: usize,
 ) -> (String, std::thread::JoinHandle<usize>) {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let server = std::thread::spawn(move || {
@@ -340,24 +343,11 @@ fn answer_each_connection(
             let (mut s, _) = listener.accept().unwrap();
             // Read the whole request (ureq writes head and body apart):
             // closing with unread bytes would send a reset, not a quiet close.
-            let mut req = Vec::new();
-            let mut buf = [0u8; 4096];
-            let complete = |r: &[u8]| {
-                let text = String::from_utf8_lossy(r);
-                text.split_once("\r\n\r\n").is_some_and(|(head, body)| {
-                    let len = head.lines().find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().parse::<usize>().unwrap())
-                    });
-                    body.len() >= len.expect("a Content-Length")
-                })
-            };
-            while !complete(&req) {
-                let n = s.read(&mut buf).unwrap();
-                assert!(n > 0, "the client closed mid-request");
-                req.extend_from_slice(&buf[..n]);
-            }
+            let req = http::read_request(&mut s)
+                .unwrap_or_else(|_| panic!("the client closed mid-request"));
+            let text = String::from_utf8_lossy(&req);
+            let head = text.split_once("\r\n\r\n").unwrap().0;
+            http::content_length(head).expect("a Content-Length");
             s.write_all(answer.as_bytes()).unwrap();
         }
         connections

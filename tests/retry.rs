@@ -5,7 +5,10 @@
 //! *outcome unknown*. In its own test binary: one test sets the
 //! process-wide logger.
 
-use std::io::{Read, Write};
+#[path = "support/http.rs"]
+mod http;
+
+use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -127,25 +130,9 @@ fn busy_then_accepting(refusals: usize) -> (String, Arc<AtomicUsize>) {
             let Ok(mut s) = conn else { return };
             let seen = seen.clone();
             std::thread::spawn(move || loop {
-                // One request per read loop: head, then Content-Length bytes.
-                let mut req = Vec::new();
-                let mut buf = [0u8; 4096];
-                let complete = |r: &[u8]| {
-                    let text = String::from_utf8_lossy(r);
-                    text.split_once("\r\n\r\n").is_some_and(|(head, body)| {
-                        let len = head.lines().find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap())
-                        });
-                        body.len() >= len.unwrap_or(0)
-                    })
-                };
-                while !complete(&req) {
-                    match s.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => req.extend_from_slice(&buf[..n]),
-                    }
+                // One request per loop: head, then Content-Length bytes.
+                if http::read_request(&mut s).is_err() {
+                    return;
                 }
                 let n = seen.fetch_add(1, Ordering::SeqCst);
                 let body = if n < refusals {

@@ -5,7 +5,10 @@
 //! never in an error message. One test binary of its own: the logger is
 //! process-wide. (The token wipe has its own binary: tests/token_wipe.rs.)
 
-use std::io::{Read, Write};
+#[path = "support/http.rs"]
+mod http;
+
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,25 +38,8 @@ fn echo_server(
         for conn in listener.incoming() {
             let Ok(mut s) = conn else { return };
             s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            let mut req = Vec::new();
-            let mut buf = [0u8; 4096];
-            let complete = |r: &[u8]| {
-                let text = String::from_utf8_lossy(r);
-                text.split_once("\r\n\r\n").is_some_and(|(head, body)| {
-                    let len = head.lines().find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().parse::<usize>().unwrap())
-                    });
-                    body.len() >= len.unwrap_or(0)
-                })
-            };
-            while !complete(&req) {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => req.extend_from_slice(&buf[..n]),
-                }
-            }
+            // What was read, whole or not.
+            let req = http::read_request(&mut s).unwrap_or_else(|partial| partial);
             let text = String::from_utf8_lossy(&req).to_string();
             let line = text.lines().next().unwrap_or("").to_string();
             if line == "STOP" {
