@@ -233,7 +233,7 @@ impl fmt::Debug for Client {
 impl Client {
     /// The client for a checked configuration (from [`ClientBuilder::build`](config::ClientBuilder::build)).
     fn new(cfg: Config) -> Result<Client> {
-        let base = cfg.transport.base_url.clone();
+        let base = cfg.transport.url.as_str().to_string();
         let sid = &cfg.account_sid;
         let prefix = format!("{base}/{}/sid/{sid}/call/", config::API_VERSION);
         Ok(Client {

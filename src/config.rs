@@ -624,7 +624,6 @@ impl ClientBuilder {
         })?;
         Ok(Config {
             transport: Settings {
-                base_url: url.as_str().to_string(),
                 url,
                 connect_timeout,
                 timeout: self.timeout,
@@ -670,7 +669,7 @@ impl fmt::Debug for Config {
             .field("account_sid", &self.account_sid)
             .field("auth_token", &"<redacted>")
             .field("app_id", &self.app_id)
-            .field("base_url", &t.base_url)
+            .field("base_url", &t.url.as_str())
             .field("connect_timeout", &t.connect_timeout)
             .field("timeout", &t.timeout)
             .field("proxy", &t.proxy.as_ref().map(|_| "<set>"))

@@ -43,10 +43,8 @@ pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// (src/config.rs), which this module knows nothing of.
 #[derive(Clone)]
 pub(crate) struct Settings {
-    /// [`Settings::url`] as text: scheme and host in lower case, without a
-    /// trailing slash.
-    pub(crate) base_url: String,
-    /// The base URL, parsed once (src/transport/url.rs).
+    /// The base URL, parsed once (src/transport/url.rs); `url.as_str()` is
+    /// its text: scheme and host in lower case, without a trailing slash.
     pub(crate) url: Url,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
