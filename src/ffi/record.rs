@@ -849,9 +849,12 @@ pub unsafe extern "C" fn ytx_record_field_value(
     }
 }
 
+/// Store `value` in `*out` (when `out` is not NULL) and return 1; 0 (nothing
+/// stored) for `None`.
+///
 /// # Safety
 /// `out` is NULL or writable.
-unsafe fn store(value: Option<i64>, out: *mut i64) -> i32 {
+pub(super) unsafe fn store(value: Option<i64>, out: *mut i64) -> i32 {
     match value {
         Some(v) => {
             if !out.is_null() {

@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::outcome::{c_string, read_str};
 use super::panic::ffi_boundary;
-use super::record::{query, ytx_record};
+use super::record::{query, store, ytx_record};
 use super::{opt_str_arg, str_arg, ytx_client, ytx_outcome, ytx_result};
 use crate::resolve::{Resolution, ResolutionStatus, ResolveOptions, Ticket};
 
@@ -208,15 +208,7 @@ pub unsafe extern "C" fn ytx_resolution_check_again_unix(
     unix_out: *mut i64,
 ) -> i32 {
     ffi_boundary! {
-        match resolution.as_ref().and_then(|r| r.check_again_unix) {
-            Some(t) => {
-                if !unix_out.is_null() {
-                    *unix_out = t;
-                }
-                1
-            }
-            None => 0,
-        }
+        store(resolution.as_ref().and_then(|r| r.check_again_unix), unix_out)
     }
 }
 
