@@ -52,7 +52,8 @@ pub const BALANCE_API_VERSION: &str = crate::config::BALANCE_API_VERSION;
 /// Old path of [`crate::config::CLIENT_OPTION_NAMES`].
 #[doc(hidden)]
 #[deprecated(since = "0.1.0", note = "use ytx::config::CLIENT_OPTION_NAMES")]
-pub const CLIENT_OPTION_NAMES: [&str; 16] = crate::config::CLIENT_OPTION_NAMES;
+pub const CLIENT_OPTION_NAMES: [&str; crate::config::CLIENT_OPTION_NAMES.len()] =
+    crate::config::CLIENT_OPTION_NAMES;
 /// Old path of [`crate::config::DEFAULT_CONNECT_TIMEOUT`].
 #[deprecated(since = "0.1.0", note = "use ytx::config::DEFAULT_CONNECT_TIMEOUT")]
 pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = crate::config::DEFAULT_CONNECT_TIMEOUT;

@@ -157,26 +157,129 @@ pub struct ClientBuilder {
     pub(crate) by_name: Vec<&'static str>,
 }
 
-/// Names accepted by [`ClientBuilder::set`] (and the C ABI's client options).
-#[doc(hidden)]
-pub const CLIENT_OPTION_NAMES: [&str; 16] = [
-    "environment",
-    "base_url",
-    "connect_timeout_ms",
-    "timeout_ms",
-    "proxy",
-    "callback_func_url",
-    "callback_action",
-    "voice_code_func_url",
-    "voice_code_action",
-    "pool_idle_timeout_ms",
-    "ca_file",
-    "env_proxy",
-    "max_retries",
-    "retry_budget_ms",
-    "retry_backoff_ms",
-    "auto_custom_parm",
-];
+/// Each client option given by name is listed once, in `client_options!`
+/// below: its name (as C, Python and C# give it), the builder method that
+/// sets it in Rust (named by a `build` error when the option was not given by
+/// name), how its text is parsed, and where the value goes.
+/// [`CLIENT_OPTION_NAMES`], the by-name setter and the field an error names
+/// all come from that one list, as `callback_options!` (src/request.rs) does
+/// for the callback call's options. The C docs of `ytx_client_new` (which
+/// cbindgen reads from source) are kept in step by a test in this file.
+macro_rules! client_options {
+    ($( $name:literal, $method:literal, $parse:ident => |$b:ident, $v:ident| $put:expr; )*) => {
+        /// Names accepted by [`ClientBuilder::set`] (and the C ABI's client options).
+        #[doc(hidden)]
+        pub const CLIENT_OPTION_NAMES: [&str; [$($name),*].len()] = [$($name),*];
+
+        impl ClientBuilder {
+            /// Set the option `name` (one of [`CLIENT_OPTION_NAMES`]) from text.
+            fn set_by_name(&mut self, name: &str, value: &str) -> Result<()> {
+                match name {
+                    $( $name => {
+                        let $v = $parse(name, value)?;
+                        let $b = self;
+                        $put;
+                    } )*
+                    _ => {
+                        return Err(Error::invalid(
+                            name,
+                            format!(
+                                "unknown client option; known: {}",
+                                CLIENT_OPTION_NAMES.join(", ")
+                            ),
+                        ))
+                    }
+                }
+                Ok(())
+            }
+        }
+
+        /// The builder method that sets the option `option`.
+        fn method_of(option: &'static str) -> &'static str {
+            match option {
+                $( $name => $method, )*
+                _ => option,
+            }
+        }
+    };
+}
+
+client_options! {
+    "environment", "environment", environment => |b, v| b.environment = v;
+    "base_url", "base_url", text => |b, v| b.environment = Environment::Custom(v);
+    "connect_timeout_ms", "connect_timeout", ms => |b, v| b.connect_timeout = Some(v);
+    "timeout_ms", "timeout", ms => |b, v| b.timeout = v;
+    "proxy", "proxy", text => |b, v| b.proxy = Some(v);
+    "callback_func_url", "callback_endpoint", text => |b, v| b.callback.func_url = v;
+    "callback_action", "callback_endpoint", text => |b, v| b.callback.action = v;
+    "voice_code_func_url", "voice_code_endpoint", text => |b, v| b.voice_code.func_url = v;
+    "voice_code_action", "voice_code_endpoint", text => |b, v| b.voice_code.action = v;
+    "pool_idle_timeout_ms", "pool_idle_timeout", ms => |b, v| b.pool_idle_timeout = v;
+    "ca_file", "ca_file", text => |b, v| b.ca_file = Some(v);
+    "env_proxy", "env_proxy", flag => |b, v| b.env_proxy = v;
+    "max_retries", "max_retries", retries => |b, v| b.retry.max_retries = v;
+    "retry_budget_ms", "retry_budget", ms => |b, v| b.retry.budget = v;
+    "retry_backoff_ms", "retry_backoff", ms => |b, v| b.retry.backoff = v;
+    "auto_custom_parm", "auto_custom_parm", flag => |b, v| b.auto_custom_parm = v;
+}
+
+/// Parse an option's text as is.
+fn text(_name: &str, value: &str) -> Result<String> {
+    Ok(value.into())
+}
+
+/// Parse whole milliseconds greater than 0.
+fn ms(name: &str, value: &str) -> Result<Duration> {
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(Duration::from_millis)
+        .ok_or_else(|| {
+            Error::invalid(
+                name,
+                format!("must be a whole number of milliseconds greater than 0, got {value:?}"),
+            )
+        })
+}
+
+/// Parse `1`/`true`/`on` or `0`/`false`/`off`.
+fn flag(name: &str, value: &str) -> Result<bool> {
+    match value {
+        "1" | "true" | "on" => Ok(true),
+        "0" | "false" | "off" => Ok(false),
+        _ => Err(Error::invalid(
+            name,
+            format!("must be 1 or 0, got {value:?}"),
+        )),
+    }
+}
+
+/// Parse a retry count: digits only, at most [`MAX_RETRIES`].
+fn retries(name: &str, value: &str) -> Result<u32> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n <= MAX_RETRIES && value.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            Error::invalid(
+                name,
+                format!("must be a whole number from 0 to {MAX_RETRIES}, got {value:?}"),
+            )
+        })
+}
+
+/// Parse `production` or `sandbox`.
+fn environment(name: &str, value: &str) -> Result<Environment> {
+    match value {
+        "production" => Ok(Environment::Production),
+        "sandbox" => Ok(Environment::Sandbox),
+        _ => Err(Error::invalid(
+            name,
+            format!("must be \"production\" or \"sandbox\" (or set base_url), got {value:?}"),
+        )),
+    }
+}
 
 /// The automatic retry of retry-safe failures (off by default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,11 +338,11 @@ impl ClientBuilder {
 
     /// The field an error about an option names: its option name when it was
     /// given by name, else the builder method that sets it.
-    fn field(&self, option: &'static str, method: &'static str) -> &'static str {
+    fn field(&self, option: &'static str) -> &'static str {
         if self.by_name.contains(&option) {
             option
         } else {
-            method
+            method_of(option)
         }
     }
 
@@ -400,86 +503,7 @@ impl ClientBuilder {
         if name.is_empty() {
             return Err(Error::invalid("option_name", "must not be empty"));
         }
-        let ms = |v: &str| -> Result<Duration> {
-            v.parse::<u64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .map(Duration::from_millis)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        name,
-                        format!("must be a whole number of milliseconds greater than 0, got {v:?}"),
-                    )
-                })
-        };
-        match name {
-            "environment" => {
-                self.environment = match value {
-                    "production" => Environment::Production,
-                    "sandbox" => Environment::Sandbox,
-                    _ => {
-                        return Err(Error::invalid(
-                            name,
-                            format!(
-                        "must be \"production\" or \"sandbox\" (or set base_url), got {value:?}"
-                    ),
-                        ))
-                    }
-                }
-            }
-            "base_url" => self.environment = Environment::Custom(value.into()),
-            "connect_timeout_ms" => self.connect_timeout = Some(ms(value)?),
-            "timeout_ms" => self.timeout = ms(value)?,
-            "proxy" => self.proxy = Some(value.into()),
-            "pool_idle_timeout_ms" => self.pool_idle_timeout = ms(value)?,
-            "ca_file" => self.ca_file = Some(value.into()),
-            "max_retries" => {
-                self.retry.max_retries = value
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| *n <= MAX_RETRIES && value.bytes().all(|b| b.is_ascii_digit()))
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            name,
-                            format!(
-                                "must be a whole number from 0 to {MAX_RETRIES}, got {value:?}"
-                            ),
-                        )
-                    })?
-            }
-            "retry_budget_ms" => self.retry.budget = ms(value)?,
-            "retry_backoff_ms" => self.retry.backoff = ms(value)?,
-            "env_proxy" | "auto_custom_parm" => {
-                let yes = match value {
-                    "1" | "true" | "on" => true,
-                    "0" | "false" | "off" => false,
-                    _ => {
-                        return Err(Error::invalid(
-                            name,
-                            format!("must be 1 or 0, got {value:?}"),
-                        ))
-                    }
-                };
-                if name == "env_proxy" {
-                    self.env_proxy = yes;
-                } else {
-                    self.auto_custom_parm = yes;
-                }
-            }
-            "callback_func_url" => self.callback.func_url = value.into(),
-            "callback_action" => self.callback.action = value.into(),
-            "voice_code_func_url" => self.voice_code.func_url = value.into(),
-            "voice_code_action" => self.voice_code.action = value.into(),
-            _ => {
-                return Err(Error::invalid(
-                    name,
-                    format!(
-                        "unknown client option; known: {}",
-                        CLIENT_OPTION_NAMES.join(", ")
-                    ),
-                ))
-            }
-        }
+        self.set_by_name(name, value)?;
         if let Some(known) = CLIENT_OPTION_NAMES.iter().find(|n| **n == name) {
             self.by_name.push(known);
         }
@@ -549,13 +573,8 @@ impl ClientBuilder {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
             {
-                let method = if field.starts_with("callback") {
-                    "callback_endpoint"
-                } else {
-                    "voice_code_endpoint"
-                };
                 return Err(Error::invalid(
-                    self.field(field, method),
+                    self.field(field),
                     format!("must be non-empty ASCII letters, digits, '.' or '_', got {v:?}"),
                 ));
             }
@@ -564,7 +583,7 @@ impl ClientBuilder {
         // (C, the bindings), the builder method (`timeout`) in Rust.
         if self.timeout.is_zero() {
             return Err(Error::invalid(
-                self.field("timeout_ms", "timeout"),
+                self.field("timeout_ms"),
                 "must be greater than 0",
             ));
         }
@@ -572,7 +591,7 @@ impl ClientBuilder {
             None => DEFAULT_CONNECT_TIMEOUT.min(self.timeout),
             Some(d) if d.is_zero() || d > self.timeout => {
                 return Err(Error::invalid(
-                    self.field("connect_timeout_ms", "connect_timeout"),
+                    self.field("connect_timeout_ms"),
                     format!(
                         "must be greater than 0 and at most the overall timeout ({} ms)",
                         self.timeout.as_millis()
@@ -584,13 +603,13 @@ impl ClientBuilder {
         let pool_idle_timeout = self.pool_idle_timeout;
         if pool_idle_timeout.is_zero() {
             return Err(Error::invalid(
-                self.field("pool_idle_timeout_ms", "pool_idle_timeout"),
+                self.field("pool_idle_timeout_ms"),
                 "must be greater than 0",
             ));
         }
         if self.retry.max_retries > MAX_RETRIES {
             return Err(Error::invalid(
-                self.field("max_retries", "max_retries"),
+                self.field("max_retries"),
                 format!(
                     "must be at most {MAX_RETRIES}, got {}",
                     self.retry.max_retries
@@ -599,7 +618,7 @@ impl ClientBuilder {
         }
         if self.retry.budget.is_zero() || self.retry.budget > MAX_RETRY_BUDGET {
             return Err(Error::invalid(
-                self.field("retry_budget_ms", "retry_budget"),
+                self.field("retry_budget_ms"),
                 format!(
                     "must be greater than 0 and at most {} ms (inside the platform's timestamp window)",
                     MAX_RETRY_BUDGET.as_millis()
@@ -608,7 +627,7 @@ impl ClientBuilder {
         }
         if self.retry.backoff.is_zero() || self.retry.backoff > self.retry.budget {
             return Err(Error::invalid(
-                self.field("retry_backoff_ms", "retry_backoff"),
+                self.field("retry_backoff_ms"),
                 format!(
                     "must be greater than 0 and at most the retry budget ({} ms)",
                     self.retry.budget.as_millis()
@@ -776,4 +795,43 @@ fn credential(field: &str, v: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// cbindgen reads the C docs from source, where `client_options!` cannot
+    /// write them: the doc of `ytx_client_new` in the header must name every
+    /// option of the list, so a new option cannot ship undocumented in C.
+    #[test]
+    fn the_c_docs_name_every_client_option() {
+        let header = include_str!("../include/ytx.h");
+        let end = header.find("ytx_result ytx_client_new(").unwrap();
+        let doc = &header[header[..end].rfind("/**").unwrap()..end];
+        let words: Vec<&str> = doc
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .collect();
+        for name in CLIENT_OPTION_NAMES {
+            assert!(
+                words.contains(&name),
+                "{name} is not in ytx_client_new's doc"
+            );
+        }
+    }
+
+    /// Each option sets by name, and a build error about it names the option
+    /// when given by name, the builder method otherwise.
+    #[test]
+    fn an_error_names_the_option_given_by_name_else_the_method() {
+        let mut b = ClientBuilder::new("sid", "token", "app");
+        for name in CLIENT_OPTION_NAMES {
+            assert_eq!(b.field(name), method_of(name));
+            assert_ne!(method_of(name), "", "{name}");
+        }
+        b.set("timeout_ms", "1000").unwrap();
+        assert_eq!(b.field("timeout_ms"), "timeout_ms");
+        assert_eq!(b.field("retry_budget_ms"), "retry_budget");
+        assert_eq!(method_of("voice_code_action"), "voice_code_endpoint");
+    }
 }
