@@ -56,12 +56,10 @@ struct Conn {
 
 /// A plain-HTTP origin (`http://host[:port]`) with its connection pool.
 pub(crate) struct Plain {
-    /// `http://host[:port]`, the prefix of every URL this sender serves.
-    origin: String,
-    /// The `Host` header value.
-    host_header: String,
-    host: String,
-    port: u16,
+    /// The base URL: its origin (`http://host[:port]`) prefixes every URL
+    /// this sender serves; its authority is the `Host` header; its host and
+    /// port are connected to.
+    url: Url,
     connect_timeout: Duration,
     timeout: Duration,
     idle_timeout: Duration,
@@ -99,10 +97,7 @@ impl Plain {
             return None;
         }
         Some(Plain {
-            origin: url.origin().to_string(),
-            host_header: url.authority.clone(),
-            host: url.host.clone(),
-            port: url.port,
+            url: url.clone(),
             connect_timeout,
             timeout,
             idle_timeout: super::DEFAULT_POOL_IDLE_TIMEOUT,
@@ -115,7 +110,7 @@ impl Plain {
 
     /// The request target for `url`, if this sender serves it.
     pub(crate) fn target<'u>(&self, url: &'u str) -> Option<&'u str> {
-        url.strip_prefix(self.origin.as_str())
+        url.strip_prefix(self.url.origin())
             .filter(|t| t.starts_with('/'))
     }
 
@@ -172,7 +167,7 @@ impl Plain {
             b"POST ",
             target.as_bytes(),
             b" HTTP/1.1\r\nHost: ",
-            self.host_header.as_bytes(),
+            self.url.authority.as_bytes(),
         ]);
         put(&[b"\r\nUser-Agent: ", self.user_agent.as_bytes(), b"\r\n"]);
         for (k, v) in headers {
@@ -247,7 +242,7 @@ impl Plain {
                 Error::timeout(Delivery::NotSent, "connecting").with_io(&e)
             }
             Some(e) => Error::not_sent(format!("connect failed: {e}")).with_io(&e),
-            None => Error::not_sent(format!("DNS lookup of {} found no address", self.host)),
+            None => Error::not_sent(format!("DNS lookup of {} found no address", self.url.host)),
         })
     }
 
@@ -255,16 +250,16 @@ impl Plain {
     /// up on a helper thread so that a stuck resolver cannot hold the call
     /// past `deadline` (the thread ends on its own when the lookup does).
     fn resolve(&self, deadline: Instant) -> Result<Vec<SocketAddr>> {
-        if let Ok(ip) = self.host.parse::<IpAddr>() {
-            return Ok(vec![SocketAddr::new(ip, self.port)]);
+        if let Ok(ip) = self.url.host.parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, self.url.port)]);
         }
         let failed = |e: io::Error| {
-            Error::not_sent(format!("DNS lookup of {} failed: {e}", self.host)).with_io(&e)
+            Error::not_sent(format!("DNS lookup of {} failed: {e}", self.url.host)).with_io(&e)
         };
         let left = remaining(deadline)
             .ok_or_else(|| Error::timeout(Delivery::NotSent, "resolving the host"))?;
         let (tx, rx) = mpsc::channel();
-        let (host, port, resolver) = (self.host.clone(), self.port, self.resolver.clone());
+        let (host, port, resolver) = (self.url.host.clone(), self.url.port, self.resolver.clone());
         std::thread::Builder::new()
             .name("ytx-dns".into())
             .spawn(move || {
@@ -709,26 +704,26 @@ mod tests {
     #[test]
     fn base_urls() {
         let p = sender("http://api.ytx.net");
-        assert_eq!((p.host.as_str(), p.port), ("api.ytx.net", 80));
+        assert_eq!((p.url.host.as_str(), p.url.port), ("api.ytx.net", 80));
         assert_eq!(
             p.target("http://api.ytx.net/201512/x?Sign=1"),
             Some("/201512/x?Sign=1")
         );
         assert_eq!(p.target("http://api.ytx.net.evil/x"), None);
         let p = sender("http://127.0.0.1:8080/gw");
-        assert_eq!((p.host.as_str(), p.port), ("127.0.0.1", 8080));
+        assert_eq!((p.url.host.as_str(), p.url.port), ("127.0.0.1", 8080));
         assert_eq!(
             p.target("http://127.0.0.1:8080/gw/201512"),
             Some("/gw/201512")
         );
         let p = sender("http://[::1]:9000");
-        assert_eq!((p.host.as_str(), p.port), ("::1", 9000));
+        assert_eq!((p.url.host.as_str(), p.url.port), ("::1", 9000));
         let p = sender("http://[::1]");
-        assert_eq!((p.host.as_str(), p.port), ("::1", 80));
+        assert_eq!((p.url.host.as_str(), p.url.port), ("::1", 80));
         // Scheme and host in any case: the URL is normalised once.
         let p = sender("HTTP://API.ytx.net:8080/GW/");
         assert_eq!(
-            (p.host.as_str(), p.port, p.host_header.as_str()),
+            (p.url.host.as_str(), p.url.port, p.url.authority.as_str()),
             ("api.ytx.net", 8080, "api.ytx.net:8080")
         );
         assert_eq!(p.target("http://api.ytx.net:8080/GW/x"), Some("/GW/x"));
