@@ -204,6 +204,116 @@ typedef uint32_t ytx_delivery;
 #endif // __cplusplus
 
 /**
+ * What a ytx_push is (fixed width: uint32_t).
+ */
+enum ytx_push_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not a push (the answer for a NULL ytx_push).
+   */
+  YTX_PUSH_NONE = 0,
+  /**
+   * A state push: one leg of a call changed state.
+   */
+  YTX_PUSH_STATE = 1,
+  /**
+   * A call-record push: ytx_push_records holds the records.
+   */
+  YTX_PUSH_RECORDS = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ytx_push_kind ytx_push_kind;
+#else
+typedef uint32_t ytx_push_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The state in a state push (fixed width: uint32_t).
+ */
+enum ytx_call_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A state this library does not know (its text: ytx_push_state_text);
+   * also the answer for a NULL push or a record push.
+   */
+  YTX_CALL_STATE_UNKNOWN = 0,
+  /**
+   * callout: dialling.
+   */
+  YTX_CALL_STATE_CALLOUT = 1,
+  /**
+   * alerting: ringing.
+   */
+  YTX_CALL_STATE_ALERTING = 2,
+  /**
+   * answer: answered.
+   */
+  YTX_CALL_STATE_ANSWER = 3,
+  /**
+   * disconnect: ended.
+   */
+  YTX_CALL_STATE_DISCONNECT = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ytx_call_state ytx_call_state;
+#else
+typedef uint32_t ytx_call_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What ytx_resolve found (fixed width: uint32_t).
+ */
+enum ytx_resolution_status
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * No resolution (the answer for a NULL ytx_resolution).
+   */
+  YTX_RESOLUTION_NONE = 0,
+  /**
+   * The call was placed: ytx_resolution_record is its record. Do not place
+   * it again.
+   */
+  YTX_RESOLUTION_PLACED = 1,
+  /**
+   * The call was not placed: the bound (sent time + srctimeout +
+   * dsttimeout + credit + 60 s; 60 s for a ring timeout the request did not
+   * give) has passed and a search read after it found no record. It may be placed again.
+   */
+  YTX_RESOLUTION_NOT_PLACED = 2,
+  /**
+   * Not known yet: call ytx_resolve again at
+   * ytx_resolution_check_again_unix, passing ytx_resolution_cursor.
+   */
+  YTX_RESOLUTION_NOT_KNOWN_YET = 3,
+  /**
+   * Cannot be resolved: a voice code, or a call sent without customParm
+   * (ytx_resolution_reason says which; the client option
+   * auto_custom_parm gives every callback call a customParm).
+   */
+  YTX_RESOLUTION_CANNOT_BE_RESOLVED = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ytx_resolution_status ytx_resolution_status;
+#else
+typedef uint32_t ytx_resolution_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * The account balance, from ytx_query_balance; released with ytx_balance_free.
  */
 typedef struct ytx_balance ytx_balance;
@@ -268,98 +378,11 @@ typedef struct ytx_resolution ytx_resolution;
  */
 typedef void (*ytx_log_callback)(void *user_data, ytx_log_level level, const char *message);
 
-/**
- * What a ytx_push is (fixed width: uint32_t).
- */
-typedef uint32_t ytx_push_kind;
-
-/**
- * The state in a state push (fixed width: uint32_t).
- */
-typedef uint32_t ytx_call_state;
-
-/**
- * What ytx_resolve found (fixed width: uint32_t).
- */
-typedef uint32_t ytx_resolution_status;
 
 
 
 
 
-
-
-/**
- * Not a push (the answer for a NULL ytx_push).
- */
-#define YTX_PUSH_NONE 0
-
-/**
- * A state push: one leg of a call changed state.
- */
-#define YTX_PUSH_STATE 1
-
-/**
- * A call-record push: ytx_push_records holds the records.
- */
-#define YTX_PUSH_RECORDS 2
-
-/**
- * A state this library does not know (its text: ytx_push_state_text);
- * also the answer for a NULL push or a record push.
- */
-#define YTX_CALL_STATE_UNKNOWN 0
-
-/**
- * callout: dialling.
- */
-#define YTX_CALL_STATE_CALLOUT 1
-
-/**
- * alerting: ringing.
- */
-#define YTX_CALL_STATE_ALERTING 2
-
-/**
- * answer: answered.
- */
-#define YTX_CALL_STATE_ANSWER 3
-
-/**
- * disconnect: ended.
- */
-#define YTX_CALL_STATE_DISCONNECT 4
-
-/**
- * No resolution (the answer for a NULL ytx_resolution).
- */
-#define YTX_RESOLUTION_NONE 0
-
-/**
- * The call was placed: ytx_resolution_record is its record. Do not place
- * it again.
- */
-#define YTX_RESOLUTION_PLACED 1
-
-/**
- * The call was not placed: the bound (sent time + srctimeout +
- * dsttimeout + credit + 60 s; 60 s for a ring timeout the request did not
- * give) has passed and a search read after it found no record. It may be placed again.
- */
-#define YTX_RESOLUTION_NOT_PLACED 2
-
-/**
- * Not known yet: call ytx_resolve again at
- * ytx_resolution_check_again_unix, passing ytx_resolution_cursor.
- */
-#define YTX_RESOLUTION_NOT_KNOWN_YET 3
-
-/**
- * Cannot be resolved: a voice code, or a call sent without customParm
- * (ytx_resolution_reason says which; the client option
- * auto_custom_parm gives every callback call a customParm).
- */
-#define YTX_RESOLUTION_CANNOT_BE_RESOLVED 4
 
 
 
@@ -376,22 +399,28 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The library version, e.g. "0.1.0": a static string, never freed.
- * Compare with the header's YTX_VERSION to catch a header/library mismatch.
+ * The balance in yuan as the exact decimal text sent, e.g. "7.08"; "" for NULL.
+ *
+ * Safety:
+ * balance is NULL or a live balance.
  */
-const char *ytx_version(void);
+const char *ytx_balance_text(const struct ytx_balance *balance);
 
 /**
- * The library version as major * 10000 + minor * 100 + patch; compare with
- * the header's YTX_VERSION_NUMBER.
+ * The balance in whole fen (7.08 yuan is 708; may be negative); 0 for NULL.
+ *
+ * Safety:
+ * balance is NULL or a live balance.
  */
-uint32_t ytx_version_number(void);
+int64_t ytx_balance_fen(const struct ytx_balance *balance);
 
 /**
- * The name of a result code, e.g. "YTX_ERR_TIMEOUT", or "YTX_UNKNOWN"
- * for a value that is none. A static string, never freed.
+ * Release a balance. NULL is a no-op.
+ *
+ * Safety:
+ * balance is NULL or a balance from ytx_query_balance not yet freed.
  */
-const char *ytx_result_name(ytx_result code);
+void ytx_balance_free(struct ytx_balance *balance);
 
 /**
  * Create a client.
@@ -470,148 +499,41 @@ ytx_result ytx_client_new(const char *account_sid,
 ytx_result ytx_free(struct ytx_client *client);
 
 /**
- * Place a two-way callback call: the platform rings src, then dst, and
- * bridges them.
- *
- * Parameters:
- * - client: a handle from ytx_client_new.
- * - src, dst: UTF-8 phone numbers, 5–20 digits (mobile or landline with
- *   area code; +86/0086 + mobile is normalised).
- * - credit: call length limit in seconds, greater than 60.
- * - option_names / option_values / option_count: optional fields by
- *   their wire names: customParm, srcclid, dstclid, srctimeout,
- *   dsttimeout, srchintfile, dsthintfile, ringbacktype (1–3),
- *   customhintfile, dstfailhintfile, srcthreshold, dstthreshold,
- *   srcthresholdfile, dstthresholdfile, iscallstatuscheck (0/1).
- *   May be NULL when option_count is 0.
- * - outcome_out: NULL, or receives a new ytx_outcome (always) with the
- *   requestId on success, or the error's kind, message, field, delivery and
- *   the platform's statusCode/statusMsg; free it with ytx_outcome_free.
- *
- * Returns YTX_OK when the platform accepted the call, otherwise the error's
- * code. Invalid input is reported before anything is sent. The request is
- * sent once; it is sent again only when the client's max_retries option
- * is set and the failure is retry-safe (ytx_outcome_retry_safe): never
- * after it may have reached the platform.
- * On YTX_DELIVERY_UNKNOWN the outcome's ytx_outcome_ticket says what
- * ytx_resolve needs to find out whether the call was placed.
- * Thread safety: any number of threads may call this with the same client.
+ * Copy the client's effective base URL (after environment / base_url,
+ * without a trailing slash, e.g. http://api.ytx.net) into buf, cut to
+ * buf_len - 1 bytes and NUL-terminated (as snprintf does; buf may be
+ * NULL when buf_len is 0). Returns the URL's full length in bytes (so a
+ * return value >= buf_len means it was cut), or 0 for a NULL, freed or
+ * foreign handle (a base URL is never empty).
  *
  * Safety:
- * Every pointer is NULL or valid as described; strings are NUL-terminated.
+ * buf is NULL or points to buf_len writable bytes.
  */
-ytx_result ytx_callback_call(const struct ytx_client *client,
-                             const char *src,
-                             const char *dst,
-                             int64_t credit,
-                             const char *const *option_names,
-                             const char *const *option_values,
-                             size_t option_count,
-                             struct ytx_outcome **outcome_out);
-
-/**
- * Dry run of ytx_callback_call: validate and sign the request, send
- * nothing. Same parameters. On YTX_OK the outcome's request_* accessors
- * give the method, URL (with the real Sign: a credential for the platform's
- * timestamp window), headers and body, for debugging or for sending through
- * your own HTTP stack.
- *
- * Safety:
- * As ytx_callback_call.
- */
-ytx_result ytx_callback_prepare(const struct ytx_client *client,
-                                const char *src,
-                                const char *dst,
-                                int64_t credit,
-                                const char *const *option_names,
-                                const char *const *option_values,
-                                size_t option_count,
-                                struct ytx_outcome **outcome_out);
-
-/**
- * Send a voice verification code: the platform calls dst and reads code.
- *
- * Parameters:
- * - client: a handle from ytx_client_new.
- * - dst: UTF-8 phone number to call (as in ytx_callback_call).
- * - dstclid: optional UTF-8 caller id the callee sees (same rules); NULL
- *   or "" leaves it out of the request (the platform currently shows the
- *   callee's own number anyway).
- * - code: 1–19 ASCII letters or digits.
- * - times: how many times it is played, 1–3; 0 for the platform default.
- *   Errors name it by its wire name, time, as every field error does.
- * - outcome_out: as in ytx_callback_call.
- *
- * Returns YTX_OK when the platform accepted it, otherwise the error's code.
- * Thread safety: any number of threads may call this with the same client.
- *
- * Safety:
- * Every pointer is NULL or valid as described; strings are NUL-terminated.
- */
-ytx_result ytx_voice_code(const struct ytx_client *client,
-                          const char *dst,
-                          const char *dstclid,
-                          const char *code,
-                          int32_t times,
-                          struct ytx_outcome **outcome_out);
-
-/**
- * Dry run of ytx_voice_code (see ytx_callback_prepare).
- *
- * Safety:
- * As ytx_voice_code.
- */
-ytx_result ytx_voice_code_prepare(const struct ytx_client *client,
-                                  const char *dst,
-                                  const char *dstclid,
-                                  const char *code,
-                                  int32_t times,
-                                  struct ytx_outcome **outcome_out);
-
-/**
- * Install or remove the process-wide log callback. Off by default.
- *
- * Parameters:
- * - callback: NULL removes the logger (logging off).
- * - user_data: passed back to every call of callback; may be NULL.
- * - min_level: the most verbose level delivered: YTX_LOG_ERROR (1:
- *   transport failures, timeouts, bad answers), YTX_LOG_WARN (2: also
- *   platform rejections and invalid arguments), YTX_LOG_INFO (3: also one
- *   line per accepted request: URL with the Sign redacted, statusCode,
- *   requestId, duration), YTX_LOG_DEBUG (4: also each request body, which
- *   holds phone numbers). YTX_LOG_OFF (0) turns logging off.
- *
- * Threading: the callback runs synchronously on the thread of the call being
- * logged, possibly on several threads at once; it must be thread-safe and
- * must not call into this library (nested events are dropped, and
- * ytx_set_logger from inside the callback returns
- * YTX_ERR_INVALID_ARGUMENT). When ytx_set_logger returns, no thread is
- * still inside the previous callback, so its user_data may be released.
- * Messages never contain the auth token or the Sign. When logging is off a
- * log point costs one atomic load.
- *
- * Returns YTX_OK, or YTX_ERR_INVALID_ARGUMENT for a min_level outside
- * 0–4 (field min_level) or a call from inside the callback.
- *
- * Safety:
- * callback, if not NULL, must be callable from any thread with user_data
- * until ytx_set_logger is called again.
- */
-ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data, int32_t min_level);
-
-/**
- * The number of objects the library handed out and that were not yet
- * freed: outcomes, pushes, record lists and balances (not clients: see
- * ytx_live_clients). For exact leak checks in tests and long-running
- * processes: it returns to its old value when everything is freed.
- */
-size_t ytx_live_objects(void);
+size_t ytx_client_base_url(const struct ytx_client *client, char *buf, size_t buf_len);
 
 /**
  * The number of client handles created and not yet freed (for leak checks
  * in tests and long-running processes).
  */
 size_t ytx_live_clients(void);
+
+/**
+ * The library version, e.g. "0.1.0": a static string, never freed.
+ * Compare with the header's YTX_VERSION to catch a header/library mismatch.
+ */
+const char *ytx_version(void);
+
+/**
+ * The library version as major * 10000 + minor * 100 + patch; compare with
+ * the header's YTX_VERSION_NUMBER.
+ */
+uint32_t ytx_version_number(void);
+
+/**
+ * The name of a result code, e.g. "YTX_ERR_TIMEOUT", or "YTX_UNKNOWN"
+ * for a value that is none. A static string, never freed.
+ */
+const char *ytx_result_name(ytx_result code);
 
 /**
  * The number of client option names ytx_client_new accepts.
@@ -686,17 +608,43 @@ const char *ytx_explain_status_code(const char *status_code);
 const char *ytx_delivery_name(ytx_delivery delivery);
 
 /**
- * Copy the client's effective base URL (after environment / base_url,
- * without a trailing slash, e.g. http://api.ytx.net) into buf, cut to
- * buf_len - 1 bytes and NUL-terminated (as snprintf does; buf may be
- * NULL when buf_len is 0). Returns the URL's full length in bytes (so a
- * return value >= buf_len means it was cut), or 0 for a NULL, freed or
- * foreign handle (a base URL is never empty).
+ * The number of objects the library handed out and that were not yet
+ * freed: outcomes, pushes, record lists and balances (not clients: see
+ * ytx_live_clients). For exact leak checks in tests and long-running
+ * processes: it returns to its old value when everything is freed.
+ */
+size_t ytx_live_objects(void);
+
+/**
+ * Install or remove the process-wide log callback. Off by default.
+ *
+ * Parameters:
+ * - callback: NULL removes the logger (logging off).
+ * - user_data: passed back to every call of callback; may be NULL.
+ * - min_level: the most verbose level delivered: YTX_LOG_ERROR (1:
+ *   transport failures, timeouts, bad answers), YTX_LOG_WARN (2: also
+ *   platform rejections and invalid arguments), YTX_LOG_INFO (3: also one
+ *   line per accepted request: URL with the Sign redacted, statusCode,
+ *   requestId, duration), YTX_LOG_DEBUG (4: also each request body, which
+ *   holds phone numbers). YTX_LOG_OFF (0) turns logging off.
+ *
+ * Threading: the callback runs synchronously on the thread of the call being
+ * logged, possibly on several threads at once; it must be thread-safe and
+ * must not call into this library (nested events are dropped, and
+ * ytx_set_logger from inside the callback returns
+ * YTX_ERR_INVALID_ARGUMENT). When ytx_set_logger returns, no thread is
+ * still inside the previous callback, so its user_data may be released.
+ * Messages never contain the auth token or the Sign. When logging is off a
+ * log point costs one atomic load.
+ *
+ * Returns YTX_OK, or YTX_ERR_INVALID_ARGUMENT for a min_level outside
+ * 0–4 (field min_level) or a call from inside the callback.
  *
  * Safety:
- * buf is NULL or points to buf_len writable bytes.
+ * callback, if not NULL, must be callable from any thread with user_data
+ * until ytx_set_logger is called again.
  */
-size_t ytx_client_base_url(const struct ytx_client *client, char *buf, size_t buf_len);
+ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data, int32_t min_level);
 
 /**
  * The call's result code (the same value the call returned).
@@ -850,6 +798,21 @@ const char *ytx_outcome_request_headers(const struct ytx_outcome *outcome);
  * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
+
+/**
+ * The ticket of an *outcome unknown* of ytx_callback_call (or
+ * ytx_voice_code, whose ticket resolves as
+ * YTX_RESOLUTION_CANNOT_BE_RESOLVED), as text: everything ytx_resolve
+ * needs (customParm, ring timeouts, credit, the time it was sent, the last
+ * requestId this client saw accepted before it). Save it with the order to
+ * resolve the call after a restart; the format is stable and versioned
+ * (ytx-ticket:1;..., README). "" when the outcome has no ticket (any
+ * other result) or is NULL. Borrowed from the outcome.
+ *
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
+ */
+const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);
 
 /**
  * Release an outcome and every string borrowed from it. NULL is a no-op.
@@ -1227,6 +1190,169 @@ const char *ytx_record_field_name(const struct ytx_record *record, size_t index)
 const char *ytx_record_field_value(const struct ytx_record *record, size_t index);
 
 /**
+ * The answer: YTX_RESOLUTION_PLACED, YTX_RESOLUTION_NOT_PLACED,
+ * YTX_RESOLUTION_NOT_KNOWN_YET or YTX_RESOLUTION_CANNOT_BE_RESOLVED;
+ * YTX_RESOLUTION_NONE for NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution.
+ */
+ytx_resolution_status ytx_resolution_status_of(const struct ytx_resolution *resolution);
+
+/**
+ * The name of a resolution status, e.g. "YTX_RESOLUTION_PLACED", or
+ * "YTX_UNKNOWN". A static string, never freed.
+ */
+const char *ytx_resolution_status_name(ytx_resolution_status status);
+
+/**
+ * The call's record when YTX_RESOLUTION_PLACED (borrowed from the
+ * resolution: read it with the ytx_record_* accessors, never free it on
+ * its own), else NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution.
+ */
+const struct ytx_record *ytx_resolution_record(const struct ytx_resolution *resolution);
+
+/**
+ * When to call ytx_resolve again, in Unix seconds, when
+ * YTX_RESOLUTION_NOT_KNOWN_YET: stores it in *unix_out (if not NULL)
+ * and returns 1; returns 0 (nothing stored) for the other answers and NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution; unix_out NULL or writable.
+ */
+int32_t ytx_resolution_check_again_unix(const struct ytx_resolution *resolution, int64_t *unix_out);
+
+/**
+ * Where the next ytx_resolve of the same ticket resumes (pass it as
+ * cursor): a requestId, or "" to start again from the ticket's anchor.
+ * It only moves past pages read after the bound, so resuming never skips a
+ * record written later. "" for NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution.
+ */
+const char *ytx_resolution_cursor(const struct ytx_resolution *resolution);
+
+/**
+ * Why, in English (which budget ran out, why it cannot be resolved, ...).
+ * "" for NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution.
+ */
+const char *ytx_resolution_reason(const struct ytx_resolution *resolution);
+
+/**
+ * Release a resolution from ytx_resolve and its record. NULL is a no-op.
+ *
+ * Safety:
+ * resolution is NULL or an owned resolution not yet freed.
+ */
+void ytx_resolution_free(struct ytx_resolution *resolution);
+
+/**
+ * Place a two-way callback call: the platform rings src, then dst, and
+ * bridges them.
+ *
+ * Parameters:
+ * - client: a handle from ytx_client_new.
+ * - src, dst: UTF-8 phone numbers, 5–20 digits (mobile or landline with
+ *   area code; +86/0086 + mobile is normalised).
+ * - credit: call length limit in seconds, greater than 60.
+ * - option_names / option_values / option_count: optional fields by
+ *   their wire names: customParm, srcclid, dstclid, srctimeout,
+ *   dsttimeout, srchintfile, dsthintfile, ringbacktype (1–3),
+ *   customhintfile, dstfailhintfile, srcthreshold, dstthreshold,
+ *   srcthresholdfile, dstthresholdfile, iscallstatuscheck (0/1).
+ *   May be NULL when option_count is 0.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always) with the
+ *   requestId on success, or the error's kind, message, field, delivery and
+ *   the platform's statusCode/statusMsg; free it with ytx_outcome_free.
+ *
+ * Returns YTX_OK when the platform accepted the call, otherwise the error's
+ * code. Invalid input is reported before anything is sent. The request is
+ * sent once; it is sent again only when the client's max_retries option
+ * is set and the failure is retry-safe (ytx_outcome_retry_safe): never
+ * after it may have reached the platform.
+ * On YTX_DELIVERY_UNKNOWN the outcome's ytx_outcome_ticket says what
+ * ytx_resolve needs to find out whether the call was placed.
+ * Thread safety: any number of threads may call this with the same client.
+ *
+ * Safety:
+ * Every pointer is NULL or valid as described; strings are NUL-terminated.
+ */
+ytx_result ytx_callback_call(const struct ytx_client *client,
+                             const char *src,
+                             const char *dst,
+                             int64_t credit,
+                             const char *const *option_names,
+                             const char *const *option_values,
+                             size_t option_count,
+                             struct ytx_outcome **outcome_out);
+
+/**
+ * Dry run of ytx_callback_call: validate and sign the request, send
+ * nothing. Same parameters. On YTX_OK the outcome's request_* accessors
+ * give the method, URL (with the real Sign: a credential for the platform's
+ * timestamp window), headers and body, for debugging or for sending through
+ * your own HTTP stack.
+ *
+ * Safety:
+ * As ytx_callback_call.
+ */
+ytx_result ytx_callback_prepare(const struct ytx_client *client,
+                                const char *src,
+                                const char *dst,
+                                int64_t credit,
+                                const char *const *option_names,
+                                const char *const *option_values,
+                                size_t option_count,
+                                struct ytx_outcome **outcome_out);
+
+/**
+ * Send a voice verification code: the platform calls dst and reads code.
+ *
+ * Parameters:
+ * - client: a handle from ytx_client_new.
+ * - dst: UTF-8 phone number to call (as in ytx_callback_call).
+ * - dstclid: optional UTF-8 caller id the callee sees (same rules); NULL
+ *   or "" leaves it out of the request (the platform currently shows the
+ *   callee's own number anyway).
+ * - code: 1–19 ASCII letters or digits.
+ * - times: how many times it is played, 1–3; 0 for the platform default.
+ *   Errors name it by its wire name, time, as every field error does.
+ * - outcome_out: as in ytx_callback_call.
+ *
+ * Returns YTX_OK when the platform accepted it, otherwise the error's code.
+ * Thread safety: any number of threads may call this with the same client.
+ *
+ * Safety:
+ * Every pointer is NULL or valid as described; strings are NUL-terminated.
+ */
+ytx_result ytx_voice_code(const struct ytx_client *client,
+                          const char *dst,
+                          const char *dstclid,
+                          const char *code,
+                          int32_t times,
+                          struct ytx_outcome **outcome_out);
+
+/**
+ * Dry run of ytx_voice_code (see ytx_callback_prepare).
+ *
+ * Safety:
+ * As ytx_voice_code.
+ */
+ytx_result ytx_voice_code_prepare(const struct ytx_client *client,
+                                  const char *dst,
+                                  const char *dstclid,
+                                  const char *code,
+                                  int32_t times,
+                                  struct ytx_outcome **outcome_out);
+
+/**
  * The record of one call (CallCdr.wx, getCdrByResId, limit 0).
  *
  * Parameters:
@@ -1311,45 +1437,6 @@ ytx_result ytx_query_balance(const struct ytx_client *client,
                              struct ytx_outcome **outcome_out);
 
 /**
- * The balance in yuan as the exact decimal text sent, e.g. "7.08"; "" for NULL.
- *
- * Safety:
- * balance is NULL or a live balance.
- */
-const char *ytx_balance_text(const struct ytx_balance *balance);
-
-/**
- * The balance in whole fen (7.08 yuan is 708; may be negative); 0 for NULL.
- *
- * Safety:
- * balance is NULL or a live balance.
- */
-int64_t ytx_balance_fen(const struct ytx_balance *balance);
-
-/**
- * Release a balance. NULL is a no-op.
- *
- * Safety:
- * balance is NULL or a balance from ytx_query_balance not yet freed.
- */
-void ytx_balance_free(struct ytx_balance *balance);
-
-/**
- * The ticket of an *outcome unknown* of ytx_callback_call (or
- * ytx_voice_code, whose ticket resolves as
- * YTX_RESOLUTION_CANNOT_BE_RESOLVED), as text: everything ytx_resolve
- * needs (customParm, ring timeouts, credit, the time it was sent, the last
- * requestId this client saw accepted before it). Save it with the order to
- * resolve the call after a restart; the format is stable and versioned
- * (ytx-ticket:1;..., README). "" when the outcome has no ticket (any
- * other result) or is NULL. Borrowed from the outcome.
- *
- * Safety:
- * outcome is NULL or a live outcome not yet freed.
- */
-const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);
-
-/**
  * Was the call of this ticket placed? Sends only record queries
  * (CallCdr.wx, which place nothing), paging after the ticket's anchor
  * (or cursor) and looking for its customParm. Only an empty page ends
@@ -1385,70 +1472,6 @@ ytx_result ytx_resolve(const struct ytx_client *client,
                        uint32_t max_pages,
                        struct ytx_resolution **resolution_out,
                        struct ytx_outcome **outcome_out);
-
-/**
- * The answer: YTX_RESOLUTION_PLACED, YTX_RESOLUTION_NOT_PLACED,
- * YTX_RESOLUTION_NOT_KNOWN_YET or YTX_RESOLUTION_CANNOT_BE_RESOLVED;
- * YTX_RESOLUTION_NONE for NULL.
- *
- * Safety:
- * resolution is NULL or a live resolution.
- */
-ytx_resolution_status ytx_resolution_status_of(const struct ytx_resolution *resolution);
-
-/**
- * The name of a resolution status, e.g. "YTX_RESOLUTION_PLACED", or
- * "YTX_UNKNOWN". A static string, never freed.
- */
-const char *ytx_resolution_status_name(ytx_resolution_status status);
-
-/**
- * The call's record when YTX_RESOLUTION_PLACED (borrowed from the
- * resolution: read it with the ytx_record_* accessors, never free it on
- * its own), else NULL.
- *
- * Safety:
- * resolution is NULL or a live resolution.
- */
-const struct ytx_record *ytx_resolution_record(const struct ytx_resolution *resolution);
-
-/**
- * When to call ytx_resolve again, in Unix seconds, when
- * YTX_RESOLUTION_NOT_KNOWN_YET: stores it in *unix_out (if not NULL)
- * and returns 1; returns 0 (nothing stored) for the other answers and NULL.
- *
- * Safety:
- * resolution is NULL or a live resolution; unix_out NULL or writable.
- */
-int32_t ytx_resolution_check_again_unix(const struct ytx_resolution *resolution, int64_t *unix_out);
-
-/**
- * Where the next ytx_resolve of the same ticket resumes (pass it as
- * cursor): a requestId, or "" to start again from the ticket's anchor.
- * It only moves past pages read after the bound, so resuming never skips a
- * record written later. "" for NULL.
- *
- * Safety:
- * resolution is NULL or a live resolution.
- */
-const char *ytx_resolution_cursor(const struct ytx_resolution *resolution);
-
-/**
- * Why, in English (which budget ran out, why it cannot be resolved, ...).
- * "" for NULL.
- *
- * Safety:
- * resolution is NULL or a live resolution.
- */
-const char *ytx_resolution_reason(const struct ytx_resolution *resolution);
-
-/**
- * Release a resolution from ytx_resolve and its record. NULL is a no-op.
- *
- * Safety:
- * resolution is NULL or an owned resolution not yet freed.
- */
-void ytx_resolution_free(struct ytx_resolution *resolution);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -11,8 +11,8 @@ use std::sync::{Arc, RwLock};
 
 use once_cell::sync::Lazy;
 
+use super::client::ytx_client;
 use super::codes::{FfiError, FfiResult};
-use super::ytx_client;
 use crate::client::Client;
 
 static CLIENTS: Lazy<RwLock<HashMap<usize, Arc<Client>>>> = Lazy::new(Default::default);

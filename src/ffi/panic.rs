@@ -11,14 +11,19 @@
 //! at ERROR through the log callback.
 //!
 //! The macro wraps the body, not the function, so cbindgen still sees every
-//! signature. A unit test (`every_export_is_behind_the_boundary`) checks that
+//! signature. An object file whose functions return its own enum or
+//! pointer type implements [`OnPanic`] for it (e.g. `push.rs`). A unit test (`every_export_is_behind_the_boundary`) checks that
 //! each `#[no_mangle]` function's body is one `ffi_boundary!`, and another
 //! forces a panic inside each export (`test_hook`) to show the fallback.
 
 use std::any::Any;
 use std::ffi::c_char;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use super::{ytx_delivery, ytx_record, ytx_records, ytx_result};
+use super::codes::FfiError;
+use super::outcome::{ytx_outcome, Outcome};
+use super::ptr::{self, EMPTY};
+use super::{ytx_delivery, ytx_result};
 
 /// The value an exported function returns when its body panicked.
 pub(crate) trait OnPanic {
@@ -42,19 +47,7 @@ impl OnPanic for *const c_char {
     /// `""`, static: many string accessors promise never to return NULL, and
     /// `""` is harmless where NULL is allowed.
     fn on_panic() -> Self {
-        c"".as_ptr()
-    }
-}
-
-impl OnPanic for *const ytx_records {
-    fn on_panic() -> Self {
-        std::ptr::null()
-    }
-}
-
-impl OnPanic for *const ytx_record {
-    fn on_panic() -> Self {
-        std::ptr::null()
+        EMPTY
     }
 }
 
@@ -85,7 +78,7 @@ macro_rules! ffi_boundary {
     (outcome_out = $out:expr; $($body:tt)*) => {
         $crate::ffi::panic::ffi_boundary! {
             @catch on_panic = $crate::ffi::panic::OnPanic::on_panic();
-            $crate::ffi::boundary($out, || { $($body)* })
+            $crate::ffi::panic::boundary($out, || { $($body)* })
         }
     };
     (on_panic = $fallback:expr; $($body:tt)*) => {
@@ -115,6 +108,32 @@ macro_rules! ffi_boundary {
     };
 }
 pub(crate) use ffi_boundary;
+
+/// Run `body` behind the panic boundary and hand its outcome to the caller
+/// (the `outcome_out = p;` form of `ffi_boundary!`).
+///
+/// The outcome is stored in `*outcome_out` when that pointer is not NULL
+/// (the caller then owns it and frees it with `ytx_outcome_free`); its result
+/// code is returned either way.
+pub(crate) fn boundary(
+    outcome_out: *mut *mut ytx_outcome,
+    body: impl FnOnce() -> Outcome,
+) -> ytx_result {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        #[cfg(test)]
+        test_hook::check();
+        body()
+    }))
+    .unwrap_or_else(|payload| {
+        caught(payload);
+        Outcome::error(FfiError::Panic)
+    });
+    let code = outcome.result();
+    // SAFETY: the caller passes either NULL or a pointer to writable
+    // storage for one `ytx_outcome *` (documented on every function).
+    unsafe { ptr::set_boxed_mut_ptr(outcome_out, || Some(ytx_outcome::from(outcome))) };
+    code
+}
 
 /// Report a caught panic at ERROR and drop its payload, neither of which may
 /// unwind out of the boundary.
@@ -417,13 +436,13 @@ mod tests {
         let p = null::<ytx_push>();
         let mut unix = 7i64;
         forced!(ytx_push_free(null_mut()) => |()| ());
-        forced!(ytx_push_kind_of(p) => |k| assert_eq!(k, YTX_PUSH_NONE));
+        forced!(ytx_push_kind_of(p) => |k| assert_eq!(k, ytx_push_kind::YTX_PUSH_NONE));
         forced!(ytx_push_request_id(p) => empty);
         forced!(ytx_push_number(p) => empty);
         forced!(ytx_push_state_text(p) => empty);
         forced!(ytx_push_state_desc(p) => empty);
         forced!(ytx_push_timestamp(p) => empty);
-        forced!(ytx_push_state(p) => |k| assert_eq!(k, YTX_CALL_STATE_UNKNOWN));
+        forced!(ytx_push_state(p) => |k| assert_eq!(k, ytx_call_state::YTX_CALL_STATE_UNKNOWN));
         forced!(ytx_push_timestamp_unix(p, &mut unix) => |v: i32| assert_eq!(v, 0));
         forced!(ytx_push_field(p, s) => empty);
         forced!(ytx_push_field_count(p) => zero);
@@ -461,8 +480,8 @@ mod tests {
         forced!(ytx_balance_free(null_mut()) => |()| ());
         let res = null::<ytx_resolution>();
         forced!(ytx_outcome_ticket(o) => empty);
-        forced!(ytx_resolution_status_of(res) => |v: u32| assert_eq!(v, YTX_RESOLUTION_NONE));
-        forced!(ytx_resolution_status_name(YTX_RESOLUTION_PLACED) => empty);
+        forced!(ytx_resolution_status_of(res) => |v| assert_eq!(v, ytx_resolution_status::YTX_RESOLUTION_NONE));
+        forced!(ytx_resolution_status_name(ytx_resolution_status::YTX_RESOLUTION_PLACED as u32) => empty);
         forced!(ytx_resolution_record(res) => |r: *const ytx_record| assert!(r.is_null()));
         forced!(ytx_resolution_check_again_unix(res, &mut unix) => |v: i32| assert_eq!(v, 0));
         forced!(ytx_resolution_cursor(res) => empty);

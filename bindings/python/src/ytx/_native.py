@@ -140,7 +140,7 @@ c_int64_p = POINTER(c_int64)
 ytx_result = c_uint32
 ytx_delivery = c_uint32
 ytx_log_level = c_uint32
-# Fixed-width "enums" of the push API (typedef uint32_t in ytx.h).
+# The push and resolution enums, fixed-width the same way.
 ytx_push_kind = c_uint32
 ytx_call_state = c_uint32
 ytx_resolution_status = c_uint32
