@@ -129,45 +129,6 @@ typedef uint32_t ytx_result;
 #endif // __cplusplus
 
 /**
- * Log levels. A callback set with a minimum level receives the events of
- * that level and the more severe ones.
- */
-enum ytx_log_level
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * Nothing is logged.
-   */
-  YTX_LOG_OFF = 0,
-  /**
-   * Transport failures, timeouts, bad answers.
-   */
-  YTX_LOG_ERROR = 1,
-  /**
-   * Platform rejections (statusCode ≠ "0") and invalid arguments.
-   */
-  YTX_LOG_WARN = 2,
-  /**
-   * One line per accepted request: URL (Sign redacted), statusCode,
-   * requestId, duration.
-   */
-  YTX_LOG_INFO = 3,
-  /**
-   * Also each request's body before it is sent.
-   */
-  YTX_LOG_DEBUG = 4,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum ytx_log_level ytx_log_level;
-#else
-typedef uint32_t ytx_log_level;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
  * Whether a request reached the platform, as far as the client can know.
  *
  * Half of the answer to "may I send it again?": only YTX_DELIVERY_NOT_SENT
@@ -314,6 +275,45 @@ typedef uint32_t ytx_resolution_status;
 #endif // __cplusplus
 
 /**
+ * Log levels. A callback set with a minimum level receives the events of
+ * that level and the more severe ones.
+ */
+enum ytx_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Nothing is logged.
+   */
+  YTX_LOG_OFF = 0,
+  /**
+   * Transport failures, timeouts, bad answers.
+   */
+  YTX_LOG_ERROR = 1,
+  /**
+   * Platform rejections (statusCode ≠ "0") and invalid arguments.
+   */
+  YTX_LOG_WARN = 2,
+  /**
+   * One line per accepted request: URL (Sign redacted), statusCode,
+   * requestId, duration.
+   */
+  YTX_LOG_INFO = 3,
+  /**
+   * Also each request's body before it is sent.
+   */
+  YTX_LOG_DEBUG = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ytx_log_level ytx_log_level;
+#else
+typedef uint32_t ytx_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * The account balance, from ytx_query_balance; released with ytx_balance_free.
  */
 typedef struct ytx_balance ytx_balance;
@@ -399,14 +399,6 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The balance in yuan as the exact decimal text sent, e.g. "7.08"; "" for NULL.
- *
- * Safety:
- * balance is NULL or a live balance.
- */
-const char *ytx_balance_text(const struct ytx_balance *balance);
-
-/**
  * The balance in whole fen (7.08 yuan is 708; may be negative); 0 for NULL.
  *
  * Safety:
@@ -421,6 +413,138 @@ int64_t ytx_balance_fen(const struct ytx_balance *balance);
  * balance is NULL or a balance from ytx_query_balance not yet freed.
  */
 void ytx_balance_free(struct ytx_balance *balance);
+
+/**
+ * The balance in yuan as the exact decimal text sent, e.g. "7.08"; "" for NULL.
+ *
+ * Safety:
+ * balance is NULL or a live balance.
+ */
+const char *ytx_balance_text(const struct ytx_balance *balance);
+
+/**
+ * The record of one call (CallCdr.wx, getCdrByResId, limit 0).
+ *
+ * Parameters:
+ * - client: a handle from ytx_client_new.
+ * - request_id: UTF-8, the requestId of an accepted call.
+ * - fid: the product number; NULL or "" for "4" (the callback call).
+ * - records_out: required; on YTX_OK receives a new list with the one
+ *   record, or an empty list when the platform has none (yet: it writes a
+ *   record about 20 s after the call ends); NULL on error. Free it with
+ *   ytx_records_free.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always).
+ *
+ * Returns YTX_OK or the error's code, as ytx_callback_call does. Sent
+ * once, never retried. Thread safety: any number of threads.
+ *
+ * Safety:
+ * Every pointer is NULL or valid as described; strings are NUL-terminated.
+ */
+ytx_result ytx_call_record(const struct ytx_client *client,
+                           const char *request_id,
+                           const char *fid,
+                           struct ytx_records **records_out,
+                           struct ytx_outcome **outcome_out);
+
+/**
+ * Up to limit (1–1000) call records after request_id ("0": from the
+ * first), for paging: pass the last record's requestId to get the next
+ * page. Parameters and result as ytx_call_record; the list may hold
+ * fewer records than limit (none: the end).
+ *
+ * Safety:
+ * As ytx_call_record.
+ */
+ytx_result ytx_call_records_after(const struct ytx_client *client,
+                                  const char *request_id,
+                                  uint32_t limit,
+                                  const char *fid,
+                                  struct ytx_records **records_out,
+                                  struct ytx_outcome **outcome_out);
+
+/**
+ * Place a two-way callback call: the platform rings src, then dst, and
+ * bridges them.
+ *
+ * Parameters:
+ * - client: a handle from ytx_client_new.
+ * - src, dst: UTF-8 phone numbers, 5–20 digits (mobile or landline with
+ *   area code; +86/0086 + mobile is normalised).
+ * - credit: call length limit in seconds, greater than 60.
+ * - option_names / option_values / option_count: optional fields by
+ *   their wire names: customParm, srcclid, dstclid, srctimeout,
+ *   dsttimeout, srchintfile, dsthintfile, ringbacktype (1–3),
+ *   customhintfile, dstfailhintfile, srcthreshold, dstthreshold,
+ *   srcthresholdfile, dstthresholdfile, iscallstatuscheck (0/1).
+ *   May be NULL when option_count is 0.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always) with the
+ *   requestId on success, or the error's kind, message, field, delivery and
+ *   the platform's statusCode/statusMsg; free it with ytx_outcome_free.
+ *
+ * Returns YTX_OK when the platform accepted the call, otherwise the error's
+ * code. Invalid input is reported before anything is sent. The request is
+ * sent once; it is sent again only when the client's max_retries option
+ * is set and the failure is retry-safe (ytx_outcome_retry_safe): never
+ * after it may have reached the platform.
+ * On YTX_DELIVERY_UNKNOWN the outcome's ytx_outcome_ticket says what
+ * ytx_resolve needs to find out whether the call was placed.
+ * Thread safety: any number of threads may call this with the same client.
+ *
+ * Safety:
+ * Every pointer is NULL or valid as described; strings are NUL-terminated.
+ */
+ytx_result ytx_callback_call(const struct ytx_client *client,
+                             const char *src,
+                             const char *dst,
+                             int64_t credit,
+                             const char *const *option_names,
+                             const char *const *option_values,
+                             size_t option_count,
+                             struct ytx_outcome **outcome_out);
+
+/**
+ * The number of optional callback-call fields ytx_callback_call accepts.
+ */
+size_t ytx_callback_option_count(void);
+
+/**
+ * Optional callback-call field number index by its wire name (e.g.
+ * "customParm"), in wire order, a static string; NULL when out of range.
+ */
+const char *ytx_callback_option_name(size_t index);
+
+/**
+ * Dry run of ytx_callback_call: validate and sign the request, send
+ * nothing. Same parameters. On YTX_OK the outcome's request_* accessors
+ * give the method, URL (with the real Sign: a credential for the platform's
+ * timestamp window), headers and body, for debugging or for sending through
+ * your own HTTP stack.
+ *
+ * Safety:
+ * As ytx_callback_call.
+ */
+ytx_result ytx_callback_prepare(const struct ytx_client *client,
+                                const char *src,
+                                const char *dst,
+                                int64_t credit,
+                                const char *const *option_names,
+                                const char *const *option_values,
+                                size_t option_count,
+                                struct ytx_outcome **outcome_out);
+
+/**
+ * Copy the client's effective base URL (after environment / base_url,
+ * without a trailing slash, e.g. http://api.ytx.net) into buf, cut to
+ * buf_len - 1 bytes and NUL-terminated (as snprintf does; buf may be
+ * NULL when buf_len is 0). Returns the URL's full length in bytes (so a
+ * return value >= buf_len means it was cut), or 0 for a NULL, freed or
+ * foreign handle (a base URL is never empty).
+ *
+ * Safety:
+ * buf is NULL or points to buf_len writable bytes.
+ */
+size_t ytx_client_base_url(const struct ytx_client *client, char *buf, size_t buf_len);
 
 /**
  * Create a client.
@@ -486,6 +610,71 @@ ytx_result ytx_client_new(const char *account_sid,
                           struct ytx_outcome **outcome_out);
 
 /**
+ * The number of client option names ytx_client_new accepts.
+ */
+size_t ytx_client_option_count(void);
+
+/**
+ * Client option name number index (e.g. "timeout_ms"), a static string;
+ * NULL when index is out of range.
+ */
+const char *ytx_client_option_name(size_t index);
+
+/**
+ * The default connect timeout in milliseconds (option connect_timeout_ms;
+ * capped at the overall timeout when that is shorter).
+ */
+uint64_t ytx_default_connect_timeout_ms(void);
+
+/**
+ * The default overall timeout of one call, in milliseconds (option
+ * timeout_ms).
+ */
+uint64_t ytx_default_timeout_ms(void);
+
+/**
+ * The name of a delivery state, e.g. "YTX_DELIVERY_NOT_SENT", or
+ * "YTX_UNKNOWN" for a value that is none. A static string.
+ */
+const char *ytx_delivery_name(ytx_delivery delivery);
+
+/**
+ * What a platform statusCode means and what to do about it (e.g. for
+ * "-204": "balance too low: top up"), a static string; NULL for a code not
+ * in the table or a NULL / non-UTF-8 status_code.
+ *
+ * Safety:
+ * status_code is NULL or a NUL-terminated string.
+ */
+const char *ytx_explain_status_code(const char *status_code);
+
+/**
+ * Find the call whose customParm is custom_parm among the records after
+ * after_request_id (a requestId known from before the call; "0" searches
+ * from the first record), paging 100 records at a time, at most 100 pages.
+ *
+ * This is how an *outcome unknown* (YTX_DELIVERY_UNKNOWN) is resolved
+ * without ringing anyone twice: on YTX_OK, a list of one record means the
+ * call was placed (do not place it again); an empty list means no record
+ * yet, never by itself "not placed": a record is written only after the
+ * call ends, up to srctimeout + dsttimeout + credit + 60 s after it was
+ * sent (PROTOCOL.md). ytx_resolve applies that bound and answers placed,
+ * not placed or not known yet. Only an empty page ends the
+ * search: a page shorter than asked for (a gateway capping limit) is
+ * not the end. Running out of pages is YTX_ERR_INVALID_ARGUMENT naming max_pages,
+ * never an empty list. Other parameters as ytx_call_record.
+ *
+ * Safety:
+ * As ytx_call_record.
+ */
+ytx_result ytx_find_call(const struct ytx_client *client,
+                         const char *custom_parm,
+                         const char *after_request_id,
+                         const char *fid,
+                         struct ytx_records **records_out,
+                         struct ytx_outcome **outcome_out);
+
+/**
  * Release a client. ytx_free(NULL) is a no-op returning YTX_OK.
  *
  * Returns YTX_ERR_INVALID_HANDLE for a handle that was already freed or
@@ -499,113 +688,10 @@ ytx_result ytx_client_new(const char *account_sid,
 ytx_result ytx_free(struct ytx_client *client);
 
 /**
- * Copy the client's effective base URL (after environment / base_url,
- * without a trailing slash, e.g. http://api.ytx.net) into buf, cut to
- * buf_len - 1 bytes and NUL-terminated (as snprintf does; buf may be
- * NULL when buf_len is 0). Returns the URL's full length in bytes (so a
- * return value >= buf_len means it was cut), or 0 for a NULL, freed or
- * foreign handle (a base URL is never empty).
- *
- * Safety:
- * buf is NULL or points to buf_len writable bytes.
- */
-size_t ytx_client_base_url(const struct ytx_client *client, char *buf, size_t buf_len);
-
-/**
  * The number of client handles created and not yet freed (for leak checks
  * in tests and long-running processes).
  */
 size_t ytx_live_clients(void);
-
-/**
- * The library version, e.g. "0.1.0": a static string, never freed.
- * Compare with the header's YTX_VERSION to catch a header/library mismatch.
- */
-const char *ytx_version(void);
-
-/**
- * The library version as major * 10000 + minor * 100 + patch; compare with
- * the header's YTX_VERSION_NUMBER.
- */
-uint32_t ytx_version_number(void);
-
-/**
- * The name of a result code, e.g. "YTX_ERR_TIMEOUT", or "YTX_UNKNOWN"
- * for a value that is none. A static string, never freed.
- */
-const char *ytx_result_name(ytx_result code);
-
-/**
- * The number of client option names ytx_client_new accepts.
- */
-size_t ytx_client_option_count(void);
-
-/**
- * Client option name number index (e.g. "timeout_ms"), a static string;
- * NULL when index is out of range.
- */
-const char *ytx_client_option_name(size_t index);
-
-/**
- * The number of optional callback-call fields ytx_callback_call accepts.
- */
-size_t ytx_callback_option_count(void);
-
-/**
- * Optional callback-call field number index by its wire name (e.g.
- * "customParm"), in wire order, a static string; NULL when out of range.
- */
-const char *ytx_callback_option_name(size_t index);
-
-/**
- * The default overall timeout of one call, in milliseconds (option
- * timeout_ms).
- */
-uint64_t ytx_default_timeout_ms(void);
-
-/**
- * The default connect timeout in milliseconds (option connect_timeout_ms;
- * capped at the overall timeout when that is shorter).
- */
-uint64_t ytx_default_connect_timeout_ms(void);
-
-/**
- * The production base URL (the default), a static string.
- */
-const char *ytx_production_url(void);
-
-/**
- * The sandbox base URL (option environment = "sandbox"), a static string.
- */
-const char *ytx_sandbox_url(void);
-
-/**
- * The number of rows of the platform's status-code table.
- */
-size_t ytx_status_code_count(void);
-
-/**
- * Row index of the platform's status-code table: the statusCode (e.g.
- * "-204"), a static string, or NULL when out of range. Its explanation:
- * ytx_explain_status_code.
- */
-const char *ytx_status_code_at(size_t index);
-
-/**
- * What a platform statusCode means and what to do about it (e.g. for
- * "-204": "balance too low: top up"), a static string; NULL for a code not
- * in the table or a NULL / non-UTF-8 status_code.
- *
- * Safety:
- * status_code is NULL or a NUL-terminated string.
- */
-const char *ytx_explain_status_code(const char *status_code);
-
-/**
- * The name of a delivery state, e.g. "YTX_DELIVERY_NOT_SENT", or
- * "YTX_UNKNOWN" for a value that is none. A static string.
- */
-const char *ytx_delivery_name(ytx_delivery delivery);
 
 /**
  * The number of objects the library handed out and that were not yet
@@ -614,46 +700,6 @@ const char *ytx_delivery_name(ytx_delivery delivery);
  * processes: it returns to its old value when everything is freed.
  */
 size_t ytx_live_objects(void);
-
-/**
- * Install or remove the process-wide log callback. Off by default.
- *
- * Parameters:
- * - callback: NULL removes the logger (logging off).
- * - user_data: passed back to every call of callback; may be NULL.
- * - min_level: the most verbose level delivered: YTX_LOG_ERROR (1:
- *   transport failures, timeouts, bad answers), YTX_LOG_WARN (2: also
- *   platform rejections and invalid arguments), YTX_LOG_INFO (3: also one
- *   line per accepted request: URL with the Sign redacted, statusCode,
- *   requestId, duration), YTX_LOG_DEBUG (4: also each request body, which
- *   holds phone numbers). YTX_LOG_OFF (0) turns logging off.
- *
- * Threading: the callback runs synchronously on the thread of the call being
- * logged, possibly on several threads at once; it must be thread-safe and
- * must not call into this library (nested events are dropped, and
- * ytx_set_logger from inside the callback returns
- * YTX_ERR_INVALID_ARGUMENT). When ytx_set_logger returns, no thread is
- * still inside the previous callback, so its user_data may be released.
- * Messages never contain the auth token or the Sign. When logging is off a
- * log point costs one atomic load.
- *
- * Returns YTX_OK, or YTX_ERR_INVALID_ARGUMENT for a min_level outside
- * 0–4 (field min_level) or a call from inside the callback.
- *
- * Safety:
- * callback, if not NULL, must be callable from any thread with user_data
- * until ytx_set_logger is called again.
- */
-ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data, int32_t min_level);
-
-/**
- * The call's result code (the same value the call returned).
- * YTX_ERR_NULL_ARGUMENT for a NULL outcome.
- *
- * Safety:
- * outcome is NULL or a live outcome not yet freed.
- */
-ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
 
 /**
  * Whether the request reached the platform: YTX_DELIVERY_NOT_SENT (nothing
@@ -671,33 +717,33 @@ ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
 ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
 
 /**
- * Whether sending the same request again can succeed without any risk of
- * a second call: true for a failure before the request was written
- * (YTX_ERR_NOT_SENT, or YTX_ERR_TIMEOUT with YTX_DELIVERY_NOT_SENT)
- * and for the platform's -104 (request rate too high: a refusal, nothing
- * was placed; wait ytx_outcome_retry_after_ms first). false for
- * everything else: success, argument errors (NULL, UTF-8, invalid value,
- * handle: a retry fails the same way), an unknown outcome (the call may
- * have been placed: resolve it, never resend it blindly), HTTP status and
- * protocol errors, other platform refusals, a push that does not parse,
- * and a NULL outcome. The rule is the library's (Error::is_retry_safe
- * in Rust); every binding reads it here.
+ * For argument errors, the parameter or field at fault (src, credit,
+ * auth_token, customParm, ...); empty otherwise.
  *
  * Safety:
  * outcome is NULL or a live outcome not yet freed.
  */
-bool ytx_outcome_retry_safe(const struct ytx_outcome *outcome);
+const char *ytx_outcome_field(const struct ytx_outcome *outcome);
 
 /**
- * For a retry-safe outcome (ytx_outcome_retry_safe), the pause in
- * milliseconds before sending the request again: 0 for a failure before
- * it was written, 1000 for the platform's -104. 0 when the outcome is
- * not retry-safe (check that first) or NULL.
+ * Release an outcome and every string borrowed from it. NULL is a no-op.
+ *
+ * Safety:
+ * outcome is NULL or an outcome from this library not yet freed; freeing
+ * it twice is undefined behaviour (as with free).
+ */
+void ytx_outcome_free(struct ytx_outcome *outcome);
+
+/**
+ * The HTTP status of the answer: 200 for YTX_OK and YTX_ERR_PLATFORM,
+ * the status for YTX_ERR_HTTP_STATUS (e.g. 502), and 0 for every other
+ * result (including YTX_ERR_PROTOCOL, whose answer may or may not have
+ * had a readable status line).
  *
  * Safety:
  * outcome is NULL or a live outcome not yet freed.
  */
-uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
+uint16_t ytx_outcome_http_status(const struct ytx_outcome *outcome);
 
 /**
  * An English message for a person, e.g. credit: must be a whole number of
@@ -710,30 +756,20 @@ uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
 const char *ytx_outcome_message(const struct ytx_outcome *outcome);
 
 /**
- * For argument errors, the parameter or field at fault (src, credit,
- * auth_token, customParm, ...); empty otherwise.
+ * The request's JSON body.
  *
  * Safety:
  * outcome is NULL or a live outcome not yet freed.
  */
-const char *ytx_outcome_field(const struct ytx_outcome *outcome);
+const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
 
 /**
- * The platform's statusCode ("0" on success, e.g. "-203" for
- * YTX_ERR_PLATFORM); empty when the platform did not answer.
+ * The request's headers, one Name: value\n line each.
  *
  * Safety:
  * outcome is NULL or a live outcome not yet freed.
  */
-const char *ytx_outcome_status_code(const struct ytx_outcome *outcome);
-
-/**
- * The platform's statusMsg, as it sent it (often Chinese, UTF-8).
- *
- * Safety:
- * outcome is NULL or a live outcome not yet freed.
- */
-const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
+const char *ytx_outcome_request_headers(const struct ytx_outcome *outcome);
 
 /**
  * The platform's requestId: an opaque string (29 digits on the real
@@ -743,17 +779,6 @@ const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
  * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_request_id(const struct ytx_outcome *outcome);
-
-/**
- * The HTTP status of the answer: 200 for YTX_OK and YTX_ERR_PLATFORM,
- * the status for YTX_ERR_HTTP_STATUS (e.g. 502), and 0 for every other
- * result (including YTX_ERR_PROTOCOL, whose answer may or may not have
- * had a readable status line).
- *
- * Safety:
- * outcome is NULL or a live outcome not yet freed.
- */
-uint16_t ytx_outcome_http_status(const struct ytx_outcome *outcome);
 
 /**
  * The method of the request that was built (POST); empty when the call
@@ -784,20 +809,59 @@ const char *ytx_outcome_request_url(const struct ytx_outcome *outcome);
 const char *ytx_outcome_request_url_redacted(const struct ytx_outcome *outcome);
 
 /**
- * The request's headers, one Name: value\n line each.
+ * The call's result code (the same value the call returned).
+ * YTX_ERR_NULL_ARGUMENT for a NULL outcome.
  *
  * Safety:
  * outcome is NULL or a live outcome not yet freed.
  */
-const char *ytx_outcome_request_headers(const struct ytx_outcome *outcome);
+ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
 
 /**
- * The request's JSON body.
+ * For a retry-safe outcome (ytx_outcome_retry_safe), the pause in
+ * milliseconds before sending the request again: 0 for a failure before
+ * it was written, 1000 for the platform's -104. 0 when the outcome is
+ * not retry-safe (check that first) or NULL.
  *
  * Safety:
  * outcome is NULL or a live outcome not yet freed.
  */
-const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
+uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
+
+/**
+ * Whether sending the same request again can succeed without any risk of
+ * a second call: true for a failure before the request was written
+ * (YTX_ERR_NOT_SENT, or YTX_ERR_TIMEOUT with YTX_DELIVERY_NOT_SENT)
+ * and for the platform's -104 (request rate too high: a refusal, nothing
+ * was placed; wait ytx_outcome_retry_after_ms first). false for
+ * everything else: success, argument errors (NULL, UTF-8, invalid value,
+ * handle: a retry fails the same way), an unknown outcome (the call may
+ * have been placed: resolve it, never resend it blindly), HTTP status and
+ * protocol errors, other platform refusals, a push that does not parse,
+ * and a NULL outcome. The rule is the library's (Error::is_retry_safe
+ * in Rust); every binding reads it here.
+ *
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
+ */
+bool ytx_outcome_retry_safe(const struct ytx_outcome *outcome);
+
+/**
+ * The platform's statusCode ("0" on success, e.g. "-203" for
+ * YTX_ERR_PLATFORM); empty when the platform did not answer.
+ *
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
+ */
+const char *ytx_outcome_status_code(const struct ytx_outcome *outcome);
+
+/**
+ * The platform's statusMsg, as it sent it (often Chinese, UTF-8).
+ *
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
+ */
+const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
 
 /**
  * The ticket of an *outcome unknown* of ytx_callback_call (or
@@ -815,13 +879,70 @@ const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
 const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);
 
 /**
- * Release an outcome and every string borrowed from it. NULL is a no-op.
+ * The production base URL (the default), a static string.
+ */
+const char *ytx_production_url(void);
+
+/**
+ * A field of a state push by its wire name (also fields this library does
+ * not know), or NULL when absent (or push/name is NULL).
  *
  * Safety:
- * outcome is NULL or an outcome from this library not yet freed; freeing
- * it twice is undefined behaviour (as with free).
+ * push is NULL or a live push; name is NULL or NUL-terminated.
  */
-void ytx_outcome_free(struct ytx_outcome *outcome);
+const char *ytx_push_field(const struct ytx_push *push, const char *name);
+
+/**
+ * The number of fields of a state push (0 for a record push or NULL).
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+size_t ytx_push_field_count(const struct ytx_push *push);
+
+/**
+ * The wire name of a state push's field number index (in the order
+ * sent), or NULL when out of range.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+const char *ytx_push_field_name(const struct ytx_push *push, size_t index);
+
+/**
+ * The value of a state push's field number index, or NULL when out of range.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+const char *ytx_push_field_value(const struct ytx_push *push, size_t index);
+
+/**
+ * Release a push and everything borrowed from it. NULL is a no-op.
+ *
+ * Safety:
+ * push is NULL or a push from ytx_push_parse not yet freed.
+ */
+void ytx_push_free(struct ytx_push *push);
+
+/**
+ * What the push is: YTX_PUSH_STATE or YTX_PUSH_RECORDS; YTX_PUSH_NONE
+ * for NULL.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
+
+/**
+ * A state push's leg number (dsc): match it against the call's src or
+ * dst by suffix (the platform may add or drop a prefix).
+ * "" for NULL.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+const char *ytx_push_number(const struct ytx_push *push);
 
 /**
  * Parse a push body: the raw bytes the platform POSTed to your callback URL.
@@ -877,21 +998,14 @@ ytx_result ytx_push_parse_routed(const uint8_t *body,
                                  struct ytx_outcome **outcome_out);
 
 /**
- * Release a push and everything borrowed from it. NULL is a no-op.
- *
- * Safety:
- * push is NULL or a push from ytx_push_parse not yet freed.
- */
-void ytx_push_free(struct ytx_push *push);
-
-/**
- * What the push is: YTX_PUSH_STATE or YTX_PUSH_RECORDS; YTX_PUSH_NONE
- * for NULL.
+ * A record push's records (borrowed: valid until ytx_push_free; never
+ * pass it to ytx_records_free). An empty list for a state push; NULL only
+ * for a NULL push.
  *
  * Safety:
  * push is NULL or a live push.
  */
-ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
+const struct ytx_records *ytx_push_records(const struct ytx_push *push);
 
 /**
  * A state push's requestId (requestid); "" for a record push.
@@ -901,44 +1015,6 @@ ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
  * push is NULL or a live push.
  */
 const char *ytx_push_request_id(const struct ytx_push *push);
-
-/**
- * A state push's leg number (dsc): match it against the call's src or
- * dst by suffix (the platform may add or drop a prefix).
- * "" for NULL.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const char *ytx_push_number(const struct ytx_push *push);
-
-/**
- * A state push's state as sent (state), e.g. "answer" or a state this
- * library does not know.
- * "" for NULL.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const char *ytx_push_state_text(const struct ytx_push *push);
-
-/**
- * A state push's stateDesc.
- * "" for NULL.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const char *ytx_push_state_desc(const struct ytx_push *push);
-
-/**
- * A state push's timestamp as sent (UTC+8).
- * "" for NULL.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const char *ytx_push_timestamp(const struct ytx_push *push);
 
 /**
  * A state push's state: YTX_CALL_STATE_CALLOUT, _ALERTING, _ANSWER,
@@ -951,6 +1027,34 @@ const char *ytx_push_timestamp(const struct ytx_push *push);
 ytx_call_state ytx_push_state(const struct ytx_push *push);
 
 /**
+ * A state push's stateDesc.
+ * "" for NULL.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+const char *ytx_push_state_desc(const struct ytx_push *push);
+
+/**
+ * A state push's state as sent (state), e.g. "answer" or a state this
+ * library does not know.
+ * "" for NULL.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+const char *ytx_push_state_text(const struct ytx_push *push);
+
+/**
+ * A state push's timestamp as sent (UTC+8).
+ * "" for NULL.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+const char *ytx_push_timestamp(const struct ytx_push *push);
+
+/**
  * A state push's timestamp as Unix seconds: returns 1 and stores it in
  * *unix_out when the text is a known UTC+8 format (yyyy-MM-dd HH:mm:ss
  * or yyyyMMddHHmmss); returns 0 and leaves *unix_out alone otherwise.
@@ -961,175 +1065,21 @@ ytx_call_state ytx_push_state(const struct ytx_push *push);
 int32_t ytx_push_timestamp_unix(const struct ytx_push *push, int64_t *unix_out);
 
 /**
- * A field of a state push by its wire name (also fields this library does
- * not know), or NULL when absent (or push/name is NULL).
+ * The account's balance (account/getBlance.wx, version 201612).
+ *
+ * - client: a handle from ytx_client_new.
+ * - balance_out: required; receives a new ytx_balance on YTX_OK, NULL
+ *   on error; free it with ytx_balance_free.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always).
+ *
+ * Returns YTX_OK or the error's code, as ytx_callback_call does.
  *
  * Safety:
- * push is NULL or a live push; name is NULL or NUL-terminated.
+ * Every pointer is NULL or valid as described.
  */
-const char *ytx_push_field(const struct ytx_push *push, const char *name);
-
-/**
- * The number of fields of a state push (0 for a record push or NULL).
- *
- * Safety:
- * push is NULL or a live push.
- */
-size_t ytx_push_field_count(const struct ytx_push *push);
-
-/**
- * The wire name of a state push's field number index (in the order
- * sent), or NULL when out of range.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const char *ytx_push_field_name(const struct ytx_push *push, size_t index);
-
-/**
- * The value of a state push's field number index, or NULL when out of range.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const char *ytx_push_field_value(const struct ytx_push *push, size_t index);
-
-/**
- * A record push's records (borrowed: valid until ytx_push_free; never
- * pass it to ytx_records_free). An empty list for a state push; NULL only
- * for a NULL push.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const struct ytx_records *ytx_push_records(const struct ytx_push *push);
-
-/**
- * The number of records in a list (0 for NULL).
- *
- * Safety:
- * records is NULL or a live list.
- */
-size_t ytx_records_count(const struct ytx_records *records);
-
-/**
- * Record number index of a list (borrowed from the list), or NULL when out
- * of range or records is NULL.
- *
- * Safety:
- * records is NULL or a live list.
- */
-const struct ytx_record *ytx_records_get(const struct ytx_records *records, size_t index);
-
-/**
- * Release a list from ytx_call_record, ytx_call_records_after or
- * ytx_find_call, and every record borrowed from it. NULL is a no-op.
- * Never pass the list borrowed from a push.
- *
- * Safety:
- * records is NULL or an owned list not yet freed.
- */
-void ytx_records_free(struct ytx_records *records);
-
-/**
- * The record's requestId (requestid), exactly as sent.
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_request_id(const struct ytx_record *record);
-
-/**
- * The app id (appid).
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_app_id(const struct ytx_record *record);
-
-/**
- * The product number (fid): "4" for a callback call.
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_fid(const struct ytx_record *record);
-
-/**
- * Your own reference from the request (customParm).
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_custom_parm(const struct ytx_record *record);
-
-/**
- * First leg of a two-leg record (caller, the request's src).
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_caller(const struct ytx_record *record);
-
-/**
- * Second leg of a two-leg record (called, the request's dst).
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_called(const struct ytx_record *record);
-
-/**
- * The number called in a one-leg record (tel).
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_tel(const struct ytx_record *record);
-
-/**
- * The outcome in words (stateDesc), e.g. "应答|正常".
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_state_desc(const struct ytx_record *record);
-
-/**
- * The recording's URL (tapesurl); "" when there is none (NoTapes).
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_recording_url(const struct ytx_record *record);
-
-/**
- * The charge in yuan as the exact decimal text sent (oriamount, e.g.
- * "0.31"); "" when absent or not an amount of whole fen.
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_amount_text(const struct ytx_record *record);
-
-/**
- * Billed seconds (duration), or -1 when absent or not a whole number
- * (or record is NULL, or a bug was caught).
- *
- * Safety:
- * record is NULL or a live record.
- */
-int64_t ytx_record_duration(const struct ytx_record *record);
+ytx_result ytx_query_balance(const struct ytx_client *client,
+                             struct ytx_balance **balance_out,
+                             struct ytx_outcome **outcome_out);
 
 /**
  * The charge in whole fen (1 yuan = 100 fen; "0.31" is 31): returns 1 and
@@ -1142,17 +1092,68 @@ int64_t ytx_record_duration(const struct ytx_record *record);
 int32_t ytx_record_amount_fen(const struct ytx_record *record, int64_t *fen_out);
 
 /**
- * A time field by wire name (callerstime, calleretime, calledstime,
- * calledetime, stime, etime) as Unix seconds, parsed from UTC+8:
- * returns 1 and stores it in *unix_out, or returns 0 (absent, empty: it
- * never happened, or an unknown format; see ytx_record_field for the
- * text) and leaves *unix_out alone.
+ * The charge in yuan as the exact decimal text sent (oriamount, e.g.
+ * "0.31"); "" when absent or not an amount of whole fen.
+ * "" for NULL or when absent.
  *
  * Safety:
- * record is NULL or a live record; name is NULL or NUL-terminated;
- * unix_out is NULL or writable.
+ * record is NULL or a live record.
  */
-int32_t ytx_record_time_unix(const struct ytx_record *record, const char *name, int64_t *unix_out);
+const char *ytx_record_amount_text(const struct ytx_record *record);
+
+/**
+ * The app id (appid).
+ * "" for NULL or when absent.
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+const char *ytx_record_app_id(const struct ytx_record *record);
+
+/**
+ * Second leg of a two-leg record (called, the request's dst).
+ * "" for NULL or when absent.
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+const char *ytx_record_called(const struct ytx_record *record);
+
+/**
+ * First leg of a two-leg record (caller, the request's src).
+ * "" for NULL or when absent.
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+const char *ytx_record_caller(const struct ytx_record *record);
+
+/**
+ * Your own reference from the request (customParm).
+ * "" for NULL or when absent.
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+const char *ytx_record_custom_parm(const struct ytx_record *record);
+
+/**
+ * Billed seconds (duration), or -1 when absent or not a whole number
+ * (or record is NULL, or a bug was caught).
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+int64_t ytx_record_duration(const struct ytx_record *record);
+
+/**
+ * The product number (fid): "4" for a callback call.
+ * "" for NULL or when absent.
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+const char *ytx_record_fid(const struct ytx_record *record);
 
 /**
  * Any field of the record by its wire name (also fields this library does
@@ -1190,30 +1191,80 @@ const char *ytx_record_field_name(const struct ytx_record *record, size_t index)
 const char *ytx_record_field_value(const struct ytx_record *record, size_t index);
 
 /**
- * The answer: YTX_RESOLUTION_PLACED, YTX_RESOLUTION_NOT_PLACED,
- * YTX_RESOLUTION_NOT_KNOWN_YET or YTX_RESOLUTION_CANNOT_BE_RESOLVED;
- * YTX_RESOLUTION_NONE for NULL.
+ * The recording's URL (tapesurl); "" when there is none (NoTapes).
+ * "" for NULL or when absent.
  *
  * Safety:
- * resolution is NULL or a live resolution.
+ * record is NULL or a live record.
  */
-ytx_resolution_status ytx_resolution_status_of(const struct ytx_resolution *resolution);
+const char *ytx_record_recording_url(const struct ytx_record *record);
 
 /**
- * The name of a resolution status, e.g. "YTX_RESOLUTION_PLACED", or
- * "YTX_UNKNOWN". A static string, never freed.
- */
-const char *ytx_resolution_status_name(ytx_resolution_status status);
-
-/**
- * The call's record when YTX_RESOLUTION_PLACED (borrowed from the
- * resolution: read it with the ytx_record_* accessors, never free it on
- * its own), else NULL.
+ * The record's requestId (requestid), exactly as sent.
+ * "" for NULL or when absent.
  *
  * Safety:
- * resolution is NULL or a live resolution.
+ * record is NULL or a live record.
  */
-const struct ytx_record *ytx_resolution_record(const struct ytx_resolution *resolution);
+const char *ytx_record_request_id(const struct ytx_record *record);
+
+/**
+ * The outcome in words (stateDesc), e.g. "应答|正常".
+ * "" for NULL or when absent.
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+const char *ytx_record_state_desc(const struct ytx_record *record);
+
+/**
+ * The number called in a one-leg record (tel).
+ * "" for NULL or when absent.
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+const char *ytx_record_tel(const struct ytx_record *record);
+
+/**
+ * A time field by wire name (callerstime, calleretime, calledstime,
+ * calledetime, stime, etime) as Unix seconds, parsed from UTC+8:
+ * returns 1 and stores it in *unix_out, or returns 0 (absent, empty: it
+ * never happened, or an unknown format; see ytx_record_field for the
+ * text) and leaves *unix_out alone.
+ *
+ * Safety:
+ * record is NULL or a live record; name is NULL or NUL-terminated;
+ * unix_out is NULL or writable.
+ */
+int32_t ytx_record_time_unix(const struct ytx_record *record, const char *name, int64_t *unix_out);
+
+/**
+ * The number of records in a list (0 for NULL).
+ *
+ * Safety:
+ * records is NULL or a live list.
+ */
+size_t ytx_records_count(const struct ytx_records *records);
+
+/**
+ * Release a list from ytx_call_record, ytx_call_records_after or
+ * ytx_find_call, and every record borrowed from it. NULL is a no-op.
+ * Never pass the list borrowed from a push.
+ *
+ * Safety:
+ * records is NULL or an owned list not yet freed.
+ */
+void ytx_records_free(struct ytx_records *records);
+
+/**
+ * Record number index of a list (borrowed from the list), or NULL when out
+ * of range or records is NULL.
+ *
+ * Safety:
+ * records is NULL or a live list.
+ */
+const struct ytx_record *ytx_records_get(const struct ytx_records *records, size_t index);
 
 /**
  * When to call ytx_resolve again, in Unix seconds, when
@@ -1237,6 +1288,14 @@ int32_t ytx_resolution_check_again_unix(const struct ytx_resolution *resolution,
 const char *ytx_resolution_cursor(const struct ytx_resolution *resolution);
 
 /**
+ * Release a resolution from ytx_resolve and its record. NULL is a no-op.
+ *
+ * Safety:
+ * resolution is NULL or an owned resolution not yet freed.
+ */
+void ytx_resolution_free(struct ytx_resolution *resolution);
+
+/**
  * Why, in English (which budget ran out, why it cannot be resolved, ...).
  * "" for NULL.
  *
@@ -1246,71 +1305,133 @@ const char *ytx_resolution_cursor(const struct ytx_resolution *resolution);
 const char *ytx_resolution_reason(const struct ytx_resolution *resolution);
 
 /**
- * Release a resolution from ytx_resolve and its record. NULL is a no-op.
+ * The call's record when YTX_RESOLUTION_PLACED (borrowed from the
+ * resolution: read it with the ytx_record_* accessors, never free it on
+ * its own), else NULL.
  *
  * Safety:
- * resolution is NULL or an owned resolution not yet freed.
+ * resolution is NULL or a live resolution.
  */
-void ytx_resolution_free(struct ytx_resolution *resolution);
+const struct ytx_record *ytx_resolution_record(const struct ytx_resolution *resolution);
 
 /**
- * Place a two-way callback call: the platform rings src, then dst, and
- * bridges them.
+ * The name of a resolution status, e.g. "YTX_RESOLUTION_PLACED", or
+ * "YTX_UNKNOWN". A static string, never freed.
+ */
+const char *ytx_resolution_status_name(ytx_resolution_status status);
+
+/**
+ * The answer: YTX_RESOLUTION_PLACED, YTX_RESOLUTION_NOT_PLACED,
+ * YTX_RESOLUTION_NOT_KNOWN_YET or YTX_RESOLUTION_CANNOT_BE_RESOLVED;
+ * YTX_RESOLUTION_NONE for NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution.
+ */
+ytx_resolution_status ytx_resolution_status_of(const struct ytx_resolution *resolution);
+
+/**
+ * Was the call of this ticket placed? Sends only record queries
+ * (CallCdr.wx, which place nothing), paging after the ticket's anchor
+ * (or cursor) and looking for its customParm. Only an empty page ends
+ * the records (a page shorter than asked for is no proof of the end).
  *
  * Parameters:
- * - client: a handle from ytx_client_new.
- * - src, dst: UTF-8 phone numbers, 5–20 digits (mobile or landline with
- *   area code; +86/0086 + mobile is normalised).
- * - credit: call length limit in seconds, greater than 60.
- * - option_names / option_values / option_count: optional fields by
- *   their wire names: customParm, srcclid, dstclid, srctimeout,
- *   dsttimeout, srchintfile, dsthintfile, ringbacktype (1–3),
- *   customhintfile, dstfailhintfile, srcthreshold, dstthreshold,
- *   srcthresholdfile, dstthresholdfile, iscallstatuscheck (0/1).
- *   May be NULL when option_count is 0.
- * - outcome_out: NULL, or receives a new ytx_outcome (always) with the
- *   requestId on success, or the error's kind, message, field, delivery and
- *   the platform's statusCode/statusMsg; free it with ytx_outcome_free.
+ * - client: a handle from ytx_client_new (the same account and app).
+ * - ticket: UTF-8, from ytx_outcome_ticket (now or saved earlier);
+ *   "" (an outcome without a ticket) resolves as
+ *   YTX_RESOLUTION_CANNOT_BE_RESOLVED.
+ * - cursor: NULL or "" to search from the ticket's anchor; else the
+ *   ytx_resolution_cursor of an earlier resolution of the same ticket.
+ * - deadline_ms: overall deadline, checked before each page; 0 for the
+ *   default (60000).
+ * - max_pages: the most record queries to send; 0 for the default (100).
+ * - resolution_out: required; receives a new ytx_resolution on
+ *   YTX_OK (free it with ytx_resolution_free), NULL on error.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always).
  *
- * Returns YTX_OK when the platform accepted the call, otherwise the error's
- * code. Invalid input is reported before anything is sent. The request is
- * sent once; it is sent again only when the client's max_retries option
- * is set and the failure is retry-safe (ytx_outcome_retry_safe): never
- * after it may have reached the platform.
- * On YTX_DELIVERY_UNKNOWN the outcome's ytx_outcome_ticket says what
- * ytx_resolve needs to find out whether the call was placed.
- * Thread safety: any number of threads may call this with the same client.
+ * Returns YTX_OK with one of the four answers (running out of pages or
+ * time is YTX_RESOLUTION_NOT_KNOWN_YET with a cursor, never an error);
+ * YTX_ERR_INVALID_ARGUMENT naming ticket or cursor for bad text;
+ * otherwise the error of a record query that failed (safe to call
+ * ytx_resolve again). Thread safety: any number of threads.
  *
  * Safety:
  * Every pointer is NULL or valid as described; strings are NUL-terminated.
  */
-ytx_result ytx_callback_call(const struct ytx_client *client,
-                             const char *src,
-                             const char *dst,
-                             int64_t credit,
-                             const char *const *option_names,
-                             const char *const *option_values,
-                             size_t option_count,
-                             struct ytx_outcome **outcome_out);
+ytx_result ytx_resolve(const struct ytx_client *client,
+                       const char *ticket,
+                       const char *cursor,
+                       uint64_t deadline_ms,
+                       uint32_t max_pages,
+                       struct ytx_resolution **resolution_out,
+                       struct ytx_outcome **outcome_out);
 
 /**
- * Dry run of ytx_callback_call: validate and sign the request, send
- * nothing. Same parameters. On YTX_OK the outcome's request_* accessors
- * give the method, URL (with the real Sign: a credential for the platform's
- * timestamp window), headers and body, for debugging or for sending through
- * your own HTTP stack.
+ * The name of a result code, e.g. "YTX_ERR_TIMEOUT", or "YTX_UNKNOWN"
+ * for a value that is none. A static string, never freed.
+ */
+const char *ytx_result_name(ytx_result code);
+
+/**
+ * The sandbox base URL (option environment = "sandbox"), a static string.
+ */
+const char *ytx_sandbox_url(void);
+
+/**
+ * Install or remove the process-wide log callback. Off by default.
+ *
+ * Parameters:
+ * - callback: NULL removes the logger (logging off).
+ * - user_data: passed back to every call of callback; may be NULL.
+ * - min_level: the most verbose level delivered: YTX_LOG_ERROR (1:
+ *   transport failures, timeouts, bad answers), YTX_LOG_WARN (2: also
+ *   platform rejections and invalid arguments), YTX_LOG_INFO (3: also one
+ *   line per accepted request: URL with the Sign redacted, statusCode,
+ *   requestId, duration), YTX_LOG_DEBUG (4: also each request body, which
+ *   holds phone numbers). YTX_LOG_OFF (0) turns logging off.
+ *
+ * Threading: the callback runs synchronously on the thread of the call being
+ * logged, possibly on several threads at once; it must be thread-safe and
+ * must not call into this library (nested events are dropped, and
+ * ytx_set_logger from inside the callback returns
+ * YTX_ERR_INVALID_ARGUMENT). When ytx_set_logger returns, no thread is
+ * still inside the previous callback, so its user_data may be released.
+ * Messages never contain the auth token or the Sign. When logging is off a
+ * log point costs one atomic load.
+ *
+ * Returns YTX_OK, or YTX_ERR_INVALID_ARGUMENT for a min_level outside
+ * 0–4 (field min_level) or a call from inside the callback.
  *
  * Safety:
- * As ytx_callback_call.
+ * callback, if not NULL, must be callable from any thread with user_data
+ * until ytx_set_logger is called again.
  */
-ytx_result ytx_callback_prepare(const struct ytx_client *client,
-                                const char *src,
-                                const char *dst,
-                                int64_t credit,
-                                const char *const *option_names,
-                                const char *const *option_values,
-                                size_t option_count,
-                                struct ytx_outcome **outcome_out);
+ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data, int32_t min_level);
+
+/**
+ * Row index of the platform's status-code table: the statusCode (e.g.
+ * "-204"), a static string, or NULL when out of range. Its explanation:
+ * ytx_explain_status_code.
+ */
+const char *ytx_status_code_at(size_t index);
+
+/**
+ * The number of rows of the platform's status-code table.
+ */
+size_t ytx_status_code_count(void);
+
+/**
+ * The library version, e.g. "0.1.0": a static string, never freed.
+ * Compare with the header's YTX_VERSION to catch a header/library mismatch.
+ */
+const char *ytx_version(void);
+
+/**
+ * The library version as major * 10000 + minor * 100 + patch; compare with
+ * the header's YTX_VERSION_NUMBER.
+ */
+uint32_t ytx_version_number(void);
 
 /**
  * Send a voice verification code: the platform calls dst and reads code.
@@ -1351,127 +1472,6 @@ ytx_result ytx_voice_code_prepare(const struct ytx_client *client,
                                   const char *code,
                                   int32_t times,
                                   struct ytx_outcome **outcome_out);
-
-/**
- * The record of one call (CallCdr.wx, getCdrByResId, limit 0).
- *
- * Parameters:
- * - client: a handle from ytx_client_new.
- * - request_id: UTF-8, the requestId of an accepted call.
- * - fid: the product number; NULL or "" for "4" (the callback call).
- * - records_out: required; on YTX_OK receives a new list with the one
- *   record, or an empty list when the platform has none (yet: it writes a
- *   record about 20 s after the call ends); NULL on error. Free it with
- *   ytx_records_free.
- * - outcome_out: NULL, or receives a new ytx_outcome (always).
- *
- * Returns YTX_OK or the error's code, as ytx_callback_call does. Sent
- * once, never retried. Thread safety: any number of threads.
- *
- * Safety:
- * Every pointer is NULL or valid as described; strings are NUL-terminated.
- */
-ytx_result ytx_call_record(const struct ytx_client *client,
-                           const char *request_id,
-                           const char *fid,
-                           struct ytx_records **records_out,
-                           struct ytx_outcome **outcome_out);
-
-/**
- * Up to limit (1–1000) call records after request_id ("0": from the
- * first), for paging: pass the last record's requestId to get the next
- * page. Parameters and result as ytx_call_record; the list may hold
- * fewer records than limit (none: the end).
- *
- * Safety:
- * As ytx_call_record.
- */
-ytx_result ytx_call_records_after(const struct ytx_client *client,
-                                  const char *request_id,
-                                  uint32_t limit,
-                                  const char *fid,
-                                  struct ytx_records **records_out,
-                                  struct ytx_outcome **outcome_out);
-
-/**
- * Find the call whose customParm is custom_parm among the records after
- * after_request_id (a requestId known from before the call; "0" searches
- * from the first record), paging 100 records at a time, at most 100 pages.
- *
- * This is how an *outcome unknown* (YTX_DELIVERY_UNKNOWN) is resolved
- * without ringing anyone twice: on YTX_OK, a list of one record means the
- * call was placed (do not place it again); an empty list means no record
- * yet, never by itself "not placed": a record is written only after the
- * call ends, up to srctimeout + dsttimeout + credit + 60 s after it was
- * sent (PROTOCOL.md). ytx_resolve applies that bound and answers placed,
- * not placed or not known yet. Only an empty page ends the
- * search: a page shorter than asked for (a gateway capping limit) is
- * not the end. Running out of pages is YTX_ERR_INVALID_ARGUMENT naming max_pages,
- * never an empty list. Other parameters as ytx_call_record.
- *
- * Safety:
- * As ytx_call_record.
- */
-ytx_result ytx_find_call(const struct ytx_client *client,
-                         const char *custom_parm,
-                         const char *after_request_id,
-                         const char *fid,
-                         struct ytx_records **records_out,
-                         struct ytx_outcome **outcome_out);
-
-/**
- * The account's balance (account/getBlance.wx, version 201612).
- *
- * - client: a handle from ytx_client_new.
- * - balance_out: required; receives a new ytx_balance on YTX_OK, NULL
- *   on error; free it with ytx_balance_free.
- * - outcome_out: NULL, or receives a new ytx_outcome (always).
- *
- * Returns YTX_OK or the error's code, as ytx_callback_call does.
- *
- * Safety:
- * Every pointer is NULL or valid as described.
- */
-ytx_result ytx_query_balance(const struct ytx_client *client,
-                             struct ytx_balance **balance_out,
-                             struct ytx_outcome **outcome_out);
-
-/**
- * Was the call of this ticket placed? Sends only record queries
- * (CallCdr.wx, which place nothing), paging after the ticket's anchor
- * (or cursor) and looking for its customParm. Only an empty page ends
- * the records (a page shorter than asked for is no proof of the end).
- *
- * Parameters:
- * - client: a handle from ytx_client_new (the same account and app).
- * - ticket: UTF-8, from ytx_outcome_ticket (now or saved earlier);
- *   "" (an outcome without a ticket) resolves as
- *   YTX_RESOLUTION_CANNOT_BE_RESOLVED.
- * - cursor: NULL or "" to search from the ticket's anchor; else the
- *   ytx_resolution_cursor of an earlier resolution of the same ticket.
- * - deadline_ms: overall deadline, checked before each page; 0 for the
- *   default (60000).
- * - max_pages: the most record queries to send; 0 for the default (100).
- * - resolution_out: required; receives a new ytx_resolution on
- *   YTX_OK (free it with ytx_resolution_free), NULL on error.
- * - outcome_out: NULL, or receives a new ytx_outcome (always).
- *
- * Returns YTX_OK with one of the four answers (running out of pages or
- * time is YTX_RESOLUTION_NOT_KNOWN_YET with a cursor, never an error);
- * YTX_ERR_INVALID_ARGUMENT naming ticket or cursor for bad text;
- * otherwise the error of a record query that failed (safe to call
- * ytx_resolve again). Thread safety: any number of threads.
- *
- * Safety:
- * Every pointer is NULL or valid as described; strings are NUL-terminated.
- */
-ytx_result ytx_resolve(const struct ytx_client *client,
-                       const char *ticket,
-                       const char *cursor,
-                       uint64_t deadline_ms,
-                       uint32_t max_pages,
-                       struct ytx_resolution **resolution_out,
-                       struct ytx_outcome **outcome_out);
 
 #ifdef __cplusplus
 }  // extern "C"

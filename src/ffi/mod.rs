@@ -43,7 +43,8 @@
 //! codes, delivery and log level enums, and `FfiError`), `handles.rs` (the
 //! registry behind client handles), `tests.rs` (unit tests, run by Miri).
 //! A file reaches another's items through `super::file::item`; this file
-//! holds nothing but the index.
+//! holds nothing but the index. The header lists the functions by name
+//! (`cbindgen.toml`), so moving one between files does not reorder it.
 //!
 //! # Adding a C object
 //!
