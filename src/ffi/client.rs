@@ -8,12 +8,11 @@
 use std::ffi::c_char;
 use std::panic::catch_unwind;
 
-use super::codes::FfiError;
+use super::codes::{ytx_result, FfiError};
 use super::handles;
 use super::outcome::{ytx_outcome, Outcome};
 use super::panic::ffi_boundary;
 use super::ptr::{self, for_each_option, str_arg};
-use super::ytx_result;
 use crate::config::ClientBuilder;
 
 // ===== impl ytx_client =====

@@ -8,10 +8,10 @@ use std::ffi::{c_char, CString};
 
 use once_cell::sync::Lazy;
 
+use super::codes::ytx_delivery;
 use super::outcome;
 use super::panic::ffi_boundary;
 use super::ptr;
-use super::ytx_delivery;
 use crate::config::{
     CLIENT_OPTION_NAMES, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, PRODUCTION_URL, SANDBOX_URL,
 };

@@ -3,10 +3,9 @@
 
 use std::ffi::{c_char, c_void, CString};
 
-use super::codes::{self, ytx_log_level, FfiError};
+use super::codes::{self, ytx_log_level, ytx_result, FfiError};
 use super::outcome::Outcome;
 use super::panic::ffi_boundary;
-use super::ytx_result;
 
 /// A log callback: `user_data` as given to `ytx_set_logger`, the event's
 /// level, and a NUL-terminated UTF-8 message valid only during the call.

@@ -11,11 +11,10 @@
 
 use std::ffi::{c_char, CString};
 
-use super::codes::{FfiError, FfiResult};
+use super::codes::{ytx_delivery, ytx_result, FfiError, FfiResult};
 use super::panic::ffi_boundary;
 use super::ptr::{self, read, read_str};
 use super::text::c_string;
-use super::{ytx_delivery, ytx_result};
 use crate::client::PreparedRequest;
 use crate::error::Error;
 use crate::response::Response;

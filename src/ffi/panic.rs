@@ -20,10 +20,9 @@ use std::any::Any;
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use super::codes::FfiError;
+use super::codes::{ytx_delivery, ytx_result, FfiError};
 use super::outcome::{ytx_outcome, Outcome};
 use super::ptr::{self, EMPTY};
-use super::{ytx_delivery, ytx_result};
 
 /// The value an exported function returns when its body panicked.
 pub(crate) trait OnPanic {

@@ -11,13 +11,12 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
-use super::codes::FfiResult;
+use super::codes::{ytx_result, FfiResult};
 use super::outcome::{ytx_outcome, Outcome};
 use super::panic::{ffi_boundary, OnPanic};
 use super::ptr::{self, read, read_str};
 use super::records::ytx_records;
 use super::text::{CFields, CText, Fields};
-use super::ytx_result;
 use crate::record::{self, CallState, Push};
 
 /// What a `ytx_push` is (fixed width: `uint32_t`).

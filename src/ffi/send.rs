@@ -15,14 +15,13 @@ use std::time::Duration;
 
 use super::balance::ytx_balance;
 use super::client::ytx_client;
-use super::codes::{FfiError, FfiResult};
+use super::codes::{ytx_result, FfiError, FfiResult};
 use super::handles;
 use super::outcome::{ytx_outcome, Outcome};
 use super::panic::ffi_boundary;
 use super::ptr::{self, for_each_option, opt_str_arg, str_arg, OptionArrays};
 use super::records::ytx_records;
 use super::resolution::ytx_resolution;
-use super::ytx_result;
 use crate::client::{Client, PreparedRequest};
 use crate::request::{self, CallbackCall, FindCall, RecordQuery, VoiceCode};
 use crate::resolve::{ResolveOptions, Ticket};
