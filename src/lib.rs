@@ -54,6 +54,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod abi;
 pub mod client;
 pub mod config;
 pub mod error;
