@@ -79,11 +79,38 @@ internal static partial class YtxTests
         Equal(header.Count, mine.Count, "as many " + csharp.Name + " members as ytx.h's " + what);
     }
 
+    /// <summary>NAME → value of what the library itself names over 0-255 (the ABI's numbers are below 100).</summary>
+    private static Dictionary<string, long> LibraryTable(Func<uint, string> nameOf)
+    {
+        var found = new Dictionary<string, long>();
+        for (uint n = 0; n < 256; n++)
+        {
+            string name = nameOf(n);
+            if (name != "YTX_UNKNOWN")
+            {
+                found[name] = n;
+            }
+        }
+        return found;
+    }
+
+    /// <summary>The library names exactly the header's members, with the header's values.</summary>
+    private static void SameAsLibrary(Dictionary<string, long> header, Dictionary<string, long> library, string what)
+    {
+        foreach (var kv in header)
+        {
+            Check(library.ContainsKey(kv.Key), "the library does not name " + kv.Key + " = " + kv.Value + " of ytx.h's " + what);
+            Equal(kv.Value, library[kv.Key], "the library's value of " + kv.Key + " vs ytx.h");
+        }
+        Equal(header.Count, library.Count, "as many values named by the library as ytx.h's " + what + " has");
+    }
+
     private static void TestDriftResultCodes()
     {
         var header = HeaderEnum(Header(), "ytx_result");
         Func<string, string> c = n => n == "Ok" ? "YTX_OK" : "YTX_ERR_" + Snake(n);
         SameTable(typeof(YtxResultCode), c, header, "enum ytx_result");
+        SameAsLibrary(header, LibraryTable(n => YtxLibrary.ResultName((YtxResultCode)n)), "enum ytx_result");
         foreach (YtxResultCode code in Enum.GetValues(typeof(YtxResultCode)))
         {
             Equal(c(code.ToString()), YtxLibrary.ResultName(code), "ytx_result_name(" + (int)code + ")");
@@ -96,6 +123,7 @@ internal static partial class YtxTests
         var header = HeaderEnum(Header(), "ytx_delivery");
         Func<string, string> c = n => "YTX_DELIVERY_" + Snake(n);
         SameTable(typeof(YtxDelivery), c, header, "enum ytx_delivery");
+        SameAsLibrary(header, LibraryTable(n => YtxLibrary.DeliveryName((YtxDelivery)n)), "enum ytx_delivery");
         foreach (YtxDelivery d in Enum.GetValues(typeof(YtxDelivery)))
         {
             Equal(c(d.ToString()), YtxLibrary.DeliveryName(d), "ytx_delivery_name(" + (int)d + ")");
