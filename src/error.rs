@@ -22,7 +22,7 @@ pub const RATE_LIMITED_RETRY_AFTER: Duration = Duration::from_secs(1);
 use macro_rules_attribute::macro_rules_derive;
 
 use crate::abi::{numbered_by, numbered_by_with_0_1_names, ytx_delivery, ytx_result};
-use crate::resolve::Ticket;
+use crate::ticket::Ticket;
 
 /// What kind of error an [`Error`] is: [`Error::code`]. Each has a stable
 /// number ([`ErrorCode::as_u32`]), the same as the C ABI's `ytx_result`

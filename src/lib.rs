@@ -67,6 +67,7 @@ pub mod request;
 pub mod resolve;
 pub mod response;
 pub mod sign;
+mod ticket;
 mod transport;
 
 pub use client::{Client, PreparedRequest};
@@ -81,5 +82,6 @@ pub use record::{
     StatePush,
 };
 pub use request::{CallbackCall, FindCall, RecordQuery, RingbackType, VoiceCode};
-pub use resolve::{Resolution, ResolutionStatus, Resolvable, ResolveOptions, Ticket, TicketKind};
+pub use resolve::{Resolution, ResolutionStatus, Resolvable, ResolveOptions};
 pub use response::{parse_response, Response};
+pub use ticket::{Ticket, TicketKind};
