@@ -235,20 +235,20 @@ mod tests {
 
     #[test]
     fn names_and_numbers_come_from_the_one_list() {
-        assert_eq!(ytx_result::ALL.len(), 12);
         for r in ytx_result::ALL {
             assert_eq!(ytx_result::from_u32(r as u32), Some(r));
             assert_eq!(format!("{r:?}"), r.name());
             assert_eq!(r.c_name().to_str(), Ok(r.name()));
         }
-        assert_eq!(ytx_result::from_u32(5), None);
+        assert_eq!(ytx_result::from_u32(u32::MAX), None);
         assert_eq!(ytx_result::YTX_ERR_PANIC.name(), "YTX_ERR_PANIC");
         assert_eq!(
             ytx_delivery::from_u32(2),
             Some(ytx_delivery::YTX_DELIVERY_ANSWERED)
         );
-        assert_eq!(ytx_delivery::from_u32(3), None);
-        assert_eq!(ytx_log_level::ALL.map(|l| l as u32), [0, 1, 2, 3, 4]);
+        assert_eq!(ytx_delivery::from_u32(u32::MAX), None);
+        let levels: Vec<u32> = ytx_log_level::ALL.iter().map(|l| *l as u32).collect();
+        assert!(levels.starts_with(&[0, 1, 2, 3, 4]), "{levels:?}");
         assert_eq!(ytx_log_level::YTX_LOG_WARN.c_name(), c"YTX_LOG_WARN");
     }
 }
