@@ -38,6 +38,11 @@
 //! (`tests/module-graph.sh` fails on two modules that import each other).
 //! Each public item is re-exported here from the module that defines it.
 //! * [`error`]: one [`Error`] enum with stable numeric codes for the C ABI.
+//! * `abi`: the C ABI's numbered enums (result codes, delivery states, log
+//!   levels), each written once; [`ErrorCode`], [`Delivery`] and
+//!   [`LogLevel`] are numbered by them.
+//! * `ticket`: the [`Ticket`] an *outcome unknown* carries (its methods are
+//!   in [`resolve`]).
 //! * [`log`]: an optional process-wide log sink (off by default).
 //! * `ffi`: the C ABI declared in `include/ytx.h` (the only `unsafe` code),
 //!   behind the default feature `capi`: a Rust program can leave it out
