@@ -378,22 +378,6 @@ typedef struct ytx_resolution ytx_resolution;
  */
 typedef void (*ytx_log_callback)(void *user_data, ytx_log_level level, const char *message);
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus

@@ -11,17 +11,21 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
+use macro_rules_attribute::macro_rules_derive;
+
 use super::codes::{ytx_result, FfiResult};
 use super::outcome::{ytx_outcome, Outcome};
 use super::panic::{ffi_boundary, OnPanic};
 use super::ptr::{self, read, read_str};
 use super::records::ytx_records;
 use super::text::{CFields, CText, Fields};
+use crate::abi::c_enum;
 use crate::record::{self, CallState, Push};
 
 /// What a `ytx_push` is (fixed width: `uint32_t`).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[macro_rules_derive(c_enum)]
 pub enum ytx_push_kind {
     /// Not a push (the answer for a NULL `ytx_push`).
     YTX_PUSH_NONE = 0,
@@ -34,6 +38,7 @@ pub enum ytx_push_kind {
 /// The state in a state push (fixed width: `uint32_t`).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[macro_rules_derive(c_enum)]
 pub enum ytx_call_state {
     /// A state this library does not know (its text: `ytx_push_state_text`);
     /// also the answer for a NULL push or a record push.

@@ -6,18 +6,22 @@
 //! `ytx_resolution_record`, `_check_again_unix`, `_cursor`, `_reason`,
 //! `ytx_resolution_free`.
 
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, CString};
 use std::time::UNIX_EPOCH;
+
+use macro_rules_attribute::macro_rules_derive;
 
 use super::panic::{ffi_boundary, OnPanic};
 use super::ptr::{self, read, read_str};
 use super::records::ytx_record;
 use super::text::c_string;
+use crate::abi::c_enum;
 use crate::resolve::{Resolution, ResolutionStatus};
 
 /// What `ytx_resolve` found (fixed width: `uint32_t`).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[macro_rules_derive(c_enum)]
 pub enum ytx_resolution_status {
     /// No resolution (the answer for a NULL `ytx_resolution`).
     YTX_RESOLUTION_NONE = 0,
@@ -116,23 +120,9 @@ pub unsafe extern "C" fn ytx_resolution_status_of(
 #[no_mangle]
 pub extern "C" fn ytx_resolution_status_name(status: ytx_resolution_status_value) -> *const c_char {
     ffi_boundary! {
-        use ytx_resolution_status::*;
-        let all = [
-            YTX_RESOLUTION_NONE,
-            YTX_RESOLUTION_PLACED,
-            YTX_RESOLUTION_NOT_PLACED,
-            YTX_RESOLUTION_NOT_KNOWN_YET,
-            YTX_RESOLUTION_CANNOT_BE_RESOLVED,
-        ];
-        let name: &'static CStr = match all.into_iter().find(|s| *s as u32 == status) {
-            Some(YTX_RESOLUTION_NONE) => c"YTX_RESOLUTION_NONE",
-            Some(YTX_RESOLUTION_PLACED) => c"YTX_RESOLUTION_PLACED",
-            Some(YTX_RESOLUTION_NOT_PLACED) => c"YTX_RESOLUTION_NOT_PLACED",
-            Some(YTX_RESOLUTION_NOT_KNOWN_YET) => c"YTX_RESOLUTION_NOT_KNOWN_YET",
-            Some(YTX_RESOLUTION_CANNOT_BE_RESOLVED) => c"YTX_RESOLUTION_CANNOT_BE_RESOLVED",
-            None => c"YTX_UNKNOWN",
-        };
-        name.as_ptr()
+        ytx_resolution_status::from_u32(status)
+            .map_or(c"YTX_UNKNOWN", ytx_resolution_status::c_name)
+            .as_ptr()
     }
 }
 
