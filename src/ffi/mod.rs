@@ -51,7 +51,7 @@
 //! 1. `src/ffi/thing.rs`: `pub struct ytx_thing` (opaque), `From` the core's
 //!    value, accessors reading it with `ptr::read` / `ptr::read_str`,
 //!    `ytx_thing_free` with `ptr::free_box`, every body one
-//!    `ffi_boundary! { ... }`; `impl OnPanic` for any new return type.
+//!    `ffi_boundary! { ... }`; `on_panic!` for any new return type.
 //! 2. Its entry point that sends goes to `send.rs`, through `query` (or
 //!    `call`): the runner decides delivery and the HTTP status.
 //! 3. Here: `mod thing;` and `pub use thing::*;`. Then the forced-panic

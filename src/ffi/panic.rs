@@ -12,7 +12,7 @@
 //!
 //! The macro wraps the body, not the function, so cbindgen still sees every
 //! signature. An object file whose functions return its own enum or
-//! pointer type implements [`OnPanic`] for it (e.g. `push.rs`). A unit test (`every_export_is_behind_the_boundary`) checks that
+//! pointer type gives its fallback with `on_panic!` (e.g. `push.rs`). A unit test (`every_export_is_behind_the_boundary`) checks that
 //! each `#[no_mangle]` function's body is one `ffi_boundary!`, and another
 //! forces a panic inside each export (`test_hook`) to show the fallback.
 
@@ -29,38 +29,36 @@ pub(crate) trait OnPanic {
     fn on_panic() -> Self;
 }
 
-impl OnPanic for ytx_result {
-    fn on_panic() -> Self {
-        ytx_result::YTX_ERR_PANIC
-    }
-}
-
-impl OnPanic for ytx_delivery {
-    /// Never "not sent": a bug may have struck after the request was written.
-    fn on_panic() -> Self {
-        ytx_delivery::YTX_DELIVERY_UNKNOWN
-    }
-}
-
-impl OnPanic for *const c_char {
-    /// `""`, static: many string accessors promise never to return NULL, and
-    /// `""` is harmless where NULL is allowed.
-    fn on_panic() -> Self {
-        EMPTY
-    }
-}
-
-/// Numbers: 0 (and `()` for functions that return nothing).
-macro_rules! zero_on_panic {
-    ($($t:ty),*) => {$(
-        impl OnPanic for $t {
+/// `impl OnPanic` for each type listed, with its fallback:
+/// `on_panic!(T => value, ...)`. An object file lists its own return types
+/// (e.g. `push.rs`: `ytx_push_kind => YTX_PUSH_NONE`).
+macro_rules! on_panic {
+    ($($t:ty => $fallback:expr),* $(,)?) => {$(
+        impl $crate::ffi::panic::OnPanic for $t {
             fn on_panic() -> Self {
-                Default::default()
+                $fallback
             }
         }
     )*};
 }
-zero_on_panic!((), u16, u32, u64, usize, i32, i64);
+pub(crate) use on_panic;
+
+on_panic!(
+    ytx_result => ytx_result::YTX_ERR_PANIC,
+    // Never "not sent": a bug may have struck after the request was written.
+    ytx_delivery => ytx_delivery::YTX_DELIVERY_UNKNOWN,
+    // "", static: many string accessors promise never to return NULL, and
+    // "" is harmless where NULL is allowed.
+    *const c_char => EMPTY,
+    // Numbers: 0 (and `()` for functions that return nothing).
+    () => (),
+    u16 => 0,
+    u32 => 0,
+    u64 => 0,
+    usize => 0,
+    i32 => 0,
+    i64 => 0,
+);
 
 /// Run the body of an exported function behind the panic boundary.
 ///

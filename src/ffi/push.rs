@@ -15,7 +15,7 @@ use macro_rules_attribute::macro_rules_derive;
 
 use super::codes::{ytx_result, FfiResult};
 use super::outcome::{ytx_outcome, Outcome};
-use super::panic::{ffi_boundary, OnPanic};
+use super::panic::{ffi_boundary, on_panic};
 use super::ptr::{self, read, read_str};
 use super::records::ytx_records;
 use super::text::{CFields, CText, Fields};
@@ -65,17 +65,10 @@ impl From<&CallState> for ytx_call_state {
     }
 }
 
-impl OnPanic for ytx_push_kind {
-    fn on_panic() -> Self {
-        ytx_push_kind::YTX_PUSH_NONE
-    }
-}
-
-impl OnPanic for ytx_call_state {
-    fn on_panic() -> Self {
-        ytx_call_state::YTX_CALL_STATE_UNKNOWN
-    }
-}
+on_panic!(
+    ytx_push_kind => ytx_push_kind::YTX_PUSH_NONE,
+    ytx_call_state => ytx_call_state::YTX_CALL_STATE_UNKNOWN,
+);
 
 // ===== impl ytx_push =====
 

@@ -13,22 +13,15 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
-use super::panic::{ffi_boundary, OnPanic};
+use super::panic::{ffi_boundary, on_panic};
 use super::ptr::{self, read, read_str};
 use super::text::{CFields, CText, Fields};
 use crate::record::CallRecord;
 
-impl OnPanic for *const ytx_records {
-    fn on_panic() -> Self {
-        std::ptr::null()
-    }
-}
-
-impl OnPanic for *const ytx_record {
-    fn on_panic() -> Self {
-        std::ptr::null()
-    }
-}
+on_panic!(
+    *const ytx_records => std::ptr::null(),
+    *const ytx_record => std::ptr::null(),
+);
 
 // ===== impl ytx_records =====
 

@@ -11,7 +11,7 @@ use std::time::UNIX_EPOCH;
 
 use macro_rules_attribute::macro_rules_derive;
 
-use super::panic::{ffi_boundary, OnPanic};
+use super::panic::{ffi_boundary, on_panic};
 use super::ptr::{self, read, read_str};
 use super::records::ytx_record;
 use super::text::c_string;
@@ -59,11 +59,7 @@ impl From<ResolutionStatus> for ytx_resolution_status {
     }
 }
 
-impl OnPanic for ytx_resolution_status {
-    fn on_panic() -> Self {
-        ytx_resolution_status::YTX_RESOLUTION_NONE
-    }
-}
+on_panic!(ytx_resolution_status => ytx_resolution_status::YTX_RESOLUTION_NONE);
 
 // ===== impl ytx_resolution =====
 
