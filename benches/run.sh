@@ -43,8 +43,8 @@ for a in "$@"; do
 done
 
 missing=()
-command -v "$py" >/dev/null 2>&1 || missing+=("$py (the Python interpreter; set PYTHON)")
 if [ -z "$only_rust" ]; then
+    command -v "$py" >/dev/null 2>&1 || missing+=("$py (the Python interpreter; set PYTHON)")
     command -v mcs >/dev/null 2>&1 || missing+=("mcs (apt-get install -y mono-mcs)")
     command -v mono >/dev/null 2>&1 || missing+=("mono (apt-get install -y mono-runtime)")
     [ -x "$dotnet" ] || missing+=("the .NET 8 host $dotnet (bash tests/setup.sh installs it, or set YTX_DOTNET)")
