@@ -238,6 +238,9 @@ struct Run {
     cpu_us: Option<f64>,
     /// Allocations per call on the calling threads (counting allocator).
     allocs: Option<f64>,
+    /// For a subprocess client: its rate over the mean rate of two floor
+    /// rounds run just before and just after it.
+    paired: Option<f64>,
 }
 
 fn percentile(sorted_ns: &[u64], p: f64) -> f64 {
@@ -308,6 +311,7 @@ fn summarise(elapsed: Duration, mut lat: Vec<u64>, connections: u64) -> Run {
         connections,
         cpu_us: None,
         allocs: None,
+        paired: None,
     }
 }
 
@@ -359,6 +363,7 @@ impl Rounds {
             connections: self.runs.iter().map(|r| r.connections).sum(),
             cpu_us: self.cpu.map(|c| c.as_secs_f64() * 1e6 / calls),
             allocs: self.allocs.map(|a| a as f64 / calls),
+            paired: None,
         }
     }
     fn rates(&self) -> Vec<f64> {
@@ -644,6 +649,7 @@ fn run_of(v: &serde_json::Value, conns: u64) -> Run {
         connections: conns,
         cpu_us: v.get("cpu_us").and_then(|x| x.as_f64()),
         allocs: None,
+        paired: None,
     }
 }
 
@@ -808,12 +814,15 @@ fn print_table(rows: &[Row]) {
     }
 }
 
-/// A row of a subprocess client, against the median one-thread floor.
+/// A row of a subprocess client: against the floor rounds run around it,
+/// else the median one-thread floor.
 fn sub_row(name: &str, run: &Option<Run>, na: &str, floor_rate: f64) -> Row {
     Row {
         name: name.into(),
         run: run.clone(),
-        vs_floor: run.as_ref().map(|r| r.calls_per_s / floor_rate),
+        vs_floor: run
+            .as_ref()
+            .map(|r| r.paired.unwrap_or(r.calls_per_s / floor_rate)),
         note: if run.is_none() {
             format!("not available: {na}")
         } else {
@@ -945,19 +954,33 @@ fn main() {
     let mut py_r_na = String::new();
     let mut cs_m_na = String::new();
     let mut cs_c_na = String::new();
-    let keep = |o: PyOutcome, runs: &mut Vec<Run>, na: &mut String| match o {
-        PyOutcome::Ran(r) => runs.push(r),
-        PyOutcome::NotAvailable(why) => *na = why,
+    // Each subprocess run is paired with floor rounds just before and after
+    // it, as the in-process rows are paired round by round.
+    let mut floor_now = || {
+        let s = measure_sample(calls_1t, || floor.call());
+        s.lat.len() as f64 / s.elapsed.as_secs_f64()
+    };
+    let mut keep = |run: &mut dyn FnMut() -> PyOutcome, runs: &mut Vec<Run>, na: &mut String| {
+        let before = floor_now();
+        let o = run();
+        let after = floor_now();
+        match o {
+            PyOutcome::Ran(mut r) => {
+                r.paired = Some(r.calls_per_s / ((before + after) / 2.0));
+                runs.push(r)
+            }
+            PyOutcome::NotAvailable(why) => *na = why,
+        }
     };
     for _ in 0..2 {
-        let o = python("binding", &base_url, py_calls_binding, 2_000);
-        keep(o, &mut py_b, &mut py_b_na);
-        let o = python("requests", &base_url, py_calls_requests, 500);
-        keep(o, &mut py_r, &mut py_r_na);
-        let o = csharp(CsRuntime::Mono, &base_url, cs_calls, 5_000);
-        keep(o, &mut cs_m, &mut cs_m_na);
-        let o = csharp(CsRuntime::CoreClr, &base_url, cs_calls, 5_000);
-        keep(o, &mut cs_c, &mut cs_c_na);
+        let mut o = || python("binding", &base_url, py_calls_binding, 2_000);
+        keep(&mut o, &mut py_b, &mut py_b_na);
+        let mut o = || python("requests", &base_url, py_calls_requests, 500);
+        keep(&mut o, &mut py_r, &mut py_r_na);
+        let mut o = || csharp(CsRuntime::Mono, &base_url, cs_calls, 5_000);
+        keep(&mut o, &mut cs_m, &mut cs_m_na);
+        let mut o = || csharp(CsRuntime::CoreClr, &base_url, cs_calls, 5_000);
+        keep(&mut o, &mut cs_c, &mut cs_c_na);
     }
     let best = |v: &[Run]| -> Option<Run> {
         // The median of two is their mean; latencies from the faster run.
@@ -975,6 +998,11 @@ fn main() {
             .map(|x| x.cpu_us)
             .sum::<Option<f64>>()
             .map(|c| c / v.len() as f64);
+        r.paired = v
+            .iter()
+            .map(|x| x.paired)
+            .collect::<Option<Vec<f64>>>()
+            .map(median);
         r.connections = v.iter().map(|x| x.connections).sum();
         r.calls = v.iter().map(|x| x.calls).sum();
         Some(r)
@@ -1115,11 +1143,22 @@ fn main() {
         "\n(8-thread rows: 'vs floor' is against the 8-thread floor; 'conns' = TCP connections \
          the server accepted during the measured calls, all rounds)"
     );
+    let rounded = |r: &Rounds| r.rates().iter().map(|x| x.round()).collect::<Vec<_>>();
     println!(
         "one-thread calls/s per round: floor {:?}  rust {:?}  c-abi {:?}",
-        fl.rates().iter().map(|x| x.round()).collect::<Vec<_>>(),
-        ru.rates().iter().map(|x| x.round()).collect::<Vec<_>>(),
-        ca.rates().iter().map(|x| x.round()).collect::<Vec<_>>()
+        rounded(&fl),
+        rounded(&ru),
+        rounded(&ca)
+    );
+    println!(
+        "8-thread calls/s per round: floor {:?}  rust {:?}  c-abi {:?}",
+        rounded(&fl8),
+        rounded(&ru8),
+        rounded(&ca8)
+    );
+    println!(
+        "(subprocess rows: 'vs floor' is the median over their runs of the run's calls/s over \
+         the mean of a floor round just before and one just after it)"
     );
 
     // --- CPU cost per request (tight loops, no I/O) --------------------------
