@@ -283,12 +283,6 @@ typedef uint32_t ytx_call_state;
  */
 typedef uint32_t ytx_resolution_status;
 
-
-
-
-
-
-
 /**
  * Not a push (the answer for a NULL ytx_push).
  */
@@ -360,16 +354,6 @@ typedef uint32_t ytx_resolution_status;
  * auto_custom_parm gives every callback call a customParm).
  */
 #define YTX_RESOLUTION_CANNOT_BE_RESOLVED 4
-
-
-
-
-
-
-
-
-
-
 
 #ifdef __cplusplus
 extern "C" {

@@ -38,6 +38,11 @@
 //! (`tests/module-graph.sh` fails on two modules that import each other).
 //! Each public item is re-exported here from the module that defines it.
 //! * [`error`]: one [`Error`] enum with stable numeric codes for the C ABI.
+//! * `abi`: the C ABI's numbered enums (result codes, delivery states, log
+//!   levels), each written once; [`ErrorCode`], [`Delivery`] and
+//!   [`LogLevel`] are numbered by them.
+//! * `ticket`: the [`Ticket`] an *outcome unknown* carries (its methods are
+//!   in [`resolve`]).
 //! * [`log`]: an optional process-wide log sink (off by default).
 //! * `ffi`: the C ABI declared in `include/ytx.h` (the only `unsafe` code),
 //!   behind the default feature `capi`: a Rust program can leave it out
@@ -54,6 +59,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod abi;
 pub mod client;
 pub mod config;
 pub mod error;
@@ -66,6 +72,7 @@ pub mod request;
 pub mod resolve;
 pub mod response;
 pub mod sign;
+mod ticket;
 mod transport;
 
 pub use client::{Client, PreparedRequest};
@@ -80,5 +87,6 @@ pub use record::{
     StatePush,
 };
 pub use request::{CallbackCall, FindCall, RecordQuery, RingbackType, VoiceCode};
-pub use resolve::{Resolution, ResolutionStatus, Resolvable, ResolveOptions, Ticket, TicketKind};
+pub use resolve::{Resolution, ResolutionStatus, Resolvable, ResolveOptions};
 pub use response::{parse_response, Response};
+pub use ticket::{Ticket, TicketKind};
