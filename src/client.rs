@@ -160,6 +160,52 @@ impl fmt::Debug for PreparedRequest {
     }
 }
 
+/// A request the library built and signed from checked parts, for the C
+/// ABI's calls and dry runs ([`Client::sign_callback_call`]): what a
+/// [`PreparedRequest`] holds, with the headers read from the shared
+/// per-second signature instead of copied.
+pub(crate) struct SignedRequest {
+    what: Signed,
+    /// Full URL including `?Sign=...`.
+    pub(crate) url: String,
+    sig: Arc<Signature>,
+    /// The JSON body.
+    pub(crate) body: String,
+}
+
+/// What a [`SignedRequest`] is, for the ticket of its *outcome unknown*.
+#[derive(Clone, Copy)]
+enum Signed {
+    CallbackCall,
+    VoiceCode,
+}
+
+impl SignedRequest {
+    /// Always `POST`.
+    pub(crate) const METHOD: &'static str = "POST";
+
+    /// Accept, Content-Type, Authorization.
+    pub(crate) fn headers(&self) -> [(&'static str, &str); 3] {
+        self.sig.headers()
+    }
+
+    /// The URL with the Sign value replaced by `<redacted>`.
+    pub(crate) fn redacted_url(&self) -> String {
+        redact_sign(&self.url)
+    }
+}
+
+impl From<SignedRequest> for PreparedRequest {
+    fn from(r: SignedRequest) -> PreparedRequest {
+        PreparedRequest {
+            method: SignedRequest::METHOD,
+            headers: r.headers().map(|(k, v)| (k, v.to_string())).to_vec(),
+            url: r.url,
+            body: r.body,
+        }
+    }
+}
+
 /// A client of the ytx.net platform. Cheap to share: `Send + Sync`, one
 /// keep-alive connection pool inside; use one per account from any number of
 /// threads. A call is never re-sent once it may have reached the platform.
@@ -573,9 +619,21 @@ impl Client {
     /// timeouts; with `auto_custom_parm`, the customParm given here): an
     /// *outcome unknown* of [`Client::send`] has its ticket.
     pub fn prepare_callback_call(&self, call: &CallbackCall) -> Result<PreparedRequest> {
+        self.sign_callback_call(call).map(PreparedRequest::from)
+    }
+
+    /// [`Client::prepare_callback_call`] without the owned header values
+    /// of a [`PreparedRequest`]: what the C ABI's calls and dry runs send
+    /// ([`Client::send_signed`]) and show.
+    pub(crate) fn sign_callback_call(&self, call: &CallbackCall) -> Result<SignedRequest> {
         let call = self.with_custom_parm(call);
         let body = call.to_json(&self.cfg.callback.action, &self.cfg.app_id)?;
-        Ok(self.prepare(&self.callback_url, body, &self.signature()))
+        Ok(Self::sign(
+            Signed::CallbackCall,
+            &self.callback_url,
+            body,
+            self.signature(),
+        ))
     }
 
     /// Validate and sign a voice code without sending it (a dry run).
@@ -587,20 +645,51 @@ impl Client {
     /// # Ok::<(), ytx::Error>(())
     /// ```
     pub fn prepare_voice_code(&self, code: &VoiceCode) -> Result<PreparedRequest> {
-        let body = code.to_json(&self.cfg.voice_code.action, &self.cfg.app_id)?;
-        Ok(self.prepare(&self.voice_code_url, body, &self.signature()))
+        self.sign_voice_code(code).map(PreparedRequest::from)
     }
 
-    /// A dry run's request, signed with `sig` (the per-second cache, as the
-    /// send path uses: a request prepared and one sent in the same second
+    /// [`Client::prepare_voice_code`] as a [`SignedRequest`] (see
+    /// [`Client::sign_callback_call`]).
+    pub(crate) fn sign_voice_code(&self, code: &VoiceCode) -> Result<SignedRequest> {
+        let body = code.to_json(&self.cfg.voice_code.action, &self.cfg.app_id)?;
+        Ok(Self::sign(
+            Signed::VoiceCode,
+            &self.voice_code_url,
+            body,
+            self.signature(),
+        ))
+    }
+
+    /// A request to `url`, signed with `sig` (the per-second cache, as the
+    /// send path signs: a request prepared and one sent in the same second
     /// carry the same Sign).
-    fn prepare(&self, url: &str, body: String, sig: &Signature) -> PreparedRequest {
-        PreparedRequest {
-            method: "POST",
+    fn sign(what: Signed, url: &str, body: String, sig: Arc<Signature>) -> SignedRequest {
+        SignedRequest {
+            what,
             url: sig.url(url),
-            headers: sig.headers().map(|(k, v)| (k, v.to_string())).to_vec(),
+            sig,
             body,
         }
+    }
+
+    /// Send a request this client signed ([`Client::sign_callback_call`],
+    /// [`Client::sign_voice_code`]) as [`Client::send`] sends a
+    /// [`PreparedRequest`], without `send`'s checks of what a caller may
+    /// have edited: the URL and headers are the ones the Rust API's own
+    /// calls send unchecked (the base URL, account and endpoints were
+    /// checked when the client was built; Sign and Authorization are hex
+    /// and Base64). The body's size is checked, as on every path. An
+    /// *outcome unknown* of a callback call carries its ticket, read from
+    /// the body.
+    pub(crate) fn send_signed(&self, req: &SignedRequest) -> Result<response::Response> {
+        logged_invalid("request", crate::request::check_body(&req.body))?;
+        let what = match req.what {
+            Signed::CallbackCall => Sending::CallbackBody(&req.body),
+            Signed::VoiceCode => Sending::VoiceCode,
+        };
+        let anchor = self.anchor();
+        let result = self.send_logged(&req.url, &req.headers(), &req.body, None);
+        self.settle(&what, anchor, result)
     }
 
     /// Send a prepared request once, and parse the answer.
@@ -832,11 +921,12 @@ mod tests {
     fn prepared_request_matches_the_protocol() {
         let c = client();
         // Vector 1 of vectors.json: timestamp 20140416142030.
-        let req = c.prepare(
+        let req = PreparedRequest::from(Client::sign(
+            Signed::CallbackCall,
             &c.callback_url,
             "{}".into(),
-            &c.signature_at(0, "20140416142030"),
-        );
+            Arc::new(c.signature_at(0, "20140416142030")),
+        ));
         assert_eq!(
             req.url,
             "http://api.ytx.net/201512/sid/abcdefghijklmnopqrstuvwxyz012345/call/DailbackCall.wx?Sign=698CD6F76DB3CAE8E9875C1F8F298B2C"

@@ -9,13 +9,15 @@
 //! `_request_url_redacted`, `_request_headers`, `_request_body`, `_ticket`,
 //! `ytx_outcome_free`.
 
+use std::borrow::Cow;
 use std::ffi::{c_char, CString};
+use std::sync::OnceLock;
 
 use super::codes::{ytx_delivery, ytx_result, FfiError, FfiResult};
 use super::panic::ffi_boundary;
-use super::ptr::{self, read, read_str};
-use super::text::c_string;
-use crate::client::PreparedRequest;
+use super::ptr::{self, read, EMPTY};
+use super::text::c_text;
+use crate::client::SignedRequest;
 use crate::error::Error;
 use crate::response::Response;
 
@@ -26,7 +28,7 @@ pub(super) struct Outcome {
     end: End,
     /// The request that was built (a call or its dry run), for the
     /// `request_*` accessors.
-    request: Option<PreparedRequest>,
+    request: Option<SignedRequest>,
 }
 
 /// How a call ended. What reached the platform and the HTTP status of its
@@ -88,7 +90,7 @@ impl Outcome {
     }
 
     /// A dry run: the request, signed, not sent.
-    pub(super) fn prepared(request: PreparedRequest) -> Outcome {
+    pub(super) fn prepared(request: SignedRequest) -> Outcome {
         Outcome {
             end: End::NothingSent,
             request: Some(request),
@@ -98,7 +100,7 @@ impl Outcome {
     /// A request went out (the runner's outcome, `send.rs`): answered, with
     /// the call's answer when there is one to show, or failed.
     pub(super) fn sent(
-        request: Option<PreparedRequest>,
+        request: Option<SignedRequest>,
         result: FfiResult<Option<Response>>,
     ) -> Outcome {
         let end = match result {
@@ -131,77 +133,131 @@ pub struct ytx_outcome {
     delivery: ytx_delivery,
     retry_after: Option<std::time::Duration>,
     http_status: u16,
-    message: CString,
-    field: CString,
-    status_code: CString,
-    status_msg: CString,
-    request_id: CString,
-    request_method: CString,
-    request_url: CString,
-    request_url_redacted: CString,
-    request_headers: CString,
-    request_body: CString,
-    ticket: CString,
+    end: End,
+    request: Option<SignedRequest>,
+    /// The C string of each [`Text`], made on its first access and kept
+    /// until the outcome is freed (`OnceLock`: an outcome may be read from
+    /// several threads at once). A call whose caller reads no string pays
+    /// for none; `None` is the static "".
+    texts: [OnceLock<Option<CString>>; Text::COUNT],
+}
+
+// An outcome may be read from any thread (documented above).
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<ytx_outcome>();
+};
+
+/// The strings of an outcome, one accessor each.
+#[derive(Clone, Copy)]
+enum Text {
+    Message,
+    Field,
+    StatusCode,
+    StatusMsg,
+    RequestId,
+    RequestMethod,
+    RequestUrl,
+    RequestUrlRedacted,
+    RequestHeaders,
+    RequestBody,
+    Ticket,
+}
+
+impl Text {
+    const COUNT: usize = Text::Ticket as usize + 1;
+    const ALL: [Text; Text::COUNT] = [
+        Text::Message,
+        Text::Field,
+        Text::StatusCode,
+        Text::StatusMsg,
+        Text::RequestId,
+        Text::RequestMethod,
+        Text::RequestUrl,
+        Text::RequestUrlRedacted,
+        Text::RequestHeaders,
+        Text::RequestBody,
+        Text::Ticket,
+    ];
 }
 
 impl From<Outcome> for ytx_outcome {
     fn from(o: Outcome) -> ytx_outcome {
         let result = o.result();
         let (delivery, http_status) = o.end.delivery_and_http_status();
-        let (mut message, mut field, mut ticket, mut retry_after) = Default::default();
-        let (status_code, status_msg, request_id) = match o.end {
-            End::NothingSent | End::Answered(None) => Default::default(),
-            End::Answered(Some(r)) => (r.status_code, r.status_msg, r.request_id),
-            End::Failed(e) => {
-                message = e.to_string();
-                field = e.field().unwrap_or_default().to_string();
-                retry_after = e.retry_after();
-                if let Some(t) = e.core().and_then(Error::ticket) {
-                    ticket = t.to_text();
-                }
-                match e {
-                    FfiError::Core(Error::Platform {
-                        status_code,
-                        status_msg,
-                        request_id,
-                    }) => (status_code, status_msg, request_id),
-                    _ => Default::default(),
-                }
-            }
+        let retry_after = match &o.end {
+            End::Failed(e) => e.retry_after(),
+            _ => None,
         };
-        let redacted = o
-            .request
-            .as_ref()
-            .map(|r| r.redacted_url())
-            .unwrap_or_default();
-        let (method, url, headers, body) = match o.request {
-            Some(r) => (
-                r.method.to_string(),
-                r.url,
-                r.headers
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {v}\n"))
-                    .collect::<String>(),
-                r.body,
-            ),
-            None => Default::default(),
-        };
-        ytx_outcome {
+        let outcome = ytx_outcome {
             result,
             delivery,
             retry_after,
             http_status,
-            message: c_string(message),
-            field: c_string(field),
-            status_code: c_string(status_code),
-            status_msg: c_string(status_msg),
-            request_id: c_string(request_id),
-            request_method: c_string(method),
-            request_url: c_string(url),
-            request_url_redacted: c_string(redacted),
-            request_headers: c_string(headers),
-            request_body: c_string(body),
-            ticket: c_string(ticket),
+            end: o.end,
+            request: o.request,
+            texts: Default::default(),
+        };
+        // Every string is made now, as before.
+        for which in Text::ALL {
+            outcome.text(which);
+        }
+        outcome
+    }
+}
+
+impl ytx_outcome {
+    /// The C string of `which`, made on first access.
+    fn text(&self, which: Text) -> *const c_char {
+        self.texts[which as usize]
+            .get_or_init(|| c_text(&self.make(which)))
+            .as_ref()
+            .map_or(EMPTY, |c| c.as_ptr())
+    }
+
+    /// The text of `which` ("" when not applicable).
+    fn make(&self, which: Text) -> Cow<'_, str> {
+        let error = match &self.end {
+            End::Failed(e) => Some(e),
+            _ => None,
+        };
+        let request = self.request.as_ref();
+        let text = match which {
+            Text::Message => error.map(|e| Cow::Owned(e.to_string())),
+            Text::Field => error.and_then(FfiError::field).map(Cow::Borrowed),
+            Text::StatusCode => self.answer().map(|a| Cow::Borrowed(a.0)),
+            Text::StatusMsg => self.answer().map(|a| Cow::Borrowed(a.1)),
+            Text::RequestId => self.answer().map(|a| Cow::Borrowed(a.2)),
+            Text::RequestMethod => request.map(|_| Cow::Borrowed(SignedRequest::METHOD)),
+            Text::RequestUrl => request.map(|r| Cow::Borrowed(r.url.as_str())),
+            Text::RequestUrlRedacted => request.map(|r| Cow::Owned(r.redacted_url())),
+            Text::RequestHeaders => request.map(|r| {
+                let mut text = String::new();
+                for (k, v) in r.headers() {
+                    text.extend([k, ": ", v, "\n"]);
+                }
+                Cow::Owned(text)
+            }),
+            Text::RequestBody => request.map(|r| Cow::Borrowed(r.body.as_str())),
+            Text::Ticket => error
+                .and_then(FfiError::core)
+                .and_then(Error::ticket)
+                .map(|t| Cow::Owned(t.to_text())),
+        };
+        text.unwrap_or_default()
+    }
+
+    /// The platform's statusCode, statusMsg and requestId: of its answer,
+    /// or of its refusal.
+    fn answer(&self) -> Option<(&str, &str, &str)> {
+        match &self.end {
+            End::Answered(Some(r)) => Some((&r.status_code, &r.status_msg, &r.request_id)),
+            End::Failed(FfiError::Core(Error::Platform {
+                status_code,
+                status_msg,
+                request_id,
+            })) => Some((status_code, status_msg, request_id)),
+            _ => None,
         }
     }
 }
@@ -209,7 +265,10 @@ impl From<Outcome> for ytx_outcome {
 #[cfg(test)]
 impl ytx_outcome {
     pub(super) fn status_msg_for_test(&self) -> &str {
-        self.status_msg.to_str().unwrap_or("")
+        // SAFETY: a pointer into this outcome's own string, or the static "".
+        unsafe { std::ffi::CStr::from_ptr(self.text(Text::StatusMsg)) }
+            .to_str()
+            .unwrap_or("")
     }
 }
 
@@ -291,7 +350,7 @@ pub unsafe extern "C" fn ytx_outcome_retry_after_ms(outcome: *const ytx_outcome)
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_message(outcome: *const ytx_outcome) -> *const c_char {
     ffi_boundary! {
-        read_str(outcome, |o| &o.message)
+        read(outcome, EMPTY, |o| o.text(Text::Message))
     }
 }
 
@@ -303,7 +362,7 @@ pub unsafe extern "C" fn ytx_outcome_message(outcome: *const ytx_outcome) -> *co
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_field(outcome: *const ytx_outcome) -> *const c_char {
     ffi_boundary! {
-        read_str(outcome, |o| &o.field)
+        read(outcome, EMPTY, |o| o.text(Text::Field))
     }
 }
 
@@ -315,7 +374,7 @@ pub unsafe extern "C" fn ytx_outcome_field(outcome: *const ytx_outcome) -> *cons
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_status_code(outcome: *const ytx_outcome) -> *const c_char {
     ffi_boundary! {
-        read_str(outcome, |o| &o.status_code)
+        read(outcome, EMPTY, |o| o.text(Text::StatusCode))
     }
 }
 
@@ -326,7 +385,7 @@ pub unsafe extern "C" fn ytx_outcome_status_code(outcome: *const ytx_outcome) ->
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_status_msg(outcome: *const ytx_outcome) -> *const c_char {
     ffi_boundary! {
-        read_str(outcome, |o| &o.status_msg)
+        read(outcome, EMPTY, |o| o.text(Text::StatusMsg))
     }
 }
 
@@ -338,7 +397,7 @@ pub unsafe extern "C" fn ytx_outcome_status_msg(outcome: *const ytx_outcome) -> 
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_id(outcome: *const ytx_outcome) -> *const c_char {
     ffi_boundary! {
-        read_str(outcome, |o| &o.request_id)
+        read(outcome, EMPTY, |o| o.text(Text::RequestId))
     }
 }
 
@@ -364,7 +423,7 @@ pub unsafe extern "C" fn ytx_outcome_http_status(outcome: *const ytx_outcome) ->
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_method(outcome: *const ytx_outcome) -> *const c_char {
     ffi_boundary! {
-        read_str(outcome, |o| &o.request_method)
+        read(outcome, EMPTY, |o| o.text(Text::RequestMethod))
     }
 }
 
@@ -376,7 +435,7 @@ pub unsafe extern "C" fn ytx_outcome_request_method(outcome: *const ytx_outcome)
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_url(outcome: *const ytx_outcome) -> *const c_char {
     ffi_boundary! {
-        read_str(outcome, |o| &o.request_url)
+        read(outcome, EMPTY, |o| o.text(Text::RequestUrl))
     }
 }
 
@@ -391,7 +450,7 @@ pub unsafe extern "C" fn ytx_outcome_request_url_redacted(
     outcome: *const ytx_outcome,
 ) -> *const c_char {
     ffi_boundary! {
-        read_str(outcome, |o| &o.request_url_redacted)
+        read(outcome, EMPTY, |o| o.text(Text::RequestUrlRedacted))
     }
 }
 
@@ -402,7 +461,7 @@ pub unsafe extern "C" fn ytx_outcome_request_url_redacted(
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_headers(outcome: *const ytx_outcome) -> *const c_char {
     ffi_boundary! {
-        read_str(outcome, |o| &o.request_headers)
+        read(outcome, EMPTY, |o| o.text(Text::RequestHeaders))
     }
 }
 
@@ -413,7 +472,7 @@ pub unsafe extern "C" fn ytx_outcome_request_headers(outcome: *const ytx_outcome
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_request_body(outcome: *const ytx_outcome) -> *const c_char {
     ffi_boundary! {
-        read_str(outcome, |o| &o.request_body)
+        read(outcome, EMPTY, |o| o.text(Text::RequestBody))
     }
 }
 
@@ -431,7 +490,7 @@ pub unsafe extern "C" fn ytx_outcome_request_body(outcome: *const ytx_outcome) -
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_ticket(outcome: *const ytx_outcome) -> *const c_char {
     ffi_boundary! {
-        read_str(outcome, |o| &o.ticket)
+        read(outcome, EMPTY, |o| o.text(Text::Ticket))
     }
 }
 

@@ -22,7 +22,7 @@ use super::panic::ffi_boundary;
 use super::ptr::{self, for_each_option, opt_str_arg, str_arg, OptionArrays};
 use super::records::ytx_records;
 use super::resolution::ytx_resolution;
-use crate::client::{Client, PreparedRequest};
+use crate::client::{Client, SignedRequest};
 use crate::request::{self, CallbackCall, FindCall, RecordQuery, VoiceCode};
 use crate::resolve::{ResolveOptions, Ticket};
 use crate::response::Response;
@@ -42,9 +42,9 @@ pub const YTX_MAX_REQUEST_BODY_BYTES: usize = 16384;
 /// How the work of a sending entry point ended (see [`run`]).
 enum Reply<T> {
     /// A dry run: the request, signed, not sent.
-    Prepared(PreparedRequest),
+    Prepared(SignedRequest),
     /// A request the entry point signed and sent, and the answer.
-    Sent(PreparedRequest, FfiResult<Response>),
+    Sent(SignedRequest, FfiResult<Response>),
     /// Requests the core built and sent (the queries, the resolver), and
     /// what they found.
     Asked(FfiResult<T>),
@@ -84,14 +84,14 @@ enum Mode {
 fn call(
     client: *const ytx_client,
     mode: Mode,
-    sign: impl FnOnce(&Client) -> FfiResult<PreparedRequest>,
+    sign: impl FnOnce(&Client) -> FfiResult<SignedRequest>,
 ) -> Outcome {
     let (outcome, _) = run::<()>(client, "request", |c| {
         let req = sign(c)?;
         Ok(match mode {
             Mode::DryRun => Reply::Prepared(req),
             Mode::Send => {
-                let answer = c.send(&req).map_err(FfiError::from);
+                let answer = c.send_signed(&req).map_err(FfiError::from);
                 Reply::Sent(req, answer)
             }
         })
@@ -210,7 +210,7 @@ unsafe fn callback_entry(
             request::credit_from_i64(credit)?,
         );
         for_each_option(options, |n, v| Ok(call.set(n, v)?))?;
-        Ok(c.prepare_callback_call(&call)?)
+        Ok(c.sign_callback_call(&call)?)
     })
 }
 
@@ -283,7 +283,7 @@ unsafe fn voice_code_entry(
             str_arg(code, "code")?,
         );
         voice.times = request::times_from_i64(i64::from(times))?;
-        Ok(c.prepare_voice_code(&voice)?)
+        Ok(c.sign_voice_code(&voice)?)
     })
 }
 

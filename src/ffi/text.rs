@@ -1,9 +1,9 @@
-//! The library's strings as C sees them: copies made once ([`c_string`]),
-//! and texts borrowed from a parsed value ([`CText`], [`CFields`]) so that a
-//! push or a record costs no `CString` per field. The accessors of a
-//! push's and a record's fields by name and by index share one body each
-//! here ([`Fields`]): `ytx_push_field*` and `ytx_record_field*` are one-line
-//! calls of these.
+//! The library's strings as C sees them: copies made once ([`c_string`],
+//! [`c_text`]), and texts borrowed from a parsed value ([`CText`],
+//! [`CFields`]) so that a push or a record costs no `CString` per field.
+//! The accessors of a push's and a record's fields by name and by index
+//! share one body each here ([`Fields`]): `ytx_push_field*` and
+//! `ytx_record_field*` are one-line calls of these.
 
 use std::ffi::{c_char, CString};
 
@@ -17,6 +17,18 @@ pub(super) fn c_string(s: String) -> CString {
         let text = String::from_utf8_lossy(&e.into_vec()).replace('\0', "\u{FFFD}");
         CString::new(text).unwrap_or_default()
     })
+}
+
+/// [`c_string`] of a borrowed text, copied once into a buffer with room
+/// for the NUL (no reallocation to append it); `None` for "" (the static
+/// [`EMPTY`], no allocation).
+pub(super) fn c_text(s: &str) -> Option<CString> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(s.len() + 1);
+    bytes.extend_from_slice(s.as_bytes());
+    Some(CString::new(bytes).unwrap_or_else(|_| c_string(s.to_owned())))
 }
 
 /// A NUL-terminated string borrowed from the core value its object holds
