@@ -166,19 +166,6 @@ enum Text {
 
 impl Text {
     const COUNT: usize = Text::Ticket as usize + 1;
-    const ALL: [Text; Text::COUNT] = [
-        Text::Message,
-        Text::Field,
-        Text::StatusCode,
-        Text::StatusMsg,
-        Text::RequestId,
-        Text::RequestMethod,
-        Text::RequestUrl,
-        Text::RequestUrlRedacted,
-        Text::RequestHeaders,
-        Text::RequestBody,
-        Text::Ticket,
-    ];
 }
 
 impl From<Outcome> for ytx_outcome {
@@ -189,7 +176,7 @@ impl From<Outcome> for ytx_outcome {
             End::Failed(e) => e.retry_after(),
             _ => None,
         };
-        let outcome = ytx_outcome {
+        ytx_outcome {
             result,
             delivery,
             retry_after,
@@ -197,12 +184,7 @@ impl From<Outcome> for ytx_outcome {
             end: o.end,
             request: o.request,
             texts: Default::default(),
-        };
-        // Every string is made now, as before.
-        for which in Text::ALL {
-            outcome.text(which);
         }
-        outcome
     }
 }
 

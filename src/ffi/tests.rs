@@ -266,3 +266,66 @@ fn texts_borrow_from_the_parsed_push() {
         assert!(p.is_null());
     }
 }
+
+/// The outcome's strings are made on first access (any thread) and kept:
+/// threads reading one outcome at once all get the same pointers, a second
+/// read gives the first one again, and the texts are those of the request.
+#[test]
+fn outcome_strings_are_made_once_and_shared_between_threads() {
+    type Accessor = unsafe extern "C" fn(*const ytx_outcome) -> *const c_char;
+    const ACCESSORS: [Accessor; 11] = [
+        ytx_outcome_message,
+        ytx_outcome_field,
+        ytx_outcome_status_code,
+        ytx_outcome_status_msg,
+        ytx_outcome_request_id,
+        ytx_outcome_request_method,
+        ytx_outcome_request_url,
+        ytx_outcome_request_url_redacted,
+        ytx_outcome_request_headers,
+        ytx_outcome_request_body,
+        ytx_outcome_ticket,
+    ];
+    let client = crate::Client::builder("sid", "token", "app")
+        .build()
+        .unwrap();
+    let req = client
+        .sign_callback_call(&crate::CallbackCall::new("13800138000", "13900139000", 61))
+        .unwrap();
+    let (url, body) = (req.url.clone(), req.body.clone());
+    let authorization = req.headers()[2].1.to_string();
+    let o = Box::new(ytx_outcome::from(Outcome::prepared(req)));
+    let shared = &*o as *const ytx_outcome as usize;
+    let read_all = move || -> Vec<usize> {
+        let o = shared as *const ytx_outcome;
+        // SAFETY: the outcome outlives the scope the threads run in.
+        ACCESSORS.iter().map(|f| unsafe { f(o) } as usize).collect()
+    };
+    let seen: Vec<Vec<usize>> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..4).map(|_| s.spawn(read_all)).collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert!(seen.iter().all(|p| *p == seen[0]), "{seen:?}");
+    assert_eq!(read_all(), seen[0]);
+    // SAFETY: the accessors' strings live as long as `o`.
+    let text = |i: usize| {
+        unsafe { CStr::from_ptr(seen[0][i] as *const c_char) }
+            .to_str()
+            .unwrap()
+    };
+    assert_eq!([text(0), text(1), text(2), text(3), text(4)], [""; 5]);
+    assert_eq!(text(5), "POST");
+    assert_eq!(text(6), url);
+    assert_eq!(
+        text(7),
+        format!("{}?Sign=<redacted>", &url[..url.find('?').unwrap()])
+    );
+    assert_eq!(
+        text(8),
+        format!(
+            "Accept: application/json\nContent-Type: application/json;charset=utf-8\nAuthorization: {authorization}\n"
+        )
+    );
+    assert_eq!(text(9), body);
+    assert_eq!(text(10), "");
+}
