@@ -61,14 +61,23 @@ pub(super) unsafe fn read_str<'a, T: 'a, S: CStrPtr + 'a>(
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string that outlives the call.
 pub(super) unsafe fn str_arg<'a>(p: *const c_char, field: &str) -> FfiResult<&'a str> {
+    named_str_arg(p, || field.to_owned())
+}
+
+/// [`str_arg`] with the field's name made only for an error.
+///
+/// # Safety
+/// As [`str_arg`].
+unsafe fn named_str_arg<'a>(
+    p: *const c_char,
+    field: impl FnOnce() -> String,
+) -> FfiResult<&'a str> {
     if p.is_null() {
-        return Err(FfiError::null(field));
+        return Err(FfiError::null(field()));
     }
     CStr::from_ptr(p)
         .to_str()
-        .map_err(|_| FfiError::InvalidUtf8 {
-            field: field.into(),
-        })
+        .map_err(|_| FfiError::InvalidUtf8 { field: field() })
 }
 
 /// Borrow an optional NUL-terminated UTF-8 argument: NULL is `None`.
@@ -117,9 +126,11 @@ pub(super) unsafe fn for_each_option<'a>(
         return Err(FfiError::null("option_values"));
     }
     for i in 0..count {
-        let name = str_arg(*names.add(i), &format!("option_names[{i}]"))?;
+        // The field's name is made only for an error, not on every call.
+        let field = || format!("option_names[{i}]");
+        let name = named_str_arg(*names.add(i), field)?;
         if name.is_empty() {
-            return Err(Error::invalid(format!("option_names[{i}]"), "must not be empty").into());
+            return Err(Error::invalid(field(), "must not be empty").into());
         }
         let value = str_arg(*values.add(i), name)?;
         set(name, value)?;
