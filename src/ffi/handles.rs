@@ -6,6 +6,7 @@
 //! keeps its client alive while another thread frees the handle.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -15,7 +16,36 @@ use super::client::ytx_client;
 use super::codes::{FfiError, FfiResult};
 use crate::client::Client;
 
-static CLIENTS: Lazy<RwLock<HashMap<usize, Arc<Client>>>> = Lazy::new(Default::default);
+static CLIENTS: Lazy<RwLock<HashMap<usize, Arc<Client>, BuildHasherDefault<KeyHash>>>> =
+    Lazy::new(Default::default);
+
+/// The hash of a key: one multiplication (Fibonacci hashing), not SipHash.
+/// Keys are made here from a counter, never chosen by a caller (a handle
+/// from C is only looked up), so there is no collision flood to resist.
+#[derive(Default)]
+struct KeyHash(u64);
+
+impl Hasher for KeyHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only usize keys are hashed here; any other input still hashes.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // Keys step by 16: drop the four zero bits before spreading the rest.
+        self.0 = n.rotate_right(4).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
 
 /// Keys start far from 0 and small integers, and step by 16 so that they look
 /// like aligned pointers to tools that print them.
