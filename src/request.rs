@@ -91,6 +91,18 @@ macro_rules! callback_options {
                 }
             }
 
+            /// A copy with these legs (and this call's credit and
+            /// options): the normalised call without copying the legs
+            /// it replaces.
+            fn with_legs(&self, src: String, dst: String) -> CallbackCall {
+                CallbackCall {
+                    src,
+                    dst,
+                    credit: self.credit,
+                    $( $field: self.$field.clone(), )*
+                }
+            }
+
             /// Check the optional fields, normalising them in place.
             fn check_options(&mut self) -> Result<()> {
                 $(
@@ -101,15 +113,10 @@ macro_rules! callback_options {
                 Ok(())
             }
 
-            /// The optional fields that are set, as (wire name, wire text).
-            fn wire_options(&self) -> Vec<(&'static str, Cow<'_, str>)> {
-                let mut out = Vec::new();
-                $(
-                    if let Some(v) = &self.$field {
-                        out.push(($wire, $kind::wire(v)));
-                    }
-                )*
-                out
+            /// Each optional field, in wire order: (wire name, wire
+            /// text) when it is set (on the stack: no allocation).
+            fn wire_options(&self) -> WireOptions<'_> {
+                [$( self.$field.as_ref().map(|v| ($wire, $kind::wire(v))), )*]
             }
         }
     };
@@ -308,9 +315,8 @@ impl CallbackCall {
 
     /// The validated request with phone numbers normalised.
     fn normalised(&self) -> Result<CallbackCall> {
-        let mut c = self.clone();
-        c.src = phone("src", &self.src)?;
-        c.dst = phone("dst", &self.dst)?;
+        let src = phone("src", &self.src)?;
+        let dst = phone("dst", &self.dst)?;
         if self.credit <= 60 {
             return Err(Error::invalid(
                 "credit",
@@ -320,6 +326,7 @@ impl CallbackCall {
                 ),
             ));
         }
+        let mut c = self.with_legs(src, dst);
         c.check_options()?;
         Ok(c)
     }
@@ -327,7 +334,8 @@ impl CallbackCall {
     /// Validate, then serialise to the wire JSON (every value a string).
     pub fn to_json(&self, action: &str, app_id: &str) -> Result<String> {
         let c = self.normalised()?;
-        let credit = c.credit.to_string();
+        let mut digits = [0; 10];
+        let credit = decimal(c.credit, &mut digits);
         let wire = CallbackWire {
             head: [
                 ("action", action),
@@ -840,19 +848,39 @@ fn is_mobile(s: &str) -> bool {
 
 /// The callback call's body: the required fields, then the options set, in
 /// wire order, every value a JSON string.
+/// `n` in decimal, written into `buf` (a u32 has at most 10 digits): the
+/// credit without a `String` per call.
+fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
+}
+
+/// The optional fields of a callback call, by wire name and text, in wire
+/// order; `None` for a field not set.
+type WireOptions<'a> = [Option<(&'static str, Cow<'a, str>)>; CALLBACK_OPTION_NAMES.len()];
+
 struct CallbackWire<'a> {
     head: [(&'static str, &'a str); 5],
-    options: Vec<(&'static str, Cow<'a, str>)>,
+    options: WireOptions<'a>,
 }
 
 impl Serialize for CallbackWire<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.head.len() + self.options.len()))?;
+        let set = self.options.iter().flatten();
+        let mut m = s.serialize_map(Some(self.head.len() + set.clone().count()))?;
         for (k, v) in &self.head {
             m.serialize_entry(k, v)?;
         }
-        for (k, v) in &self.options {
+        for (k, v) in set {
             m.serialize_entry(k, v)?;
         }
         m.end()
@@ -939,6 +967,13 @@ mod tests {
             got,
             r#"{"action":"callDailBack","appid":"app","src":"13800138000","dst":"13900139000","credit":"61"}"#
         );
+    }
+
+    #[test]
+    fn decimal_writes_every_u32() {
+        for n in [0, 7, 61, 600, 1_000_000, u32::MAX] {
+            assert_eq!(decimal(n, &mut [0; 10]), n.to_string());
+        }
     }
 
     #[test]
