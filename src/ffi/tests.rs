@@ -294,25 +294,33 @@ fn outcome_strings_are_made_once_and_shared_between_threads() {
         .unwrap();
     let (url, body) = (req.url.clone(), req.body.clone());
     let authorization = req.headers()[2].1.to_string();
-    let o = Box::new(ytx_outcome::from(Outcome::prepared(req)));
-    let shared = &*o as *const ytx_outcome as usize;
-    let read_all = move || -> Vec<usize> {
-        let o = shared as *const ytx_outcome;
-        // SAFETY: the outcome outlives the scope the threads run in.
-        ACCESSORS.iter().map(|f| unsafe { f(o) } as usize).collect()
+    /// A pointer as C threads pass it around.
+    #[derive(PartialEq, Debug)]
+    struct Shared<T>(*const T);
+    impl<T> Clone for Shared<T> {
+        fn clone(&self) -> Self {
+            *self
+        }
+    }
+    impl<T> Copy for Shared<T> {}
+    // SAFETY: an outcome and its strings may be read from any thread (the
+    // outcome's documentation).
+    unsafe impl<T> Send for Shared<T> {}
+    let o = ytx_outcome::from(Outcome::prepared(req));
+    let shared = Shared(&o);
+    let read_all = move || -> Vec<Shared<c_char>> {
+        let o = { shared }.0; // the whole Shared moves in, not its field
+                              // SAFETY: the outcome outlives the scope the threads run in.
+        ACCESSORS.iter().map(|f| Shared(unsafe { f(o) })).collect()
     };
-    let seen: Vec<Vec<usize>> = std::thread::scope(|s| {
+    let seen: Vec<Vec<Shared<c_char>>> = std::thread::scope(|s| {
         let threads: Vec<_> = (0..4).map(|_| s.spawn(read_all)).collect();
         threads.into_iter().map(|t| t.join().unwrap()).collect()
     });
     assert!(seen.iter().all(|p| *p == seen[0]), "{seen:?}");
     assert_eq!(read_all(), seen[0]);
     // SAFETY: the accessors' strings live as long as `o`.
-    let text = |i: usize| {
-        unsafe { CStr::from_ptr(seen[0][i] as *const c_char) }
-            .to_str()
-            .unwrap()
-    };
+    let text = |i: usize| unsafe { CStr::from_ptr(seen[0][i].0) }.to_str().unwrap();
     assert_eq!([text(0), text(1), text(2), text(3), text(4)], [""; 5]);
     assert_eq!(text(5), "POST");
     assert_eq!(text(6), url);
