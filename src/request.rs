@@ -342,7 +342,7 @@ impl CallbackCall {
                 ("appid", app_id),
                 ("src", &c.src),
                 ("dst", &c.dst),
-                ("credit", &credit),
+                ("credit", credit),
             ],
             options: c.wire_options(),
         };

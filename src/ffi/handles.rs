@@ -16,8 +16,10 @@ use super::client::ytx_client;
 use super::codes::{FfiError, FfiResult};
 use crate::client::Client;
 
-static CLIENTS: Lazy<RwLock<HashMap<usize, Arc<Client>, BuildHasherDefault<KeyHash>>>> =
-    Lazy::new(Default::default);
+/// Live clients by key.
+type Registry = HashMap<usize, Arc<Client>, BuildHasherDefault<KeyHash>>;
+
+static CLIENTS: Lazy<RwLock<Registry>> = Lazy::new(Default::default);
 
 /// The hash of a key: one multiplication (Fibonacci hashing), not SipHash.
 /// Keys are made here from a counter, never chosen by a caller (a handle
