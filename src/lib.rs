@@ -38,6 +38,8 @@
 //! (`tests/module-graph.sh` fails on two modules that import each other).
 //! Each public item is re-exported here from the module that defines it.
 //! * [`error`]: one [`Error`] enum with stable numeric codes for the C ABI.
+//! * [`tracker`]: a call's fate, delivered: the [`Tracker`] turns pushes
+//!   (hints) and the signed record query (truth) into one event per fact.
 //! * [`log`]: an optional process-wide log sink (off by default).
 //! * `ffi`: the C ABI declared in `include/ytx.h` (the only `unsafe` code),
 //!   behind the default feature `capi`: a Rust program can leave it out
@@ -66,6 +68,7 @@ pub mod request;
 pub mod resolve;
 pub mod response;
 pub mod sign;
+pub mod tracker;
 mod transport;
 
 pub use client::{Client, PreparedRequest};
@@ -82,3 +85,7 @@ pub use record::{
 pub use request::{CallbackCall, FindCall, RecordQuery, RingbackType, VoiceCode};
 pub use resolve::{Resolution, ResolutionStatus, Resolvable, ResolveOptions, Ticket, TicketKind};
 pub use response::{parse_response, Response};
+pub use tracker::{
+    Clock, Event, EventKind, HeardState, Leg, ManualClock, SystemClock, TrackedCall, Tracker,
+    TrackerOptions, TrackerStats, Verify,
+};
