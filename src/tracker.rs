@@ -1200,6 +1200,10 @@ impl State {
         e.finished = true;
         e.next_query = None;
         ev.key = key.to_string();
+        if ev.kind == EventKind::Resolved && !ev.request_id.is_empty() {
+            // From now on its pushes are late, not unrecognised.
+            self.remember_finished(ev.request_id.clone());
+        }
         self.push_event(ev);
     }
 
@@ -1710,6 +1714,11 @@ impl Shared {
         }
         while st.orphans.front().is_some_and(|x| x.until <= now) {
             let x = st.orphans.pop_front().expect("checked");
+            if st.finished.contains(&x.request_id) {
+                // An outcome unknown's push, its call resolved since.
+                st.stats.late += 1;
+                continue;
+            }
             st.unrecognised(
                 &x.request_id,
                 format!("no tracked call has requestId {:?}", x.request_id),

@@ -381,7 +381,10 @@ fn voice_code(
     );
     let record_push = format!(r#"{{"cdr":[{cdr}]}}"#);
     let pushes = if scenario == Scenario::DuplicatePushes {
-        vec![PushOut::sent(record_push.clone()), PushOut::sent(record_push)]
+        vec![
+            PushOut::sent(record_push.clone()),
+            PushOut::sent(record_push),
+        ]
     } else {
         vec![PushOut::sent(record_push)]
     };
