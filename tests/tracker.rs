@@ -421,7 +421,7 @@ fn fifty_calls_every_magic_number_and_a_restart_in_the_middle() {
     let mut placed = Vec::new();
     let mut pushes = 0;
     // A refused call (-104) is not tracked: nothing was placed.
-    let refused = CallbackCall::new(SRC, &emu::platform_code_dst(104), 100).custom_parm("refused");
+    let refused = CallbackCall::new(SRC, emu::platform_code_dst(104), 100).custom_parm("refused");
     assert!(r.client.callback_call(&refused).is_err());
     assert!(r.tracker().pending().is_empty());
 
