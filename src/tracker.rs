@@ -96,6 +96,11 @@ const MAX_PAGES_PER_SEARCH: u32 = 10;
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Now, on the wall clock and the monotonic clock.
     fn now(&self) -> (SystemTime, Instant);
+    /// The clock as a [`ManualClock`], when it is one (the C ABI's
+    /// `ytx_tracker_advance_clock`).
+    fn as_manual(&self) -> Option<&ManualClock> {
+        None
+    }
 }
 
 /// The system's clocks.
@@ -139,6 +144,9 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> (SystemTime, Instant) {
         *self.at.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn as_manual(&self) -> Option<&ManualClock> {
+        Some(self)
     }
 }
 
@@ -934,6 +942,8 @@ struct Shared {
     options: TrackerOptions,
     state: Mutex<State>,
     cv: Condvar,
+    /// [`Tracker::close`] was called.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 /// Watches calls and delivers their fate: see the [module](self) docs.
@@ -1336,6 +1346,7 @@ impl Tracker {
             }),
             options,
             cv: Condvar::new(),
+            closed: std::sync::atomic::AtomicBool::new(false),
         });
         let weak: Weak<Shared> = Arc::downgrade(&shared);
         client.attach(weak);
@@ -1411,6 +1422,33 @@ impl Tracker {
         Ok(())
     }
 
+    /// Close the tracker: every `next_event`, waiting now or called later,
+    /// returns `None` at once (for a shutdown, or a C handle freed while a
+    /// thread waits). Pushes are still answered; nothing is tracked any
+    /// more.
+    pub fn close(&self) {
+        self.shared
+            .closed
+            .store(true, std::sync::atomic::Ordering::Release);
+        let _st = self.shared.lock();
+        self.shared.cv.notify_all();
+    }
+
+    /// Advance the tracker's clock by `d` when it is a [`ManualClock`]
+    /// (tests), waking `next_event`; an error naming `clock` otherwise.
+    pub fn advance_clock(&self, d: Duration) -> Result<()> {
+        let clock = self.shared.options.clock.as_manual().ok_or_else(|| {
+            Error::invalid(
+                "clock",
+                "the tracker's clock is not manual (set the option clock to manual)",
+            )
+        })?;
+        clock.advance(d);
+        let _st = self.shared.lock();
+        self.shared.cv.notify_all();
+        Ok(())
+    }
+
     /// Stop watching a call, by its key ([`TrackedCall::key`]: the
     /// requestId, or `unknown:` and the customParm of an *outcome
     /// unknown*). `true` when it was watched.
@@ -1441,6 +1479,9 @@ impl Tracker {
         let sh = &*self.shared;
         let mut st = sh.lock();
         loop {
+            if sh.closed.load(std::sync::atomic::Ordering::Acquire) {
+                return None;
+            }
             if let Some(ev) = st.events.pop_front() {
                 st.delivered(&ev);
                 return Some(ev);
@@ -1944,7 +1985,9 @@ impl Shared {
 
 impl CallObserver for Shared {
     fn accepted(&self, request_id: &str, body: &str) {
-        if crate::request::request_id_text("request_id", request_id).is_err() {
+        if self.closed.load(std::sync::atomic::Ordering::Acquire)
+            || crate::request::request_id_text("request_id", request_id).is_err()
+        {
             return;
         }
         let (now, _) = self.options.clock.now();

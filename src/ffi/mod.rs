@@ -23,6 +23,7 @@ mod outcome;
 mod panic;
 mod record;
 mod resolve;
+mod tracker;
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -38,6 +39,7 @@ pub use info::*;
 pub use outcome::*;
 pub use record::*;
 pub use resolve::*;
+pub use tracker::*;
 
 /// Opaque client handle, from `ytx_client_new`, released with `ytx_free`.
 ///
