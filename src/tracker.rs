@@ -1157,11 +1157,13 @@ impl State {
         if due.is_empty() {
             return;
         }
-        due.sort_by(|&a, &b| {
-            let (ha, hb) = (&e.heard[a], &e.heard[b]);
-            (rank(&ha.state).unwrap_or(0), &ha.timestamp)
-                .cmp(&(rank(&hb.state).unwrap_or(0), &hb.timestamp))
-        });
+        // In the order they happened (by their timestamps, then each leg's
+        // order of states); a state without a readable timestamp last.
+        let key = |h: &Heard| {
+            let at = record::parse_time(&h.timestamp).map_or(i64::MAX, |t| t.unix_timestamp());
+            (at, rank(&h.state).unwrap_or(0))
+        };
+        due.sort_by_key(|&i| key(&e.heard[i]));
         let mut events = Vec::new();
         let mut stale = 0;
         for i in due {
