@@ -1685,7 +1685,7 @@ int32_t ytx_tracker_forget(const struct ytx_tracker *tracker, const char *key);
 
 /**
  * A counter of the tracker by name: pushes, duplicates, unrecognised,
- * late, stale, queries, query_errors, rate_limited, events.
+ * late, hints, stale, queries, query_errors, rate_limited, events.
  * 0 for another name, a NULL name or a bad handle.
  *
  * Safety:

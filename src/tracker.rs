@@ -825,6 +825,9 @@ pub struct TrackerStats {
     pub unrecognised: u64,
     /// Pushes for a call already completed or resolved.
     pub late: u64,
+    /// Pushes naming the customParm of an *outcome unknown* (they bring
+    /// its search forward; its one event is Resolved).
+    pub hints: u64,
     /// States dropped as older than one already delivered for their leg.
     pub stale: u64,
     /// Record queries sent (`CallCdr.wx` requests).
@@ -838,11 +841,12 @@ pub struct TrackerStats {
 }
 
 /// The names of [`TrackerStats`]' counters, for the C ABI (`ytx_tracker_stat`).
-pub const TRACKER_STAT_NAMES: [&str; 9] = [
+pub const TRACKER_STAT_NAMES: [&str; 10] = [
     "pushes",
     "duplicates",
     "unrecognised",
     "late",
+    "hints",
     "stale",
     "queries",
     "query_errors",
@@ -858,6 +862,7 @@ impl TrackerStats {
             "duplicates" => self.duplicates,
             "unrecognised" => self.unrecognised,
             "late" => self.late,
+            "hints" => self.hints,
             "stale" => self.stale,
             "queries" => self.queries,
             "query_errors" => self.query_errors,
@@ -1620,8 +1625,9 @@ impl Shared {
         let Some(e) = st.entries.get_mut(&rid) else {
             if st.finished.contains(&rid) {
                 st.stats.late += 1;
+            } else if self.hint_by_custom_parm(st, s.get("customParm"), now) {
+                // An outcome unknown's push: it brought the search forward.
             } else if fresh {
-                self.hint_by_custom_parm(st, s.get("customParm"), now);
                 self.orphan(st, &rid, OrphanPush::State(s), now);
             } else {
                 st.unrecognised(&rid, format!("no tracked call has requestId {rid:?}"));
@@ -1688,6 +1694,7 @@ impl Shared {
         };
         let key = format!("unknown:{parm}");
         if st.unknowns.contains(&key) {
+            st.stats.hints += 1;
             st.plan(&key, now, true, &self.options);
             return true;
         }
