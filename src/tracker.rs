@@ -2374,6 +2374,55 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_limited_answer_pauses_every_query() {
+        // A platform that answers every record query -104.
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", server.server_addr().to_ip().unwrap());
+        let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = answered.clone();
+        std::thread::spawn(move || {
+            for mut r in server.incoming_requests() {
+                let mut body = Vec::new();
+                let _ = r.as_reader().read_to_end(&mut body);
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let busy = r#"{"statusCode":"-104","statusMsg":"请求频率过高","requestId":""}"#;
+                let _ = r.respond(tiny_http::Response::from_string(busy));
+            }
+        });
+        let client = Arc::new(
+            Client::builder("8a1f0c3e5b7d9f21a4c6e8b0d2f4a6c8", "t0ken", "app")
+                .base_url(base)
+                .build()
+                .unwrap(),
+        );
+        let clock = Arc::new(ManualClock::new());
+        let t = Tracker::new(client, TrackerOptions::new().clock(clock.clone())).unwrap();
+        for id in ["3001", "3002", "3003"] {
+            t.track(TrackedCall {
+                sent_at: clock.now().0,
+                ..tracked(id)
+            })
+            .unwrap();
+        }
+        clock.advance(Duration::from_secs(281));
+        assert!(drain(&t).is_empty());
+        // One query answered -104: every query waits 5 s.
+        assert_eq!((t.stats().queries, t.stats().rate_limited), (1, 1));
+        clock.advance(Duration::from_secs(4));
+        drain(&t);
+        assert_eq!(t.stats().queries, 1);
+        clock.advance(Duration::from_secs(2));
+        drain(&t);
+        // Then one more, -104 again: the pause doubles to 10 s.
+        assert_eq!((t.stats().queries, t.stats().rate_limited), (2, 2));
+        clock.advance(Duration::from_secs(9));
+        drain(&t);
+        assert_eq!(t.stats().queries, 2);
+        assert_eq!(answered.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(t.pending().len(), 3);
+    }
+
+    #[test]
     fn tracked_call_json_round_trips_and_bad_input_names_the_field() {
         let mut c = tracked("20261206150000000000000000001");
         c.custom_parm = Some("订单;42".into());
