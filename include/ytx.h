@@ -317,12 +317,6 @@ typedef uint32_t ytx_resolution_status;
  */
 typedef uint32_t ytx_event_kind;
 
-
-
-
-
-
-
 /**
  * Not a push (the answer for a NULL ytx_push).
  */
@@ -428,16 +422,6 @@ typedef uint32_t ytx_event_kind;
  * report: dropped (ytx_event_reason says why).
  */
 #define YTX_EVENT_UNRECOGNISED_PUSH 5
-
-
-
-
-
-
-
-
-
-
 
 #ifdef __cplusplus
 extern "C" {

@@ -70,7 +70,8 @@ use crate::error::{Error, Result, RATE_LIMITED_STATUS_CODE};
 use crate::log::{self, LogLevel};
 use crate::record::{self, CallRecord, CallState, Push, CALLBACK_FID, MAX_RECORDS_BYTES};
 use crate::request::RecordQuery;
-use crate::resolve::{self, ResolutionStatus, ResolveOptions, Ticket, TicketKind};
+use crate::resolve::{self, ResolutionStatus, ResolveOptions};
+use crate::ticket::{Ticket, TicketKind};
 
 /// First pause after a record query that found nothing (or failed).
 const FIRST_BACKOFF: Duration = Duration::from_secs(30);
