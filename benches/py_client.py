@@ -1,6 +1,7 @@
 """Python clients for benches/perf.rs (run as a subprocess; prints one JSON line).
 
     python3 benches/py_client.py MODE BASE_URL CALLS WARMUP
+    python3 benches/py_client.py pushes PUSHES WARMUP
 
 MODE is
   requests  a hand-written client as users write it today: a requests.Session
@@ -10,14 +11,20 @@ MODE is
             body, parsing the JSON answer. It does not validate input.
   binding   the ytx Python binding (ctypes over libytx.so): YTX_LIBRARY names
             the shared library, YTX_BENCH_BINDING_SRC the binding's src/ dir.
+  pushes    the binding's push parser (ytx.parse_push) on one thread: the
+            state push YTX_BENCH_STATE_PUSH and the record push
+            YTX_BENCH_RECORD_PUSH (bodies), PUSHES times each.
 
 The workload comes from YTX_BENCH_* variables set by perf.rs. The last line of
-stdout is {"calls_per_s":..,"p50_us":..,"p99_us":..,"calls":..} or
-{"not_available": "why"}.
+stdout is {"calls_per_s":..,"p50_us":..,"p99_us":..,"calls":..,"cpu_us":..}
+(for pushes {"state": {"per_s":..,"cpu_us":..}, "record": {...}}) or
+{"not_available": "why"}. cpu_us is this process's user + system CPU time
+(getrusage) over the measured loop, per call.
 """
 
 import json
 import os
+import resource
 import sys
 import time
 
@@ -78,14 +85,27 @@ def requests_client(base_url):
     return call
 
 
-def binding_client(base_url):
+def import_binding():
     src = os.environ.get("YTX_BENCH_BINDING_SRC")
     if src:
         sys.path.insert(0, src)
     try:
-        import ytx  # noqa: F401
+        import ytx
     except Exception as e:  # not written yet, or the library is missing
         return None, f"import ytx failed: {type(e).__name__}: {e}"
+    return ytx, None
+
+
+def cpu_seconds():
+    """This process's user + system CPU time (getrusage)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def binding_client(base_url):
+    ytx, why = import_binding()
+    if ytx is None:
+        return None, why
     if not hasattr(ytx, "Client"):
         return None, "the ytx package has no Client"
     client = ytx.Client(SID, TOKEN, APP_ID, base_url=base_url)
@@ -97,7 +117,36 @@ def binding_client(base_url):
     return call, None
 
 
+def pushes(n, warmup):
+    """ytx.parse_push throughput on one thread, state push then record push."""
+    ytx, why = import_binding()
+    if ytx is None:
+        print(json.dumps({"not_available": why}))
+        return
+    out = {}
+    for kind, var in (("state", "YTX_BENCH_STATE_PUSH"), ("record", "YTX_BENCH_RECORD_PUSH")):
+        body = os.environ[var].encode("utf-8")
+        parse = ytx.parse_push
+        push = parse(body)
+        if push.kind != ("state" if kind == "state" else "records"):
+            raise SystemExit(f"{kind} push parsed as {push.kind!r}")
+        for _ in range(warmup):
+            parse(body)
+        clock = time.perf_counter_ns
+        cpu0 = cpu_seconds()
+        start = clock()
+        for _ in range(n):
+            parse(body)
+        elapsed = (clock() - start) / 1e9
+        cpu = cpu_seconds() - cpu0
+        out[kind] = {"per_s": n / elapsed, "cpu_us": cpu * 1e6 / n, "n": n}
+    print(json.dumps(out))
+
+
 def main():
+    if sys.argv[1] == "pushes":
+        pushes(int(sys.argv[2]), int(sys.argv[3]))
+        return
     mode, base_url, calls, warmup = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     if mode == "requests":
         try:
@@ -120,12 +169,14 @@ def main():
         call()
     lat = [0] * calls
     clock = time.perf_counter_ns
+    cpu0 = cpu_seconds()
     start = clock()
     for i in range(calls):
         t = clock()
         call()
         lat[i] = clock() - t
     elapsed = (clock() - start) / 1e9
+    cpu = cpu_seconds() - cpu0
     lat.sort()
 
     def pct(p):
@@ -138,6 +189,7 @@ def main():
                 "p50_us": pct(0.50),
                 "p99_us": pct(0.99),
                 "calls": calls,
+                "cpu_us": cpu * 1e6 / calls,
                 "python": sys.version.split()[0],
             }
         )

@@ -129,41 +129,49 @@ typedef uint32_t ytx_result;
 #endif // __cplusplus
 
 /**
- * Log levels. A callback set with a minimum level receives the events of
- * that level and the more severe ones.
+ * What a tracker's event is about (ytx_tracker_next_event). The Rust
+ * API's EventKind(crate::EventKind) is numbered by it and names its
+ * values with these names, the same in every binding.
  */
-enum ytx_log_level
+enum ytx_event_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * Nothing is logged.
+   * No event (the answer for a NULL ytx_event).
    */
-  YTX_LOG_OFF = 0,
+  YTX_EVENT_NONE = 0,
   /**
-   * Transport failures, timeouts, bad answers.
+   * A leg's state changed (ytx_event_state, ytx_event_number,
+   * ytx_event_leg, ytx_event_timestamp).
    */
-  YTX_LOG_ERROR = 1,
+  YTX_EVENT_LEG_STATE = 1,
   /**
-   * Platform rejections (statusCode ≠ "0") and invalid arguments.
+   * An accepted call's record, confirmed (ytx_event_record): once per call.
    */
-  YTX_LOG_WARN = 2,
+  YTX_EVENT_COMPLETED = 2,
   /**
-   * One line per accepted request: URL (Sign redacted), statusCode,
-   * requestId, duration.
+   * An outcome unknown settled: ytx_event_placed 1 (with its record) or 0
+   * (not placed, only once the bound has passed); -1 when it cannot be
+   * resolved (sent without customParm). Once per call.
    */
-  YTX_LOG_INFO = 3,
+  YTX_EVENT_RESOLVED = 3,
   /**
-   * Also each request's body before it is sent.
+   * No record long after the bound (to alert on); the tracker goes on looking.
    */
-  YTX_LOG_DEBUG = 4,
+  YTX_EVENT_OVERDUE = 4,
+  /**
+   * A push matching no tracked call (requestId, appid or numbers), or an SMS
+   * report: dropped (ytx_event_reason says why).
+   */
+  YTX_EVENT_UNRECOGNISED_PUSH = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
-typedef enum ytx_log_level ytx_log_level;
+typedef enum ytx_event_kind ytx_event_kind;
 #else
-typedef uint32_t ytx_log_level;
+typedef uint32_t ytx_event_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -200,6 +208,155 @@ enum ytx_delivery
 typedef enum ytx_delivery ytx_delivery;
 #else
 typedef uint32_t ytx_delivery;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What a ytx_push is (fixed width: uint32_t).
+ */
+enum ytx_push_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not a push (the answer for a NULL ytx_push).
+   */
+  YTX_PUSH_NONE = 0,
+  /**
+   * A state push: one leg of a call changed state.
+   */
+  YTX_PUSH_STATE = 1,
+  /**
+   * A call-record push: ytx_push_records holds the records.
+   */
+  YTX_PUSH_RECORDS = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ytx_push_kind ytx_push_kind;
+#else
+typedef uint32_t ytx_push_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The state in a state push (fixed width: uint32_t).
+ */
+enum ytx_call_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A state this library does not know (its text: ytx_push_state_text);
+   * also the answer for a NULL push or a record push.
+   */
+  YTX_CALL_STATE_UNKNOWN = 0,
+  /**
+   * callout: dialling.
+   */
+  YTX_CALL_STATE_CALLOUT = 1,
+  /**
+   * alerting: ringing.
+   */
+  YTX_CALL_STATE_ALERTING = 2,
+  /**
+   * answer: answered.
+   */
+  YTX_CALL_STATE_ANSWER = 3,
+  /**
+   * disconnect: ended.
+   */
+  YTX_CALL_STATE_DISCONNECT = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ytx_call_state ytx_call_state;
+#else
+typedef uint32_t ytx_call_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What ytx_resolve found (fixed width: uint32_t).
+ */
+enum ytx_resolution_status
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * No resolution (the answer for a NULL ytx_resolution).
+   */
+  YTX_RESOLUTION_NONE = 0,
+  /**
+   * The call was placed: ytx_resolution_record is its record. Do not place
+   * it again.
+   */
+  YTX_RESOLUTION_PLACED = 1,
+  /**
+   * The call was not placed: the bound (sent time + srctimeout +
+   * dsttimeout + credit + 60 s; 60 s for a ring timeout the request did not
+   * give) has passed and a search read after it found no record. It may be placed again.
+   */
+  YTX_RESOLUTION_NOT_PLACED = 2,
+  /**
+   * Not known yet: call ytx_resolve again at
+   * ytx_resolution_check_again_unix, passing ytx_resolution_cursor.
+   */
+  YTX_RESOLUTION_NOT_KNOWN_YET = 3,
+  /**
+   * Cannot be resolved: a voice code, or a call sent without customParm
+   * (ytx_resolution_reason says which; the client option
+   * auto_custom_parm gives every callback call a customParm).
+   */
+  YTX_RESOLUTION_CANNOT_BE_RESOLVED = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ytx_resolution_status ytx_resolution_status;
+#else
+typedef uint32_t ytx_resolution_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Log levels. A callback set with a minimum level receives the events of
+ * that level and the more severe ones.
+ */
+enum ytx_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Nothing is logged.
+   */
+  YTX_LOG_OFF = 0,
+  /**
+   * Transport failures, timeouts, bad answers.
+   */
+  YTX_LOG_ERROR = 1,
+  /**
+   * Platform rejections (statusCode ≠ "0") and invalid arguments.
+   */
+  YTX_LOG_WARN = 2,
+  /**
+   * One line per accepted request: URL (Sign redacted), statusCode,
+   * requestId, duration.
+   */
+  YTX_LOG_INFO = 3,
+  /**
+   * Also each request's body before it is sent.
+   */
+  YTX_LOG_DEBUG = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ytx_log_level ytx_log_level;
+#else
+typedef uint32_t ytx_log_level;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -297,153 +454,157 @@ typedef struct ytx_tracker ytx_tracker;
  */
 typedef void (*ytx_log_callback)(void *user_data, ytx_log_level level, const char *message);
 
-/**
- * What a ytx_push is (fixed width: uint32_t).
- */
-typedef uint32_t ytx_push_kind;
-
-/**
- * The state in a state push (fixed width: uint32_t).
- */
-typedef uint32_t ytx_call_state;
-
-/**
- * What ytx_resolve found (fixed width: uint32_t).
- */
-typedef uint32_t ytx_resolution_status;
-
-/**
- * What an event is about (fixed width: uint32_t).
- */
-typedef uint32_t ytx_event_kind;
-
-/**
- * Not a push (the answer for a NULL ytx_push).
- */
-#define YTX_PUSH_NONE 0
-
-/**
- * A state push: one leg of a call changed state.
- */
-#define YTX_PUSH_STATE 1
-
-/**
- * A call-record push: ytx_push_records holds the records.
- */
-#define YTX_PUSH_RECORDS 2
-
-/**
- * A state this library does not know (its text: ytx_push_state_text);
- * also the answer for a NULL push or a record push.
- */
-#define YTX_CALL_STATE_UNKNOWN 0
-
-/**
- * callout: dialling.
- */
-#define YTX_CALL_STATE_CALLOUT 1
-
-/**
- * alerting: ringing.
- */
-#define YTX_CALL_STATE_ALERTING 2
-
-/**
- * answer: answered.
- */
-#define YTX_CALL_STATE_ANSWER 3
-
-/**
- * disconnect: ended.
- */
-#define YTX_CALL_STATE_DISCONNECT 4
-
-/**
- * No resolution (the answer for a NULL ytx_resolution).
- */
-#define YTX_RESOLUTION_NONE 0
-
-/**
- * The call was placed: ytx_resolution_record is its record. Do not place
- * it again.
- */
-#define YTX_RESOLUTION_PLACED 1
-
-/**
- * The call was not placed: the bound (sent time + srctimeout +
- * dsttimeout + credit + 60 s; 60 s for a ring timeout the request did not
- * give) has passed and a search read after it found no record. It may be placed again.
- */
-#define YTX_RESOLUTION_NOT_PLACED 2
-
-/**
- * Not known yet: call ytx_resolve again at
- * ytx_resolution_check_again_unix, passing ytx_resolution_cursor.
- */
-#define YTX_RESOLUTION_NOT_KNOWN_YET 3
-
-/**
- * Cannot be resolved: a voice code, or a call sent without customParm
- * (ytx_resolution_reason says which; the client option
- * auto_custom_parm gives every callback call a customParm).
- */
-#define YTX_RESOLUTION_CANNOT_BE_RESOLVED 4
-
-/**
- * No event (the answer for a NULL ytx_event).
- */
-#define YTX_EVENT_NONE 0
-
-/**
- * A leg's state changed (ytx_event_state, ytx_event_number,
- * ytx_event_leg, ytx_event_timestamp).
- */
-#define YTX_EVENT_LEG_STATE 1
-
-/**
- * An accepted call's record, confirmed (ytx_event_record): once per call.
- */
-#define YTX_EVENT_COMPLETED 2
-
-/**
- * An outcome unknown settled: ytx_event_placed 1 (with its record) or 0
- * (not placed, only once the bound has passed); -1 when it cannot be
- * resolved (sent without customParm). Once per call.
- */
-#define YTX_EVENT_RESOLVED 3
-
-/**
- * No record long after the bound (to alert on); the tracker goes on looking.
- */
-#define YTX_EVENT_OVERDUE 4
-
-/**
- * A push matching no tracked call (requestId, appid or numbers), or an SMS
- * report: dropped (ytx_event_reason says why).
- */
-#define YTX_EVENT_UNRECOGNISED_PUSH 5
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /**
- * The library version, e.g. "0.1.0": a static string, never freed.
- * Compare with the header's YTX_VERSION to catch a header/library mismatch.
+ * The balance in whole fen (7.08 yuan is 708; may be negative); 0 for NULL.
+ *
+ * Safety:
+ * balance is NULL or a live balance.
  */
-const char *ytx_version(void);
+int64_t ytx_balance_fen(const struct ytx_balance *balance);
 
 /**
- * The library version as major * 10000 + minor * 100 + patch; compare with
- * the header's YTX_VERSION_NUMBER.
+ * Release a balance. NULL is a no-op.
+ *
+ * Safety:
+ * balance is NULL or a balance from ytx_query_balance not yet freed.
  */
-uint32_t ytx_version_number(void);
+void ytx_balance_free(struct ytx_balance *balance);
 
 /**
- * The name of a result code, e.g. "YTX_ERR_TIMEOUT", or "YTX_UNKNOWN"
- * for a value that is none. A static string, never freed.
+ * The balance in yuan as the exact decimal text sent, e.g. "7.08"; "" for NULL.
+ *
+ * Safety:
+ * balance is NULL or a live balance.
  */
-const char *ytx_result_name(ytx_result code);
+const char *ytx_balance_text(const struct ytx_balance *balance);
+
+/**
+ * The record of one call (CallCdr.wx, getCdrByResId, limit 0).
+ *
+ * Parameters:
+ * - client: a handle from ytx_client_new.
+ * - request_id: UTF-8, the requestId of an accepted call.
+ * - fid: the product number; NULL or "" for "4" (the callback call).
+ * - records_out: required; on YTX_OK receives a new list with the one
+ *   record, or an empty list when the platform has none (yet: it writes a
+ *   record about 20 s after the call ends); NULL on error. Free it with
+ *   ytx_records_free.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always).
+ *
+ * Returns YTX_OK or the error's code, as ytx_callback_call does. Sent
+ * once, never retried. Thread safety: any number of threads.
+ *
+ * Safety:
+ * Every pointer is NULL or valid as described; strings are NUL-terminated.
+ */
+ytx_result ytx_call_record(const struct ytx_client *client,
+                           const char *request_id,
+                           const char *fid,
+                           struct ytx_records **records_out,
+                           struct ytx_outcome **outcome_out);
+
+/**
+ * Up to limit (1–1000) call records after request_id ("0": from the
+ * first), for paging: pass the last record's requestId to get the next
+ * page. Parameters and result as ytx_call_record; the list may hold
+ * fewer records than limit (none: the end).
+ *
+ * Safety:
+ * As ytx_call_record.
+ */
+ytx_result ytx_call_records_after(const struct ytx_client *client,
+                                  const char *request_id,
+                                  uint32_t limit,
+                                  const char *fid,
+                                  struct ytx_records **records_out,
+                                  struct ytx_outcome **outcome_out);
+
+/**
+ * Place a two-way callback call: the platform rings src, then dst, and
+ * bridges them.
+ *
+ * Parameters:
+ * - client: a handle from ytx_client_new.
+ * - src, dst: UTF-8 phone numbers, 5–20 digits (mobile or landline with
+ *   area code; +86/0086 + mobile is normalised).
+ * - credit: call length limit in seconds, greater than 60.
+ * - option_names / option_values / option_count: optional fields by
+ *   their wire names: customParm, srcclid, dstclid, srctimeout,
+ *   dsttimeout, srchintfile, dsthintfile, ringbacktype (1–3),
+ *   customhintfile, dstfailhintfile, srcthreshold, dstthreshold,
+ *   srcthresholdfile, dstthresholdfile, iscallstatuscheck (0/1).
+ *   May be NULL when option_count is 0.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always) with the
+ *   requestId on success, or the error's kind, message, field, delivery and
+ *   the platform's statusCode/statusMsg; free it with ytx_outcome_free.
+ *
+ * Returns YTX_OK when the platform accepted the call, otherwise the error's
+ * code. Invalid input is reported before anything is sent. The request is
+ * sent once; it is sent again only when the client's max_retries option
+ * is set and the failure is retry-safe (ytx_outcome_retry_safe): never
+ * after it may have reached the platform.
+ * On YTX_DELIVERY_UNKNOWN the outcome's ytx_outcome_ticket says what
+ * ytx_resolve needs to find out whether the call was placed.
+ * Thread safety: any number of threads may call this with the same client.
+ *
+ * Safety:
+ * Every pointer is NULL or valid as described; strings are NUL-terminated.
+ */
+ytx_result ytx_callback_call(const struct ytx_client *client,
+                             const char *src,
+                             const char *dst,
+                             int64_t credit,
+                             const char *const *option_names,
+                             const char *const *option_values,
+                             size_t option_count,
+                             struct ytx_outcome **outcome_out);
+
+/**
+ * The number of optional callback-call fields ytx_callback_call accepts.
+ */
+size_t ytx_callback_option_count(void);
+
+/**
+ * Optional callback-call field number index by its wire name (e.g.
+ * "customParm"), in wire order, a static string; NULL when out of range.
+ */
+const char *ytx_callback_option_name(size_t index);
+
+/**
+ * Dry run of ytx_callback_call: validate and sign the request, send
+ * nothing. Same parameters. On YTX_OK the outcome's request_* accessors
+ * give the method, URL (with the real Sign: a credential for the platform's
+ * timestamp window), headers and body, for debugging or for sending through
+ * your own HTTP stack.
+ *
+ * Safety:
+ * As ytx_callback_call.
+ */
+ytx_result ytx_callback_prepare(const struct ytx_client *client,
+                                const char *src,
+                                const char *dst,
+                                int64_t credit,
+                                const char *const *option_names,
+                                const char *const *option_values,
+                                size_t option_count,
+                                struct ytx_outcome **outcome_out);
+
+/**
+ * Copy the client's effective base URL (after environment / base_url,
+ * without a trailing slash, e.g. http://api.ytx.net) into buf, cut to
+ * buf_len - 1 bytes and NUL-terminated (as snprintf does; buf may be
+ * NULL when buf_len is 0). Returns the URL's full length in bytes (so a
+ * return value >= buf_len means it was cut), or 0 for a NULL, freed or
+ * foreign handle (a base URL is never empty).
+ *
+ * Safety:
+ * buf is NULL or points to buf_len writable bytes.
+ */
+size_t ytx_client_base_url(const struct ytx_client *client, char *buf, size_t buf_len);
 
 /**
  * Create a client.
@@ -509,6 +670,191 @@ ytx_result ytx_client_new(const char *account_sid,
                           struct ytx_outcome **outcome_out);
 
 /**
+ * The number of client option names ytx_client_new accepts.
+ */
+size_t ytx_client_option_count(void);
+
+/**
+ * Client option name number index (e.g. "timeout_ms"), a static string;
+ * NULL when index is out of range.
+ */
+const char *ytx_client_option_name(size_t index);
+
+/**
+ * The default connect timeout in milliseconds (option connect_timeout_ms;
+ * capped at the overall timeout when that is shorter).
+ */
+uint64_t ytx_default_connect_timeout_ms(void);
+
+/**
+ * The default overall timeout of one call, in milliseconds (option
+ * timeout_ms).
+ */
+uint64_t ytx_default_timeout_ms(void);
+
+/**
+ * The name of a delivery state, e.g. "YTX_DELIVERY_NOT_SENT", or
+ * "YTX_UNKNOWN" for a value that is none. A static string.
+ */
+const char *ytx_delivery_name(ytx_delivery delivery);
+
+/**
+ * The call's customParm, "" when not known. "" for NULL.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_custom_parm(const struct ytx_event *event);
+
+/**
+ * Release an event and its record. NULL is a no-op.
+ *
+ * Safety:
+ * event is NULL or an owned event not yet freed.
+ */
+void ytx_event_free(struct ytx_event *event);
+
+/**
+ * The name of an event kind, e.g. "YTX_EVENT_COMPLETED", or "YTX_UNKNOWN".
+ * A static string, never freed.
+ */
+const char *ytx_event_kind_name(ytx_event_kind kind);
+
+/**
+ * The event's kind (YTX_EVENT_*); YTX_EVENT_NONE for NULL.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+ytx_event_kind ytx_event_kind_of(const struct ytx_event *event);
+
+/**
+ * YTX_EVENT_LEG_STATE: "src" or "dst", "" when the call's numbers are
+ * not known (and for the other kinds). A static string.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_leg(const struct ytx_event *event);
+
+/**
+ * YTX_EVENT_LEG_STATE: the leg's number as pushed (dsc); "" otherwise.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_number(const struct ytx_event *event);
+
+/**
+ * YTX_EVENT_RESOLVED: 1 placed, 0 not placed; -1 when it cannot be
+ * resolved, for the other kinds and for NULL.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+int32_t ytx_event_placed(const struct ytx_event *event);
+
+/**
+ * Why, in English (an unrecognised push, an overdue call, a call not
+ * placed or that cannot be resolved); "" otherwise.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_reason(const struct ytx_event *event);
+
+/**
+ * The record of a YTX_EVENT_COMPLETED, or of a YTX_EVENT_RESOLVED that
+ * was placed (borrowed from the event: read it with the ytx_record_*
+ * accessors, never free it on its own); NULL otherwise.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const struct ytx_record *ytx_event_record(const struct ytx_event *event);
+
+/**
+ * The call's requestId ("" for an outcome unknown not placed; the
+ * requestId the push claimed for an unrecognised push). "" for NULL.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_request_id(const struct ytx_event *event);
+
+/**
+ * YTX_EVENT_LEG_STATE: the leg's new state as pushed ("callout",
+ * "alerting", "answer", "disconnect", or another value kept as sent);
+ * "" otherwise.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_state(const struct ytx_event *event);
+
+/**
+ * The ticket text of an outcome unknown (YTX_EVENT_RESOLVED,
+ * YTX_EVENT_OVERDUE); "" otherwise.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_ticket(const struct ytx_event *event);
+
+/**
+ * YTX_EVENT_LEG_STATE: the push's timestamp text (UTC+8); "" otherwise.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_timestamp(const struct ytx_event *event);
+
+/**
+ * 1 when the event's record came from the signed query (not only from a
+ * push), else 0.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+int32_t ytx_event_verified(const struct ytx_event *event);
+
+/**
+ * What a platform statusCode means and what to do about it (e.g. for
+ * "-204": "balance too low: top up"), a static string; NULL for a code not
+ * in the table or a NULL / non-UTF-8 status_code.
+ *
+ * Safety:
+ * status_code is NULL or a NUL-terminated string.
+ */
+const char *ytx_explain_status_code(const char *status_code);
+
+/**
+ * Find the call whose customParm is custom_parm among the records after
+ * after_request_id (a requestId known from before the call; "0" searches
+ * from the first record), paging 100 records at a time, at most 100 pages.
+ *
+ * This is how an *outcome unknown* (YTX_DELIVERY_UNKNOWN) is resolved
+ * without ringing anyone twice: on YTX_OK, a list of one record means the
+ * call was placed (do not place it again); an empty list means no record
+ * yet, never by itself "not placed": a record is written only after the
+ * call ends, up to srctimeout + dsttimeout + credit + 60 s after it was
+ * sent (PROTOCOL.md). ytx_resolve applies that bound and answers placed,
+ * not placed or not known yet. Only an empty page ends the
+ * search: a page shorter than asked for (a gateway capping limit) is
+ * not the end. Running out of pages is YTX_ERR_INVALID_ARGUMENT naming max_pages,
+ * never an empty list. Other parameters as ytx_call_record.
+ *
+ * Safety:
+ * As ytx_call_record.
+ */
+ytx_result ytx_find_call(const struct ytx_client *client,
+                         const char *custom_parm,
+                         const char *after_request_id,
+                         const char *fid,
+                         struct ytx_records **records_out,
+                         struct ytx_outcome **outcome_out);
+
+/**
  * Release a client. ytx_free(NULL) is a no-op returning YTX_OK.
  *
  * Returns YTX_ERR_INVALID_HANDLE for a handle that was already freed or
@@ -522,134 +868,10 @@ ytx_result ytx_client_new(const char *account_sid,
 ytx_result ytx_free(struct ytx_client *client);
 
 /**
- * Place a two-way callback call: the platform rings src, then dst, and
- * bridges them.
- *
- * Parameters:
- * - client: a handle from ytx_client_new.
- * - src, dst: UTF-8 phone numbers, 5–20 digits (mobile or landline with
- *   area code; +86/0086 + mobile is normalised).
- * - credit: call length limit in seconds, greater than 60.
- * - option_names / option_values / option_count: optional fields by
- *   their wire names: customParm, srcclid, dstclid, srctimeout,
- *   dsttimeout, srchintfile, dsthintfile, ringbacktype (1–3),
- *   customhintfile, dstfailhintfile, srcthreshold, dstthreshold,
- *   srcthresholdfile, dstthresholdfile, iscallstatuscheck (0/1).
- *   May be NULL when option_count is 0.
- * - outcome_out: NULL, or receives a new ytx_outcome (always) with the
- *   requestId on success, or the error's kind, message, field, delivery and
- *   the platform's statusCode/statusMsg; free it with ytx_outcome_free.
- *
- * Returns YTX_OK when the platform accepted the call, otherwise the error's
- * code. Invalid input is reported before anything is sent. The request is
- * sent once; it is sent again only when the client's max_retries option
- * is set and the failure is retry-safe (ytx_outcome_retry_safe): never
- * after it may have reached the platform.
- * On YTX_DELIVERY_UNKNOWN the outcome's ytx_outcome_ticket says what
- * ytx_resolve needs to find out whether the call was placed.
- * Thread safety: any number of threads may call this with the same client.
- *
- * Safety:
- * Every pointer is NULL or valid as described; strings are NUL-terminated.
+ * The number of client handles created and not yet freed (for leak checks
+ * in tests and long-running processes).
  */
-ytx_result ytx_callback_call(const struct ytx_client *client,
-                             const char *src,
-                             const char *dst,
-                             int64_t credit,
-                             const char *const *option_names,
-                             const char *const *option_values,
-                             size_t option_count,
-                             struct ytx_outcome **outcome_out);
-
-/**
- * Dry run of ytx_callback_call: validate and sign the request, send
- * nothing. Same parameters. On YTX_OK the outcome's request_* accessors
- * give the method, URL (with the real Sign: a credential for the platform's
- * timestamp window), headers and body, for debugging or for sending through
- * your own HTTP stack.
- *
- * Safety:
- * As ytx_callback_call.
- */
-ytx_result ytx_callback_prepare(const struct ytx_client *client,
-                                const char *src,
-                                const char *dst,
-                                int64_t credit,
-                                const char *const *option_names,
-                                const char *const *option_values,
-                                size_t option_count,
-                                struct ytx_outcome **outcome_out);
-
-/**
- * Send a voice verification code: the platform calls dst and reads code.
- *
- * Parameters:
- * - client: a handle from ytx_client_new.
- * - dst: UTF-8 phone number to call (as in ytx_callback_call).
- * - dstclid: optional UTF-8 caller id the callee sees (same rules); NULL
- *   or "" leaves it out of the request (the platform currently shows the
- *   callee's own number anyway).
- * - code: 1–19 ASCII letters or digits.
- * - times: how many times it is played, 1–3; 0 for the platform default.
- *   Errors name it by its wire name, time, as every field error does.
- * - outcome_out: as in ytx_callback_call.
- *
- * Returns YTX_OK when the platform accepted it, otherwise the error's code.
- * Thread safety: any number of threads may call this with the same client.
- *
- * Safety:
- * Every pointer is NULL or valid as described; strings are NUL-terminated.
- */
-ytx_result ytx_voice_code(const struct ytx_client *client,
-                          const char *dst,
-                          const char *dstclid,
-                          const char *code,
-                          int32_t times,
-                          struct ytx_outcome **outcome_out);
-
-/**
- * Dry run of ytx_voice_code (see ytx_callback_prepare).
- *
- * Safety:
- * As ytx_voice_code.
- */
-ytx_result ytx_voice_code_prepare(const struct ytx_client *client,
-                                  const char *dst,
-                                  const char *dstclid,
-                                  const char *code,
-                                  int32_t times,
-                                  struct ytx_outcome **outcome_out);
-
-/**
- * Install or remove the process-wide log callback. Off by default.
- *
- * Parameters:
- * - callback: NULL removes the logger (logging off).
- * - user_data: passed back to every call of callback; may be NULL.
- * - min_level: the most verbose level delivered: YTX_LOG_ERROR (1:
- *   transport failures, timeouts, bad answers), YTX_LOG_WARN (2: also
- *   platform rejections and invalid arguments), YTX_LOG_INFO (3: also one
- *   line per accepted request: URL with the Sign redacted, statusCode,
- *   requestId, duration), YTX_LOG_DEBUG (4: also each request body, which
- *   holds phone numbers). YTX_LOG_OFF (0) turns logging off.
- *
- * Threading: the callback runs synchronously on the thread of the call being
- * logged, possibly on several threads at once; it must be thread-safe and
- * must not call into this library (nested events are dropped, and
- * ytx_set_logger from inside the callback returns
- * YTX_ERR_INVALID_ARGUMENT). When ytx_set_logger returns, no thread is
- * still inside the previous callback, so its user_data may be released.
- * Messages never contain the auth token or the Sign. When logging is off a
- * log point costs one atomic load.
- *
- * Returns YTX_OK, or YTX_ERR_INVALID_ARGUMENT for a min_level outside
- * 0–4 (field min_level) or a call from inside the callback.
- *
- * Safety:
- * callback, if not NULL, must be callable from any thread with user_data
- * until ytx_set_logger is called again.
- */
-ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data, int32_t min_level);
+size_t ytx_live_clients(void);
 
 /**
  * The number of objects the library handed out and that were not yet
@@ -660,104 +882,9 @@ ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data, int32_t mi
 size_t ytx_live_objects(void);
 
 /**
- * The number of client handles created and not yet freed (for leak checks
- * in tests and long-running processes).
+ * The number of tracker handles created and not yet freed (leak checks).
  */
-size_t ytx_live_clients(void);
-
-/**
- * The number of client option names ytx_client_new accepts.
- */
-size_t ytx_client_option_count(void);
-
-/**
- * Client option name number index (e.g. "timeout_ms"), a static string;
- * NULL when index is out of range.
- */
-const char *ytx_client_option_name(size_t index);
-
-/**
- * The number of optional callback-call fields ytx_callback_call accepts.
- */
-size_t ytx_callback_option_count(void);
-
-/**
- * Optional callback-call field number index by its wire name (e.g.
- * "customParm"), in wire order, a static string; NULL when out of range.
- */
-const char *ytx_callback_option_name(size_t index);
-
-/**
- * The default overall timeout of one call, in milliseconds (option
- * timeout_ms).
- */
-uint64_t ytx_default_timeout_ms(void);
-
-/**
- * The default connect timeout in milliseconds (option connect_timeout_ms;
- * capped at the overall timeout when that is shorter).
- */
-uint64_t ytx_default_connect_timeout_ms(void);
-
-/**
- * The production base URL (the default), a static string.
- */
-const char *ytx_production_url(void);
-
-/**
- * The sandbox base URL (option environment = "sandbox"), a static string.
- */
-const char *ytx_sandbox_url(void);
-
-/**
- * The number of rows of the platform's status-code table.
- */
-size_t ytx_status_code_count(void);
-
-/**
- * Row index of the platform's status-code table: the statusCode (e.g.
- * "-204"), a static string, or NULL when out of range. Its explanation:
- * ytx_explain_status_code.
- */
-const char *ytx_status_code_at(size_t index);
-
-/**
- * What a platform statusCode means and what to do about it (e.g. for
- * "-204": "balance too low: top up"), a static string; NULL for a code not
- * in the table or a NULL / non-UTF-8 status_code.
- *
- * Safety:
- * status_code is NULL or a NUL-terminated string.
- */
-const char *ytx_explain_status_code(const char *status_code);
-
-/**
- * The name of a delivery state, e.g. "YTX_DELIVERY_NOT_SENT", or
- * "YTX_UNKNOWN" for a value that is none. A static string.
- */
-const char *ytx_delivery_name(ytx_delivery delivery);
-
-/**
- * Copy the client's effective base URL (after environment / base_url,
- * without a trailing slash, e.g. http://api.ytx.net) into buf, cut to
- * buf_len - 1 bytes and NUL-terminated (as snprintf does; buf may be
- * NULL when buf_len is 0). Returns the URL's full length in bytes (so a
- * return value >= buf_len means it was cut), or 0 for a NULL, freed or
- * foreign handle (a base URL is never empty).
- *
- * Safety:
- * buf is NULL or points to buf_len writable bytes.
- */
-size_t ytx_client_base_url(const struct ytx_client *client, char *buf, size_t buf_len);
-
-/**
- * The call's result code (the same value the call returned).
- * YTX_ERR_NULL_ARGUMENT for a NULL outcome.
- *
- * Safety:
- * outcome is NULL or a live outcome not yet freed.
- */
-ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
+size_t ytx_live_trackers(void);
 
 /**
  * Whether the request reached the platform: YTX_DELIVERY_NOT_SENT (nothing
@@ -775,33 +902,33 @@ ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
 ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
 
 /**
- * Whether sending the same request again can succeed without any risk of
- * a second call: true for a failure before the request was written
- * (YTX_ERR_NOT_SENT, or YTX_ERR_TIMEOUT with YTX_DELIVERY_NOT_SENT)
- * and for the platform's -104 (request rate too high: a refusal, nothing
- * was placed; wait ytx_outcome_retry_after_ms first). false for
- * everything else: success, argument errors (NULL, UTF-8, invalid value,
- * handle: a retry fails the same way), an unknown outcome (the call may
- * have been placed: resolve it, never resend it blindly), HTTP status and
- * protocol errors, other platform refusals, a push that does not parse,
- * and a NULL outcome. The rule is the library's (Error::is_retry_safe
- * in Rust); every binding reads it here.
+ * For argument errors, the parameter or field at fault (src, credit,
+ * auth_token, customParm, ...); empty otherwise.
  *
  * Safety:
  * outcome is NULL or a live outcome not yet freed.
  */
-bool ytx_outcome_retry_safe(const struct ytx_outcome *outcome);
+const char *ytx_outcome_field(const struct ytx_outcome *outcome);
 
 /**
- * For a retry-safe outcome (ytx_outcome_retry_safe), the pause in
- * milliseconds before sending the request again: 0 for a failure before
- * it was written, 1000 for the platform's -104. 0 when the outcome is
- * not retry-safe (check that first) or NULL.
+ * Release an outcome and every string borrowed from it. NULL is a no-op.
+ *
+ * Safety:
+ * outcome is NULL or an outcome from this library not yet freed; freeing
+ * it twice is undefined behaviour (as with free).
+ */
+void ytx_outcome_free(struct ytx_outcome *outcome);
+
+/**
+ * The HTTP status of the answer: 200 for YTX_OK and YTX_ERR_PLATFORM,
+ * the status for YTX_ERR_HTTP_STATUS (e.g. 502), and 0 for every other
+ * result (including YTX_ERR_PROTOCOL, whose answer may or may not have
+ * had a readable status line).
  *
  * Safety:
  * outcome is NULL or a live outcome not yet freed.
  */
-uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
+uint16_t ytx_outcome_http_status(const struct ytx_outcome *outcome);
 
 /**
  * An English message for a person, e.g. credit: must be a whole number of
@@ -814,30 +941,20 @@ uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
 const char *ytx_outcome_message(const struct ytx_outcome *outcome);
 
 /**
- * For argument errors, the parameter or field at fault (src, credit,
- * auth_token, customParm, ...); empty otherwise.
+ * The request's JSON body.
  *
  * Safety:
  * outcome is NULL or a live outcome not yet freed.
  */
-const char *ytx_outcome_field(const struct ytx_outcome *outcome);
+const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
 
 /**
- * The platform's statusCode ("0" on success, e.g. "-203" for
- * YTX_ERR_PLATFORM); empty when the platform did not answer.
+ * The request's headers, one Name: value\n line each.
  *
  * Safety:
  * outcome is NULL or a live outcome not yet freed.
  */
-const char *ytx_outcome_status_code(const struct ytx_outcome *outcome);
-
-/**
- * The platform's statusMsg, as it sent it (often Chinese, UTF-8).
- *
- * Safety:
- * outcome is NULL or a live outcome not yet freed.
- */
-const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
+const char *ytx_outcome_request_headers(const struct ytx_outcome *outcome);
 
 /**
  * The platform's requestId: an opaque string (29 digits on the real
@@ -847,17 +964,6 @@ const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
  * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_request_id(const struct ytx_outcome *outcome);
-
-/**
- * The HTTP status of the answer: 200 for YTX_OK and YTX_ERR_PLATFORM,
- * the status for YTX_ERR_HTTP_STATUS (e.g. 502), and 0 for every other
- * result (including YTX_ERR_PROTOCOL, whose answer may or may not have
- * had a readable status line).
- *
- * Safety:
- * outcome is NULL or a live outcome not yet freed.
- */
-uint16_t ytx_outcome_http_status(const struct ytx_outcome *outcome);
 
 /**
  * The method of the request that was built (POST); empty when the call
@@ -888,29 +994,198 @@ const char *ytx_outcome_request_url(const struct ytx_outcome *outcome);
 const char *ytx_outcome_request_url_redacted(const struct ytx_outcome *outcome);
 
 /**
- * The request's headers, one Name: value\n line each.
+ * The call's result code (the same value the call returned).
+ * YTX_ERR_NULL_ARGUMENT for a NULL outcome.
  *
  * Safety:
  * outcome is NULL or a live outcome not yet freed.
  */
-const char *ytx_outcome_request_headers(const struct ytx_outcome *outcome);
+ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
 
 /**
- * The request's JSON body.
+ * For a retry-safe outcome (ytx_outcome_retry_safe), the pause in
+ * milliseconds before sending the request again: 0 for a failure before
+ * it was written, 1000 for the platform's -104. 0 when the outcome is
+ * not retry-safe (check that first) or NULL.
  *
  * Safety:
  * outcome is NULL or a live outcome not yet freed.
  */
-const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
+uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
 
 /**
- * Release an outcome and every string borrowed from it. NULL is a no-op.
+ * Whether sending the same request again can succeed without any risk of
+ * a second call: true for a failure before the request was written
+ * (YTX_ERR_NOT_SENT, or YTX_ERR_TIMEOUT with YTX_DELIVERY_NOT_SENT)
+ * and for the platform's -104 (request rate too high: a refusal, nothing
+ * was placed; wait ytx_outcome_retry_after_ms first). false for
+ * everything else: success, argument errors (NULL, UTF-8, invalid value,
+ * handle: a retry fails the same way), an unknown outcome (the call may
+ * have been placed: resolve it, never resend it blindly), HTTP status and
+ * protocol errors, other platform refusals, a push that does not parse,
+ * and a NULL outcome. The rule is the library's (Error::is_retry_safe
+ * in Rust); every binding reads it here.
  *
  * Safety:
- * outcome is NULL or an outcome from this library not yet freed; freeing
- * it twice is undefined behaviour (as with free).
+ * outcome is NULL or a live outcome not yet freed.
  */
-void ytx_outcome_free(struct ytx_outcome *outcome);
+bool ytx_outcome_retry_safe(const struct ytx_outcome *outcome);
+
+/**
+ * The platform's statusCode ("0" on success, e.g. "-203" for
+ * YTX_ERR_PLATFORM); empty when the platform did not answer.
+ *
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
+ */
+const char *ytx_outcome_status_code(const struct ytx_outcome *outcome);
+
+/**
+ * The platform's statusMsg, as it sent it (often Chinese, UTF-8).
+ *
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
+ */
+const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
+
+/**
+ * The ticket of an *outcome unknown* of ytx_callback_call (or
+ * ytx_voice_code, whose ticket resolves as
+ * YTX_RESOLUTION_CANNOT_BE_RESOLVED), as text: everything ytx_resolve
+ * needs (customParm, ring timeouts, credit, the time it was sent, the last
+ * requestId this client saw accepted before it). Save it with the order to
+ * resolve the call after a restart; the format is stable and versioned
+ * (ytx-ticket:1;..., README). "" when the outcome has no ticket (any
+ * other result) or is NULL. Borrowed from the outcome.
+ *
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed.
+ */
+const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);
+
+/**
+ * How many calls the list holds; 0 for NULL.
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+size_t ytx_pending_count(const struct ytx_pending *pending);
+
+/**
+ * The credit of item index, seconds (0 when not known, NULL, past the end).
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+uint32_t ytx_pending_credit(const struct ytx_pending *pending, size_t index);
+
+/**
+ * The customParm of item index ("" when none, NULL, past the end).
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+const char *ytx_pending_custom_parm(const struct ytx_pending *pending, size_t index);
+
+/**
+ * Release a pending list. NULL is a no-op.
+ *
+ * Safety:
+ * pending is NULL or an owned list not yet freed.
+ */
+void ytx_pending_free(struct ytx_pending *pending);
+
+/**
+ * Item index as one line of JSON, everything ytx_tracker_restore
+ * needs (format: README, "The tracker"); "" for NULL or past the end.
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+const char *ytx_pending_json(const struct ytx_pending *pending, size_t index);
+
+/**
+ * The requestId of item index ("" for an outcome unknown, a NULL list
+ * or an index past the end).
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+const char *ytx_pending_request_id(const struct ytx_pending *pending, size_t index);
+
+/**
+ * When item index was sent, Unix seconds (0 for NULL, past the end).
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+int64_t ytx_pending_sent_unix(const struct ytx_pending *pending, size_t index);
+
+/**
+ * The production base URL (the default), a static string.
+ */
+const char *ytx_production_url(void);
+
+/**
+ * A field of a state push by its wire name (also fields this library does
+ * not know), or NULL when absent (or push/name is NULL).
+ *
+ * Safety:
+ * push is NULL or a live push; name is NULL or NUL-terminated.
+ */
+const char *ytx_push_field(const struct ytx_push *push, const char *name);
+
+/**
+ * The number of fields of a state push (0 for a record push or NULL).
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+size_t ytx_push_field_count(const struct ytx_push *push);
+
+/**
+ * The wire name of a state push's field number index (in the order
+ * sent), or NULL when out of range.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+const char *ytx_push_field_name(const struct ytx_push *push, size_t index);
+
+/**
+ * The value of a state push's field number index, or NULL when out of range.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+const char *ytx_push_field_value(const struct ytx_push *push, size_t index);
+
+/**
+ * Release a push and everything borrowed from it. NULL is a no-op.
+ *
+ * Safety:
+ * push is NULL or a push from ytx_push_parse not yet freed.
+ */
+void ytx_push_free(struct ytx_push *push);
+
+/**
+ * What the push is: YTX_PUSH_STATE or YTX_PUSH_RECORDS; YTX_PUSH_NONE
+ * for NULL.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
+
+/**
+ * A state push's leg number (dsc): match it against the call's src or
+ * dst by suffix (the platform may add or drop a prefix).
+ * "" for NULL.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+const char *ytx_push_number(const struct ytx_push *push);
 
 /**
  * Parse a push body: the raw bytes the platform POSTed to your callback URL.
@@ -966,21 +1241,14 @@ ytx_result ytx_push_parse_routed(const uint8_t *body,
                                  struct ytx_outcome **outcome_out);
 
 /**
- * Release a push and everything borrowed from it. NULL is a no-op.
- *
- * Safety:
- * push is NULL or a push from ytx_push_parse not yet freed.
- */
-void ytx_push_free(struct ytx_push *push);
-
-/**
- * What the push is: YTX_PUSH_STATE or YTX_PUSH_RECORDS; YTX_PUSH_NONE
- * for NULL.
+ * A record push's records (borrowed: valid until ytx_push_free; never
+ * pass it to ytx_records_free). An empty list for a state push; NULL only
+ * for a NULL push.
  *
  * Safety:
  * push is NULL or a live push.
  */
-ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
+const struct ytx_records *ytx_push_records(const struct ytx_push *push);
 
 /**
  * A state push's requestId (requestid); "" for a record push.
@@ -990,44 +1258,6 @@ ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
  * push is NULL or a live push.
  */
 const char *ytx_push_request_id(const struct ytx_push *push);
-
-/**
- * A state push's leg number (dsc): match it against the call's src or
- * dst by suffix (the platform may add or drop a prefix).
- * "" for NULL.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const char *ytx_push_number(const struct ytx_push *push);
-
-/**
- * A state push's state as sent (state), e.g. "answer" or a state this
- * library does not know.
- * "" for NULL.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const char *ytx_push_state_text(const struct ytx_push *push);
-
-/**
- * A state push's stateDesc.
- * "" for NULL.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const char *ytx_push_state_desc(const struct ytx_push *push);
-
-/**
- * A state push's timestamp as sent (UTC+8).
- * "" for NULL.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const char *ytx_push_timestamp(const struct ytx_push *push);
 
 /**
  * A state push's state: YTX_CALL_STATE_CALLOUT, _ALERTING, _ANSWER,
@@ -1040,6 +1270,34 @@ const char *ytx_push_timestamp(const struct ytx_push *push);
 ytx_call_state ytx_push_state(const struct ytx_push *push);
 
 /**
+ * A state push's stateDesc.
+ * "" for NULL.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+const char *ytx_push_state_desc(const struct ytx_push *push);
+
+/**
+ * A state push's state as sent (state), e.g. "answer" or a state this
+ * library does not know.
+ * "" for NULL.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+const char *ytx_push_state_text(const struct ytx_push *push);
+
+/**
+ * A state push's timestamp as sent (UTC+8).
+ * "" for NULL.
+ *
+ * Safety:
+ * push is NULL or a live push.
+ */
+const char *ytx_push_timestamp(const struct ytx_push *push);
+
+/**
  * A state push's timestamp as Unix seconds: returns 1 and stores it in
  * *unix_out when the text is a known UTC+8 format (yyyy-MM-dd HH:mm:ss
  * or yyyyMMddHHmmss); returns 0 and leaves *unix_out alone otherwise.
@@ -1050,175 +1308,21 @@ ytx_call_state ytx_push_state(const struct ytx_push *push);
 int32_t ytx_push_timestamp_unix(const struct ytx_push *push, int64_t *unix_out);
 
 /**
- * A field of a state push by its wire name (also fields this library does
- * not know), or NULL when absent (or push/name is NULL).
+ * The account's balance (account/getBlance.wx, version 201612).
+ *
+ * - client: a handle from ytx_client_new.
+ * - balance_out: required; receives a new ytx_balance on YTX_OK, NULL
+ *   on error; free it with ytx_balance_free.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always).
+ *
+ * Returns YTX_OK or the error's code, as ytx_callback_call does.
  *
  * Safety:
- * push is NULL or a live push; name is NULL or NUL-terminated.
+ * Every pointer is NULL or valid as described.
  */
-const char *ytx_push_field(const struct ytx_push *push, const char *name);
-
-/**
- * The number of fields of a state push (0 for a record push or NULL).
- *
- * Safety:
- * push is NULL or a live push.
- */
-size_t ytx_push_field_count(const struct ytx_push *push);
-
-/**
- * The wire name of a state push's field number index (in the order
- * sent), or NULL when out of range.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const char *ytx_push_field_name(const struct ytx_push *push, size_t index);
-
-/**
- * The value of a state push's field number index, or NULL when out of range.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const char *ytx_push_field_value(const struct ytx_push *push, size_t index);
-
-/**
- * A record push's records (borrowed: valid until ytx_push_free; never
- * pass it to ytx_records_free). An empty list for a state push; NULL only
- * for a NULL push.
- *
- * Safety:
- * push is NULL or a live push.
- */
-const struct ytx_records *ytx_push_records(const struct ytx_push *push);
-
-/**
- * The number of records in a list (0 for NULL).
- *
- * Safety:
- * records is NULL or a live list.
- */
-size_t ytx_records_count(const struct ytx_records *records);
-
-/**
- * Record number index of a list (borrowed from the list), or NULL when out
- * of range or records is NULL.
- *
- * Safety:
- * records is NULL or a live list.
- */
-const struct ytx_record *ytx_records_get(const struct ytx_records *records, size_t index);
-
-/**
- * Release a list from ytx_call_record, ytx_call_records_after or
- * ytx_find_call, and every record borrowed from it. NULL is a no-op.
- * Never pass the list borrowed from a push.
- *
- * Safety:
- * records is NULL or an owned list not yet freed.
- */
-void ytx_records_free(struct ytx_records *records);
-
-/**
- * The record's requestId (requestid), exactly as sent.
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_request_id(const struct ytx_record *record);
-
-/**
- * The app id (appid).
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_app_id(const struct ytx_record *record);
-
-/**
- * The product number (fid): "4" for a callback call.
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_fid(const struct ytx_record *record);
-
-/**
- * Your own reference from the request (customParm).
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_custom_parm(const struct ytx_record *record);
-
-/**
- * First leg of a two-leg record (caller, the request's src).
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_caller(const struct ytx_record *record);
-
-/**
- * Second leg of a two-leg record (called, the request's dst).
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_called(const struct ytx_record *record);
-
-/**
- * The number called in a one-leg record (tel).
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_tel(const struct ytx_record *record);
-
-/**
- * The outcome in words (stateDesc), e.g. "应答|正常".
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_state_desc(const struct ytx_record *record);
-
-/**
- * The recording's URL (tapesurl); "" when there is none (NoTapes).
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_recording_url(const struct ytx_record *record);
-
-/**
- * The charge in yuan as the exact decimal text sent (oriamount, e.g.
- * "0.31"); "" when absent or not an amount of whole fen.
- * "" for NULL or when absent.
- *
- * Safety:
- * record is NULL or a live record.
- */
-const char *ytx_record_amount_text(const struct ytx_record *record);
-
-/**
- * Billed seconds (duration), or -1 when absent or not a whole number
- * (or record is NULL, or a bug was caught).
- *
- * Safety:
- * record is NULL or a live record.
- */
-int64_t ytx_record_duration(const struct ytx_record *record);
+ytx_result ytx_query_balance(const struct ytx_client *client,
+                             struct ytx_balance **balance_out,
+                             struct ytx_outcome **outcome_out);
 
 /**
  * The charge in whole fen (1 yuan = 100 fen; "0.31" is 31): returns 1 and
@@ -1231,17 +1335,68 @@ int64_t ytx_record_duration(const struct ytx_record *record);
 int32_t ytx_record_amount_fen(const struct ytx_record *record, int64_t *fen_out);
 
 /**
- * A time field by wire name (callerstime, calleretime, calledstime,
- * calledetime, stime, etime) as Unix seconds, parsed from UTC+8:
- * returns 1 and stores it in *unix_out, or returns 0 (absent, empty: it
- * never happened, or an unknown format; see ytx_record_field for the
- * text) and leaves *unix_out alone.
+ * The charge in yuan as the exact decimal text sent (oriamount, e.g.
+ * "0.31"); "" when absent or not an amount of whole fen.
+ * "" for NULL or when absent.
  *
  * Safety:
- * record is NULL or a live record; name is NULL or NUL-terminated;
- * unix_out is NULL or writable.
+ * record is NULL or a live record.
  */
-int32_t ytx_record_time_unix(const struct ytx_record *record, const char *name, int64_t *unix_out);
+const char *ytx_record_amount_text(const struct ytx_record *record);
+
+/**
+ * The app id (appid).
+ * "" for NULL or when absent.
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+const char *ytx_record_app_id(const struct ytx_record *record);
+
+/**
+ * Second leg of a two-leg record (called, the request's dst).
+ * "" for NULL or when absent.
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+const char *ytx_record_called(const struct ytx_record *record);
+
+/**
+ * First leg of a two-leg record (caller, the request's src).
+ * "" for NULL or when absent.
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+const char *ytx_record_caller(const struct ytx_record *record);
+
+/**
+ * Your own reference from the request (customParm).
+ * "" for NULL or when absent.
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+const char *ytx_record_custom_parm(const struct ytx_record *record);
+
+/**
+ * Billed seconds (duration), or -1 when absent or not a whole number
+ * (or record is NULL, or a bug was caught).
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+int64_t ytx_record_duration(const struct ytx_record *record);
+
+/**
+ * The product number (fid): "4" for a callback call.
+ * "" for NULL or when absent.
+ *
+ * Safety:
+ * record is NULL or a live record.
+ */
+const char *ytx_record_fid(const struct ytx_record *record);
 
 /**
  * Any field of the record by its wire name (also fields this library does
@@ -1279,127 +1434,144 @@ const char *ytx_record_field_name(const struct ytx_record *record, size_t index)
 const char *ytx_record_field_value(const struct ytx_record *record, size_t index);
 
 /**
- * The record of one call (CallCdr.wx, getCdrByResId, limit 0).
- *
- * Parameters:
- * - client: a handle from ytx_client_new.
- * - request_id: UTF-8, the requestId of an accepted call.
- * - fid: the product number; NULL or "" for "4" (the callback call).
- * - records_out: required; on YTX_OK receives a new list with the one
- *   record, or an empty list when the platform has none (yet: it writes a
- *   record about 20 s after the call ends); NULL on error. Free it with
- *   ytx_records_free.
- * - outcome_out: NULL, or receives a new ytx_outcome (always).
- *
- * Returns YTX_OK or the error's code, as ytx_callback_call does. Sent
- * once, never retried. Thread safety: any number of threads.
+ * The recording's URL (tapesurl); "" when there is none (NoTapes).
+ * "" for NULL or when absent.
  *
  * Safety:
- * Every pointer is NULL or valid as described; strings are NUL-terminated.
+ * record is NULL or a live record.
  */
-ytx_result ytx_call_record(const struct ytx_client *client,
-                           const char *request_id,
-                           const char *fid,
-                           struct ytx_records **records_out,
-                           struct ytx_outcome **outcome_out);
+const char *ytx_record_recording_url(const struct ytx_record *record);
 
 /**
- * Up to limit (1–1000) call records after request_id ("0": from the
- * first), for paging: pass the last record's requestId to get the next
- * page. Parameters and result as ytx_call_record; the list may hold
- * fewer records than limit (none: the end).
+ * The record's requestId (requestid), exactly as sent.
+ * "" for NULL or when absent.
  *
  * Safety:
- * As ytx_call_record.
+ * record is NULL or a live record.
  */
-ytx_result ytx_call_records_after(const struct ytx_client *client,
-                                  const char *request_id,
-                                  uint32_t limit,
-                                  const char *fid,
-                                  struct ytx_records **records_out,
-                                  struct ytx_outcome **outcome_out);
+const char *ytx_record_request_id(const struct ytx_record *record);
 
 /**
- * Find the call whose customParm is custom_parm among the records after
- * after_request_id (a requestId known from before the call; "0" searches
- * from the first record), paging 100 records at a time, at most 100 pages.
- *
- * This is how an *outcome unknown* (YTX_DELIVERY_UNKNOWN) is resolved
- * without ringing anyone twice: on YTX_OK, a list of one record means the
- * call was placed (do not place it again); an empty list means no record
- * yet, never by itself "not placed": a record is written only after the
- * call ends, up to srctimeout + dsttimeout + credit + 60 s after it was
- * sent (PROTOCOL.md). ytx_resolve applies that bound and answers placed,
- * not placed or not known yet. Only an empty page ends the
- * search: a page shorter than asked for (a gateway capping limit) is
- * not the end. Running out of pages is YTX_ERR_INVALID_ARGUMENT naming max_pages,
- * never an empty list. Other parameters as ytx_call_record.
+ * The outcome in words (stateDesc), e.g. "应答|正常".
+ * "" for NULL or when absent.
  *
  * Safety:
- * As ytx_call_record.
+ * record is NULL or a live record.
  */
-ytx_result ytx_find_call(const struct ytx_client *client,
-                         const char *custom_parm,
-                         const char *after_request_id,
-                         const char *fid,
-                         struct ytx_records **records_out,
-                         struct ytx_outcome **outcome_out);
+const char *ytx_record_state_desc(const struct ytx_record *record);
 
 /**
- * The account's balance (account/getBlance.wx, version 201612).
- *
- * - client: a handle from ytx_client_new.
- * - balance_out: required; receives a new ytx_balance on YTX_OK, NULL
- *   on error; free it with ytx_balance_free.
- * - outcome_out: NULL, or receives a new ytx_outcome (always).
- *
- * Returns YTX_OK or the error's code, as ytx_callback_call does.
+ * The number called in a one-leg record (tel).
+ * "" for NULL or when absent.
  *
  * Safety:
- * Every pointer is NULL or valid as described.
+ * record is NULL or a live record.
  */
-ytx_result ytx_query_balance(const struct ytx_client *client,
-                             struct ytx_balance **balance_out,
-                             struct ytx_outcome **outcome_out);
+const char *ytx_record_tel(const struct ytx_record *record);
 
 /**
- * The balance in yuan as the exact decimal text sent, e.g. "7.08"; "" for NULL.
+ * A time field by wire name (callerstime, calleretime, calledstime,
+ * calledetime, stime, etime) as Unix seconds, parsed from UTC+8:
+ * returns 1 and stores it in *unix_out, or returns 0 (absent, empty: it
+ * never happened, or an unknown format; see ytx_record_field for the
+ * text) and leaves *unix_out alone.
  *
  * Safety:
- * balance is NULL or a live balance.
+ * record is NULL or a live record; name is NULL or NUL-terminated;
+ * unix_out is NULL or writable.
  */
-const char *ytx_balance_text(const struct ytx_balance *balance);
+int32_t ytx_record_time_unix(const struct ytx_record *record, const char *name, int64_t *unix_out);
 
 /**
- * The balance in whole fen (7.08 yuan is 708; may be negative); 0 for NULL.
+ * The number of records in a list (0 for NULL).
  *
  * Safety:
- * balance is NULL or a live balance.
+ * records is NULL or a live list.
  */
-int64_t ytx_balance_fen(const struct ytx_balance *balance);
+size_t ytx_records_count(const struct ytx_records *records);
 
 /**
- * Release a balance. NULL is a no-op.
+ * Release a list from ytx_call_record, ytx_call_records_after or
+ * ytx_find_call, and every record borrowed from it. NULL is a no-op.
+ * Never pass the list borrowed from a push.
  *
  * Safety:
- * balance is NULL or a balance from ytx_query_balance not yet freed.
+ * records is NULL or an owned list not yet freed.
  */
-void ytx_balance_free(struct ytx_balance *balance);
+void ytx_records_free(struct ytx_records *records);
 
 /**
- * The ticket of an *outcome unknown* of ytx_callback_call (or
- * ytx_voice_code, whose ticket resolves as
- * YTX_RESOLUTION_CANNOT_BE_RESOLVED), as text: everything ytx_resolve
- * needs (customParm, ring timeouts, credit, the time it was sent, the last
- * requestId this client saw accepted before it). Save it with the order to
- * resolve the call after a restart; the format is stable and versioned
- * (ytx-ticket:1;..., README). "" when the outcome has no ticket (any
- * other result) or is NULL. Borrowed from the outcome.
+ * Record number index of a list (borrowed from the list), or NULL when out
+ * of range or records is NULL.
  *
  * Safety:
- * outcome is NULL or a live outcome not yet freed.
+ * records is NULL or a live list.
  */
-const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);
+const struct ytx_record *ytx_records_get(const struct ytx_records *records, size_t index);
+
+/**
+ * When to call ytx_resolve again, in Unix seconds, when
+ * YTX_RESOLUTION_NOT_KNOWN_YET: stores it in *unix_out (if not NULL)
+ * and returns 1; returns 0 (nothing stored) for the other answers and NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution; unix_out NULL or writable.
+ */
+int32_t ytx_resolution_check_again_unix(const struct ytx_resolution *resolution, int64_t *unix_out);
+
+/**
+ * Where the next ytx_resolve of the same ticket resumes (pass it as
+ * cursor): a requestId, or "" to start again from the ticket's anchor.
+ * It only moves past pages read after the bound, so resuming never skips a
+ * record written later. "" for NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution.
+ */
+const char *ytx_resolution_cursor(const struct ytx_resolution *resolution);
+
+/**
+ * Release a resolution from ytx_resolve and its record. NULL is a no-op.
+ *
+ * Safety:
+ * resolution is NULL or an owned resolution not yet freed.
+ */
+void ytx_resolution_free(struct ytx_resolution *resolution);
+
+/**
+ * Why, in English (which budget ran out, why it cannot be resolved, ...).
+ * "" for NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution.
+ */
+const char *ytx_resolution_reason(const struct ytx_resolution *resolution);
+
+/**
+ * The call's record when YTX_RESOLUTION_PLACED (borrowed from the
+ * resolution: read it with the ytx_record_* accessors, never free it on
+ * its own), else NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution.
+ */
+const struct ytx_record *ytx_resolution_record(const struct ytx_resolution *resolution);
+
+/**
+ * The name of a resolution status, e.g. "YTX_RESOLUTION_PLACED", or
+ * "YTX_UNKNOWN". A static string, never freed.
+ */
+const char *ytx_resolution_status_name(ytx_resolution_status status);
+
+/**
+ * The answer: YTX_RESOLUTION_PLACED, YTX_RESOLUTION_NOT_PLACED,
+ * YTX_RESOLUTION_NOT_KNOWN_YET or YTX_RESOLUTION_CANNOT_BE_RESOLVED;
+ * YTX_RESOLUTION_NONE for NULL.
+ *
+ * Safety:
+ * resolution is NULL or a live resolution.
+ */
+ytx_resolution_status ytx_resolution_status_of(const struct ytx_resolution *resolution);
 
 /**
  * Was the call of this ticket placed? Sends only record queries
@@ -1439,68 +1611,91 @@ ytx_result ytx_resolve(const struct ytx_client *client,
                        struct ytx_outcome **outcome_out);
 
 /**
- * The answer: YTX_RESOLUTION_PLACED, YTX_RESOLUTION_NOT_PLACED,
- * YTX_RESOLUTION_NOT_KNOWN_YET or YTX_RESOLUTION_CANNOT_BE_RESOLVED;
- * YTX_RESOLUTION_NONE for NULL.
- *
- * Safety:
- * resolution is NULL or a live resolution.
+ * The name of a result code, e.g. "YTX_ERR_TIMEOUT", or "YTX_UNKNOWN"
+ * for a value that is none. A static string, never freed.
  */
-ytx_resolution_status ytx_resolution_status_of(const struct ytx_resolution *resolution);
+const char *ytx_result_name(ytx_result code);
 
 /**
- * The name of a resolution status, e.g. "YTX_RESOLUTION_PLACED", or
- * "YTX_UNKNOWN". A static string, never freed.
+ * The sandbox base URL (option environment = "sandbox"), a static string.
  */
-const char *ytx_resolution_status_name(ytx_resolution_status status);
+const char *ytx_sandbox_url(void);
 
 /**
- * The call's record when YTX_RESOLUTION_PLACED (borrowed from the
- * resolution: read it with the ytx_record_* accessors, never free it on
- * its own), else NULL.
+ * Install or remove the process-wide log callback. Off by default.
+ *
+ * Parameters:
+ * - callback: NULL removes the logger (logging off).
+ * - user_data: passed back to every call of callback; may be NULL.
+ * - min_level: the most verbose level delivered: YTX_LOG_ERROR (1:
+ *   transport failures, timeouts, bad answers), YTX_LOG_WARN (2: also
+ *   platform rejections and invalid arguments), YTX_LOG_INFO (3: also one
+ *   line per accepted request: URL with the Sign redacted, statusCode,
+ *   requestId, duration), YTX_LOG_DEBUG (4: also each request body, which
+ *   holds phone numbers). YTX_LOG_OFF (0) turns logging off.
+ *
+ * Threading: the callback runs synchronously on the thread of the call being
+ * logged, possibly on several threads at once; it must be thread-safe and
+ * must not call into this library (nested events are dropped, and
+ * ytx_set_logger from inside the callback returns
+ * YTX_ERR_INVALID_ARGUMENT). When ytx_set_logger returns, no thread is
+ * still inside the previous callback, so its user_data may be released.
+ * Messages never contain the auth token or the Sign. When logging is off a
+ * log point costs one atomic load.
+ *
+ * Returns YTX_OK, or YTX_ERR_INVALID_ARGUMENT for a min_level outside
+ * 0–4 (field min_level) or a call from inside the callback.
  *
  * Safety:
- * resolution is NULL or a live resolution.
+ * callback, if not NULL, must be callable from any thread with user_data
+ * until ytx_set_logger is called again.
  */
-const struct ytx_record *ytx_resolution_record(const struct ytx_resolution *resolution);
+ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data, int32_t min_level);
 
 /**
- * When to call ytx_resolve again, in Unix seconds, when
- * YTX_RESOLUTION_NOT_KNOWN_YET: stores it in *unix_out (if not NULL)
- * and returns 1; returns 0 (nothing stored) for the other answers and NULL.
- *
- * Safety:
- * resolution is NULL or a live resolution; unix_out NULL or writable.
+ * Row index of the platform's status-code table: the statusCode (e.g.
+ * "-204"), a static string, or NULL when out of range. Its explanation:
+ * ytx_explain_status_code.
  */
-int32_t ytx_resolution_check_again_unix(const struct ytx_resolution *resolution, int64_t *unix_out);
+const char *ytx_status_code_at(size_t index);
 
 /**
- * Where the next ytx_resolve of the same ticket resumes (pass it as
- * cursor): a requestId, or "" to start again from the ticket's anchor.
- * It only moves past pages read after the bound, so resuming never skips a
- * record written later. "" for NULL.
- *
- * Safety:
- * resolution is NULL or a live resolution.
+ * The number of rows of the platform's status-code table.
  */
-const char *ytx_resolution_cursor(const struct ytx_resolution *resolution);
+size_t ytx_status_code_count(void);
 
 /**
- * Why, in English (which budget ran out, why it cannot be resolved, ...).
- * "" for NULL.
+ * Move the clock of a tracker made with the option clock = manual by
+ * ms milliseconds (tests: the bound of a call passes without waiting).
+ * YTX_ERR_INVALID_ARGUMENT naming clock for a tracker on the system
+ * clock.
  *
  * Safety:
- * resolution is NULL or a live resolution.
+ * outcome_out is NULL or writable.
  */
-const char *ytx_resolution_reason(const struct ytx_resolution *resolution);
+ytx_result ytx_tracker_advance_clock(const struct ytx_tracker *tracker,
+                                     uint64_t ms,
+                                     struct ytx_outcome **outcome_out);
 
 /**
- * Release a resolution from ytx_resolve and its record. NULL is a no-op.
+ * Stop watching a call, by its key (the requestId, or unknown: and the
+ * customParm of an outcome unknown). 1 when it was watched, 0 otherwise
+ * (also for a bad handle or NULL key).
  *
  * Safety:
- * resolution is NULL or an owned resolution not yet freed.
+ * key is NULL or NUL-terminated.
  */
-void ytx_resolution_free(struct ytx_resolution *resolution);
+int32_t ytx_tracker_forget(const struct ytx_tracker *tracker, const char *key);
+
+/**
+ * Release a tracker handle. A thread waiting in ytx_tracker_next_event
+ * returns at once with no event; the client is no longer followed. NULL
+ * or an unknown handle is a no-op.
+ *
+ * Safety:
+ * tracker is any value (it is looked up, never dereferenced).
+ */
+void ytx_tracker_free(struct ytx_tracker *tracker);
 
 /**
  * Make a tracker over a client: every callback call the client places from
@@ -1539,19 +1734,27 @@ ytx_result ytx_tracker_new(const struct ytx_client *client,
                            struct ytx_outcome **outcome_out);
 
 /**
- * Release a tracker handle. A thread waiting in ytx_tracker_next_event
- * returns at once with no event; the client is no longer followed. NULL
- * or an unknown handle is a no-op.
+ * The next event, waiting up to timeout_ms (negative: until there is
+ * one, or the tracker is freed). The tracker's work happens here, on the
+ * calling thread (due record queries may take up to the client's timeout
+ * longer than timeout_ms).
+ *
+ * Parameters:
+ * - event_out: required; receives a new ytx_event (free it with
+ *   ytx_event_free), or NULL when the time ran out.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always).
+ *
+ * Returns YTX_OK (with an event or NULL); YTX_ERR_INVALID_HANDLE;
+ * YTX_ERR_NULL_ARGUMENT for a NULL event_out. Thread safety: any
+ * number of threads may wait at once; each event goes to one of them.
  *
  * Safety:
- * tracker is any value (it is looked up, never dereferenced).
+ * The out-pointers are NULL or valid for one pointer write.
  */
-void ytx_tracker_free(struct ytx_tracker *tracker);
-
-/**
- * The number of tracker handles created and not yet freed (leak checks).
- */
-size_t ytx_live_trackers(void);
+ytx_result ytx_tracker_next_event(const struct ytx_tracker *tracker,
+                                  int64_t timeout_ms,
+                                  struct ytx_event **event_out,
+                                  struct ytx_outcome **outcome_out);
 
 /**
  * Take a push: the body the platform POSTed and the URL's query. Returns
@@ -1577,27 +1780,45 @@ uint16_t ytx_tracker_on_push(const struct ytx_tracker *tracker,
                              const char *query);
 
 /**
- * The next event, waiting up to timeout_ms (negative: until there is
- * one, or the tracker is freed). The tracker's work happens here, on the
- * calling thread (due record queries may take up to the client's timeout
- * longer than timeout_ms).
+ * What the tracker still watches, each item with what the application
+ * already received: keep the items' JSON (ytx_pending_json) and
+ * ytx_tracker_restore each in a new tracker after a restart.
  *
  * Parameters:
- * - event_out: required; receives a new ytx_event (free it with
- *   ytx_event_free), or NULL when the time ran out.
- * - outcome_out: NULL, or receives a new ytx_outcome (always).
- *
- * Returns YTX_OK (with an event or NULL); YTX_ERR_INVALID_HANDLE;
- * YTX_ERR_NULL_ARGUMENT for a NULL event_out. Thread safety: any
- * number of threads may wait at once; each event goes to one of them.
+ * - pending_out: required; receives a new list (free it with
+ *   ytx_pending_free), NULL on error.
  *
  * Safety:
  * The out-pointers are NULL or valid for one pointer write.
  */
-ytx_result ytx_tracker_next_event(const struct ytx_tracker *tracker,
-                                  int64_t timeout_ms,
-                                  struct ytx_event **event_out,
-                                  struct ytx_outcome **outcome_out);
+ytx_result ytx_tracker_pending(const struct ytx_tracker *tracker,
+                               struct ytx_pending **pending_out,
+                               struct ytx_outcome **outcome_out);
+
+/**
+ * Watch a call again from its JSON (ytx_pending_json of an earlier
+ * tracker, kept by the application over a restart, or a ytx watch
+ * journal line). States it says were delivered are never handed out again.
+ *
+ * Returns YTX_OK; YTX_ERR_INVALID_ARGUMENT naming tracked_call (or
+ * the bad field). Thread safety: any thread.
+ *
+ * Safety:
+ * tracked_json is NULL or NUL-terminated; outcome_out NULL or writable.
+ */
+ytx_result ytx_tracker_restore(const struct ytx_tracker *tracker,
+                               const char *tracked_json,
+                               struct ytx_outcome **outcome_out);
+
+/**
+ * A counter of the tracker by name: pushes, duplicates, unrecognised,
+ * late, hints, stale, queries, query_errors, rate_limited, events.
+ * 0 for another name, a NULL name or a bad handle.
+ *
+ * Safety:
+ * name is NULL or NUL-terminated.
+ */
+uint64_t ytx_tracker_stat(const struct ytx_tracker *tracker, const char *name);
 
 /**
  * Watch a call placed elsewhere (another process, before a restart).
@@ -1627,246 +1848,56 @@ ytx_result ytx_tracker_track(const struct ytx_tracker *tracker,
                              struct ytx_outcome **outcome_out);
 
 /**
- * Watch a call again from its JSON (ytx_pending_json of an earlier
- * tracker, kept by the application over a restart, or a ytx watch
- * journal line). States it says were delivered are never handed out again.
- *
- * Returns YTX_OK; YTX_ERR_INVALID_ARGUMENT naming tracked_call (or
- * the bad field). Thread safety: any thread.
- *
- * Safety:
- * tracked_json is NULL or NUL-terminated; outcome_out NULL or writable.
+ * The library version, e.g. "0.1.0": a static string, never freed.
+ * Compare with the header's YTX_VERSION to catch a header/library mismatch.
  */
-ytx_result ytx_tracker_restore(const struct ytx_tracker *tracker,
-                               const char *tracked_json,
-                               struct ytx_outcome **outcome_out);
+const char *ytx_version(void);
 
 /**
- * What the tracker still watches, each item with what the application
- * already received: keep the items' JSON (ytx_pending_json) and
- * ytx_tracker_restore each in a new tracker after a restart.
+ * The library version as major * 10000 + minor * 100 + patch; compare with
+ * the header's YTX_VERSION_NUMBER.
+ */
+uint32_t ytx_version_number(void);
+
+/**
+ * Send a voice verification code: the platform calls dst and reads code.
  *
  * Parameters:
- * - pending_out: required; receives a new list (free it with
- *   ytx_pending_free), NULL on error.
+ * - client: a handle from ytx_client_new.
+ * - dst: UTF-8 phone number to call (as in ytx_callback_call).
+ * - dstclid: optional UTF-8 caller id the callee sees (same rules); NULL
+ *   or "" leaves it out of the request (the platform currently shows the
+ *   callee's own number anyway).
+ * - code: 1–19 ASCII letters or digits.
+ * - times: how many times it is played, 1–3; 0 for the platform default.
+ *   Errors name it by its wire name, time, as every field error does.
+ * - outcome_out: as in ytx_callback_call.
+ *
+ * Returns YTX_OK when the platform accepted it, otherwise the error's code.
+ * Thread safety: any number of threads may call this with the same client.
  *
  * Safety:
- * The out-pointers are NULL or valid for one pointer write.
+ * Every pointer is NULL or valid as described; strings are NUL-terminated.
  */
-ytx_result ytx_tracker_pending(const struct ytx_tracker *tracker,
-                               struct ytx_pending **pending_out,
-                               struct ytx_outcome **outcome_out);
+ytx_result ytx_voice_code(const struct ytx_client *client,
+                          const char *dst,
+                          const char *dstclid,
+                          const char *code,
+                          int32_t times,
+                          struct ytx_outcome **outcome_out);
 
 /**
- * Stop watching a call, by its key (the requestId, or unknown: and the
- * customParm of an outcome unknown). 1 when it was watched, 0 otherwise
- * (also for a bad handle or NULL key).
+ * Dry run of ytx_voice_code (see ytx_callback_prepare).
  *
  * Safety:
- * key is NULL or NUL-terminated.
+ * As ytx_voice_code.
  */
-int32_t ytx_tracker_forget(const struct ytx_tracker *tracker, const char *key);
-
-/**
- * A counter of the tracker by name: pushes, duplicates, unrecognised,
- * late, hints, stale, queries, query_errors, rate_limited, events.
- * 0 for another name, a NULL name or a bad handle.
- *
- * Safety:
- * name is NULL or NUL-terminated.
- */
-uint64_t ytx_tracker_stat(const struct ytx_tracker *tracker, const char *name);
-
-/**
- * Move the clock of a tracker made with the option clock = manual by
- * ms milliseconds (tests: the bound of a call passes without waiting).
- * YTX_ERR_INVALID_ARGUMENT naming clock for a tracker on the system
- * clock.
- *
- * Safety:
- * outcome_out is NULL or writable.
- */
-ytx_result ytx_tracker_advance_clock(const struct ytx_tracker *tracker,
-                                     uint64_t ms,
-                                     struct ytx_outcome **outcome_out);
-
-/**
- * The event's kind (YTX_EVENT_*); YTX_EVENT_NONE for NULL.
- *
- * Safety:
- * event is NULL or a live event.
- */
-ytx_event_kind ytx_event_kind_of(const struct ytx_event *event);
-
-/**
- * The name of an event kind, e.g. "YTX_EVENT_COMPLETED", or "YTX_UNKNOWN".
- * A static string, never freed.
- */
-const char *ytx_event_kind_name(ytx_event_kind kind);
-
-/**
- * The call's requestId ("" for an outcome unknown not placed; the
- * requestId the push claimed for an unrecognised push). "" for NULL.
- *
- * Safety:
- * event is NULL or a live event.
- */
-const char *ytx_event_request_id(const struct ytx_event *event);
-
-/**
- * The call's customParm, "" when not known. "" for NULL.
- *
- * Safety:
- * event is NULL or a live event.
- */
-const char *ytx_event_custom_parm(const struct ytx_event *event);
-
-/**
- * The record of a YTX_EVENT_COMPLETED, or of a YTX_EVENT_RESOLVED that
- * was placed (borrowed from the event: read it with the ytx_record_*
- * accessors, never free it on its own); NULL otherwise.
- *
- * Safety:
- * event is NULL or a live event.
- */
-const struct ytx_record *ytx_event_record(const struct ytx_event *event);
-
-/**
- * YTX_EVENT_RESOLVED: 1 placed, 0 not placed; -1 when it cannot be
- * resolved, for the other kinds and for NULL.
- *
- * Safety:
- * event is NULL or a live event.
- */
-int32_t ytx_event_placed(const struct ytx_event *event);
-
-/**
- * 1 when the event's record came from the signed query (not only from a
- * push), else 0.
- *
- * Safety:
- * event is NULL or a live event.
- */
-int32_t ytx_event_verified(const struct ytx_event *event);
-
-/**
- * YTX_EVENT_LEG_STATE: the leg's new state as pushed ("callout",
- * "alerting", "answer", "disconnect", or another value kept as sent);
- * "" otherwise.
- *
- * Safety:
- * event is NULL or a live event.
- */
-const char *ytx_event_state(const struct ytx_event *event);
-
-/**
- * YTX_EVENT_LEG_STATE: the leg's number as pushed (dsc); "" otherwise.
- *
- * Safety:
- * event is NULL or a live event.
- */
-const char *ytx_event_number(const struct ytx_event *event);
-
-/**
- * YTX_EVENT_LEG_STATE: "src" or "dst", "" when the call's numbers are
- * not known (and for the other kinds). A static string.
- *
- * Safety:
- * event is NULL or a live event.
- */
-const char *ytx_event_leg(const struct ytx_event *event);
-
-/**
- * YTX_EVENT_LEG_STATE: the push's timestamp text (UTC+8); "" otherwise.
- *
- * Safety:
- * event is NULL or a live event.
- */
-const char *ytx_event_timestamp(const struct ytx_event *event);
-
-/**
- * The ticket text of an outcome unknown (YTX_EVENT_RESOLVED,
- * YTX_EVENT_OVERDUE); "" otherwise.
- *
- * Safety:
- * event is NULL or a live event.
- */
-const char *ytx_event_ticket(const struct ytx_event *event);
-
-/**
- * Why, in English (an unrecognised push, an overdue call, a call not
- * placed or that cannot be resolved); "" otherwise.
- *
- * Safety:
- * event is NULL or a live event.
- */
-const char *ytx_event_reason(const struct ytx_event *event);
-
-/**
- * Release an event and its record. NULL is a no-op.
- *
- * Safety:
- * event is NULL or an owned event not yet freed.
- */
-void ytx_event_free(struct ytx_event *event);
-
-/**
- * How many calls the list holds; 0 for NULL.
- *
- * Safety:
- * pending is NULL or a live list.
- */
-size_t ytx_pending_count(const struct ytx_pending *pending);
-
-/**
- * The requestId of item index ("" for an outcome unknown, a NULL list
- * or an index past the end).
- *
- * Safety:
- * pending is NULL or a live list.
- */
-const char *ytx_pending_request_id(const struct ytx_pending *pending, size_t index);
-
-/**
- * The customParm of item index ("" when none, NULL, past the end).
- *
- * Safety:
- * pending is NULL or a live list.
- */
-const char *ytx_pending_custom_parm(const struct ytx_pending *pending, size_t index);
-
-/**
- * When item index was sent, Unix seconds (0 for NULL, past the end).
- *
- * Safety:
- * pending is NULL or a live list.
- */
-int64_t ytx_pending_sent_unix(const struct ytx_pending *pending, size_t index);
-
-/**
- * The credit of item index, seconds (0 when not known, NULL, past the end).
- *
- * Safety:
- * pending is NULL or a live list.
- */
-uint32_t ytx_pending_credit(const struct ytx_pending *pending, size_t index);
-
-/**
- * Item index as one line of JSON, everything ytx_tracker_restore
- * needs (format: README, "The tracker"); "" for NULL or past the end.
- *
- * Safety:
- * pending is NULL or a live list.
- */
-const char *ytx_pending_json(const struct ytx_pending *pending, size_t index);
-
-/**
- * Release a pending list. NULL is a no-op.
- *
- * Safety:
- * pending is NULL or an owned list not yet freed.
- */
-void ytx_pending_free(struct ytx_pending *pending);
+ytx_result ytx_voice_code_prepare(const struct ytx_client *client,
+                                  const char *dst,
+                                  const char *dstclid,
+                                  const char *code,
+                                  int32_t times,
+                                  struct ytx_outcome **outcome_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -47,7 +47,8 @@
 //!   in [`resolve`]).
 //! * [`log`]: an optional process-wide log sink (off by default).
 //! * `ffi`: the C ABI declared in `include/ytx.h` (the only `unsafe` code),
-//!   behind the default feature `capi`: a Rust program can leave it out
+//!   a file per C object over one runner for what sends (its `mod.rs` is
+//!   the index), behind the default feature `capi`: a Rust program can leave it out
 //!   with `default-features = false` (then add `features = ["tls"]` for
 //!   HTTPS).
 //!

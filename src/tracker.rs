@@ -63,8 +63,10 @@ use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use macro_rules_attribute::macro_rules_derive;
 use serde::{Deserialize, Serialize};
 
+use crate::abi::{numbered_by, ytx_event_kind};
 use crate::client::{CallObserver, Client};
 use crate::error::{Error, Result, RATE_LIMITED_STATUS_CODE};
 use crate::log::{self, LogLevel};
@@ -673,33 +675,30 @@ impl TrackedCall {
 
 // ===== events =====
 
-/// What an [`Event`] is about.
+/// What an [`Event`] is about. Numbered by the C ABI's `ytx_event_kind`
+/// (`src/abi.rs`), whose names [`EventKind::name`] gives.
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[macro_rules_derive(numbered_by)]
 pub enum EventKind {
     /// A leg's state changed.
-    LegState,
+    LegState = ytx_event_kind::YTX_EVENT_LEG_STATE as u32,
     /// An accepted call's record, confirmed: once per call.
-    Completed,
+    Completed = ytx_event_kind::YTX_EVENT_COMPLETED as u32,
     /// An *outcome unknown* settled (placed with its record, or not
     /// placed): once per call.
-    Resolved,
+    Resolved = ytx_event_kind::YTX_EVENT_RESOLVED as u32,
     /// No record long after the bound.
-    Overdue,
+    Overdue = ytx_event_kind::YTX_EVENT_OVERDUE as u32,
     /// A push matching no tracked call, dropped.
-    UnrecognisedPush,
+    UnrecognisedPush = ytx_event_kind::YTX_EVENT_UNRECOGNISED_PUSH as u32,
 }
 
 impl EventKind {
     /// The stable name, the same in every language, e.g.
     /// `"YTX_EVENT_COMPLETED"`.
     pub fn name(self) -> &'static str {
-        match self {
-            EventKind::LegState => "YTX_EVENT_LEG_STATE",
-            EventKind::Completed => "YTX_EVENT_COMPLETED",
-            EventKind::Resolved => "YTX_EVENT_RESOLVED",
-            EventKind::Overdue => "YTX_EVENT_OVERDUE",
-            EventKind::UnrecognisedPush => "YTX_EVENT_UNRECOGNISED_PUSH",
-        }
+        ytx_event_kind::from(self).name()
     }
 }
 

@@ -16,7 +16,8 @@
 # 4. Python binding: pytest against the emulator
 # 5. C# binding: compiled with mcs, run on Mono and on .NET 8 CoreCLR
 #    (dotnet exec, the host tests/setup.sh installs) against the emulator
-# plus: lint, the C tests under ASan+UBSan, the quickstart under several
+# plus: lint (module graph, the C ABI surface against tests/data/abi-surface.txt,
+# rustfmt, clippy, rustdoc), the C tests under ASan+UBSan, the quickstart under several
 # time zones, make install + pkg-config, the Windows DLL under Wine, the
 # pure Rust parts under Miri, a deterministic fuzz smoke per target (corpus
 # replay, then a fixed seed for a fixed count), the Python
@@ -289,7 +290,10 @@ readme_blocks() {
 }
 
 lint() {
+    # abi-surface: the library's symbols, the header's constants and
+    # prototypes against tests/data/abi-surface.txt (a change is on purpose).
     bash "$root/tests/module-graph.sh" &&
+        python3 "$root/tests/c/abi-surface.py" "$lib" &&
         cargo fmt --all -- --check &&
         cargo fmt --manifest-path fuzz/Cargo.toml -- --check &&
         cargo clippy --workspace --all-targets -- -D warnings &&

@@ -221,7 +221,7 @@ Exit: 0 a state or call-record push, 2 stdin unreadable, 6 not a push.")]
 
     /// Receive pushes at a secret path and print each call's fate as JSON lines
     /// (a tracker: pushes as hints, the signed record query as the truth).
-    Watch(watch::WatchArgs),
+    Watch(Box<watch::WatchArgs>),
 }
 
 #[derive(Args)]

@@ -125,7 +125,10 @@ fuzz_target!(|data: &[u8]| {
                 serde_json::from_str(cdr.get()).expect("cdr is an array");
             assert_eq!(items.len(), records.len());
             let list = unsafe { ytx_push_records(push) };
-            assert_eq!(unsafe { ytx_push_kind_of(push) }, YTX_PUSH_RECORDS);
+            assert_eq!(
+                unsafe { ytx_push_kind_of(push) },
+                ytx_push_kind::YTX_PUSH_RECORDS
+            );
             assert_eq!(unsafe { ytx_records_count(list) }, records.len());
             for (i, (item, r)) in items.iter().zip(&records).enumerate() {
                 let raw: Raw = serde_json::from_str(item.get()).expect("each record is an object");
@@ -162,7 +165,10 @@ fuzz_target!(|data: &[u8]| {
             let state = o.get("state").and_then(|v| text(v)).expect("has a state");
             assert_eq!(s.state().as_str(), state);
             check_fields(&o, |k| s.get(k).map(str::to_string));
-            assert_eq!(unsafe { ytx_push_kind_of(push) }, YTX_PUSH_STATE);
+            assert_eq!(
+                unsafe { ytx_push_kind_of(push) },
+                ytx_push_kind::YTX_PUSH_STATE
+            );
             if !state.contains('\0') {
                 assert_eq!(c(unsafe { ytx_push_state_text(push) }), state);
             }

@@ -1,15 +1,16 @@
 //! What the library knows, for the bindings to read instead of copying:
-//! option names, defaults, the platform's status-code table, the names of
-//! result codes and delivery states, and a client's effective base URL.
-//! Every table lives in the Rust core; these functions only expose it.
+//! its version, option names, defaults, the platform's status-code table,
+//! the names of result codes and delivery states, and the count of live
+//! objects. Every table lives in the Rust core; these functions only
+//! expose it.
 
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, CString};
 
 use once_cell::sync::Lazy;
 
+use super::codes::{ytx_delivery, ytx_result};
 use super::panic::ffi_boundary;
-use super::ytx_delivery;
-use super::{handles, ytx_client};
+use super::ptr;
 use crate::config::{
     CLIENT_OPTION_NAMES, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, PRODUCTION_URL, SANDBOX_URL,
 };
@@ -38,6 +39,46 @@ static TABLES: Lazy<Tables> = Lazy::new(|| {
 
 fn nth(list: &[CString], index: usize) -> *const c_char {
     list.get(index).map_or(std::ptr::null(), |s| s.as_ptr())
+}
+
+/// The library version, e.g. `"0.1.0"`: a static string, never freed.
+/// Compare with the header's `YTX_VERSION` to catch a header/library mismatch.
+#[no_mangle]
+pub extern "C" fn ytx_version() -> *const c_char {
+    ffi_boundary! {
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    }
+}
+
+/// The library version as `major * 10000 + minor * 100 + patch`; compare with
+/// the header's `YTX_VERSION_NUMBER`.
+#[no_mangle]
+pub extern "C" fn ytx_version_number() -> u32 {
+    ffi_boundary! {
+        let n = |s: &str| s.parse::<u32>().unwrap_or(0);
+        n(env!("CARGO_PKG_VERSION_MAJOR")) * 10000
+            + n(env!("CARGO_PKG_VERSION_MINOR")) * 100
+            + n(env!("CARGO_PKG_VERSION_PATCH"))
+    }
+}
+
+/// A `ytx_result` as a C caller may pass it: any 32-bit value (a Rust enum
+/// must not receive a value that is none of its variants). In the header it
+/// is `ytx_result` itself (cbindgen.toml renames it), so callers need no cast.
+pub type ytx_result_value = u32;
+
+/// A `ytx_delivery` as a C caller may pass it (see [`ytx_result_value`]).
+pub type ytx_delivery_value = u32;
+
+/// The name of a result code, e.g. `"YTX_ERR_TIMEOUT"`, or `"YTX_UNKNOWN"`
+/// for a value that is none. A static string, never freed.
+#[no_mangle]
+pub extern "C" fn ytx_result_name(code: ytx_result_value) -> *const c_char {
+    ffi_boundary! {
+        ytx_result::from_u32(code)
+            .map_or(c"YTX_UNKNOWN", ytx_result::c_name)
+            .as_ptr()
+    }
 }
 
 /// The number of client option names `ytx_client_new` accepts.
@@ -138,14 +179,13 @@ pub extern "C" fn ytx_status_code_at(index: usize) -> *const c_char {
 #[no_mangle]
 pub unsafe extern "C" fn ytx_explain_status_code(status_code: *const c_char) -> *const c_char {
     ffi_boundary! {
-        if status_code.is_null() {
+        let Ok(code) = ptr::str_arg(status_code, "status_code") else {
             return std::ptr::null();
-        }
-        let code = CStr::from_ptr(status_code).to_bytes();
+        };
         TABLES
             .status_codes
             .iter()
-            .find(|(k, _)| k.to_bytes() == code)
+            .find(|(k, _)| k.to_bytes() == code.as_bytes())
             .map_or(std::ptr::null(), |(_, v)| v.as_ptr())
     }
 }
@@ -153,7 +193,7 @@ pub unsafe extern "C" fn ytx_explain_status_code(status_code: *const c_char) -> 
 /// The name of a delivery state, e.g. "YTX_DELIVERY_NOT_SENT", or
 /// "YTX_UNKNOWN" for a value that is none. A static string.
 #[no_mangle]
-pub extern "C" fn ytx_delivery_name(delivery: super::ytx_delivery_value) -> *const c_char {
+pub extern "C" fn ytx_delivery_name(delivery: ytx_delivery_value) -> *const c_char {
     ffi_boundary! {
         ytx_delivery::from_u32(delivery)
             .map_or(c"YTX_UNKNOWN", ytx_delivery::c_name)
@@ -161,34 +201,13 @@ pub extern "C" fn ytx_delivery_name(delivery: super::ytx_delivery_value) -> *con
     }
 }
 
-/// Copy the client's effective base URL (after `environment` / `base_url`,
-/// without a trailing slash, e.g. `http://api.ytx.net`) into `buf`, cut to
-/// `buf_len - 1` bytes and NUL-terminated (as snprintf does; `buf` may be
-/// NULL when `buf_len` is 0). Returns the URL's full length in bytes (so a
-/// return value >= `buf_len` means it was cut), or 0 for a NULL, freed or
-/// foreign handle (a base URL is never empty).
-///
-/// # Safety
-/// `buf` is NULL or points to `buf_len` writable bytes.
+/// The number of objects the library handed out and that were not yet
+/// freed: outcomes, pushes, record lists and balances (not clients: see
+/// ytx_live_clients). For exact leak checks in tests and long-running
+/// processes: it returns to its old value when everything is freed.
 #[no_mangle]
-pub unsafe extern "C" fn ytx_client_base_url(
-    client: *const ytx_client,
-    buf: *mut c_char,
-    buf_len: usize,
-) -> usize {
+pub extern "C" fn ytx_live_objects() -> usize {
     ffi_boundary! {
-        let Ok(c) = handles::get(client) else {
-            if !buf.is_null() && buf_len > 0 {
-                *buf = 0;
-            }
-            return 0;
-        };
-        let url = c.base_url().as_bytes();
-        if !buf.is_null() && buf_len > 0 {
-            let n = url.len().min(buf_len - 1);
-            std::ptr::copy_nonoverlapping(url.as_ptr(), buf.cast::<u8>(), n);
-            *buf.add(n) = 0;
-        }
-        url.len()
+        ptr::live_objects()
     }
 }

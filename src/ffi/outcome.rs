@@ -2,107 +2,122 @@
 //!
 //! An outcome belongs to the call that produced it, so threads never see each
 //! other's errors (no global or thread-local "last error").
+//!
+//! Methods: `ytx_outcome_result`, `_delivery`, `_retry_safe`,
+//! `_retry_after_ms`, `_message`, `_field`, `_status_code`, `_status_msg`,
+//! `_request_id`, `_http_status`, `_request_method`, `_request_url`,
+//! `_request_url_redacted`, `_request_headers`, `_request_body`, `_ticket`,
+//! `ytx_outcome_free`.
 
 use std::ffi::{c_char, CString};
 
-use super::codes::{FfiError, FfiResult};
+use super::codes::{ytx_delivery, ytx_result, FfiError, FfiResult};
 use super::panic::ffi_boundary;
-use super::{ytx_delivery, ytx_result};
+use super::ptr::{self, read, read_str};
+use super::text::c_string;
 use crate::client::PreparedRequest;
 use crate::error::Error;
 use crate::response::Response;
 
-/// What one call produced, in Rust form.
+// ===== Outcome: what one call produced, in Rust form =====
+
+/// What one call produced, in Rust form; `ytx_outcome` is made from it.
 pub(super) struct Outcome {
-    pub(super) result: ytx_result,
-    delivery: ytx_delivery,
-    /// `Some(pause)` when the request may be sent again after the pause.
-    retry_after: Option<std::time::Duration>,
-    message: String,
-    field: String,
-    status_code: String,
-    status_msg: String,
-    request_id: String,
-    http_status: u16,
+    end: End,
+    /// The request that was built (a call or its dry run), for the
+    /// `request_*` accessors.
     request: Option<PreparedRequest>,
-    /// The ticket of an *outcome unknown*, as text ("" when none).
-    ticket: String,
+}
+
+/// How a call ended. What reached the platform and the HTTP status of its
+/// answer follow from this alone ([`End::delivery_and_http_status`]): no
+/// entry point sets them.
+enum End {
+    /// Nothing was sent and nothing failed: a client made, a push parsed, a
+    /// dry run.
+    NothingSent,
+    /// The platform answered; a call's answer (statusCode, statusMsg,
+    /// requestId) when there is one to show.
+    Answered(Option<Response>),
+    Failed(FfiError),
+}
+
+impl End {
+    /// The one place that says what reached the platform and with which
+    /// HTTP status it answered: 200 for an answer and for the platform's
+    /// refusal, the status of an HTTP status error, 0 for everything else.
+    fn delivery_and_http_status(&self) -> (ytx_delivery, u16) {
+        match self {
+            End::NothingSent => (ytx_delivery::YTX_DELIVERY_NOT_SENT, 0),
+            End::Answered(_) => (ytx_delivery::YTX_DELIVERY_ANSWERED, 200),
+            End::Failed(e) => {
+                let status = match e.core() {
+                    Some(Error::Platform { .. }) => 200,
+                    Some(Error::HttpStatus { status, .. }) => *status,
+                    _ => 0,
+                };
+                (e.delivery(), status)
+            }
+        }
+    }
 }
 
 impl Outcome {
-    pub(super) fn ok() -> Outcome {
+    /// A call that sends nothing succeeded (never for a call that sent a
+    /// request: that one's outcome comes from [`Outcome::sent`]).
+    pub(super) fn nothing_sent() -> Outcome {
         Outcome {
-            result: ytx_result::YTX_OK,
-            delivery: ytx_delivery::YTX_DELIVERY_NOT_SENT,
-            retry_after: None,
-            message: String::new(),
-            field: String::new(),
-            status_code: String::new(),
-            status_msg: String::new(),
-            request_id: String::new(),
-            http_status: 0,
+            end: End::NothingSent,
             request: None,
-            ticket: String::new(),
         }
     }
 
-    pub(super) fn error(e: &FfiError) -> Outcome {
-        let mut o = Outcome::ok();
-        o.result = e.code();
-        o.delivery = e.delivery();
-        o.retry_after = e.retry_after();
-        o.message = e.to_string();
-        o.field = e.field().unwrap_or_default().to_string();
-        if let Some(t) = e.core().and_then(Error::ticket) {
-            o.ticket = t.to_text();
+    pub(super) fn error(e: FfiError) -> Outcome {
+        Outcome {
+            end: End::Failed(e),
+            request: None,
         }
-        match e.core() {
-            Some(Error::Platform {
-                status_code,
-                status_msg,
-                request_id,
-            }) => {
-                o.status_code = status_code.clone();
-                o.status_msg = status_msg.clone();
-                o.request_id = request_id.clone();
-            }
-            Some(Error::HttpStatus { status, .. }) => o.http_status = *status,
-            _ => {}
+    }
+
+    /// A call that sends nothing: success or its error.
+    pub(super) fn local(result: FfiResult<()>) -> Outcome {
+        match result {
+            Ok(()) => Outcome::nothing_sent(),
+            Err(e) => Outcome::error(e),
         }
-        o
     }
 
-    /// The platform answered (a query's success or refusal).
-    pub(super) fn mark_answered(&mut self) {
-        self.delivery = ytx_delivery::YTX_DELIVERY_ANSWERED;
-        self.http_status = 200;
+    /// A dry run: the request, signed, not sent.
+    pub(super) fn prepared(request: PreparedRequest) -> Outcome {
+        Outcome {
+            end: End::NothingSent,
+            request: Some(request),
+        }
     }
 
-    pub(super) fn prepared(req: PreparedRequest) -> Outcome {
-        let mut o = Outcome::ok();
-        o.request = Some(req);
-        o
-    }
-
-    pub(super) fn sent(req: PreparedRequest, result: FfiResult<Response>) -> Outcome {
-        let mut o = match result {
-            Ok(r) => Outcome {
-                delivery: ytx_delivery::YTX_DELIVERY_ANSWERED,
-                status_code: r.status_code,
-                status_msg: r.status_msg,
-                request_id: r.request_id,
-                http_status: 200,
-                ..Outcome::ok()
-            },
-            Err(e) => Outcome::error(&e),
+    /// A request went out (the runner's outcome, `send.rs`): answered, with
+    /// the call's answer when there is one to show, or failed.
+    pub(super) fn sent(
+        request: Option<PreparedRequest>,
+        result: FfiResult<Option<Response>>,
+    ) -> Outcome {
+        let end = match result {
+            Ok(answer) => End::Answered(answer),
+            Err(e) => End::Failed(e),
         };
-        if matches!(o.result, ytx_result::YTX_ERR_PLATFORM) {
-            o.http_status = 200;
+        Outcome { end, request }
+    }
+
+    /// The result code the call returns.
+    pub(super) fn result(&self) -> ytx_result {
+        match &self.end {
+            End::NothingSent | End::Answered(_) => ytx_result::YTX_OK,
+            End::Failed(e) => e.code(),
         }
-        o.request = Some(req);
-        o
     }
 }
+
+// ===== impl ytx_outcome =====
 
 /// The result of one call: its code, and everything known about it.
 ///
@@ -126,20 +141,34 @@ pub struct ytx_outcome {
     request_url_redacted: CString,
     request_headers: CString,
     request_body: CString,
-    pub(super) ticket: CString,
-}
-
-/// A C string from text that might contain NUL (e.g. a platform message):
-/// NULs become U+FFFD so that the rest of the text survives.
-pub(super) fn c_string(s: String) -> CString {
-    CString::new(s).unwrap_or_else(|e| {
-        let text = String::from_utf8_lossy(&e.into_vec()).replace('\0', "\u{FFFD}");
-        CString::new(text).unwrap_or_default()
-    })
+    ticket: CString,
 }
 
 impl From<Outcome> for ytx_outcome {
     fn from(o: Outcome) -> ytx_outcome {
+        let result = o.result();
+        let (delivery, http_status) = o.end.delivery_and_http_status();
+        let (mut message, mut field, mut ticket, mut retry_after) = Default::default();
+        let (status_code, status_msg, request_id) = match o.end {
+            End::NothingSent | End::Answered(None) => Default::default(),
+            End::Answered(Some(r)) => (r.status_code, r.status_msg, r.request_id),
+            End::Failed(e) => {
+                message = e.to_string();
+                field = e.field().unwrap_or_default().to_string();
+                retry_after = e.retry_after();
+                if let Some(t) = e.core().and_then(Error::ticket) {
+                    ticket = t.to_text();
+                }
+                match e {
+                    FfiError::Core(Error::Platform {
+                        status_code,
+                        status_msg,
+                        request_id,
+                    }) => (status_code, status_msg, request_id),
+                    _ => Default::default(),
+                }
+            }
+        };
         let redacted = o
             .request
             .as_ref()
@@ -158,21 +187,21 @@ impl From<Outcome> for ytx_outcome {
             None => Default::default(),
         };
         ytx_outcome {
-            result: o.result,
-            delivery: o.delivery,
-            retry_after: o.retry_after,
-            http_status: o.http_status,
-            message: c_string(o.message),
-            field: c_string(o.field),
-            status_code: c_string(o.status_code),
-            status_msg: c_string(o.status_msg),
-            request_id: c_string(o.request_id),
+            result,
+            delivery,
+            retry_after,
+            http_status,
+            message: c_string(message),
+            field: c_string(field),
+            status_code: c_string(status_code),
+            status_msg: c_string(status_msg),
+            request_id: c_string(request_id),
             request_method: c_string(method),
             request_url: c_string(url),
             request_url_redacted: c_string(redacted),
             request_headers: c_string(headers),
             request_body: c_string(body),
-            ticket: c_string(o.ticket),
+            ticket: c_string(ticket),
         }
     }
 }
@@ -182,32 +211,6 @@ impl ytx_outcome {
     pub(super) fn status_msg_for_test(&self) -> &str {
         self.status_msg.to_str().unwrap_or("")
     }
-}
-
-pub(super) fn result_name(code: u32) -> &'static std::ffi::CStr {
-    ytx_result::from_u32(code).map_or(c"YTX_UNKNOWN", ytx_result::c_name)
-}
-
-const EMPTY: &[u8] = b"\0";
-
-/// Read a field of an outcome, NULL-safe.
-///
-/// # Safety
-/// `o` is NULL or a live outcome not yet freed.
-unsafe fn read<T>(o: *const ytx_outcome, default: T, f: impl FnOnce(&ytx_outcome) -> T) -> T {
-    match o.as_ref() {
-        Some(o) => f(o),
-        None => default,
-    }
-}
-
-/// # Safety
-/// As [`read`].
-pub(super) unsafe fn read_str(
-    o: *const ytx_outcome,
-    f: impl FnOnce(&ytx_outcome) -> &CString,
-) -> *const c_char {
-    read(o, EMPTY.as_ptr().cast(), |o| f(o).as_ptr())
 }
 
 /// The call's result code (the same value the call returned).
@@ -414,6 +417,24 @@ pub unsafe extern "C" fn ytx_outcome_request_body(outcome: *const ytx_outcome) -
     }
 }
 
+/// The ticket of an *outcome unknown* of `ytx_callback_call` (or
+/// `ytx_voice_code`, whose ticket resolves as
+/// `YTX_RESOLUTION_CANNOT_BE_RESOLVED`), as text: everything `ytx_resolve`
+/// needs (customParm, ring timeouts, credit, the time it was sent, the last
+/// requestId this client saw accepted before it). Save it with the order to
+/// resolve the call after a restart; the format is stable and versioned
+/// (`ytx-ticket:1;...`, README). "" when the outcome has no ticket (any
+/// other result) or is NULL. Borrowed from the outcome.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_ticket(outcome: *const ytx_outcome) -> *const c_char {
+    ffi_boundary! {
+        read_str(outcome, |o| &o.ticket)
+    }
+}
+
 /// Release an outcome and every string borrowed from it. NULL is a no-op.
 ///
 /// # Safety
@@ -422,6 +443,6 @@ pub unsafe extern "C" fn ytx_outcome_request_body(outcome: *const ytx_outcome) -
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_free(outcome: *mut ytx_outcome) {
     ffi_boundary! {
-        super::release(outcome);
+        ptr::free_box(outcome);
     }
 }

@@ -11,64 +11,54 @@
 //! at ERROR through the log callback.
 //!
 //! The macro wraps the body, not the function, so cbindgen still sees every
-//! signature. A unit test (`every_export_is_behind_the_boundary`) checks that
+//! signature. An object file whose functions return its own enum or
+//! pointer type gives its fallback with `on_panic!` (e.g. `push.rs`). A unit test (`every_export_is_behind_the_boundary`) checks that
 //! each `#[no_mangle]` function's body is one `ffi_boundary!`, and another
 //! forces a panic inside each export (`test_hook`) to show the fallback.
 
 use std::any::Any;
 use std::ffi::c_char;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use super::{ytx_delivery, ytx_record, ytx_records, ytx_result};
+use super::codes::{ytx_delivery, ytx_result, FfiError};
+use super::outcome::{ytx_outcome, Outcome};
+use super::ptr::{self, EMPTY};
 
 /// The value an exported function returns when its body panicked.
 pub(crate) trait OnPanic {
     fn on_panic() -> Self;
 }
 
-impl OnPanic for ytx_result {
-    fn on_panic() -> Self {
-        ytx_result::YTX_ERR_PANIC
-    }
-}
-
-impl OnPanic for ytx_delivery {
-    /// Never "not sent": a bug may have struck after the request was written.
-    fn on_panic() -> Self {
-        ytx_delivery::YTX_DELIVERY_UNKNOWN
-    }
-}
-
-impl OnPanic for *const c_char {
-    /// `""`, static: many string accessors promise never to return NULL, and
-    /// `""` is harmless where NULL is allowed.
-    fn on_panic() -> Self {
-        c"".as_ptr()
-    }
-}
-
-impl OnPanic for *const ytx_records {
-    fn on_panic() -> Self {
-        std::ptr::null()
-    }
-}
-
-impl OnPanic for *const ytx_record {
-    fn on_panic() -> Self {
-        std::ptr::null()
-    }
-}
-
-/// Numbers: 0 (and `()` for functions that return nothing).
-macro_rules! zero_on_panic {
-    ($($t:ty),*) => {$(
-        impl OnPanic for $t {
+/// `impl OnPanic` for each type listed, with its fallback:
+/// `on_panic!(T => value, ...)`. An object file lists its own return types
+/// (e.g. `push.rs`: `ytx_push_kind => YTX_PUSH_NONE`).
+macro_rules! on_panic {
+    ($($t:ty => $fallback:expr),* $(,)?) => {$(
+        impl $crate::ffi::panic::OnPanic for $t {
             fn on_panic() -> Self {
-                Default::default()
+                $fallback
             }
         }
     )*};
 }
-zero_on_panic!((), u16, u32, u64, usize, i32, i64);
+pub(crate) use on_panic;
+
+on_panic!(
+    ytx_result => ytx_result::YTX_ERR_PANIC,
+    // Never "not sent": a bug may have struck after the request was written.
+    ytx_delivery => ytx_delivery::YTX_DELIVERY_UNKNOWN,
+    // "", static: many string accessors promise never to return NULL, and
+    // "" is harmless where NULL is allowed.
+    *const c_char => EMPTY,
+    // Numbers: 0 (and `()` for functions that return nothing).
+    () => (),
+    u16 => 0,
+    u32 => 0,
+    u64 => 0,
+    usize => 0,
+    i32 => 0,
+    i64 => 0,
+);
 
 /// Run the body of an exported function behind the panic boundary.
 ///
@@ -85,7 +75,7 @@ macro_rules! ffi_boundary {
     (outcome_out = $out:expr; $($body:tt)*) => {
         $crate::ffi::panic::ffi_boundary! {
             @catch on_panic = $crate::ffi::panic::OnPanic::on_panic();
-            $crate::ffi::boundary($out, || { $($body)* })
+            $crate::ffi::panic::boundary($out, || { $($body)* })
         }
     };
     (on_panic = $fallback:expr; $($body:tt)*) => {
@@ -115,6 +105,32 @@ macro_rules! ffi_boundary {
     };
 }
 pub(crate) use ffi_boundary;
+
+/// Run `body` behind the panic boundary and hand its outcome to the caller
+/// (the `outcome_out = p;` form of `ffi_boundary!`).
+///
+/// The outcome is stored in `*outcome_out` when that pointer is not NULL
+/// (the caller then owns it and frees it with `ytx_outcome_free`); its result
+/// code is returned either way.
+pub(crate) fn boundary(
+    outcome_out: *mut *mut ytx_outcome,
+    body: impl FnOnce() -> Outcome,
+) -> ytx_result {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        #[cfg(test)]
+        test_hook::check();
+        body()
+    }))
+    .unwrap_or_else(|payload| {
+        caught(payload);
+        Outcome::error(FfiError::Panic)
+    });
+    let code = outcome.result();
+    // SAFETY: the caller passes either NULL or a pointer to writable
+    // storage for one `ytx_outcome *` (documented on every function).
+    unsafe { ptr::set_boxed_mut_ptr(outcome_out, || Some(ytx_outcome::from(outcome))) };
+    code
+}
 
 /// Report a caught panic at ERROR and drop its payload, neither of which may
 /// unwind out of the boundary.
@@ -435,13 +451,13 @@ mod tests {
         let p = null::<ytx_push>();
         let mut unix = 7i64;
         forced!(ytx_push_free(null_mut()) => |()| ());
-        forced!(ytx_push_kind_of(p) => |k| assert_eq!(k, YTX_PUSH_NONE));
+        forced!(ytx_push_kind_of(p) => |k| assert_eq!(k, ytx_push_kind::YTX_PUSH_NONE));
         forced!(ytx_push_request_id(p) => empty);
         forced!(ytx_push_number(p) => empty);
         forced!(ytx_push_state_text(p) => empty);
         forced!(ytx_push_state_desc(p) => empty);
         forced!(ytx_push_timestamp(p) => empty);
-        forced!(ytx_push_state(p) => |k| assert_eq!(k, YTX_CALL_STATE_UNKNOWN));
+        forced!(ytx_push_state(p) => |k| assert_eq!(k, ytx_call_state::YTX_CALL_STATE_UNKNOWN));
         forced!(ytx_push_timestamp_unix(p, &mut unix) => |v: i32| assert_eq!(v, 0));
         forced!(ytx_push_field(p, s) => empty);
         forced!(ytx_push_field_count(p) => zero);
@@ -479,8 +495,8 @@ mod tests {
         forced!(ytx_balance_free(null_mut()) => |()| ());
         let res = null::<ytx_resolution>();
         forced!(ytx_outcome_ticket(o) => empty);
-        forced!(ytx_resolution_status_of(res) => |v: u32| assert_eq!(v, YTX_RESOLUTION_NONE));
-        forced!(ytx_resolution_status_name(YTX_RESOLUTION_PLACED) => empty);
+        forced!(ytx_resolution_status_of(res) => |v| assert_eq!(v, ytx_resolution_status::YTX_RESOLUTION_NONE));
+        forced!(ytx_resolution_status_name(ytx_resolution_status::YTX_RESOLUTION_PLACED as u32) => empty);
         forced!(ytx_resolution_record(res) => |r: *const ytx_record| assert!(r.is_null()));
         forced!(ytx_resolution_check_again_unix(res, &mut unix) => |v: i32| assert_eq!(v, 0));
         forced!(ytx_resolution_cursor(res) => empty);
@@ -495,8 +511,8 @@ mod tests {
         forced!(ytx_tracker_on_push(tr, null(), 0, n) => |v: u16| assert_eq!(v, 500));
         forced!(ytx_tracker_forget(tr, s) => |v: i32| assert_eq!(v, 0));
         forced!(ytx_tracker_stat(tr, s) => |v: u64| assert_eq!(v, 0));
-        forced!(ytx_event_kind_of(ev) => |v: u32| assert_eq!(v, YTX_EVENT_NONE));
-        forced!(ytx_event_kind_name(YTX_EVENT_COMPLETED) => empty);
+        forced!(ytx_event_kind_of(ev) => |v| assert_eq!(v, ytx_event_kind::YTX_EVENT_NONE));
+        forced!(ytx_event_kind_name(ytx_event_kind::YTX_EVENT_COMPLETED as u32) => empty);
         forced!(ytx_event_request_id(ev) => empty);
         forced!(ytx_event_custom_parm(ev) => empty);
         forced!(ytx_event_record(ev) => |r: *const ytx_record| assert!(r.is_null()));

@@ -1,24 +1,31 @@
-//! The C ABI of the tracker (`crate::tracker`): `ytx_tracker` (a handle,
-//! like `ytx_client`), the `ytx_event` its `ytx_tracker_next_event` hands
-//! out, and the `ytx_pending` list of what it still watches. Converts and
+//! `ytx_tracker`: the tracker's handle (`crate::tracker`), a key into the
+//! registry of `handles.rs` like `ytx_client`, never an address. Its
+//! `ytx_tracker_next_event` hands out a `ytx_event` (`event.rs`), its
+//! `ytx_tracker_pending` a `ytx_pending` (`pending.rs`). The record
+//! queries the tracker sends are its own work, inside `next_event` (the
+//! core); no entry point here sends anything itself. Converts and
 //! delegates; the rules live in the core.
+//!
+//! Methods: `ytx_tracker_new`, `ytx_tracker_free`, `ytx_live_trackers`,
+//! `ytx_tracker_on_push`, `_next_event`, `_track`, `_restore`, `_pending`,
+//! `_forget`, `_stat`, `_advance_clock`.
 
-use std::collections::HashMap;
-use std::ffi::{c_char, CString};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::ffi::c_char;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
 
-use once_cell::sync::Lazy;
-
-use super::codes::{FfiError, FfiResult};
-use super::outcome::{c_string, Outcome};
+use super::client::ytx_client;
+use super::codes::{ytx_result, FfiResult};
+use super::event::ytx_event;
+use super::handles::{self, TRACKERS};
+use super::outcome::{ytx_outcome, Outcome};
 use super::panic::ffi_boundary;
-use super::record::ytx_record;
-use super::ytx_result;
-use super::{bytes_arg, for_each_option, handles, opt_str_arg, str_arg, ytx_client, ytx_outcome};
+use super::pending::ytx_pending;
+use super::ptr::{self, bytes_arg, for_each_option, opt_str_arg, str_arg};
 use crate::error::Error;
-use crate::tracker::{Event, EventKind, TrackedCall, Tracker, TrackerOptions};
+use crate::tracker::{TrackedCall, Tracker, TrackerOptions};
+
+// ===== impl ytx_tracker =====
 
 /// Opaque tracker handle, from `ytx_tracker_new`, released with
 /// `ytx_tracker_free`. Like a client handle it is a key, never an address:
@@ -34,159 +41,8 @@ pub struct ytx_tracker {
     _private: [u8; 0],
 }
 
-static TRACKERS: Lazy<RwLock<HashMap<usize, Arc<Tracker>>>> = Lazy::new(Default::default);
-/// Keys apart from the clients' (0x7974_0000...), aligned-looking.
-static NEXT_KEY: AtomicUsize = AtomicUsize::new(0x7a74_0000);
-
 fn tracker_of(handle: *const ytx_tracker) -> FfiResult<Arc<Tracker>> {
-    TRACKERS
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&(handle as usize))
-        .cloned()
-        .ok_or(FfiError::InvalidHandle)
-}
-
-/// What an event is about (fixed width: `uint32_t`).
-pub type ytx_event_kind = u32;
-/// No event (the answer for a NULL `ytx_event`).
-pub const YTX_EVENT_NONE: ytx_event_kind = 0;
-/// A leg's state changed (`ytx_event_state`, `ytx_event_number`,
-/// `ytx_event_leg`, `ytx_event_timestamp`).
-pub const YTX_EVENT_LEG_STATE: ytx_event_kind = 1;
-/// An accepted call's record, confirmed (`ytx_event_record`): once per call.
-pub const YTX_EVENT_COMPLETED: ytx_event_kind = 2;
-/// An outcome unknown settled: `ytx_event_placed` 1 (with its record) or 0
-/// (not placed, only once the bound has passed); -1 when it cannot be
-/// resolved (sent without customParm). Once per call.
-pub const YTX_EVENT_RESOLVED: ytx_event_kind = 3;
-/// No record long after the bound (to alert on); the tracker goes on looking.
-pub const YTX_EVENT_OVERDUE: ytx_event_kind = 4;
-/// A push matching no tracked call (requestId, appid or numbers), or an SMS
-/// report: dropped (`ytx_event_reason` says why).
-pub const YTX_EVENT_UNRECOGNISED_PUSH: ytx_event_kind = 5;
-
-fn kind_code(k: EventKind) -> ytx_event_kind {
-    match k {
-        EventKind::LegState => YTX_EVENT_LEG_STATE,
-        EventKind::Completed => YTX_EVENT_COMPLETED,
-        EventKind::Resolved => YTX_EVENT_RESOLVED,
-        EventKind::Overdue => YTX_EVENT_OVERDUE,
-        EventKind::UnrecognisedPush => YTX_EVENT_UNRECOGNISED_PUSH,
-    }
-}
-
-const EMPTY: &[u8] = b"\0";
-
-fn empty() -> *const c_char {
-    EMPTY.as_ptr().cast()
-}
-
-/// One event from `ytx_tracker_next_event`. Owned by the caller, released
-/// with `ytx_event_free`; immutable, so it may be read from any thread.
-/// Strings are UTF-8, never NULL ("" when not applicable), valid until the
-/// event is freed.
-pub struct ytx_event {
-    kind: ytx_event_kind,
-    request_id: CString,
-    custom_parm: CString,
-    record: Option<ytx_record>,
-    placed: i32,
-    verified: i32,
-    state: CString,
-    number: CString,
-    leg: &'static [u8],
-    timestamp: CString,
-    ticket: CString,
-    reason: CString,
-}
-
-impl From<Event> for ytx_event {
-    fn from(e: Event) -> ytx_event {
-        let text = |s: &str| c_string(s.to_string());
-        ytx_event {
-            kind: kind_code(e.kind()),
-            request_id: text(e.request_id()),
-            custom_parm: text(e.custom_parm().unwrap_or_default()),
-            record: e.record().cloned().map(ytx_record::from),
-            placed: e.placed().map_or(-1, i32::from),
-            verified: i32::from(e.verified()),
-            state: text(e.state().map_or("", |s| s.as_str())),
-            number: text(e.number().unwrap_or_default()),
-            leg: match e.leg() {
-                Some(crate::tracker::Leg::Src) => b"src\0",
-                Some(crate::tracker::Leg::Dst) => b"dst\0",
-                None => EMPTY,
-            },
-            timestamp: text(e.timestamp()),
-            ticket: c_string(e.ticket().map(|t| t.to_text()).unwrap_or_default()),
-            reason: text(e.reason()),
-        }
-    }
-}
-
-/// One item of a `ytx_pending` list.
-struct PendingItem {
-    request_id: CString,
-    custom_parm: CString,
-    sent_unix: i64,
-    credit: u32,
-    json: CString,
-}
-
-/// What a tracker still watches, from `ytx_tracker_pending`. Owned by the
-/// caller, released with `ytx_pending_free`; immutable. Strings are UTF-8,
-/// never NULL, valid until the list is freed.
-pub struct ytx_pending {
-    items: Vec<PendingItem>,
-}
-
-impl From<Vec<TrackedCall>> for ytx_pending {
-    fn from(calls: Vec<TrackedCall>) -> ytx_pending {
-        let items = calls
-            .into_iter()
-            .map(|c| PendingItem {
-                request_id: c_string(c.request_id.clone().unwrap_or_default()),
-                custom_parm: c_string(c.custom_parm.clone().unwrap_or_default()),
-                sent_unix: c
-                    .sent_at
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
-                credit: c.credit.unwrap_or(0),
-                json: c_string(c.to_json()),
-            })
-            .collect();
-        ytx_pending { items }
-    }
-}
-
-/// Store a new owned `C` from `value` in `*out` on success (NULL on error)
-/// and make the outcome.
-///
-/// # Safety
-/// `out` is NULL or valid for one pointer write.
-unsafe fn put<C>(out: *mut *mut C, value: FfiResult<Option<C>>) -> Outcome {
-    match value {
-        Ok(v) => {
-            if !out.is_null() {
-                *out = v.map_or(std::ptr::null_mut(), super::owned);
-            }
-            Outcome::ok()
-        }
-        Err(e) => {
-            if !out.is_null() {
-                *out = std::ptr::null_mut();
-            }
-            Outcome::error(&e)
-        }
-    }
-}
-
-fn required<T>(out: *mut *mut T, field: &str) -> FfiResult<()> {
-    if out.is_null() {
-        return Err(FfiError::null(field));
-    }
-    Ok(())
+    TRACKERS.get(handle)
 }
 
 /// Make a tracker over a client: every callback call the client places from
@@ -228,32 +84,16 @@ pub unsafe extern "C" fn ytx_tracker_new(
     ffi_boundary! {
         outcome_out = outcome_out;
         let made = (|| -> FfiResult<*mut ytx_tracker> {
-            required(tracker_out, "tracker_out")?;
+            ptr::required_out(tracker_out, "tracker_out")?;
             let client = handles::get(client)?;
             let mut options = TrackerOptions::new();
-            for_each_option(option_names, option_values, option_count, |name, value| {
+            for_each_option((option_names, option_values, option_count), |name, value| {
                 Ok(options.set(name, value)?)
             })?;
-            let tracker = Tracker::new(client, options)?;
-            let key = NEXT_KEY.fetch_add(16, Ordering::Relaxed);
-            TRACKERS
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(key, Arc::new(tracker));
-            Ok(key as *mut ytx_tracker)
+            Ok(TRACKERS.insert(Tracker::new(client, options)?))
         })();
-        match made {
-            Ok(handle) => {
-                *tracker_out = handle;
-                Outcome::ok()
-            }
-            Err(e) => {
-                if !tracker_out.is_null() {
-                    *tracker_out = std::ptr::null_mut();
-                }
-                Outcome::error(&e)
-            }
-        }
+        ptr::write(tracker_out, *made.as_ref().unwrap_or(&std::ptr::null_mut()));
+        Outcome::local(made.map(drop))
     }
 }
 
@@ -266,15 +106,9 @@ pub unsafe extern "C" fn ytx_tracker_new(
 #[no_mangle]
 pub unsafe extern "C" fn ytx_tracker_free(tracker: *mut ytx_tracker) {
     ffi_boundary! {
-        let removed = {
-            let mut all = TRACKERS.write().unwrap_or_else(|p| p.into_inner());
-            let removed = all.remove(&(tracker as usize));
-            if all.is_empty() {
-                all.shrink_to_fit();
-            }
-            removed
-        };
-        if let Some(t) = removed {
+        // Closed here, outside the registry's lock; dropped when the last
+        // call in flight lets go of it.
+        if let Ok(t) = TRACKERS.remove(tracker) {
             t.close();
         }
     }
@@ -284,7 +118,7 @@ pub unsafe extern "C" fn ytx_tracker_free(tracker: *mut ytx_tracker) {
 #[no_mangle]
 pub extern "C" fn ytx_live_trackers() -> usize {
     ffi_boundary! {
-        TRACKERS.read().unwrap_or_else(|p| p.into_inner()).len()
+        TRACKERS.live()
     }
 }
 
@@ -349,12 +183,21 @@ pub unsafe extern "C" fn ytx_tracker_next_event(
 ) -> ytx_result {
     ffi_boundary! {
         outcome_out = outcome_out;
-        let got = required(event_out, "event_out").and_then(|()| {
+        let got = ptr::required_out(event_out, "event_out").and_then(|()| {
             let t = tracker_of(tracker)?;
             let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
-            Ok(t.next_event(timeout).map(ytx_event::from))
+            Ok(t.next_event(timeout))
         });
-        put(event_out, got)
+        match got {
+            Ok(event) => {
+                ptr::set_boxed_mut_ptr(event_out, || event.map(ytx_event::from));
+                Outcome::nothing_sent()
+            }
+            Err(e) => {
+                ptr::set_boxed_mut_ptr(event_out, || None);
+                Outcome::error(e)
+            }
+        }
     }
 }
 
@@ -401,14 +244,11 @@ pub unsafe extern "C" fn ytx_tracker_track(
                 return Err(Error::invalid("sent_unix", "must be 0 (now) or a Unix time").into());
             }
             if sent_unix > 0 {
-                call.sent_at = std::time::UNIX_EPOCH + Duration::from_secs(sent_unix.unsigned_abs());
+                call.sent_at = UNIX_EPOCH + Duration::from_secs(sent_unix.unsigned_abs());
             }
             Ok(t.track(call)?)
         })();
-        match done {
-            Ok(()) => Outcome::ok(),
-            Err(e) => Outcome::error(&e),
-        }
+        Outcome::local(done)
     }
 }
 
@@ -434,10 +274,7 @@ pub unsafe extern "C" fn ytx_tracker_restore(
             let call = TrackedCall::from_json(str_arg(tracked_json, "tracked_json")?)?;
             Ok(t.track(call)?)
         })();
-        match done {
-            Ok(()) => Outcome::ok(),
-            Err(e) => Outcome::error(&e),
-        }
+        Outcome::local(done)
     }
 }
 
@@ -459,9 +296,9 @@ pub unsafe extern "C" fn ytx_tracker_pending(
 ) -> ytx_result {
     ffi_boundary! {
         outcome_out = outcome_out;
-        let got = required(pending_out, "pending_out")
-            .and_then(|()| Ok(Some(ytx_pending::from(tracker_of(tracker)?.pending()))));
-        put(pending_out, got)
+        let got = ptr::required_out(pending_out, "pending_out")
+            .and_then(|()| Ok(ytx_pending::from(tracker_of(tracker)?.pending())));
+        Outcome::local(ptr::set_result_ptr(pending_out, got))
     }
 }
 
@@ -517,287 +354,6 @@ pub unsafe extern "C" fn ytx_tracker_advance_clock(
         outcome_out = outcome_out;
         let done = tracker_of(tracker)
             .and_then(|t| Ok(t.advance_clock(Duration::from_millis(ms))?));
-        match done {
-            Ok(()) => Outcome::ok(),
-            Err(e) => Outcome::error(&e),
-        }
-    }
-}
-
-/// Read a field of an event, or `fallback` for NULL.
-///
-/// # Safety
-/// `e` is NULL or a live event.
-unsafe fn read<T>(e: *const ytx_event, fallback: T, f: impl FnOnce(&ytx_event) -> T) -> T {
-    e.as_ref().map_or(fallback, f)
-}
-
-/// The event's kind (`YTX_EVENT_*`); `YTX_EVENT_NONE` for NULL.
-///
-/// # Safety
-/// `event` is NULL or a live event.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_event_kind_of(event: *const ytx_event) -> ytx_event_kind {
-    ffi_boundary! {
-        read(event, YTX_EVENT_NONE, |e| e.kind)
-    }
-}
-
-/// The name of an event kind, e.g. "YTX_EVENT_COMPLETED", or "YTX_UNKNOWN".
-/// A static string, never freed.
-#[no_mangle]
-pub extern "C" fn ytx_event_kind_name(kind: ytx_event_kind) -> *const c_char {
-    ffi_boundary! {
-        let name: &'static [u8] = match kind {
-            YTX_EVENT_NONE => b"YTX_EVENT_NONE\0",
-            YTX_EVENT_LEG_STATE => b"YTX_EVENT_LEG_STATE\0",
-            YTX_EVENT_COMPLETED => b"YTX_EVENT_COMPLETED\0",
-            YTX_EVENT_RESOLVED => b"YTX_EVENT_RESOLVED\0",
-            YTX_EVENT_OVERDUE => b"YTX_EVENT_OVERDUE\0",
-            YTX_EVENT_UNRECOGNISED_PUSH => b"YTX_EVENT_UNRECOGNISED_PUSH\0",
-            _ => b"YTX_UNKNOWN\0",
-        };
-        name.as_ptr().cast()
-    }
-}
-
-/// The call's requestId ("" for an outcome unknown not placed; the
-/// requestId the push claimed for an unrecognised push). "" for NULL.
-///
-/// # Safety
-/// `event` is NULL or a live event.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_event_request_id(event: *const ytx_event) -> *const c_char {
-    ffi_boundary! {
-        read(event, empty(), |e| e.request_id.as_ptr())
-    }
-}
-
-/// The call's customParm, "" when not known. "" for NULL.
-///
-/// # Safety
-/// `event` is NULL or a live event.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_event_custom_parm(event: *const ytx_event) -> *const c_char {
-    ffi_boundary! {
-        read(event, empty(), |e| e.custom_parm.as_ptr())
-    }
-}
-
-/// The record of a `YTX_EVENT_COMPLETED`, or of a `YTX_EVENT_RESOLVED` that
-/// was placed (borrowed from the event: read it with the `ytx_record_*`
-/// accessors, never free it on its own); NULL otherwise.
-///
-/// # Safety
-/// `event` is NULL or a live event.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_event_record(event: *const ytx_event) -> *const ytx_record {
-    ffi_boundary! {
-        read(event, std::ptr::null(), |e| {
-            e.record.as_ref().map_or(std::ptr::null(), |r| r as *const ytx_record)
-        })
-    }
-}
-
-/// `YTX_EVENT_RESOLVED`: 1 placed, 0 not placed; -1 when it cannot be
-/// resolved, for the other kinds and for NULL.
-///
-/// # Safety
-/// `event` is NULL or a live event.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_event_placed(event: *const ytx_event) -> i32 {
-    ffi_boundary! {
-        on_panic = -1;
-        read(event, -1, |e| e.placed)
-    }
-}
-
-/// 1 when the event's record came from the signed query (not only from a
-/// push), else 0.
-///
-/// # Safety
-/// `event` is NULL or a live event.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_event_verified(event: *const ytx_event) -> i32 {
-    ffi_boundary! {
-        read(event, 0, |e| e.verified)
-    }
-}
-
-/// `YTX_EVENT_LEG_STATE`: the leg's new state as pushed ("callout",
-/// "alerting", "answer", "disconnect", or another value kept as sent);
-/// "" otherwise.
-///
-/// # Safety
-/// `event` is NULL or a live event.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_event_state(event: *const ytx_event) -> *const c_char {
-    ffi_boundary! {
-        read(event, empty(), |e| e.state.as_ptr())
-    }
-}
-
-/// `YTX_EVENT_LEG_STATE`: the leg's number as pushed (`dsc`); "" otherwise.
-///
-/// # Safety
-/// `event` is NULL or a live event.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_event_number(event: *const ytx_event) -> *const c_char {
-    ffi_boundary! {
-        read(event, empty(), |e| e.number.as_ptr())
-    }
-}
-
-/// `YTX_EVENT_LEG_STATE`: "src" or "dst", "" when the call's numbers are
-/// not known (and for the other kinds). A static string.
-///
-/// # Safety
-/// `event` is NULL or a live event.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_event_leg(event: *const ytx_event) -> *const c_char {
-    ffi_boundary! {
-        read(event, empty(), |e| e.leg.as_ptr().cast())
-    }
-}
-
-/// `YTX_EVENT_LEG_STATE`: the push's `timestamp` text (UTC+8); "" otherwise.
-///
-/// # Safety
-/// `event` is NULL or a live event.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_event_timestamp(event: *const ytx_event) -> *const c_char {
-    ffi_boundary! {
-        read(event, empty(), |e| e.timestamp.as_ptr())
-    }
-}
-
-/// The ticket text of an outcome unknown (`YTX_EVENT_RESOLVED`,
-/// `YTX_EVENT_OVERDUE`); "" otherwise.
-///
-/// # Safety
-/// `event` is NULL or a live event.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_event_ticket(event: *const ytx_event) -> *const c_char {
-    ffi_boundary! {
-        read(event, empty(), |e| e.ticket.as_ptr())
-    }
-}
-
-/// Why, in English (an unrecognised push, an overdue call, a call not
-/// placed or that cannot be resolved); "" otherwise.
-///
-/// # Safety
-/// `event` is NULL or a live event.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_event_reason(event: *const ytx_event) -> *const c_char {
-    ffi_boundary! {
-        read(event, empty(), |e| e.reason.as_ptr())
-    }
-}
-
-/// Release an event and its record. NULL is a no-op.
-///
-/// # Safety
-/// `event` is NULL or an owned event not yet freed.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_event_free(event: *mut ytx_event) {
-    ffi_boundary! {
-        super::release(event)
-    }
-}
-
-/// Item `index` of a pending list, or `None` (NULL list, index past the end).
-///
-/// # Safety
-/// `p` is NULL or a live list.
-unsafe fn item<'a>(p: *const ytx_pending, index: usize) -> Option<&'a PendingItem> {
-    p.as_ref().and_then(|p| p.items.get(index))
-}
-
-/// How many calls the list holds; 0 for NULL.
-///
-/// # Safety
-/// `pending` is NULL or a live list.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_pending_count(pending: *const ytx_pending) -> usize {
-    ffi_boundary! {
-        pending.as_ref().map_or(0, |p| p.items.len())
-    }
-}
-
-/// The requestId of item `index` ("" for an outcome unknown, a NULL list
-/// or an index past the end).
-///
-/// # Safety
-/// `pending` is NULL or a live list.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_pending_request_id(
-    pending: *const ytx_pending,
-    index: usize,
-) -> *const c_char {
-    ffi_boundary! {
-        item(pending, index).map_or(empty(), |i| i.request_id.as_ptr())
-    }
-}
-
-/// The customParm of item `index` ("" when none, NULL, past the end).
-///
-/// # Safety
-/// `pending` is NULL or a live list.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_pending_custom_parm(
-    pending: *const ytx_pending,
-    index: usize,
-) -> *const c_char {
-    ffi_boundary! {
-        item(pending, index).map_or(empty(), |i| i.custom_parm.as_ptr())
-    }
-}
-
-/// When item `index` was sent, Unix seconds (0 for NULL, past the end).
-///
-/// # Safety
-/// `pending` is NULL or a live list.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_pending_sent_unix(pending: *const ytx_pending, index: usize) -> i64 {
-    ffi_boundary! {
-        item(pending, index).map_or(0, |i| i.sent_unix)
-    }
-}
-
-/// The credit of item `index`, seconds (0 when not known, NULL, past the end).
-///
-/// # Safety
-/// `pending` is NULL or a live list.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_pending_credit(pending: *const ytx_pending, index: usize) -> u32 {
-    ffi_boundary! {
-        item(pending, index).map_or(0, |i| i.credit)
-    }
-}
-
-/// Item `index` as one line of JSON, everything `ytx_tracker_restore`
-/// needs (format: README, "The tracker"); "" for NULL or past the end.
-///
-/// # Safety
-/// `pending` is NULL or a live list.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_pending_json(
-    pending: *const ytx_pending,
-    index: usize,
-) -> *const c_char {
-    ffi_boundary! {
-        item(pending, index).map_or(empty(), |i| i.json.as_ptr())
-    }
-}
-
-/// Release a pending list. NULL is a no-op.
-///
-/// # Safety
-/// `pending` is NULL or an owned list not yet freed.
-#[no_mangle]
-pub unsafe extern "C" fn ytx_pending_free(pending: *mut ytx_pending) {
-    ffi_boundary! {
-        super::release(pending)
+        Outcome::local(done)
     }
 }

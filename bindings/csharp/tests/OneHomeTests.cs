@@ -132,8 +132,8 @@ internal static partial class YtxTests
 
     private static void TestDriftResolutionStatus()
     {
-        var defines = Regex.Matches(Header(), @"#define YTX_RESOLUTION_([A-Z_]+) ([0-9]+)")
-            .Cast<Match>().ToDictionary(m => m.Groups[1].Value, m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        var defines = HeaderEnum(Header(), "ytx_resolution_status")
+            .ToDictionary(kv => kv.Key.Substring("YTX_RESOLUTION_".Length), kv => kv.Value);
         Check(defines.Remove("NONE"), "ytx.h defines YTX_RESOLUTION_NONE");
         SameTable(typeof(YtxResolutionStatus), n => Snake(n), defines, "YTX_RESOLUTION_*");
         foreach (YtxResolutionStatus s in Enum.GetValues(typeof(YtxResolutionStatus)))

@@ -477,8 +477,8 @@ internal static partial class YtxTests
     private static void TestHeaderConstants()
     {
         string header = File.ReadAllText(FindUp("YTX_HEADER", Path.Combine("include", "ytx.h")));
-        var states = Regex.Matches(header, @"#define YTX_CALL_STATE_([A-Z_]+) ([0-9]+)")
-            .Cast<Match>().ToDictionary(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        var states = HeaderEnum(header, "ytx_call_state")
+            .ToDictionary(kv => kv.Key.Substring("YTX_CALL_STATE_".Length), kv => (int)kv.Value);
         Check(states.Count > 0, "ytx.h defines YTX_CALL_STATE_*");
         var names = Enum.GetNames(typeof(YtxCallState));
         Equal(states.Count, names.Length, "as many YtxCallState members as YTX_CALL_STATE_* constants");
@@ -490,8 +490,8 @@ internal static partial class YtxTests
         }
         Check(Regex.IsMatch(header, @"typedef uint32_t ytx_call_state;"), "ytx_call_state is uint32_t (the binding reads a uint)");
         Check(Regex.IsMatch(header, @"typedef uint32_t ytx_push_kind;"), "ytx_push_kind is uint32_t");
-        var kinds = Regex.Matches(header, @"#define YTX_PUSH_([A-Z_]+) ([0-9]+)")
-            .Cast<Match>().ToDictionary(m => m.Groups[1].Value, m => uint.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        var kinds = HeaderEnum(header, "ytx_push_kind")
+            .ToDictionary(kv => kv.Key.Substring("YTX_PUSH_".Length), kv => (uint)kv.Value);
         var flags = BindingFlags.NonPublic | BindingFlags.Static;
         Equal(kinds["STATE"], (uint)typeof(YtxPush).GetField("KindState", flags).GetValue(null), "YTX_PUSH_STATE");
         Equal(kinds["RECORDS"], (uint)typeof(YtxPush).GetField("KindRecords", flags).GetValue(null), "YTX_PUSH_RECORDS");

@@ -161,8 +161,7 @@ def test_status_code_explanations_come_from_the_library(lib):
 
 
 def test_the_resolution_statuses_are_the_headers():
-    defines = {m.group(1): int(m.group(2)) for m in re.finditer(
-        r"^#define (YTX_RESOLUTION_[A-Z_]+) (\d+)$", HEADER.read_text(), re.M)}
+    defines = header_enum("ytx_resolution_status")
     mine = {k: getattr(_native, k) for k in dir(_native) if k.startswith("YTX_RESOLUTION_")}
     assert defines and mine == defines
     assert {"YTX_RESOLUTION_" + s.name: int(s) for s in ytx.ResolutionStatus} == {

@@ -224,10 +224,14 @@ def test_many_parses_free_every_push_exactly():
 
 def test_the_push_constants_are_the_headers():
     """The binding's copies of YTX_PUSH_* / YTX_CALL_STATE_* match ytx.h."""
+    # The members of the header's enum ytx_push_kind and enum ytx_call_state.
+    bodies = re.findall(r"^enum ytx_(?:push_kind|call_state)\b.*?\{(.*?)^\};", HEADER.read_text(), re.M | re.S)
+    assert len(bodies) == 2, "enum ytx_push_kind and enum ytx_call_state in ytx.h"
     defines = dict(
         (m.group(1), int(m.group(2)))
-        for m in re.finditer(r"^#define (YTX_(?:PUSH|CALL_STATE)_[A-Z]+) (\d+)$",
-                             HEADER.read_text(), re.M)
+        for body in bodies
+        for m in re.finditer(r"\b(YTX_(?:PUSH|CALL_STATE)_[A-Z]+) = (\d+)",
+                             re.sub(r"/\*.*?\*/", "", body, flags=re.S))
     )
     mine = {k: getattr(_native, k) for k in dir(_native)
             if re.fullmatch(r"YTX_(?:PUSH|CALL_STATE)_[A-Z]+", k)}

@@ -29,6 +29,16 @@ from typing import (
 )
 
 from . import _logging, _native, _records, _resolve
+
+try:
+    # The C functions behind ``signal.signal`` and ``signal.getsignal``: the
+    # wrappers convert every handler to and from ``signal.Handlers``, which
+    # for a Python function handler means a failed enum lookup each time
+    # (about 4 µs a call in CPython 3.11, three per placed call here). Same
+    # arguments and results for the handlers this module passes.
+    import _signal as _raw_signal
+except ImportError:  # pragma: no cover - an interpreter without it
+    _raw_signal = signal  # type: ignore[assignment]
 from ._errors import (
     CallInterrupted,
     ClientClosed,
@@ -173,13 +183,21 @@ def _seconds_to_ms(field: str, value: object) -> int:
     return max(1, round(seconds * 1000))
 
 
+#: ``c_char_p * n`` by n: the array types :func:`_options` makes, kept (made
+#: once per length instead of looked up through ctypes' type cache per call).
+_CHAR_P_ARRAYS: Dict[int, Any] = {}
+
+
 def _options(pairs: List[Tuple[bytes, bytes]]) -> Tuple[Any, Any, int]:
     """``const char *const *`` name and value arrays for ``pairs``."""
     n = len(pairs)
     if n == 0:
         return None, None, 0
-    names = (ctypes.c_char_p * n)(*(k for k, _ in pairs))
-    values = (ctypes.c_char_p * n)(*(v for _, v in pairs))
+    array = _CHAR_P_ARRAYS.get(n)
+    if array is None:
+        array = _CHAR_P_ARRAYS.setdefault(n, ctypes.c_char_p * n)
+    names = array(*[k for k, _ in pairs])
+    values = array(*[v for _, v in pairs])
     return names, values, n
 
 
@@ -252,6 +270,10 @@ def _option_table() -> Dict[str, Tuple[str, str]]:
 
 # Callback options: Python keyword -> (wire name, kind), in wire order.
 _CALLBACK_OPTIONS: Dict[str, Tuple[str, str]] = _option_table()
+# The same with the wire name as the bytes the library is given (encoded once).
+_CALLBACK_OPTION_BYTES: Dict[str, Tuple[bytes, str]] = {
+    param: (wire.encode("ascii"), kind) for param, (wire, kind) in _CALLBACK_OPTIONS.items()
+}
 
 # Client keywords -> (the library's option name, kind); a test checks the
 # names against ytx_client_option_name.
@@ -310,7 +332,7 @@ _WIRE_NAMES.update({param: wire for wire, param in _VOICE_CODE_FIELDS.items()})
 def _callback_pairs(method: str, options: Mapping[str, object]) -> List[Tuple[bytes, bytes]]:
     pairs: List[Tuple[bytes, bytes]] = []
     for param, value in options.items():
-        option = _CALLBACK_OPTIONS.get(param)
+        option = _CALLBACK_OPTION_BYTES.get(param)
         if option is None:  # as Python says it for a keyword it does not know
             raise TypeError(f"{method}() got an unexpected keyword argument {param!r}")
         if value is None:
@@ -326,16 +348,22 @@ def _callback_pairs(method: str, options: Mapping[str, object]) -> List[Tuple[by
             if not isinstance(value, bool):
                 raise _type_error(param, "a bool", value)
             data = b"1" if value else b"0"
-        pairs.append((wire.encode("ascii"), data))
+        pairs.append((wire, data))
     return pairs
 
 
 # --- outcomes: C -> Python ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Outcome:
-    """What one call's ``ytx_outcome`` said, copied out before it is freed."""
+    """What one call's ``ytx_outcome`` said, copied out before it is freed.
+
+    Internal and never changed after :func:`_read` made it; not ``frozen``
+    because a frozen dataclass sets each of its fields through
+    ``object.__setattr__``, which made it a tenth of the binding's own cost
+    per call.
+    """
 
     result: int
     delivery: int = Delivery.NOT_SENT
@@ -399,6 +427,11 @@ def _read(lib: _native.NativeLibrary, out: Any, rc: int, want_request: bool) -> 
     )
 
 
+_IN_CALLBACK = _logging._in_callback
+_OPERATION = _logging._operation
+_byref = ctypes.byref
+
+
 def _invoke(
     lib: _native.NativeLibrary,
     fn: Callable[..., int],
@@ -414,17 +447,21 @@ def _invoke(
     ``args`` (and the bytes and arrays in it) stay referenced here for the
     whole call. The GIL is released while the C function runs.
     """
-    _logging.check_not_in_callback()
+    # _logging's check_not_in_callback, set_operation and take_pending_exit,
+    # inlined on their thread-locals: this runs once per call.
+    if getattr(_IN_CALLBACK, "active", False):
+        _logging.check_not_in_callback()  # raises
     out = _native.ytx_outcome_p()
-    previous = _logging.set_operation(operation)
+    previous = getattr(_OPERATION, "name", None)
+    _OPERATION.name = operation
     try:
         try:
-            rc = int(fn(*args, ctypes.byref(out)))
+            rc = int(fn(*args, _byref(out)))
         finally:
-            _logging.set_operation(previous)
-        pending = _logging.take_pending_exit()
-        if pending is not None:  # Ctrl-C in a log handler: cannot unwind through C
-            raise pending
+            _OPERATION.name = previous
+        if getattr(_IN_CALLBACK, "pending", None) is not None:
+            # Ctrl-C in a log handler: cannot unwind through C
+            raise _logging.take_pending_exit()  # type: ignore[misc]
         if not out:  # ytx.h: always set when outcome_out is not NULL
             raise InternalError(
                 f"the library returned {rc} without an outcome (a bug; please report it)",
@@ -438,6 +475,8 @@ def _invoke(
 
 
 _T = TypeVar("_T")
+_SIGINT = int(signal.SIGINT)
+_DEFAULT_INT_HANDLER = signal.default_int_handler
 
 
 def _keep_on_interrupt(operation: str, call: Callable[[], _T]) -> _T:
@@ -454,14 +493,14 @@ def _keep_on_interrupt(operation: str, call: Callable[[], _T]) -> _T:
     handler is left alone.
     """
     if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+            or _raw_signal.getsignal(_SIGINT) is not _DEFAULT_INT_HANDLER):
         return call()
     interrupted: List[int] = []
 
     def note(signum: int, frame: object) -> None:
         interrupted.append(signum)
 
-    previous = signal.signal(signal.SIGINT, note)
+    previous = _raw_signal.signal(_SIGINT, note)
     try:
         try:
             value = call()
@@ -469,7 +508,7 @@ def _keep_on_interrupt(operation: str, call: Callable[[], _T]) -> _T:
             # CPython runs the handlers of signals already received before
             # signal.signal swaps the handler, so every Ctrl-C that arrived
             # during the call has reached `note` once this returns.
-            signal.signal(signal.SIGINT, previous)
+            _raw_signal.signal(_SIGINT, previous)
     except BaseException as e:
         if interrupted:
             raise CallInterrupted(operation, error=e) from e

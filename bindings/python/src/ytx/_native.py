@@ -140,7 +140,7 @@ c_int64_p = POINTER(c_int64)
 ytx_result = c_uint32
 ytx_delivery = c_uint32
 ytx_log_level = c_uint32
-# Fixed-width "enums" of the push API (typedef uint32_t in ytx.h).
+# The push and resolution enums, fixed-width the same way.
 ytx_push_kind = c_uint32
 ytx_call_state = c_uint32
 ytx_resolution_status = c_uint32
@@ -329,376 +329,17 @@ class NativeLibrary:
 
     # --- the C symbols, in the order of ytx.h (bound in __init__) ---------------
 
-    # const char *ytx_version(void);
-    @_c_function([], c_char_p, _decode)
-    def ytx_version(self) -> str: ...
-
-    # uint32_t ytx_version_number(void);
-    @_c_function([], c_uint32)
-    def ytx_version_number(self) -> int: ...
-
-    # const char *ytx_result_name(ytx_result code);   (uint32_t)
-    @_c_function([ytx_result], c_char_p, _decode)
-    def ytx_result_name(self, code: int) -> str: ...
-
-    # enum ytx_result ytx_client_new(const char *account_sid,
-    #     const char *auth_token, const char *app_id,
-    #     const char *const *option_names, const char *const *option_values,
-    #     size_t option_count, struct ytx_client **client_out,
-    #     struct ytx_outcome **outcome_out);
-    @_c_function(
-        [c_char_p, c_char_p, c_char_p, c_char_p_p, c_char_p_p, c_size_t, ytx_client_pp,
-         ytx_outcome_pp],
-        ytx_result,
-    )
-    def ytx_client_new(
-        self,
-        account_sid: Optional[bytes],
-        auth_token: Optional[bytes],
-        app_id: Optional[bytes],
-        option_names: Any,
-        option_values: Any,
-        option_count: int,
-        client_out: Any,
-        outcome_out: Any,
-    ) -> int: ...
-
-    # enum ytx_result ytx_free(struct ytx_client *client);
-    @_c_function([ytx_client_p], ytx_result)
-    def ytx_free(self, client: Any) -> int: ...
-
-    # enum ytx_result ytx_callback_call(const struct ytx_client *client,
-    #     const char *src, const char *dst, int64_t credit,
-    #     const char *const *option_names, const char *const *option_values,
-    #     size_t option_count, struct ytx_outcome **outcome_out);
-    @_c_function(
-        [ytx_client_p, c_char_p, c_char_p, c_int64, c_char_p_p, c_char_p_p, c_size_t,
-         ytx_outcome_pp],
-        ytx_result,
-    )
-    def ytx_callback_call(
-        self,
-        client: Any,
-        src: Optional[bytes],
-        dst: Optional[bytes],
-        credit: int,
-        option_names: Any,
-        option_values: Any,
-        option_count: int,
-        outcome_out: Any,
-    ) -> int: ...
-
-    # enum ytx_result ytx_callback_prepare(...same as ytx_callback_call...);
-    ytx_callback_prepare = _c_same_as(ytx_callback_call, "ytx_callback_prepare")
-
-    # enum ytx_result ytx_voice_code(const struct ytx_client *client,
-    #     const char *dst, const char *dstclid, const char *code,
-    #     int32_t times, struct ytx_outcome **outcome_out);
-    @_c_function([ytx_client_p, c_char_p, c_char_p, c_char_p, c_int32, ytx_outcome_pp], ytx_result)
-    def ytx_voice_code(
-        self,
-        client: Any,
-        dst: Optional[bytes],
-        dstclid: Optional[bytes],
-        code: Optional[bytes],
-        times: int,
-        outcome_out: Any,
-    ) -> int: ...
-
-    # enum ytx_result ytx_voice_code_prepare(...same as ytx_voice_code...);
-    ytx_voice_code_prepare = _c_same_as(ytx_voice_code, "ytx_voice_code_prepare")
-
-    # enum ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data,
-    #     int32_t min_level);
-    @_c_function([ytx_log_callback, c_void_p, c_int32], ytx_result)
-    def ytx_set_logger(self, callback: Any, user_data: Any, min_level: int) -> int: ...
-
-    # size_t ytx_live_objects(void);
-    @_c_function([], c_size_t)
-    def ytx_live_objects(self) -> int: ...
-
-    # size_t ytx_live_clients(void);
-    @_c_function([], c_size_t)
-    def ytx_live_clients(self) -> int: ...
-
-    # size_t ytx_client_option_count(void);
-    @_c_function([], c_size_t)
-    def ytx_client_option_count(self) -> int: ...
-
-    # const char *ytx_client_option_name(size_t index);  (NULL out of range)
-    @_c_function([c_size_t], c_char_p, _decode_optional)
-    def ytx_client_option_name(self, index: int) -> Optional[str]: ...
-
-    # size_t ytx_callback_option_count(void);
-    @_c_function([], c_size_t)
-    def ytx_callback_option_count(self) -> int: ...
-
-    # const char *ytx_callback_option_name(size_t index);  (NULL out of range)
-    @_c_function([c_size_t], c_char_p, _decode_optional)
-    def ytx_callback_option_name(self, index: int) -> Optional[str]: ...
-
-    # uint64_t ytx_default_timeout_ms(void);
-    @_c_function([], c_uint64)
-    def ytx_default_timeout_ms(self) -> int: ...
-
-    # uint64_t ytx_default_connect_timeout_ms(void);
-    @_c_function([], c_uint64)
-    def ytx_default_connect_timeout_ms(self) -> int: ...
-
-    # const char *ytx_production_url(void);
-    @_c_function([], c_char_p, _decode)
-    def ytx_production_url(self) -> str: ...
-
-    # const char *ytx_sandbox_url(void);
-    @_c_function([], c_char_p, _decode)
-    def ytx_sandbox_url(self) -> str: ...
-
-    # size_t ytx_status_code_count(void);
-    @_c_function([], c_size_t)
-    def ytx_status_code_count(self) -> int: ...
-
-    # const char *ytx_status_code_at(size_t index);  (NULL out of range)
-    @_c_function([c_size_t], c_char_p, _decode_optional)
-    def ytx_status_code_at(self, index: int) -> Optional[str]: ...
-
-    # const char *ytx_explain_status_code(const char *status_code);  (NULL: unknown)
-    @_c_function([c_char_p], c_char_p, _decode_optional)
-    def ytx_explain_status_code(self, status_code: Optional[bytes]) -> Optional[str]: ...
-
-    # const char *ytx_delivery_name(ytx_delivery delivery);   (uint32_t)
-    @_c_function([ytx_delivery], c_char_p, _decode)
-    def ytx_delivery_name(self, delivery: int) -> str: ...
-
-    # size_t ytx_client_base_url(const struct ytx_client *client, char *buf,
-    #     size_t buf_len);
-    @_c_function([ytx_client_p, c_char_p, c_size_t], c_size_t)
-    def ytx_client_base_url(self, client: Any, buf: Any, buf_len: int) -> int: ...
-
-    # enum ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], ytx_result)
-    def ytx_outcome_result(self, outcome: Any) -> int: ...
-
-    # enum ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], ytx_delivery)
-    def ytx_outcome_delivery(self, outcome: Any) -> int: ...
-
-    # bool ytx_outcome_retry_safe(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], ctypes.c_bool)
-    def ytx_outcome_retry_safe(self, outcome: Any) -> bool: ...
-
-    # uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], ctypes.c_uint32)
-    def ytx_outcome_retry_after_ms(self, outcome: Any) -> int: ...
-
-    # const char *ytx_outcome_message(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], c_char_p, _decode)
-    def ytx_outcome_message(self, outcome: Any) -> str: ...
-
-    # const char *ytx_outcome_field(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], c_char_p, _decode)
-    def ytx_outcome_field(self, outcome: Any) -> str: ...
-
-    # const char *ytx_outcome_status_code(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], c_char_p, _decode)
-    def ytx_outcome_status_code(self, outcome: Any) -> str: ...
-
-    # const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], c_char_p, _decode)
-    def ytx_outcome_status_msg(self, outcome: Any) -> str: ...
-
-    # const char *ytx_outcome_request_id(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], c_char_p, _decode)
-    def ytx_outcome_request_id(self, outcome: Any) -> str: ...
-
-    # uint16_t ytx_outcome_http_status(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], c_uint16)
-    def ytx_outcome_http_status(self, outcome: Any) -> int: ...
-
-    # const char *ytx_outcome_request_method(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], c_char_p, _decode)
-    def ytx_outcome_request_method(self, outcome: Any) -> str: ...
-
-    # const char *ytx_outcome_request_url(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], c_char_p, _decode)
-    def ytx_outcome_request_url(self, outcome: Any) -> str: ...
-
-    # const char *ytx_outcome_request_url_redacted(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], c_char_p, _decode)
-    def ytx_outcome_request_url_redacted(self, outcome: Any) -> str: ...
-
-    # const char *ytx_outcome_request_headers(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], c_char_p, _decode)
-    def ytx_outcome_request_headers(self, outcome: Any) -> str: ...
-
-    # const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], c_char_p, _decode)
-    def ytx_outcome_request_body(self, outcome: Any) -> str: ...
-
-    # void ytx_outcome_free(struct ytx_outcome *outcome);
-    @_c_function([ytx_outcome_p], None)
-    def ytx_outcome_free(self, outcome: Any) -> None: ...
-
-    # enum ytx_result ytx_push_parse(const uint8_t *body, size_t body_len,
-    #     struct ytx_push **push_out, struct ytx_outcome **outcome_out);
-    # (c_char_p: takes bytes; the length is passed, so NULs inside are fine.)
-    @_c_function([c_char_p, c_size_t, ytx_push_pp, ytx_outcome_pp], ytx_result)
-    def ytx_push_parse(
-        self,
-        body: Optional[bytes],
-        body_len: int,
-        push_out: Any,
-        outcome_out: Any,
-    ) -> int: ...
-
-    # enum ytx_result ytx_push_parse_routed(const uint8_t *body, size_t body_len,
-    #     const char *target, struct ytx_push **push_out, struct ytx_outcome **outcome_out);
-    @_c_function([c_char_p, c_size_t, c_char_p, ytx_push_pp, ytx_outcome_pp], ytx_result)
-    def ytx_push_parse_routed(
-        self,
-        body: Optional[bytes],
-        body_len: int,
-        target: Optional[bytes],
-        push_out: Any,
-        outcome_out: Any,
-    ) -> int: ...
-
-    # void ytx_push_free(struct ytx_push *push);
-    @_c_function([ytx_push_p], None)
-    def ytx_push_free(self, push: Any) -> None: ...
-
-    # ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
-    @_c_function([ytx_push_p], ytx_push_kind)
-    def ytx_push_kind_of(self, push: Any) -> int: ...
-
-    # const char *ytx_push_request_id(const struct ytx_push *push);  ("" when absent)
-    @_c_function([ytx_push_p], c_char_p, _decode)
-    def ytx_push_request_id(self, push: Any) -> str: ...
-
-    # const char *ytx_push_number(const struct ytx_push *push);  ("" when absent)
-    @_c_function([ytx_push_p], c_char_p, _decode)
-    def ytx_push_number(self, push: Any) -> str: ...
-
-    # const char *ytx_push_state_text(const struct ytx_push *push);  ("" when absent)
-    @_c_function([ytx_push_p], c_char_p, _decode)
-    def ytx_push_state_text(self, push: Any) -> str: ...
-
-    # const char *ytx_push_state_desc(const struct ytx_push *push);  ("" when absent)
-    @_c_function([ytx_push_p], c_char_p, _decode)
-    def ytx_push_state_desc(self, push: Any) -> str: ...
-
-    # const char *ytx_push_timestamp(const struct ytx_push *push);  ("" when absent)
-    @_c_function([ytx_push_p], c_char_p, _decode)
-    def ytx_push_timestamp(self, push: Any) -> str: ...
-
-    # ytx_call_state ytx_push_state(const struct ytx_push *push);
-    @_c_function([ytx_push_p], ytx_call_state)
-    def ytx_push_state(self, push: Any) -> int: ...
-
-    # int32_t ytx_push_timestamp_unix(const struct ytx_push *push, int64_t *unix_out);
-    @_c_function([ytx_push_p, c_int64_p], c_int32)
-    def ytx_push_timestamp_unix(self, push: Any, unix_out: Any) -> int: ...
-
-    # const char *ytx_push_field(const struct ytx_push *push, const char *name);
-    @_c_function([ytx_push_p, c_char_p], c_char_p, _decode_optional)
-    def ytx_push_field(self, push: Any, name: Optional[bytes]) -> Optional[str]: ...
-
-    # size_t ytx_push_field_count(const struct ytx_push *push);
-    @_c_function([ytx_push_p], c_size_t)
-    def ytx_push_field_count(self, push: Any) -> int: ...
-
-    # const char *ytx_push_field_name(const struct ytx_push *push, size_t index);
-    @_c_function([ytx_push_p, c_size_t], c_char_p, _decode_optional)
-    def ytx_push_field_name(self, push: Any, index: int) -> Optional[str]: ...
-
-    # const char *ytx_push_field_value(const struct ytx_push *push, size_t index);
-    @_c_function([ytx_push_p, c_size_t], c_char_p, _decode_optional)
-    def ytx_push_field_value(self, push: Any, index: int) -> Optional[str]: ...
-
-    # const struct ytx_records *ytx_push_records(const struct ytx_push *push);
-    @_c_function([ytx_push_p], ytx_records_p)
-    def ytx_push_records(self, push: Any) -> Any: ...
-
-    # size_t ytx_records_count(const struct ytx_records *records);
-    @_c_function([ytx_records_p], c_size_t)
-    def ytx_records_count(self, records: Any) -> int: ...
-
-    # const struct ytx_record *ytx_records_get(const struct ytx_records *records,
-    #     size_t index);
-    @_c_function([ytx_records_p, c_size_t], ytx_record_p)
-    def ytx_records_get(self, records: Any, index: int) -> Any: ...
-
-    # void ytx_records_free(struct ytx_records *records);
-    @_c_function([ytx_records_p], None)
-    def ytx_records_free(self, records: Any) -> None: ...
-
-    # const char *ytx_record_request_id(const struct ytx_record *record);  ("" when absent)
-    @_c_function([ytx_record_p], c_char_p, _decode)
-    def ytx_record_request_id(self, record: Any) -> str: ...
-
-    # const char *ytx_record_app_id(const struct ytx_record *record);  ("" when absent)
-    @_c_function([ytx_record_p], c_char_p, _decode)
-    def ytx_record_app_id(self, record: Any) -> str: ...
-
-    # const char *ytx_record_fid(const struct ytx_record *record);  ("" when absent)
-    @_c_function([ytx_record_p], c_char_p, _decode)
-    def ytx_record_fid(self, record: Any) -> str: ...
-
-    # const char *ytx_record_custom_parm(const struct ytx_record *record);  ("" when absent)
-    @_c_function([ytx_record_p], c_char_p, _decode)
-    def ytx_record_custom_parm(self, record: Any) -> str: ...
-
-    # const char *ytx_record_caller(const struct ytx_record *record);  ("" when absent)
-    @_c_function([ytx_record_p], c_char_p, _decode)
-    def ytx_record_caller(self, record: Any) -> str: ...
-
-    # const char *ytx_record_called(const struct ytx_record *record);  ("" when absent)
-    @_c_function([ytx_record_p], c_char_p, _decode)
-    def ytx_record_called(self, record: Any) -> str: ...
-
-    # const char *ytx_record_tel(const struct ytx_record *record);  ("" when absent)
-    @_c_function([ytx_record_p], c_char_p, _decode)
-    def ytx_record_tel(self, record: Any) -> str: ...
-
-    # const char *ytx_record_state_desc(const struct ytx_record *record);  ("" when absent)
-    @_c_function([ytx_record_p], c_char_p, _decode)
-    def ytx_record_state_desc(self, record: Any) -> str: ...
-
-    # const char *ytx_record_recording_url(const struct ytx_record *record);  ("" when absent)
-    @_c_function([ytx_record_p], c_char_p, _decode)
-    def ytx_record_recording_url(self, record: Any) -> str: ...
-
-    # const char *ytx_record_amount_text(const struct ytx_record *record);  ("" when absent)
-    @_c_function([ytx_record_p], c_char_p, _decode)
-    def ytx_record_amount_text(self, record: Any) -> str: ...
-
-    # int64_t ytx_record_duration(const struct ytx_record *record);
-    @_c_function([ytx_record_p], c_int64)
-    def ytx_record_duration(self, record: Any) -> int: ...
-
-    # int32_t ytx_record_amount_fen(const struct ytx_record *record, int64_t *fen_out);
-    @_c_function([ytx_record_p, c_int64_p], c_int32)
-    def ytx_record_amount_fen(self, record: Any, fen_out: Any) -> int: ...
-
-    # int32_t ytx_record_time_unix(const struct ytx_record *record, const char *name,
-    #     int64_t *unix_out);
-    @_c_function([ytx_record_p, c_char_p, c_int64_p], c_int32)
-    def ytx_record_time_unix(self, record: Any, name: Optional[bytes], unix_out: Any) -> int: ...
-
-    # const char *ytx_record_field(const struct ytx_record *record, const char *name);
-    @_c_function([ytx_record_p, c_char_p], c_char_p, _decode_optional)
-    def ytx_record_field(self, record: Any, name: Optional[bytes]) -> Optional[str]: ...
-
-    # size_t ytx_record_field_count(const struct ytx_record *record);
-    @_c_function([ytx_record_p], c_size_t)
-    def ytx_record_field_count(self, record: Any) -> int: ...
-
-    # const char *ytx_record_field_name(const struct ytx_record *record, size_t index);
-    @_c_function([ytx_record_p, c_size_t], c_char_p, _decode_optional)
-    def ytx_record_field_name(self, record: Any, index: int) -> Optional[str]: ...
-
-    # const char *ytx_record_field_value(const struct ytx_record *record, size_t index);
-    @_c_function([ytx_record_p, c_size_t], c_char_p, _decode_optional)
-    def ytx_record_field_value(self, record: Any, index: int) -> Optional[str]: ...
+    # int64_t ytx_balance_fen(const struct ytx_balance *balance);
+    @_c_function([ytx_balance_p], c_int64)
+    def ytx_balance_fen(self, balance: Any) -> int: ...
+
+    # void ytx_balance_free(struct ytx_balance *balance);
+    @_c_function([ytx_balance_p], None)
+    def ytx_balance_free(self, balance: Any) -> None: ...
+
+    # const char *ytx_balance_text(const struct ytx_balance *balance);
+    @_c_function([ytx_balance_p], c_char_p, _decode)
+    def ytx_balance_text(self, balance: Any) -> str: ...
 
     # enum ytx_result ytx_call_record(const struct ytx_client *client,
     #     const char *request_id, const char *fid, struct ytx_records **records_out,
@@ -730,6 +371,89 @@ class NativeLibrary:
         outcome_out: Any,
     ) -> int: ...
 
+    # enum ytx_result ytx_callback_call(const struct ytx_client *client,
+    #     const char *src, const char *dst, int64_t credit,
+    #     const char *const *option_names, const char *const *option_values,
+    #     size_t option_count, struct ytx_outcome **outcome_out);
+    @_c_function(
+        [ytx_client_p, c_char_p, c_char_p, c_int64, c_char_p_p, c_char_p_p, c_size_t,
+         ytx_outcome_pp],
+        ytx_result,
+    )
+    def ytx_callback_call(
+        self,
+        client: Any,
+        src: Optional[bytes],
+        dst: Optional[bytes],
+        credit: int,
+        option_names: Any,
+        option_values: Any,
+        option_count: int,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # size_t ytx_callback_option_count(void);
+    @_c_function([], c_size_t)
+    def ytx_callback_option_count(self) -> int: ...
+
+    # const char *ytx_callback_option_name(size_t index);  (NULL out of range)
+    @_c_function([c_size_t], c_char_p, _decode_optional)
+    def ytx_callback_option_name(self, index: int) -> Optional[str]: ...
+
+    # enum ytx_result ytx_callback_prepare(...same as ytx_callback_call...);
+    ytx_callback_prepare = _c_same_as(ytx_callback_call, "ytx_callback_prepare")
+
+    # size_t ytx_client_base_url(const struct ytx_client *client, char *buf,
+    #     size_t buf_len);
+    @_c_function([ytx_client_p, c_char_p, c_size_t], c_size_t)
+    def ytx_client_base_url(self, client: Any, buf: Any, buf_len: int) -> int: ...
+
+    # enum ytx_result ytx_client_new(const char *account_sid,
+    #     const char *auth_token, const char *app_id,
+    #     const char *const *option_names, const char *const *option_values,
+    #     size_t option_count, struct ytx_client **client_out,
+    #     struct ytx_outcome **outcome_out);
+    @_c_function(
+        [c_char_p, c_char_p, c_char_p, c_char_p_p, c_char_p_p, c_size_t, ytx_client_pp,
+         ytx_outcome_pp],
+        ytx_result,
+    )
+    def ytx_client_new(
+        self,
+        account_sid: Optional[bytes],
+        auth_token: Optional[bytes],
+        app_id: Optional[bytes],
+        option_names: Any,
+        option_values: Any,
+        option_count: int,
+        client_out: Any,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # size_t ytx_client_option_count(void);
+    @_c_function([], c_size_t)
+    def ytx_client_option_count(self) -> int: ...
+
+    # const char *ytx_client_option_name(size_t index);  (NULL out of range)
+    @_c_function([c_size_t], c_char_p, _decode_optional)
+    def ytx_client_option_name(self, index: int) -> Optional[str]: ...
+
+    # uint64_t ytx_default_connect_timeout_ms(void);
+    @_c_function([], c_uint64)
+    def ytx_default_connect_timeout_ms(self) -> int: ...
+
+    # uint64_t ytx_default_timeout_ms(void);
+    @_c_function([], c_uint64)
+    def ytx_default_timeout_ms(self) -> int: ...
+
+    # const char *ytx_delivery_name(ytx_delivery delivery);   (uint32_t)
+    @_c_function([ytx_delivery], c_char_p, _decode)
+    def ytx_delivery_name(self, delivery: int) -> str: ...
+
+    # const char *ytx_explain_status_code(const char *status_code);  (NULL: unknown)
+    @_c_function([c_char_p], c_char_p, _decode_optional)
+    def ytx_explain_status_code(self, status_code: Optional[bytes]) -> Optional[str]: ...
+
     # enum ytx_result ytx_find_call(const struct ytx_client *client,
     #     const char *custom_parm, const char *after_request_id, const char *fid,
     #     struct ytx_records **records_out, struct ytx_outcome **outcome_out);
@@ -747,26 +471,285 @@ class NativeLibrary:
         outcome_out: Any,
     ) -> int: ...
 
+    # enum ytx_result ytx_free(struct ytx_client *client);
+    @_c_function([ytx_client_p], ytx_result)
+    def ytx_free(self, client: Any) -> int: ...
+
+    # size_t ytx_live_clients(void);
+    @_c_function([], c_size_t)
+    def ytx_live_clients(self) -> int: ...
+
+    # size_t ytx_live_objects(void);
+    @_c_function([], c_size_t)
+    def ytx_live_objects(self) -> int: ...
+
+    # enum ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], ytx_delivery)
+    def ytx_outcome_delivery(self, outcome: Any) -> int: ...
+
+    # const char *ytx_outcome_field(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_field(self, outcome: Any) -> str: ...
+
+    # void ytx_outcome_free(struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], None)
+    def ytx_outcome_free(self, outcome: Any) -> None: ...
+
+    # uint16_t ytx_outcome_http_status(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_uint16)
+    def ytx_outcome_http_status(self, outcome: Any) -> int: ...
+
+    # const char *ytx_outcome_message(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_message(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_request_body(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_request_body(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_request_headers(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_request_headers(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_request_id(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_request_id(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_request_method(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_request_method(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_request_url(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_request_url(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_request_url_redacted(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_request_url_redacted(self, outcome: Any) -> str: ...
+
+    # enum ytx_result ytx_outcome_result(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], ytx_result)
+    def ytx_outcome_result(self, outcome: Any) -> int: ...
+
+    # uint32_t ytx_outcome_retry_after_ms(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], ctypes.c_uint32)
+    def ytx_outcome_retry_after_ms(self, outcome: Any) -> int: ...
+
+    # bool ytx_outcome_retry_safe(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], ctypes.c_bool)
+    def ytx_outcome_retry_safe(self, outcome: Any) -> bool: ...
+
+    # const char *ytx_outcome_status_code(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_status_code(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_status_msg(self, outcome: Any) -> str: ...
+
+    # const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);  ("" when none)
+    @_c_function([ytx_outcome_p], c_char_p, _decode)
+    def ytx_outcome_ticket(self, outcome: Any) -> str: ...
+
+    # const char *ytx_production_url(void);
+    @_c_function([], c_char_p, _decode)
+    def ytx_production_url(self) -> str: ...
+
+    # const char *ytx_push_field(const struct ytx_push *push, const char *name);
+    @_c_function([ytx_push_p, c_char_p], c_char_p, _decode_optional)
+    def ytx_push_field(self, push: Any, name: Optional[bytes]) -> Optional[str]: ...
+
+    # size_t ytx_push_field_count(const struct ytx_push *push);
+    @_c_function([ytx_push_p], c_size_t)
+    def ytx_push_field_count(self, push: Any) -> int: ...
+
+    # const char *ytx_push_field_name(const struct ytx_push *push, size_t index);
+    @_c_function([ytx_push_p, c_size_t], c_char_p, _decode_optional)
+    def ytx_push_field_name(self, push: Any, index: int) -> Optional[str]: ...
+
+    # const char *ytx_push_field_value(const struct ytx_push *push, size_t index);
+    @_c_function([ytx_push_p, c_size_t], c_char_p, _decode_optional)
+    def ytx_push_field_value(self, push: Any, index: int) -> Optional[str]: ...
+
+    # void ytx_push_free(struct ytx_push *push);
+    @_c_function([ytx_push_p], None)
+    def ytx_push_free(self, push: Any) -> None: ...
+
+    # ytx_push_kind ytx_push_kind_of(const struct ytx_push *push);
+    @_c_function([ytx_push_p], ytx_push_kind)
+    def ytx_push_kind_of(self, push: Any) -> int: ...
+
+    # const char *ytx_push_number(const struct ytx_push *push);  ("" when absent)
+    @_c_function([ytx_push_p], c_char_p, _decode)
+    def ytx_push_number(self, push: Any) -> str: ...
+
+    # enum ytx_result ytx_push_parse(const uint8_t *body, size_t body_len,
+    #     struct ytx_push **push_out, struct ytx_outcome **outcome_out);
+    # (c_char_p: takes bytes; the length is passed, so NULs inside are fine.)
+    @_c_function([c_char_p, c_size_t, ytx_push_pp, ytx_outcome_pp], ytx_result)
+    def ytx_push_parse(
+        self,
+        body: Optional[bytes],
+        body_len: int,
+        push_out: Any,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # enum ytx_result ytx_push_parse_routed(const uint8_t *body, size_t body_len,
+    #     const char *target, struct ytx_push **push_out, struct ytx_outcome **outcome_out);
+    @_c_function([c_char_p, c_size_t, c_char_p, ytx_push_pp, ytx_outcome_pp], ytx_result)
+    def ytx_push_parse_routed(
+        self,
+        body: Optional[bytes],
+        body_len: int,
+        target: Optional[bytes],
+        push_out: Any,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # const struct ytx_records *ytx_push_records(const struct ytx_push *push);
+    @_c_function([ytx_push_p], ytx_records_p)
+    def ytx_push_records(self, push: Any) -> Any: ...
+
+    # const char *ytx_push_request_id(const struct ytx_push *push);  ("" when absent)
+    @_c_function([ytx_push_p], c_char_p, _decode)
+    def ytx_push_request_id(self, push: Any) -> str: ...
+
+    # ytx_call_state ytx_push_state(const struct ytx_push *push);
+    @_c_function([ytx_push_p], ytx_call_state)
+    def ytx_push_state(self, push: Any) -> int: ...
+
+    # const char *ytx_push_state_desc(const struct ytx_push *push);  ("" when absent)
+    @_c_function([ytx_push_p], c_char_p, _decode)
+    def ytx_push_state_desc(self, push: Any) -> str: ...
+
+    # const char *ytx_push_state_text(const struct ytx_push *push);  ("" when absent)
+    @_c_function([ytx_push_p], c_char_p, _decode)
+    def ytx_push_state_text(self, push: Any) -> str: ...
+
+    # const char *ytx_push_timestamp(const struct ytx_push *push);  ("" when absent)
+    @_c_function([ytx_push_p], c_char_p, _decode)
+    def ytx_push_timestamp(self, push: Any) -> str: ...
+
+    # int32_t ytx_push_timestamp_unix(const struct ytx_push *push, int64_t *unix_out);
+    @_c_function([ytx_push_p, c_int64_p], c_int32)
+    def ytx_push_timestamp_unix(self, push: Any, unix_out: Any) -> int: ...
+
     # enum ytx_result ytx_query_balance(const struct ytx_client *client,
     #     struct ytx_balance **balance_out, struct ytx_outcome **outcome_out);
     @_c_function([ytx_client_p, ytx_balance_pp, ytx_outcome_pp], ytx_result)
     def ytx_query_balance(self, client: Any, balance_out: Any, outcome_out: Any) -> int: ...
 
-    # const char *ytx_balance_text(const struct ytx_balance *balance);
-    @_c_function([ytx_balance_p], c_char_p, _decode)
-    def ytx_balance_text(self, balance: Any) -> str: ...
+    # int32_t ytx_record_amount_fen(const struct ytx_record *record, int64_t *fen_out);
+    @_c_function([ytx_record_p, c_int64_p], c_int32)
+    def ytx_record_amount_fen(self, record: Any, fen_out: Any) -> int: ...
 
-    # int64_t ytx_balance_fen(const struct ytx_balance *balance);
-    @_c_function([ytx_balance_p], c_int64)
-    def ytx_balance_fen(self, balance: Any) -> int: ...
+    # const char *ytx_record_amount_text(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_amount_text(self, record: Any) -> str: ...
 
-    # void ytx_balance_free(struct ytx_balance *balance);
-    @_c_function([ytx_balance_p], None)
-    def ytx_balance_free(self, balance: Any) -> None: ...
+    # const char *ytx_record_app_id(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_app_id(self, record: Any) -> str: ...
 
-    # const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);  ("" when none)
-    @_c_function([ytx_outcome_p], c_char_p, _decode)
-    def ytx_outcome_ticket(self, outcome: Any) -> str: ...
+    # const char *ytx_record_called(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_called(self, record: Any) -> str: ...
+
+    # const char *ytx_record_caller(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_caller(self, record: Any) -> str: ...
+
+    # const char *ytx_record_custom_parm(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_custom_parm(self, record: Any) -> str: ...
+
+    # int64_t ytx_record_duration(const struct ytx_record *record);
+    @_c_function([ytx_record_p], c_int64)
+    def ytx_record_duration(self, record: Any) -> int: ...
+
+    # const char *ytx_record_fid(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_fid(self, record: Any) -> str: ...
+
+    # const char *ytx_record_field(const struct ytx_record *record, const char *name);
+    @_c_function([ytx_record_p, c_char_p], c_char_p, _decode_optional)
+    def ytx_record_field(self, record: Any, name: Optional[bytes]) -> Optional[str]: ...
+
+    # size_t ytx_record_field_count(const struct ytx_record *record);
+    @_c_function([ytx_record_p], c_size_t)
+    def ytx_record_field_count(self, record: Any) -> int: ...
+
+    # const char *ytx_record_field_name(const struct ytx_record *record, size_t index);
+    @_c_function([ytx_record_p, c_size_t], c_char_p, _decode_optional)
+    def ytx_record_field_name(self, record: Any, index: int) -> Optional[str]: ...
+
+    # const char *ytx_record_field_value(const struct ytx_record *record, size_t index);
+    @_c_function([ytx_record_p, c_size_t], c_char_p, _decode_optional)
+    def ytx_record_field_value(self, record: Any, index: int) -> Optional[str]: ...
+
+    # const char *ytx_record_recording_url(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_recording_url(self, record: Any) -> str: ...
+
+    # const char *ytx_record_request_id(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_request_id(self, record: Any) -> str: ...
+
+    # const char *ytx_record_state_desc(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_state_desc(self, record: Any) -> str: ...
+
+    # const char *ytx_record_tel(const struct ytx_record *record);  ("" when absent)
+    @_c_function([ytx_record_p], c_char_p, _decode)
+    def ytx_record_tel(self, record: Any) -> str: ...
+
+    # int32_t ytx_record_time_unix(const struct ytx_record *record, const char *name,
+    #     int64_t *unix_out);
+    @_c_function([ytx_record_p, c_char_p, c_int64_p], c_int32)
+    def ytx_record_time_unix(self, record: Any, name: Optional[bytes], unix_out: Any) -> int: ...
+
+    # size_t ytx_records_count(const struct ytx_records *records);
+    @_c_function([ytx_records_p], c_size_t)
+    def ytx_records_count(self, records: Any) -> int: ...
+
+    # void ytx_records_free(struct ytx_records *records);
+    @_c_function([ytx_records_p], None)
+    def ytx_records_free(self, records: Any) -> None: ...
+
+    # const struct ytx_record *ytx_records_get(const struct ytx_records *records,
+    #     size_t index);
+    @_c_function([ytx_records_p, c_size_t], ytx_record_p)
+    def ytx_records_get(self, records: Any, index: int) -> Any: ...
+
+    # int32_t ytx_resolution_check_again_unix(const struct ytx_resolution *resolution,
+    #     int64_t *unix_out);
+    @_c_function([ytx_resolution_p, c_int64_p], c_int32)
+    def ytx_resolution_check_again_unix(self, resolution: Any, unix_out: Any) -> int: ...
+
+    # const char *ytx_resolution_cursor(const struct ytx_resolution *resolution);
+    @_c_function([ytx_resolution_p], c_char_p, _decode)
+    def ytx_resolution_cursor(self, resolution: Any) -> str: ...
+
+    # void ytx_resolution_free(struct ytx_resolution *resolution);
+    @_c_function([ytx_resolution_p], None)
+    def ytx_resolution_free(self, resolution: Any) -> None: ...
+
+    # const char *ytx_resolution_reason(const struct ytx_resolution *resolution);
+    @_c_function([ytx_resolution_p], c_char_p, _decode)
+    def ytx_resolution_reason(self, resolution: Any) -> str: ...
+
+    # const struct ytx_record *ytx_resolution_record(const struct ytx_resolution *resolution);
+    @_c_function([ytx_resolution_p], ytx_record_p)
+    def ytx_resolution_record(self, resolution: Any) -> Any: ...
+
+    # const char *ytx_resolution_status_name(ytx_resolution_status status);
+    @_c_function([ytx_resolution_status], c_char_p, _decode)
+    def ytx_resolution_status_name(self, status: int) -> str: ...
+
+    # ytx_resolution_status ytx_resolution_status_of(const struct ytx_resolution *resolution);
+    @_c_function([ytx_resolution_p], ytx_resolution_status)
+    def ytx_resolution_status_of(self, resolution: Any) -> int: ...
 
     # enum ytx_result ytx_resolve(const struct ytx_client *client, const char *ticket,
     #     const char *cursor, uint64_t deadline_ms, uint32_t max_pages,
@@ -787,34 +770,51 @@ class NativeLibrary:
         outcome_out: Any,
     ) -> int: ...
 
-    # ytx_resolution_status ytx_resolution_status_of(const struct ytx_resolution *resolution);
-    @_c_function([ytx_resolution_p], ytx_resolution_status)
-    def ytx_resolution_status_of(self, resolution: Any) -> int: ...
+    # const char *ytx_result_name(ytx_result code);   (uint32_t)
+    @_c_function([ytx_result], c_char_p, _decode)
+    def ytx_result_name(self, code: int) -> str: ...
 
-    # const char *ytx_resolution_status_name(ytx_resolution_status status);
-    @_c_function([ytx_resolution_status], c_char_p, _decode)
-    def ytx_resolution_status_name(self, status: int) -> str: ...
+    # const char *ytx_sandbox_url(void);
+    @_c_function([], c_char_p, _decode)
+    def ytx_sandbox_url(self) -> str: ...
 
-    # const struct ytx_record *ytx_resolution_record(const struct ytx_resolution *resolution);
-    @_c_function([ytx_resolution_p], ytx_record_p)
-    def ytx_resolution_record(self, resolution: Any) -> Any: ...
+    # enum ytx_result ytx_set_logger(ytx_log_callback callback, void *user_data,
+    #     int32_t min_level);
+    @_c_function([ytx_log_callback, c_void_p, c_int32], ytx_result)
+    def ytx_set_logger(self, callback: Any, user_data: Any, min_level: int) -> int: ...
 
-    # int32_t ytx_resolution_check_again_unix(const struct ytx_resolution *resolution,
-    #     int64_t *unix_out);
-    @_c_function([ytx_resolution_p, c_int64_p], c_int32)
-    def ytx_resolution_check_again_unix(self, resolution: Any, unix_out: Any) -> int: ...
+    # const char *ytx_status_code_at(size_t index);  (NULL out of range)
+    @_c_function([c_size_t], c_char_p, _decode_optional)
+    def ytx_status_code_at(self, index: int) -> Optional[str]: ...
 
-    # const char *ytx_resolution_cursor(const struct ytx_resolution *resolution);
-    @_c_function([ytx_resolution_p], c_char_p, _decode)
-    def ytx_resolution_cursor(self, resolution: Any) -> str: ...
+    # size_t ytx_status_code_count(void);
+    @_c_function([], c_size_t)
+    def ytx_status_code_count(self) -> int: ...
 
-    # const char *ytx_resolution_reason(const struct ytx_resolution *resolution);
-    @_c_function([ytx_resolution_p], c_char_p, _decode)
-    def ytx_resolution_reason(self, resolution: Any) -> str: ...
+    # const char *ytx_version(void);
+    @_c_function([], c_char_p, _decode)
+    def ytx_version(self) -> str: ...
 
-    # void ytx_resolution_free(struct ytx_resolution *resolution);
-    @_c_function([ytx_resolution_p], None)
-    def ytx_resolution_free(self, resolution: Any) -> None: ...
+    # uint32_t ytx_version_number(void);
+    @_c_function([], c_uint32)
+    def ytx_version_number(self) -> int: ...
+
+    # enum ytx_result ytx_voice_code(const struct ytx_client *client,
+    #     const char *dst, const char *dstclid, const char *code,
+    #     int32_t times, struct ytx_outcome **outcome_out);
+    @_c_function([ytx_client_p, c_char_p, c_char_p, c_char_p, c_int32, ytx_outcome_pp], ytx_result)
+    def ytx_voice_code(
+        self,
+        client: Any,
+        dst: Optional[bytes],
+        dstclid: Optional[bytes],
+        code: Optional[bytes],
+        times: int,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # enum ytx_result ytx_voice_code_prepare(...same as ytx_voice_code...);
+    ytx_voice_code_prepare = _c_same_as(ytx_voice_code, "ytx_voice_code_prepare")
 
 
 # --- finding the library -------------------------------------------------------

@@ -1,0 +1,268 @@
+//! Unit tests of the C ABI from Rust: pointers, strings, the panic boundary
+//! and a dry run through the exported functions, with no network (Miri runs
+//! them: `ffi::tests` in tests/run-all.sh). The forced-panic tests are in
+//! `panic.rs`; the tests over the network are tests/ffi.rs.
+
+use std::ffi::{c_char, CStr};
+
+use super::codes::FfiError;
+use super::outcome::Outcome;
+use super::panic::boundary;
+use super::ptr::str_arg;
+use super::*;
+use crate::error::Error;
+
+#[test]
+fn c_names_are_the_cores() {
+    use crate::error::{Delivery, ErrorCode};
+    for c in [
+        ErrorCode::InvalidArgument,
+        ErrorCode::NotSent,
+        ErrorCode::OutcomeUnknown,
+        ErrorCode::Timeout,
+        ErrorCode::HttpStatus,
+        ErrorCode::Protocol,
+        ErrorCode::Platform,
+    ] {
+        let r = ytx_result::from(c);
+        assert_eq!(r as u32, c.as_u32());
+        let name = unsafe { CStr::from_ptr(ytx_result_name(r as u32)) };
+        assert_eq!(name.to_str().unwrap(), c.name());
+    }
+    for d in [Delivery::NotSent, Delivery::Unknown, Delivery::Answered] {
+        let name = unsafe { CStr::from_ptr(ytx_delivery_name(ytx_delivery::from(d) as u32)) };
+        assert_eq!(name.to_str().unwrap(), d.name());
+    }
+}
+
+#[test]
+fn the_headers_limits_are_the_cores() {
+    assert_eq!(
+        YTX_MAX_TEXT_FIELD_BYTES,
+        crate::request::MAX_TEXT_FIELD_BYTES
+    );
+    assert_eq!(
+        YTX_MAX_REQUEST_BODY_BYTES,
+        crate::request::MAX_REQUEST_BODY_BYTES
+    );
+}
+
+#[test]
+fn a_panic_becomes_an_error_code_and_an_outcome() {
+    let mut out: *mut ytx_outcome = std::ptr::null_mut();
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {})); // keep the test output clean
+    let code = boundary(&mut out, || panic!("boom"));
+    std::panic::set_hook(hook);
+    assert_eq!(code, ytx_result::YTX_ERR_PANIC);
+    assert!(!out.is_null());
+    // SAFETY: `out` was just made by `boundary`.
+    unsafe {
+        assert_eq!(ytx_outcome_result(out), ytx_result::YTX_ERR_PANIC);
+        assert_eq!(
+            ytx_outcome_delivery(out),
+            ytx_delivery::YTX_DELIVERY_UNKNOWN
+        );
+        let msg = CStr::from_ptr(ytx_outcome_message(out)).to_str().unwrap();
+        assert!(msg.contains("internal error"), "{msg}");
+        ytx_outcome_free(out);
+    }
+}
+
+#[test]
+fn the_library_keeps_working_after_a_caught_panic() {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let _ = boundary(std::ptr::null_mut(), || panic!("first"));
+    std::panic::set_hook(hook);
+    assert_eq!(
+        boundary(std::ptr::null_mut(), Outcome::nothing_sent),
+        ytx_result::YTX_OK
+    );
+}
+
+#[test]
+fn str_arg_names_null_and_bad_utf8() {
+    // SAFETY: NULL and a NUL-terminated literal.
+    unsafe {
+        let e = str_arg(std::ptr::null(), "src").unwrap_err();
+        assert_eq!(
+            e,
+            FfiError::NullArgument {
+                field: "src".into()
+            }
+        );
+        let e = str_arg(c"\xff\xfe".as_ptr(), "dst").unwrap_err();
+        assert_eq!(
+            e,
+            FfiError::InvalidUtf8 {
+                field: "dst".into()
+            }
+        );
+        assert_eq!(
+            str_arg(c"13800138000".as_ptr(), "dst").unwrap(),
+            "13800138000"
+        );
+    }
+}
+
+fn c(s: &str) -> std::ffi::CString {
+    std::ffi::CString::new(s).unwrap()
+}
+
+#[test]
+fn dry_run_round_trip_through_the_extern_functions() {
+    // No network: client_new + prepare + accessors + frees, so Miri can
+    // check every pointer the C ABI hands out and takes back.
+    let (sid, token, app) = (
+        c("abcdefghijklmnopqrstuvwxyz012345"),
+        c("0123456789abcdef0123456789abcdef"),
+        c("app1"),
+    );
+    let (name, value) = (c("base_url"), c("http://127.0.0.1:9"));
+    let names = [name.as_ptr()];
+    let values = [value.as_ptr()];
+    let mut client: *mut ytx_client = std::ptr::null_mut();
+    let mut out: *mut ytx_outcome = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the duration of each call.
+    unsafe {
+        let rc = ytx_client_new(
+            sid.as_ptr(),
+            token.as_ptr(),
+            app.as_ptr(),
+            names.as_ptr(),
+            values.as_ptr(),
+            1,
+            &mut client,
+            &mut out,
+        );
+        assert_eq!(rc, ytx_result::YTX_OK);
+        ytx_outcome_free(out);
+        let (src, dst, parm_name, parm) = (
+            c("13800138000"),
+            c("13900139000"),
+            c("customParm"),
+            c("订单"),
+        );
+        let on = [parm_name.as_ptr()];
+        let ov = [parm.as_ptr()];
+        let rc = ytx_callback_prepare(
+            client,
+            src.as_ptr(),
+            dst.as_ptr(),
+            61,
+            on.as_ptr(),
+            ov.as_ptr(),
+            1,
+            &mut out,
+        );
+        assert_eq!(rc, ytx_result::YTX_OK);
+        let body = CStr::from_ptr(ytx_outcome_request_body(out))
+            .to_str()
+            .unwrap();
+        assert!(body.contains(r#""customParm":"订单""#), "{body}");
+        let url = CStr::from_ptr(ytx_outcome_request_url(out))
+            .to_str()
+            .unwrap();
+        assert!(url.starts_with("http://127.0.0.1:9/201512/sid/abcdefghijklmnopqrstuvwxyz012345/call/DailbackCall.wx?Sign="));
+        ytx_outcome_free(out);
+        let rc = ytx_voice_code_prepare(
+            client,
+            src.as_ptr(),
+            dst.as_ptr(),
+            std::ptr::null(),
+            0,
+            &mut out,
+        );
+        assert_eq!(rc, ytx_result::YTX_ERR_NULL_ARGUMENT);
+        assert_eq!(
+            CStr::from_ptr(ytx_outcome_field(out)).to_str().unwrap(),
+            "code"
+        );
+        ytx_outcome_free(out);
+        assert_eq!(ytx_free(client), ytx_result::YTX_OK);
+        // Freed and foreign handles are detected, never dereferenced.
+        assert_eq!(ytx_free(client), ytx_result::YTX_ERR_INVALID_HANDLE);
+        let rc = ytx_voice_code_prepare(
+            client,
+            src.as_ptr(),
+            dst.as_ptr(),
+            src.as_ptr(),
+            0,
+            std::ptr::null_mut(),
+        );
+        assert_eq!(rc, ytx_result::YTX_ERR_INVALID_HANDLE);
+        let foreign = 0xdead_beef_usize as *mut ytx_client;
+        assert_eq!(ytx_free(foreign), ytx_result::YTX_ERR_INVALID_HANDLE);
+    }
+}
+
+#[test]
+fn outcome_strings_survive_interior_nul() {
+    let o = ytx_outcome::from(Outcome::error(FfiError::from(Error::Platform {
+        status_code: "-4".into(),
+        status_msg: "bad\0msg".into(),
+        request_id: String::new(),
+    })));
+    assert_eq!(o.status_msg_for_test(), "bad\u{FFFD}msg");
+}
+
+unsafe fn text<'a>(p: *const c_char) -> &'a str {
+    assert!(!p.is_null());
+    CStr::from_ptr(p).to_str().unwrap()
+}
+
+/// The texts a push hands out borrow from the parsed value: they stay
+/// valid while the push lives, also after its records moved into place.
+#[test]
+fn texts_borrow_from_the_parsed_push() {
+    let body = br#"{"cdr":[{"requestid":"1","oriamount":0.31,"x":"a\u0000b","x":"last"},{"requestid":"2","tapesurl":"NoTapes"}]}"#;
+    let mut p = std::ptr::null_mut();
+    unsafe {
+        let rc = ytx_push_parse_routed(
+            body.as_ptr(),
+            body.len(),
+            c"/p?Call".as_ptr(),
+            &mut p,
+            std::ptr::null_mut(),
+        );
+        assert_eq!(rc, ytx_result::YTX_OK);
+        let list = ytx_push_records(p);
+        assert_eq!(ytx_records_count(list), 2);
+        let r = ytx_records_get(list, 0);
+        assert_eq!(text(ytx_record_request_id(r)), "1");
+        assert_eq!(text(ytx_record_amount_text(r)), "0.31");
+        assert_eq!(text(ytx_record_field(r, c"x".as_ptr())), "last");
+        assert_eq!(ytx_record_field_count(r), 3);
+        assert_eq!(text(ytx_record_field_name(r, 2)), "x");
+        assert!(ytx_record_field(r, c"nope".as_ptr()).is_null());
+        let r = ytx_records_get(list, 1);
+        assert_eq!(text(ytx_record_request_id(r)), "2");
+        assert_eq!(text(ytx_record_recording_url(r)), "");
+        assert_eq!(text(ytx_record_custom_parm(r)), "");
+        ytx_push_free(p);
+
+        let body = br#"{"requestid":"9","dsc":"138","state":"hold","z":"\ud800"}"#;
+        let rc = ytx_push_parse(body.as_ptr(), body.len(), &mut p, std::ptr::null_mut());
+        assert_eq!(rc, ytx_result::YTX_OK);
+        assert_eq!(text(ytx_push_request_id(p)), "9");
+        assert_eq!(text(ytx_push_number(p)), "138");
+        assert_eq!(text(ytx_push_state_text(p)), "hold");
+        assert_eq!(text(ytx_push_timestamp(p)), "");
+        assert_eq!(text(ytx_push_field(p, c"z".as_ptr())), "\u{FFFD}");
+        assert_eq!(text(ytx_push_field_value(p, 3)), "\u{FFFD}");
+        ytx_push_free(p);
+
+        // Routed by the key: a record push body on ?CallState is refused.
+        let body = br#"{"cdr":[]}"#;
+        let rc = ytx_push_parse_routed(
+            body.as_ptr(),
+            body.len(),
+            c"CallState".as_ptr(),
+            &mut p,
+            std::ptr::null_mut(),
+        );
+        assert_eq!(rc, ytx_result::YTX_ERR_PROTOCOL);
+        assert!(p.is_null());
+    }
+}
