@@ -89,8 +89,19 @@ const MAX_ORPHANS: usize = 1000;
 const MAX_QUEUED_UNRECOGNISED: usize = 1000;
 /// Finished calls remembered, so that a late push is not "unrecognised".
 const MAX_FINISHED: usize = 10_000;
+/// The span of the query budget (`queries_per_minute`).
+const QUERY_WINDOW: Duration = Duration::from_secs(60);
 /// Record pages one resolver search may read at most.
 const MAX_PAGES_PER_SEARCH: u32 = 10;
+/// Bytes of the pushes waiting for their call (their fields' text), at
+/// most: a flood of forged pushes holds no more than this.
+const MAX_ORPHAN_BYTES: usize = MAX_RECORDS_BYTES;
+/// Longest text of a push a call keeps or an event carries (a state
+/// push's dsc, state and timestamp; a claimed requestId, cut to this).
+const MAX_PUSH_TEXT_BYTES: usize = 64;
+/// States one call keeps at most (a call has two legs of four states;
+/// unknown states and replays fill the rest): more are unrecognised.
+const MAX_STATES_PER_CALL: usize = 32;
 
 // ===== clock =====
 
@@ -255,7 +266,8 @@ impl TrackerOptions {
         self.verify = v;
         self
     }
-    /// The most record queries a minute (at least 1), a token bucket.
+    /// The most record queries in any minute (at least 1; a resolver
+    /// search's pages count one each).
     pub fn queries_per_minute(mut self, n: u32) -> Self {
         self.queries_per_minute = n;
         self
@@ -912,6 +924,8 @@ struct Orphan {
     push: OrphanPush,
     request_id: String,
     until: SystemTime,
+    /// What it holds, counted against [`MAX_ORPHAN_BYTES`].
+    bytes: usize,
 }
 
 enum OrphanPush {
@@ -928,6 +942,8 @@ struct State {
     /// (release time, key) of held states, in arrival order.
     held: VecDeque<(SystemTime, String)>,
     orphans: VecDeque<Orphan>,
+    /// The sum of the orphans' `bytes`.
+    orphan_bytes: usize,
     /// (due, sequence, key) of planned queries; stale ones are skipped.
     queries: BinaryHeap<Reverse<(SystemTime, u64, String)>>,
     /// (due, sequence, key) of overdue alerts.
@@ -935,8 +951,9 @@ struct State {
     timer_seq: u64,
     finished: HashSet<String>,
     finished_order: VecDeque<String>,
-    tokens: f64,
-    tokens_at: SystemTime,
+    /// When the queries of the last minute were sent (the budget: at most
+    /// `queries_per_minute` in any minute), oldest first.
+    recent_queries: VecDeque<SystemTime>,
     rate_pause_until: Option<SystemTime>,
     rate_pause: Duration,
     stats: TrackerStats,
@@ -1006,6 +1023,24 @@ fn leg_of(call: &TrackedCall, number: &str) -> std::result::Result<Option<Leg>, 
         (None, Some(_)) => Ok(Some(Leg::Src)),
         _ => Err(()),
     }
+}
+
+/// `s`, or its first `max` bytes (at a character boundary) and "…".
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// Whether `rid` can be a requestId at all (1 to 64 ASCII letters or
+/// digits): a push claiming anything else matches no call.
+fn is_request_id(rid: &str) -> bool {
+    crate::request::request_id_text("requestid", rid).is_ok()
 }
 
 /// A leg's identity within a call: its [`Leg`], or its number.
@@ -1140,12 +1175,15 @@ impl State {
     }
 
     fn unrecognised(&mut self, request_id: &str, reason: String) {
+        // Both may come from a forged push: what is kept of them is short.
+        let request_id = cut(request_id, MAX_PUSH_TEXT_BYTES);
+        let reason = cut(&reason, 4 * MAX_PUSH_TEXT_BYTES);
         self.stats.unrecognised += 1;
         log::log(LogLevel::Warn, || {
             format!("push dropped: {reason} (requestId {request_id:?})")
         });
         let mut ev = Event::new(EventKind::UnrecognisedPush, None, reason);
-        ev.request_id = request_id.to_string();
+        ev.request_id = request_id;
         self.push_event(ev);
     }
 
@@ -1289,22 +1327,49 @@ impl State {
         }
     }
 
-    fn take_token(
+    /// Take one query of the budget now, or say when one is free: at
+    /// most `queries_per_minute` queries in any minute.
+    fn take_query(
         &mut self,
         now: SystemTime,
         o: &TrackerOptions,
     ) -> std::result::Result<(), SystemTime> {
-        let cap = f64::from(o.queries_per_minute);
-        let per_sec = cap / 60.0;
-        let elapsed = now.duration_since(self.tokens_at).unwrap_or_default();
-        self.tokens = (self.tokens + elapsed.as_secs_f64() * per_sec).min(cap);
-        self.tokens_at = self.tokens_at.max(now);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - self.tokens) / per_sec;
-            Err(now + Duration::from_secs_f64(wait.max(0.001)))
+        if self.free_queries(now, o) == 0 {
+            let oldest = self.recent_queries.front().copied().unwrap_or(now);
+            return Err((oldest + QUERY_WINDOW).max(now + Duration::from_millis(1)));
+        }
+        self.recent_queries.push_back(now);
+        Ok(())
+    }
+
+    /// How many queries the budget allows now.
+    fn free_queries(&mut self, now: SystemTime, o: &TrackerOptions) -> usize {
+        if self
+            .recent_queries
+            .back()
+            .is_some_and(|t| *t > now + QUERY_WINDOW)
+        {
+            // The wall clock went back: start the window again.
+            self.recent_queries.clear();
+        }
+        while self
+            .recent_queries
+            .front()
+            .is_some_and(|t| *t + QUERY_WINDOW <= now)
+        {
+            self.recent_queries.pop_front();
+        }
+        (o.queries_per_minute as usize).saturating_sub(self.recent_queries.len())
+    }
+
+    /// Give back `n` queries taken at `at` and not sent.
+    fn refund_queries(&mut self, at: SystemTime, mut n: u32) {
+        while n > 0 {
+            let Some(i) = self.recent_queries.iter().rposition(|t| *t == at) else {
+                return;
+            };
+            self.recent_queries.remove(i);
+            n -= 1;
         }
     }
 }
@@ -1321,6 +1386,8 @@ enum Job {
         ticket: Ticket,
         cursor: Option<String>,
         pages: u32,
+        /// When its pages were taken from the budget.
+        taken_at: SystemTime,
     },
 }
 
@@ -1330,7 +1397,6 @@ impl Tracker {
     /// Bad options: an error naming the option.
     pub fn new(client: Arc<Client>, options: TrackerOptions) -> Result<Tracker> {
         options.validate()?;
-        let (now, _) = options.clock.now();
         let shared = Arc::new(Shared {
             client: client.clone(),
             state: Mutex::new(State {
@@ -1340,13 +1406,13 @@ impl Tracker {
                 queued_unrecognised: 0,
                 held: VecDeque::new(),
                 orphans: VecDeque::new(),
+                orphan_bytes: 0,
                 queries: BinaryHeap::new(),
                 overdue: BinaryHeap::new(),
                 timer_seq: 0,
                 finished: HashSet::new(),
                 finished_order: VecDeque::new(),
-                tokens: f64::from(options.queries_per_minute),
-                tokens_at: now,
+                recent_queries: VecDeque::new(),
                 rate_pause_until: None,
                 rate_pause: FIRST_RATE_PAUSE,
                 stats: TrackerStats::default(),
@@ -1381,23 +1447,29 @@ impl Tracker {
             self.shared.lock().stats.pushes += 1;
             return 413;
         }
-        let parsed = record::parse_push_routed(body, query.unwrap_or(""));
-        let mut st = self.shared.lock();
-        st.stats.pushes += 1;
-        let push = match parsed {
-            Ok(p) => p,
-            Err(e) => {
-                if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
-                    return 400;
-                }
-                let claimed = serde_json::from_slice::<serde_json::Value>(body)
+        let parsed = record::parse_push_routed(body, query.unwrap_or("")).map_err(|e| {
+            // Read outside the lock: no other push waits for this one.
+            let json = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+            let claimed = json.then(|| {
+                serde_json::from_slice::<serde_json::Value>(body)
                     .ok()
                     .and_then(|v| {
                         v.get("requestid")
                             .or_else(|| v.get("requestId"))
                             .and_then(|r| r.as_str().map(str::to_string))
                     })
-                    .unwrap_or_default();
+                    .unwrap_or_default()
+            });
+            (claimed, e)
+        });
+        let mut st = self.shared.lock();
+        st.stats.pushes += 1;
+        let push = match parsed {
+            Ok(p) => p,
+            Err((claimed, e)) => {
+                let Some(claimed) = claimed else {
+                    return 400;
+                };
                 st.unrecognised(&claimed, e.to_string());
                 self.shared.cv.notify_all();
                 return 200;
@@ -1593,6 +1665,7 @@ impl Shared {
                 st.orphans.push_back(orphan);
                 continue;
             }
+            st.orphan_bytes -= orphan.bytes;
             match orphan.push {
                 OrphanPush::State(s) => self.state_push(st, s, now, false),
                 OrphanPush::Record(r) => self.record_push(st, r, now, false),
@@ -1606,22 +1679,35 @@ impl Shared {
     }
 
     fn orphan(&self, st: &mut State, request_id: &str, push: OrphanPush, now: SystemTime) {
-        if st.orphans.len() >= MAX_ORPHANS {
+        let fields = match &push {
+            OrphanPush::State(s) => s.fields(),
+            OrphanPush::Record(r) => r.fields(),
+        };
+        let bytes = request_id.len() + fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        if st.orphans.len() >= MAX_ORPHANS || st.orphan_bytes + bytes > MAX_ORPHAN_BYTES {
             st.unrecognised(
                 request_id,
                 format!("no tracked call has requestId {request_id:?}"),
             );
             return;
         }
+        st.orphan_bytes += bytes;
         st.orphans.push_back(Orphan {
             push,
             request_id: request_id.to_string(),
             until: now + self.options.orphan_window,
+            bytes,
         });
     }
 
     fn state_push(&self, st: &mut State, s: record::StatePush, now: SystemTime, fresh: bool) {
-        let rid = s.request_id().to_string();
+        let rid = s.request_id();
+        if !is_request_id(rid) {
+            let why = format!("not a requestId: {:?}", cut(rid, MAX_PUSH_TEXT_BYTES));
+            st.unrecognised(rid, why);
+            return;
+        }
+        let rid = rid.to_string();
         let Some(e) = st.entries.get_mut(&rid) else {
             if st.finished.contains(&rid) {
                 st.stats.late += 1;
@@ -1636,6 +1722,16 @@ impl Shared {
         };
         if e.finished {
             st.stats.late += 1;
+            return;
+        }
+        if [s.number(), s.state().as_str(), s.timestamp_text()]
+            .iter()
+            .any(|t| t.len() > MAX_PUSH_TEXT_BYTES)
+        {
+            let why = format!(
+                "state push for requestId {rid:?}: its dsc, state or timestamp is longer than {MAX_PUSH_TEXT_BYTES} bytes"
+            );
+            st.unrecognised(&rid, why);
             return;
         }
         let number = s.number().to_string();
@@ -1663,6 +1759,13 @@ impl Shared {
             .any(|h| h.number == number && h.state == state && h.timestamp == ts)
         {
             st.stats.duplicates += 1;
+            return;
+        }
+        if e.heard.len() >= MAX_STATES_PER_CALL {
+            let why = format!(
+                "state push for requestId {rid:?}: the call already has {MAX_STATES_PER_CALL} states"
+            );
+            st.unrecognised(&rid, why);
             return;
         }
         let was_ended = e.ended();
@@ -1703,6 +1806,13 @@ impl Shared {
 
     fn record_push(&self, st: &mut State, r: CallRecord, now: SystemTime, fresh: bool) {
         let rid = r.request_id().to_string();
+        if !is_request_id(&rid) {
+            if !self.hint_by_custom_parm(st, r.custom_parm(), now) {
+                let why = format!("not a requestId: {:?}", cut(&rid, MAX_PUSH_TEXT_BYTES));
+                st.unrecognised(&rid, why);
+            }
+            return;
+        }
         let Some(e) = st.entries.get_mut(&rid) else {
             if st.finished.contains(&rid) {
                 st.stats.late += 1;
@@ -1764,6 +1874,7 @@ impl Shared {
         }
         while st.orphans.front().is_some_and(|x| x.until <= now) {
             let x = st.orphans.pop_front().expect("checked");
+            st.orphan_bytes -= x.bytes;
             if st.finished.contains(&x.request_id) {
                 // An outcome unknown's push, its call resolved since.
                 st.stats.late += 1;
@@ -1813,7 +1924,7 @@ impl Shared {
             }
             let wait = match st.rate_pause_until.filter(|u| *u > now) {
                 Some(until) => Err(until),
-                None => st.take_token(now, &self.options),
+                None => st.take_query(now, &self.options),
             };
             if let Err(when) = wait {
                 if let Some(e) = st.entries.get_mut(&key) {
@@ -1822,7 +1933,9 @@ impl Shared {
                 st.query_timer(when, &key);
                 return None;
             }
-            let tokens = st.tokens;
+            // A search may read more pages, as many as the budget allows
+            // now (taken now, the ones not read given back).
+            let more = (st.free_queries(now, &self.options) as u32).min(MAX_PAGES_PER_SEARCH - 1);
             let e = st.entries.get_mut(&key).expect("checked");
             e.in_flight = true;
             e.next_query = None;
@@ -1833,13 +1946,19 @@ impl Shared {
                     request_id: id.clone(),
                     fid: e.call.fid.clone(),
                 },
-                (None, Some(t)) => Job::Search {
-                    key,
-                    ticket: t.clone(),
-                    cursor: e.cursor.clone(),
-                    // One page is paid for; as many more as tokens are left.
-                    pages: 1 + (tokens.max(0.0) as u32).min(MAX_PAGES_PER_SEARCH - 1),
-                },
+                (None, Some(t)) => {
+                    let job = Job::Search {
+                        key,
+                        ticket: t.clone(),
+                        cursor: e.cursor.clone(),
+                        pages: 1 + more,
+                        taken_at: now,
+                    };
+                    for _ in 0..more {
+                        st.recent_queries.push_back(now);
+                    }
+                    job
+                }
                 (None, None) => {
                     e.in_flight = false;
                     continue;
@@ -1920,6 +2039,16 @@ impl Shared {
         let key = match &job {
             Job::Query { key, .. } | Job::Search { key, .. } => key.clone(),
         };
+        if let (
+            Job::Search {
+                pages, taken_at, ..
+            },
+            JobOutcome::Search(_, used),
+        ) = (&job, &outcome)
+        {
+            // The pages the budget gave and the search did not read.
+            st.refund_queries(*taken_at, pages.saturating_sub((*used).max(1)));
+        }
         match st.entries.get_mut(&key) {
             Some(e) => e.in_flight = false,
             None => return,
@@ -1936,8 +2065,6 @@ impl Shared {
             JobOutcome::Query(Err(e)) => self.failed(st, &key, &e, now),
             JobOutcome::Search(r, used) => {
                 st.stats.queries += u64::from(used.saturating_sub(1));
-                let spent = f64::from(used.saturating_sub(1));
-                st.tokens -= spent;
                 match r {
                     Err(e) => self.failed(st, &key, &e, now),
                     Ok(res) => {
@@ -2180,6 +2307,74 @@ mod tests {
         // The call itself is untouched.
         assert_eq!(t.pending().len(), 1);
         assert!(t.pending()[0].states.is_empty());
+    }
+
+    #[test]
+    fn forged_pushes_hold_bounded_memory() {
+        let r = rig();
+        let t = &r.tracker;
+        t.track(tracked("1003")).unwrap();
+        // Pushes for calls nobody tracks wait for their call, but only up
+        // to MAX_ORPHAN_BYTES: ten 1 MiB ones do not all wait.
+        let pad = "7".repeat(1 << 20);
+        for i in 0..10 {
+            let body = format!(
+                r#"{{"requestid":"8{i}","dsc":"{SRC}","state":"answer","timestamp":"2026-12-06 15:00:01","x":"{pad}"}}"#
+            );
+            assert_eq!(t.on_push(body.as_bytes(), None), 200);
+        }
+        let at_once = drain(t);
+        assert!(
+            at_once.len() >= 10 - MAX_ORPHAN_BYTES / (1 << 20),
+            "{}",
+            at_once.len()
+        );
+        assert!(at_once
+            .iter()
+            .all(|e| e.kind() == EventKind::UnrecognisedPush));
+        // A claimed requestId is kept (in the event and its reason) cut short.
+        let body =
+            format!(r#"{{"requestid":"{pad}","dsc":"{SRC}","state":"answer","timestamp":"x"}}"#);
+        assert_eq!(t.on_push(body.as_bytes(), None), 200);
+        let body = format!(r#"{{"requestid":{pad}}}"#);
+        assert_eq!(t.on_push(body.as_bytes(), None), 200);
+        let got = drain(t);
+        assert_eq!(got.len(), 2, "{got:?}");
+        for e in &got {
+            assert_eq!(e.kind(), EventKind::UnrecognisedPush);
+            assert!(
+                e.request_id().len() <= MAX_PUSH_TEXT_BYTES + 3,
+                "{}",
+                e.request_id().len()
+            );
+            assert!(
+                e.reason().len() <= 4 * MAX_PUSH_TEXT_BYTES,
+                "{}",
+                e.reason().len()
+            );
+        }
+        // A tracked call keeps a bounded number of states, each of bounded
+        // size: more, or longer, are unrecognised.
+        let long =
+            format!(r#"{{"requestid":"1003","dsc":"{SRC}","state":"answer","timestamp":"{pad}"}}"#);
+        assert_eq!(t.on_push(long.as_bytes(), None), 200);
+        for i in 0..100 {
+            let body = format!(
+                r#"{{"requestid":"1003","dsc":"{SRC}","state":"hold{i}","timestamp":"2026-12-06 15:00:{:02}"}}"#,
+                i % 60
+            );
+            assert_eq!(t.on_push(body.as_bytes(), None), 200);
+        }
+        r.clock.advance(Duration::from_secs(2));
+        let got = drain(t);
+        let pending = t.pending();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].states.len(), MAX_STATES_PER_CALL);
+        let unrecognised = got
+            .iter()
+            .filter(|e| e.kind() == EventKind::UnrecognisedPush)
+            .count();
+        assert_eq!(unrecognised, 1 + 100 - MAX_STATES_PER_CALL);
     }
 
     #[test]
@@ -2465,9 +2660,14 @@ mod tests {
         r.clock.advance(Duration::from_secs(300));
         drain(t);
         assert_eq!(t.stats().queries, 2);
+        // At most 2 in any minute: none more until the first two are a
+        // minute old, then the other two.
         r.clock.advance(Duration::from_secs(30));
         drain(t);
-        assert_eq!(t.stats().queries, 3);
+        assert_eq!(t.stats().queries, 2);
+        r.clock.advance(Duration::from_secs(30));
+        drain(t);
+        assert_eq!(t.stats().queries, 4);
         // A tracker dropped: the client goes on as before.
         drop(r.tracker);
         let c = &r.client;
