@@ -388,12 +388,11 @@ namespace Ytx
         /// client's timeout later. An event counts as received once this returns it.
         /// </summary>
         /// <param name="timeout">How long to wait; <c>null</c> for as long as it takes.</param>
-        /// <returns>The event, or <c>null</c>.</returns>
-        /// <exception cref="ObjectDisposedException">The tracker was disposed before the call.</exception>
+        /// <returns>The event, or <c>null</c> (also at once once the tracker is disposed, so that a
+        /// worker's <c>while ((e = tracker.NextEvent()) != null)</c> ends cleanly).</returns>
         [return: Nullable(2)]
         public YtxEvent NextEvent(TimeSpan? timeout = null)
         {
-            ThrowIfDisposed();
             YtxEvent kept;
             if (_kept.TryDequeue(out kept))
             {
@@ -402,6 +401,10 @@ namespace Ytx
             if (timeout.HasValue && timeout.Value < TimeSpan.Zero)
             {
                 throw new YtxArgumentException("timeout: must not be negative", YtxResultCode.InvalidArgument, "timeout");
+            }
+            if (IsDisposed)
+            {
+                return null;
             }
             return NextOnce(timeout.HasValue ? (long)Math.Ceiling(timeout.Value.TotalMilliseconds) : -1);
         }
@@ -430,7 +433,6 @@ namespace Ytx
         [return: Nullable(new byte[] { 1, 2 })]
         public Task<YtxEvent> NextEventAsync(TimeSpan? timeout, CancellationToken cancellationToken)
         {
-            ThrowIfDisposed();
             if (cancellationToken.IsCancellationRequested)
             {
                 return Task.FromCanceled<YtxEvent>(cancellationToken);
@@ -443,6 +445,10 @@ namespace Ytx
             if (_kept.TryDequeue(out kept))
             {
                 return Task.FromResult(kept);
+            }
+            if (IsDisposed)
+            {
+                return Task.FromResult<YtxEvent>(null);
             }
             var done = new TaskCompletionSource<YtxEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
             CancellationTokenRegistration registration = cancellationToken.Register(() => done.TrySetCanceled(cancellationToken));
@@ -647,8 +653,8 @@ namespace Ytx
 
         /// <summary>
         /// Releases the native tracker (once; safe from any thread). A thread waiting in
-        /// <see cref="NextEvent"/> returns <c>null</c> at once; later calls throw
-        /// <see cref="ObjectDisposedException"/>, and <see cref="OnPush"/> answers 500.
+        /// <see cref="NextEvent"/> returns <c>null</c> at once, and so do later waits; the other
+        /// calls throw <see cref="ObjectDisposedException"/>, and <see cref="OnPush"/> answers 500.
         /// </summary>
         public void Dispose()
         {

@@ -536,6 +536,7 @@ internal static partial class YtxTests
             Check(waiter.Join(TimeSpan.FromSeconds(30)) && got == null, "the waiter returns null");
             t.Dispose(); // idempotent
             Equal(500, t.OnPush(Encoding.UTF8.GetBytes("{}")), "disposed: 500");
+            Check(t.NextEvent(TimeSpan.FromSeconds(30)) == null, "disposed: NextEvent is null at once");
             try
             {
                 t.Pending();
