@@ -344,8 +344,8 @@ class Tracker:
 
     def close(self) -> None:
         """Release the native tracker. Idempotent; a thread waiting in
-        :meth:`next_event` returns ``None``; later calls raise
-        :class:`ytx.TrackerClosed` (``on_push`` answers 500)."""
+        :meth:`next_event` returns ``None``, and so do later waits; the other
+        calls raise :class:`ytx.TrackerClosed` (``on_push`` answers 500)."""
         self._handle = None
         if self._finalizer is not None:
             self._finalizer()
@@ -413,8 +413,11 @@ class Tracker:
     # -- events -------------------------------------------------------------------
 
     def _next_once(self, timeout_ms: int) -> Optional[Event]:
-        """One ``ytx_tracker_next_event`` call; the event copied out and freed."""
-        handle = self._live()
+        """One ``ytx_tracker_next_event`` call; the event copied out and freed
+        (``None`` when the time ran out or the tracker is closed)."""
+        handle = self._handle
+        if handle is None:
+            return None
         lib = self._lib
         out = _native.ytx_event_p()
         try:
@@ -437,7 +440,8 @@ class Tracker:
         The tracker's work (record queries, releasing held states, overdue
         alerts) happens here, on the calling thread: a due query may make it
         return up to the client's timeout later. An event counts as received
-        once this returns it (:meth:`pending` says so).
+        once this returns it (:meth:`pending` says so). On a closed tracker it
+        returns ``None`` at once, so that a worker's loop ends cleanly.
         """
         if timeout is not None:
             if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
@@ -448,6 +452,8 @@ class Tracker:
                     field="timeout")
         deadline = None if timeout is None else time.monotonic() + float(timeout)
         while True:
+            if self._handle is None:
+                return None
             left = _SLICE if deadline is None else min(_SLICE, deadline - time.monotonic())
             event = self._next_once(max(0, round(left * 1000)))
             if event is not None or self._handle is None:
@@ -617,7 +623,8 @@ class AsyncTracker:
         with self._lock:
             if self._kept:
                 return self._kept.popleft()
-        self._tracker._live()
+        if self._tracker.closed:
+            return None
         cancelled = threading.Event()
         loop = asyncio.get_running_loop()
         call = functools.partial(contextvars.copy_context().run, self._wait,
