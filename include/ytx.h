@@ -317,12 +317,6 @@ typedef uint32_t ytx_resolution_status;
  */
 typedef uint32_t ytx_event_kind;
 
-
-
-
-
-
-
 /**
  * Not a push (the answer for a NULL ytx_push).
  */
@@ -428,16 +422,6 @@ typedef uint32_t ytx_event_kind;
  * report: dropped (ytx_event_reason says why).
  */
 #define YTX_EVENT_UNRECOGNISED_PUSH 5
-
-
-
-
-
-
-
-
-
-
 
 #ifdef __cplusplus
 extern "C" {
@@ -1685,7 +1669,7 @@ int32_t ytx_tracker_forget(const struct ytx_tracker *tracker, const char *key);
 
 /**
  * A counter of the tracker by name: pushes, duplicates, unrecognised,
- * late, stale, queries, query_errors, rate_limited, events.
+ * late, hints, stale, queries, query_errors, rate_limited, events.
  * 0 for another name, a NULL name or a bad handle.
  *
  * Safety:

@@ -158,24 +158,40 @@ pub struct ClientBuilder {
 }
 
 /// Each client option given by name is listed once, in `client_options!`
-/// below: its name (as C, Python and C# give it), the builder method that
-/// sets it in Rust (named by a `build` error when the option was not given by
-/// name), how its text is parsed, and where the value goes.
-/// [`CLIENT_OPTION_NAMES`], the by-name setter and the field an error names
-/// all come from that one list, as `callback_options!` (src/request.rs) does
-/// for the callback call's options. The C docs of `ytx_client_new` (which
-/// cbindgen reads from source) are kept in step by a test in this file.
+/// below, one line each: its name (as C, Python and C# give it), the
+/// builder method that sets it in Rust (named by a `build` error when the
+/// option was not given by name), how its text is parsed, where the value
+/// goes, what `Debug` shows of it, and, for a value checked on its own in
+/// `build`, that check. [`CLIENT_OPTION_NAMES`] (which the C ABI's
+/// `ytx_client_option_name` and the bindings' drift tests read), the
+/// by-name setter, the names `build`'s errors use ([`option`]), those
+/// checks and `ClientBuilder`'s `Debug` all come from that one list, as
+/// `callback_options!` (src/request.rs) does for the callback call's
+/// options. The C docs of `ytx_client_new` (which cbindgen reads from
+/// source) are kept in step by a test in this file.
 macro_rules! client_options {
-    ($( $name:literal, $method:literal, $parse:ident => |$b:ident, $v:ident| $put:expr; )*) => {
+    ($(
+        $name:ident : $method:ident, $parse:ident => |$b:ident, $v:ident| $put:expr,
+        show |$sb:ident| $show:expr
+        $(, check |$cb:ident| $check:expr)? ;
+    )*) => {
         /// Names accepted by [`ClientBuilder::set`] (and the C ABI's client options).
         #[doc(hidden)]
-        pub const CLIENT_OPTION_NAMES: [&str; [$($name),*].len()] = [$($name),*];
+        pub const CLIENT_OPTION_NAMES: [&str; [$(stringify!($name)),*].len()] =
+            [$(stringify!($name)),*];
+
+        /// Each client option's name, for the checks of `build` to name it
+        /// (through [`ClientBuilder::field`]) without writing it again.
+        #[allow(non_upper_case_globals, dead_code)]
+        pub(crate) mod option {
+            $( pub(crate) const $name: &str = stringify!($name); )*
+        }
 
         impl ClientBuilder {
             /// Set the option `name` (one of [`CLIENT_OPTION_NAMES`]) from text.
             fn set_by_name(&mut self, name: &str, value: &str) -> Result<()> {
                 match name {
-                    $( $name => {
+                    $( stringify!($name) => {
                         let $v = $parse(name, value)?;
                         let $b = self;
                         $put;
@@ -192,12 +208,28 @@ macro_rules! client_options {
                 }
                 Ok(())
             }
+
+            /// The checks of single values the list gives, in its order.
+            fn check_listed(&self) -> Result<()> {
+                $($(
+                    let $cb = self;
+                    if let Err(reason) = $check {
+                        return Err(Error::invalid(self.field(option::$name), reason));
+                    }
+                )?)*
+                Ok(())
+            }
+
+            /// Each option, by name, as `Debug` shows it.
+            fn debug_options(&self, f: &mut fmt::DebugStruct<'_, '_>) {
+                $( f.field(stringify!($name), &{ let $sb = self; $show }); )*
+            }
         }
 
         /// The builder method that sets the option `option`.
         fn method_of(option: &'static str) -> &'static str {
             match option {
-                $( $name => $method, )*
+                $( stringify!($name) => stringify!($method), )*
                 _ => option,
             }
         }
@@ -205,22 +237,53 @@ macro_rules! client_options {
 }
 
 client_options! {
-    "environment", "environment", environment => |b, v| b.environment = v;
-    "base_url", "base_url", text => |b, v| b.environment = Environment::Custom(v);
-    "connect_timeout_ms", "connect_timeout", ms => |b, v| b.connect_timeout = Some(v);
-    "timeout_ms", "timeout", ms => |b, v| b.timeout = v;
-    "proxy", "proxy", text => |b, v| b.proxy = Some(v);
-    "callback_func_url", "callback_endpoint", text => |b, v| b.callback.func_url = v;
-    "callback_action", "callback_endpoint", text => |b, v| b.callback.action = v;
-    "voice_code_func_url", "voice_code_endpoint", text => |b, v| b.voice_code.func_url = v;
-    "voice_code_action", "voice_code_endpoint", text => |b, v| b.voice_code.action = v;
-    "pool_idle_timeout_ms", "pool_idle_timeout", ms => |b, v| b.pool_idle_timeout = v;
-    "ca_file", "ca_file", text => |b, v| b.ca_file = Some(v);
-    "env_proxy", "env_proxy", flag => |b, v| b.env_proxy = v;
-    "max_retries", "max_retries", retries => |b, v| b.retry.max_retries = v;
-    "retry_budget_ms", "retry_budget", ms => |b, v| b.retry.budget = v;
-    "retry_backoff_ms", "retry_backoff", ms => |b, v| b.retry.backoff = v;
-    "auto_custom_parm", "auto_custom_parm", flag => |b, v| b.auto_custom_parm = v;
+    environment: environment, environment => |b, v| b.environment = v,
+        show |b| &b.environment;
+    base_url: base_url, text => |b, v| b.environment = Environment::Custom(v),
+        show |b| crate::transport::url::without_userinfo(b.environment.base_url());
+    connect_timeout_ms: connect_timeout, ms => |b, v| b.connect_timeout = Some(v),
+        show |b| b.connect_timeout;
+    timeout_ms: timeout, ms => |b, v| b.timeout = v,
+        show |b| b.timeout;
+    proxy: proxy, text => |b, v| b.proxy = Some(v),
+        show |b| b.proxy.as_ref().map(|_| "<set>");
+    callback_func_url: callback_endpoint, text => |b, v| b.callback.func_url = v,
+        show |b| &b.callback.func_url, check |b| endpoint_part(&b.callback.func_url);
+    callback_action: callback_endpoint, text => |b, v| b.callback.action = v,
+        show |b| &b.callback.action, check |b| endpoint_part(&b.callback.action);
+    voice_code_func_url: voice_code_endpoint, text => |b, v| b.voice_code.func_url = v,
+        show |b| &b.voice_code.func_url, check |b| endpoint_part(&b.voice_code.func_url);
+    voice_code_action: voice_code_endpoint, text => |b, v| b.voice_code.action = v,
+        show |b| &b.voice_code.action, check |b| endpoint_part(&b.voice_code.action);
+    pool_idle_timeout_ms: pool_idle_timeout, ms => |b, v| b.pool_idle_timeout = v,
+        show |b| b.pool_idle_timeout;
+    ca_file: ca_file, text => |b, v| b.ca_file = Some(v),
+        show |b| &b.ca_file;
+    env_proxy: env_proxy, flag => |b, v| b.env_proxy = v,
+        show |b| b.env_proxy;
+    max_retries: max_retries, retries => |b, v| b.retry.max_retries = v,
+        show |b| b.retry.max_retries;
+    retry_budget_ms: retry_budget, ms => |b, v| b.retry.budget = v,
+        show |b| b.retry.budget;
+    retry_backoff_ms: retry_backoff, ms => |b, v| b.retry.backoff = v,
+        show |b| b.retry.backoff;
+    auto_custom_parm: auto_custom_parm, flag => |b, v| b.auto_custom_parm = v,
+        show |b| b.auto_custom_parm;
+}
+
+/// A funcURL or action: non-empty ASCII letters, digits, '.' or '_' (it
+/// goes into the URL's path and the body as is).
+fn endpoint_part(v: &str) -> std::result::Result<(), String> {
+    if v.is_empty()
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+    {
+        return Err(format!(
+            "must be non-empty ASCII letters, digits, '.' or '_', got {v:?}"
+        ));
+    }
+    Ok(())
 }
 
 /// Parse an option's text as is.
@@ -530,7 +593,7 @@ impl ClientBuilder {
             if seen.contains(&name) {
                 return Err(Error::invalid(name, "is given more than once"));
             }
-            let exclusive = ["environment", "base_url"];
+            let exclusive = [option::environment, option::base_url];
             if exclusive.contains(&name) && seen.iter().any(|s| exclusive.contains(s)) {
                 return Err(Error::invalid(
                     name,
@@ -555,35 +618,19 @@ impl ClientBuilder {
         credential("app_id", &self.app_id)?;
         // Parsed once, here: the transports, no_proxy and base_url() all use
         // this (src/transport/url.rs).
-        let url = Url::base(self.environment.base_url(), "base_url")?;
+        let url = Url::base(self.environment.base_url(), option::base_url)?;
         if cfg!(not(feature = "_tls")) && url.scheme == Scheme::Https {
             return Err(Error::invalid(
-                "base_url",
+                option::base_url,
                 "https:// needs the library built with its 'tls' feature (the default)",
             ));
         }
-        for (field, v) in [
-            ("callback_func_url", &self.callback.func_url),
-            ("callback_action", &self.callback.action),
-            ("voice_code_func_url", &self.voice_code.func_url),
-            ("voice_code_action", &self.voice_code.action),
-        ] {
-            if v.is_empty()
-                || !v
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
-            {
-                return Err(Error::invalid(
-                    self.field(field),
-                    format!("must be non-empty ASCII letters, digits, '.' or '_', got {v:?}"),
-                ));
-            }
-        }
+        self.check_listed()?;
         // Errors name the option (`timeout_ms`) when it was given by name
         // (C, the bindings), the builder method (`timeout`) in Rust.
         if self.timeout.is_zero() {
             return Err(Error::invalid(
-                self.field("timeout_ms"),
+                self.field(option::timeout_ms),
                 "must be greater than 0",
             ));
         }
@@ -591,7 +638,7 @@ impl ClientBuilder {
             None => DEFAULT_CONNECT_TIMEOUT.min(self.timeout),
             Some(d) if d.is_zero() || d > self.timeout => {
                 return Err(Error::invalid(
-                    self.field("connect_timeout_ms"),
+                    self.field(option::connect_timeout_ms),
                     format!(
                         "must be greater than 0 and at most the overall timeout ({} ms)",
                         self.timeout.as_millis()
@@ -603,13 +650,13 @@ impl ClientBuilder {
         let pool_idle_timeout = self.pool_idle_timeout;
         if pool_idle_timeout.is_zero() {
             return Err(Error::invalid(
-                self.field("pool_idle_timeout_ms"),
+                self.field(option::pool_idle_timeout_ms),
                 "must be greater than 0",
             ));
         }
         if self.retry.max_retries > MAX_RETRIES {
             return Err(Error::invalid(
-                self.field("max_retries"),
+                self.field(option::max_retries),
                 format!(
                     "must be at most {MAX_RETRIES}, got {}",
                     self.retry.max_retries
@@ -618,7 +665,7 @@ impl ClientBuilder {
         }
         if self.retry.budget.is_zero() || self.retry.budget > MAX_RETRY_BUDGET {
             return Err(Error::invalid(
-                self.field("retry_budget_ms"),
+                self.field(option::retry_budget_ms),
                 format!(
                     "must be greater than 0 and at most {} ms (inside the platform's timestamp window)",
                     MAX_RETRY_BUDGET.as_millis()
@@ -627,7 +674,7 @@ impl ClientBuilder {
         }
         if self.retry.backoff.is_zero() || self.retry.backoff > self.retry.budget {
             return Err(Error::invalid(
-                self.field("retry_backoff_ms"),
+                self.field(option::retry_backoff_ms),
                 format!(
                     "must be greater than 0 and at most the retry budget ({} ms)",
                     self.retry.budget.as_millis()
@@ -733,12 +780,12 @@ impl fmt::Debug for Secret {
 /// path (a path is not a secret).
 fn read_ca_file(path: &str) -> Result<Vec<Vec<u8>>> {
     let pem = std::fs::read(path)
-        .map_err(|e| Error::invalid("ca_file", format!("cannot read {path:?}: {e}")))?;
+        .map_err(|e| Error::invalid(option::ca_file, format!("cannot read {path:?}: {e}")))?;
     let certs = crate::transport::pem_certificates(&pem)
-        .map_err(|why| Error::invalid("ca_file", format!("{path:?}: {why}")))?;
+        .map_err(|why| Error::invalid(option::ca_file, format!("{path:?}: {why}")))?;
     if certs.is_empty() {
         return Err(Error::invalid(
-            "ca_file",
+            option::ca_file,
             format!("{path:?} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
         ));
     }
@@ -747,22 +794,12 @@ fn read_ca_file(path: &str) -> Result<Vec<Vec<u8>>> {
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("account_sid", &self.account_sid)
+        let mut d = f.debug_struct("ClientBuilder");
+        d.field("account_sid", &self.account_sid)
             .field("auth_token", &"<redacted>")
-            .field("app_id", &self.app_id)
-            .field("environment", &self.environment)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("timeout", &self.timeout)
-            .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
-            .field("env_proxy", &self.env_proxy)
-            .field("pool_idle_timeout", &self.pool_idle_timeout)
-            .field("ca_file", &self.ca_file)
-            .field("retry", &self.retry)
-            .field("callback", &self.callback)
-            .field("voice_code", &self.voice_code)
-            .field("auto_custom_parm", &self.auto_custom_parm)
-            .finish()
+            .field("app_id", &self.app_id);
+        self.debug_options(&mut d);
+        d.finish()
     }
 }
 
@@ -820,6 +857,23 @@ mod tests {
         }
     }
 
+    /// `Debug` shows every option of the list by its name, and no secret.
+    #[test]
+    fn debug_shows_every_option_and_no_secret() {
+        let b = ClientBuilder::new("sid", "S3cr3tT0ken", "app")
+            .base_url("http://user:hunter2@gw.example/")
+            .proxy("http://user:hunter2@proxy:8080");
+        let text = format!("{b:?}");
+        for name in CLIENT_OPTION_NAMES {
+            assert!(text.contains(&format!(" {name}: ")), "{name}: {text}");
+        }
+        assert!(
+            !text.contains("S3cr3tT0ken") && !text.contains("hunter2"),
+            "{text}"
+        );
+        assert!(text.contains("gw.example"), "{text}");
+    }
+
     /// Each option sets by name, and a build error about it names the option
     /// when given by name, the builder method otherwise.
     #[test]
@@ -828,6 +882,9 @@ mod tests {
         for name in CLIENT_OPTION_NAMES {
             assert_eq!(b.field(name), method_of(name));
             assert_ne!(method_of(name), "", "{name}");
+            // The method an error names is a builder method.
+            let method = format!("    pub fn {}(", method_of(name));
+            assert!(include_str!("config.rs").contains(&method), "{method}");
         }
         b.set("timeout_ms", "1000").unwrap();
         assert_eq!(b.field("timeout_ms"), "timeout_ms");

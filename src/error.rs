@@ -19,29 +19,36 @@ pub const RATE_LIMITED_STATUS_CODE: &str = "-104";
 /// between retries stays far below any per-second rate.
 pub const RATE_LIMITED_RETRY_AFTER: Duration = Duration::from_secs(1);
 
-use crate::resolve::Ticket;
+use macro_rules_attribute::macro_rules_derive;
+
+use crate::abi::{numbered_by, numbered_by_with_0_1_names, ytx_delivery, ytx_result};
+use crate::ticket::Ticket;
 
 /// What kind of error an [`Error`] is: [`Error::code`]. Each has a stable
 /// number ([`ErrorCode::as_u32`]), the same as the C ABI's `ytx_result`
-/// (`YTX_ERR_*`) and the bindings' codes.
+/// (`YTX_ERR_*`) and the bindings' codes: each variant is numbered by the
+/// C ABI's table (`src/abi.rs`), the one place the numbers and names are
+/// written.
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[macro_rules_derive(numbered_by)]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// A bad value; nothing was sent ([`Error::InvalidArgument`]).
-    InvalidArgument,
+    InvalidArgument = ytx_result::YTX_ERR_INVALID_ARGUMENT as u32,
     /// Not delivered and never written to the network: retrying is safe.
-    NotSent,
+    NotSent = ytx_result::YTX_ERR_NOT_SENT as u32,
     /// The connection failed after the request was (at least partly)
     /// written: the platform may have acted on it.
-    OutcomeUnknown,
+    OutcomeUnknown = ytx_result::YTX_ERR_OUTCOME_UNKNOWN as u32,
     /// A timeout fired; [`Error::delivery`] says on which side of "sent".
-    Timeout,
+    Timeout = ytx_result::YTX_ERR_TIMEOUT as u32,
     /// An HTTP status other than 200 (a gateway, proxy or wrong base URL).
-    HttpStatus,
+    HttpStatus = ytx_result::YTX_ERR_HTTP_STATUS as u32,
     /// The answer (or a push body) was not the platform's JSON.
-    Protocol,
+    Protocol = ytx_result::YTX_ERR_PROTOCOL as u32,
     /// The platform answered with a statusCode other than "0".
-    Platform,
+    Platform = ytx_result::YTX_ERR_PLATFORM as u32,
 }
 
 impl ErrorCode {
@@ -52,15 +59,7 @@ impl ErrorCode {
     /// assert_eq!(ytx::ErrorCode::NotSent.name(), "YTX_ERR_NOT_SENT");
     /// ```
     pub fn name(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidArgument => "YTX_ERR_INVALID_ARGUMENT",
-            ErrorCode::NotSent => "YTX_ERR_NOT_SENT",
-            ErrorCode::OutcomeUnknown => "YTX_ERR_OUTCOME_UNKNOWN",
-            ErrorCode::Timeout => "YTX_ERR_TIMEOUT",
-            ErrorCode::HttpStatus => "YTX_ERR_HTTP_STATUS",
-            ErrorCode::Protocol => "YTX_ERR_PROTOCOL",
-            ErrorCode::Platform => "YTX_ERR_PLATFORM",
-        }
+        ytx_result::from(self).name()
     }
 
     /// The stable number (as `ytx_result` in `ytx.h`): 3, 10, 11, 12, 13,
@@ -70,15 +69,7 @@ impl ErrorCode {
     /// assert_eq!(ytx::ErrorCode::Platform.as_u32(), 20);
     /// ```
     pub fn as_u32(self) -> u32 {
-        match self {
-            ErrorCode::InvalidArgument => 3,
-            ErrorCode::NotSent => 10,
-            ErrorCode::OutcomeUnknown => 11,
-            ErrorCode::Timeout => 12,
-            ErrorCode::HttpStatus => 13,
-            ErrorCode::Protocol => 14,
-            ErrorCode::Platform => 20,
-        }
+        self as u32
     }
 }
 
@@ -87,39 +78,28 @@ impl ErrorCode {
 /// Half of the answer to "may I send it again?": only
 /// [`Delivery::NotSent`] rules out a second call. The whole answer is
 /// [`Error::is_retry_safe`].
+///
+/// Numbered by the C ABI's `ytx_delivery` (`src/abi.rs`).
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[macro_rules_derive(numbered_by_with_0_1_names)]
 pub enum Delivery {
     /// Nothing was written to the network: sending again cannot make a
     /// second call (whether it can succeed: the retry advice).
-    NotSent,
+    NotSent = ytx_delivery::YTX_DELIVERY_NOT_SENT as u32,
     /// The request was written but no complete, valid answer came back. The
     /// platform may have placed the call: do not retry blindly (find it by
     /// its customParm: [`Client::find_call`](crate::Client::find_call)).
-    Unknown,
+    Unknown = ytx_delivery::YTX_DELIVERY_UNKNOWN as u32,
     /// The platform answered; its answer (accepted or rejected) is final.
-    Answered,
-}
-
-#[allow(missing_docs)]
-impl Delivery {
-    // The names of 0.1, kept so that code written against them still builds.
-    #[doc(hidden)]
-    pub const YTX_DELIVERY_NOT_SENT: Delivery = Delivery::NotSent;
-    #[doc(hidden)]
-    pub const YTX_DELIVERY_UNKNOWN: Delivery = Delivery::Unknown;
-    #[doc(hidden)]
-    pub const YTX_DELIVERY_ANSWERED: Delivery = Delivery::Answered;
+    Answered = ytx_delivery::YTX_DELIVERY_ANSWERED as u32,
 }
 
 impl Delivery {
     /// The stable name, the same in every language (`ytx_delivery` in C):
     /// e.g. `"YTX_DELIVERY_NOT_SENT"`.
     pub fn name(self) -> &'static str {
-        match self {
-            Delivery::NotSent => "YTX_DELIVERY_NOT_SENT",
-            Delivery::Unknown => "YTX_DELIVERY_UNKNOWN",
-            Delivery::Answered => "YTX_DELIVERY_ANSWERED",
-        }
+        ytx_delivery::from(self).name()
     }
 
     /// Whether this delivery state alone rules out a second call: only

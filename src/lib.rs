@@ -40,6 +40,11 @@
 //! * [`error`]: one [`Error`] enum with stable numeric codes for the C ABI.
 //! * [`tracker`]: a call's fate, delivered: the [`Tracker`] turns pushes
 //!   (hints) and the signed record query (truth) into one event per fact.
+//! * `abi`: the C ABI's numbered enums (result codes, delivery states, log
+//!   levels), each written once; [`ErrorCode`], [`Delivery`] and
+//!   [`LogLevel`] are numbered by them.
+//! * `ticket`: the [`Ticket`] an *outcome unknown* carries (its methods are
+//!   in [`resolve`]).
 //! * [`log`]: an optional process-wide log sink (off by default).
 //! * `ffi`: the C ABI declared in `include/ytx.h` (the only `unsafe` code),
 //!   behind the default feature `capi`: a Rust program can leave it out
@@ -56,6 +61,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod abi;
 pub mod client;
 pub mod config;
 pub mod error;
@@ -68,6 +74,7 @@ pub mod request;
 pub mod resolve;
 pub mod response;
 pub mod sign;
+mod ticket;
 pub mod tracker;
 mod transport;
 
@@ -83,8 +90,9 @@ pub use record::{
     StatePush,
 };
 pub use request::{CallbackCall, FindCall, RecordQuery, RingbackType, VoiceCode};
-pub use resolve::{Resolution, ResolutionStatus, Resolvable, ResolveOptions, Ticket, TicketKind};
+pub use resolve::{Resolution, ResolutionStatus, Resolvable, ResolveOptions};
 pub use response::{parse_response, Response};
+pub use ticket::{Ticket, TicketKind};
 pub use tracker::{
     Clock, Event, EventKind, HeardState, Leg, ManualClock, SystemClock, TrackedCall, Tracker,
     TrackerOptions, TrackerStats, Verify,

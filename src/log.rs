@@ -29,39 +29,29 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 
+use macro_rules_attribute::macro_rules_derive;
+
+use crate::abi::{numbered_by_with_0_1_names, ytx_log_level};
 use crate::error::{Error, Result};
 
 /// Log levels. A sink set with a minimum level receives the events of that
-/// level and the more severe ones. (The C ABI's `ytx_log_level` has the same
-/// levels, numbered 0–4 in this order.)
+/// level and the more severe ones. Numbered by the C ABI's `ytx_log_level`
+/// (`src/abi.rs`), 0–4 in this order.
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[macro_rules_derive(numbered_by_with_0_1_names)]
 pub enum LogLevel {
     /// Nothing is logged.
-    Off = 0,
+    Off = ytx_log_level::YTX_LOG_OFF as u32,
     /// Transport failures, timeouts, bad answers.
-    Error = 1,
+    Error = ytx_log_level::YTX_LOG_ERROR as u32,
     /// Platform rejections (statusCode ≠ "0") and invalid arguments.
-    Warn = 2,
+    Warn = ytx_log_level::YTX_LOG_WARN as u32,
     /// One line per accepted request: URL (Sign redacted), statusCode,
     /// requestId, duration.
-    Info = 3,
+    Info = ytx_log_level::YTX_LOG_INFO as u32,
     /// Also each request's body before it is sent.
-    Debug = 4,
-}
-
-#[allow(missing_docs)]
-impl LogLevel {
-    // The names of 0.1, kept so that code written against them still builds.
-    #[doc(hidden)]
-    pub const YTX_LOG_OFF: LogLevel = LogLevel::Off;
-    #[doc(hidden)]
-    pub const YTX_LOG_ERROR: LogLevel = LogLevel::Error;
-    #[doc(hidden)]
-    pub const YTX_LOG_WARN: LogLevel = LogLevel::Warn;
-    #[doc(hidden)]
-    pub const YTX_LOG_INFO: LogLevel = LogLevel::Info;
-    #[doc(hidden)]
-    pub const YTX_LOG_DEBUG: LogLevel = LogLevel::Debug;
+    Debug = ytx_log_level::YTX_LOG_DEBUG as u32,
 }
 
 impl LogLevel {

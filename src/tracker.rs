@@ -70,7 +70,8 @@ use crate::error::{Error, Result, RATE_LIMITED_STATUS_CODE};
 use crate::log::{self, LogLevel};
 use crate::record::{self, CallRecord, CallState, Push, CALLBACK_FID, MAX_RECORDS_BYTES};
 use crate::request::RecordQuery;
-use crate::resolve::{self, ResolutionStatus, ResolveOptions, Ticket, TicketKind};
+use crate::resolve::{self, ResolutionStatus, ResolveOptions};
+use crate::ticket::{Ticket, TicketKind};
 
 /// First pause after a record query that found nothing (or failed).
 const FIRST_BACKOFF: Duration = Duration::from_secs(30);
@@ -825,6 +826,9 @@ pub struct TrackerStats {
     pub unrecognised: u64,
     /// Pushes for a call already completed or resolved.
     pub late: u64,
+    /// Pushes naming the customParm of an *outcome unknown* (they bring
+    /// its search forward; its one event is Resolved).
+    pub hints: u64,
     /// States dropped as older than one already delivered for their leg.
     pub stale: u64,
     /// Record queries sent (`CallCdr.wx` requests).
@@ -838,11 +842,12 @@ pub struct TrackerStats {
 }
 
 /// The names of [`TrackerStats`]' counters, for the C ABI (`ytx_tracker_stat`).
-pub const TRACKER_STAT_NAMES: [&str; 9] = [
+pub const TRACKER_STAT_NAMES: [&str; 10] = [
     "pushes",
     "duplicates",
     "unrecognised",
     "late",
+    "hints",
     "stale",
     "queries",
     "query_errors",
@@ -858,6 +863,7 @@ impl TrackerStats {
             "duplicates" => self.duplicates,
             "unrecognised" => self.unrecognised,
             "late" => self.late,
+            "hints" => self.hints,
             "stale" => self.stale,
             "queries" => self.queries,
             "query_errors" => self.query_errors,
@@ -1157,11 +1163,13 @@ impl State {
         if due.is_empty() {
             return;
         }
-        due.sort_by(|&a, &b| {
-            let (ha, hb) = (&e.heard[a], &e.heard[b]);
-            (rank(&ha.state).unwrap_or(0), &ha.timestamp)
-                .cmp(&(rank(&hb.state).unwrap_or(0), &hb.timestamp))
-        });
+        // In the order they happened (by their timestamps, then each leg's
+        // order of states); a state without a readable timestamp last.
+        let key = |h: &Heard| {
+            let at = record::parse_time(&h.timestamp).map_or(i64::MAX, |t| t.unix_timestamp());
+            (at, rank(&h.state).unwrap_or(0))
+        };
+        due.sort_by_key(|&i| key(&e.heard[i]));
         let mut events = Vec::new();
         let mut stale = 0;
         for i in due {
@@ -1618,8 +1626,9 @@ impl Shared {
         let Some(e) = st.entries.get_mut(&rid) else {
             if st.finished.contains(&rid) {
                 st.stats.late += 1;
+            } else if self.hint_by_custom_parm(st, s.get("customParm"), now) {
+                // An outcome unknown's push: it brought the search forward.
             } else if fresh {
-                self.hint_by_custom_parm(st, s.get("customParm"), now);
                 self.orphan(st, &rid, OrphanPush::State(s), now);
             } else {
                 st.unrecognised(&rid, format!("no tracked call has requestId {rid:?}"));
@@ -1686,6 +1695,7 @@ impl Shared {
         };
         let key = format!("unknown:{parm}");
         if st.unknowns.contains(&key) {
+            st.stats.hints += 1;
             st.plan(&key, now, true, &self.options);
             return true;
         }
@@ -2362,6 +2372,55 @@ mod tests {
             (EventKind::Completed, id.as_str())
         );
         let _ = &r.emu;
+    }
+
+    #[test]
+    fn a_rate_limited_answer_pauses_every_query() {
+        // A platform that answers every record query -104.
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", server.server_addr().to_ip().unwrap());
+        let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = answered.clone();
+        std::thread::spawn(move || {
+            for mut r in server.incoming_requests() {
+                let mut body = Vec::new();
+                let _ = r.as_reader().read_to_end(&mut body);
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let busy = r#"{"statusCode":"-104","statusMsg":"请求频率过高","requestId":""}"#;
+                let _ = r.respond(tiny_http::Response::from_string(busy));
+            }
+        });
+        let client = Arc::new(
+            Client::builder("8a1f0c3e5b7d9f21a4c6e8b0d2f4a6c8", "t0ken", "app")
+                .base_url(base)
+                .build()
+                .unwrap(),
+        );
+        let clock = Arc::new(ManualClock::new());
+        let t = Tracker::new(client, TrackerOptions::new().clock(clock.clone())).unwrap();
+        for id in ["3001", "3002", "3003"] {
+            t.track(TrackedCall {
+                sent_at: clock.now().0,
+                ..tracked(id)
+            })
+            .unwrap();
+        }
+        clock.advance(Duration::from_secs(281));
+        assert!(drain(&t).is_empty());
+        // One query answered -104: every query waits 5 s.
+        assert_eq!((t.stats().queries, t.stats().rate_limited), (1, 1));
+        clock.advance(Duration::from_secs(4));
+        drain(&t);
+        assert_eq!(t.stats().queries, 1);
+        clock.advance(Duration::from_secs(2));
+        drain(&t);
+        // Then one more, -104 again: the pause doubles to 10 s.
+        assert_eq!((t.stats().queries, t.stats().rate_limited), (2, 2));
+        clock.advance(Duration::from_secs(9));
+        drain(&t);
+        assert_eq!(t.stats().queries, 2);
+        assert_eq!(answered.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(t.pending().len(), 3);
     }
 
     #[test]

@@ -19,7 +19,7 @@
 # Closing line: "dependent crate: N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-work=$(mktemp -d)
+work=$(mktemp -d) || { echo "mktemp failed (disk full?)" >&2; exit 1; }
 registry=""
 trap 'rm -rf "$work"; [ -n "$registry" ] && chmod -R u+w "$registry" && rm -rf "$registry"' EXIT
 mkdir -p "$work/src"
@@ -56,7 +56,7 @@ CARGO_TARGET_DIR="$target/dependent" cargo package -q -p ytx --no-verify --allow
 crate="$target/dependent/package/ytx-$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1).crate"
 check "cargo package made the crate" [ -f "$crate" ]
 # Outside $work: no workspace manifest above it, as in cargo's registry.
-registry=$(mktemp -d)
+registry=$(mktemp -d) || { echo "mktemp failed (disk full?)" >&2; exit 1; }
 tar -xzf "$crate" -C "$registry"
 copy=$(echo "$registry"/ytx-*)
 echo '/* altered: a build that writes the header would undo this */' >>"$copy/include/ytx.h"

@@ -31,7 +31,7 @@ dist=$(cd "$dist" && pwd) || exit 1
 tools_dir=${YTX_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ytx-tools}
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)
 number=$(awk -F. '{ print $1 * 10000 + $2 * 100 + $3 }' <<<"${version%%[-+]*}")
-work=$(mktemp -d)
+work=$(mktemp -d) || { echo "mktemp failed (disk full?)" >&2; exit 1; }
 emu_pid=""
 trap '[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null; rm -rf "$work"' EXIT
 

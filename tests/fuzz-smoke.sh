@@ -70,7 +70,7 @@ if ! setarch "$(uname -m)" -R true 2>/dev/null; then
     exit 2
 fi
 
-work=$(mktemp -d)
+work=$(mktemp -d) || { echo "mktemp failed (disk full?)" >&2; exit 1; }
 trap 'rm -rf "$work"' EXIT
 cd "$root/fuzz"
 

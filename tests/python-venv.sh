@@ -76,7 +76,7 @@ if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then
 fi
 command -v "${CARGO:-cargo}" >/dev/null 2>&1 || fail "no cargo: pip builds the library with it"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/ytx-python-venv.XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/tmp}/ytx-python-venv.XXXXXX") || { echo "mktemp failed (disk full?)" >&2; exit 1; }
 emulator_pid=""
 cleanup() {
     if [ -n "$emulator_pid" ]; then

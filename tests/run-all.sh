@@ -46,7 +46,7 @@ elif ! bash "$root/tests/setup.sh"; then
 fi
 echo "setup: $((SECONDS - run_start)) s"
 
-work=$(mktemp -d)
+work=$(mktemp -d) || { echo "mktemp failed (disk full?)" >&2; exit 1; }
 emulator_pid=""
 cleanup() {
     [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null

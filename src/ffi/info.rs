@@ -13,7 +13,7 @@ use super::{handles, ytx_client};
 use crate::config::{
     CLIENT_OPTION_NAMES, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, PRODUCTION_URL, SANDBOX_URL,
 };
-use crate::error::{Delivery, STATUS_CODES};
+use crate::error::STATUS_CODES;
 use crate::request::CALLBACK_OPTION_NAMES;
 
 /// NUL-terminated copies of the core's static tables, made once.
@@ -23,8 +23,6 @@ struct Tables {
     status_codes: Vec<(CString, CString)>,
     production_url: CString,
     sandbox_url: CString,
-    /// By `Delivery as usize`.
-    delivery_names: Vec<CString>,
 }
 
 static TABLES: Lazy<Tables> = Lazy::new(|| {
@@ -34,10 +32,6 @@ static TABLES: Lazy<Tables> = Lazy::new(|| {
         callback_options: CALLBACK_OPTION_NAMES.iter().map(|s| c(s)).collect(),
         status_codes: STATUS_CODES.iter().map(|(k, v)| (c(k), c(v))).collect(),
         production_url: c(PRODUCTION_URL),
-        delivery_names: [Delivery::NotSent, Delivery::Unknown, Delivery::Answered]
-            .iter()
-            .map(|d| c(d.name()))
-            .collect(),
         sandbox_url: c(SANDBOX_URL),
     }
 });
@@ -161,13 +155,9 @@ pub unsafe extern "C" fn ytx_explain_status_code(status_code: *const c_char) -> 
 #[no_mangle]
 pub extern "C" fn ytx_delivery_name(delivery: super::ytx_delivery_value) -> *const c_char {
     ffi_boundary! {
-        let known = [Delivery::NotSent, Delivery::Unknown, Delivery::Answered]
-            .into_iter()
-            .find(|d| ytx_delivery::from(*d) as u32 == delivery);
-        match known {
-            Some(d) => TABLES.delivery_names[d as usize].as_ptr(),
-            None => c"YTX_UNKNOWN".as_ptr(),
-        }
+        ytx_delivery::from_u32(delivery)
+            .map_or(c"YTX_UNKNOWN", ytx_delivery::c_name)
+            .as_ptr()
     }
 }
 

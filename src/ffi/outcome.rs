@@ -184,37 +184,8 @@ impl ytx_outcome {
     }
 }
 
-pub(super) fn result_name(code: u32) -> &'static str {
-    use ytx_result::*;
-    let all = [
-        YTX_OK,
-        YTX_ERR_NULL_ARGUMENT,
-        YTX_ERR_INVALID_UTF8,
-        YTX_ERR_INVALID_ARGUMENT,
-        YTX_ERR_INVALID_HANDLE,
-        YTX_ERR_NOT_SENT,
-        YTX_ERR_OUTCOME_UNKNOWN,
-        YTX_ERR_TIMEOUT,
-        YTX_ERR_HTTP_STATUS,
-        YTX_ERR_PROTOCOL,
-        YTX_ERR_PLATFORM,
-        YTX_ERR_PANIC,
-    ];
-    match all.iter().find(|r| **r as u32 == code) {
-        Some(YTX_OK) => "YTX_OK\0",
-        Some(YTX_ERR_NULL_ARGUMENT) => "YTX_ERR_NULL_ARGUMENT\0",
-        Some(YTX_ERR_INVALID_UTF8) => "YTX_ERR_INVALID_UTF8\0",
-        Some(YTX_ERR_INVALID_ARGUMENT) => "YTX_ERR_INVALID_ARGUMENT\0",
-        Some(YTX_ERR_INVALID_HANDLE) => "YTX_ERR_INVALID_HANDLE\0",
-        Some(YTX_ERR_NOT_SENT) => "YTX_ERR_NOT_SENT\0",
-        Some(YTX_ERR_OUTCOME_UNKNOWN) => "YTX_ERR_OUTCOME_UNKNOWN\0",
-        Some(YTX_ERR_TIMEOUT) => "YTX_ERR_TIMEOUT\0",
-        Some(YTX_ERR_HTTP_STATUS) => "YTX_ERR_HTTP_STATUS\0",
-        Some(YTX_ERR_PROTOCOL) => "YTX_ERR_PROTOCOL\0",
-        Some(YTX_ERR_PLATFORM) => "YTX_ERR_PLATFORM\0",
-        Some(YTX_ERR_PANIC) => "YTX_ERR_PANIC\0",
-        None => "YTX_UNKNOWN\0",
-    }
+pub(super) fn result_name(code: u32) -> &'static std::ffi::CStr {
+    ytx_result::from_u32(code).map_or(c"YTX_UNKNOWN", ytx_result::c_name)
 }
 
 const EMPTY: &[u8] = b"\0";

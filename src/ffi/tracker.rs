@@ -485,7 +485,7 @@ pub unsafe extern "C" fn ytx_tracker_forget(
 }
 
 /// A counter of the tracker by name: `pushes`, `duplicates`, `unrecognised`,
-/// `late`, `stale`, `queries`, `query_errors`, `rate_limited`, `events`.
+/// `late`, `hints`, `stale`, `queries`, `query_errors`, `rate_limited`, `events`.
 /// 0 for another name, a NULL name or a bad handle.
 ///
 /// # Safety

@@ -33,6 +33,8 @@ use crate::error::{Delivery, Error, Result};
 /// Largest response head accepted (status line and headers, interim answers
 /// included).
 const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Longest chunk-size line accepted (the size in hex and any extensions).
+const MAX_CHUNK_LINE_BYTES: usize = 1024;
 /// Most header lines in one head (or trailer section).
 const MAX_HEADERS: usize = 64;
 /// Most interim (1xx) answers before the final one.
@@ -625,7 +627,7 @@ fn read_chunked(
                     pos += n;
                     break size;
                 }
-                Ok(httparse::Status::Partial) if raw.len() - pos <= 1024 => {
+                Ok(httparse::Status::Partial) if raw.len() - pos <= MAX_CHUNK_LINE_BYTES => {
                     more(&mut raw, &mut pos)?
                 }
                 Ok(httparse::Status::Partial) => return Err(malformed("chunk size line too long")),

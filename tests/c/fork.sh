@@ -14,7 +14,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 libdir=${1:?LIBDIR}
 emulator=${2:?EMULATOR}
-work=$(mktemp -d)
+work=$(mktemp -d) || { echo "mktemp failed (disk full?)" >&2; exit 1; }
 emu_pid=""
 cleanup() {
     [ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null

@@ -66,40 +66,67 @@ internal static partial class YtxTests
     private static void SameTable(Type csharp, Func<string, string> cName, Dictionary<string, long> header, string what)
     {
         var mine = Enum.GetNames(csharp).ToDictionary(cName, n => Convert.ToInt64(Enum.Parse(csharp, n), CultureInfo.InvariantCulture));
-        Check(mine.Count > 0, csharp.Name + " has members");
+        SameEntries(mine, csharp.Name, header, what);
+    }
+
+    /// <summary><paramref name="mine"/> (NAME → value, from <paramref name="who"/>) against the header's, both ways.</summary>
+    private static void SameEntries(Dictionary<string, long> mine, string who, Dictionary<string, long> header, string what)
+    {
+        Check(mine.Count > 0, who + " has members");
         foreach (var kv in header)
         {
-            Check(mine.ContainsKey(kv.Key), csharp.Name + " lacks " + kv.Key + " = " + kv.Value + " of ytx.h's " + what);
-            Equal(kv.Value, mine[kv.Key], csharp.Name + " value of " + kv.Key + " vs ytx.h");
+            Check(mine.ContainsKey(kv.Key), who + " lacks " + kv.Key + " = " + kv.Value + " of ytx.h's " + what);
+            Equal(kv.Value, mine[kv.Key], who + " value of " + kv.Key + " vs ytx.h");
         }
         foreach (var kv in mine)
         {
-            Check(header.ContainsKey(kv.Key), csharp.Name + " has " + kv.Key + " = " + kv.Value + ", which ytx.h's " + what + " lacks");
+            Check(header.ContainsKey(kv.Key), who + " has " + kv.Key + " = " + kv.Value + ", which ytx.h's " + what + " lacks");
         }
-        Equal(header.Count, mine.Count, "as many " + csharp.Name + " members as ytx.h's " + what);
+        Equal(header.Count, mine.Count, "as many " + who + " members as ytx.h's " + what);
+    }
+
+    /// <summary>NAME → value of what the library itself names over 0-255 (the ABI's numbers are below 100).</summary>
+    private static Dictionary<string, long> LibraryTable(Func<uint, string> nameOf)
+    {
+        var found = new Dictionary<string, long>();
+        for (uint n = 0; n < 256; n++)
+        {
+            string name = nameOf(n);
+            if (name != "YTX_UNKNOWN")
+            {
+                found[name] = n;
+            }
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// A C# enum against ytx.h's enum <paramref name="cEnum"/> and against what the library names
+    /// (<paramref name="nameOf"/>, its <c>..._name</c> function): the same members, the same values.
+    /// </summary>
+    private static void SameAsHeaderAndLibrary(Type csharp, Func<string, string> cName, string cEnum, Func<uint, string> nameOf)
+    {
+        var header = HeaderEnum(Header(), cEnum);
+        SameTable(csharp, cName, header, "enum " + cEnum);
+        SameEntries(LibraryTable(nameOf), cEnum + "_name", header, "enum " + cEnum);
+        foreach (object v in Enum.GetValues(csharp))
+        {
+            uint n = Convert.ToUInt32(v, CultureInfo.InvariantCulture);
+            Equal(cName(v.ToString()), nameOf(n), cEnum + "_name(" + n + ")");
+        }
     }
 
     private static void TestDriftResultCodes()
     {
-        var header = HeaderEnum(Header(), "ytx_result");
-        Func<string, string> c = n => n == "Ok" ? "YTX_OK" : "YTX_ERR_" + Snake(n);
-        SameTable(typeof(YtxResultCode), c, header, "enum ytx_result");
-        foreach (YtxResultCode code in Enum.GetValues(typeof(YtxResultCode)))
-        {
-            Equal(c(code.ToString()), YtxLibrary.ResultName(code), "ytx_result_name(" + (int)code + ")");
-        }
+        SameAsHeaderAndLibrary(typeof(YtxResultCode), n => n == "Ok" ? "YTX_OK" : "YTX_ERR_" + Snake(n), "ytx_result",
+            n => YtxLibrary.ResultName((YtxResultCode)n));
         Equal("YTX_UNKNOWN", YtxLibrary.ResultName((YtxResultCode)5), "ytx_result_name(5)");
     }
 
     private static void TestDriftDelivery()
     {
-        var header = HeaderEnum(Header(), "ytx_delivery");
-        Func<string, string> c = n => "YTX_DELIVERY_" + Snake(n);
-        SameTable(typeof(YtxDelivery), c, header, "enum ytx_delivery");
-        foreach (YtxDelivery d in Enum.GetValues(typeof(YtxDelivery)))
-        {
-            Equal(c(d.ToString()), YtxLibrary.DeliveryName(d), "ytx_delivery_name(" + (int)d + ")");
-        }
+        SameAsHeaderAndLibrary(typeof(YtxDelivery), n => "YTX_DELIVERY_" + Snake(n), "ytx_delivery",
+            n => YtxLibrary.DeliveryName((YtxDelivery)n));
         Equal("YTX_UNKNOWN", YtxLibrary.DeliveryName((YtxDelivery)7), "ytx_delivery_name(7)");
     }
 

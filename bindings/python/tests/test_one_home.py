@@ -35,6 +35,13 @@ def header_enum(name: str) -> Dict[str, int]:
     return found
 
 
+def library_table(name_of) -> Dict[str, int]:
+    """``NAME = value`` of what the library itself names (``ytx_result_name``,
+    ``ytx_delivery_name``) over 0-255: the ABI's numbers are below 100."""
+    named = {n: name_of(n) for n in range(256)}
+    return {name: n for n, name in named.items() if name != "YTX_UNKNOWN"}
+
+
 @pytest.fixture(scope="module")
 def lib() -> ytx.NativeLibrary:
     return ytx.load_library()
@@ -44,6 +51,7 @@ def test_result_codes_are_the_headers_and_the_librarys(lib):
     header = header_enum("ytx_result")
     python = {("YTX_OK" if c.name == "OK" else "YTX_ERR_" + c.name): int(c) for c in ytx.ResultCode}
     assert python == header
+    assert library_table(lib.result_name) == header
     for c in ytx.ResultCode:
         assert lib.result_name(c) == ("YTX_OK" if c.name == "OK" else "YTX_ERR_" + c.name)
 
@@ -52,6 +60,7 @@ def test_delivery_states_are_the_headers_and_the_librarys(lib):
     header = header_enum("ytx_delivery")
     python = {"YTX_DELIVERY_" + d.name: int(d) for d in ytx.Delivery}
     assert python == header
+    assert library_table(lib.delivery_name) == header
     for d in ytx.Delivery:
         assert lib.delivery_name(d) == "YTX_DELIVERY_" + d.name
     # A missing outcome is unknown, never "not sent" (safe to retry).
