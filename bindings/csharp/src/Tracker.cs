@@ -282,7 +282,7 @@ namespace Ytx
 
         private static readonly string[] StatNameList =
         {
-            "pushes", "duplicates", "unrecognised", "late", "stale", "queries", "query_errors", "rate_limited", "events",
+            "pushes", "duplicates", "unrecognised", "late", "hints", "stale", "queries", "query_errors", "rate_limited", "events",
         };
 
         private readonly YtxTrackerHandle _handle;

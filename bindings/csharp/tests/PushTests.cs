@@ -67,7 +67,7 @@ internal static partial class YtxTests
         Run("README's status-code table equals the library's explanations", TestStatusTable);
         Run("life of a call: emulator pushes to a local HttpListener, then FindCall", TestLifeOfACall);
         Run("life of a call: busy, no answer, duplicate and out-of-order pushes", TestScenarios);
-        Run("examples/PushReceiver.cs: 200 at once, parses, idempotent by requestId", TestReceiverExample);
+        Run("examples/PushReceiver.cs: feeds a tracker: one line per fact, repeats not reported, 400 for not JSON", TestReceiverExample);
         Run("examples/PushReceiver.cs receives a call's pushes from the emulator", TestReceiverWithEmulator);
         Run("examples/PushReceiver.cs: a slow client does not stop the others; bad Content-Length refused at once", TestReceiverProtections);
         Run("examples/PushReceiver.cs: secret path, routing by ?Call / ?CallState, read deadline", TestReceiverPathRoutingDeadline);

@@ -89,7 +89,7 @@ class EventKind(enum.IntEnum):
 
 #: The counters of :meth:`Tracker.stats` (``ytx_tracker_stat``'s names).
 STAT_NAMES: Tuple[str, ...] = (
-    "pushes", "duplicates", "unrecognised", "late", "stale", "queries",
+    "pushes", "duplicates", "unrecognised", "late", "hints", "stale", "queries",
     "query_errors", "rate_limited", "events",
 )
 
