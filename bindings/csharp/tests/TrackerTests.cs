@@ -552,8 +552,8 @@ internal static partial class YtxTests
     private static void TestTrackerDrift()
     {
         string header = Header();
-        var defines = Regex.Matches(header, @"#define YTX_EVENT_([A-Z_]+) ([0-9]+)")
-            .Cast<Match>().ToDictionary(m => m.Groups[1].Value, m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        var defines = HeaderEnum(header, "ytx_event_kind")
+            .ToDictionary(kv => kv.Key.Substring("YTX_EVENT_".Length), kv => kv.Value);
         Check(defines.Remove("NONE"), "ytx.h defines YTX_EVENT_NONE");
         SameTable(typeof(YtxEventKind), n => Snake(n), defines, "YTX_EVENT_*");
         MethodInfo name = typeof(YtxClient).Assembly.GetType("Ytx.NativeProxy", true)

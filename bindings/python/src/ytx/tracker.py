@@ -215,7 +215,7 @@ def _copy_pending(lib: _native.NativeLibrary, p: Any) -> List[PendingCall]:
     items = []
     for i in range(int(lib.ytx_pending_count(p))):
         text = lib.ytx_pending_json(p, i)
-        extra = _json.loads(text)  # the documented line (tracker-api.md)
+        extra = _json.loads(text)  # the documented line (README, "The tracker")
         credit = int(lib.ytx_pending_credit(p, i))
         items.append(PendingCall(
             request_id=lib.ytx_pending_request_id(p, i) or None,
