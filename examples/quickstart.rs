@@ -8,8 +8,10 @@
 //!
 //! With no environment it starts the local platform emulator in-process and
 //! uses its demo account, plus a small local receiver for the pushes the
-//! platform POSTs to an app's callback URL: each push is printed (parsed) as
-//! it arrives, then the call's record is queried and printed.
+//! platform POSTs to an app's callback URL, feeding a `ytx::Tracker`: the
+//! tracker turns the pushes (unsigned hints: deduplicated, ordered,
+//! cross-checked) and the signed record query into events, printed as they
+//! come: each leg's state, then the call's confirmed record, once.
 //!
 //! To use a real account, set `YTX_ACCOUNT_SID`, `YTX_AUTH_TOKEN`,
 //! `YTX_APP_ID` and optionally `YTX_BASE_URL` (default: production,
@@ -20,10 +22,16 @@
 //! Exits non-zero if either request fails.
 
 use std::process::ExitCode;
-use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use ytx::{CallbackCall, Client, Environment, PreparedRequest, Push, VoiceCode};
+use ytx::{
+    CallbackCall, Client, Environment, EventKind, PreparedRequest, Tracker, TrackerOptions,
+    VoiceCode,
+};
+
+/// Where the push receiver finds the tracker (made once the client is).
+type TrackerSlot = Arc<OnceLock<Arc<Tracker>>>;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -32,7 +40,7 @@ fn env(name: &str) -> Option<String> {
 fn main() -> ExitCode {
     // Real credentials from the environment, or the in-process emulator.
     let mut _emulator = None;
-    let mut pushes = None;
+    let mut slot = None;
     let (sid, token, app, environment) = match env("YTX_ACCOUNT_SID") {
         Some(sid) => {
             let (Some(token), Some(app)) = (env("YTX_AUTH_TOKEN"), env("YTX_APP_ID")) else {
@@ -44,8 +52,8 @@ fn main() -> ExitCode {
             (sid, token, app, environment)
         }
         None => {
-            let (push_url, received) = push_receiver();
-            pushes = Some(received);
+            let (push_url, tracker_slot) = push_receiver();
+            slot = Some(tracker_slot);
             let config = ytx_emulator::Config::default().with_push_url(&push_url);
             let emu = ytx_emulator::Emulator::start(config, "127.0.0.1:0")
                 .expect("start the local emulator");
@@ -69,12 +77,21 @@ fn main() -> ExitCode {
         .environment(environment)
         .build()
     {
-        Ok(c) => c,
+        Ok(c) => Arc::new(c),
         Err(e) => {
             eprintln!("bad configuration: {e}");
             return ExitCode::from(2);
         }
     };
+    // With the local receiver: a tracker attached to the client follows
+    // every callback call it places from now on.
+    let tracker = slot.map(|slot| {
+        let t = Arc::new(
+            Tracker::new(client.clone(), TrackerOptions::new()).expect("default options are valid"),
+        );
+        let _ = slot.set(t.clone());
+        t
+    });
     println!(
         "ytx {} -> {}\n",
         env!("CARGO_PKG_VERSION"),
@@ -100,7 +117,7 @@ fn main() -> ExitCode {
         &client,
     );
     if let Some(id) = &call_id {
-        follow(&client, id, pushes.as_ref());
+        follow(&client, id, tracker.as_deref());
     }
     if call_id.is_some() && code_id.is_some() {
         ExitCode::SUCCESS
@@ -146,17 +163,15 @@ fn run(what: &str, prepared: ytx::Result<PreparedRequest>, client: &Client) -> O
 /// since anyone who finds the URL can POST to it: an unguessable path
 /// (compared in constant time), a 64 KiB body limit with a bad
 /// Content-Length refused at once, a read deadline, a thread per connection
-/// (at most 64) so one slow client cannot stop the others, routing by
-/// `?Call` / `?CallState`, and de-duplication by PROTOCOL.md's keys in
-/// bounded memory. It answers 200 at once and hands each new push on.
-fn push_receiver() -> (String, mpsc::Receiver<Push>) {
-    use std::collections::{HashSet, VecDeque};
+/// (at most 64) so one slow client cannot stop the others. Each push goes
+/// to the tracker, which answers at once with the status to send (it never
+/// touches the network) and does the rest: routing by `?Call` /
+/// `?CallState`, de-duplication by PROTOCOL.md's keys, cross-checks.
+fn push_receiver() -> (String, TrackerSlot) {
     use std::io::Write;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, Mutex};
 
     const MAX_CONNECTIONS: usize = 64;
-    const MAX_REMEMBERED: usize = 100_000;
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the push receiver");
     // An unguessable path: the push URL is the only secret a receiver has.
@@ -166,10 +181,10 @@ fn push_receiver() -> (String, mpsc::Receiver<Push>) {
         format!("/ytx/push-{:016x}", random.hash_one(Instant::now()))
     };
     let url = format!("http://{}{secret}", listener.local_addr().expect("bound"));
-    let (tx, rx) = mpsc::channel();
-    let seen = Arc::new(Mutex::new((HashSet::new(), VecDeque::new())));
+    let slot: TrackerSlot = Arc::new(OnceLock::new());
     let busy = Arc::new(AtomicUsize::new(0));
 
+    let tracker_slot = slot.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
@@ -178,62 +193,29 @@ fn push_receiver() -> (String, mpsc::Receiver<Push>) {
                 let _ = stream.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                 continue;
             }
-            let (tx, seen, busy, secret) = (
-                tx.clone(),
-                Arc::clone(&seen),
-                Arc::clone(&busy),
-                secret.clone(),
-            );
+            let (slot, busy, secret) = (tracker_slot.clone(), Arc::clone(&busy), secret.clone());
             std::thread::spawn(move || {
-                let request = read_push_request(&mut stream, &secret);
-                let status = request.as_ref().err().copied().unwrap_or("200 OK");
-                let body = if request.is_ok() { "ok" } else { "" };
-                // Answer first: the platform only needs to know it arrived.
+                let status = match (read_push_request(&mut stream, &secret), slot.get()) {
+                    (Ok((target, body)), Some(tracker)) => {
+                        match tracker.on_push(&body, Some(&target)) {
+                            200 => "200 OK",
+                            400 => "400 Bad Request",
+                            413 => "413 Content Too Large",
+                            _ => "500 Internal Server Error",
+                        }
+                    }
+                    (Ok(_), None) => "503 Service Unavailable",
+                    (Err(status), _) => status,
+                };
                 let _ = write!(
                     stream,
-                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
+                    "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                 );
-                drop(stream);
                 busy.fetch_sub(1, Ordering::SeqCst);
-                let Ok((target, body)) = request else { return };
-                let push = match ytx::parse_push_routed(&body, &target) {
-                    Ok(push) => push,
-                    Err(e) => return println!("-- push not understood: {e}"),
-                };
-                // PROTOCOL.md's keys: never a state push by requestid alone.
-                let key = match &push {
-                    Push::State(s) => format!(
-                        "state|{}|{}|{}|{}",
-                        s.request_id(),
-                        s.number(),
-                        s.state(),
-                        s.timestamp_text()
-                    ),
-                    Push::Records(r) => format!(
-                        "record|{}",
-                        r.iter()
-                            .map(|r| r.request_id())
-                            .collect::<Vec<_>>()
-                            .join("|")
-                    ),
-                };
-                let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
-                let (keys, order) = &mut *seen;
-                if !keys.insert(key.clone()) {
-                    return println!("-- duplicate push ignored: {key}");
-                }
-                order.push_back(key);
-                if order.len() > MAX_REMEMBERED {
-                    if let Some(old) = order.pop_front() {
-                        keys.remove(&old);
-                    }
-                }
-                let _ = tx.send(push);
             });
         }
     });
-    (url, rx)
+    (url, slot)
 }
 
 /// One request to the push receiver, within its limits: `Ok((target,
@@ -312,13 +294,17 @@ fn read_push_request(
     Ok((target.to_string(), buf))
 }
 
-/// After the call: print its pushes (with the local receiver) and its record.
-fn follow(client: &Client, request_id: &str, pushes: Option<&mpsc::Receiver<Push>>) {
+/// After the call: its fate from the tracker (with the local receiver), or
+/// its record queried once.
+fn follow(client: &Client, request_id: &str, tracker: Option<&Tracker>) {
     println!("== the call's life (requestId {request_id})");
-    let Some(pushes) = pushes else {
+    let Some(tracker) = tracker else {
         // A real platform POSTs pushes to the app's callback URL from the
         // console, and writes the record some seconds after the call ends.
         println!("pushes go to your app's callback URL; the record appears some seconds after the call ends.");
+        println!(
+            "(a ytx::Tracker fed by your receiver reports it: see the README, \"The tracker\")"
+        );
         match client.call_record(request_id) {
             Ok(Some(r)) => print_record("record", &r),
             Ok(None) => println!("no record yet: query it again later (ytx::Client::call_record)"),
@@ -326,37 +312,39 @@ fn follow(client: &Client, request_id: &str, pushes: Option<&mpsc::Receiver<Push
         }
         return;
     };
-    // Wait for the call-record push, printing every push on the way.
+    // The tracker's events until the call's one Completed: each leg's
+    // state (in order, once), then the record, confirmed with the signed
+    // query. Its work happens inside next_event: no thread of its own.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let Ok(push) = pushes.recv_timeout(left) else {
-            println!("-- no record push within 10 s");
+        let Some(event) = tracker.next_event(Some(left)) else {
+            println!("-- no record within 10 s");
             break;
         };
-        match push {
-            Push::State(s) => println!(
-                "-- push: leg {} {} ({}) at {}",
-                s.number(),
-                s.state(),
-                s.state_desc(),
-                s.timestamp_text()
+        match event.kind() {
+            EventKind::LegState => println!(
+                "-- leg {} ({}) {} at {}",
+                event.leg().map_or("?", |l| l.name()),
+                event.number().unwrap_or("-"),
+                event.state().map_or("-", |s| s.as_str()),
+                event.timestamp()
             ),
-            Push::Records(records) => {
-                let mine = records.iter().any(|r| r.request_id() == request_id);
-                for r in &records {
-                    print_record("push: record", r);
+            EventKind::Completed => {
+                if let Some(r) = event.record() {
+                    print_record("completed, record confirmed by the signed query", r);
                 }
-                if mine {
+                if event.request_id() == request_id {
                     break;
                 }
             }
+            _ => println!(
+                "-- {:?}: {} {}",
+                event.kind(),
+                event.request_id(),
+                event.reason()
+            ),
         }
-    }
-    match client.call_record(request_id) {
-        Ok(Some(r)) => print_record("queried record", &r),
-        Ok(None) => println!("-- no record yet"),
-        Err(e) => println!("-- record query failed: {e}"),
     }
     match client.balance() {
         Ok(b) => println!("-- balance: {} yuan\n", b.amount()),

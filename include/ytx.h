@@ -129,6 +129,53 @@ typedef uint32_t ytx_result;
 #endif // __cplusplus
 
 /**
+ * What a tracker's event is about (ytx_tracker_next_event). The Rust
+ * API's EventKind(crate::EventKind) is numbered by it and names its
+ * values with these names, the same in every binding.
+ */
+enum ytx_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * No event (the answer for a NULL ytx_event).
+   */
+  YTX_EVENT_NONE = 0,
+  /**
+   * A leg's state changed (ytx_event_state, ytx_event_number,
+   * ytx_event_leg, ytx_event_timestamp).
+   */
+  YTX_EVENT_LEG_STATE = 1,
+  /**
+   * An accepted call's record, confirmed (ytx_event_record): once per call.
+   */
+  YTX_EVENT_COMPLETED = 2,
+  /**
+   * An outcome unknown settled: ytx_event_placed 1 (with its record) or 0
+   * (not placed, only once the bound has passed); -1 when it cannot be
+   * resolved (sent without customParm). Once per call.
+   */
+  YTX_EVENT_RESOLVED = 3,
+  /**
+   * No record long after the bound (to alert on); the tracker goes on looking.
+   */
+  YTX_EVENT_OVERDUE = 4,
+  /**
+   * A push matching no tracked call (requestId, appid or numbers), or an SMS
+   * report: dropped (ytx_event_reason says why).
+   */
+  YTX_EVENT_UNRECOGNISED_PUSH = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ytx_event_kind ytx_event_kind;
+#else
+typedef uint32_t ytx_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Whether a request reached the platform, as far as the client can know.
  *
  * Half of the answer to "may I send it again?": only YTX_DELIVERY_NOT_SENT
@@ -335,6 +382,14 @@ typedef struct ytx_balance ytx_balance;
 typedef struct ytx_client ytx_client;
 
 /**
+ * One event from ytx_tracker_next_event. Owned by the caller, released
+ * with ytx_event_free; immutable, so it may be read from any thread.
+ * Strings are UTF-8, never NULL ("" when not applicable), valid until the
+ * event is freed.
+ */
+typedef struct ytx_event ytx_event;
+
+/**
  * The result of one call: its code, and everything known about it.
  *
  * Made by every function that takes an ytx_outcome **outcome_out (when that
@@ -344,6 +399,13 @@ typedef struct ytx_client ytx_client;
  * it may be read from any thread.
  */
 typedef struct ytx_outcome ytx_outcome;
+
+/**
+ * What a tracker still watches, from ytx_tracker_pending. Owned by the
+ * caller, released with ytx_pending_free; immutable. Strings are UTF-8,
+ * never NULL, valid until the list is freed.
+ */
+typedef struct ytx_pending ytx_pending;
 
 /**
  * A parsed push body, from ytx_push_parse; released with ytx_push_free.
@@ -371,6 +433,20 @@ typedef struct ytx_records ytx_records;
  * freed.
  */
 typedef struct ytx_resolution ytx_resolution;
+
+/**
+ * Opaque tracker handle, from ytx_tracker_new, released with
+ * ytx_tracker_free. Like a client handle it is a key, never an address:
+ * a freed or garbage handle is YTX_ERR_INVALID_HANDLE (HTTP 500 from
+ * ytx_tracker_on_push).
+ *
+ * Thread safety: one handle may be used from any number of threads at
+ * once (ytx_tracker_on_push from the HTTP server's threads,
+ * ytx_tracker_next_event from the event loop). Freeing it while another
+ * thread waits in ytx_tracker_next_event is safe: that call returns at
+ * once with no event.
+ */
+typedef struct ytx_tracker ytx_tracker;
 
 /**
  * A log callback: user_data as given to ytx_set_logger, the event's
@@ -623,6 +699,126 @@ uint64_t ytx_default_timeout_ms(void);
 const char *ytx_delivery_name(ytx_delivery delivery);
 
 /**
+ * The call's customParm, "" when not known. "" for NULL.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_custom_parm(const struct ytx_event *event);
+
+/**
+ * Release an event and its record. NULL is a no-op.
+ *
+ * Safety:
+ * event is NULL or an owned event not yet freed.
+ */
+void ytx_event_free(struct ytx_event *event);
+
+/**
+ * The name of an event kind, e.g. "YTX_EVENT_COMPLETED", or "YTX_UNKNOWN".
+ * A static string, never freed.
+ */
+const char *ytx_event_kind_name(ytx_event_kind kind);
+
+/**
+ * The event's kind (YTX_EVENT_*); YTX_EVENT_NONE for NULL.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+ytx_event_kind ytx_event_kind_of(const struct ytx_event *event);
+
+/**
+ * YTX_EVENT_LEG_STATE: "src" or "dst", "" when the call's numbers are
+ * not known (and for the other kinds). A static string.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_leg(const struct ytx_event *event);
+
+/**
+ * YTX_EVENT_LEG_STATE: the leg's number as pushed (dsc); "" otherwise.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_number(const struct ytx_event *event);
+
+/**
+ * YTX_EVENT_RESOLVED: 1 placed, 0 not placed; -1 when it cannot be
+ * resolved, for the other kinds and for NULL.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+int32_t ytx_event_placed(const struct ytx_event *event);
+
+/**
+ * Why, in English (an unrecognised push, an overdue call, a call not
+ * placed or that cannot be resolved); "" otherwise.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_reason(const struct ytx_event *event);
+
+/**
+ * The record of a YTX_EVENT_COMPLETED, or of a YTX_EVENT_RESOLVED that
+ * was placed (borrowed from the event: read it with the ytx_record_*
+ * accessors, never free it on its own); NULL otherwise.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const struct ytx_record *ytx_event_record(const struct ytx_event *event);
+
+/**
+ * The call's requestId ("" for an outcome unknown not placed; the
+ * requestId the push claimed for an unrecognised push). "" for NULL.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_request_id(const struct ytx_event *event);
+
+/**
+ * YTX_EVENT_LEG_STATE: the leg's new state as pushed ("callout",
+ * "alerting", "answer", "disconnect", or another value kept as sent);
+ * "" otherwise.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_state(const struct ytx_event *event);
+
+/**
+ * The ticket text of an outcome unknown (YTX_EVENT_RESOLVED,
+ * YTX_EVENT_OVERDUE); "" otherwise.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_ticket(const struct ytx_event *event);
+
+/**
+ * YTX_EVENT_LEG_STATE: the push's timestamp text (UTC+8); "" otherwise.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+const char *ytx_event_timestamp(const struct ytx_event *event);
+
+/**
+ * 1 when the event's record came from the signed query (not only from a
+ * push), else 0.
+ *
+ * Safety:
+ * event is NULL or a live event.
+ */
+int32_t ytx_event_verified(const struct ytx_event *event);
+
+/**
  * What a platform statusCode means and what to do about it (e.g. for
  * "-204": "balance too low: top up"), a static string; NULL for a code not
  * in the table or a NULL / non-UTF-8 status_code.
@@ -684,6 +880,11 @@ size_t ytx_live_clients(void);
  * processes: it returns to its old value when everything is freed.
  */
 size_t ytx_live_objects(void);
+
+/**
+ * The number of tracker handles created and not yet freed (leak checks).
+ */
+size_t ytx_live_trackers(void);
 
 /**
  * Whether the request reached the platform: YTX_DELIVERY_NOT_SENT (nothing
@@ -861,6 +1062,64 @@ const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
  * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);
+
+/**
+ * How many calls the list holds; 0 for NULL.
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+size_t ytx_pending_count(const struct ytx_pending *pending);
+
+/**
+ * The credit of item index, seconds (0 when not known, NULL, past the end).
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+uint32_t ytx_pending_credit(const struct ytx_pending *pending, size_t index);
+
+/**
+ * The customParm of item index ("" when none, NULL, past the end).
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+const char *ytx_pending_custom_parm(const struct ytx_pending *pending, size_t index);
+
+/**
+ * Release a pending list. NULL is a no-op.
+ *
+ * Safety:
+ * pending is NULL or an owned list not yet freed.
+ */
+void ytx_pending_free(struct ytx_pending *pending);
+
+/**
+ * Item index as one line of JSON, everything ytx_tracker_restore
+ * needs (format: README, "The tracker"); "" for NULL or past the end.
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+const char *ytx_pending_json(const struct ytx_pending *pending, size_t index);
+
+/**
+ * The requestId of item index ("" for an outcome unknown, a NULL list
+ * or an index past the end).
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+const char *ytx_pending_request_id(const struct ytx_pending *pending, size_t index);
+
+/**
+ * When item index was sent, Unix seconds (0 for NULL, past the end).
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+int64_t ytx_pending_sent_unix(const struct ytx_pending *pending, size_t index);
 
 /**
  * The production base URL (the default), a static string.
@@ -1404,6 +1663,189 @@ const char *ytx_status_code_at(size_t index);
  * The number of rows of the platform's status-code table.
  */
 size_t ytx_status_code_count(void);
+
+/**
+ * Move the clock of a tracker made with the option clock = manual by
+ * ms milliseconds (tests: the bound of a call passes without waiting).
+ * YTX_ERR_INVALID_ARGUMENT naming clock for a tracker on the system
+ * clock.
+ *
+ * Safety:
+ * outcome_out is NULL or writable.
+ */
+ytx_result ytx_tracker_advance_clock(const struct ytx_tracker *tracker,
+                                     uint64_t ms,
+                                     struct ytx_outcome **outcome_out);
+
+/**
+ * Stop watching a call, by its key (the requestId, or unknown: and the
+ * customParm of an outcome unknown). 1 when it was watched, 0 otherwise
+ * (also for a bad handle or NULL key).
+ *
+ * Safety:
+ * key is NULL or NUL-terminated.
+ */
+int32_t ytx_tracker_forget(const struct ytx_tracker *tracker, const char *key);
+
+/**
+ * Release a tracker handle. A thread waiting in ytx_tracker_next_event
+ * returns at once with no event; the client is no longer followed. NULL
+ * or an unknown handle is a no-op.
+ *
+ * Safety:
+ * tracker is any value (it is looked up, never dereferenced).
+ */
+void ytx_tracker_free(struct ytx_tracker *tracker);
+
+/**
+ * Make a tracker over a client: every callback call the client places from
+ * now on (ytx_callback_call) is tracked from "accepted", and every
+ * outcome unknown of one is tracked as a call to resolve. No thread of its
+ * own: its work (record queries, held states, overdue alerts) happens
+ * inside ytx_tracker_next_event.
+ *
+ * Parameters:
+ * - client: a handle from ytx_client_new; the tracker keeps the client
+ *   alive (freeing the client handle is fine).
+ * - option_names, option_values, option_count: options by name,
+ *   UTF-8 (NULL arrays with a count of 0 for the defaults): verify
+ *   (always (default), when_no_record_push, never),
+ *   queries_per_minute (60), overdue_after_ms (3600000),
+ *   after_disconnect_ms (20000), reorder_window_ms (1000),
+ *   orphan_window_ms (10000), default_ring_timeout_ms (60000),
+ *   record_delay_ms (60000), assume_credit (3600), max_tracked
+ *   (100000), clock (system, or manual for tests: see
+ *   ytx_tracker_advance_clock).
+ * - tracker_out: required; receives the new handle on YTX_OK (free it
+ *   with ytx_tracker_free), NULL on error.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always).
+ *
+ * Returns YTX_OK; YTX_ERR_INVALID_ARGUMENT naming a bad option;
+ * YTX_ERR_INVALID_HANDLE for a bad client. Thread safety: any thread.
+ *
+ * Safety:
+ * Every pointer is NULL or valid as described; strings are NUL-terminated.
+ */
+ytx_result ytx_tracker_new(const struct ytx_client *client,
+                           const char *const *option_names,
+                           const char *const *option_values,
+                           size_t option_count,
+                           struct ytx_tracker **tracker_out,
+                           struct ytx_outcome **outcome_out);
+
+/**
+ * The next event, waiting up to timeout_ms (negative: until there is
+ * one, or the tracker is freed). The tracker's work happens here, on the
+ * calling thread (due record queries may take up to the client's timeout
+ * longer than timeout_ms).
+ *
+ * Parameters:
+ * - event_out: required; receives a new ytx_event (free it with
+ *   ytx_event_free), or NULL when the time ran out.
+ * - outcome_out: NULL, or receives a new ytx_outcome (always).
+ *
+ * Returns YTX_OK (with an event or NULL); YTX_ERR_INVALID_HANDLE;
+ * YTX_ERR_NULL_ARGUMENT for a NULL event_out. Thread safety: any
+ * number of threads may wait at once; each event goes to one of them.
+ *
+ * Safety:
+ * The out-pointers are NULL or valid for one pointer write.
+ */
+ytx_result ytx_tracker_next_event(const struct ytx_tracker *tracker,
+                                  int64_t timeout_ms,
+                                  struct ytx_event **event_out,
+                                  struct ytx_outcome **outcome_out);
+
+/**
+ * Take a push: the body the platform POSTed and the URL's query. Returns
+ * at once, never touching the network, the HTTP status to answer: 200 for
+ * anything that is JSON (used, duplicate, late or unrecognised), 400 for a
+ * body that is not JSON (or a NULL body with a length), 413 for one over
+ * 4 MiB, 500 for a bad handle (or a bug: a caught panic).
+ *
+ * Parameters:
+ * - body, body_len: the raw body (need not be NUL-terminated).
+ * - query: the URL's query ("Call", "CallState"), or the whole request
+ *   target ("/ytx/push?Call"); NULL or "" routes by the body's shape.
+ *
+ * Thread safety: any number of threads at once.
+ *
+ * Safety:
+ * body is NULL or points to body_len readable bytes; query is NULL
+ * or NUL-terminated.
+ */
+uint16_t ytx_tracker_on_push(const struct ytx_tracker *tracker,
+                             const uint8_t *body,
+                             size_t body_len,
+                             const char *query);
+
+/**
+ * What the tracker still watches, each item with what the application
+ * already received: keep the items' JSON (ytx_pending_json) and
+ * ytx_tracker_restore each in a new tracker after a restart.
+ *
+ * Parameters:
+ * - pending_out: required; receives a new list (free it with
+ *   ytx_pending_free), NULL on error.
+ *
+ * Safety:
+ * The out-pointers are NULL or valid for one pointer write.
+ */
+ytx_result ytx_tracker_pending(const struct ytx_tracker *tracker,
+                               struct ytx_pending **pending_out,
+                               struct ytx_outcome **outcome_out);
+
+/**
+ * Watch a call again from its JSON (ytx_pending_json of an earlier
+ * tracker, kept by the application over a restart, or a ytx watch
+ * journal line). States it says were delivered are never handed out again.
+ *
+ * Returns YTX_OK; YTX_ERR_INVALID_ARGUMENT naming tracked_call (or
+ * the bad field). Thread safety: any thread.
+ *
+ * Safety:
+ * tracked_json is NULL or NUL-terminated; outcome_out NULL or writable.
+ */
+ytx_result ytx_tracker_restore(const struct ytx_tracker *tracker,
+                               const char *tracked_json,
+                               struct ytx_outcome **outcome_out);
+
+/**
+ * A counter of the tracker by name: pushes, duplicates, unrecognised,
+ * late, hints, stale, queries, query_errors, rate_limited, events.
+ * 0 for another name, a NULL name or a bad handle.
+ *
+ * Safety:
+ * name is NULL or NUL-terminated.
+ */
+uint64_t ytx_tracker_stat(const struct ytx_tracker *tracker, const char *name);
+
+/**
+ * Watch a call placed elsewhere (another process, before a restart).
+ *
+ * Parameters:
+ * - request_id: required, the requestId of the accepted call.
+ * - custom_parm, src, dst: NULL when not known (they sharpen the
+ *   cross-checks of pushes).
+ * - sent_unix: when it was sent, Unix seconds; 0 for now.
+ * - credit: its credit in seconds; 0 when not known (the option
+ *   assume_credit is used for the bound).
+ * - outcome_out: NULL, or receives a new ytx_outcome (always).
+ *
+ * Returns YTX_OK (also when it is already watched);
+ * YTX_ERR_INVALID_ARGUMENT naming the field. Thread safety: any thread.
+ *
+ * Safety:
+ * Strings are NULL or NUL-terminated; outcome_out NULL or writable.
+ */
+ytx_result ytx_tracker_track(const struct ytx_tracker *tracker,
+                             const char *request_id,
+                             const char *custom_parm,
+                             int64_t sent_unix,
+                             uint32_t credit,
+                             const char *src,
+                             const char *dst,
+                             struct ytx_outcome **outcome_out);
 
 /**
  * The library version, e.g. "0.1.0": a static string, never freed.

@@ -1,6 +1,7 @@
 //! The C ABI's numbered tables, each written once: the result codes
-//! ([`ytx_result`]), the delivery states ([`ytx_delivery`]) and the log
-//! levels ([`ytx_log_level`]).
+//! ([`ytx_result`]), the delivery states ([`ytx_delivery`]), the log
+//! levels ([`ytx_log_level`]) and the tracker's event kinds
+//! ([`ytx_event_kind`]).
 //!
 //! Each is one `#[repr(u32)]` enum whose variants are `NAME = number`, as
 //! cbindgen writes it into `include/ytx.h` (it reads the enum from here: it
@@ -9,7 +10,7 @@
 //! [`c_enum!`] (`#[macro_rules_derive]`, as rustls-ffi derives its
 //! `rustls_result` lookup): the names, the reverse lookup by number and the
 //! list of every value. The Rust API's own enums ([`ErrorCode`],
-//! [`Delivery`], [`LogLevel`]) take their numbers from these
+//! [`Delivery`], [`LogLevel`], [`EventKind`]) take their numbers from these
 //! (`NotSent = ytx_delivery::YTX_DELIVERY_NOT_SENT as u32`), and
 //! [`numbered_by!`] derives their conversions from that.
 //!
@@ -21,11 +22,12 @@
 //! Python and C# follow too.
 //!
 //! This module is in the core (no `capi` feature needed) because the Rust
-//! enums are numbered by it; `ffi` re-exports the three enums.
+//! enums are numbered by it; `ffi` re-exports the C enums.
 //!
 //! [`ErrorCode`]: crate::ErrorCode
 //! [`Delivery`]: crate::Delivery
 //! [`LogLevel`]: crate::LogLevel
+//! [`EventKind`]: crate::EventKind
 #![allow(non_camel_case_types)]
 
 use std::ffi::CStr;
@@ -227,6 +229,31 @@ pub enum ytx_delivery {
     YTX_DELIVERY_UNKNOWN = 1,
     /// The platform answered; its answer (accepted or rejected) is final.
     YTX_DELIVERY_ANSWERED = 2,
+}
+
+/// What a tracker's event is about (`ytx_tracker_next_event`). The Rust
+/// API's [`EventKind`](crate::EventKind) is numbered by it and names its
+/// values with these names, the same in every binding.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[macro_rules_derive(c_enum)]
+pub enum ytx_event_kind {
+    /// No event (the answer for a NULL `ytx_event`).
+    YTX_EVENT_NONE = 0,
+    /// A leg's state changed (`ytx_event_state`, `ytx_event_number`,
+    /// `ytx_event_leg`, `ytx_event_timestamp`).
+    YTX_EVENT_LEG_STATE = 1,
+    /// An accepted call's record, confirmed (`ytx_event_record`): once per call.
+    YTX_EVENT_COMPLETED = 2,
+    /// An outcome unknown settled: `ytx_event_placed` 1 (with its record) or 0
+    /// (not placed, only once the bound has passed); -1 when it cannot be
+    /// resolved (sent without customParm). Once per call.
+    YTX_EVENT_RESOLVED = 3,
+    /// No record long after the bound (to alert on); the tracker goes on looking.
+    YTX_EVENT_OVERDUE = 4,
+    /// A push matching no tracked call (requestId, appid or numbers), or an SMS
+    /// report: dropped (`ytx_event_reason` says why).
+    YTX_EVENT_UNRECOGNISED_PUSH = 5,
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Instant, SystemTime};
 
 use crate::error::{Error, Result};
@@ -226,6 +227,21 @@ pub struct Client {
     /// The requestId of the last callback call this client saw accepted:
     /// the anchor of the next *outcome unknown*'s ticket.
     last_accepted: Mutex<Option<String>>,
+    /// Who is told of every callback call placed (a tracker attached to
+    /// this client); `has_observers` spares the lock when there is none.
+    observers: Mutex<Vec<Weak<dyn CallObserver>>>,
+    has_observers: AtomicBool,
+}
+
+/// Told of every callback call a client places while attached (a
+/// tracker, `crate::tracker`): each accepted one, by its requestId and wire
+/// body, and each *outcome unknown*, by its ticket and wire body. Called on
+/// the thread that placed the call, after the answer: it must not block.
+pub(crate) trait CallObserver: Send + Sync {
+    /// A callback call was accepted.
+    fn accepted(&self, request_id: &str, body: &str);
+    /// A callback call ended as *outcome unknown*.
+    fn unknown(&self, ticket: &Ticket, body: &str);
 }
 
 /// What a request is, for the ticket of its *outcome unknown*.
@@ -295,6 +311,8 @@ impl Client {
             transport: Transport::new(&cfg.transport)?,
             signature: Mutex::new(None),
             last_accepted: Mutex::new(None),
+            observers: Mutex::new(Vec::new()),
+            has_observers: AtomicBool::new(false),
             cfg,
         })
     }
@@ -345,7 +363,49 @@ impl Client {
         )?;
         let anchor = self.anchor();
         let result = self.execute(&self.callback_url, &body);
-        self.settle(&Sending::Callback(&call), anchor, result)
+        let result = self.settle(&Sending::Callback(&call), anchor, result);
+        self.notify(&body, &result);
+        result
+    }
+
+    /// The app id requests are sent with.
+    pub(crate) fn app_id(&self) -> &str {
+        &self.cfg.app_id
+    }
+
+    /// Tell `observer` of every callback call placed from now on, until it
+    /// is dropped.
+    pub(crate) fn attach(&self, observer: Weak<dyn CallObserver>) {
+        let mut observers = self.observers.lock().unwrap_or_else(|p| p.into_inner());
+        observers.retain(|o| o.strong_count() > 0);
+        observers.push(observer);
+        self.has_observers.store(true, Ordering::Release);
+    }
+
+    /// Tell the attached observers of a callback call's result: accepted,
+    /// or *outcome unknown* (with its ticket). Nothing when none is attached.
+    fn notify(&self, body: &str, result: &Result<response::Response>) {
+        if !self.has_observers.load(Ordering::Acquire) {
+            return;
+        }
+        let live: Vec<Arc<dyn CallObserver>> = {
+            let mut observers = self.observers.lock().unwrap_or_else(|p| p.into_inner());
+            observers.retain(|o| o.strong_count() > 0);
+            if observers.is_empty() {
+                self.has_observers.store(false, Ordering::Release);
+            }
+            observers.iter().filter_map(Weak::upgrade).collect()
+        };
+        for o in live {
+            match result {
+                Ok(r) => o.accepted(&r.request_id, body),
+                Err(e) => {
+                    if let Some(t) = e.ticket() {
+                        o.unknown(t, body);
+                    }
+                }
+            }
+        }
     }
 
     /// The call with a unique customParm when it has none and the client
@@ -725,7 +785,11 @@ impl Client {
         };
         let anchor = self.anchor();
         let result = self.send_logged(&req.url, &headers, &req.body, None);
-        self.settle(&what, anchor, result)
+        let result = self.settle(&what, anchor, result);
+        if matches!(what, Sending::CallbackBody(_)) {
+            self.notify(&req.body, &result);
+        }
+        result
     }
 
     /// Send, with the log lines around each attempt; resent only when the

@@ -38,6 +38,8 @@
 //! (`tests/module-graph.sh` fails on two modules that import each other).
 //! Each public item is re-exported here from the module that defines it.
 //! * [`error`]: one [`Error`] enum with stable numeric codes for the C ABI.
+//! * [`tracker`]: a call's fate, delivered: the [`Tracker`] turns pushes
+//!   (hints) and the signed record query (truth) into one event per fact.
 //! * `abi`: the C ABI's numbered enums (result codes, delivery states, log
 //!   levels), each written once; [`ErrorCode`], [`Delivery`] and
 //!   [`LogLevel`] are numbered by them.
@@ -74,6 +76,7 @@ pub mod resolve;
 pub mod response;
 pub mod sign;
 mod ticket;
+pub mod tracker;
 mod transport;
 
 pub use client::{Client, PreparedRequest};
@@ -91,3 +94,7 @@ pub use request::{CallbackCall, FindCall, RecordQuery, RingbackType, VoiceCode};
 pub use resolve::{Resolution, ResolutionStatus, Resolvable, ResolveOptions};
 pub use response::{parse_response, Response};
 pub use ticket::{Ticket, TicketKind};
+pub use tracker::{
+    Clock, Event, EventKind, HeardState, Leg, ManualClock, SystemClock, TrackedCall, Tracker,
+    TrackerOptions, TrackerStats, Verify,
+};

@@ -258,7 +258,7 @@ impl Ticket {
 
     /// Whether the bound has passed: on the wall clock and, for a ticket
     /// made (or parsed) in this process, on the monotonic clock too.
-    fn bound_passed(&self, wall: SystemTime, mono: Instant) -> bool {
+    pub(crate) fn bound_passed(&self, wall: SystemTime, mono: Instant) -> bool {
         wall >= self.not_placed_after()
             && self
                 .seen
@@ -266,7 +266,7 @@ impl Ticket {
     }
 
     /// When the bound passes on both clocks, seen at `wall` / `mono`.
-    fn bound_passes_at(&self, wall: SystemTime, mono: Instant) -> SystemTime {
+    pub(crate) fn bound_passes_at(&self, wall: SystemTime, mono: Instant) -> SystemTime {
         let on_mono = self
             .seen
             .map_or(wall, |s| match s.checked_add(self.bound_span()) {
@@ -675,6 +675,18 @@ pub(crate) fn unique_custom_parm() -> String {
 pub(crate) fn search(
     what: &impl Resolvable,
     options: &ResolveOptions,
+    page: impl FnMut(&RecordQuery, Option<Instant>) -> Result<Vec<CallRecord>>,
+) -> Result<Resolution> {
+    search_at(what, options, &|| (SystemTime::now(), Instant::now()), page)
+}
+
+/// [`search`] with the time the bound is checked against read from `now`
+/// (wall, monotonic): the tracker's clock, which tests can move. The
+/// search's own deadline stays on the real monotonic clock.
+pub(crate) fn search_at(
+    what: &impl Resolvable,
+    options: &ResolveOptions,
+    now: &dyn Fn() -> (SystemTime, Instant),
     mut page: impl FnMut(&RecordQuery, Option<Instant>) -> Result<Vec<CallRecord>>,
 ) -> Result<Resolution> {
     let Some(ticket) = what.ticket() else {
@@ -712,9 +724,9 @@ pub(crate) fn search(
     let mut cursor = start;
     let mut searched_after_bound = None;
     let not_known = |cursor: &str, why: String| {
-        let now = SystemTime::now();
+        let (now, mono) = now();
         Resolution {
-            check_again_at: Some(ticket.bound_passes_at(now, Instant::now()).max(now)),
+            check_again_at: Some(ticket.bound_passes_at(now, mono).max(now)),
             cursor: (cursor != "0").then(|| cursor.to_string()),
             ..Resolution::new(ResolutionStatus::NotKnownYet, why)
         }
@@ -729,8 +741,10 @@ pub(crate) fn search(
                 ),
             ));
         }
-        let after_bound = *searched_after_bound
-            .get_or_insert_with(|| ticket.bound_passed(SystemTime::now(), Instant::now()));
+        let after_bound = *searched_after_bound.get_or_insert_with(|| {
+            let (wall, mono) = now();
+            ticket.bound_passed(wall, mono)
+        });
         let query = RecordQuery::after(after.clone(), options.page_size).fid(fid);
         let mut page = page(&query, until)?;
         if let Some(i) = page.iter().position(|r| r.custom_parm() == Some(parm)) {

@@ -313,6 +313,8 @@ if start_emulator; then
     suite "c: push receiver example fed by the emulator, under valgrind" \
         bash "$root/tests/c/push-receiver.sh" "$debug_dir" "$emulator_bin"
     suite "c: ABI tests and quickstart under ASan+UBSan" c_sanitizers
+    suite "c: the tracker, 50 calls and a restart, under valgrind and ASan+UBSan" \
+        bash "$root/tests/c/tracker.sh" "$debug_dir" "$emulator_bin"
     suite "c: one client shared by forked workers, under valgrind and ASan+UBSan" \
         bash "$root/tests/c/fork.sh" "$debug_dir" "$emulator_bin"
     suite "clock: quickstart under five time zones" time_zones

@@ -23,7 +23,8 @@
 #     samples, runs the records block on the call, and asks WasPlaced for the
 #     ticket of a call whose answer was lost (the emulator's dropped-connection
 #     fault: true) and for a ticket of a customParm never placed, sent long ago
-#     (false).
+#     (false); the tracker block (PrintEvents) runs on a tracker of that client
+#     fed one state push of the call, which it still watches.
 # Run by run-tests.sh. Exits non-zero on any failure. KEEP=1 keeps the
 # generated sources and programs (the path is printed).
 set -euo pipefail
@@ -63,7 +64,8 @@ block Async 1 >"$work/async.txt"
 block "The life of a call" 1 >"$work/onpush.txt"
 block "The life of a call" 2 >"$work/records.txt"
 block "The life of a call" 3 >"$work/wasplaced.txt"
-for f in Quickstart.cs retry.txt log.txt async.txt onpush.txt records.txt wasplaced.txt; do
+block "The life of a call" 4 >"$work/tracker.txt"
+for f in Quickstart.cs retry.txt log.txt async.txt onpush.txt records.txt wasplaced.txt tracker.txt; do
     [ -s "$work/$f" ] || fail "no code block for $f in $readme"
 done
 
@@ -103,13 +105,18 @@ done
     echo 'Console.WriteLine("balance " + balance.Text + " = " + balance.Fen + " fen");'
     echo '}'
     cat "$work/wasplaced.txt"
+    cat "$work/tracker.txt"
     echo 'private static int Main() {'
     echo '  OnPush(Encoding.UTF8.GetBytes("{\"requestid\":\"20200437755840048670965760400\",\"dsc\":\"18610559223\",\"state\":\"answer\",\"stateDesc\":\"...\",\"timestamp\":\"2020-04-28 14:51:37\"}"));'
     echo '  OnPush(Encoding.UTF8.GetBytes("{\"cdr\":[{\"requestid\":\"20200437755811196850667520400\",\"duration\":10,\"oriamount\":0.31,\"customParm\":\"order-id-123456\",\"stateDesc\":\"应答|正常\"}]}"));'
     echo '  using (var client = new YtxClient(Environment.GetEnvironmentVariable("YTX_ACCOUNT_SID"),'
     echo '      Environment.GetEnvironmentVariable("YTX_AUTH_TOKEN"), Environment.GetEnvironmentVariable("YTX_APP_ID"),'
-    echo '      new YtxClientOptions { BaseUrl = Environment.GetEnvironmentVariable("YTX_BASE_URL") })) {'
+    echo '      new YtxClientOptions { BaseUrl = Environment.GetEnvironmentVariable("YTX_BASE_URL") }))'
+    echo '  using (var tracker = new YtxTracker(client)) {'
     echo '    YtxAccepted call = client.CallbackCall("13800138000", "13900139000", 600, new CallbackOptions { CustomParm = "readme-order-7" });'
+    echo '    tracker.OnPush(Encoding.UTF8.GetBytes("{\"requestid\":\"" + call.RequestId + "\",\"dsc\":\"13800138000\",\"state\":\"answer\",\"stateDesc\":\"x\",\"timestamp\":\"2020-04-28 14:51:37\"}"), "CallState");'
+    echo '    PrintEvents(tracker, TimeSpan.FromSeconds(3));'
+    echo '    Console.WriteLine("tracked: " + tracker.Pending().Count);'
     echo '    Records(client, call);'
     echo '    YtxException lost = null;'
     echo '    try { client.CallbackCall("13800138000", "19900000002", 600, new CallbackOptions { CustomParm = "readme-order-8" }); }'
@@ -168,4 +175,6 @@ grep -qE '^balance [0-9]+\.[0-9]{2} = [0-9]+ fen$' <<<"$out" || fail "the record
 grep -qE '^placed: requestId [0-9]{29}, ' <<<"$out" || fail "WasPlaced did not find the call"
 grep -qx 'placed? True' <<<"$out" || fail "WasPlaced is not true for the call placed"
 grep -qx 'never placed? False' <<<"$out" || fail "WasPlaced is not false for a customParm never placed"
+grep -qE '^[0-9]{29} src Answer$' <<<"$out" || fail "PrintEvents did not print the tracked call's state"
+grep -qx 'tracked: 1' <<<"$out" || fail "the tracker does not watch the call placed on its client"
 echo "readme-check: the README's Quickstart, CallWithRetry, log handler, async and life-of-a-call code work"

@@ -7,6 +7,7 @@
 mod config;
 mod exit;
 mod output;
+mod watch;
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -36,6 +37,7 @@ fn top_help() -> String {
   ytx resolve 'ytx-ticket:1;...'       # after exit 4 of ytx call: was it placed?
   ytx balance
   ytx push < body.json
+  ytx watch --listen 0.0.0.0:8090 --path /ytx/push-7f3a9c2e --journal calls.jsonl
 
 {CREDENTIALS_HELP}
 
@@ -216,6 +218,10 @@ Needs no credentials and sends nothing. Pushes carry no signature: treat one as 
 hint and confirm with `ytx record`.
 Exit: 0 a state or call-record push, 2 stdin unreadable, 6 not a push.")]
     Push,
+
+    /// Receive pushes at a secret path and print each call's fate as JSON lines
+    /// (a tracker: pushes as hints, the signed record query as the truth).
+    Watch(Box<watch::WatchArgs>),
 }
 
 #[derive(Args)]
@@ -466,6 +472,14 @@ fn main() -> ExitCode {
             })),
         );
     }
+    if let Command::Watch(a) = &cli.command {
+        // Events are its output, one JSON line each: no report after them.
+        let code = match client(&cli, &out).and_then(|c| watch::run(a, c)) {
+            Ok(()) => exit::OK,
+            Err(e) => out.error(&e, false),
+        };
+        return ExitCode::from(code);
+    }
     let places = matches!(cli.command, Command::Call(_) | Command::Code(_));
     let code = match run(&cli, &out) {
         Ok(report) => out.report(report),
@@ -477,6 +491,14 @@ fn main() -> ExitCode {
 fn run(cli: &Cli, out: &output::Output) -> Result<Report, Error> {
     match &cli.command {
         Command::Push => push(),
+        Command::Watch(a) => {
+            watch::run(a, client(cli, out)?)?;
+            Ok(Report {
+                human: String::new(),
+                json: json!({"done": true}),
+                code: exit::OK,
+            })
+        }
         Command::Call(a) => {
             // Check the request before the credentials: a bad value is
             // reported the same with or without them.

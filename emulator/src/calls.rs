@@ -18,6 +18,11 @@ pub(crate) enum Scenario {
     SecondLegNoAnswer,
     DuplicatePushes,
     OutOfOrderPushes,
+    RecordPushLost,
+    StatePushesLost,
+    RecordPushFirst,
+    ForgedPushes,
+    SmsRoutedPush,
 }
 
 pub(crate) fn scenario(accepted: &Accepted) -> Scenario {
@@ -32,6 +37,11 @@ pub(crate) fn scenario(accepted: &Accepted) -> Scenario {
         crate::CALL_SECOND_LEG_NO_ANSWER => Scenario::SecondLegNoAnswer,
         crate::CALL_DUPLICATE_PUSHES => Scenario::DuplicatePushes,
         crate::CALL_OUT_OF_ORDER_PUSHES => Scenario::OutOfOrderPushes,
+        crate::CALL_RECORD_PUSH_LOST => Scenario::RecordPushLost,
+        crate::CALL_STATE_PUSHES_LOST => Scenario::StatePushesLost,
+        crate::CALL_RECORD_PUSH_FIRST => Scenario::RecordPushFirst,
+        crate::CALL_FORGED_PUSHES => Scenario::ForgedPushes,
+        crate::CALL_SMS_ROUTED_PUSH => Scenario::SmsRoutedPush,
         // The voice code's only leg is dst.
         crate::CALL_FIRST_LEG_NO_ANSWER if accepted.kind != Kind::Callback => {
             Scenario::FirstLegNoAnswer
@@ -43,7 +53,36 @@ pub(crate) fn scenario(accepted: &Accepted) -> Scenario {
 /// A call's record and the bodies to push, in push order.
 pub(crate) struct Outcome {
     pub record: CallRecord,
-    pub pushes: Vec<String>,
+    pub pushes: Vec<PushOut>,
+}
+
+/// One push of a call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PushOut {
+    pub body: String,
+    /// The routing key appended to the URL; `None`: the one the body's
+    /// shape calls for (`Call` for a record push, `CallState` otherwise).
+    pub key: Option<&'static str>,
+    /// Lost on purpose: logged as not delivered, never sent.
+    pub lost: bool,
+}
+
+impl PushOut {
+    fn sent(body: String) -> PushOut {
+        PushOut {
+            body,
+            key: None,
+            lost: false,
+        }
+    }
+}
+
+/// A requestId the emulator never hands out, made from a real one: its
+/// 14-digit timestamp replaced by 1970's (what a forger who saw one
+/// requestId would try).
+pub(crate) fn forged_request_id(request_id: &str) -> String {
+    let tail = request_id.get(14..).unwrap_or(request_id);
+    format!("19700101000000{tail}")
 }
 
 /// Fen for `secs` billed seconds: [`crate::TARIFF_FEN_PER_MINUTE`] per started minute.
@@ -172,7 +211,14 @@ fn callback(
             let (s, e) = (t0 + secs(3), t0 + secs(34));
             (Some(s), Some(e), None, None, 0, "被叫未接听", false)
         }
-        Scenario::Normal | Scenario::DuplicatePushes | Scenario::OutOfOrderPushes => {
+        Scenario::Normal
+        | Scenario::DuplicatePushes
+        | Scenario::OutOfOrderPushes
+        | Scenario::RecordPushLost
+        | Scenario::StatePushesLost
+        | Scenario::RecordPushFirst
+        | Scenario::ForgedPushes
+        | Scenario::SmsRoutedPush => {
             let twice = scenario == Scenario::DuplicatePushes;
             states.push(push(&src, "callout", "呼叫中", t0));
             states.push(push(&src, "alerting", "振铃", t0 + secs(1)));
@@ -226,17 +272,64 @@ fn callback(
     cdr.push_str(&format!(r#","stateDesc":{}}}"#, json_str(desc)));
 
     let record_push = format!(r#"{{"cdr":[{cdr}]}}"#);
-    let mut pushes = states;
+    let mut pushes: Vec<PushOut> = states.into_iter().map(PushOut::sent).collect();
     match scenario {
         Scenario::OutOfOrderPushes => {
             let last = pushes.len() - 1;
-            pushes.insert(last, record_push);
+            pushes.insert(last, PushOut::sent(record_push));
         }
         Scenario::DuplicatePushes => {
-            pushes.push(record_push.clone());
-            pushes.push(record_push);
+            pushes.push(PushOut::sent(record_push.clone()));
+            pushes.push(PushOut::sent(record_push));
         }
-        _ => pushes.push(record_push),
+        Scenario::RecordPushLost => pushes.push(PushOut {
+            lost: true,
+            ..PushOut::sent(record_push)
+        }),
+        Scenario::StatePushesLost => {
+            for p in &mut pushes {
+                p.lost = true;
+            }
+            pushes.push(PushOut::sent(record_push));
+        }
+        Scenario::RecordPushFirst => pushes.insert(0, PushOut::sent(record_push)),
+        Scenario::ForgedPushes if with_pushes => {
+            // A forger who saw one requestId: a state push and a record
+            // push (a long, costly call) for a requestId never handed out.
+            let forged = forged_request_id(request_id);
+            pushes.insert(
+                0,
+                PushOut::sent(state_push(
+                    &forged,
+                    &dst,
+                    "answer",
+                    "应答",
+                    t0 + secs(9),
+                    custom_parm,
+                )),
+            );
+            let cdr = cdr.replacen(&json_str(request_id), &json_str(&forged), 1);
+            let cdr = cdr.replacen(r#""duration":10,"#, r#""duration":3600,"#, 1);
+            pushes.push(PushOut::sent(format!(r#"{{"cdr":[{cdr}]}}"#)));
+            pushes.push(PushOut::sent(record_push));
+        }
+        Scenario::SmsRoutedPush if with_pushes => {
+            // An SMS report (another product) to the same URL, routed by
+            // its key alone: by its shape it would pass for a state push
+            // of this call.
+            let sms = format!(
+                r#"{{"requestid":{},"dsc":{},"state":"DELIVRD","stateDesc":"短信已送达","timestamp":{}}}"#,
+                json_str(request_id),
+                json_str(src.number),
+                json_str(&datetime_of(t0 + secs(13)))
+            );
+            pushes.push(PushOut {
+                key: Some("SMS"),
+                ..PushOut::sent(sms)
+            });
+            pushes.push(PushOut::sent(record_push));
+        }
+        _ => pushes.push(PushOut::sent(record_push)),
     }
     Outcome {
         record: CallRecord {
@@ -288,9 +381,12 @@ fn voice_code(
     );
     let record_push = format!(r#"{{"cdr":[{cdr}]}}"#);
     let pushes = if scenario == Scenario::DuplicatePushes {
-        vec![record_push.clone(), record_push]
+        vec![
+            PushOut::sent(record_push.clone()),
+            PushOut::sent(record_push),
+        ]
     } else {
-        vec![record_push]
+        vec![PushOut::sent(record_push)]
     };
     Outcome {
         record: CallRecord {
@@ -363,7 +459,7 @@ mod tests {
         let states: Vec<(String, String)> = o.pushes[..8]
             .iter()
             .map(|p| {
-                let v = parse(p);
+                let v = parse(&p.body);
                 (
                     v["dsc"].as_str().unwrap().to_string(),
                     v["state"].as_str().unwrap().to_string(),
@@ -385,9 +481,9 @@ mod tests {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
         assert_eq!(states, want);
-        assert_eq!(parse(&o.pushes[0])["timestamp"], "2020-04-28 14:51:27");
+        assert_eq!(parse(&o.pushes[0].body)["timestamp"], "2020-04-28 14:51:27");
         let cdr = parse(&o.record.cdr);
-        assert_eq!(parse(&o.pushes[8])["cdr"][0], cdr);
+        assert_eq!(parse(&o.pushes[8].body)["cdr"][0], cdr);
         assert_eq!(cdr["fid"], 4);
         assert_eq!(cdr["callerstime"], "2020-04-28 14:51:30");
         assert_eq!(cdr["calledstime"], "2020-04-28 14:51:36");
@@ -397,6 +493,48 @@ mod tests {
         assert_eq!(cdr["customParm"], "o-1");
         assert_eq!(cdr["stateDesc"], "应答|正常");
         assert_eq!(o.record.amount_fen, 6);
+    }
+
+    #[test]
+    fn lost_first_forged_and_sms_pushes() {
+        let call = |dst: &str| {
+            let a = accepted(
+                Kind::Callback,
+                &[("src", "13911281234"), ("dst", dst), ("customParm", "o-1")],
+            );
+            let id = "20200428145127000000000000001";
+            simulate("sid", &a, id, t0(), true).unwrap().pushes
+        };
+        let id = "20200428145127000000000000001";
+        let is_record = |p: &PushOut| p.body.starts_with(r#"{"cdr""#);
+        // Record push lost: the last push, marked lost; states sent.
+        let p = call(crate::CALL_RECORD_PUSH_LOST);
+        assert_eq!(p.len(), 9);
+        assert!(is_record(&p[8]) && p[8].lost);
+        assert!(p[..8].iter().all(|p| !p.lost && !is_record(p)));
+        // State pushes lost: every state lost, the record sent.
+        let p = call(crate::CALL_STATE_PUSHES_LOST);
+        assert!(p[..8].iter().all(|p| p.lost) && !p[8].lost && is_record(&p[8]));
+        // Record first.
+        let p = call(crate::CALL_RECORD_PUSH_FIRST);
+        assert!(is_record(&p[0]) && p[1..].iter().all(|p| !is_record(p)));
+        // Forged: a state push first and a record push for a requestId
+        // never handed out, then the real record.
+        let p = call(crate::CALL_FORGED_PUSHES);
+        let forged = forged_request_id(id);
+        assert_eq!(forged, "19700101000000000000000000001");
+        assert_eq!(parse(&p[0].body)["requestid"], forged.as_str());
+        assert_eq!(parse(&p[9].body)["cdr"][0]["requestid"], forged.as_str());
+        assert_eq!(parse(&p[9].body)["cdr"][0]["duration"], 3600);
+        assert_eq!(parse(&p[10].body)["cdr"][0]["requestid"], id);
+        assert_eq!(p.len(), 11);
+        // SMS report: keyed SMS, shaped like a state push of the call.
+        let p = call(crate::CALL_SMS_ROUTED_PUSH);
+        let sms = &p[8];
+        assert_eq!(sms.key, Some("SMS"));
+        assert_eq!(parse(&sms.body)["requestid"], id);
+        assert_eq!(parse(&sms.body)["state"], "DELIVRD");
+        assert!(is_record(&p[9]) && p[9].key.is_none());
     }
 
     #[test]

@@ -119,6 +119,27 @@ pub const CALL_OUT_OF_ORDER_PUSHES: &str = "19900002004";
 /// `dst` of a voice code: like [`CALL_FIRST_LEG_NO_ANSWER`].
 pub const CALL_SECOND_LEG_NO_ANSWER: &str = "19900002005";
 
+/// `dst` of a callback call whose record push is lost: a normal call, its
+/// state pushes sent, its record push never sent (logged as not delivered,
+/// error "lost on purpose"). Its record is in `CallCdr.wx` as usual.
+pub const CALL_RECORD_PUSH_LOST: &str = "19900002006";
+/// `dst` of a callback call whose state pushes are all lost: a normal call,
+/// only its record push sent (the states logged as not delivered).
+pub const CALL_STATE_PUSHES_LOST: &str = "19900002007";
+/// `dst` of a callback call whose record push arrives before all its state
+/// pushes.
+pub const CALL_RECORD_PUSH_FIRST: &str = "19900002008";
+/// `dst` of a callback call whose pushes include forged ones: before its
+/// own, a state push (`answer`) and after them a record push (3600 s) for
+/// a requestId the emulator never hands out (the call's with its 14-digit
+/// timestamp replaced by `19700101000000`), then its real record push.
+pub const CALL_FORGED_PUSHES: &str = "19900002009";
+/// `dst` of a callback call followed by an SMS report pushed to the same
+/// URL with the routing key `?SMS` (PROTOCOL.md, "Which push it is"): its
+/// body is shaped like a state push of this call (`requestid`, `dsc` = src,
+/// `state` `DELIVRD`), so only the key tells it apart. Then the record push.
+pub const CALL_SMS_ROUTED_PUSH: &str = "19900002010";
+
 /// `fid` of the two-way callback call's records (the platform's, *field*).
 pub const FID_CALLBACK: u32 = 4;
 /// `fid` of the voice code's records. The platform's number is not known;
@@ -150,6 +171,12 @@ pub const PUSH_TIMEOUT_SECS: u64 = 2;
 pub const HUGE_BODY_LEN: usize = 10 * 1024 * 1024;
 /// Delay between bytes of the [`FAULT_SLOW_BODY`] answer.
 pub const SLOW_BODY_BYTE_INTERVAL_MS: u64 = 200;
+
+/// The requestId of the forged pushes of a [`CALL_FORGED_PUSHES`] call
+/// whose requestId is `request_id`: never handed out by the emulator.
+pub fn forged_request_id(request_id: &str) -> String {
+    calls::forged_request_id(request_id)
+}
 
 /// The `dst` that makes the emulator answer platform status code `-code`
 /// (`code` in 1..=999), e.g. `platform_code_dst(204) == "19900001204"`.

@@ -33,7 +33,7 @@ const MAX_LOG: usize = 100_000;
 /// The pushes of one call, delivered in order.
 pub(crate) struct Sequence {
     pub url: String,
-    pub bodies: Vec<String>,
+    pub bodies: Vec<crate::calls::PushOut>,
 }
 
 /// The queue, the delivery log and the workers.
@@ -55,10 +55,10 @@ impl Queue {
         let mut pending = lock(&self.pending);
         if pending.len() >= MAX_PENDING {
             drop(pending);
-            for body in seq.bodies {
+            for out in seq.bodies {
                 self.record(Push {
                     url: seq.url.clone(),
-                    body,
+                    body: out.body,
                     delivered: false,
                     attempts: 0,
                     error: Some("push queue full".into()),
@@ -145,11 +145,25 @@ fn worker(shared: &Shared) {
                     .unwrap_or_else(|e| e.into_inner());
             }
         };
-        for body in seq.bodies {
+        for out in seq.bodies {
             if shared.sleep(interval) {
                 return;
             }
-            let url = routed_url(&seq.url, &body);
+            let body = out.body;
+            let url = match out.key {
+                Some(key) => keyed_url(&seq.url, key),
+                None => routed_url(&seq.url, &body),
+            };
+            if out.lost {
+                shared.push.record(Push {
+                    url,
+                    body,
+                    delivered: false,
+                    attempts: 0,
+                    error: Some("lost on purpose (magic number)".into()),
+                });
+                continue;
+            }
             let mut attempts = 0;
             let mut backoff = Duration::from_millis(crate::PUSH_RETRY_BACKOFF_MS);
             let error = loop {
@@ -186,6 +200,12 @@ pub(crate) fn routed_url(url: &str, body: &str) -> String {
     } else {
         "CallState"
     };
+    keyed_url(url, key)
+}
+
+/// The push URL with the query key `key` appended (`?key`, or `&key` when
+/// it already has a query), before any fragment.
+pub(crate) fn keyed_url(url: &str, key: &str) -> String {
     let (base, fragment) = match url.split_once('#') {
         Some((b, f)) => (b, Some(f)),
         None => (url, None),
@@ -225,5 +245,6 @@ mod tests {
         assert_eq!(routed_url("http://h/p", record), "http://h/p?Call");
         assert_eq!(routed_url("http://h/p?t=1", record), "http://h/p?t=1&Call");
         assert_eq!(routed_url("http://h/p#x", state), "http://h/p?CallState#x");
+        assert_eq!(super::keyed_url("http://h/p", "SMS"), "http://h/p?SMS");
     }
 }

@@ -30,6 +30,9 @@
 //! | `records.rs`    | `ytx_records` and its `ytx_record`s                   |
 //! | `balance.rs`    | `ytx_balance`                                         |
 //! | `resolution.rs` | `ytx_resolution`, `ytx_resolution_status`             |
+//! | `tracker.rs`    | `ytx_tracker`: the tracker's handle and its methods   |
+//! | `event.rs`      | `ytx_event`, `ytx_event_kind`: a tracker's events     |
+//! | `pending.rs`    | `ytx_pending`: what a tracker still watches           |
 //! | `logger.rs`     | `ytx_log_callback`, `ytx_set_logger`                  |
 //! | `info.rs`       | what the library knows: version, names, tables        |
 //! | `send.rs`       | the entry points that send, over the one runner       |
@@ -41,7 +44,7 @@
 //! `panic.rs` (`ffi_boundary!`, the fallback per return type, the
 //! boundary of the functions that make an outcome), `codes.rs` (the result
 //! codes, delivery and log level enums, and `FfiError`), `handles.rs` (the
-//! registry behind client handles), `tests.rs` (unit tests, run by Miri).
+//! registries behind the client and tracker handles), `tests.rs` (unit tests, run by Miri).
 //! A file reaches another's items through `super::file::item`; this file
 //! holds nothing but the index. The header lists the functions by name
 //! (`cbindgen.toml`), so moving one between files does not reorder it.
@@ -61,11 +64,13 @@
 mod balance;
 mod client;
 mod codes;
+mod event;
 mod handles;
 mod info;
 mod logger;
 mod outcome;
 mod panic;
+mod pending;
 mod ptr;
 mod push;
 mod records;
@@ -74,14 +79,18 @@ mod send;
 #[cfg(test)]
 mod tests;
 mod text;
+mod tracker;
 
 pub use balance::*;
 pub use client::*;
 pub use codes::{ytx_delivery, ytx_log_level, ytx_result};
+pub use event::*;
 pub use info::*;
 pub use logger::*;
 pub use outcome::*;
+pub use pending::*;
 pub use push::*;
 pub use records::*;
 pub use resolution::*;
 pub use send::*;
+pub use tracker::*;

@@ -388,6 +388,24 @@ mod tests {
             with_outcome("ytx_resolve", &|o| unsafe {
                 ytx_resolve(c, s, n, 0, 0, null_mut(), o)
             }),
+            with_outcome("ytx_tracker_new", &|o| unsafe {
+                ytx_tracker_new(c, null(), null(), 0, null_mut(), o)
+            }),
+            with_outcome("ytx_tracker_next_event", &|o| unsafe {
+                ytx_tracker_next_event(null(), 0, null_mut(), o)
+            }),
+            with_outcome("ytx_tracker_track", &|o| unsafe {
+                ytx_tracker_track(null(), s, n, 0, 0, n, n, o)
+            }),
+            with_outcome("ytx_tracker_restore", &|o| unsafe {
+                ytx_tracker_restore(null(), s, o)
+            }),
+            with_outcome("ytx_tracker_pending", &|o| unsafe {
+                ytx_tracker_pending(null(), null_mut(), o)
+            }),
+            with_outcome("ytx_tracker_advance_clock", &|o| unsafe {
+                ytx_tracker_advance_clock(null(), 1, o)
+            }),
         ];
         called.append(&mut made);
 
@@ -484,6 +502,36 @@ mod tests {
         forced!(ytx_resolution_cursor(res) => empty);
         forced!(ytx_resolution_reason(res) => empty);
         forced!(ytx_resolution_free(null_mut()) => |()| ());
+
+        let tr = null::<ytx_tracker>();
+        let ev = null::<ytx_event>();
+        let pe = null::<ytx_pending>();
+        forced!(ytx_tracker_free(null_mut()) => |()| ());
+        forced!(ytx_live_trackers() => zero);
+        forced!(ytx_tracker_on_push(tr, null(), 0, n) => |v: u16| assert_eq!(v, 500));
+        forced!(ytx_tracker_forget(tr, s) => |v: i32| assert_eq!(v, 0));
+        forced!(ytx_tracker_stat(tr, s) => |v: u64| assert_eq!(v, 0));
+        forced!(ytx_event_kind_of(ev) => |v| assert_eq!(v, ytx_event_kind::YTX_EVENT_NONE));
+        forced!(ytx_event_kind_name(ytx_event_kind::YTX_EVENT_COMPLETED as u32) => empty);
+        forced!(ytx_event_request_id(ev) => empty);
+        forced!(ytx_event_custom_parm(ev) => empty);
+        forced!(ytx_event_record(ev) => |r: *const ytx_record| assert!(r.is_null()));
+        forced!(ytx_event_placed(ev) => |v: i32| assert_eq!(v, -1));
+        forced!(ytx_event_verified(ev) => |v: i32| assert_eq!(v, 0));
+        forced!(ytx_event_state(ev) => empty);
+        forced!(ytx_event_number(ev) => empty);
+        forced!(ytx_event_leg(ev) => empty);
+        forced!(ytx_event_timestamp(ev) => empty);
+        forced!(ytx_event_ticket(ev) => empty);
+        forced!(ytx_event_reason(ev) => empty);
+        forced!(ytx_event_free(null_mut()) => |()| ());
+        forced!(ytx_pending_count(pe) => zero);
+        forced!(ytx_pending_request_id(pe, 0) => empty);
+        forced!(ytx_pending_custom_parm(pe, 0) => empty);
+        forced!(ytx_pending_sent_unix(pe, 0) => |v: i64| assert_eq!(v, 0));
+        forced!(ytx_pending_credit(pe, 0) => |v: u32| assert_eq!(v, 0));
+        forced!(ytx_pending_json(pe, 0) => empty);
+        forced!(ytx_pending_free(null_mut()) => |()| ());
         assert_eq!(unix, 7, "no out-parameter written on a panic");
 
         // Every export was tried, and the library still works.

@@ -33,6 +33,12 @@ impl CStrPtr for CString {
     }
 }
 
+impl CStrPtr for &'static CStr {
+    fn c_ptr(&self) -> *const c_char {
+        self.as_ptr()
+    }
+}
+
 /// `f` of the object at `p`, or `default` for NULL: the one way an accessor
 /// reads its object.
 ///

@@ -1,25 +1,39 @@
 // A receiver for the pushes the ytx.net platform POSTs to your application's
-// callback URL (state pushes and call-record pushes), with HttpListener.
+// callback URL (state pushes and call-record pushes), with HttpListener,
+// feeding a YtxTracker: the library turns the pushes (unsigned hints, lost,
+// repeated, reordered, forged) and the signed record query (the truth) into
+// one event per fact, and this program prints them.
 //
 //   mcs -r:Ytx.dll -out:PushReceiver.exe PushReceiver.cs
+//   YTX_ACCOUNT_SID=... YTX_AUTH_TOKEN=... YTX_APP_ID=... [YTX_BASE_URL=...] \
 //   mono PushReceiver.exe http://127.0.0.1:8088/ [--secret-path /SOME-RANDOM-PATH]
-//        [--read-deadline-ms MS] [--exit-on-stdin-eof]
+//        [--read-deadline-ms MS] [--verify always|when_no_record_push|never] [--exit-on-stdin-eof]
 //
 // Point the app's callback URL (the ytx.net console; the emulator's --push-url)
-// at it. It prints one line per push:
+// at it. Which calls it watches: in your application, make the tracker on the
+// client that places the calls (every callback call it places is tracked).
+// This program places none: it watches the requestIds it reads on stdin, one a
+// line (or a line of YtxPendingCall.Json, kept over a restart). It prints:
 //   listening on http://127.0.0.1:8088/
-//   state <requestId> <number> <state> <timestamp>
-//   record <requestId> customParm=... duration=... amount=... url=... desc=...
-//   duplicate state|record <requestId> (ignored)
-//   bad push: <the library's reason>
+//   state <requestId> <src|dst|?> <number> <state> <timestamp>
+//   completed <requestId> customParm=... duration=... amount=... url=... desc=... verified=True|False
+//   resolved customParm=... placed=True|False requestId=...
+//   overdue <requestId> <why>
+//   unrecognised push: <why>           (forged, another app's, an SMS report)
+//   answered 400: not JSON
 //   refused: <status> (<why>)
 //
 // What it shows:
-//   * it answers 200 at once, before doing anything with the body (the platform
-//     only needs to know the push arrived; a slow answer invites a resend);
-//   * the body is parsed by the library, routed by the key the platform appends
-//     to the URL (?Call: a record push, ?CallState: a state push; by the body's
-//     shape without one): YtxPush.Parse(body, request.RawUrl);
+//   * it hands the body to tracker.OnPush(body, request.RawUrl) and answers the
+//     status that returns at once (200 for anything that is JSON, 400 for a
+//     body that is not); OnPush never touches the network. The routing key the
+//     platform appends to the URL (?Call, ?CallState; ?SMS is not a call's) is
+//     the library's rule, and so are de-duplication (PROTOCOL.md's keys),
+//     ordering each leg's states, and dropping pushes for no watched call;
+//   * a second thread takes the tracker's events (tracker.NextEvent()): the
+//     tracker has no thread of its own and works there (record queries, with
+//     backoff, within a budget; a record is confirmed by the signed query
+//     before it is reported, unless --verify says otherwise);
 //   * pushes are unauthenticated, so it follows PROTOCOL.md's "Protecting a
 //     receiver": a body limit (64 KiB; a record push is a few hundred bytes),
 //     and a Content-Length over it, or none, refused at once (413 / 411),
@@ -27,19 +41,13 @@
 //     one); a read deadline per request (10 s: a slow client is cut off); each
 //     request on the thread pool, at most MaxConcurrent at once, so one slow
 //     client cannot stop the others; optionally an unguessable path
-//     (--secret-path), compared in constant time (any other path: 404);
-//   * it is idempotent by PROTOCOL.md's keys: pushes can arrive twice and out
-//     of order, so a state push is keyed by requestId, number, state and
-//     timestamp (never by requestId alone: several pushes share it) and a
-//     record by requestId; the newest MaxRemembered keys are kept (bounded);
-//   * a push is not authenticated: confirm what moves money with
-//     client.CallRecord(requestId) before you bill on it.
-// A real receiver would keep the keys in its database (a unique key), and hand
-// the work to a queue instead of printing it. Under Mono, HttpListener prefixes
-// are like http://127.0.0.1:PORT/ (or http://*:PORT/ for every interface).
+//     (--secret-path), compared in constant time (any other path: 404).
+// A real receiver would hand the events to a queue instead of printing them,
+// and keep tracker.Pending()'s Json over a restart. Under Mono, HttpListener
+// prefixes are like http://127.0.0.1:PORT/ (or http://*:PORT/ for every interface).
 
 using System;
-using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Net;
 using System.Text;
@@ -50,18 +58,16 @@ internal static class PushReceiver
 {
     private const int MaxBody = 64 * 1024;
     private const int MaxConcurrent = 64;
-    private const int MaxRemembered = 100000;
 
-    // The keys of the pushes already handled, oldest first (bounded).
-    private static readonly HashSet<string> _seen = new HashSet<string>(StringComparer.Ordinal);
-    private static readonly Queue<string> _seenOrder = new Queue<string>();
     private static readonly object _lock = new object();
+    private static YtxTracker _tracker;
     private static readonly SemaphoreSlim _slots = new SemaphoreSlim(MaxConcurrent);
     private static string _secretPath;
     private static int _readDeadlineMs = 10000;
 
     private static int Main(string[] args)
     {
+        YtxVerify verify = YtxVerify.Always;
         string prefix = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal)
             ? args[0]
             : "http://127.0.0.1:8088/";
@@ -73,9 +79,22 @@ internal static class PushReceiver
             }
             else if (args[i] == "--read-deadline-ms")
             {
-                _readDeadlineMs = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
+                _readDeadlineMs = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            }
+            else if (args[i] == "--verify")
+            {
+                verify = args[i + 1] == "never" ? YtxVerify.Never
+                    : args[i + 1] == "when_no_record_push" ? YtxVerify.WhenNoRecordPush : YtxVerify.Always;
             }
         }
+        string baseUrl = Environment.GetEnvironmentVariable("YTX_BASE_URL");
+        var client = new YtxClient(
+            Environment.GetEnvironmentVariable("YTX_ACCOUNT_SID"), Environment.GetEnvironmentVariable("YTX_AUTH_TOKEN"),
+            Environment.GetEnvironmentVariable("YTX_APP_ID"),
+            new YtxClientOptions { BaseUrl = string.IsNullOrEmpty(baseUrl) ? null : baseUrl });
+        _tracker = new YtxTracker(client, new YtxTrackerOptions { Verify = verify });
+        var events = new Thread(PrintEvents) { IsBackground = true };
+        events.Start();
         var listener = new HttpListener();
         listener.Prefixes.Add(prefix);
         listener.Start();
@@ -84,25 +103,46 @@ internal static class PushReceiver
         Console.WriteLine("listening on " + prefix);
         Console.Out.Flush();
 
-        if (Array.IndexOf(args, "--exit-on-stdin-eof") >= 0)
+        bool exitOnEof = Array.IndexOf(args, "--exit-on-stdin-eof") >= 0;
+        var watch = new Thread(() =>
         {
-            var watch = new Thread(() =>
+            // Each line a call to watch: a requestId, or a YtxPendingCall.Json line.
+            string line;
+            while ((line = Console.In.ReadLine()) != null)
             {
-                while (Console.In.ReadLine() != null)
+                line = line.Trim();
+                try
                 {
+                    if (line.StartsWith("{", StringComparison.Ordinal))
+                    {
+                        _tracker.Restore(line);
+                    }
+                    else if (line.Length > 0)
+                    {
+                        _tracker.Track(line);
+                    }
                 }
+                catch (YtxArgumentException e)
+                {
+                    Print("not watched: " + e.Message);
+                }
+            }
+            if (exitOnEof)
+            {
                 // Exit rather than listener.Stop(): under Mono 6.8, stopping a
                 // listener while another thread waits in GetContext sometimes
                 // aborts the process in its I/O thread.
+                _tracker.Dispose(); // the events thread returns from NextEvent
+                events.Join(TimeSpan.FromSeconds(10));
                 lock (_lock)
                 {
                     Console.Out.Flush();
                     Environment.Exit(0);
                 }
-            });
-            watch.IsBackground = true;
-            watch.Start();
-        }
+            }
+        });
+        watch.IsBackground = true;
+        watch.Start();
 
         while (listener.IsListening)
         {
@@ -163,8 +203,12 @@ internal static class PushReceiver
         {
             return;
         }
-        Answer(context.Response); // 200 at once, whatever the body is
-        Handle(body, request.RawUrl);
+        int status = _tracker.OnPush(body, request.RawUrl); // at once: no network
+        if (status != 200)
+        {
+            Print("answered " + status + ": not JSON");
+        }
+        Answer(context.Response, status);
     }
 
     /// <summary>Equal strings, in a time that depends on the lengths only.</summary>
@@ -223,12 +267,12 @@ internal static class PushReceiver
         }
     }
 
-    private static void Answer(HttpListenerResponse response)
+    private static void Answer(HttpListenerResponse response, int status)
     {
         try
         {
-            byte[] ok = Encoding.ASCII.GetBytes("ok");
-            response.StatusCode = 200;
+            byte[] ok = Encoding.ASCII.GetBytes(status == 200 ? "ok" : "no");
+            response.StatusCode = status;
             response.ContentType = "text/plain";
             response.ContentLength64 = ok.Length;
             response.OutputStream.Write(ok, 0, ok.Length);
@@ -240,68 +284,41 @@ internal static class PushReceiver
         }
     }
 
-    private static void Handle(byte[] body, string target)
+    /// <summary>The tracker's events, one line each, until it is disposed.</summary>
+    private static void PrintEvents()
     {
-        YtxPush push;
-        try
+        YtxEvent e;
+        while ((e = _tracker.NextEvent()) != null)
         {
-            push = YtxPush.Parse(body, target); // routed by ?Call / ?CallState
-        }
-        catch (YtxProtocolException e)
-        {
-            Print("bad push: " + e.Message); // still answered 200: a resend would not be better
-            return;
-        }
-
-        var state = push as YtxStatePush;
-        if (state != null)
-        {
-            if (!FirstTime("state " + state.RequestId + " " + state.Number + " " + state.StateText + " " + state.TimestampText))
-            {
-                Print("duplicate state " + state.RequestId + " (ignored)");
-                return;
-            }
-            // state.State is YtxCallState.Unknown for a state this library does
-            // not know; StateText keeps what was sent.
-            string at = state.Timestamp.HasValue
-                ? state.Timestamp.Value.ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture)
-                : state.TimestampText;
-            Print("state " + state.RequestId + " " + state.Number + " " + state.StateText + " " + at);
-            return;
-        }
-
-        foreach (YtxCallRecord r in ((YtxRecordPush)push).Records)
-        {
-            if (!FirstTime("record " + r.RequestId))
-            {
-                Print("duplicate record " + r.RequestId + " (ignored)");
-                continue;
-            }
-            // Amount is exact (decimal); AmountFen is whole fen. A push is a hint:
-            // bill on client.CallRecord(r.RequestId), not on this.
-            Print("record " + r.RequestId +
-                  " customParm=" + (r.CustomParm ?? "-") +
-                  " duration=" + (r.Duration.HasValue ? r.Duration.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-") +
-                  " amount=" + (r.Amount.HasValue ? r.Amount.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : r.AmountText ?? "-") +
-                  " url=" + (r.RecordingUrl ?? "-") +
-                  " desc=" + (r.StateDesc ?? "-"));
+            Print(Describe(e));
         }
     }
 
-    private static bool FirstTime(string key)
+    private static string Describe(YtxEvent e)
     {
-        lock (_lock)
+        switch (e.Kind)
         {
-            if (!_seen.Add(key))
-            {
-                return false;
-            }
-            _seenOrder.Enqueue(key);
-            if (_seenOrder.Count > MaxRemembered)
-            {
-                _seen.Remove(_seenOrder.Dequeue()); // forget the oldest
-            }
-            return true;
+            case YtxEventKind.LegState:
+                // State is YtxCallState.Unknown for a state this library does not
+                // know; StateText keeps what was sent.
+                return "state " + e.RequestId + " " + (e.Leg ?? "?") + " " + e.Number + " " + e.StateText + " " + e.Timestamp;
+            case YtxEventKind.Completed:
+                // Once per call. Amount is exact (decimal); AmountFen is whole fen.
+                YtxCallRecord r = e.Record;
+                return "completed " + e.RequestId +
+                       " customParm=" + (r.CustomParm ?? "-") +
+                       " duration=" + (r.Duration.HasValue ? r.Duration.Value.ToString(CultureInfo.InvariantCulture) : "-") +
+                       " amount=" + (r.Amount.HasValue ? r.Amount.Value.ToString(CultureInfo.InvariantCulture) : r.AmountText ?? "-") +
+                       " url=" + (r.RecordingUrl ?? "-") +
+                       " desc=" + (r.StateDesc ?? "-") +
+                       " verified=" + e.Verified;
+            case YtxEventKind.Resolved:
+                return "resolved customParm=" + e.CustomParm + " placed=" + (e.Placed.HasValue ? e.Placed.Value.ToString() : "unknown") +
+                       " requestId=" + (e.RequestId.Length > 0 ? e.RequestId : "-");
+            case YtxEventKind.Overdue:
+                return "overdue " + (e.RequestId.Length > 0 ? e.RequestId : e.CustomParm) + " " + e.Reason;
+            default:
+                return "unrecognised push: " + e.Reason;
         }
     }
 

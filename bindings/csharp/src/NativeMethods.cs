@@ -460,5 +460,154 @@ namespace Ytx
             byte[] code,
             int times,
             out YtxOutcomeHandle outcome);
+
+        // ---- the tracker (issue 21), in the order of ytx.h. The tracker handle is a
+        // registry key the library looks up and never dereferences (a freed one is
+        // refused, never reused): YtxTrackerHandle. Events and pending lists are owned
+        // objects: YtxEventHandle, YtxPendingHandle; their accessors take the IntPtr
+        // read while the handle is alive.
+
+        // ytx_result ytx_tracker_new(const ytx_client *client, const char *const *option_names,
+        //     const char *const *option_values, size_t option_count,
+        //     ytx_tracker **tracker_out, ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_tracker_new(
+            YtxClientHandle client, IntPtr[] optionNames, IntPtr[] optionValues, UIntPtr optionCount,
+            out YtxTrackerHandle tracker, out YtxOutcomeHandle outcome);
+
+        // void ytx_tracker_free(ytx_tracker *tracker);  (a no-op for a freed or unknown handle)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ytx_tracker_free(IntPtr tracker);
+
+        // size_t ytx_live_trackers(void);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr ytx_live_trackers();
+
+        // uint16_t ytx_tracker_on_push(const ytx_tracker *tracker, const uint8_t *body,
+        //     size_t body_len, const char *query);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ushort ytx_tracker_on_push(YtxTrackerHandle tracker, byte[] body, UIntPtr bodyLen, byte[] query);
+
+        // ytx_result ytx_tracker_next_event(const ytx_tracker *tracker, int64_t timeout_ms,
+        //     ytx_event **event_out, ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_tracker_next_event(
+            YtxTrackerHandle tracker, long timeoutMs, out YtxEventHandle evt, out YtxOutcomeHandle outcome);
+
+        // ytx_result ytx_tracker_track(const ytx_tracker *tracker, const char *request_id,
+        //     const char *custom_parm, int64_t sent_unix, uint32_t credit, const char *src,
+        //     const char *dst, ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_tracker_track(
+            YtxTrackerHandle tracker, byte[] requestId, byte[] customParm, long sentUnix, uint credit,
+            byte[] src, byte[] dst, out YtxOutcomeHandle outcome);
+
+        // ytx_result ytx_tracker_restore(const ytx_tracker *tracker, const char *tracked_json,
+        //     ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_tracker_restore(YtxTrackerHandle tracker, byte[] trackedJson, out YtxOutcomeHandle outcome);
+
+        // ytx_result ytx_tracker_pending(const ytx_tracker *tracker, ytx_pending **pending_out,
+        //     ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_tracker_pending(
+            YtxTrackerHandle tracker, out YtxPendingHandle pending, out YtxOutcomeHandle outcome);
+
+        // int32_t ytx_tracker_forget(const ytx_tracker *tracker, const char *key);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ytx_tracker_forget(YtxTrackerHandle tracker, byte[] key);
+
+        // uint64_t ytx_tracker_stat(const ytx_tracker *tracker, const char *name);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ulong ytx_tracker_stat(YtxTrackerHandle tracker, byte[] name);
+
+        // ytx_result ytx_tracker_advance_clock(const ytx_tracker *tracker, uint64_t ms,
+        //     ytx_outcome **outcome_out);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_tracker_advance_clock(YtxTrackerHandle tracker, ulong ms, out YtxOutcomeHandle outcome);
+
+        // ytx_event_kind ytx_event_kind_of(const ytx_event *event);  (uint32_t)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_event_kind_of(IntPtr evt);
+
+        // const char *ytx_event_kind_name(ytx_event_kind kind);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_event_kind_name(uint kind);
+
+        // const char *ytx_event_request_id(const ytx_event *event);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_event_request_id(IntPtr evt);
+
+        // const char *ytx_event_custom_parm(const ytx_event *event);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_event_custom_parm(IntPtr evt);
+
+        // const ytx_record *ytx_event_record(const ytx_event *event);  (borrowed; NULL when none)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_event_record(IntPtr evt);
+
+        // int32_t ytx_event_placed(const ytx_event *event);  (1, 0, -1)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ytx_event_placed(IntPtr evt);
+
+        // int32_t ytx_event_verified(const ytx_event *event);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ytx_event_verified(IntPtr evt);
+
+        // const char *ytx_event_state(const ytx_event *event);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_event_state(IntPtr evt);
+
+        // const char *ytx_event_number(const ytx_event *event);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_event_number(IntPtr evt);
+
+        // const char *ytx_event_leg(const ytx_event *event);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_event_leg(IntPtr evt);
+
+        // const char *ytx_event_timestamp(const ytx_event *event);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_event_timestamp(IntPtr evt);
+
+        // const char *ytx_event_ticket(const ytx_event *event);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_event_ticket(IntPtr evt);
+
+        // const char *ytx_event_reason(const ytx_event *event);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_event_reason(IntPtr evt);
+
+        // void ytx_event_free(ytx_event *event);  (only YtxEventHandle.ReleaseHandle)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ytx_event_free(IntPtr evt);
+
+        // size_t ytx_pending_count(const ytx_pending *pending);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr ytx_pending_count(IntPtr pending);
+
+        // const char *ytx_pending_request_id(const ytx_pending *pending, size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_pending_request_id(IntPtr pending, UIntPtr index);
+
+        // const char *ytx_pending_custom_parm(const ytx_pending *pending, size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_pending_custom_parm(IntPtr pending, UIntPtr index);
+
+        // int64_t ytx_pending_sent_unix(const ytx_pending *pending, size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern long ytx_pending_sent_unix(IntPtr pending, UIntPtr index);
+
+        // uint32_t ytx_pending_credit(const ytx_pending *pending, size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint ytx_pending_credit(IntPtr pending, UIntPtr index);
+
+        // const char *ytx_pending_json(const ytx_pending *pending, size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_pending_json(IntPtr pending, UIntPtr index);
+
+        // void ytx_pending_free(ytx_pending *pending);  (only YtxPendingHandle.ReleaseHandle)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void ytx_pending_free(IntPtr pending);
     }
 }

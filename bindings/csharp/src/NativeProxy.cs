@@ -277,6 +277,91 @@ namespace Ytx
             YtxClientHandle client, byte[] dst, byte[] dstClid, byte[] code, int times, out YtxOutcomeHandle outcome) =>
             NativeMethods.ytx_voice_code_prepare(client, dst, dstClid, code, times, out outcome);
 
+        // ---- the tracker (issue 21), in the order of ytx.h
+
+        internal static uint ytx_tracker_new(
+            YtxClientHandle client, IntPtr[] optionNames, IntPtr[] optionValues, UIntPtr optionCount,
+            out YtxTrackerHandle tracker, out YtxOutcomeHandle outcome) =>
+            NativeMethods.ytx_tracker_new(client, optionNames, optionValues, optionCount, out tracker, out outcome);
+
+        internal static void ytx_tracker_free(IntPtr tracker) => NativeMethods.ytx_tracker_free(tracker);
+
+        internal static UIntPtr ytx_live_trackers() => NativeMethods.ytx_live_trackers();
+
+        internal static ushort ytx_tracker_on_push(YtxTrackerHandle tracker, byte[] body, UIntPtr bodyLen, byte[] query) =>
+            NativeMethods.ytx_tracker_on_push(tracker, body, bodyLen, query);
+
+        internal static uint ytx_tracker_next_event(
+            YtxTrackerHandle tracker, long timeoutMs, out YtxEventHandle evt, out YtxOutcomeHandle outcome) =>
+            NativeMethods.ytx_tracker_next_event(tracker, timeoutMs, out evt, out outcome);
+
+        internal static uint ytx_tracker_track(
+            YtxTrackerHandle tracker, byte[] requestId, byte[] customParm, long sentUnix, uint credit,
+            byte[] src, byte[] dst, out YtxOutcomeHandle outcome) =>
+            NativeMethods.ytx_tracker_track(tracker, requestId, customParm, sentUnix, credit, src, dst, out outcome);
+
+        internal static uint ytx_tracker_restore(YtxTrackerHandle tracker, byte[] trackedJson, out YtxOutcomeHandle outcome) =>
+            NativeMethods.ytx_tracker_restore(tracker, trackedJson, out outcome);
+
+        internal static uint ytx_tracker_pending(
+            YtxTrackerHandle tracker, out YtxPendingHandle pending, out YtxOutcomeHandle outcome) =>
+            NativeMethods.ytx_tracker_pending(tracker, out pending, out outcome);
+
+        internal static int ytx_tracker_forget(YtxTrackerHandle tracker, byte[] key) =>
+            NativeMethods.ytx_tracker_forget(tracker, key);
+
+        internal static ulong ytx_tracker_stat(YtxTrackerHandle tracker, byte[] name) =>
+            NativeMethods.ytx_tracker_stat(tracker, name);
+
+        internal static uint ytx_tracker_advance_clock(YtxTrackerHandle tracker, ulong ms, out YtxOutcomeHandle outcome) =>
+            NativeMethods.ytx_tracker_advance_clock(tracker, ms, out outcome);
+
+        internal static uint ytx_event_kind_of(IntPtr evt) => NativeMethods.ytx_event_kind_of(evt);
+
+        internal static string ytx_event_kind_name(uint kind) => Utf8.Decode(NativeMethods.ytx_event_kind_name(kind));
+
+        internal static string ytx_event_request_id(IntPtr evt) => Utf8.Decode(NativeMethods.ytx_event_request_id(evt));
+
+        internal static string ytx_event_custom_parm(IntPtr evt) => Utf8.Decode(NativeMethods.ytx_event_custom_parm(evt));
+
+        internal static IntPtr ytx_event_record(IntPtr evt) => NativeMethods.ytx_event_record(evt);
+
+        internal static int ytx_event_placed(IntPtr evt) => NativeMethods.ytx_event_placed(evt);
+
+        internal static int ytx_event_verified(IntPtr evt) => NativeMethods.ytx_event_verified(evt);
+
+        internal static string ytx_event_state(IntPtr evt) => Utf8.Decode(NativeMethods.ytx_event_state(evt));
+
+        internal static string ytx_event_number(IntPtr evt) => Utf8.Decode(NativeMethods.ytx_event_number(evt));
+
+        internal static string ytx_event_leg(IntPtr evt) => Utf8.Decode(NativeMethods.ytx_event_leg(evt));
+
+        internal static string ytx_event_timestamp(IntPtr evt) => Utf8.Decode(NativeMethods.ytx_event_timestamp(evt));
+
+        internal static string ytx_event_ticket(IntPtr evt) => Utf8.Decode(NativeMethods.ytx_event_ticket(evt));
+
+        internal static string ytx_event_reason(IntPtr evt) => Utf8.Decode(NativeMethods.ytx_event_reason(evt));
+
+        internal static void ytx_event_free(IntPtr evt) => NativeMethods.ytx_event_free(evt);
+
+        internal static UIntPtr ytx_pending_count(IntPtr pending) => NativeMethods.ytx_pending_count(pending);
+
+        internal static string ytx_pending_request_id(IntPtr pending, UIntPtr index) =>
+            Utf8.Decode(NativeMethods.ytx_pending_request_id(pending, index));
+
+        internal static string ytx_pending_custom_parm(IntPtr pending, UIntPtr index) =>
+            Utf8.Decode(NativeMethods.ytx_pending_custom_parm(pending, index));
+
+        internal static long ytx_pending_sent_unix(IntPtr pending, UIntPtr index) =>
+            NativeMethods.ytx_pending_sent_unix(pending, index);
+
+        internal static uint ytx_pending_credit(IntPtr pending, UIntPtr index) => NativeMethods.ytx_pending_credit(pending, index);
+
+        internal static string ytx_pending_json(IntPtr pending, UIntPtr index) =>
+            Utf8.Decode(NativeMethods.ytx_pending_json(pending, index));
+
+        internal static void ytx_pending_free(IntPtr pending) => NativeMethods.ytx_pending_free(pending);
+
         // The one delegate native code ever calls for logging. A static readonly field
         // keeps it (and the thunk the marshaler made for it) alive for the whole
         // process, so a garbage collection can never free a function pointer the

@@ -773,6 +773,13 @@ namespace Ytx
             }
         }
 
+        /// <summary>The native client, for a <see cref="YtxTracker"/> made over it.</summary>
+        internal YtxClientHandle LiveHandle()
+        {
+            ThrowIfDisposed();
+            return _handle;
+        }
+
         private static string ReadBaseUrl(YtxClientHandle handle)
         {
             var buf = new byte[256];

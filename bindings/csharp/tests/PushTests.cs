@@ -67,7 +67,7 @@ internal static partial class YtxTests
         Run("README's status-code table equals the library's explanations", TestStatusTable);
         Run("life of a call: emulator pushes to a local HttpListener, then FindCall", TestLifeOfACall);
         Run("life of a call: busy, no answer, duplicate and out-of-order pushes", TestScenarios);
-        Run("examples/PushReceiver.cs: 200 at once, parses, idempotent by requestId", TestReceiverExample);
+        Run("examples/PushReceiver.cs: feeds a tracker: one line per fact, repeats not reported, 400 for not JSON", TestReceiverExample);
         Run("examples/PushReceiver.cs receives a call's pushes from the emulator", TestReceiverWithEmulator);
         Run("examples/PushReceiver.cs: a slow client does not stop the others; bad Content-Length refused at once", TestReceiverProtections);
         Run("examples/PushReceiver.cs: secret path, routing by ?Call / ?CallState, read deadline", TestReceiverPathRoutingDeadline);
@@ -1106,11 +1106,12 @@ internal static partial class YtxTests
         {
         }
 
-        public ReceiverProcess(string extraArgs)
+        /// <summary>The example with the demo account on <paramref name="baseUrl"/> (default: the suite's emulator), at <paramref name="url"/> (default: a free port).</summary>
+        public ReceiverProcess(string extraArgs, string baseUrl = null, string url = null)
         {
             string exe = System.Environment.GetEnvironmentVariable("YTX_PUSH_RECEIVER");
             Check(!string.IsNullOrEmpty(exe) && File.Exists(exe), "set YTX_PUSH_RECEIVER to PushReceiver.exe (got '" + exe + "')");
-            Url = "http://127.0.0.1:" + FreePort() + "/";
+            Url = url ?? "http://127.0.0.1:" + FreePort() + "/";
             var psi = new ProcessStartInfo(RunnerFile, RunnerArgs(Path.GetFullPath(exe), Url + " --exit-on-stdin-eof " + extraArgs))
             {
                 WorkingDirectory = Path.GetTempPath(), // where a Mono crash report would go
@@ -1120,6 +1121,10 @@ internal static partial class YtxTests
                 RedirectStandardError = true,
                 StandardOutputEncoding = Encoding.UTF8,
             };
+            psi.EnvironmentVariables["YTX_ACCOUNT_SID"] = Sid;
+            psi.EnvironmentVariables["YTX_AUTH_TOKEN"] = Token;
+            psi.EnvironmentVariables["YTX_APP_ID"] = App;
+            psi.EnvironmentVariables["YTX_BASE_URL"] = baseUrl ?? _baseUrl;
             _p = Process.Start(psi);
             _p.ErrorDataReceived += (s, e) => { if (e.Data != null) lock (_lines) { _lines.Add("stderr: " + e.Data); Monitor.PulseAll(_lines); } };
             _p.BeginErrorReadLine();
@@ -1131,6 +1136,13 @@ internal static partial class YtxTests
         public string[] Lines
         {
             get { lock (_lines) return _lines.ToArray(); }
+        }
+
+        /// <summary>Tells it to watch a call (a line on its stdin).</summary>
+        public void Watch(string requestId)
+        {
+            _p.StandardInput.WriteLine(requestId);
+            _p.StandardInput.Flush();
         }
 
         /// <summary>Waits for a line equal to (or, with a trailing *, starting with) <paramref name="want"/>.</summary>
@@ -1174,8 +1186,21 @@ internal static partial class YtxTests
         }
     }
 
-    private static string Post(string url, byte[] body, out int status)
+    private static string Post(string url, byte[] body, out int status, bool expectError = false)
     {
+        if (expectError)
+        {
+            try
+            {
+                return Post(url, body, out status);
+            }
+            catch (WebException e) when (e.Response is HttpWebResponse)
+            {
+                status = (int)((HttpWebResponse)e.Response).StatusCode;
+                e.Response.Close();
+                return "";
+            }
+        }
         var req = (HttpWebRequest)WebRequest.Create(url);
         req.Method = "POST";
         req.Proxy = null;
@@ -1202,26 +1227,35 @@ internal static partial class YtxTests
         Equal("ok", answer, what + ": body");
     }
 
+    private const string SampleRecordId = "20200437755811196850667520400";
+    private const string SampleStateId = "20200437755840048670965760400";
+
     private static void TestReceiverExample()
     {
-        using (var rx = new ReceiverProcess())
+        using (var rx = new ReceiverProcess("--verify never"))
         {
+            rx.Watch(SampleStateId);
+            rx.Watch(SampleRecordId);
+            Thread.Sleep(100); // the lines reach its stdin (a push before would wait for them anyway)
             PostOk(rx.Url, StateSample, "state push");
-            rx.WaitLine("state 20200437755840048670965760400 18610559223 answer 2020-04-28T14:51:37+08:00");
-            PostOk(rx.Url, "{\"cdr\":[" + RecordSample + "]}", "record push");
-            rx.WaitLine("record 20200437755811196850667520400 customParm=order-id-123456 duration=10 amount=0.31 " +
-                        "url=http://101.200.159.167:16214/.../20200428145126_xxx.mp3 desc=应答|正常");
-            PostOk(rx.Url, "{\"cdr\":[" + RecordSample + "]}", "the same record again");
-            rx.WaitLine("duplicate record 20200437755811196850667520400 (ignored)");
+            rx.WaitLine("state " + SampleStateId + " ? 18610559223 answer 2020-04-28 14:51:37");
             PostOk(rx.Url, StateSample, "the same state again");
-            rx.WaitLine("duplicate state 20200437755840048670965760400 (ignored)");
-            PostOk(rx.Url, "{\"cdr\":{}}", "garbage");
-            rx.WaitLine("bad push: *");
-            PostOk(rx.Url, "{\"requestid\":\"20200437755840048670965760400\",\"dsc\":\"01053189990\",\"state\":\"transferring\",\"timestamp\":\"later\"}", "an unknown state");
-            rx.WaitLine("state 20200437755840048670965760400 01053189990 transferring later");
-            Equal(1, rx.Count("record "), "the record handled once: " + string.Join(" | ", rx.Lines));
-            Equal(2, rx.Count("state "), "two different states");
-            Contains(rx.Lines.First(l => l.StartsWith("bad push: ", StringComparison.Ordinal)), "cdr is not an array", "the library's reason");
+            // PROTOCOL.md's record sample is another app's: the tracker drops it.
+            PostOk(rx.Url, "{\"cdr\":[" + RecordSample + "]}", "another app's record push");
+            rx.WaitLine("unrecognised push: *");
+            string mine = "{\"cdr\":[" + RecordSample.Replace("ff1f324a0604417c9c7f5f1186225fda", App) + "]}";
+            PostOk(rx.Url, mine, "record push");
+            rx.WaitLine("completed " + SampleRecordId + " customParm=order-id-123456 duration=10 amount=0.31 " +
+                        "url=http://101.200.159.167:16214/.../20200428145126_xxx.mp3 desc=应答|正常 verified=False");
+            PostOk(rx.Url, mine, "the same record again");
+            int status;
+            Post(rx.Url, Encoding.UTF8.GetBytes("not json"), out status, expectError: true);
+            Equal(400, status, "not JSON: 400");
+            rx.WaitLine("answered 400: not JSON");
+            PostOk(rx.Url, "{\"requestid\":\"" + SampleStateId + "\",\"dsc\":\"01053189990\",\"state\":\"transferring\",\"timestamp\":\"2020-04-28 14:51:40\"}", "an unknown state");
+            rx.WaitLine("state " + SampleStateId + " ? 01053189990 transferring 2020-04-28 14:51:40");
+            Equal(1, rx.Count("completed "), "the call completed once: " + string.Join(" | ", rx.Lines));
+            Equal(2, rx.Count("state "), "two different states, the repeat not reported");
             Equal(0, rx.Count("stderr: "), "nothing on stderr: " + string.Join(" | ", rx.Lines));
             rx.Stop();
         }
@@ -1250,8 +1284,9 @@ internal static partial class YtxTests
 
     private static void TestReceiverProtections()
     {
-        using (var rx = new ReceiverProcess())
+        using (var rx = new ReceiverProcess("--verify never"))
         {
+            rx.Watch(SampleStateId);
             var uri = new Uri(rx.Url);
             using (var slow = new TcpClient())
             {
@@ -1260,7 +1295,7 @@ internal static partial class YtxTests
                 byte[] partial = Encoding.ASCII.GetBytes("POST /?CallState HTTP/1.1\r\nHost: " + uri.Authority + "\r\nContent-Length: 10\r\n\r\n{");
                 slow.GetStream().Write(partial, 0, partial.Length);
                 PostOk(rx.Url + "?CallState", StateSample, "a push while a slow client waits");
-                rx.WaitLine("state 20200437755840048670965760400 18610559223 answer 2020-04-28T14:51:37+08:00");
+                rx.WaitLine("state " + SampleStateId + " ? 18610559223 answer 2020-04-28 14:51:37");
             }
             string head = "POST /?Call HTTP/1.1\r\nHost: " + uri.Authority + "\r\n";
             // Beyond Int32, Mono's HttpListener answers 400 itself; either way at once.
@@ -1275,17 +1310,18 @@ internal static partial class YtxTests
 
     private static void TestReceiverPathRoutingDeadline()
     {
-        using (var rx = new ReceiverProcess("--secret-path /push-5f0c2a9e71d4 --read-deadline-ms 300"))
+        using (var rx = new ReceiverProcess("--secret-path /push-5f0c2a9e71d4 --read-deadline-ms 300 --verify never"))
         {
+            rx.Watch(SampleStateId);
             string host = "Host: " + new Uri(rx.Url).Authority + "\r\n";
             StartsWith(RawStatus(rx.Url, "POST /push-guess?CallState HTTP/1.1\r\n" + host + "Content-Length: 2\r\n\r\n{}"), "HTTP/1.1 404", "a wrong path");
             rx.WaitLine("refused: 404 (wrong path)");
             string url = rx.Url + "push-5f0c2a9e71d4";
             PostOk(url + "?Call", StateSample, "a state push sent as ?Call");
-            rx.WaitLine("bad push: *");
-            Contains(rx.Lines.First(l => l.StartsWith("bad push: ", StringComparison.Ordinal)), "?Call", "the library's routing");
+            rx.WaitLine("unrecognised push: *");
+            Contains(rx.Lines.First(l => l.StartsWith("unrecognised push: ", StringComparison.Ordinal)), "?Call", "the library's routing");
             PostOk(url + "?CallState", StateSample, "a state push on ?CallState");
-            rx.WaitLine("state 20200437755840048670965760400 *");
+            rx.WaitLine("state " + SampleStateId + " *");
             RawStatus(url, "POST /push-5f0c2a9e71d4?CallState HTTP/1.1\r\n" + host + "Content-Length: 10\r\n\r\n{");
             rx.WaitLine("refused: cut off (the body did not arrive within the read deadline)");
             rx.Stop();
@@ -1294,17 +1330,22 @@ internal static partial class YtxTests
 
     private static void TestReceiverWithEmulator()
     {
-        using (var rx = new ReceiverProcess())
-        using (var emu = Emu.Start("--push-url " + rx.Url + " --push-interval-ms 1"))
+        // The receiver's port first: the emulator pushes there, and the
+        // receiver's tracker queries that emulator.
+        string url = "http://127.0.0.1:" + FreePort() + "/";
+        using (var emu = Emu.Start("--push-url " + url + " --push-interval-ms 1"))
+        using (var rx = new ReceiverProcess("", emu.BaseUrl, url))
         using (var client = new YtxClient(Sid, Token, App, new YtxClientOptions { BaseUrl = emu.BaseUrl }))
         {
             string parm = "rx-" + Guid.NewGuid().ToString("N");
             string id = client.CallbackCall(Src, "19900002003", 600, new CallbackOptions { CustomParm = parm }).RequestId; // duplicate pushes
-            rx.WaitLine("record " + id + " customParm=" + parm + " *");
-            rx.WaitLine("duplicate record " + id + " (ignored)");
-            Equal(1, rx.Count("record " + id), "handled once");
-            Check(rx.Count("state " + id + " ") >= 6, "the state pushes: " + string.Join(" | ", rx.Lines));
-            Equal(0, rx.Count("bad push"), "every push parsed");
+            rx.Watch(id); // the orphan window keeps a push that comes before this line
+            rx.WaitLine("completed " + id + " customParm=" + parm + " *");
+            Check(rx.Lines.First(l => l.StartsWith("completed " + id, StringComparison.Ordinal)).EndsWith(" verified=True", StringComparison.Ordinal),
+                  "confirmed by the signed query");
+            Equal(1, rx.Count("completed " + id), "completed once");
+            Equal(8, rx.Count("state " + id + " "), "each state once, the repeated ones not: " + string.Join(" | ", rx.Lines));
+            Equal(0, rx.Count("unrecognised"), "every push recognised");
             rx.Stop();
         }
     }

@@ -117,6 +117,7 @@ internal static partial class YtxTests
             RunPushTests();   // PushTests.cs: pushes, records, balance, the receiver example (issue 12)
             RunRetryTests();  // RetryTests.cs: retry advice, the opt-in retry, size limits, secrets (issue 18)
             RunResolveTests(); // ResolveTests.cs: resolving an outcome unknown (issue 18, part 2)
+            RunTrackerTests(); // TrackerTests.cs: the tracker (issue 21)
             Run("the token never appears in ToString of client or exceptions", TestNoTokenInToString);
             Run("live clients and live objects back to 0", () =>
             {

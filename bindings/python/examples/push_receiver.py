@@ -1,16 +1,25 @@
-"""A receiver for the pushes of ytx.net (状态推送, 话单推送), standard library only.
+"""A receiver for the pushes of ytx.net (状态推送, 话单推送) that feeds a ``ytx.Tracker``.
 
 Point the app's callback URL (in the console; for the emulator,
 ``ytx-emulator --push-url http://127.0.0.1:8000/``) at it and run::
 
+    export YTX_ACCOUNT_SID=... YTX_AUTH_TOKEN=... YTX_APP_ID=...  # [YTX_BASE_URL=...]
     python3 push_receiver.py --listen 127.0.0.1:8000 [--secret-path /SOME-RANDOM-PATH]
 
-It answers every POST with HTTP 200 at once (the platform only needs to
-know the push arrived), then parses the body with ``ytx.parse_push`` and
-prints what it learnt. The platform may send a push twice and out of order
-(the call record can come before the last state push), so it keeps what it
-knows per requestId, ignores a push it already has, and never lets a leg's
-state move backwards.
+It hands every push to a :class:`ytx.Tracker` and answers the status the
+tracker returns at once (200 for anything that is JSON, 400 for a body that
+is not); the tracker never touches the network there. A second thread takes
+the tracker's events and prints one line each: a leg's state (de-duplicated,
+in order), a call *completed* with its record confirmed by the signed query
+(exactly once), an *outcome unknown* resolved, a call *overdue*, a push that
+matches no watched call (*unrecognised*: forged, or for another app). No
+de-duplication table, no ordering, no "is this push genuine?" by hand: the
+library holds those rules (PROTOCOL.md).
+
+Which calls it watches: in your application, make the tracker on the client
+that places the calls (every callback call it places is tracked). This
+standalone program places none: it watches the requestIds it reads on stdin,
+one a line (or a line of ``tracker.pending()`` JSON, kept over a restart).
 
 Pushes carry no signature: anyone who finds the URL can send one. So it
 follows PROTOCOL.md's "Protecting a receiver":
@@ -22,17 +31,12 @@ follows PROTOCOL.md's "Protecting a receiver":
   off, and each connection has its own thread (at most ``MAX_CONNECTIONS``),
   so one slow client cannot stop the others;
 * routing by the key the platform appends to the URL (``?Call``: a record
-  push, ``?CallState``: a state push), by the body's shape without one:
-  ``ytx.parse_push(body, self.path)`` holds the rule;
-* de-duplication by PROTOCOL.md's keys (a state push by requestid, dsc,
-  state and timestamp, never by requestid alone; a record by requestid), in
-  bounded memory: the oldest keys and calls are forgotten first;
+  push, ``?CallState``: a state push; ``?SMS`` is not a call's): the tracker
+  takes ``self.path`` and holds the rule;
 * optionally an unguessable path (``--secret-path``), compared in constant
   time; any other path gets 404.
 
-Confirm what matters (billing, "the customer was reached") with
-``client.call_record(request_id)``. Copy it and replace ``print`` with your
-own handling (a queue, a database).
+Copy it and replace ``print`` with your own handling (a queue, a database).
 """
 
 from __future__ import annotations
@@ -40,102 +44,47 @@ from __future__ import annotations
 import argparse
 import hmac
 import http.server
+import os
 import socket
+import sys
 import threading
-import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Callable, Dict, Hashable, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import ytx
 
-#: A leg's states in the order they happen; a state push never moves a leg back.
-ORDER = {s: n for n, s in enumerate(ytx.CallState)}
 MAX_BODY = 64 * 1024  # a record push holds one record: a few hundred bytes
 READ_DEADLINE = 10.0  # seconds for a whole request, head and body
 MAX_CONNECTIONS = 64  # threads serving at once; more wait in the backlog
-MAX_REMEMBERED = 100_000  # de-duplication keys and calls kept (oldest forgotten)
 
 
-class Bounded(OrderedDict):  # type: ignore[type-arg]
-    """A dict that forgets its oldest entries beyond ``limit``."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def __setitem__(self, key: Hashable, value: object) -> None:
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        while len(self) > self.limit:
-            self.popitem(last=False)
-
-
-@dataclass
-class Call:
-    """What the pushes said about one call."""
-
-    request_id: str
-    legs: Dict[str, ytx.CallState] = field(default_factory=dict)  # number -> state
-    record: Optional[ytx.CallRecord] = None
+def describe(event: ytx.Event) -> str:
+    """One line for an event of the tracker."""
+    rid, kind = event.request_id, event.kind
+    if kind is ytx.EventKind.LEG_STATE:
+        assert event.state is not None
+        return f"{rid} {event.leg or '?'} {event.number} {event.state.value} {event.timestamp}"
+    if kind in (ytx.EventKind.COMPLETED, ytx.EventKind.RESOLVED) and event.record is not None:
+        r = event.record
+        amount = r.amount if r.amount is not None else "?"
+        what = "completed" if kind is ytx.EventKind.COMPLETED else "resolved: placed"
+        checked = "verified" if event.verified else "from the push"
+        return (f"{r.request_id} {what}: {r.duration} s, {amount} yuan, {r.state_desc} "
+                f"(customParm {r.custom_parm}, {checked})")
+    if kind is ytx.EventKind.RESOLVED:
+        return f"customParm {event.custom_parm} resolved: not placed ({event.reason})"
+    if kind is ytx.EventKind.OVERDUE:
+        return f"{rid or event.custom_parm} overdue: {event.reason}"
+    return f"unrecognised push ignored: {event.reason}"
 
 
-class Calls:
-    """The calls seen so far, by requestId: idempotent, order-tolerant, thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._calls: Dict[str, Call] = Bounded(MAX_REMEMBERED)
-        self._seen: Dict[Tuple[str, ...], bool] = Bounded(MAX_REMEMBERED)
-
-    def get(self, request_id: str) -> Optional[Call]:
-        with self._lock:
-            return self._calls.get(request_id)
-
-    def apply(self, push: "ytx.StatePush | ytx.RecordPush") -> "list[str]":
-        """Take in one push; returns a line for each thing it said."""
-        lines = []
-        with self._lock:
-            if isinstance(push, ytx.StatePush):
-                key = ("state", push.request_id, push.number, push.state.value,
-                       push.timestamp_text)
-                if key in self._seen:
-                    return [f"{push.request_id} duplicate state push, ignored"]
-                self._seen[key] = True
-                call = self._call(push.request_id)
-                lines.append(self._state(call, push))
-            else:
-                for r in push.records:
-                    if ("record", r.request_id) in self._seen:
-                        lines.append(f"{r.request_id} duplicate record push, ignored")
-                        continue
-                    self._seen[("record", r.request_id)] = True
-                    self._call(r.request_id).record = r
-                    amount = r.amount if r.amount is not None else "?"
-                    lines.append(f"{r.request_id} record: {r.duration} s, {amount} yuan, "
-                                 f"{r.state_desc} (customParm {r.custom_parm})")
-        return lines
-
-    def _call(self, request_id: str) -> Call:
-        call = self._calls.get(request_id)
-        if call is None:
-            call = self._calls[request_id] = Call(request_id)
-        return call
-
-    @staticmethod
-    def _state(call: Call, push: ytx.StatePush) -> str:
-        line = f"{push.request_id} {push.number} {push.state.value} {push.timestamp_text}"
-        if not isinstance(push.state, ytx.CallState):
-            return line + " (unknown state, kept as is)"
-        before = call.legs.get(push.number)
-        if before is not None and ORDER[before] >= ORDER[push.state]:
-            return line + f" (late: the leg is already {before.value})"
-        call.legs[push.number] = push.state
-        return line
+def report_events(tracker: ytx.Tracker, report: Callable[[str], None] = print) -> None:
+    """Take the tracker's events until it is closed; one line each."""
+    for event in tracker:
+        report(describe(event))
 
 
 class PushHandler(http.server.BaseHTTPRequestHandler):
-    """Checks the request, answers 200 at once, then parses the push."""
+    """Checks the request, hands the push to the tracker, answers its status."""
 
     server: "PushServer"
     timeout = READ_DEADLINE  # no single read waits longer than this
@@ -187,22 +136,17 @@ class PushHandler(http.server.BaseHTTPRequestHandler):
         if len(body) != int(length_text):
             return  # the client went away (or the deadline cut it off)
         self._answered = True
-        self.send_response(200)
+        status = self.server.tracker.on_push(body, self.path)  # at once: no network
+        if status != 200:
+            self.server.report(f"answered {status}: not JSON")
+        self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", "2")
         self.end_headers()
-        self.wfile.write(b"ok")
-        self.wfile.flush()  # the platform has its answer; now do the work
-        try:
-            push = ytx.parse_push(body, self.path)  # routed by ?Call / ?CallState
-        except ytx.ProtocolError as e:
-            self.server.report(f"not a push, ignored: {e}")
-            return
-        for line in self.server.calls.apply(push):
-            self.server.report(line)
+        self.wfile.write(b"ok" if status == 200 else b"no")
 
     def log_message(self, format: str, *args: object) -> None:
-        pass  # one line per push from report() is enough
+        pass  # the tracker's events are the report
 
 
 class PushServer(http.server.ThreadingHTTPServer):
@@ -211,11 +155,11 @@ class PushServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, address: Tuple[str, int],
+    def __init__(self, address: Tuple[str, int], tracker: ytx.Tracker,
                  report: Callable[[str], None] = print,
                  secret_path: Optional[str] = None) -> None:
         super().__init__(address, PushHandler)
-        self.calls = Calls()
+        self.tracker = tracker
         self.report = report
         self.secret_path = secret_path
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
@@ -235,18 +179,38 @@ class PushServer(http.server.ThreadingHTTPServer):
             self._slots.release()
 
 
+def watch_stdin(tracker: ytx.Tracker) -> None:
+    """Watch the calls named on stdin: a requestId, or a pending() JSON line."""
+    for line in sys.stdin:
+        line = line.strip()
+        try:
+            if line.startswith("{"):
+                tracker.restore(line)
+            elif line:
+                tracker.track(line)
+        except ytx.InvalidArgument as e:
+            print(f"not watched: {e}", flush=True)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--listen", default="127.0.0.1:8000", help="HOST:PORT (port 0: any)")
     parser.add_argument("--secret-path", default=None,
                         help="accept pushes only on this path, e.g. /push-<random>")
     args = parser.parse_args()
     host, _, port = args.listen.rpartition(":")
-    with PushServer((host, int(port)), report=lambda line: print(line, flush=True),
-                    secret_path=args.secret_path) as server:
-        path = args.secret_path or "/"
-        print(f"receiving pushes on http://{host}:{server.server_address[1]}{path}", flush=True)
-        server.serve_forever()
+    env = os.environ
+    extra = {"base_url": env["YTX_BASE_URL"]} if env.get("YTX_BASE_URL") else {}
+    report = lambda line: print(line, flush=True)  # noqa: E731
+    with ytx.Client(env["YTX_ACCOUNT_SID"], env["YTX_AUTH_TOKEN"], env["YTX_APP_ID"],
+                    **extra) as client, ytx.Tracker(client) as tracker:
+        threading.Thread(target=report_events, args=(tracker, report), daemon=True).start()
+        threading.Thread(target=watch_stdin, args=(tracker,), daemon=True).start()
+        with PushServer((host, int(port)), tracker, report=report,
+                        secret_path=args.secret_path) as server:
+            path = args.secret_path or "/"
+            report(f"receiving pushes on http://{host}:{server.server_address[1]}{path}")
+            server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def only_block(section: str) -> str:
 def test_every_python_block_of_the_readme_is_run_by_a_test():
     # A new section with code must get a test here.
     assert sorted(BLOCKS) == ["Ctrl-C during a call", "Errors", "Logging", "Quickstart",
-                              "The life of a call", "Threads", "asyncio"]
+                              "The life of a call", "The tracker", "Threads", "asyncio"]
     assert len(BLOCKS["The life of a call"]) == 3
 
 
@@ -213,3 +213,50 @@ def test_the_ctrl_c_example_returns_the_request_id_when_not_interrupted(emulator
     before = emulator.count()
     rid = scope["place_or_stop"](client, "order-ctrl-c")
     assert re.fullmatch(r"\d+", rid) and emulator.count() == before + 1
+
+
+def test_the_tracker_example_reports_the_call_once_and_restores(tmp_path):
+    """The block's call, pushed by an emulator to a receiver feeding the
+    block's tracker (whichever ``tracker`` the block holds at the time)."""
+    import http.server
+    import threading
+
+    from support import Emulator, emulator_path
+
+    ns: dict = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            t = ns.get("tracker")
+            self.send_response(t.on_push(body, self.path) if t is not None else 503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    emu = Emulator(emulator_path(), extra_args=[
+        "--push-url", f"http://127.0.0.1:{server.server_address[1]}/p", "--push-interval-ms", "1"])
+    try:
+        with ytx.Client(SID, TOKEN, APP, base_url=emu.base_url, timeout=10.0) as client:
+            ns["client"] = client
+            out = run_block(BLOCKS["The tracker"][0], "the-tracker", ns)
+            lines = out.splitlines()
+            # Each leg's four states, once each and in order, then the call once.
+            for leg in ("src", "dst"):
+                assert [line.split()[2] for line in lines if line.split()[1:2] == [leg]] == \
+                    ["callout", "alerting", "answer", "disconnect"], out
+            assert len(lines) == 9, out
+            assert lines[-1] == "order-46 completed: 10 s, 0.06 yuan", out
+            assert sum(line.startswith("order-46 completed") for line in lines) == 1
+            # Completed: nothing left to restore.
+            assert ns["saved"] == [] and ns["tracker"].pending() == []
+            ns["tracker"].close()
+    finally:
+        emu.stop()
+        server.shutdown()
+        server.server_close()

@@ -159,3 +159,26 @@ def explain_status_code(status_code: str) -> "str | None":
     if not isinstance(status_code, str):
         raise TypeError(f"status_code: must be a str, got {type(status_code).__name__}")
     return load_library().ytx_explain_status_code(status_code.encode("utf-8", "replace"))
+
+
+# The tracker (issue 21): a call's fate, one event per fact (see ytx.tracker).
+from .tracker import (  # noqa: E402
+    STAT_NAMES as TRACKER_STAT_NAMES,
+    AsyncTracker,
+    Event,
+    EventKind,
+    PendingCall,
+    Tracker,
+    TrackerClosed,
+)
+
+__all__ += ["Tracker", "AsyncTracker", "Event", "EventKind", "PendingCall", "TrackerClosed",
+            "TRACKER_STAT_NAMES", "live_trackers"]
+for _cls in (Tracker, AsyncTracker, Event, EventKind, PendingCall, TrackerClosed):
+    _cls.__module__ = __name__
+del _cls
+
+
+def live_trackers() -> int:
+    """Native tracker handles not yet freed, in the default library (leak checks)."""
+    return int(load_library().ytx_live_trackers())

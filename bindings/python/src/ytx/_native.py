@@ -162,6 +162,38 @@ YTX_RESOLUTION_NOT_PLACED = 2
 YTX_RESOLUTION_NOT_KNOWN_YET = 3
 YTX_RESOLUTION_CANNOT_BE_RESOLVED = 4
 
+
+# --- the tracker (issue 21) ----------------------------------------------------
+
+
+class ytx_tracker(ctypes.Structure):
+    """Opaque ``struct ytx_tracker`` (a handle: looked up, never dereferenced)."""
+
+
+class ytx_event(ctypes.Structure):
+    """Opaque ``struct ytx_event`` (one event of a tracker, owned by the caller)."""
+
+
+class ytx_pending(ctypes.Structure):
+    """Opaque ``struct ytx_pending`` (what a tracker still watches)."""
+
+
+ytx_tracker_p = POINTER(ytx_tracker)
+ytx_tracker_pp = POINTER(ytx_tracker_p)
+ytx_event_p = POINTER(ytx_event)
+ytx_event_pp = POINTER(ytx_event_p)
+ytx_pending_p = POINTER(ytx_pending)
+ytx_pending_pp = POINTER(ytx_pending_p)
+ytx_event_kind = c_uint32
+
+#: ``YTX_EVENT_*`` of ``ytx.h`` (a test compares them with the header).
+YTX_EVENT_NONE = 0
+YTX_EVENT_LEG_STATE = 1
+YTX_EVENT_COMPLETED = 2
+YTX_EVENT_RESOLVED = 3
+YTX_EVENT_OVERDUE = 4
+YTX_EVENT_UNRECOGNISED_PUSH = 5
+
 #: ``typedef void (*ytx_log_callback)(void *user_data, enum ytx_log_level level,
 #: const char *message)``. ctypes hands the callback the message as ``bytes``
 #: (a copy). ``ytx_log_callback()`` (no argument) is the NULL callback.
@@ -450,6 +482,62 @@ class NativeLibrary:
     @_c_function([ytx_delivery], c_char_p, _decode)
     def ytx_delivery_name(self, delivery: int) -> str: ...
 
+    # const char *ytx_event_custom_parm(const struct ytx_event *event);  ("" when none)
+    @_c_function([ytx_event_p], c_char_p, _decode)
+    def ytx_event_custom_parm(self, event: Any) -> str: ...
+
+    # void ytx_event_free(struct ytx_event *event);
+    @_c_function([ytx_event_p], None)
+    def ytx_event_free(self, event: Any) -> None: ...
+
+    # const char *ytx_event_kind_name(ytx_event_kind kind);
+    @_c_function([ytx_event_kind], c_char_p, _decode)
+    def ytx_event_kind_name(self, kind: int) -> str: ...
+
+    # ytx_event_kind ytx_event_kind_of(const struct ytx_event *event);
+    @_c_function([ytx_event_p], ytx_event_kind)
+    def ytx_event_kind_of(self, event: Any) -> int: ...
+
+    # const char *ytx_event_leg(const struct ytx_event *event);
+    @_c_function([ytx_event_p], c_char_p, _decode)
+    def ytx_event_leg(self, event: Any) -> str: ...
+
+    # const char *ytx_event_number(const struct ytx_event *event);
+    @_c_function([ytx_event_p], c_char_p, _decode)
+    def ytx_event_number(self, event: Any) -> str: ...
+
+    # int32_t ytx_event_placed(const struct ytx_event *event);  (1, 0, -1)
+    @_c_function([ytx_event_p], c_int32)
+    def ytx_event_placed(self, event: Any) -> int: ...
+
+    # const char *ytx_event_reason(const struct ytx_event *event);
+    @_c_function([ytx_event_p], c_char_p, _decode)
+    def ytx_event_reason(self, event: Any) -> str: ...
+
+    # const struct ytx_record *ytx_event_record(const struct ytx_event *event);
+    @_c_function([ytx_event_p], ytx_record_p)
+    def ytx_event_record(self, event: Any) -> Any: ...
+
+    # const char *ytx_event_request_id(const struct ytx_event *event);
+    @_c_function([ytx_event_p], c_char_p, _decode)
+    def ytx_event_request_id(self, event: Any) -> str: ...
+
+    # const char *ytx_event_state(const struct ytx_event *event);
+    @_c_function([ytx_event_p], c_char_p, _decode)
+    def ytx_event_state(self, event: Any) -> str: ...
+
+    # const char *ytx_event_ticket(const struct ytx_event *event);
+    @_c_function([ytx_event_p], c_char_p, _decode)
+    def ytx_event_ticket(self, event: Any) -> str: ...
+
+    # const char *ytx_event_timestamp(const struct ytx_event *event);
+    @_c_function([ytx_event_p], c_char_p, _decode)
+    def ytx_event_timestamp(self, event: Any) -> str: ...
+
+    # int32_t ytx_event_verified(const struct ytx_event *event);
+    @_c_function([ytx_event_p], c_int32)
+    def ytx_event_verified(self, event: Any) -> int: ...
+
     # const char *ytx_explain_status_code(const char *status_code);  (NULL: unknown)
     @_c_function([c_char_p], c_char_p, _decode_optional)
     def ytx_explain_status_code(self, status_code: Optional[bytes]) -> Optional[str]: ...
@@ -482,6 +570,10 @@ class NativeLibrary:
     # size_t ytx_live_objects(void);
     @_c_function([], c_size_t)
     def ytx_live_objects(self) -> int: ...
+
+    # size_t ytx_live_trackers(void);
+    @_c_function([], c_size_t)
+    def ytx_live_trackers(self) -> int: ...
 
     # enum ytx_delivery ytx_outcome_delivery(const struct ytx_outcome *outcome);
     @_c_function([ytx_outcome_p], ytx_delivery)
@@ -550,6 +642,34 @@ class NativeLibrary:
     # const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);  ("" when none)
     @_c_function([ytx_outcome_p], c_char_p, _decode)
     def ytx_outcome_ticket(self, outcome: Any) -> str: ...
+
+    # size_t ytx_pending_count(const struct ytx_pending *pending);
+    @_c_function([ytx_pending_p], c_size_t)
+    def ytx_pending_count(self, pending: Any) -> int: ...
+
+    # uint32_t ytx_pending_credit(const struct ytx_pending *pending, size_t index);
+    @_c_function([ytx_pending_p, c_size_t], c_uint32)
+    def ytx_pending_credit(self, pending: Any, index: int) -> int: ...
+
+    # const char *ytx_pending_custom_parm(const struct ytx_pending *pending, size_t index);
+    @_c_function([ytx_pending_p, c_size_t], c_char_p, _decode)
+    def ytx_pending_custom_parm(self, pending: Any, index: int) -> str: ...
+
+    # void ytx_pending_free(struct ytx_pending *pending);
+    @_c_function([ytx_pending_p], None)
+    def ytx_pending_free(self, pending: Any) -> None: ...
+
+    # const char *ytx_pending_json(const struct ytx_pending *pending, size_t index);
+    @_c_function([ytx_pending_p, c_size_t], c_char_p, _decode)
+    def ytx_pending_json(self, pending: Any, index: int) -> str: ...
+
+    # const char *ytx_pending_request_id(const struct ytx_pending *pending, size_t index);
+    @_c_function([ytx_pending_p, c_size_t], c_char_p, _decode)
+    def ytx_pending_request_id(self, pending: Any, index: int) -> str: ...
+
+    # int64_t ytx_pending_sent_unix(const struct ytx_pending *pending, size_t index);
+    @_c_function([ytx_pending_p, c_size_t], c_int64)
+    def ytx_pending_sent_unix(self, pending: Any, index: int) -> int: ...
 
     # const char *ytx_production_url(void);
     @_c_function([], c_char_p, _decode)
@@ -790,6 +910,89 @@ class NativeLibrary:
     # size_t ytx_status_code_count(void);
     @_c_function([], c_size_t)
     def ytx_status_code_count(self) -> int: ...
+
+    # ytx_result ytx_tracker_advance_clock(const struct ytx_tracker *tracker,
+    #     uint64_t ms, struct ytx_outcome **outcome_out);
+    @_c_function([ytx_tracker_p, c_uint64, ytx_outcome_pp], ytx_result)
+    def ytx_tracker_advance_clock(self, tracker: Any, ms: int, outcome_out: Any) -> int: ...
+
+    # int32_t ytx_tracker_forget(const struct ytx_tracker *tracker, const char *key);
+    @_c_function([ytx_tracker_p, c_char_p], c_int32)
+    def ytx_tracker_forget(self, tracker: Any, key: Optional[bytes]) -> int: ...
+
+    # void ytx_tracker_free(struct ytx_tracker *tracker);
+    @_c_function([ytx_tracker_p], None)
+    def ytx_tracker_free(self, tracker: Any) -> None: ...
+
+    # ytx_result ytx_tracker_new(const struct ytx_client *client,
+    #     const char *const *option_names, const char *const *option_values,
+    #     size_t option_count, struct ytx_tracker **tracker_out,
+    #     struct ytx_outcome **outcome_out);
+    @_c_function(
+        [ytx_client_p, c_char_p_p, c_char_p_p, c_size_t, ytx_tracker_pp, ytx_outcome_pp],
+        ytx_result,
+    )
+    def ytx_tracker_new(
+        self,
+        client: Any,
+        option_names: Any,
+        option_values: Any,
+        option_count: int,
+        tracker_out: Any,
+        outcome_out: Any,
+    ) -> int: ...
+
+    # ytx_result ytx_tracker_next_event(const struct ytx_tracker *tracker,
+    #     int64_t timeout_ms, struct ytx_event **event_out,
+    #     struct ytx_outcome **outcome_out);
+    @_c_function([ytx_tracker_p, c_int64, ytx_event_pp, ytx_outcome_pp], ytx_result)
+    def ytx_tracker_next_event(
+        self, tracker: Any, timeout_ms: int, event_out: Any, outcome_out: Any
+    ) -> int: ...
+
+    # uint16_t ytx_tracker_on_push(const struct ytx_tracker *tracker,
+    #     const uint8_t *body, size_t body_len, const char *query);
+    @_c_function([ytx_tracker_p, c_char_p, c_size_t, c_char_p], c_uint16)
+    def ytx_tracker_on_push(
+        self, tracker: Any, body: Optional[bytes], body_len: int, query: Optional[bytes]
+    ) -> int: ...
+
+    # ytx_result ytx_tracker_pending(const struct ytx_tracker *tracker,
+    #     struct ytx_pending **pending_out, struct ytx_outcome **outcome_out);
+    @_c_function([ytx_tracker_p, ytx_pending_pp, ytx_outcome_pp], ytx_result)
+    def ytx_tracker_pending(self, tracker: Any, pending_out: Any, outcome_out: Any) -> int: ...
+
+    # ytx_result ytx_tracker_restore(const struct ytx_tracker *tracker,
+    #     const char *tracked_json, struct ytx_outcome **outcome_out);
+    @_c_function([ytx_tracker_p, c_char_p, ytx_outcome_pp], ytx_result)
+    def ytx_tracker_restore(
+        self, tracker: Any, tracked_json: Optional[bytes], outcome_out: Any
+    ) -> int: ...
+
+    # uint64_t ytx_tracker_stat(const struct ytx_tracker *tracker, const char *name);
+    @_c_function([ytx_tracker_p, c_char_p], c_uint64)
+    def ytx_tracker_stat(self, tracker: Any, name: Optional[bytes]) -> int: ...
+
+    # ytx_result ytx_tracker_track(const struct ytx_tracker *tracker,
+    #     const char *request_id, const char *custom_parm, int64_t sent_unix,
+    #     uint32_t credit, const char *src, const char *dst,
+    #     struct ytx_outcome **outcome_out);
+    @_c_function(
+        [ytx_tracker_p, c_char_p, c_char_p, c_int64, c_uint32, c_char_p, c_char_p,
+         ytx_outcome_pp],
+        ytx_result,
+    )
+    def ytx_tracker_track(
+        self,
+        tracker: Any,
+        request_id: Optional[bytes],
+        custom_parm: Optional[bytes],
+        sent_unix: int,
+        credit: int,
+        src: Optional[bytes],
+        dst: Optional[bytes],
+        outcome_out: Any,
+    ) -> int: ...
 
     # const char *ytx_version(void);
     @_c_function([], c_char_p, _decode)
