@@ -740,7 +740,8 @@ impl Client {
     /// checked when the client was built; Sign and Authorization are hex
     /// and Base64). The body's size is checked, as on every path. An
     /// *outcome unknown* of a callback call carries its ticket, read from
-    /// the body.
+    /// the body; a callback call's result is told to the attached
+    /// observers (trackers), as `send` tells it.
     pub(crate) fn send_signed(&self, req: &SignedRequest) -> Result<response::Response> {
         logged_invalid("request", crate::request::check_body(&req.body))?;
         let what = match req.what {
@@ -749,7 +750,11 @@ impl Client {
         };
         let anchor = self.anchor();
         let result = self.send_logged(&req.url, &req.headers(), &req.body, None);
-        self.settle(&what, anchor, result)
+        let result = self.settle(&what, anchor, result);
+        if matches!(what, Sending::CallbackBody(_)) {
+            self.notify(&req.body, &result);
+        }
+        result
     }
 
     /// Send a prepared request once, and parse the answer.
