@@ -1088,6 +1088,25 @@ uint32_t ytx_pending_credit(const struct ytx_pending *pending, size_t index);
 const char *ytx_pending_custom_parm(const struct ytx_pending *pending, size_t index);
 
 /**
+ * The second leg's number of item index ("" when not known, NULL, past
+ * the end).
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+const char *ytx_pending_dst(const struct ytx_pending *pending, size_t index);
+
+/**
+ * The second leg's ring timeout of item index (the request's
+ * dsttimeout), seconds; -1 when not known (the tracker counts its option
+ * default_ring_timeout_ms), for NULL or past the end.
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+int64_t ytx_pending_dst_timeout(const struct ytx_pending *pending, size_t index);
+
+/**
  * Release a pending list. NULL is a no-op.
  *
  * Safety:
@@ -1120,6 +1139,35 @@ const char *ytx_pending_request_id(const struct ytx_pending *pending, size_t ind
  * pending is NULL or a live list.
  */
 int64_t ytx_pending_sent_unix(const struct ytx_pending *pending, size_t index);
+
+/**
+ * The first leg's number of item index ("" when not known, NULL, past
+ * the end).
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+const char *ytx_pending_src(const struct ytx_pending *pending, size_t index);
+
+/**
+ * The first leg's ring timeout of item index (the request's
+ * srctimeout), seconds; -1 when not known (the tracker counts its option
+ * default_ring_timeout_ms), for NULL or past the end.
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+int64_t ytx_pending_src_timeout(const struct ytx_pending *pending, size_t index);
+
+/**
+ * The ticket of item index when it is an outcome unknown (the text
+ * ytx_outcome_ticket gave, which ytx_resolve takes); "" for a call
+ * with a requestId, NULL, past the end.
+ *
+ * Safety:
+ * pending is NULL or a live list.
+ */
+const char *ytx_pending_ticket(const struct ytx_pending *pending, size_t index);
 
 /**
  * The production base URL (the default), a static string.

@@ -530,6 +530,11 @@ mod tests {
         forced!(ytx_pending_custom_parm(pe, 0) => empty);
         forced!(ytx_pending_sent_unix(pe, 0) => |v: i64| assert_eq!(v, 0));
         forced!(ytx_pending_credit(pe, 0) => |v: u32| assert_eq!(v, 0));
+        forced!(ytx_pending_src(pe, 0) => empty);
+        forced!(ytx_pending_dst(pe, 0) => empty);
+        forced!(ytx_pending_src_timeout(pe, 0) => |v: i64| assert_eq!(v, -1));
+        forced!(ytx_pending_dst_timeout(pe, 0) => |v: i64| assert_eq!(v, -1));
+        forced!(ytx_pending_ticket(pe, 0) => empty);
         forced!(ytx_pending_json(pe, 0) => empty);
         forced!(ytx_pending_free(null_mut()) => |()| ());
         assert_eq!(unix, 7, "no out-parameter written on a panic");

@@ -5,7 +5,8 @@
 //! only converts.
 //!
 //! Methods: `ytx_pending_count`, `ytx_pending_request_id`, `_custom_parm`,
-//! `_sent_unix`, `_credit`, `_json`, `ytx_pending_free`.
+//! `_sent_unix`, `_credit`, `_src`, `_dst`, `_src_timeout`, `_dst_timeout`,
+//! `_ticket`, `_json`, `ytx_pending_free`.
 
 use std::ffi::{c_char, CString};
 use std::time::UNIX_EPOCH;
@@ -13,6 +14,7 @@ use std::time::UNIX_EPOCH;
 use super::panic::ffi_boundary;
 use super::ptr::{self, read, CStrPtr, EMPTY};
 use super::text::c_string;
+use crate::ticket::Ticket;
 use crate::tracker::TrackedCall;
 
 // ===== impl ytx_pending =====
@@ -23,6 +25,11 @@ struct PendingItem {
     custom_parm: CString,
     sent_unix: i64,
     credit: u32,
+    src: CString,
+    dst: CString,
+    src_timeout: i64,
+    dst_timeout: i64,
+    ticket: CString,
     json: CString,
 }
 
@@ -45,6 +52,11 @@ impl From<Vec<TrackedCall>> for ytx_pending {
                     .duration_since(UNIX_EPOCH)
                     .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
                 credit: c.credit.unwrap_or(0),
+                src: c_string(c.src.clone().unwrap_or_default()),
+                dst: c_string(c.dst.clone().unwrap_or_default()),
+                src_timeout: c.src_timeout.map_or(-1, i64::from),
+                dst_timeout: c.dst_timeout.map_or(-1, i64::from),
+                ticket: c_string(c.ticket.as_ref().map(Ticket::to_text).unwrap_or_default()),
                 json: c_string(c.to_json()),
             })
             .collect();
@@ -125,6 +137,80 @@ pub unsafe extern "C" fn ytx_pending_sent_unix(pending: *const ytx_pending, inde
 pub unsafe extern "C" fn ytx_pending_credit(pending: *const ytx_pending, index: usize) -> u32 {
     ffi_boundary! {
         item(pending, index, 0, |i| i.credit)
+    }
+}
+
+/// The first leg's number of item `index` ("" when not known, NULL, past
+/// the end).
+///
+/// # Safety
+/// `pending` is NULL or a live list.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_pending_src(
+    pending: *const ytx_pending,
+    index: usize,
+) -> *const c_char {
+    ffi_boundary! {
+        item(pending, index, EMPTY, |i| i.src.c_ptr())
+    }
+}
+
+/// The second leg's number of item `index` ("" when not known, NULL, past
+/// the end).
+///
+/// # Safety
+/// `pending` is NULL or a live list.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_pending_dst(
+    pending: *const ytx_pending,
+    index: usize,
+) -> *const c_char {
+    ffi_boundary! {
+        item(pending, index, EMPTY, |i| i.dst.c_ptr())
+    }
+}
+
+/// The first leg's ring timeout of item `index` (the request's
+/// `srctimeout`), seconds; -1 when not known (the tracker counts its option
+/// `default_ring_timeout_ms`), for NULL or past the end.
+///
+/// # Safety
+/// `pending` is NULL or a live list.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_pending_src_timeout(pending: *const ytx_pending, index: usize) -> i64 {
+    ffi_boundary! {
+        on_panic = -1; // 0 is a timeout, -1 "not known"
+        item(pending, index, -1, |i| i.src_timeout)
+    }
+}
+
+/// The second leg's ring timeout of item `index` (the request's
+/// `dsttimeout`), seconds; -1 when not known (the tracker counts its option
+/// `default_ring_timeout_ms`), for NULL or past the end.
+///
+/// # Safety
+/// `pending` is NULL or a live list.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_pending_dst_timeout(pending: *const ytx_pending, index: usize) -> i64 {
+    ffi_boundary! {
+        on_panic = -1; // 0 is a timeout, -1 "not known"
+        item(pending, index, -1, |i| i.dst_timeout)
+    }
+}
+
+/// The ticket of item `index` when it is an outcome unknown (the text
+/// `ytx_outcome_ticket` gave, which `ytx_resolve` takes); "" for a call
+/// with a requestId, NULL, past the end.
+///
+/// # Safety
+/// `pending` is NULL or a live list.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_pending_ticket(
+    pending: *const ytx_pending,
+    index: usize,
+) -> *const c_char {
+    ffi_boundary! {
+        item(pending, index, EMPTY, |i| i.ticket.c_ptr())
     }
 }
 

@@ -335,10 +335,72 @@ int main(int argc, char **argv) {
         CHECK(strlen(ytx_pending_custom_parm(pending, i)) > 0 && ytx_pending_credit(pending, i) == 100 &&
                   ytx_pending_sent_unix(pending, i) > 1700000000,
               "pending item %zu", i);
+        /* What ytx_callback_call sent: its numbers, no ring timeouts, and a
+         * ticket exactly when there is no requestId. */
+        int k = atoi(ytx_pending_custom_parm(pending, i) + 1);
+        int unknown = ytx_pending_request_id(pending, i)[0] == '\0';
+        CHECK(k >= 0 && k < NCALLS && strcmp(ytx_pending_src(pending, i), calls[k].kind->src) == 0 &&
+                  strcmp(ytx_pending_dst(pending, i), calls[k].kind->dst) == 0,
+              "pending item %zu (%s): src %s dst %s", i, ytx_pending_custom_parm(pending, i),
+              ytx_pending_src(pending, i), ytx_pending_dst(pending, i));
+        CHECK(ytx_pending_src_timeout(pending, i) == -1 && ytx_pending_dst_timeout(pending, i) == -1,
+              "pending item %zu: no ring timeouts sent", i);
+        CHECK(unknown == calls[k].kind->unknown &&
+                  (unknown ? strncmp(ytx_pending_ticket(pending, i), "ytx-ticket", 10) == 0
+                           : ytx_pending_ticket(pending, i)[0] == '\0'),
+              "pending item %zu: ticket \"%s\"", i, ytx_pending_ticket(pending, i));
         CHECK(ytx_tracker_restore(fresh, ytx_pending_json(pending, i), NULL) == YTX_OK, "restore %zu", i);
     }
+    CHECK(ytx_pending_src(pending, n)[0] == '\0' && ytx_pending_ticket(pending, n)[0] == '\0' &&
+              ytx_pending_src_timeout(pending, n) == -1 && ytx_pending_dst_timeout(NULL, 0) == -1,
+          "past the end, NULL: \"\" and -1");
     ytx_pending_free(pending);
     ytx_tracker_free(old);
+
+    /* What track and restore take comes back from the accessors; a ring
+     * timeout of 0 is a timeout, not "not known". */
+    ytx_tracker *aside = new_tracker(c);
+    ytx_outcome *ao = NULL;
+    CHECK(ytx_tracker_track(aside, "rByHand1", NULL, 0, 0, "13700137000", "13600136000", &ao) == YTX_OK,
+          "track: %s", ytx_outcome_message(ao));
+    ytx_outcome_free(ao);
+    CHECK(ytx_tracker_restore(aside, "{\"request_id\":\"rRestored1\",\"src_timeout\":0,\"dst_timeout\":45}",
+                              &ao) == YTX_OK,
+          "restore: %s", ytx_outcome_message(ao));
+    ytx_outcome_free(ao);
+#define TICKET "ytx-ticket:1;kind=callback;sent=1700000000;credit=100;srctimeout=;dsttimeout=30;anchor=;customParm=t1;fid=4"
+    CHECK(ytx_tracker_restore(aside, "{\"ticket\":\"" TICKET "\"}", &ao) == YTX_OK,
+          "restore a ticket: %s", ytx_outcome_message(ao));
+    ytx_outcome_free(ao);
+    pending = NULL;
+    CHECK(ytx_tracker_pending(aside, &pending, NULL) == YTX_OK && ytx_pending_count(pending) == 3,
+          "three calls aside, %zu pending", ytx_pending_count(pending));
+    int seen_aside = 0;
+    for (size_t i = 0; i < ytx_pending_count(pending); i++) {
+        const char *rid = ytx_pending_request_id(pending, i);
+        if (strcmp(rid, "rByHand1") == 0) {
+            seen_aside |= 1;
+            CHECK(strcmp(ytx_pending_src(pending, i), "13700137000") == 0 &&
+                      strcmp(ytx_pending_dst(pending, i), "13600136000") == 0 &&
+                      ytx_pending_src_timeout(pending, i) == -1 && ytx_pending_ticket(pending, i)[0] == '\0',
+                  "tracked by hand: src %s dst %s", ytx_pending_src(pending, i), ytx_pending_dst(pending, i));
+        } else if (strcmp(rid, "rRestored1") == 0) {
+            seen_aside |= 2;
+            CHECK(ytx_pending_src_timeout(pending, i) == 0 && ytx_pending_dst_timeout(pending, i) == 45 &&
+                      ytx_pending_src(pending, i)[0] == '\0',
+                  "restored: timeouts %lld %lld", (long long)ytx_pending_src_timeout(pending, i),
+                  (long long)ytx_pending_dst_timeout(pending, i));
+        } else {
+            seen_aside |= 4;
+            CHECK(rid[0] == '\0' && strcmp(ytx_pending_ticket(pending, i), TICKET) == 0 &&
+                      strcmp(ytx_pending_custom_parm(pending, i), "t1") == 0 &&
+                      ytx_pending_src_timeout(pending, i) == -1 && ytx_pending_dst_timeout(pending, i) == 30,
+                  "an outcome unknown: ticket %s", ytx_pending_ticket(pending, i));
+        }
+    }
+    CHECK(seen_aside == 7, "each call aside once (%d)", seen_aside);
+    ytx_pending_free(pending);
+    ytx_tracker_free(aside);
     CHECK(ytx_tracker_on_push(old, (const uint8_t *)"{}", 2, NULL) == 500, "a freed handle: 500");
 
     for (int i = NCALLS / 2; i < NCALLS; i++) {

@@ -602,6 +602,26 @@ namespace Ytx
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern uint ytx_pending_credit(IntPtr pending, UIntPtr index);
 
+        // const char *ytx_pending_src(const ytx_pending *pending, size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_pending_src(IntPtr pending, UIntPtr index);
+
+        // const char *ytx_pending_dst(const ytx_pending *pending, size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_pending_dst(IntPtr pending, UIntPtr index);
+
+        // int64_t ytx_pending_src_timeout(const ytx_pending *pending, size_t index);  (-1: not known)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern long ytx_pending_src_timeout(IntPtr pending, UIntPtr index);
+
+        // int64_t ytx_pending_dst_timeout(const ytx_pending *pending, size_t index);  (-1: not known)
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern long ytx_pending_dst_timeout(IntPtr pending, UIntPtr index);
+
+        // const char *ytx_pending_ticket(const ytx_pending *pending, size_t index);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ytx_pending_ticket(IntPtr pending, UIntPtr index);
+
         // const char *ytx_pending_json(const ytx_pending *pending, size_t index);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr ytx_pending_json(IntPtr pending, UIntPtr index);

@@ -357,6 +357,21 @@ namespace Ytx
 
         internal static uint ytx_pending_credit(IntPtr pending, UIntPtr index) => NativeMethods.ytx_pending_credit(pending, index);
 
+        internal static string ytx_pending_src(IntPtr pending, UIntPtr index) =>
+            Utf8.Decode(NativeMethods.ytx_pending_src(pending, index));
+
+        internal static string ytx_pending_dst(IntPtr pending, UIntPtr index) =>
+            Utf8.Decode(NativeMethods.ytx_pending_dst(pending, index));
+
+        internal static long ytx_pending_src_timeout(IntPtr pending, UIntPtr index) =>
+            NativeMethods.ytx_pending_src_timeout(pending, index);
+
+        internal static long ytx_pending_dst_timeout(IntPtr pending, UIntPtr index) =>
+            NativeMethods.ytx_pending_dst_timeout(pending, index);
+
+        internal static string ytx_pending_ticket(IntPtr pending, UIntPtr index) =>
+            Utf8.Decode(NativeMethods.ytx_pending_ticket(pending, index));
+
         internal static string ytx_pending_json(IntPtr pending, UIntPtr index) =>
             Utf8.Decode(NativeMethods.ytx_pending_json(pending, index));
 

@@ -229,6 +229,12 @@ namespace Ytx
             SentAt = DateTimeOffset.FromUnixTimeSeconds(Math.Max(0L, Math.Min(sent, 253402300799L)));
             uint credit = NativeProxy.ytx_pending_credit(p, i);
             Credit = credit == 0 ? (long?)null : credit;
+            Src = YtxEvent.NullIfEmpty(NativeProxy.ytx_pending_src(p, i));
+            Dst = YtxEvent.NullIfEmpty(NativeProxy.ytx_pending_dst(p, i));
+            long srcTimeout = NativeProxy.ytx_pending_src_timeout(p, i), dstTimeout = NativeProxy.ytx_pending_dst_timeout(p, i);
+            SrcTimeout = srcTimeout < 0 ? (long?)null : srcTimeout; // -1: not known (0 is a timeout)
+            DstTimeout = dstTimeout < 0 ? (long?)null : dstTimeout;
+            Ticket = YtxEvent.NullIfEmpty(NativeProxy.ytx_pending_ticket(p, i));
             Json = NativeProxy.ytx_pending_json(p, i);
         }
 
@@ -246,6 +252,24 @@ namespace Ytx
         /// <summary>Its credit in seconds, <c>null</c> when not known.</summary>
         public long? Credit { get; }
 
+        /// <summary>The first leg's number, <c>null</c> when not known.</summary>
+        [Nullable(2)]
+        public string Src { get; }
+
+        /// <summary>The second leg's number, <c>null</c> when not known.</summary>
+        [Nullable(2)]
+        public string Dst { get; }
+
+        /// <summary>The request's <c>srctimeout</c> in seconds, <c>null</c> when not sent (the tracker counts its default ring timeout).</summary>
+        public long? SrcTimeout { get; }
+
+        /// <summary>The request's <c>dsttimeout</c> in seconds, <c>null</c> when not sent (the tracker counts its default ring timeout).</summary>
+        public long? DstTimeout { get; }
+
+        /// <summary>The outcome unknown's ticket (the text <see cref="YtxClient.Resolve(string, string, TimeSpan?, int?)"/> takes); <c>null</c> for a call with a requestId.</summary>
+        [Nullable(2)]
+        public string Ticket { get; }
+
         /// <summary>One line of JSON with everything the tracker knows, and what the application already received.</summary>
         [Nullable(1)]
         public string Json { get; }
@@ -253,7 +277,8 @@ namespace Ytx
         /// <summary>E.g. <c>YtxPendingCall(RequestId=..., CustomParm=order-42)</c>.</summary>
         public override string ToString()
         {
-            return "YtxPendingCall(RequestId=" + RequestId + ", CustomParm=" + CustomParm + ", Credit=" + Credit + ")";
+            return "YtxPendingCall(RequestId=" + RequestId + ", CustomParm=" + CustomParm + ", Credit=" + Credit +
+                   ", Src=" + Src + ", Dst=" + Dst + (Ticket != null ? ", Ticket=" + Ticket : "") + ")";
         }
     }
 

@@ -347,6 +347,8 @@ internal static partial class YtxTests
             Check(pending.All(p => p.CustomParm != null && p.SentAt.Year >= 2024), "pending items carry customParm and the time sent");
             Check(pending.Where(p => p.RequestId != null).All(p => p.Credit == 100), "and the credit");
             Equal(placed.Count(p => p.RequestId == null), pending.Count(p => p.RequestId == null), "outcomes unknown pending");
+            Check(pending.All(p => (p.RequestId == null) == (p.Ticket != null) && p.Src != null && p.Dst != null),
+                  "each with its numbers, and a ticket exactly when it has no requestId");
             r.WaitPushes(pushes);
             Drain(r.Tracker, events);
 
@@ -507,8 +509,25 @@ internal static partial class YtxTests
             t.Track(rid, "order-7", DateTimeOffset.FromUnixTimeSeconds(1800000000), 600, Src, Dst);
             t.Track(rid); // already watched: not an error
             var p = t.Pending().Single();
-            Check(p.RequestId == rid && p.CustomParm == "order-7" && p.Credit == 600 && p.SentAt.ToUnixTimeSeconds() == 1800000000,
+            Check(p.RequestId == rid && p.CustomParm == "order-7" && p.Credit == 600 && p.SentAt.ToUnixTimeSeconds() == 1800000000 &&
+                  p.Src == Src && p.Dst == Dst && p.Ticket == null && p.SrcTimeout == null && p.DstTimeout == null,
                   "the pending item: " + p);
+            // What Restore takes comes back: ring timeouts (0 is one, not "not known"), an outcome unknown's ticket.
+            using (var aside = new YtxTracker(client, new YtxTrackerOptions { ManualClock = true }))
+            {
+                const string ticket = "ytx-ticket:1;kind=callback;sent=1700000000;credit=100;srctimeout=;dsttimeout=30;anchor=;customParm=t1;fid=4";
+                aside.Restore("{\"request_id\":\"rTimeouts1\",\"src\":\"" + Src + "\",\"src_timeout\":0,\"dst_timeout\":45}");
+                aside.Restore("{\"ticket\":\"" + ticket + "\"}");
+                var items = aside.Pending();
+                Equal(2, items.Count, "two calls aside");
+                var call = items.Single(x => x.RequestId == "rTimeouts1");
+                var unknown = items.Single(x => x.RequestId == null);
+                Check(call.Src == Src && call.Dst == null && call.SrcTimeout == 0 && call.DstTimeout == 45 && call.Ticket == null,
+                      "restored with timeouts: " + call);
+                Check(unknown.Ticket == ticket && unknown.CustomParm == "t1" && unknown.SrcTimeout == null && unknown.DstTimeout == 30 &&
+                      unknown.Credit == 100 && unknown.SentAt.ToUnixTimeSeconds() == 1700000000,
+                      "an outcome unknown: " + unknown);
+            }
             byte[] answer = Encoding.UTF8.GetBytes("{\"requestid\":\"" + rid + "\",\"dsc\":\"" + Src +
                 "\",\"state\":\"answer\",\"stateDesc\":\"x\",\"timestamp\":\"2027-01-15 16:00:05\"}");
             Equal(200, t.OnPush(answer, "/s/push?CallState"), "a state push");

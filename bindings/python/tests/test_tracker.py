@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import json
 import re
 import threading
 import time
@@ -437,6 +438,7 @@ def test_track_pending_forget_and_close(client):
         [p] = t.pending()
         assert (p.request_id, p.custom_parm, p.credit, p.src, p.dst, p.ticket) == (
             rid, "order-7", 600, SRC, DST, None)
+        assert (p.src_timeout, p.dst_timeout) == (None, None)  # track() takes none
         assert p.sent_at.timestamp() == 1_800_000_000
         assert t.on_push(state_push(rid, SRC, "answer", "2027-01-15 16:00:05"), "CallState") == 200
         assert t.next_event(timeout=0) is None  # held for the reorder window
@@ -463,6 +465,34 @@ def test_track_pending_forget_and_close(client):
         t.pending()
     t.close()  # idempotent
     assert ytx.live_trackers() == 0
+
+
+def test_pending_items_carry_what_restore_took(client):
+    """Numbers, ring timeouts (0 is one, not "not known") and an outcome
+    unknown's ticket come back on the items, and survive a second restore."""
+    ticket = ("ytx-ticket:1;kind=callback;sent=1700000000;credit=100;srctimeout=;"
+              "dsttimeout=30;anchor=;customParm=t1;fid=4")
+    lines = [
+        json.dumps({"request_id": "rTimeouts1", "src": SRC, "dst": DST,
+                    "src_timeout": 0, "dst_timeout": 45, "credit": 90}),
+        json.dumps({"ticket": ticket}),
+    ]
+    with ytx.Tracker(client, clock="manual") as t:
+        for line in lines:
+            t.restore(line)
+        by_key = {p.request_id or p.ticket: p for p in t.pending()}
+        assert set(by_key) == {"rTimeouts1", ticket}
+        call, unknown = by_key["rTimeouts1"], by_key[ticket]
+        assert (call.src, call.dst, call.src_timeout, call.dst_timeout, call.credit, call.ticket) == (
+            SRC, DST, 0, 45, 90, None)
+        assert (unknown.request_id, unknown.custom_parm, unknown.ticket) == (None, "t1", ticket)
+        assert (unknown.src_timeout, unknown.dst_timeout, unknown.credit) == (None, 30, 100)
+        assert unknown.sent_at.timestamp() == 1_700_000_000
+        with ytx.Tracker(client, clock="manual") as again:
+            for item in t.pending():
+                again.track(item)
+            assert sorted(again.pending(), key=lambda p: p.json) == \
+                sorted(t.pending(), key=lambda p: p.json)
 
 
 def test_close_wakes_a_thread_waiting_forever(client):

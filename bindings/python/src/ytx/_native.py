@@ -655,6 +655,14 @@ class NativeLibrary:
     @_c_function([ytx_pending_p, c_size_t], c_char_p, _decode)
     def ytx_pending_custom_parm(self, pending: Any, index: int) -> str: ...
 
+    # const char *ytx_pending_dst(const struct ytx_pending *pending, size_t index);
+    @_c_function([ytx_pending_p, c_size_t], c_char_p, _decode)
+    def ytx_pending_dst(self, pending: Any, index: int) -> str: ...
+
+    # int64_t ytx_pending_dst_timeout(const struct ytx_pending *pending, size_t index);
+    @_c_function([ytx_pending_p, c_size_t], c_int64)
+    def ytx_pending_dst_timeout(self, pending: Any, index: int) -> int: ...
+
     # void ytx_pending_free(struct ytx_pending *pending);
     @_c_function([ytx_pending_p], None)
     def ytx_pending_free(self, pending: Any) -> None: ...
@@ -670,6 +678,18 @@ class NativeLibrary:
     # int64_t ytx_pending_sent_unix(const struct ytx_pending *pending, size_t index);
     @_c_function([ytx_pending_p, c_size_t], c_int64)
     def ytx_pending_sent_unix(self, pending: Any, index: int) -> int: ...
+
+    # const char *ytx_pending_src(const struct ytx_pending *pending, size_t index);
+    @_c_function([ytx_pending_p, c_size_t], c_char_p, _decode)
+    def ytx_pending_src(self, pending: Any, index: int) -> str: ...
+
+    # int64_t ytx_pending_src_timeout(const struct ytx_pending *pending, size_t index);
+    @_c_function([ytx_pending_p, c_size_t], c_int64)
+    def ytx_pending_src_timeout(self, pending: Any, index: int) -> int: ...
+
+    # const char *ytx_pending_ticket(const struct ytx_pending *pending, size_t index);
+    @_c_function([ytx_pending_p, c_size_t], c_char_p, _decode)
+    def ytx_pending_ticket(self, pending: Any, index: int) -> str: ...
 
     # const char *ytx_production_url(void);
     @_c_function([], c_char_p, _decode)

@@ -33,7 +33,6 @@ import contextvars
 import ctypes
 import enum
 import functools
-import json as _json
 import math
 import threading
 import time
@@ -172,6 +171,9 @@ class PendingCall:
         json: one line of JSON holding all of it and what the application
             already received (pass the item, or this text, to a new tracker's
             :meth:`Tracker.track` / :meth:`Tracker.restore`).
+        src_timeout, dst_timeout: the request's ``srctimeout`` /
+            ``dsttimeout`` in seconds, ``None`` when not sent (the tracker
+            counts its ``default_ring_timeout`` then).
     """
 
     request_id: Optional[str]
@@ -182,6 +184,8 @@ class PendingCall:
     dst: Optional[str]
     ticket: Optional[str]
     json: str
+    src_timeout: Optional[int] = None
+    dst_timeout: Optional[int] = None
 
 
 def _copy_event(lib: _native.NativeLibrary, e: Any) -> Event:
@@ -212,20 +216,23 @@ def _copy_event(lib: _native.NativeLibrary, e: Any) -> Event:
 
 
 def _copy_pending(lib: _native.NativeLibrary, p: Any) -> List[PendingCall]:
+    def timeout(seconds: int) -> Optional[int]:
+        return None if seconds < 0 else seconds  # -1: not known (0 is a timeout)
+
     items = []
     for i in range(int(lib.ytx_pending_count(p))):
-        text = lib.ytx_pending_json(p, i)
-        extra = _json.loads(text)  # the documented line (README, "The tracker")
         credit = int(lib.ytx_pending_credit(p, i))
         items.append(PendingCall(
             request_id=lib.ytx_pending_request_id(p, i) or None,
             custom_parm=lib.ytx_pending_custom_parm(p, i) or None,
             sent_at=datetime.fromtimestamp(int(lib.ytx_pending_sent_unix(p, i)), tz=timezone.utc),
             credit=credit or None,
-            src=extra.get("src") or None,
-            dst=extra.get("dst") or None,
-            ticket=extra.get("ticket") or None,
-            json=text,
+            src=lib.ytx_pending_src(p, i) or None,
+            dst=lib.ytx_pending_dst(p, i) or None,
+            ticket=lib.ytx_pending_ticket(p, i) or None,
+            json=lib.ytx_pending_json(p, i),
+            src_timeout=timeout(int(lib.ytx_pending_src_timeout(p, i))),
+            dst_timeout=timeout(int(lib.ytx_pending_dst_timeout(p, i))),
         ))
     return items
 
