@@ -299,8 +299,29 @@ fn close_enough(current: Option<Duration>, left: Duration) -> bool {
 }
 
 /// Whether an idle pooled connection is still open: one non-blocking peek
-/// (std only: non-blocking on, peek, off). Data or EOF means the server
-/// closed it (or broke the protocol).
+/// at one byte. Data or EOF means the server closed it (or broke the
+/// protocol); only "would block" (nothing to read) means open.
+///
+/// On unix this is one `recv(MSG_PEEK | MSG_DONTWAIT)` through `socket2`
+/// (the rust-lang crate that wraps socket calls std does not offer; its
+/// `unsafe` stays in the crate, this crate's stays in `src/ffi`): one system
+/// call instead of std's three (non-blocking on, peek, off).
+#[cfg(unix)]
+fn still_open(stream: &TcpStream) -> bool {
+    let mut byte = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    let flags = libc::MSG_PEEK | libc::MSG_DONTWAIT;
+    loop {
+        match socket2::SockRef::from(stream).recv_with_flags(&mut byte, flags) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return e.kind() == io::ErrorKind::WouldBlock,
+            Ok(_) => return false,
+        }
+    }
+}
+
+/// Elsewhere (Windows has no per-call non-blocking flag): std only,
+/// non-blocking on, peek, off.
+#[cfg(not(unix))]
 fn still_open(stream: &TcpStream) -> bool {
     let mut byte = [0u8; 1];
     if stream.set_nonblocking(true).is_err() {
@@ -780,6 +801,28 @@ mod tests {
             "{first}"
         );
         assert_eq!(got.len(), 2, "the second request reused the connection");
+    }
+
+    #[test]
+    fn still_open_is_only_an_idle_connection_and_consumes_nothing() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut ours = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut theirs, _) = listener.accept().unwrap();
+        assert!(still_open(&ours), "nothing to read: open");
+        // A blocking peek waits for the byte (or EOF) without taking it.
+        theirs.write_all(b"x").unwrap();
+        ours.peek(&mut [0u8; 1]).unwrap();
+        assert!(!still_open(&ours), "unread data: not reusable");
+        assert!(!still_open(&ours), "and the peek took nothing");
+        drop(theirs);
+        let mut got = Vec::new();
+        ours.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        ours.read_to_end(&mut got).unwrap();
+        assert_eq!(
+            got, b"x",
+            "the byte was still there, then EOF (blocking reads)"
+        );
+        assert!(!still_open(&ours), "closed by the server: not reusable");
     }
 
     #[test]
