@@ -189,11 +189,13 @@ impl Plain {
     /// closed: a NAT or load balancer may have dropped them without a word.
     /// Another process's (inherited through `fork()`) are dropped untouched:
     /// not even peeked at (a peek could see the other process's answer).
+    /// The process id is asked for only once a connection is taken (an
+    /// empty pool costs no `getpid`; the new connection's tag asks anyway).
     fn pooled(&self) -> Option<Conn> {
-        let me = super::owner();
+        let mut me = None;
         loop {
             let conn = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop()?;
-            if conn.owner != me {
+            if conn.owner != *me.get_or_insert_with(super::owner) {
                 // Drop closes our descriptor only (no shutdown(), nothing
                 // written): the process that opened it goes on using it.
                 drop(conn);
