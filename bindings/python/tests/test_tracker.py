@@ -392,6 +392,48 @@ def test_asyncio_tracker_and_a_cancelled_wait_loses_nothing(rig_factory):
     assert len(finals(asyncio.run(main()))) == len(KINDS)
 
 
+def test_async_waits_keep_the_librarys_order_when_one_is_cancelled(client):
+    """A cancelled await's worker may still be inside the library when the
+    next await starts: the event it pulls must come out first. The library's
+    pull is replaced by one that hands out 1, 2, ... in the order the pulls
+    begin, the first blocking until released (so the second await starts
+    while the cancelled worker is still in the library)."""
+    t = ytx.AsyncTracker(client, clock="manual")
+    first_in = threading.Event()
+    release = threading.Event()
+    lock = threading.Lock()
+    count = [0]
+
+    def pull(timeout_ms: int) -> Optional[int]:
+        with lock:
+            count[0] += 1
+            n = count[0]
+        if n == 1:
+            first_in.set()
+            release.wait(10)
+        return n  # type: ignore[return-value]
+
+    t.tracker._next_once = pull  # type: ignore[method-assign]
+
+    async def main() -> List[object]:
+        w = asyncio.ensure_future(t.next_event())
+        while not first_in.is_set():
+            await asyncio.sleep(0.001)
+        w.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await w
+        second = asyncio.ensure_future(t.next_event(timeout=5))
+        await asyncio.sleep(0.05)
+        release.set()
+        return [await second, await t.next_event(timeout=5)]
+
+    try:
+        assert asyncio.run(main()) == [1, 2]
+    finally:
+        release.set()
+        t.close()
+
+
 # --- the API, without the emulator's pushes ------------------------------------------
 
 

@@ -587,6 +587,7 @@ class AsyncTracker:
         )
         self._kept: Deque[Event] = deque()
         self._lock = threading.Lock()
+        self._pull = threading.Lock()  # one worker in the library at a time
         self._waits: "set[asyncio.Future[Optional[Event]]]" = set()
 
     @property
@@ -594,31 +595,35 @@ class AsyncTracker:
         """The :class:`Tracker` underneath (for the plain methods)."""
         return self._tracker
 
-    def _wait(self, timeout: Optional[float], cancelled: threading.Event) -> Optional[Event]:
+    def _wait(self, timeout: Optional[float], cancelled: threading.Event) -> bool:
+        """In a worker thread: pull one event from the library into the
+        queue ``_kept``; whether the queue has one. Pulls are serialised
+        (``_pull``) and each pulled event is queued before the next pull, so
+        events keep the library's order even when waits are cancelled and
+        several worker threads are still in the library."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while not cancelled.is_set():
-            with self._lock:
-                if self._kept:  # kept from a cancelled wait meanwhile
-                    return self._kept.popleft()
             left = _SLICE if deadline is None else min(_SLICE, deadline - time.monotonic())
-            event = self._tracker._next_once(max(0, round(left * 1000)))
-            if event is not None:
-                with self._lock:
-                    if not cancelled.is_set():
-                        return event
-                    self._kept.append(event)  # nobody awaits it any more
-                    return None
+            if self._pull.acquire(timeout=max(0.0, left)):
+                try:
+                    with self._lock:
+                        if self._kept:  # pulled by a wait that was cancelled meanwhile
+                            return True
+                    left = _SLICE if deadline is None else deadline - time.monotonic()
+                    event = self._tracker._next_once(max(0, round(min(_SLICE, left) * 1000)))
+                    if event is not None:
+                        with self._lock:
+                            self._kept.append(event)
+                        return True
+                finally:
+                    self._pull.release()
             if self._tracker.closed or (deadline is not None and time.monotonic() >= deadline):
-                return None
-        return None
+                return False
+        return False
 
-    def _keep(self, future: "asyncio.Future[Optional[Event]]") -> None:
-        """A cancelled wait's event (the library handed it out): the next call's."""
-        if not future.cancelled() and future.exception() is None:
-            event = future.result()
-            if event is not None:
-                with self._lock:
-                    self._kept.appendleft(event)
+    def _take(self) -> Optional[Event]:
+        with self._lock:
+            return self._kept.popleft() if self._kept else None
 
     async def next_event(self, timeout: Optional[float] = None) -> Optional[Event]:
         """:meth:`Tracker.next_event`, awaited (the wait runs in a worker thread)."""
@@ -627,25 +632,31 @@ class AsyncTracker:
                                     or not math.isfinite(float(timeout)) or timeout < 0):
             raise InvalidArgument(f"timeout: must be a number of seconds, 0 or more, "
                                   f"got {timeout!r}", field="timeout")
-        with self._lock:
-            if self._kept:
-                return self._kept.popleft()
-        if self._tracker.closed:
-            return None
-        cancelled = threading.Event()
+        deadline = None if timeout is None else time.monotonic() + float(timeout)
         loop = asyncio.get_running_loop()
-        call = functools.partial(contextvars.copy_context().run, self._wait,
-                                 None if timeout is None else float(timeout), cancelled)
-        future = loop.run_in_executor(self._executor, call)
-        self._waits.add(future)
-        future.add_done_callback(self._waits.discard)
-        try:
-            return await asyncio.shield(future)
-        except asyncio.CancelledError:
-            with self._lock:
-                cancelled.set()  # the worker stops at its next slice
-            future.add_done_callback(self._keep)  # (soon, when already done)
-            raise
+        while True:
+            event = self._take()
+            if event is not None or self._tracker.closed:
+                return event
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            cancelled = threading.Event()
+            call = functools.partial(contextvars.copy_context().run, self._wait, left, cancelled)
+            future = loop.run_in_executor(self._executor, call)
+            self._waits.add(future)
+            future.add_done_callback(self._waits.discard)
+            try:
+                got = await asyncio.shield(future)
+            except asyncio.CancelledError:
+                # The worker stops at its next slice; an event it pulls
+                # stays queued, first in line for the next call.
+                cancelled.set()
+                raise
+            if not got:
+                return None
+            # Another task's await may have taken the queued event: then
+            # wait again for the time left.
+            if deadline is not None and time.monotonic() >= deadline:
+                return self._take()
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._events()
