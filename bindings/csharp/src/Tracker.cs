@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -311,7 +310,13 @@ namespace Ytx
         };
 
         private readonly YtxTrackerHandle _handle;
-        private readonly ConcurrentQueue<YtxEvent> _kept = new ConcurrentQueue<YtxEvent>();
+        // Events pulled from the library by a wait that was cancelled meanwhile, in the
+        // library's order; handed out before anything newer (lock: the list itself).
+        private readonly LinkedList<YtxEvent> _kept = new LinkedList<YtxEvent>();
+
+        // One thread pulls from the library at a time, and queues what a cancelled wait
+        // pulled before letting go: a later event can never overtake a kept one.
+        private readonly object _pull = new object();
         private int _disposed;
 
         /// <summary>A tracker with the default options over <paramref name="client"/>.</summary>
@@ -419,7 +424,7 @@ namespace Ytx
         public YtxEvent NextEvent(TimeSpan? timeout = null)
         {
             YtxEvent kept;
-            if (_kept.TryDequeue(out kept))
+            if (TryTakeKept(out kept))
             {
                 return kept;
             }
@@ -431,7 +436,24 @@ namespace Ytx
             {
                 return null;
             }
-            return NextOnce(timeout.HasValue ? (long)Math.Ceiling(timeout.Value.TotalMilliseconds) : -1);
+            DateTime deadline = timeout.HasValue ? DateTime.UtcNow + timeout.Value : DateTime.MaxValue;
+            if (!Monitor.TryEnter(_pull, timeout.HasValue ? ClampMs(timeout.Value) : Timeout.Infinite))
+            {
+                return null;
+            }
+            try
+            {
+                if (TryTakeKept(out kept))
+                {
+                    return kept;
+                }
+                long left = timeout.HasValue ? (long)Math.Ceiling(Math.Max(0.0, (deadline - DateTime.UtcNow).TotalMilliseconds)) : -1;
+                return IsDisposed ? null : NextOnce(left);
+            }
+            finally
+            {
+                Monitor.Exit(_pull);
+            }
         }
 
         /// <summary>
@@ -467,7 +489,7 @@ namespace Ytx
                 throw new YtxArgumentException("timeout: must not be negative", YtxResultCode.InvalidArgument, "timeout");
             }
             YtxEvent kept;
-            if (_kept.TryDequeue(out kept))
+            if (TryTakeKept(out kept))
             {
                 return Task.FromResult(kept);
             }
@@ -485,10 +507,8 @@ namespace Ytx
                     {
                         while (!done.Task.IsCompleted)
                         {
-                            YtxEvent early;
-                            if (_kept.TryDequeue(out early))
+                            if (DeliverKept(done))
                             {
-                                Deliver(done, early);
                                 return;
                             }
                             TimeSpan left = deadline == DateTime.MaxValue ? Slice : deadline - DateTime.UtcNow;
@@ -496,11 +516,37 @@ namespace Ytx
                             {
                                 left = Slice;
                             }
-                            YtxEvent e = IsDisposed ? null : NextOnce(Math.Max(0L, (long)Math.Ceiling(left.TotalMilliseconds)));
-                            if (e != null)
+                            if (left < TimeSpan.Zero)
                             {
-                                Deliver(done, e);
-                                return;
+                                left = TimeSpan.Zero;
+                            }
+                            if (Monitor.TryEnter(_pull, left))
+                            {
+                                try
+                                {
+                                    if (DeliverKept(done))
+                                    {
+                                        return;
+                                    }
+                                    left = deadline == DateTime.MaxValue ? Slice : deadline - DateTime.UtcNow;
+                                    if (left > Slice)
+                                    {
+                                        left = Slice;
+                                    }
+                                    YtxEvent e = IsDisposed ? null : NextOnce(Math.Max(0L, (long)Math.Ceiling(left.TotalMilliseconds)));
+                                    if (e != null)
+                                    {
+                                        if (!done.TrySetResult(e))
+                                        {
+                                            Keep(e); // the wait was cancelled: the next call's, still in order
+                                        }
+                                        return;
+                                    }
+                                }
+                                finally
+                                {
+                                    Monitor.Exit(_pull);
+                                }
                             }
                             if (IsDisposed || DateTime.UtcNow >= deadline)
                             {
@@ -699,12 +745,55 @@ namespace Ytx
             return IsDisposed ? "YtxTracker(disposed)" : "YtxTracker(open)";
         }
 
-        private void Deliver(TaskCompletionSource<YtxEvent> done, YtxEvent e)
+        private bool TryTakeKept(out YtxEvent e)
         {
-            if (!done.TrySetResult(e))
+            lock (_kept)
             {
-                _kept.Enqueue(e); // the wait was cancelled: the next call's
+                if (_kept.Count > 0)
+                {
+                    e = _kept.First.Value;
+                    _kept.RemoveFirst();
+                    return true;
+                }
             }
+            e = null;
+            return false;
+        }
+
+        private void Keep(YtxEvent e)
+        {
+            lock (_kept)
+            {
+                _kept.AddLast(e);
+            }
+        }
+
+        // Hands the oldest kept event to the wait, unless it is over (cancelled): whether
+        // the wait is finished. Its continuations run asynchronously, never under the lock.
+        private bool DeliverKept(TaskCompletionSource<YtxEvent> done)
+        {
+            lock (_kept)
+            {
+                if (done.Task.IsCompleted)
+                {
+                    return true;
+                }
+                if (_kept.Count == 0)
+                {
+                    return false;
+                }
+                if (done.TrySetResult(_kept.First.Value))
+                {
+                    _kept.RemoveFirst();
+                }
+                return true;
+            }
+        }
+
+        private static int ClampMs(TimeSpan t)
+        {
+            double ms = Math.Ceiling(t.TotalMilliseconds);
+            return ms >= int.MaxValue ? int.MaxValue : (int)ms;
         }
 
         private YtxEvent NextOnce(long timeoutMs)
