@@ -2681,3 +2681,53 @@ mod tests {
         assert!(o.set("clock", "manual").is_ok());
     }
 }
+
+#[cfg(test)]
+mod review_tests {
+    use super::*;
+
+    fn tracker(options: TrackerOptions) -> Tracker {
+        let client = Arc::new(
+            Client::builder("a".repeat(32), "b".repeat(32), "c".repeat(32))
+                .base_url("http://127.0.0.1:9")
+                .build()
+                .unwrap(),
+        );
+        Tracker::new(client, options).unwrap()
+    }
+
+    /// A restored (or `ytx_tracker_track`ed) sent_at near the end of time
+    /// must be an error naming sent_at, not a panic in `bound()`.
+    #[test]
+    fn far_future_sent_at_is_an_error_not_a_panic() {
+        let t = tracker(TrackerOptions::new());
+        let call = TrackedCall::from_json(r#"{"request_id":"1001","sent_at":9223372036854775807}"#);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            call.and_then(|c| t.track(c))
+        }));
+        assert!(r.is_ok(), "track panicked");
+    }
+
+    /// verify=never: a record push queues Completed; the application
+    /// checkpoints pending() before next_event, restarts, restores. The
+    /// record is not in pending, and record_pushed=true makes the tracker
+    /// drop the same record when pushed again: the call never completes.
+    #[test]
+    fn never_mode_restart_loses_a_pushed_record() {
+        let o = || TrackerOptions::new().verify(Verify::Never);
+        let t = tracker(o());
+        t.track(TrackedCall::new("1005")).unwrap();
+        let rec = br#"{"cdr":[{"requestid":"1005","duration":7}]}"#;
+        assert_eq!(t.on_push(rec, Some("Call")), 200);
+        let saved: Vec<String> = t.pending().iter().map(TrackedCall::to_json).collect();
+        assert_eq!(saved.len(), 1);
+        drop(t); // restart before the event was handed out
+        let t2 = tracker(o());
+        for s in &saved {
+            t2.track(TrackedCall::from_json(s).unwrap()).unwrap();
+        }
+        assert_eq!(t2.on_push(rec, Some("Call")), 200); // platform retry
+        let got = t2.next_event(Some(Duration::from_millis(50)));
+        assert_eq!(got.map(|e| e.kind()), Some(EventKind::Completed));
+    }
+}
