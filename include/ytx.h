@@ -1875,7 +1875,8 @@ uint64_t ytx_tracker_stat(const struct ytx_tracker *tracker, const char *name);
  * - request_id: required, the requestId of the accepted call.
  * - custom_parm, src, dst: NULL when not known (they sharpen the
  *   cross-checks of pushes).
- * - sent_unix: when it was sent, Unix seconds; 0 for now.
+ * - sent_unix: when it was sent, Unix seconds (at most a year after now);
+ *   0 for now.
  * - credit: its credit in seconds; 0 when not known (the option
  *   assume_credit is used for the bound).
  * - outcome_out: NULL, or receives a new ytx_outcome (always).

@@ -147,11 +147,14 @@ impl ManualClock {
             at: Mutex::new((SystemTime::now(), Instant::now())),
         }
     }
-    /// Move both clocks forward by `d`.
+    /// Move both clocks forward by `d` (by nothing when that is past what
+    /// they can hold).
     pub fn advance(&self, d: Duration) {
         let mut at = self.at.lock().unwrap_or_else(|p| p.into_inner());
-        at.0 += d;
-        at.1 += d;
+        // Past what the clocks hold: they stay (a test's mistake, no panic).
+        if let (Some(wall), Some(mono)) = (at.0.checked_add(d), at.1.checked_add(d)) {
+            *at = (wall, mono);
+        }
     }
 }
 
@@ -511,12 +514,45 @@ fn unix_of(t: SystemTime) -> i64 {
     }
 }
 
-fn from_unix(s: i64) -> SystemTime {
-    if s >= 0 {
-        UNIX_EPOCH + Duration::from_secs(s.unsigned_abs())
-    } else {
-        UNIX_EPOCH - Duration::from_secs(s.unsigned_abs())
+/// Unix seconds as a time; `None` before 1970 or past what a time holds.
+fn from_unix(s: i64) -> Option<SystemTime> {
+    u64::try_from(s)
+        .ok()
+        .and_then(|s| UNIX_EPOCH.checked_add(Duration::from_secs(s)))
+}
+
+/// How far after the real now a tracked call's `sent_at` may be: generous
+/// (a test's fixed time, another machine's clock); much later is not a
+/// time a call was sent, and would push its timers past any date.
+const MAX_SENT_AHEAD: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// The end of year 9999: what a time past what `SystemTime` can add to is
+/// held at.
+fn far_future() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(253_402_300_799)
+}
+
+/// `t + d`, never a panic: past what a time holds, the far future.
+fn later(t: SystemTime, d: Duration) -> SystemTime {
+    t.checked_add(d).unwrap_or_else(|| t.max(far_future()))
+}
+
+/// Check a tracked call's sent time: not before 1970, at most a year after
+/// the real now. The error names `field`.
+pub(crate) fn check_sent_at(t: SystemTime, field: &str) -> Result<()> {
+    if t < UNIX_EPOCH {
+        return Err(Error::invalid(field, "must be a time after 1970-01-01"));
     }
+    if SystemTime::now()
+        .checked_add(MAX_SENT_AHEAD)
+        .is_some_and(|max| t > max)
+    {
+        return Err(Error::invalid(
+            field,
+            "is more than a year in the future: not when the call was sent",
+        ));
+    }
+    Ok(())
 }
 
 impl TrackedCall {
@@ -591,8 +627,9 @@ impl TrackedCall {
         }
     }
 
-    /// Check it: a requestId (1 to 64 ASCII letters or digits) or a ticket;
-    /// the error names the field.
+    /// Check it: a requestId (1 to 64 ASCII letters or digits) or a ticket,
+    /// a `sent_at` after 1970 and at most a year after the real now; the
+    /// error names the field.
     pub fn validate(&self) -> Result<()> {
         match (&self.request_id, &self.ticket) {
             (Some(id), _) => crate::request::request_id_text("request_id", id)?,
@@ -613,7 +650,7 @@ impl TrackedCall {
                 "must be a product number (1 to 10 digits)",
             ));
         }
-        Ok(())
+        check_sent_at(self.sent_at, "sent_at")
     }
 
     /// One line of JSON (version 1; the `ytx watch` journal format):
@@ -673,7 +710,12 @@ impl TrackedCall {
             credit: j.credit.or(base.credit),
             src_timeout: j.src_timeout.or(base.src_timeout),
             dst_timeout: j.dst_timeout.or(base.dst_timeout),
-            sent_at: j.sent_at.map_or(base.sent_at, from_unix),
+            sent_at: match j.sent_at {
+                None => base.sent_at,
+                Some(s) => from_unix(s).ok_or_else(|| {
+                    Error::invalid("sent_at", "must be Unix seconds after 1970-01-01")
+                })?,
+            },
             fid: j.fid.unwrap_or(base.fid.clone()),
             states: j.states,
             record_pushed: j.record_pushed,
@@ -1089,11 +1131,11 @@ impl Entry {
         let ring =
             |t: Option<u32>| t.map_or(o.default_ring_timeout, |s| Duration::from_secs(s.into()));
         let credit = Duration::from_secs(self.call.credit.unwrap_or(o.assume_credit).into());
-        self.call.sent_at
-            + ring(self.call.src_timeout)
-            + ring(self.call.dst_timeout)
-            + credit
-            + o.record_delay
+        let span = ring(self.call.src_timeout)
+            .saturating_add(ring(self.call.dst_timeout))
+            .saturating_add(credit)
+            .saturating_add(o.record_delay);
+        later(self.call.sent_at, span)
     }
 
     /// The call has ended by its pushes: the first leg hung up, and the
@@ -1336,7 +1378,7 @@ impl State {
     ) -> std::result::Result<(), SystemTime> {
         if self.free_queries(now, o) == 0 {
             let oldest = self.recent_queries.front().copied().unwrap_or(now);
-            return Err((oldest + QUERY_WINDOW).max(now + Duration::from_millis(1)));
+            return Err(later(oldest, QUERY_WINDOW).max(later(now, Duration::from_millis(1))));
         }
         self.recent_queries.push_back(now);
         Ok(())
@@ -1347,7 +1389,7 @@ impl State {
         if self
             .recent_queries
             .back()
-            .is_some_and(|t| *t > now + QUERY_WINDOW)
+            .is_some_and(|t| *t > later(now, QUERY_WINDOW))
         {
             // The wall clock went back: start the window again.
             self.recent_queries.clear();
@@ -1355,7 +1397,7 @@ impl State {
         while self
             .recent_queries
             .front()
-            .is_some_and(|t| *t + QUERY_WINDOW <= now)
+            .is_some_and(|t| later(*t, QUERY_WINDOW) <= now)
         {
             self.recent_queries.pop_front();
         }
@@ -1631,13 +1673,13 @@ impl Shared {
             ));
         }
         let o = &self.options;
-        let entry = Entry::new(call, now + o.reorder_window);
+        let entry = Entry::new(call, later(now, o.reorder_window));
         let unknown = entry.call.request_id.is_none();
         let bound = entry.bound(o);
         let first = if unknown {
             // A search before the bound can only find it placed: early,
             // cheap when placed; the bound's search settles "not placed".
-            (entry.call.sent_at + o.after_disconnect).min(bound)
+            later(entry.call.sent_at, o.after_disconnect).min(bound)
         } else if entry.call.record_pushed || entry.ended() {
             now
         } else {
@@ -1651,10 +1693,11 @@ impl Shared {
         }
         self.plan_unknown_or_call(st, &key, first);
         if !overdue_reported {
-            st.overdue_timer(bound + o.overdue_after, &key);
+            st.overdue_timer(later(bound, o.overdue_after), &key);
         }
         if held {
-            st.held.push_back((now + o.reorder_window, key.clone()));
+            st.held
+                .push_back((later(now, o.reorder_window), key.clone()));
         }
         // Pushes that came before the call was tracked.
         let orphans = std::mem::take(&mut st.orphans);
@@ -1695,7 +1738,7 @@ impl Shared {
         st.orphans.push_back(Orphan {
             push,
             request_id: request_id.to_string(),
-            until: now + self.options.orphan_window,
+            until: later(now, self.options.orphan_window),
             bytes,
         });
     }
@@ -1774,15 +1817,15 @@ impl Shared {
             state,
             timestamp: ts,
             status: Status::Held,
-            until: now + self.options.reorder_window,
+            until: later(now, self.options.reorder_window),
         });
         let ended = !was_ended && e.ended();
         st.held
-            .push_back((now + self.options.reorder_window, rid.clone()));
+            .push_back((later(now, self.options.reorder_window), rid.clone()));
         if ended {
             st.plan(
                 &rid,
-                now + self.options.after_disconnect,
+                later(now, self.options.after_disconnect),
                 true,
                 &self.options,
             );
@@ -2001,8 +2044,8 @@ impl Shared {
             st.stats.rate_limited += 1;
             let pause = st.rate_pause;
             st.rate_pause = (pause * 2).min(MAX_RATE_PAUSE);
-            st.rate_pause_until = Some(now + pause);
-            st.plan(key, now + pause, false, o);
+            st.rate_pause_until = Some(later(now, pause));
+            st.plan(key, later(now, pause), false, o);
         } else {
             st.stats.query_errors += 1;
             self.backoff(st, key, now);
@@ -2017,7 +2060,7 @@ impl Shared {
         let Some(e) = st.entries.get_mut(key) else {
             return;
         };
-        let mut at = now + e.backoff;
+        let mut at = later(now, e.backoff);
         e.backoff = (e.backoff * 2).min(MAX_BACKOFF);
         // Never sleep past the bound: the bound's query settles it.
         let bound = e.bound(o);
@@ -2706,6 +2749,27 @@ mod review_tests {
             call.and_then(|c| t.track(c))
         }));
         assert!(r.is_ok(), "track panicked");
+        let e = r.unwrap().unwrap_err();
+        assert_eq!(e.field(), Some("sent_at"), "{e}");
+        // Before 1970, or past what a time holds: an error too.
+        for s in [-1, i64::MIN] {
+            let json = format!(r#"{{"request_id":"1001","sent_at":{s}}}"#);
+            let e = TrackedCall::from_json(&json).unwrap_err();
+            assert_eq!(e.field(), Some("sent_at"), "{json}: {e}");
+        }
+        // Built in Rust and tracked directly: the same error.
+        let mut c = TrackedCall::new("1002");
+        c.sent_at = SystemTime::now() + Duration::from_secs(367 * 24 * 3600);
+        assert_eq!(t.track(c.clone()).unwrap_err().field(), Some("sent_at"));
+        // Within a year ahead (a fixed time in a test): watched.
+        c.sent_at = SystemTime::now() + Duration::from_secs(60 * 24 * 3600);
+        t.track(c).unwrap();
+        assert_eq!(t.pending().len(), 1);
+        // A manual clock pushed past what it holds stays where it is.
+        let clock = ManualClock::new();
+        let before = clock.now();
+        clock.advance(Duration::MAX);
+        assert_eq!(clock.now(), before);
     }
 
     /// verify=never: a record push queues Completed; the application

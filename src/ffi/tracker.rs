@@ -207,7 +207,8 @@ pub unsafe extern "C" fn ytx_tracker_next_event(
 /// - `request_id`: required, the requestId of the accepted call.
 /// - `custom_parm`, `src`, `dst`: NULL when not known (they sharpen the
 ///   cross-checks of pushes).
-/// - `sent_unix`: when it was sent, Unix seconds; 0 for now.
+/// - `sent_unix`: when it was sent, Unix seconds (at most a year after now);
+///   0 for now.
 /// - `credit`: its credit in seconds; 0 when not known (the option
 ///   `assume_credit` is used for the bound).
 /// - `outcome_out`: NULL, or receives a new `ytx_outcome` (always).
@@ -244,7 +245,10 @@ pub unsafe extern "C" fn ytx_tracker_track(
                 return Err(Error::invalid("sent_unix", "must be 0 (now) or a Unix time").into());
             }
             if sent_unix > 0 {
-                call.sent_at = UNIX_EPOCH + Duration::from_secs(sent_unix.unsigned_abs());
+                call.sent_at = UNIX_EPOCH
+                    .checked_add(Duration::from_secs(sent_unix.unsigned_abs()))
+                    .ok_or_else(|| Error::invalid("sent_unix", "is past what a time holds"))?;
+                crate::tracker::check_sent_at(call.sent_at, "sent_unix")?;
             }
             Ok(t.track(call)?)
         })();
