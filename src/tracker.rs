@@ -1895,7 +1895,10 @@ impl Shared {
             st.unrecognised(&rid, format!("record push for requestId {rid:?}: {why}"));
             return;
         }
-        if e.call.record_pushed {
+        // A duplicate only when this tracker holds the record: a call
+        // restored with `record_pushed` lost it (verify=never queries never),
+        // so the platform's retry is what completes it.
+        if e.pushed_record.is_some() {
             st.stats.duplicates += 1;
             return;
         }
