@@ -960,6 +960,9 @@ struct Entry {
     finished: bool,
     overdue_queued: bool,
     cursor: Option<String>,
+    /// When its last search was taken (an outcome unknown): a hint brings
+    /// the next one no sooner than [`FIRST_BACKOFF`] after it.
+    last_search: Option<SystemTime>,
 }
 
 struct Orphan {
@@ -1120,6 +1123,7 @@ impl Entry {
             finished: false,
             overdue_queued: false,
             cursor: None,
+            last_search: None,
         }
     }
 
@@ -1833,7 +1837,9 @@ impl Shared {
     }
 
     /// A push naming the customParm of an *outcome unknown*: search for it
-    /// now (a hint only: the search is what settles it).
+    /// now (a hint only: the search is what settles it), or, when it was
+    /// searched for lately, [`FIRST_BACKOFF`] after that search: forged
+    /// pushes cannot use up the query budget.
     fn hint_by_custom_parm(&self, st: &mut State, parm: Option<&str>, now: SystemTime) -> bool {
         let Some(parm) = parm.filter(|p| !p.is_empty()) else {
             return false;
@@ -1841,7 +1847,12 @@ impl Shared {
         let key = format!("unknown:{parm}");
         if st.unknowns.contains(&key) {
             st.stats.hints += 1;
-            st.plan(&key, now, true, &self.options);
+            let at = st
+                .entries
+                .get(&key)
+                .and_then(|e| e.last_search)
+                .map_or(now, |last| later(last, FIRST_BACKOFF).max(now));
+            st.plan(&key, at, true, &self.options);
             return true;
         }
         false
@@ -1993,6 +2004,7 @@ impl Shared {
                     fid: e.call.fid.clone(),
                 },
                 (None, Some(t)) => {
+                    e.last_search = Some(now);
                     let job = Job::Search {
                         key,
                         ticket: t.clone(),
@@ -2796,5 +2808,33 @@ mod review_tests {
         assert_eq!(t2.on_push(rec, Some("Call")), 200); // platform retry
         let got = t2.next_event(Some(Duration::from_millis(50)));
         assert_eq!(got.map(|e| e.kind()), Some(EventKind::Completed));
+    }
+
+    /// Forged pushes naming an outcome unknown's customParm: each is a
+    /// hint, but together they bring its search forward only once (not
+    /// again within FIRST_BACKOFF of the last search), so they cannot use
+    /// up the query budget.
+    #[test]
+    fn forged_hints_bring_a_search_forward_once() {
+        let clock = Arc::new(ManualClock::new());
+        let t = tracker(TrackerOptions::new().clock(clock.clone()));
+        let call = crate::CallbackCall::new("13800138000", "13900139000", 100).custom_parm("h1");
+        let ticket = Ticket::for_callback(&call, clock.now().0, None);
+        t.track(TrackedCall::unknown(ticket)).unwrap();
+        let _ = t.next_event(Some(Duration::from_millis(1)));
+        assert_eq!(t.stats().queries, 0, "no search before the first is due");
+        for i in 0..100 {
+            let push = format!(
+                r#"{{"requestid":"9{i:03}","dsc":"13900139000","state":"callout","timestamp":"2026-12-06 15:00:00","customParm":"h1"}}"#
+            );
+            assert_eq!(t.on_push(push.as_bytes(), Some("CallState")), 200);
+            let _ = t.next_event(Some(Duration::from_millis(1)));
+        }
+        assert_eq!(t.stats().hints, 100);
+        assert_eq!(t.stats().queries, 1);
+        // The search failed (nothing listens): its backoff search comes.
+        clock.advance(FIRST_BACKOFF);
+        let _ = t.next_event(Some(Duration::from_millis(1)));
+        assert_eq!(t.stats().queries, 2, "the backoff's search");
     }
 }
