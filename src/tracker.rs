@@ -1002,6 +1002,8 @@ struct State {
     rate_pause_until: Option<SystemTime>,
     rate_pause: Duration,
     stats: TrackerStats,
+    /// Passes of `next_event`'s loop (tests count them: no busy waiting).
+    passes: u64,
 }
 
 struct Shared {
@@ -1373,19 +1375,23 @@ impl State {
         }
     }
 
-    /// Take one query of the budget now, or say when one is free: at
-    /// most `queries_per_minute` queries in any minute.
-    fn take_query(
-        &mut self,
-        now: SystemTime,
-        o: &TrackerOptions,
-    ) -> std::result::Result<(), SystemTime> {
-        if self.free_queries(now, o) == 0 {
-            let oldest = self.recent_queries.front().copied().unwrap_or(now);
-            return Err(later(oldest, QUERY_WINDOW).max(later(now, Duration::from_millis(1))));
+    /// When a query may be sent: `None` now, or when a -104 pause ends or
+    /// the budget frees one.
+    fn budget_free_at(&mut self, now: SystemTime, o: &TrackerOptions) -> Option<SystemTime> {
+        if let Some(until) = self.rate_pause_until.filter(|u| *u > now) {
+            return Some(until);
         }
-        self.recent_queries.push_back(now);
-        Ok(())
+        self.budget_frees_at(now, o)
+    }
+
+    /// When the budget (at most `queries_per_minute` queries in any
+    /// minute) frees a query: `None` now.
+    fn budget_frees_at(&mut self, now: SystemTime, o: &TrackerOptions) -> Option<SystemTime> {
+        if self.free_queries(now, o) > 0 {
+            return None;
+        }
+        let oldest = self.recent_queries.front().copied().unwrap_or(now);
+        Some(later(oldest, QUERY_WINDOW).max(later(now, Duration::from_millis(1))))
     }
 
     /// How many queries the budget allows now.
@@ -1462,6 +1468,7 @@ impl Tracker {
                 rate_pause_until: None,
                 rate_pause: FIRST_RATE_PAUSE,
                 stats: TrackerStats::default(),
+                passes: 0,
             }),
             options,
             cv: Condvar::new(),
@@ -1604,6 +1611,7 @@ impl Tracker {
         let sh = &*self.shared;
         let mut st = sh.lock();
         loop {
+            st.passes += 1;
             if sh.closed.load(std::sync::atomic::Ordering::Acquire) {
                 return None;
             }
@@ -1631,7 +1639,7 @@ impl Tracker {
                 },
                 None => None,
             };
-            let wake = sh.next_wake(&st).map(|w| {
+            let wake = sh.next_wake(&mut st, now).map(|w| {
                 w.duration_since(now)
                     .unwrap_or(Duration::from_millis(1))
                     .max(Duration::from_millis(1))
@@ -1966,6 +1974,13 @@ impl Shared {
         if self.options.verify == Verify::Never {
             return None;
         }
+        if st.queries.peek().is_some_and(|Reverse(t)| t.0 <= now)
+            && st.budget_free_at(now, &self.options).is_some()
+        {
+            // Due queries wait where they are; `next_wake` wakes for the
+            // budget, not for them.
+            return None;
+        }
         loop {
             let Reverse((at, _, key)) = st.queries.peek()?.clone();
             if at > now {
@@ -1979,17 +1994,7 @@ impl Shared {
             if !valid {
                 continue;
             }
-            let wait = match st.rate_pause_until.filter(|u| *u > now) {
-                Some(until) => Err(until),
-                None => st.take_query(now, &self.options),
-            };
-            if let Err(when) = wait {
-                if let Some(e) = st.entries.get_mut(&key) {
-                    e.next_query = Some(when);
-                }
-                st.query_timer(when, &key);
-                return None;
-            }
+            st.recent_queries.push_back(now);
             // A search may read more pages, as many as the budget allows
             // now (taken now, the ones not read given back).
             let more = (st.free_queries(now, &self.options) as u32).min(MAX_PAGES_PER_SEARCH - 1);
@@ -2163,12 +2168,19 @@ impl Shared {
         }
     }
 
-    /// The earliest time something is due (a held state, an orphan, a timer).
-    fn next_wake(&self, st: &State) -> Option<SystemTime> {
+    /// The earliest time something is due (a held state, an orphan, a timer;
+    /// a query no sooner than the budget or a -104 pause allows).
+    fn next_wake(&self, st: &mut State, now: SystemTime) -> Option<SystemTime> {
+        let query = st.queries.peek().map(|Reverse(t)| t.0).map(|at| {
+            match st.budget_free_at(now, &self.options) {
+                Some(free) => at.max(free),
+                None => at,
+            }
+        });
         [
             st.held.front().map(|h| h.0),
             st.orphans.front().map(|x| x.until),
-            st.queries.peek().map(|Reverse(t)| t.0),
+            query,
             st.overdue.peek().map(|Reverse(t)| t.0),
         ]
         .into_iter()
@@ -2836,5 +2848,47 @@ mod review_tests {
         clock.advance(FIRST_BACKOFF);
         let _ = t.next_event(Some(Duration::from_millis(1)));
         assert_eq!(t.stats().queries, 2, "the backoff's search");
+    }
+
+    /// Many calls due and the budget empty: `next_event` waits for the
+    /// budget, it does not wake every millisecond to move one call.
+    #[test]
+    fn an_empty_budget_is_waited_for_not_polled() {
+        let clock = Arc::new(ManualClock::new());
+        let t = tracker(
+            TrackerOptions::new()
+                .queries_per_minute(1)
+                .clock(clock.clone()),
+        );
+        for i in 0..50 {
+            let mut c = TrackedCall::new(format!("70{i:02}"));
+            c.sent_at = clock.now().0;
+            t.track(c).unwrap();
+        }
+        clock.advance(Duration::from_secs(3 * 3600));
+        // Overdue alerts for all 50 first (due work, no query).
+        let mut overdue = 0;
+        while let Some(ev) = t.next_event(Some(Duration::from_millis(1))) {
+            assert_eq!(ev.kind(), EventKind::Overdue);
+            overdue += 1;
+        }
+        assert_eq!(overdue, 50);
+        assert_eq!(t.stats().queries, 1);
+        let before = t.shared.lock().passes;
+        assert!(t.next_event(Some(Duration::from_millis(500))).is_none());
+        let passes = t.shared.lock().passes - before;
+        assert_eq!(t.stats().queries, 1);
+        assert!(passes <= 4, "{passes} passes for one wait");
+        // A -104 pause is waited for the same way.
+        {
+            let mut st = t.shared.lock();
+            st.recent_queries.clear();
+            st.rate_pause_until = Some(later(clock.now().0, Duration::from_secs(60)));
+        }
+        let before = t.shared.lock().passes;
+        assert!(t.next_event(Some(Duration::from_millis(500))).is_none());
+        let passes = t.shared.lock().passes - before;
+        assert_eq!(t.stats().queries, 1);
+        assert!(passes <= 4, "{passes} passes for one paused wait");
     }
 }
