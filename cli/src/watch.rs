@@ -172,6 +172,15 @@ fn track_line(tracker: &Tracker, line: &str, origin: &str) {
     }
 }
 
+/// A line as read (bytes, with its newline or not): one not UTF-8 is
+/// reported on stderr and skipped like any bad line.
+fn track_bytes(tracker: &Tracker, line: &[u8], origin: &str) {
+    match std::str::from_utf8(line) {
+        Ok(line) => track_line(tracker, line, origin),
+        Err(_) => output::stderr(&format!("ytx watch: {origin}: line skipped: not UTF-8\n")),
+    }
+}
+
 fn options(a: &WatchArgs) -> Result<TrackerOptions, Error> {
     let mut o = TrackerOptions::new();
     for (name, value) in [
@@ -254,7 +263,7 @@ pub fn run(a: &WatchArgs, client: Client) -> Result<(), Error> {
     let mut journal = a.journal.as_ref().map(|p| Journal {
         path: p.clone(),
         offset: 0,
-        partial: String::new(),
+        partial: Vec::new(),
         line: 0,
     });
     let mut quiet_since: Option<Instant> = None;
@@ -297,7 +306,8 @@ pub fn run(a: &WatchArgs, client: Client) -> Result<(), Error> {
 struct Journal {
     path: std::path::PathBuf,
     offset: u64,
-    partial: String,
+    /// Bytes read after the last newline: a line still being written.
+    partial: Vec<u8>,
     line: usize,
 }
 
@@ -311,20 +321,24 @@ impl Journal {
             // Truncated or replaced: read it again from the start.
             self.offset = 0;
             self.partial.clear();
+            self.line = 0;
         }
         if len == self.offset || f.seek(SeekFrom::Start(self.offset)).is_err() {
             return;
         }
-        let mut text = String::new();
-        let Ok(n) = (&mut f).take(len - self.offset).read_to_string(&mut text) else {
+        // Bytes, not text: a line that is not UTF-8 is skipped (reported)
+        // and the lines after it are still read.
+        let mut bytes = Vec::new();
+        let Ok(n) = (&mut f).take(len - self.offset).read_to_end(&mut bytes) else {
             return;
         };
         self.offset += n as u64;
-        self.partial.push_str(&text);
-        while let Some(i) = self.partial.find('\n') {
-            let line: String = self.partial.drain(..=i).collect();
+        self.partial.extend_from_slice(&bytes);
+        while let Some(i) = self.partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=i).collect();
             self.line += 1;
-            track_line(tracker, &line, &format!("journal line {}", self.line));
+            let origin = format!("journal {} line {}", self.path.display(), self.line);
+            track_bytes(tracker, &line, &origin);
         }
     }
 }
