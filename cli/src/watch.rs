@@ -249,9 +249,19 @@ pub fn run(a: &WatchArgs, client: Client) -> Result<(), Error> {
             done.store(true, Ordering::SeqCst);
         } else {
             std::thread::spawn(move || {
-                for (i, line) in stdin.lock().lines().enumerate() {
-                    match line {
-                        Ok(l) => track_line(&tracker, &l, &format!("stdin line {}", i + 1)),
+                // Bytes, not lines(): a line that is not UTF-8 is reported
+                // and skipped, and the lines after it are still read (read_until
+                // retries an interrupted read itself).
+                let mut stdin = stdin.lock();
+                let (mut line, mut n) = (Vec::new(), 0);
+                loop {
+                    line.clear();
+                    match stdin.read_until(b'\n', &mut line) {
+                        Ok(0) => break,
+                        Ok(_) => {
+                            n += 1;
+                            track_bytes(&tracker, &line, &format!("stdin line {n}"));
+                        }
                         Err(_) => break,
                     }
                 }

@@ -304,3 +304,17 @@ fn watch_skips_a_journal_line_that_is_not_utf8_and_reads_on() {
     assert!(!err.contains("line 3"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn watch_skips_a_stdin_line_that_is_not_utf8_and_reads_on() {
+    let (ok, err) = watch_bad_lines(None, b"x\xff\n{\"request_id\":\"1001\",\"bogus\":1}\n");
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("ytx watch: stdin line 1: line skipped: not UTF-8"),
+        "{err}"
+    );
+    assert!(
+        err.contains("ytx watch: stdin line 2: line skipped: ") && err.contains("bogus"),
+        "{err}"
+    );
+}
