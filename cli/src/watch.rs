@@ -91,8 +91,14 @@ ytx_pending_json write):
 Only request_id is required (or \"ticket\": the ticket text of an outcome
 unknown, to resolve it). sent_at is Unix seconds (default: when read); what
 else is given sharpens the checks of pushes and the time of the first query.
-Empty lines and lines starting with # are skipped; a bad line is reported on
-stderr and skipped.
+Empty lines and lines starting with # are skipped; a bad line (also one not
+UTF-8) is reported on stderr and skipped.
+
+Restarts: ytx watch keeps nothing across its own restart. With --journal it
+reads the file again from the start, so calls already completed are reported
+again: skip repeats (every event carries its request_id), or give the new
+watch only the calls still without their final event (their journal lines,
+as TrackedCall::to_json / ytx_pending_json write them).
 
 Output: one JSON object a line on stdout, one per event:
   {\"event\":\"leg_state\",\"request_id\",\"custom_parm\",\"leg\":\"src\"|\"dst\"|null,\"number\",\"state\",\"timestamp\"}
