@@ -248,8 +248,8 @@ fn watch_tracks_a_stdin_list_of_request_ids_against_the_emulator() {
 /// (if any) and `stdin`; its exit status and stderr. Every line given is
 /// bad, so nothing stays tracked and the watch exits once stdin is read.
 fn watch_bad_lines(journal: Option<&std::path::Path>, stdin: &[u8]) -> (bool, String) {
+    // No config file: a home that does not exist (nothing left behind).
     let home = std::env::temp_dir().join(format!("ytx-watch-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ytx"));
     cmd.env_clear()
         .env("XDG_CONFIG_HOME", &home)
