@@ -91,8 +91,14 @@ ytx_pending_json write):
 Only request_id is required (or \"ticket\": the ticket text of an outcome
 unknown, to resolve it). sent_at is Unix seconds (default: when read); what
 else is given sharpens the checks of pushes and the time of the first query.
-Empty lines and lines starting with # are skipped; a bad line is reported on
-stderr and skipped.
+Empty lines and lines starting with # are skipped; a bad line (also one not
+UTF-8) is reported on stderr and skipped.
+
+Restarts: ytx watch keeps nothing across its own restart. With --journal it
+reads the file again from the start, so calls already completed are reported
+again: skip repeats (every event carries its request_id), or give the new
+watch only the calls still without their final event (their journal lines,
+as TrackedCall::to_json / ytx_pending_json write them).
 
 Output: one JSON object a line on stdout, one per event:
   {\"event\":\"leg_state\",\"request_id\",\"custom_parm\",\"leg\":\"src\"|\"dst\"|null,\"number\",\"state\",\"timestamp\"}
@@ -172,6 +178,15 @@ fn track_line(tracker: &Tracker, line: &str, origin: &str) {
     }
 }
 
+/// A line as read (bytes, with its newline or not): one not UTF-8 is
+/// reported on stderr and skipped like any bad line.
+fn track_bytes(tracker: &Tracker, line: &[u8], origin: &str) {
+    match std::str::from_utf8(line) {
+        Ok(line) => track_line(tracker, line, origin),
+        Err(_) => output::stderr(&format!("ytx watch: {origin}: line skipped: not UTF-8\n")),
+    }
+}
+
 fn options(a: &WatchArgs) -> Result<TrackerOptions, Error> {
     let mut o = TrackerOptions::new();
     for (name, value) in [
@@ -240,9 +255,19 @@ pub fn run(a: &WatchArgs, client: Client) -> Result<(), Error> {
             done.store(true, Ordering::SeqCst);
         } else {
             std::thread::spawn(move || {
-                for (i, line) in stdin.lock().lines().enumerate() {
-                    match line {
-                        Ok(l) => track_line(&tracker, &l, &format!("stdin line {}", i + 1)),
+                // Bytes, not lines(): a line that is not UTF-8 is reported
+                // and skipped, and the lines after it are still read (read_until
+                // retries an interrupted read itself).
+                let mut stdin = stdin.lock();
+                let (mut line, mut n) = (Vec::new(), 0);
+                loop {
+                    line.clear();
+                    match stdin.read_until(b'\n', &mut line) {
+                        Ok(0) => break,
+                        Ok(_) => {
+                            n += 1;
+                            track_bytes(&tracker, &line, &format!("stdin line {n}"));
+                        }
                         Err(_) => break,
                     }
                 }
@@ -254,7 +279,7 @@ pub fn run(a: &WatchArgs, client: Client) -> Result<(), Error> {
     let mut journal = a.journal.as_ref().map(|p| Journal {
         path: p.clone(),
         offset: 0,
-        partial: String::new(),
+        partial: Vec::new(),
         line: 0,
     });
     let mut quiet_since: Option<Instant> = None;
@@ -297,7 +322,8 @@ pub fn run(a: &WatchArgs, client: Client) -> Result<(), Error> {
 struct Journal {
     path: std::path::PathBuf,
     offset: u64,
-    partial: String,
+    /// Bytes read after the last newline: a line still being written.
+    partial: Vec<u8>,
     line: usize,
 }
 
@@ -311,20 +337,24 @@ impl Journal {
             // Truncated or replaced: read it again from the start.
             self.offset = 0;
             self.partial.clear();
+            self.line = 0;
         }
         if len == self.offset || f.seek(SeekFrom::Start(self.offset)).is_err() {
             return;
         }
-        let mut text = String::new();
-        let Ok(n) = (&mut f).take(len - self.offset).read_to_string(&mut text) else {
+        // Bytes, not text: a line that is not UTF-8 is skipped (reported)
+        // and the lines after it are still read.
+        let mut bytes = Vec::new();
+        let Ok(n) = (&mut f).take(len - self.offset).read_to_end(&mut bytes) else {
             return;
         };
         self.offset += n as u64;
-        self.partial.push_str(&text);
-        while let Some(i) = self.partial.find('\n') {
-            let line: String = self.partial.drain(..=i).collect();
+        self.partial.extend_from_slice(&bytes);
+        while let Some(i) = self.partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=i).collect();
             self.line += 1;
-            track_line(tracker, &line, &format!("journal line {}", self.line));
+            let origin = format!("journal {} line {}", self.path.display(), self.line);
+            track_bytes(tracker, &line, &origin);
         }
     }
 }

@@ -243,3 +243,78 @@ fn watch_tracks_a_stdin_list_of_request_ids_against_the_emulator() {
     assert_eq!(unrecognised, 2 * 2 + 2, "{out}");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// `ytx watch --exit-when-done` with nothing to track, the journal `journal`
+/// (if any) and `stdin`; its exit status and stderr. Every line given is
+/// bad, so nothing stays tracked and the watch exits once stdin is read.
+fn watch_bad_lines(journal: Option<&std::path::Path>, stdin: &[u8]) -> (bool, String) {
+    // No config file: a home that does not exist (nothing left behind).
+    let home = std::env::temp_dir().join(format!("ytx-watch-bad-{}", std::process::id()));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ytx"));
+    cmd.env_clear()
+        .env("XDG_CONFIG_HOME", &home)
+        .env("YTX_ACCOUNT_SID", DEMO_ACCOUNT_SID)
+        .env("YTX_AUTH_TOKEN", DEMO_AUTH_TOKEN)
+        .env("YTX_APP_ID", DEMO_APP_ID)
+        .args(["--base-url", "http://127.0.0.1:9", "watch"])
+        .args(["--listen", "127.0.0.1:0", "--path", SECRET])
+        .args(["--orphan-window-ms", "0", "--exit-when-done"]);
+    if let Some(j) = journal {
+        cmd.arg("--journal").arg(j);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn watch_skips_a_journal_line_that_is_not_utf8_and_reads_on() {
+    let dir = std::env::temp_dir().join(format!("ytx-watch-journal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("calls.jsonl");
+    // Line 3 is incomplete (the application is still writing it): not read yet.
+    std::fs::write(
+        &journal,
+        b"x\xff\n{\"request_id\":\"1001\",\"bogus\":1}\n{\"request_id\":\"1002\",\"bog",
+    )
+    .unwrap();
+    let (ok, err) = watch_bad_lines(Some(&journal), b"");
+    let name = journal.display();
+    assert!(ok, "{err}");
+    assert!(
+        err.contains(&format!(
+            "ytx watch: journal {name} line 1: line skipped: not UTF-8"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("ytx watch: journal {name} line 2: line skipped: "))
+            && err.contains("bogus"),
+        "{err}"
+    );
+    assert!(!err.contains("line 3"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn watch_skips_a_stdin_line_that_is_not_utf8_and_reads_on() {
+    let (ok, err) = watch_bad_lines(None, b"x\xff\n{\"request_id\":\"1001\",\"bogus\":1}\n");
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("ytx watch: stdin line 1: line skipped: not UTF-8"),
+        "{err}"
+    );
+    assert!(
+        err.contains("ytx watch: stdin line 2: line skipped: ") && err.contains("bogus"),
+        "{err}"
+    );
+}
