@@ -21,21 +21,7 @@
 
 #include "ytx.h"
 #include "emulator.h"
-
-static int passed = 0;
-static int failed = 0;
-
-#define CHECK(cond, ...)                                              \
-    do {                                                              \
-        if (cond) {                                                   \
-            passed++;                                                 \
-        } else {                                                      \
-            failed++;                                                 \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                             \
-            fprintf(stderr, "\n");                                    \
-        }                                                             \
-    } while (0)
+#include "check.h"
 
 static const char *SID, *TOKEN, *APP, *CB_ONLY_APP, *BASE;
 

@@ -32,21 +32,7 @@
 #include <unistd.h>
 
 #include "ytx.h"
-
-static int passed = 0;
-static int failed = 0;
-
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        if (cond) {                                                         \
-            passed++;                                                       \
-        } else {                                                            \
-            failed++;                                                       \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-        }                                                                   \
-    } while (0)
+#include "check.h"
 
 #define SECRET "/s3cret-91ab/push"
 #define SRC "13800138000"
