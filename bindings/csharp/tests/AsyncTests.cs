@@ -19,9 +19,9 @@ internal static partial class YtxTests
     private static void RunAsyncTests()
     {
         Run("async: CallbackCallAsync and VoiceCodeAsync placed concurrently, both accepted", TestAsyncBothCalls);
-        Run("async: both calls in flight at once (slow answers overlap on the emulator)", TestAsyncOverlap);
+        Run("async: both calls in flight at once (both requests on the emulator, no answer yet)", TestAsyncOverlap);
         Run("async: the caller's thread is not blocked while the call waits", TestAsyncDoesNotBlock);
-        Run("async: cancel while the call waits: task canceled promptly, request sent once, outcome freed", TestAsyncCancelInFlight);
+        Run("async: cancel while the call waits: task canceled before the answer, request sent once, outcome freed", TestAsyncCancelInFlight);
         Run("async: an already-canceled token sends nothing", TestAsyncPreCanceled);
         Run("async: errors fault the task with the same exceptions", TestAsyncErrors);
         Run("async: CallRecordAsync, CallRecordsAfterAsync, FindCallAsync, BalanceAsync", TestAsyncQueries);
@@ -75,38 +75,42 @@ internal static partial class YtxTests
 
     private static void TestAsyncOverlap()
     {
-        // The emulator answers dst 19900000001 after --slow-secs (5 s) with a normal
-        // success. Both requests reach it while neither task has finished: they are
-        // in flight at once, on threads other than this one.
-        using (var client = NewClient())
+        // Through a closed gate (Gate.cs) the answers cannot come: both requests
+        // reach the emulator while neither task can have finished, so they are in
+        // flight at once, on threads other than this one. Then the gate opens.
+        using (var gate = new Gate())
+        using (var client = new YtxClient(Sid, Token, App, GatedOptions(gate)))
         {
             int before = Count();
-            Task<YtxAccepted> call = client.CallbackCallAsync(Src, FaultSlowAnswer, 100);
-            Task<YtxAccepted> code = client.VoiceCodeAsync(FaultSlowAnswer, null, "4821");
+            Task<YtxAccepted> call = client.CallbackCallAsync(Src, Dst, 100);
+            Task<YtxAccepted> code = client.VoiceCodeAsync(Dst, null, "4821");
             WaitFor(() => Count() >= before + 2 || call.IsCompleted || code.IsCompleted, AsyncDeadline, "both requests received");
             Check(!call.IsCompleted && !code.IsCompleted,
                 "both requests received while both calls still wait (call " + call.Status + ", code " + code.Status + ")");
             Equal(before + 2, Count(), "two requests");
-            Equal("0", Await(call, "slow callback").StatusCode, "slow callback accepted");
-            Equal("0", Await(code, "slow voice code").StatusCode, "slow voice code accepted");
+            gate.Open();
+            Equal("0", Await(call, "held callback").StatusCode, "held callback accepted");
+            Equal("0", Await(code, "held voice code").StatusCode, "held voice code accepted");
             Equal(before + 2, Count(), "still two requests: nothing repeated");
         }
     }
 
     private static void TestAsyncDoesNotBlock()
     {
-        using (var client = NewClient())
+        using (var gate = new Gate())
+        using (var client = new YtxClient(Sid, Token, App, GatedOptions(gate)))
         {
             int caller = Thread.CurrentThread.ManagedThreadId;
-            Task<YtxAccepted> call = client.CallbackCallAsync(Src, FaultSlowAnswer, 100);
-            // The slow answer takes 5 s: the method returned long before that.
+            Task<YtxAccepted> call = client.CallbackCallAsync(Src, Dst, 100);
+            // The gate holds the answer: the method returned without it.
             Check(!call.IsCompleted, "returned before the answer");
             int ranOn = -1;
             var logged = new ManualResetEventSlim();
             YtxLog.SetHandler((l, m) => { ranOn = Thread.CurrentThread.ManagedThreadId; logged.Set(); }, YtxLogLevel.Info);
             try
             {
-                Await(call, "slow call");
+                gate.Open();
+                Await(call, "held call");
                 Check(logged.Wait(AsyncDeadline), "the call logged its Info line");
             }
             finally
@@ -137,20 +141,23 @@ internal static partial class YtxTests
 
     private static void CancelInFlight(long objects, List<string> infos)
     {
-        using (var client = NewClient())
+        // Through a closed gate (Gate.cs): the answer cannot come before the
+        // test opens it, so the task can only end by the cancellation.
+        using (var gate = new Gate())
+        using (var client = new YtxClient(Sid, Token, App, GatedOptions(gate)))
         using (var cts = new CancellationTokenSource())
         {
             int before = Count();
-            Task<YtxAccepted> call = client.CallbackCallAsync(Src, FaultSlowAnswer, 100,
+            Task<YtxAccepted> call = client.CallbackCallAsync(Src, Dst, 100,
                 new CallbackOptions { CustomParm = "cancel-me" }, cts.Token);
             WaitFor(() => Count() >= before + 1 || call.IsCompleted, AsyncDeadline, "the request to reach the emulator");
-            Check(!call.IsCompleted, "still waiting for the slow answer: " + call.Status);
+            Check(!call.IsCompleted, "still waiting for the held answer: " + call.Status);
             var sw = Stopwatch.StartNew();
             cts.Cancel();
             bool ended = false;
             try
             {
-                ended = call.Wait(TimeSpan.FromSeconds(3)); // the answer is 5 s away
+                ended = call.Wait(AsyncDeadline); // the answer is held: only the cancellation ends it
             }
             catch (AggregateException e)
             {
@@ -158,7 +165,7 @@ internal static partial class YtxTests
                 Check(e.InnerExceptions.Count == 1 && e.InnerException is OperationCanceledException,
                     "a cancellation: " + e.InnerException);
             }
-            Check(ended, "the task ended within 3 s of Cancel, long before the answer, took " + sw.Elapsed);
+            Check(ended, "the task ended after Cancel while its answer was held, took " + sw.Elapsed);
             Equal(TaskStatus.Canceled, call.Status, "task status");
             Throws<OperationCanceledException>(() => call.GetAwaiter().GetResult());
             var last = LastRequest();
@@ -170,10 +177,11 @@ internal static partial class YtxTests
             {
                 Check(!infos.Any(m => m.Contains(id)), "not answered yet when the task was canceled");
             }
-            // The call already sent goes on: it is answered (not withdrawn: the
-            // library logs the platform's answer with its requestId), its outcome
-            // is freed (the live-object count comes back exactly), and it is never
-            // sent again.
+            // The call already sent goes on: once the gate lets its answer
+            // through, it is answered (not withdrawn: the library logs the
+            // platform's answer with its requestId), its outcome is freed (the
+            // live-object count comes back exactly), and it is never sent again.
+            gate.Open();
             WaitFor(() => { lock (infos) return infos.Any(m => m.Contains(id)); }, AsyncDeadline,
                 "the abandoned call to be answered in the background (requestId " + id + ")");
             WaitFor(() => YtxLibrary.LiveObjects == objects, AsyncDeadline,
@@ -229,9 +237,8 @@ internal static partial class YtxTests
         var disposed = NewClient();
         disposed.Dispose();
         Throws<ObjectDisposedException>(() => disposed.BalanceAsync().GetAwaiter().GetResult());
-        var o = Options();
-        o.Timeout = TimeSpan.FromSeconds(1);
-        using (var client = new YtxClient(Sid, Token, App, o))
+        using (var gate = new Gate()) // the slow answer held: the 1 s timeout always comes first
+        using (var client = new YtxClient(Sid, Token, App, new YtxClientOptions { BaseUrl = gate.BaseUrl, Timeout = TimeSpan.FromSeconds(1) }))
         using (var cts = new CancellationTokenSource())
         {
             var t = Throws<YtxTimeoutException>(() => client.CallbackCallAsync(Src, FaultSlowAnswer, 100, null, cts.Token).GetAwaiter().GetResult());

@@ -887,20 +887,55 @@ internal static partial class YtxTests
         return ClosedPort(); // bound and released: free for the listener to take
     }
 
-    /// <summary>A local push receiver for the tests: answers 200, parses, keeps everything.</summary>
+    /// <summary>
+    /// An HttpListener started on a free port: a port found free may be taken
+    /// before the listener binds it (HttpListener cannot bind port 0), so a few
+    /// ports are tried. <paramref name="path"/> is the prefix's path ("/x/").
+    /// </summary>
+    private static HttpListener StartListener(string path, out string prefix)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var l = new HttpListener();
+            prefix = "http://127.0.0.1:" + FreePort() + path;
+            l.Prefixes.Add(prefix);
+            try
+            {
+                l.Start();
+                return l;
+            }
+            catch (Exception e) when (attempt < 10 && (e is HttpListenerException || e is SocketException))
+            {
+                l.Close(); // taken meanwhile: another port
+            }
+        }
+    }
+
+    /// <summary>
+    /// A local push receiver for the tests: answers 200, parses, keeps everything.
+    /// The emulator tries a push again when an attempt gets no answer in 2 s
+    /// (PUSH_TIMEOUT_SECS), so on a loaded machine a push can arrive more than
+    /// once: with <see cref="EmulatorUrl"/> set, <see cref="WaitFor(string, int)"/>
+    /// counts each push the emulator logged once, however many of its attempts
+    /// arrived (and no more than it made).
+    /// </summary>
     private sealed class Receiver : IDisposable
     {
-        private readonly HttpListener _listener = new HttpListener();
+        private readonly HttpListener _listener;
         private readonly List<YtxPush> _pushes = new List<YtxPush>();
+        private readonly List<string> _bodies = new List<string>(); // _pushes' bodies, as received
         private readonly List<string> _errors = new List<string>();
         private readonly Thread _thread;
         public string Url { get; private set; }
 
+        /// <summary>The emulator pushing here, whose push log tells a repeated attempt from a push sent twice.</summary>
+        public string EmulatorUrl { get; set; }
+
         public Receiver()
         {
-            Url = "http://127.0.0.1:" + FreePort() + "/ytx/push";
-            _listener.Prefixes.Add(Url.Substring(0, Url.LastIndexOf('/') + 1));
-            _listener.Start();
+            string prefix;
+            _listener = StartListener("/ytx/", out prefix);
+            Url = prefix + "push";
             _thread = new Thread(Loop) { IsBackground = true };
             _thread.Start();
         }
@@ -937,6 +972,7 @@ internal static partial class YtxTests
                     try
                     {
                         _pushes.Add(YtxPush.Parse(body));
+                        _bodies.Add(Encoding.UTF8.GetString(body));
                     }
                     catch (YtxException e)
                     {
@@ -957,22 +993,71 @@ internal static partial class YtxTests
         public List<YtxPush> WaitFor(string requestId, Func<List<YtxPush>, bool> done, string what)
         {
             var sw = Stopwatch.StartNew();
-            lock (_pushes)
+            while (true)
             {
-                while (true)
+                List<Dictionary<string, object>> log = EmulatorUrl == null ? null
+                    : ((List<object>)Json.Parse(HttpAt(EmulatorUrl, "GET", "/_emulator/pushes"))).Cast<Dictionary<string, object>>().ToList();
+                lock (_pushes)
                 {
                     Check(_errors.Count == 0, "receiver errors: " + string.Join("; ", _errors));
-                    var mine = _pushes.Where(p => Of(p) == requestId).ToList();
-                    if (done(mine))
+                    var arrived = Enumerable.Range(0, _pushes.Count).Where(i => Of(_pushes[i]) == requestId).ToList();
+                    string why = null;
+                    var mine = log == null ? arrived.Select(i => _pushes[i]).ToList() : Distinct(arrived, log, requestId, out why);
+                    if (mine != null && done(mine))
                     {
                         return mine;
                     }
                     var left = Deadline - sw.Elapsed;
-                    Check(left > TimeSpan.Zero, "waiting for " + what + " of " + requestId + "; " + mine.Count + " arrived: " +
-                          string.Join(" | ", mine.Select(p => p.ToString())));
-                    Monitor.Wait(_pushes, left);
+                    Check(left > TimeSpan.Zero, "waiting for " + what + " of " + requestId + (why == null ? "" : " (" + why + ")") + "; " + arrived.Count + " arrived: " +
+                          string.Join(" | ", arrived.Select(i => _pushes[i].ToString())) +
+                          (log == null ? "" : "; the emulator's log: " + string.Join(" | ",
+                              log.Where(e => ((string)e["body"]).Contains(requestId)).Select(e => e["attempts"] + "x " + e["body"]))));
+                    Monitor.Wait(_pushes, TimeSpan.FromMilliseconds(50)); // the emulator logs a push after its answer
                 }
             }
+        }
+
+        /// <summary>
+        /// The pushes of one call, each push the emulator logged once: runs of
+        /// identical bodies are compared with its log, where a run of n pushes
+        /// with a attempts in all must have arrived k times, n &lt;= k &lt;= a.
+        /// Null while the two do not match yet (a push still on its way).
+        /// </summary>
+        private List<YtxPush> Distinct(List<int> arrived, List<Dictionary<string, object>> log, string requestId, out string why)
+        {
+            var sent = log.Where(e => ((string)e["body"]).Contains(requestId) && Convert.ToInt32(e["attempts"], CultureInfo.InvariantCulture) > 0).ToList();
+            var result = new List<YtxPush>();
+            int i = 0;
+            int j = 0;
+            while (i < arrived.Count && j < sent.Count)
+            {
+                string body = (string)sent[j]["body"];
+                int n = 0;
+                int attempts = 0;
+                for (; j < sent.Count && (string)sent[j]["body"] == body; j++)
+                {
+                    n++;
+                    attempts += Convert.ToInt32(sent[j]["attempts"], CultureInfo.InvariantCulture);
+                }
+                int first = i;
+                for (; i < arrived.Count && _bodies[arrived[i]] == body; i++)
+                {
+                }
+                int k = i - first;
+                if (k < n || k > attempts)
+                {
+                    why = "arrived " + k + " times, logged " + n + " push(es) in " + attempts + " attempt(s): " + body;
+                    return null;
+                }
+                result.AddRange(arrived.Skip(first).Take(n).Select(x => _pushes[x]));
+            }
+            if (i < arrived.Count || j < sent.Count)
+            {
+                why = (arrived.Count - i) + " arrived and not logged, " + (sent.Count - j) + " logged and not arrived";
+                return null;
+            }
+            why = null;
+            return result;
         }
 
         public static string Of(YtxPush p)
@@ -1021,6 +1106,7 @@ internal static partial class YtxTests
         using (var emu = Emu.Start("--push-url " + receiver.Url + " --push-interval-ms 1"))
         using (var client = new YtxClient(Sid, Token, App, new YtxClientOptions { BaseUrl = emu.BaseUrl }))
         {
+            receiver.EmulatorUrl = emu.BaseUrl;
             // A requestId known from before, as a caller keeps one.
             string known = client.CallbackCall(Src, Dst, 600, new CallbackOptions { CustomParm = "earlier" }).RequestId;
             string parm = "订单-" + Guid.NewGuid().ToString("N");
@@ -1060,6 +1146,7 @@ internal static partial class YtxTests
         using (var emu = Emu.Start("--push-url " + receiver.Url + " --push-interval-ms 1"))
         using (var client = new YtxClient(Sid, Token, App, new YtxClientOptions { BaseUrl = emu.BaseUrl }))
         {
+            receiver.EmulatorUrl = emu.BaseUrl;
             // Second leg busy.
             string busy = client.CallbackCall(Src, "19900002002", 600).RequestId;
             var p = receiver.WaitFor(busy, 7);

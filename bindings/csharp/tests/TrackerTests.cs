@@ -62,7 +62,7 @@ internal static partial class YtxTests
     /// <summary>An emulator pushing to a local receiver that feeds whichever tracker is in the slot.</summary>
     private sealed class TrackerRig : IDisposable
     {
-        private readonly HttpListener _listener = new HttpListener();
+        private readonly HttpListener _listener;
         private readonly Thread _thread;
         private readonly object _slot = new object();
         private YtxTracker _tracker;
@@ -72,9 +72,8 @@ internal static partial class YtxTests
 
         public TrackerRig(YtxVerify verify)
         {
-            string prefix = "http://127.0.0.1:" + FreePort() + "/s3cret-c5e1/";
-            _listener.Prefixes.Add(prefix);
-            _listener.Start();
+            string prefix;
+            _listener = StartListener("/s3cret-c5e1/", out prefix);
             _thread = new Thread(Loop) { IsBackground = true };
             _thread.Start();
             Emulator = Emu.Start("--push-url " + prefix + "push --push-interval-ms 1");
