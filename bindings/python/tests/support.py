@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import select
+import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -110,8 +113,9 @@ class Emulator:
     def reset(self) -> None:
         self._get("/_emulator/reset", method="POST")
 
-    def wait_count(self, expected: int, timeout: float = 2.0) -> int:
-        """The count, waiting a little for requests still arriving to reach it."""
+    def wait_count(self, expected: int, timeout: float = 30.0) -> int:
+        """The count, waiting for requests still arriving to reach it (the
+        deadline only bounds a request that never comes)."""
         deadline = time.monotonic() + timeout
         n = self.count()
         while n < expected and time.monotonic() < deadline:
@@ -132,6 +136,97 @@ class Emulator:
             self.proc.wait()
         if self.proc.stdout is not None:
             self.proc.stdout.close()
+
+
+class Gate:
+    """A TCP relay to ``base_url`` that passes every request on at once and
+    holds every answer until :meth:`open`. A call through a closed gate
+    cannot end by its answer, however loaded the machine: only its own
+    timeout, an interrupt, or :meth:`drop` ends it; the emulator's request
+    count shows when it was sent. Use it as a context manager."""
+
+    def __init__(self, base_url: str) -> None:
+        target = urllib.parse.urlsplit(base_url)
+        self._target = (target.hostname or "127.0.0.1", target.port or 80)
+        self._open = threading.Event()
+        self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._sockets: List[socket.socket] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))  # port 0: no race for a port
+        self.base_url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._accept, daemon=True, name="gate-accept")
+        self._thread.start()
+
+    def open(self) -> None:
+        """Let the held answers and every later one through."""
+        self._open.set()
+
+    def drop(self) -> None:
+        """Close every connection: the answers held are lost (outcome unknown)."""
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for s in sockets:
+            _end(s)
+
+    def close(self) -> None:
+        self._closed.set()
+        _end(self._listener)
+        self.drop()
+        self._thread.join(5)
+
+    def __enter__(self) -> "Gate":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            try:
+                server = socket.create_connection(self._target, timeout=10)
+                server.settimeout(None)
+            except OSError:
+                _end(client)
+                continue
+            with self._lock:
+                if self._closed.is_set():
+                    _end(client)
+                    _end(server)
+                    return
+                self._sockets += [client, server]
+            for src, dst, answers in ((client, server, False), (server, client, True)):
+                threading.Thread(target=self._pump, args=(src, dst, answers), daemon=True,
+                                 name="gate-answers" if answers else "gate-requests").start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, answers: bool) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if answers:
+                    while not self._open.wait(0.05):
+                        if self._closed.is_set():
+                            return
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            _end(src)  # one side ended: so does the other
+            _end(dst)
+
+
+def _end(s: socket.socket) -> None:
+    """Shut ``s`` down (waking a blocked recv in another thread), then close it."""
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    s.close()
 
 
 EXAMPLES_DIR = BINDING_DIR / "examples"

@@ -1,9 +1,11 @@
 """Ctrl-C during a call loses nothing: the call finishes, then
 ``ytx.CallInterrupted`` (a KeyboardInterrupt) carries its result or error.
 
-Each test runs a small program in a child process, as a user would, against
-the emulator's slow answer (``19900000001``: the answer comes after
-``slow_secs``, 5 s here), and sends it SIGINT while the call waits.
+Each test runs a small program in a child process, as a user would, through a
+closed :class:`support.Gate` to the emulator (the answer is held), and sends
+it SIGINT once the emulator has the request: the child is then inside the
+call, and the call cannot have ended yet. Only then does the test let the
+answer through (or drop the connection), so nothing timed decides the result.
 """
 
 from __future__ import annotations
@@ -14,40 +16,54 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Tuple
 
 import support
+from support import DST
 
-SLOW = "19900000001"  # FAULT_SLOW_ANSWER
 _SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 
-def run_interrupted(emulator: support.Emulator, body: str, timeout: float = 30.0) -> Tuple[int, str, str]:
-    """Run ``body`` (with ``client`` made) in a child; SIGINT it 1 s into its call."""
-    program = textwrap.dedent(
-        f"""
-        import sys
-        sys.path.insert(0, {_SRC!r})
-        import ytx
-        client = ytx.Client({support.SID!r}, {support.TOKEN!r}, {support.APP!r},
-                            base_url={emulator.base_url!r}, timeout={timeout!r})
-        print("calling", flush=True)
-        """
-    ) + textwrap.dedent(body)
-    child = subprocess.Popen(
-        [sys.executable, "-c", program],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "calling"
-    time.sleep(1.0)  # the request is on its way; the answer comes after 5 s
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=60)
+def run_interrupted(emulator: support.Emulator, body: str, then: str = "open") -> Tuple[int, str, str]:
+    """Run ``body`` (with ``client`` made, through a closed gate) in a child;
+    SIGINT it once its request reached the emulator, then ``then`` the gate:
+    ``"open"`` lets the answer through, ``"drop"`` closes the connection."""
+    with support.Gate(emulator.base_url) as gate:
+        program = textwrap.dedent(
+            f"""
+            import sys
+            sys.path.insert(0, {_SRC!r})
+            import ytx
+            client = ytx.Client({support.SID!r}, {support.TOKEN!r}, {support.APP!r},
+                                base_url={gate.base_url!r}, timeout=300)
+            print("calling", flush=True)
+            """
+        ) + textwrap.dedent(body)
+        before = emulator.count()
+        child = subprocess.Popen(
+            [sys.executable, "-c", program],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "calling"
+            # The emulator has the request: the child is in the call, whose
+            # answer the gate holds.
+            assert emulator.wait_count(before + 1, timeout=60) == before + 1
+            child.send_signal(signal.SIGINT)
+            if then == "open":
+                gate.open()
+            else:
+                gate.drop()
+            out, err = child.communicate(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.communicate()
     return child.returncode, out, err
 
 
@@ -57,7 +73,7 @@ def test_ctrl_c_during_an_accepted_call_keeps_the_request_id(emulator: support.E
         emulator,
         f"""
         try:
-            client.callback_call("13800138000", {SLOW!r}, 61, custom_parm="interrupt-accepted")
+            client.callback_call("13800138000", {DST!r}, 61, custom_parm="interrupt-accepted")
         except getattr(ytx, "CallInterrupted", ()) as e:  # () before it existed
             assert isinstance(e, KeyboardInterrupt)
             assert e.error is None and e.result.request_id == e.request_id
@@ -84,7 +100,7 @@ def test_an_uncaught_interrupt_still_shows_the_request_id(emulator: support.Emul
     rc, out, err = run_interrupted(
         emulator,
         f"""
-        client.voice_code({SLOW!r}, None, "4096")
+        client.voice_code({DST!r}, None, "4096")
         print("not interrupted", flush=True)
         """,
     )
@@ -94,13 +110,14 @@ def test_an_uncaught_interrupt_still_shows_the_request_id(emulator: support.Emul
 
 
 def test_ctrl_c_during_a_call_that_fails_keeps_the_error(emulator: support.Emulator) -> None:
-    """A timeout while waiting for the answer: outcome unknown. The interrupt
-    carries the error (its delivery says: resolve before placing it again)."""
+    """The connection lost while waiting for the answer: outcome unknown. The
+    interrupt carries the error (its delivery says: resolve before placing it
+    again)."""
     rc, out, err = run_interrupted(
         emulator,
         f"""
         try:
-            client.callback_call("13800138000", {SLOW!r}, 61, custom_parm="interrupt-unknown")
+            client.callback_call("13800138000", {DST!r}, 61, custom_parm="interrupt-unknown")
         except getattr(ytx, "CallInterrupted", ()) as e:  # () before it existed
             print("interrupted", type(e.error).__name__, e.error.delivery.name, e.result, flush=True)
             # What resolving it needs: the unknown outcome's ticket.
@@ -110,8 +127,8 @@ def test_ctrl_c_during_a_call_that_fails_keeps_the_error(emulator: support.Emula
             print("KeyboardInterrupt without the error", flush=True)
             sys.exit(4)
         """,
-        timeout=2.5,
+        then="drop",
     )
     assert rc == 3, (rc, out, err)
-    assert "interrupted Timeout UNKNOWN None" in out, out
+    assert "interrupted TransportError UNKNOWN None" in out, out
     assert "ticket True" in out, out

@@ -287,17 +287,24 @@ def test_de_duplication_keys(rx):
 def pushing_emulator() -> Iterator[Emulator]:
     """An emulator (its pushes go to the receiver of :func:`erx`)."""
     # The receiver needs a client of this emulator for its tracker, and the
-    # emulator needs the receiver's URL: a port chosen first.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    emu = Emulator(emulator_path(), extra_args=[
-        "--push-url", f"http://127.0.0.1:{port}/ytx/push", "--push-interval-ms", "1"])
+    # emulator needs the receiver's URL: the receiver's server is bound first
+    # (port 0, listening, so pushes wait in its backlog), and :func:`erx`
+    # gives it its tracker and serves it.
+    server = receiver.PushServer(("127.0.0.1", 0), None)  # type: ignore[arg-type]
+    port = server.server_address[1]
+    try:
+        emu = Emulator(emulator_path(), extra_args=[
+            "--push-url", f"http://127.0.0.1:{port}/ytx/push", "--push-interval-ms", "1"])
+    except BaseException:
+        server.server_close()
+        raise
     emu.port = port  # type: ignore[attr-defined]
+    emu.push_server = server  # type: ignore[attr-defined]
     try:
         yield emu
     finally:
         emu.stop()
+        server.server_close()
 
 
 @pytest.fixture
@@ -314,8 +321,8 @@ def erx(pushing, pushing_emulator) -> Iterator[Receiver]:
     r = Receiver.__new__(Receiver)
     r.lines, r._cv = [], threading.Condition()
     r.tracker = ytx.Tracker(pushing, verify="always", clock="manual")
-    r.server = receiver.PushServer(("127.0.0.1", pushing_emulator.port), r.tracker,
-                                   report=r._report)
+    r.server = pushing_emulator.push_server
+    r.server.tracker, r.server.report = r.tracker, r._report
     r.port = pushing_emulator.port
     r.url = f"http://127.0.0.1:{r.port}/ytx/push"
     r._thread = threading.Thread(target=r.server.serve_forever, args=(0.05,), daemon=True)
