@@ -113,7 +113,9 @@ fn watch_tracks_a_stdin_list_of_request_ids_against_the_emulator() {
             let watch = start_watch(&format!("http://127.0.0.1:{port}"), &home);
             let config = Config::default()
                 .with_push_url(format!("http://{}{SECRET}", watch.addr))
-                .with_push_interval_ms(1);
+                .with_push_interval_ms(1)
+                // A slowed watch must not get a push twice or see it dropped.
+                .with_push_timeout_ms(60_000);
             match Emulator::start(config, &format!("127.0.0.1:{port}")) {
                 Ok(e) => Some((watch, e)),
                 Err(_) => {
