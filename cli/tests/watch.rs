@@ -69,8 +69,13 @@ fn start_watch(base: &str, home: &std::path::Path) -> Watch {
             "0",
             "--after-disconnect-ms",
             "0",
+            // A push may reach the watch before the test has written its
+            // call's requestId to the watch's stdin: the window must cover
+            // any lag of that (a loaded machine). The test waits it out
+            // about twice (the forged pushes are reported at its end, the
+            // watch exits a window after the last event).
             "--orphan-window-ms",
-            "2000",
+            "10000",
             "--exit-when-done",
         ])
         .stdin(Stdio::piped())
