@@ -278,7 +278,7 @@ impl CallbackCall {
 
     /// Check every field; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
-        self.wire("", "", &mut [0; 10]).map(|_| ())
+        self.wire("", "", &mut [0; 20]).map(|_| ())
     }
 
     /// The validated request as sent: phone numbers normalised, every
@@ -288,7 +288,7 @@ impl CallbackCall {
         &'a self,
         action: &'a str,
         app_id: &'a str,
-        digits: &'a mut [u8; 10],
+        digits: &'a mut [u8; 20],
     ) -> Result<CallbackWire<'a>> {
         let src = phone_str("src", &self.src)?;
         let dst = phone_str("dst", &self.dst)?;
@@ -308,7 +308,7 @@ impl CallbackCall {
                 ("appid", app_id),
                 ("src", src),
                 ("dst", dst),
-                ("credit", decimal(self.credit, digits)),
+                ("credit", decimal(self.credit.into(), digits)),
             ],
             options,
         })
@@ -316,7 +316,7 @@ impl CallbackCall {
 
     /// Validate, then serialise to the wire JSON (every value a string).
     pub fn to_json(&self, action: &str, app_id: &str) -> Result<String> {
-        let body = self.wire(action, app_id, &mut [0; 10])?.to_json();
+        let body = self.wire(action, app_id, &mut [0; 20])?.to_json();
         check_body(&body)?;
         Ok(body)
     }
@@ -827,9 +827,9 @@ fn is_mobile(s: &str) -> bool {
 
 /// The callback call's body: the required fields, then the options set, in
 /// wire order, every value a JSON string.
-/// `n` in decimal, written into `buf` (a u32 has at most 10 digits): the
-/// credit without a `String` per call.
-fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &str {
+/// `n` in decimal, written into `buf` (a u64 has at most 20 digits): the
+/// credit and the Content-Length without a `String` (and `fmt`) per call.
+pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -967,9 +967,9 @@ mod tests {
     }
 
     #[test]
-    fn decimal_writes_every_u32() {
-        for n in [0, 7, 61, 600, 1_000_000, u32::MAX] {
-            assert_eq!(decimal(n, &mut [0; 10]), n.to_string());
+    fn decimal_writes_any_number() {
+        for n in [0, 7, 61, 600, 1_000_000, u32::MAX.into(), u64::MAX] {
+            assert_eq!(decimal(n, &mut [0; 20]), n.to_string());
         }
     }
 

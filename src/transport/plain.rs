@@ -21,6 +21,7 @@
 //! it never calls `shutdown()`, so the parent's connection is untouched.
 
 use std::io::{self, Read, Write};
+use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
@@ -183,9 +184,10 @@ impl Plain {
         for (k, v) in headers {
             put(&[k.as_bytes(), b": ", v.as_bytes(), b"\r\n"]);
         }
+        let mut digits = [0; 20];
         put(&[
             b"Content-Length: ",
-            body.len().to_string().as_bytes(),
+            crate::request::decimal(body.len() as u64, &mut digits).as_bytes(),
             b"\r\n\r\n",
             body,
         ]);
@@ -523,9 +525,11 @@ impl Head {
 /// Parse the head at the start of `buf`: `Some((head, its length))`, or
 /// `None` if more bytes are needed.
 fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut headers);
-    match parser().parse_response(&mut response, buf) {
+    // Slots left uninitialised (httparse writes each one it fills and
+    // hands back only those): the 64 slots, 2 KiB, are not zeroed per parse.
+    let mut headers = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut []);
+    match parser().parse_response_with_uninit_headers(&mut response, buf, &mut headers) {
         Ok(httparse::Status::Complete(n)) => Ok(Some((Head::from_parsed(&response)?, n))),
         Ok(httparse::Status::Partial) => Ok(None),
         Err(httparse::Error::TooManyHeaders) => {
@@ -537,12 +541,15 @@ fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>> {
 
 /// Read one answer. Returns it and whether the connection may be reused.
 fn read_answer(conn: &mut Conn, deadline: Instant, max_body: u64) -> Result<(RawAnswer, bool)> {
-    let mut buf = Vec::with_capacity(READ_BYTES);
+    let mut buf = Vec::new();
     let mut interim = 0;
     loop {
         let (head, head_len) = loop {
-            if let Some(parsed) = parse_head(&buf)? {
-                break parsed;
+            // (Nothing to parse before the first read.)
+            if !buf.is_empty() {
+                if let Some(parsed) = parse_head(&buf)? {
+                    break parsed;
+                }
             }
             if buf.len() > MAX_HEAD_BYTES {
                 return Err(malformed(format_args!(
