@@ -967,6 +967,22 @@ mod tests {
     }
 
     #[test]
+    fn callback_json_bytes_keep_wire_order_and_escapes() {
+        // Byte for byte (key order matters to the spec's examples): the
+        // normalised legs, the options in wire order, serde_json's escapes.
+        let c = CallbackCall::new("+8613800138000", "008613900139000", 4_294_967_295)
+            .custom_parm("order \"42\" \\ 订单")
+            .src_clid("02160000000")
+            .ringback_type(RingbackType::Custom)
+            .src_timeout(30u32)
+            .call_status_check(false);
+        assert_eq!(
+            c.to_json("callDailBack", "app").unwrap(),
+            r#"{"action":"callDailBack","appid":"app","src":"13800138000","dst":"13900139000","credit":"4294967295","customParm":"order \"42\" \\ 订单","srcclid":"02160000000","srctimeout":"30","ringbacktype":"3","iscallstatuscheck":"0"}"#
+        );
+    }
+
+    #[test]
     fn decimal_writes_any_number() {
         for n in [0, 7, 61, 600, 1_000_000, u32::MAX.into(), u64::MAX] {
             assert_eq!(decimal(n, &mut [0; 20]), n.to_string());
