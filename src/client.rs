@@ -432,8 +432,15 @@ impl Client {
     /// (one that cannot be a `lastresid` is not kept).
     fn remember_accepted(&self, request_id: &str) {
         if crate::request::request_id_text("requestId", request_id).is_ok() {
-            *self.last_accepted.lock().unwrap_or_else(|p| p.into_inner()) =
-                Some(request_id.to_string());
+            let mut slot = self.last_accepted.lock().unwrap_or_else(|p| p.into_inner());
+            match slot.as_mut() {
+                // The previous one's buffer, reused: no allocation per call.
+                Some(last) => {
+                    last.clear();
+                    last.push_str(request_id);
+                }
+                None => *slot = Some(request_id.to_string()),
+            }
         }
     }
 
