@@ -449,6 +449,67 @@ typedef struct ytx_resolution ytx_resolution;
 typedef struct ytx_tracker ytx_tracker;
 
 /**
+ * An outcome's numbers and strings in one struct, filled by
+ * ytx_outcome_view_of: what a caller reads after a call, without one
+ * call per field (each call through a foreign-function interface such as
+ * Python's ctypes costs about a microsecond).
+ *
+ * Every field holds exactly what its accessor returns
+ * (ytx_outcome_result, ytx_outcome_delivery, ...). The strings are
+ * UTF-8, never NULL ("" when not applicable), borrowed from the outcome:
+ * valid until ytx_outcome_free, and the same pointers the accessors
+ * return. The request (ytx_outcome_request_*) is not in the view: read
+ * it with its accessors. The layout is fixed; fields added later come with
+ * a new function, never in this struct.
+ */
+typedef struct ytx_outcome_view {
+  /**
+   * ytx_outcome_result.
+   */
+  ytx_result result;
+  /**
+   * ytx_outcome_delivery.
+   */
+  ytx_delivery delivery;
+  /**
+   * ytx_outcome_retry_after_ms (0 unless retry_safe).
+   */
+  uint32_t retry_after_ms;
+  /**
+   * ytx_outcome_http_status.
+   */
+  uint16_t http_status;
+  /**
+   * ytx_outcome_retry_safe.
+   */
+  bool retry_safe;
+  /**
+   * ytx_outcome_message.
+   */
+  const char *message;
+  /**
+   * ytx_outcome_field.
+   */
+  const char *field;
+  /**
+   * ytx_outcome_status_code.
+   */
+  const char *status_code;
+  /**
+   * ytx_outcome_status_msg.
+   */
+  const char *status_msg;
+  /**
+   * ytx_outcome_request_id.
+   */
+  const char *request_id;
+  /**
+   * ytx_outcome_ticket.
+   */
+  const char *ticket;
+} ytx_outcome_view;
+
+/**
  * A log callback: user_data as given to ytx_set_logger, the event's
  * level, and a NUL-terminated UTF-8 message valid only during the call.
  */
@@ -1062,6 +1123,28 @@ const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
  * outcome is NULL or a live outcome not yet freed.
  */
 const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);
+
+/**
+ * Fill *view_out with everything outcome says but its request, in one
+ * call: the same values as ytx_outcome_result, _delivery,
+ * _retry_after_ms, _http_status, _retry_safe, _message, _field,
+ * _status_code, _status_msg, _request_id and _ticket.
+ *
+ * Parameters:
+ * - outcome: a live outcome (borrowed).
+ * - view_out: required; written on YTX_OK only. Its strings borrow
+ *   from outcome and are valid until ytx_outcome_free(outcome).
+ *
+ * Returns YTX_OK (the outcome's own result is view_out->result);
+ * YTX_ERR_NULL_ARGUMENT when outcome or view_out is NULL (nothing
+ * written). Thread safety: an outcome may be read from any thread.
+ *
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed; view_out is NULL or
+ * valid for one write of a ytx_outcome_view.
+ */
+ytx_result ytx_outcome_view_of(const struct ytx_outcome *outcome,
+                               struct ytx_outcome_view *view_out);
 
 /**
  * How many calls the list holds; 0 for NULL.

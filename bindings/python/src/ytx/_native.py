@@ -121,6 +121,27 @@ class ytx_resolution(ctypes.Structure):
     """Opaque ``struct ytx_resolution`` (the answer of ``ytx_resolve``)."""
 
 
+class ytx_outcome_view(ctypes.Structure):
+    """``struct ytx_outcome_view``: an outcome's numbers and borrowed strings,
+    filled in one call by ``ytx_outcome_view_of``. ctypes copies a
+    ``c_char_p`` field to ``bytes`` when it is read: read the strings before
+    the outcome is freed."""
+
+    _fields_ = [
+        ("result", c_uint32),  # ytx_result
+        ("delivery", c_uint32),  # ytx_delivery
+        ("retry_after_ms", c_uint32),
+        ("http_status", c_uint16),
+        ("retry_safe", ctypes.c_bool),
+        ("message", c_char_p),
+        ("field", c_char_p),
+        ("status_code", c_char_p),
+        ("status_msg", c_char_p),
+        ("request_id", c_char_p),
+        ("ticket", c_char_p),
+    ]
+
+
 ytx_client_p = POINTER(ytx_client)
 ytx_outcome_p = POINTER(ytx_outcome)
 ytx_outcome_pp = POINTER(ytx_outcome_p)
@@ -642,6 +663,11 @@ class NativeLibrary:
     # const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);  ("" when none)
     @_c_function([ytx_outcome_p], c_char_p, _decode)
     def ytx_outcome_ticket(self, outcome: Any) -> str: ...
+
+    # ytx_result ytx_outcome_view_of(const struct ytx_outcome *outcome,
+    #     struct ytx_outcome_view *view_out);
+    @_c_function([ytx_outcome_p, POINTER(ytx_outcome_view)], ytx_result)
+    def ytx_outcome_view_of(self, outcome: Any, view_out: Any) -> int: ...
 
     # size_t ytx_pending_count(const struct ytx_pending *pending);
     @_c_function([ytx_pending_p], c_size_t)
