@@ -465,6 +465,7 @@ mod tests {
         forced!(ytx_push_field_name(p, 0) => empty);
         forced!(ytx_push_field_value(p, 0) => empty);
         forced!(ytx_push_records(p) => |r: *const ytx_records| assert!(r.is_null()));
+        forced!(ytx_push_view_of(p, null_mut()) => panic);
 
         let rs = null::<ytx_records>();
         forced!(ytx_records_count(rs) => zero);

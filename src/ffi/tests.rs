@@ -358,6 +358,63 @@ fn texts_borrow_from_the_parsed_push() {
     }
 }
 
+/// `ytx_push_view_of` fills the view with what each accessor returns, the
+/// same pointers, for a state push and a record push; NULLs write nothing.
+#[test]
+fn the_view_of_a_push_is_its_accessors() {
+    let state = br#"{"requestid":"9","dsc":"138","state":"answer","stateDesc":"ok","timestamp":"2020-04-28 14:51:37","z":"1"}"#;
+    let records = br#"{"cdr":[{"requestid":"1"}]}"#;
+    for (body, kind, fields) in [
+        (&state[..], ytx_push_kind::YTX_PUSH_STATE, 6),
+        (&records[..], ytx_push_kind::YTX_PUSH_RECORDS, 0),
+    ] {
+        let mut p = std::ptr::null_mut();
+        // SAFETY: `p` is made by the parse and freed at the end.
+        unsafe {
+            let rc = ytx_push_parse(body.as_ptr(), body.len(), &mut p, std::ptr::null_mut());
+            assert_eq!(rc, ytx_result::YTX_OK);
+            let mut v = std::mem::MaybeUninit::<ytx_push_view>::uninit();
+            assert_eq!(ytx_push_view_of(p, v.as_mut_ptr()), ytx_result::YTX_OK);
+            let v = v.assume_init();
+            assert_eq!(v.kind, kind);
+            assert_eq!(v.kind, ytx_push_kind_of(p));
+            assert_eq!(v.state, ytx_push_state(p));
+            let mut unix = 0i64;
+            assert_eq!(v.has_timestamp_unix, ytx_push_timestamp_unix(p, &mut unix));
+            assert_eq!(v.timestamp_unix, unix);
+            assert_eq!(v.request_id, ytx_push_request_id(p));
+            assert_eq!(v.number, ytx_push_number(p));
+            assert_eq!(v.state_text, ytx_push_state_text(p));
+            assert_eq!(v.state_desc, ytx_push_state_desc(p));
+            assert_eq!(v.timestamp, ytx_push_timestamp(p));
+            assert_eq!(v.field_count, fields);
+            assert_eq!(v.field_count, ytx_push_field_count(p));
+            for i in 0..v.field_count {
+                assert_eq!(*v.field_names.add(i), ytx_push_field_name(p, i));
+                assert_eq!(*v.field_values.add(i), ytx_push_field_value(p, i));
+            }
+            if fields == 0 {
+                assert!(v.field_names.is_null() && v.field_values.is_null());
+            } else {
+                assert_eq!(text(*v.field_names.add(5)), "z");
+                assert_eq!(v.timestamp_unix, 1_588_056_697);
+                assert_eq!(v.state, ytx_call_state::YTX_CALL_STATE_ANSWER);
+            }
+            let mut w = std::mem::MaybeUninit::<ytx_push_view>::zeroed();
+            assert_eq!(
+                ytx_push_view_of(std::ptr::null(), w.as_mut_ptr()),
+                ytx_result::YTX_ERR_NULL_ARGUMENT
+            );
+            assert!(w.assume_init().request_id.is_null(), "nothing written");
+            assert_eq!(
+                ytx_push_view_of(p, std::ptr::null_mut()),
+                ytx_result::YTX_ERR_NULL_ARGUMENT
+            );
+            ytx_push_free(p);
+        }
+    }
+}
+
 /// The outcome's strings are made on first access (any thread) and kept:
 /// threads reading one outcome at once all get the same pointers, a second
 /// read gives the first one again, and the texts are those of the request.

@@ -788,6 +788,24 @@ static void test_pushes(void) {
     CHECK(ytx_push_field_name(p, 5) == NULL && ytx_push_field_value(p, 5) == NULL, "out of range");
     CHECK(ytx_push_field(p, "nope") == NULL, "absent field is NULL");
     CHECK(ytx_records_count(ytx_push_records(p)) == 0, "a state push has no records");
+    /* ytx_push_view_of: the same in one call, the accessors' pointers. */
+    ytx_push_view pv;
+    memset(&pv, 0, sizeof pv);
+    CHECK(ytx_push_view_of(p, &pv) == YTX_OK && pv.kind == YTX_PUSH_STATE && pv.state == YTX_CALL_STATE_ANSWER,
+          "push view kind and state");
+    CHECK(pv.has_timestamp_unix == 1 && pv.timestamp_unix == 1588056697, "push view timestamp");
+    CHECK(pv.request_id == ytx_push_request_id(p) && pv.number == ytx_push_number(p) &&
+              pv.state_text == ytx_push_state_text(p) && pv.state_desc == ytx_push_state_desc(p) &&
+              pv.timestamp == ytx_push_timestamp(p),
+          "push view strings");
+    CHECK(pv.field_count == 5, "push view: %zu fields", pv.field_count);
+    for (size_t i = 0; i < pv.field_count; i++) {
+        CHECK(pv.field_names[i] == ytx_push_field_name(p, i) && pv.field_values[i] == ytx_push_field_value(p, i),
+              "push view field %zu", i);
+    }
+    memset(&pv, 0xab, sizeof pv);
+    CHECK(ytx_push_view_of(NULL, &pv) == YTX_ERR_NULL_ARGUMENT && pv.kind == 0xabababab, "push view of NULL");
+    CHECK(ytx_push_view_of(p, NULL) == YTX_ERR_NULL_ARGUMENT, "push view into NULL");
     ytx_push_free(p);
 
     p = parse("{\"requestid\":\"1\",\"state\":\"hold\",\"timestamp\":\"soon\",\"x\":7}", YTX_OK);
@@ -799,6 +817,10 @@ static void test_pushes(void) {
 
     p = parse(RECORD_SAMPLE, YTX_OK);
     CHECK(ytx_push_kind_of(p) == YTX_PUSH_RECORDS, "record push kind");
+    CHECK(ytx_push_view_of(p, &pv) == YTX_OK && pv.kind == YTX_PUSH_RECORDS && pv.field_count == 0 &&
+              pv.field_names == NULL && pv.field_values == NULL && pv.request_id[0] == '\0' &&
+              pv.has_timestamp_unix == 0 && pv.timestamp_unix == 0,
+          "record push view");
     const ytx_records *list = ytx_push_records(p);
     CHECK(ytx_records_count(list) == 1, "one record");
     CHECK(ytx_records_get(list, 1) == NULL, "index out of range");

@@ -217,9 +217,9 @@ def test_the_outcome_view_is_what_each_accessor_says(lib, make_client):
                 assert getattr(view, name).decode() == accessor(out), name
             assert (view.field, view.request_id != b"") == (
                 (b"", True) if credit == 600 else (b"credit", False))
+            assert lib.ytx_outcome_view_of(out, None) == ytx.ResultCode.NULL_ARGUMENT
         finally:
             lib.ytx_outcome_free(out)
     view = _native.ytx_outcome_view()
     assert lib.ytx_outcome_view_of(None, ctypes.byref(view)) == ytx.ResultCode.NULL_ARGUMENT
     assert view.message is None, "nothing written"
-    assert lib.ytx_outcome_view_of(out, None) == ytx.ResultCode.NULL_ARGUMENT

@@ -142,6 +142,27 @@ class ytx_outcome_view(ctypes.Structure):
     ]
 
 
+class ytx_push_view(ctypes.Structure):
+    """``struct ytx_push_view``: a push's kind, state, texts and fields,
+    filled in one call by ``ytx_push_view_of`` (borrowed from the push: read
+    them before ``ytx_push_free``)."""
+
+    _fields_ = [
+        ("kind", c_uint32),  # ytx_push_kind
+        ("state", c_uint32),  # ytx_call_state
+        ("has_timestamp_unix", c_int32),
+        ("timestamp_unix", c_int64),
+        ("request_id", c_char_p),
+        ("number", c_char_p),
+        ("state_text", c_char_p),
+        ("state_desc", c_char_p),
+        ("timestamp", c_char_p),
+        ("field_count", c_size_t),
+        ("field_names", POINTER(c_char_p)),
+        ("field_values", POINTER(c_char_p)),
+    ]
+
+
 ytx_client_p = POINTER(ytx_client)
 ytx_outcome_p = POINTER(ytx_outcome)
 ytx_outcome_pp = POINTER(ytx_outcome_p)
@@ -800,6 +821,10 @@ class NativeLibrary:
     # int32_t ytx_push_timestamp_unix(const struct ytx_push *push, int64_t *unix_out);
     @_c_function([ytx_push_p, c_int64_p], c_int32)
     def ytx_push_timestamp_unix(self, push: Any, unix_out: Any) -> int: ...
+
+    # ytx_result ytx_push_view_of(const struct ytx_push *push, struct ytx_push_view *view_out);
+    @_c_function([ytx_push_p, POINTER(ytx_push_view)], ytx_result)
+    def ytx_push_view_of(self, push: Any, view_out: Any) -> int: ...
 
     # enum ytx_result ytx_query_balance(const struct ytx_client *client,
     #     struct ytx_balance **balance_out, struct ytx_outcome **outcome_out);
