@@ -1558,8 +1558,12 @@ struct Variants {
     lean_buf: Vec<u8>,
 }
 
-const VARIANTS: [(&str, &str); 12] = [
+const VARIANTS: [(&str, &str); 13] = [
     ("floor", "floor: one write of the precomputed request"),
+    (
+        "floor-work",
+        "floor + prepare_callback_call + parse_response, results unused",
+    ),
     (
         "floor-split",
         "floor, head and body in two writes (as ureq 2 did)",
@@ -1656,6 +1660,19 @@ impl Variants {
     fn one(&mut self, what: &str) {
         match what {
             "floor" => self.floor.call(),
+            "floor-work" => {
+                // The floor's I/O plus the work every correct client does
+                // per call (validate, sign, JSON; parse the answer), its
+                // results thrown away: how close to the floor any client
+                // doing that work can get.
+                std::hint::black_box(self.client.prepare_callback_call(&self.call).unwrap());
+                let f = &mut self.floor;
+                f.s.write_all(&f.req).unwrap();
+                let mut len = 0;
+                let n = read_message(&mut f.s, &mut f.buf[..], &mut len).expect("answer");
+                let head = find(&f.buf[..n], b"\r\n\r\n").unwrap() + 4;
+                std::hint::black_box(ytx::parse_response(&f.buf[head..n]).unwrap());
+            }
             "floor-split" => {
                 let f = &mut self.split;
                 f.s.write_all(&f.req[..self.split_at]).unwrap();

@@ -449,6 +449,132 @@ typedef struct ytx_resolution ytx_resolution;
 typedef struct ytx_tracker ytx_tracker;
 
 /**
+ * An outcome's numbers and strings in one struct, filled by
+ * ytx_outcome_view_of: what a caller reads after a call, without one
+ * call per field (each call through a foreign-function interface such as
+ * Python's ctypes costs about a microsecond).
+ *
+ * Every field holds exactly what its accessor returns
+ * (ytx_outcome_result, ytx_outcome_delivery, ...). The strings are
+ * UTF-8, never NULL ("" when not applicable), borrowed from the outcome:
+ * valid until ytx_outcome_free, and the same pointers the accessors
+ * return. The request (ytx_outcome_request_*) is not in the view: read
+ * it with its accessors. The layout is fixed; fields added later come with
+ * a new function, never in this struct.
+ */
+typedef struct ytx_outcome_view {
+  /**
+   * ytx_outcome_result.
+   */
+  ytx_result result;
+  /**
+   * ytx_outcome_delivery.
+   */
+  ytx_delivery delivery;
+  /**
+   * ytx_outcome_retry_after_ms (0 unless retry_safe).
+   */
+  uint32_t retry_after_ms;
+  /**
+   * ytx_outcome_http_status.
+   */
+  uint16_t http_status;
+  /**
+   * ytx_outcome_retry_safe.
+   */
+  bool retry_safe;
+  /**
+   * ytx_outcome_message.
+   */
+  const char *message;
+  /**
+   * ytx_outcome_field.
+   */
+  const char *field;
+  /**
+   * ytx_outcome_status_code.
+   */
+  const char *status_code;
+  /**
+   * ytx_outcome_status_msg.
+   */
+  const char *status_msg;
+  /**
+   * ytx_outcome_request_id.
+   */
+  const char *request_id;
+  /**
+   * ytx_outcome_ticket.
+   */
+  const char *ticket;
+} ytx_outcome_view;
+
+/**
+ * A push's kind, state and texts in one struct, filled by
+ * ytx_push_view_of, for callers that pay for each call (a
+ * foreign-function interface such as Python's ctypes).
+ *
+ * Every field holds what its accessor returns (ytx_push_kind_of,
+ * ytx_push_state, ...). The strings are UTF-8, never NULL ("" when
+ * absent) and the arrays hold field_count strings each (NULL when
+ * field_count is 0); all are borrowed from the push: valid until
+ * ytx_push_free. A record push's records are read with
+ * ytx_push_records. The layout is fixed; fields added later come with a
+ * new function, never in this struct.
+ */
+typedef struct ytx_push_view {
+  /**
+   * ytx_push_kind_of.
+   */
+  ytx_push_kind kind;
+  /**
+   * ytx_push_state.
+   */
+  ytx_call_state state;
+  /**
+   * What ytx_push_timestamp_unix returns: 1 when timestamp_unix
+   * holds the timestamp as Unix seconds, else 0 (and timestamp_unix is 0).
+   */
+  int32_t has_timestamp_unix;
+  /**
+   * The timestamp as Unix seconds when has_timestamp_unix is 1.
+   */
+  int64_t timestamp_unix;
+  /**
+   * ytx_push_request_id.
+   */
+  const char *request_id;
+  /**
+   * ytx_push_number.
+   */
+  const char *number;
+  /**
+   * ytx_push_state_text.
+   */
+  const char *state_text;
+  /**
+   * ytx_push_state_desc.
+   */
+  const char *state_desc;
+  /**
+   * ytx_push_timestamp.
+   */
+  const char *timestamp;
+  /**
+   * ytx_push_field_count.
+   */
+  size_t field_count;
+  /**
+   * ytx_push_field_name of 0 .. field_count, in the order sent.
+   */
+  const char *const *field_names;
+  /**
+   * ytx_push_field_value of 0 .. field_count.
+   */
+  const char *const *field_values;
+} ytx_push_view;
+
+/**
  * A log callback: user_data as given to ytx_set_logger, the event's
  * level, and a NUL-terminated UTF-8 message valid only during the call.
  */
@@ -1064,6 +1190,28 @@ const char *ytx_outcome_status_msg(const struct ytx_outcome *outcome);
 const char *ytx_outcome_ticket(const struct ytx_outcome *outcome);
 
 /**
+ * Fill *view_out with everything outcome says but its request, in one
+ * call: the same values as ytx_outcome_result, _delivery,
+ * _retry_after_ms, _http_status, _retry_safe, _message, _field,
+ * _status_code, _status_msg, _request_id and _ticket.
+ *
+ * Parameters:
+ * - outcome: a live outcome (borrowed).
+ * - view_out: required; written on YTX_OK only. Its strings borrow
+ *   from outcome and are valid until ytx_outcome_free(outcome).
+ *
+ * Returns YTX_OK (the outcome's own result is view_out->result);
+ * YTX_ERR_NULL_ARGUMENT when outcome or view_out is NULL (nothing
+ * written). Thread safety: an outcome may be read from any thread.
+ *
+ * Safety:
+ * outcome is NULL or a live outcome not yet freed; view_out is NULL or
+ * valid for one write of a ytx_outcome_view.
+ */
+ytx_result ytx_outcome_view_of(const struct ytx_outcome *outcome,
+                               struct ytx_outcome_view *view_out);
+
+/**
  * How many calls the list holds; 0 for NULL.
  *
  * Safety:
@@ -1354,6 +1502,27 @@ const char *ytx_push_timestamp(const struct ytx_push *push);
  * push is NULL or a live push; unix_out is NULL or writable.
  */
 int32_t ytx_push_timestamp_unix(const struct ytx_push *push, int64_t *unix_out);
+
+/**
+ * Fill *view_out with everything push says but its records, in one
+ * call: the same values as ytx_push_kind_of, _state,
+ * _timestamp_unix, _request_id, _number, _state_text,
+ * _state_desc, _timestamp, _field_count, _field_name and
+ * _field_value.
+ *
+ * Parameters:
+ * - push: a live push (borrowed).
+ * - view_out: required; written on YTX_OK only. Its strings and
+ *   arrays borrow from push and are valid until ytx_push_free(push).
+ *
+ * Returns YTX_OK; YTX_ERR_NULL_ARGUMENT when push or view_out is
+ * NULL (nothing written). Thread safety: a push may be read from any thread.
+ *
+ * Safety:
+ * push is NULL or a live push; view_out is NULL or valid for one write
+ * of a ytx_push_view.
+ */
+ytx_result ytx_push_view_of(const struct ytx_push *push, struct ytx_push_view *view_out);
 
 /**
  * The account's balance (account/getBlance.wx, version 201612).

@@ -91,32 +91,17 @@ macro_rules! callback_options {
                 }
             }
 
-            /// A copy with these legs (and this call's credit and
-            /// options): the normalised call without copying the legs
-            /// it replaces.
-            fn with_legs(&self, src: String, dst: String) -> CallbackCall {
-                CallbackCall {
-                    src,
-                    dst,
-                    credit: self.credit,
-                    $( $field: self.$field.clone(), )*
-                }
-            }
-
-            /// Check the optional fields, normalising them in place.
-            fn check_options(&mut self) -> Result<()> {
-                $(
-                    if let Some(v) = &mut self.$field {
-                        $kind::check($wire, v)?;
-                    }
-                )*
-                Ok(())
-            }
-
             /// Each optional field, in wire order: (wire name, wire
-            /// text) when it is set (on the stack: no allocation).
-            fn wire_options(&self) -> WireOptions<'_> {
-                [$( self.$field.as_ref().map(|v| ($wire, $kind::wire(v))), )*]
+            /// text) when it is set (on the stack: no allocation but for
+            /// numbers), each checked and normalised on the way; the error
+            /// names the first bad one.
+            fn wire_options(&self) -> Result<WireOptions<'_>> {
+                Ok([$(
+                    match &self.$field {
+                        Some(v) => Some(($wire, $kind::wire($wire, v)?)),
+                        None => None,
+                    },
+                )*])
             }
         }
     };
@@ -160,10 +145,9 @@ trait OptionKind {
     type Value;
     /// From the text of the C ABI / the bindings.
     fn parse(field: &str, text: &str) -> Result<Self::Value>;
-    /// Check a value set in Rust or parsed, normalising it in place.
-    fn check(field: &str, v: &mut Self::Value) -> Result<()>;
-    /// The wire text (every value is sent as a JSON string).
-    fn wire(v: &Self::Value) -> Cow<'_, str>;
+    /// Check a value set in Rust or parsed; its normalised wire text
+    /// (every value is sent as a JSON string), borrowed where it can be.
+    fn wire<'v>(field: &str, v: &'v Self::Value) -> Result<Cow<'v, str>>;
 }
 
 /// Free text: not empty, no control characters.
@@ -173,11 +157,8 @@ impl OptionKind for Text {
     fn parse(_: &str, t: &str) -> Result<String> {
         Ok(t.to_string())
     }
-    fn check(field: &str, v: &mut String) -> Result<()> {
-        text(field, v)
-    }
-    fn wire(v: &String) -> Cow<'_, str> {
-        Cow::Borrowed(v)
+    fn wire<'v>(field: &str, v: &'v String) -> Result<Cow<'v, str>> {
+        text(field, v).map(|()| Cow::Borrowed(v.as_str()))
     }
 }
 
@@ -188,12 +169,8 @@ impl OptionKind for Phone {
     fn parse(_: &str, t: &str) -> Result<String> {
         Ok(t.to_string())
     }
-    fn check(field: &str, v: &mut String) -> Result<()> {
-        *v = phone(field, v)?;
-        Ok(())
-    }
-    fn wire(v: &String) -> Cow<'_, str> {
-        Cow::Borrowed(v)
+    fn wire<'v>(field: &str, v: &'v String) -> Result<Cow<'v, str>> {
+        phone_str(field, v).map(Cow::Borrowed)
     }
 }
 
@@ -204,14 +181,11 @@ impl OptionKind for Seconds {
     fn parse(field: &str, t: &str) -> Result<u32> {
         parse_seconds(field, t)
     }
-    fn check(field: &str, v: &mut u32) -> Result<()> {
+    fn wire<'v>(field: &str, v: &'v u32) -> Result<Cow<'v, str>> {
         if *v == 0 {
             return Err(Error::invalid(field, "must be at least 1 second"));
         }
-        Ok(())
-    }
-    fn wire(v: &u32) -> Cow<'_, str> {
-        Cow::Owned(v.to_string())
+        Ok(Cow::Owned(v.to_string()))
     }
 }
 
@@ -230,15 +204,12 @@ impl OptionKind for Ringback {
             )),
         }
     }
-    fn check(_: &str, _: &mut RingbackType) -> Result<()> {
-        Ok(())
-    }
-    fn wire(v: &RingbackType) -> Cow<'_, str> {
-        Cow::Borrowed(match v {
+    fn wire<'v>(_: &str, v: &'v RingbackType) -> Result<Cow<'v, str>> {
+        Ok(Cow::Borrowed(match v {
             RingbackType::PassThrough => "1",
             RingbackType::System => "2",
             RingbackType::Custom => "3",
-        })
+        }))
     }
 }
 
@@ -253,11 +224,8 @@ impl OptionKind for Flag {
             _ => Err(Error::invalid(field, format!("must be 0 or 1, got {t:?}"))),
         }
     }
-    fn check(_: &str, _: &mut bool) -> Result<()> {
-        Ok(())
-    }
-    fn wire(v: &bool) -> Cow<'_, str> {
-        Cow::Borrowed(if *v { "1" } else { "0" })
+    fn wire<'v>(_: &str, v: &'v bool) -> Result<Cow<'v, str>> {
+        Ok(Cow::Borrowed(if *v { "1" } else { "0" }))
     }
 }
 
@@ -310,13 +278,20 @@ impl CallbackCall {
 
     /// Check every field; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
-        self.normalised().map(|_| ())
+        self.wire("", "", &mut [0; 20]).map(|_| ())
     }
 
-    /// The validated request with phone numbers normalised.
-    fn normalised(&self) -> Result<CallbackCall> {
-        let src = phone("src", &self.src)?;
-        let dst = phone("dst", &self.dst)?;
+    /// The validated request as sent: phone numbers normalised, every
+    /// value borrowed from `self` (or written into `digits`) rather than
+    /// copied into a normalised clone of the call.
+    fn wire<'a>(
+        &'a self,
+        action: &'a str,
+        app_id: &'a str,
+        digits: &'a mut [u8; 20],
+    ) -> Result<CallbackWire<'a>> {
+        let src = phone_str("src", &self.src)?;
+        let dst = phone_str("dst", &self.dst)?;
         if self.credit <= 60 {
             return Err(Error::invalid(
                 "credit",
@@ -326,27 +301,22 @@ impl CallbackCall {
                 ),
             ));
         }
-        let mut c = self.with_legs(src, dst);
-        c.check_options()?;
-        Ok(c)
+        let options = self.wire_options()?;
+        Ok(CallbackWire {
+            head: [
+                ("action", action),
+                ("appid", app_id),
+                ("src", src),
+                ("dst", dst),
+                ("credit", decimal(self.credit.into(), digits)),
+            ],
+            options,
+        })
     }
 
     /// Validate, then serialise to the wire JSON (every value a string).
     pub fn to_json(&self, action: &str, app_id: &str) -> Result<String> {
-        let c = self.normalised()?;
-        let mut digits = [0; 10];
-        let credit = decimal(c.credit, &mut digits);
-        let wire = CallbackWire {
-            head: [
-                ("action", action),
-                ("appid", app_id),
-                ("src", &c.src),
-                ("dst", &c.dst),
-                ("credit", credit),
-            ],
-            options: c.wire_options(),
-        };
-        let body = serde_json::to_string(&wire).expect("a struct of strings always serialises");
+        let body = self.wire(action, app_id, &mut [0; 20])?.to_json();
         check_body(&body)?;
         Ok(body)
     }
@@ -804,13 +774,19 @@ pub(crate) fn check_body(body: &str) -> Result<()> {
 /// # Ok::<(), ytx::Error>(())
 /// ```
 pub fn phone(field: &str, raw: &str) -> Result<String> {
+    phone_str(field, raw).map(str::to_string)
+}
+
+/// [`phone`] without the copy: the normalised number is always a part of
+/// `raw` (all of it, or what follows `+86` / `0086`).
+fn phone_str<'a>(field: &str, raw: &'a str) -> Result<&'a str> {
     if raw.is_empty() {
         return Err(Error::invalid(field, "must not be empty"));
     }
     let international = raw.strip_prefix("+86").or_else(|| raw.strip_prefix("0086"));
     if let Some(rest) = international {
         if is_mobile(rest) {
-            return Ok(rest.to_string());
+            return Ok(rest);
         }
         return Err(Error::invalid(
             field,
@@ -823,7 +799,10 @@ pub fn phone(field: &str, raw: &str) -> Result<String> {
             "only Chinese numbers can be called: write mobiles as 13800138000 and landlines with their area code",
         ));
     }
-    if let Some((i, c)) = raw.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+    // By bytes: a digit is one byte, so the first byte that is not one
+    // starts the first character that is not one.
+    if let Some(i) = raw.bytes().position(|b| !b.is_ascii_digit()) {
+        let c = raw[i..].chars().next().unwrap_or_default();
         return Err(Error::invalid(
             field,
             format!("must contain only digits, found {c:?} at byte {i} (no spaces or dashes)"),
@@ -835,7 +814,7 @@ pub fn phone(field: &str, raw: &str) -> Result<String> {
             format!("must be 5 to 20 digits, got {}", raw.len()),
         ));
     }
-    Ok(raw.to_string())
+    Ok(raw)
 }
 
 fn is_mobile(s: &str) -> bool {
@@ -848,9 +827,9 @@ fn is_mobile(s: &str) -> bool {
 
 /// The callback call's body: the required fields, then the options set, in
 /// wire order, every value a JSON string.
-/// `n` in decimal, written into `buf` (a u32 has at most 10 digits): the
-/// credit without a `String` per call.
-fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &str {
+/// `n` in decimal, written into `buf` (a u64 has at most 20 digits): the
+/// credit and the Content-Length without a `String` (and `fmt`) per call.
+pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -870,6 +849,24 @@ type WireOptions<'a> = [Option<(&'static str, Cow<'a, str>)>; CALLBACK_OPTION_NA
 struct CallbackWire<'a> {
     head: [(&'static str, &'a str); 5],
     options: WireOptions<'a>,
+}
+
+impl CallbackWire<'_> {
+    /// The JSON text, by serde_json, into a buffer of the size it takes
+    /// when nothing needs escaping (`{`, `"k":"v"` and commas, `}`): one
+    /// allocation instead of `to_string`'s 128 bytes grown once.
+    fn to_json(&self) -> String {
+        let pairs = self.head.iter().map(|(k, v)| (*k, *v));
+        let options = self.options.iter().flatten();
+        let size = pairs
+            .chain(options.map(|(k, v)| (*k, v.as_ref())))
+            .map(|(k, v)| k.len() + v.len() + 6)
+            .sum::<usize>()
+            + 1;
+        let mut out = Vec::with_capacity(size);
+        serde_json::to_writer(&mut out, self).expect("a struct of strings always serialises");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
+    }
 }
 
 impl Serialize for CallbackWire<'_> {
@@ -970,9 +967,25 @@ mod tests {
     }
 
     #[test]
-    fn decimal_writes_every_u32() {
-        for n in [0, 7, 61, 600, 1_000_000, u32::MAX] {
-            assert_eq!(decimal(n, &mut [0; 10]), n.to_string());
+    fn callback_json_bytes_keep_wire_order_and_escapes() {
+        // Byte for byte (key order matters to the spec's examples): the
+        // normalised legs, the options in wire order, serde_json's escapes.
+        let c = CallbackCall::new("+8613800138000", "008613900139000", 4_294_967_295)
+            .custom_parm("order \"42\" \\ 订单")
+            .src_clid("02160000000")
+            .ringback_type(RingbackType::Custom)
+            .src_timeout(30u32)
+            .call_status_check(false);
+        assert_eq!(
+            c.to_json("callDailBack", "app").unwrap(),
+            r#"{"action":"callDailBack","appid":"app","src":"13800138000","dst":"13900139000","credit":"4294967295","customParm":"order \"42\" \\ 订单","srcclid":"02160000000","srctimeout":"30","ringbacktype":"3","iscallstatuscheck":"0"}"#
+        );
+    }
+
+    #[test]
+    fn decimal_writes_any_number() {
+        for n in [0, 7, 61, 600, 1_000_000, u32::MAX.into(), u64::MAX] {
+            assert_eq!(decimal(n, &mut [0; 20]), n.to_string());
         }
     }
 

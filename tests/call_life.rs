@@ -32,7 +32,9 @@ fn setup() -> (Emulator, Client, mpsc::Receiver<Vec<u8>>) {
     let emu = Emulator::start(
         Config::default()
             .with_push_url(url)
-            .with_push_interval_ms(1),
+            .with_push_interval_ms(1)
+            // A slowed receiver must not get a push twice (a loaded machine).
+            .with_push_timeout_ms(60_000),
         "127.0.0.1:0",
     )
     .unwrap();

@@ -47,6 +47,12 @@ elif ! bash "$root/tests/setup.sh"; then
 fi
 echo "setup: $((SECONDS - run_start)) s"
 
+# The suites talk to local servers (the emulator, test receivers): never
+# through a proxy the environment may set (http_proxy stays: setup and
+# downloads may need it).
+export no_proxy="${no_proxy:+$no_proxy,}127.0.0.1,localhost"
+export NO_PROXY="${NO_PROXY:+$NO_PROXY,}127.0.0.1,localhost"
+
 work=$(mktemp -d) || { echo "mktemp failed (disk full?)" >&2; exit 1; }
 emulator_pid=""
 cleanup() {

@@ -447,30 +447,48 @@ fn a_plus_sign_in_content_length_is_a_protocol_error() {
 
 #[test]
 fn a_short_read_timeout_left_by_a_slow_call_does_not_carry_over() {
-    // Call 1: head after 1.4 s, body 0.3 s later (the socket's read timeout
-    // ends up near the 0.6 s left of a 2 s deadline). Call 2 on the same
-    // connection: answered after 1 s, well within its own 2 s.
+    // Call 1: head after 5 s, body 0.3 s later: the socket's read timeout
+    // ends up at most the 5 s left of a 10 s deadline (less on a slow
+    // machine: the property only gets easier to catch). Call 2 on the same
+    // connection: answered after 7 s, past any timeout call 1 left but
+    // well within its own 10 s. Margins: call 1 ends 4.7 s before its
+    // deadline, call 2 3 s before its own. The two transports run at once,
+    // each on its own connection (a request's place on it picks the delay).
     let ok = with_length("HTTP/1.1 200 OK\r\n", OK_JSON.as_bytes());
-    let srv = server(move |n, _, s| {
-        if n % 2 == 0 {
-            std::thread::sleep(Duration::from_millis(1400));
+    let nth_on_conn = std::sync::Mutex::new(std::collections::HashMap::<usize, usize>::new());
+    let srv = server(move |_, conn, s| {
+        let nth = {
+            let mut m = nth_on_conn.lock().unwrap();
+            let n = m.entry(conn).or_insert(0);
+            *n += 1;
+            *n
+        };
+        if nth == 1 {
+            std::thread::sleep(Duration::from_millis(5000));
             let split = ok.len() - OK_JSON.len();
             let _ = s.write_all(&ok[..split]);
             std::thread::sleep(Duration::from_millis(300));
             let _ = s.write_all(&ok[split..]);
         } else {
-            std::thread::sleep(Duration::from_millis(1000));
+            std::thread::sleep(Duration::from_millis(7000));
             let _ = s.write_all(&ok);
         }
         true
     });
-    for (name, generic) in TRANSPORTS {
-        let c = client(&srv.url, generic, 2000);
-        c.voice_code(&voice())
-            .unwrap_or_else(|e| panic!("{name}, call 1: {e}"));
-        c.voice_code(&voice())
-            .unwrap_or_else(|e| panic!("{name}, call 2: {e}"));
-    }
+    std::thread::scope(|scope| {
+        for (name, generic) in TRANSPORTS {
+            let url = &srv.url;
+            scope.spawn(move || {
+                let c = client(url, generic, 10_000);
+                c.voice_code(&voice())
+                    .unwrap_or_else(|e| panic!("{name}, call 1: {e}"));
+                c.voice_code(&voice())
+                    .unwrap_or_else(|e| panic!("{name}, call 2: {e}"));
+            });
+        }
+    });
+    // Each call 2 went on its call 1's connection (else nothing was shown).
+    assert_eq!((srv.requests(), srv.connections()), (4, 2));
 }
 
 #[test]

@@ -413,7 +413,7 @@ fn call_outcome_unknown() {
         &[
             "--json",
             "--timeout-ms",
-            "300",
+            "3000",
             "call",
             SRC,
             FAULT_SLOW_ANSWER,
@@ -1459,7 +1459,7 @@ fn an_outcome_unknown_prints_its_ticket_and_resolve_answers_placed() {
         &[
             "--json",
             "--timeout-ms",
-            "300",
+            "3000",
             "call",
             SRC,
             FAULT_SLOW_ANSWER,
@@ -1478,7 +1478,20 @@ fn an_outcome_unknown_prints_its_ticket_and_resolve_answers_placed() {
     );
     let ticket = e["ticket"].as_str().expect("a ticket field").to_string();
     assert!(ticket.contains("customParm=cli%2Dslow"), "{ticket}");
-    // The emulator placed the call before its slow answer.
+    // The emulator places the call once it has read the request, before
+    // its slow answer; the client's timeout may beat that read: wait for it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !emu
+        .records()
+        .iter()
+        .any(|r| r.custom_parm.as_deref() == Some("cli-slow"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the emulator did not place the call"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let run = ytx(&emu, &["--json", "resolve", &ticket]);
     assert_eq!(run.code, OK, "{run:?}");
     let j = run.json();

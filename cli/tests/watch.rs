@@ -69,8 +69,13 @@ fn start_watch(base: &str, home: &std::path::Path) -> Watch {
             "0",
             "--after-disconnect-ms",
             "0",
+            // A push may reach the watch before the test has written its
+            // call's requestId to the watch's stdin: the window must cover
+            // any lag of that (a loaded machine). The test waits it out
+            // about twice (the forged pushes are reported at its end, the
+            // watch exits a window after the last event).
             "--orphan-window-ms",
-            "2000",
+            "10000",
             "--exit-when-done",
         ])
         .stdin(Stdio::piped())
@@ -113,7 +118,9 @@ fn watch_tracks_a_stdin_list_of_request_ids_against_the_emulator() {
             let watch = start_watch(&format!("http://127.0.0.1:{port}"), &home);
             let config = Config::default()
                 .with_push_url(format!("http://{}{SECRET}", watch.addr))
-                .with_push_interval_ms(1);
+                .with_push_interval_ms(1)
+                // A slowed watch must not get a push twice or see it dropped.
+                .with_push_timeout_ms(60_000);
             match Emulator::start(config, &format!("127.0.0.1:{port}")) {
                 Ok(e) => Some((watch, e)),
                 Err(_) => {

@@ -164,7 +164,8 @@ pub const DEFAULT_PUSH_INTERVAL_MS: u64 = 20;
 pub const PUSH_ATTEMPTS: u32 = 3;
 /// Pause after a failed push attempt; doubled after each further failure.
 pub const PUSH_RETRY_BACKOFF_MS: u64 = 100;
-/// Timeout of one push attempt (connect, send, answer), in seconds.
+/// Default timeout of one push attempt (connect, send, answer), in seconds:
+/// `Config::push_timeout_ms` is 1000 times this unless set.
 pub const PUSH_TIMEOUT_SECS: u64 = 2;
 
 /// Size of the [`FAULT_HUGE_BODY`] answer: 10 MiB.
@@ -199,6 +200,14 @@ pub struct Config {
     /// [`DEFAULT_PUSH_INTERVAL_MS`] (20).
     #[serde(default = "default_push_interval")]
     pub push_interval_ms: u64,
+    /// Timeout of one push attempt (connect, send, answer), in ms; an
+    /// attempt that takes longer counts as failed and is tried again (at
+    /// most [`PUSH_ATTEMPTS`] in all), so a receiver slower than this
+    /// receives the push more than once. Default [`PUSH_TIMEOUT_SECS`] *
+    /// 1000 (2000); 0 is taken as 1. Tests whose receiver may be slow (under
+    /// valgrind, on a loaded machine) and that count pushes set it long.
+    #[serde(default = "default_push_timeout")]
+    pub push_timeout_ms: u64,
     /// How long after acceptance a call's record can be queried with
     /// `CallCdr.wx` (the platform takes about 20 s). Default 0.
     #[serde(default)]
@@ -230,6 +239,9 @@ fn default_true() -> bool {
 }
 fn default_push_interval() -> u64 {
     DEFAULT_PUSH_INTERVAL_MS
+}
+fn default_push_timeout() -> u64 {
+    PUSH_TIMEOUT_SECS * 1000
 }
 fn default_balance() -> u64 {
     DEFAULT_BALANCE_FEN
@@ -301,6 +313,7 @@ impl Default for Config {
             timestamp_window_secs: DEFAULT_TIMESTAMP_WINDOW_SECS,
             slow_secs: DEFAULT_SLOW_SECS,
             push_interval_ms: DEFAULT_PUSH_INTERVAL_MS,
+            push_timeout_ms: PUSH_TIMEOUT_SECS * 1000,
             record_delay_ms: 0,
             request_id_from_custom_parm: false,
             max_records_per_page: 0,
@@ -329,6 +342,12 @@ impl Config {
     /// Sets [`Config::push_interval_ms`].
     pub fn with_push_interval_ms(mut self, ms: u64) -> Config {
         self.push_interval_ms = ms;
+        self
+    }
+
+    /// Sets [`Config::push_timeout_ms`].
+    pub fn with_push_timeout_ms(mut self, ms: u64) -> Config {
+        self.push_timeout_ms = ms;
         self
     }
 
@@ -499,7 +518,7 @@ impl Emulator {
 
     /// Stops accepting, closes every connection, interrupts slow faults,
     /// abandons pending pushes and joins all threads (a push in flight may
-    /// take up to [`PUSH_TIMEOUT_SECS`]). Same as dropping.
+    /// take up to [`Config::push_timeout_ms`]). Same as dropping.
     pub fn stop(self) {
         drop(self)
     }
@@ -557,6 +576,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.timestamp_window_secs, 600);
         assert_eq!(c.slow_secs, 60);
+        assert_eq!(c.push_timeout_ms, 2000);
         assert!(c.accounts[0].enabled);
         assert!(c.accounts[0].apps[0].callback);
         assert!(!c.accounts[0].apps[0].voice_code);

@@ -21,6 +21,8 @@ Options:
   --push-url URL         POST the state pushes and record push of every accepted call
                          to URL (sets the push URL of every app in the configuration)
   --push-interval-ms N   pause before each push of a call, in ms (default 20)
+  --push-timeout-ms N    timeout of one push attempt, in ms (default 2000); a slower
+                         receiver gets the push again (3 attempts in all)
   --balance-fen N        every account's starting balance in fen (0.01 yuan; default
                          10000000000); each call costs 6 fen per started minute and a
                          balance below 6 fen answers -204
@@ -59,6 +61,7 @@ struct Args {
     slow_secs: Option<u64>,
     push_url: Option<String>,
     push_interval_ms: Option<u64>,
+    push_timeout_ms: Option<u64>,
     balance_fen: Option<u64>,
     record_delay_ms: Option<u64>,
     request_id_from_custom_parm: bool,
@@ -79,6 +82,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
         slow_secs: None,
         push_url: None,
         push_interval_ms: None,
+        push_timeout_ms: None,
         balance_fen: None,
         record_delay_ms: None,
         request_id_from_custom_parm: false,
@@ -109,6 +113,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
             "--slow-secs" => out.slow_secs = Some(number(value(&mut it)?)?),
             "--push-url" => out.push_url = Some(value(&mut it)?),
             "--push-interval-ms" => out.push_interval_ms = Some(number(value(&mut it)?)?),
+            "--push-timeout-ms" => out.push_timeout_ms = Some(number(value(&mut it)?)?),
             "--balance-fen" => out.balance_fen = Some(number(value(&mut it)?)?),
             "--record-delay-ms" => out.record_delay_ms = Some(number(value(&mut it)?)?),
             "--request-id-from-custom-parm" if inline.is_none() => {
@@ -142,6 +147,9 @@ fn load_config(args: &Args) -> Result<Config, String> {
     }
     if let Some(n) = args.push_interval_ms {
         config.push_interval_ms = n;
+    }
+    if let Some(n) = args.push_timeout_ms {
+        config.push_timeout_ms = n;
     }
     if let Some(n) = args.balance_fen {
         config = config.with_balance_fen(n);
@@ -279,6 +287,8 @@ mod tests {
             "--push-url",
             "http://127.0.0.1:9/push",
             "--push-interval-ms=5",
+            "--push-timeout-ms",
+            "30000",
             "--balance-fen",
             "3",
             "--record-delay-ms",
@@ -292,6 +302,7 @@ mod tests {
             .iter()
             .all(|app| app.push_url.as_deref() == Some("http://127.0.0.1:9/push")));
         assert_eq!(c.push_interval_ms, 5);
+        assert_eq!(c.push_timeout_ms, 30000);
         assert_eq!(c.accounts[0].balance_fen, 3);
         assert_eq!(c.record_delay_ms, 100);
         assert!(!c.request_id_from_custom_parm);

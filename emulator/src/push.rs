@@ -6,7 +6,7 @@
 //! `Config::push_interval_ms` before each. A push that fails (no connection,
 //! timeout, non-2xx status) is tried [`crate::PUSH_ATTEMPTS`] times with a
 //! doubling backoff, then dropped. On stop the workers abandon what is left;
-//! a push in flight ends within [`crate::PUSH_TIMEOUT_SECS`].
+//! a push in flight ends within `Config::push_timeout_ms`.
 //!
 //! HTTP goes through `ureq` (a maintained client) rather than a hand-written
 //! one: the receivers are the clients' own servers, and their HTTP quirks are
@@ -117,7 +117,9 @@ pub(crate) fn spawn_workers(shared: &Arc<Shared>) -> io::Result<()> {
 
 fn worker(shared: &Shared) {
     let agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(crate::PUSH_TIMEOUT_SECS)))
+        .timeout_global(Some(Duration::from_millis(
+            shared.config().push_timeout_ms.max(1),
+        )))
         .max_redirects(0)
         .max_redirects_will_error(false)
         .http_status_as_error(false)

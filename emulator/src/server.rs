@@ -145,7 +145,6 @@ impl Shared {
     /// record and charge (under one lock, so that acceptance order is
     /// requestId order), and its pushes queued if the app has a push URL.
     fn place(&self, sid: &str, accepted: &Accepted) -> Placed {
-        let now = OffsetDateTime::now_utc();
         let url = self
             .config
             .accounts
@@ -159,13 +158,16 @@ impl Shared {
             if balance < crate::MIN_BALANCE_FEN {
                 return Placed::Broke;
             }
-            let id = match accepted.get("customParm") {
+            // The clock is read once: the requestId's time part is the
+            // acceptance time of the record and of the first push.
+            let (id, now) = match accepted.get("customParm") {
                 Some(p)
                     if self.config.request_id_from_custom_parm
                         && (1..=15).contains(&p.len())
                         && p.bytes().all(|b| b.is_ascii_digit()) =>
                 {
-                    format!("{}{p:0>15}", protocol::timestamp_of(now))
+                    let now = OffsetDateTime::now_utc();
+                    (format!("{}{p:0>15}", protocol::timestamp_of(now)), now)
                 }
                 _ => next_request_id(),
             };
@@ -746,9 +748,12 @@ fn api_json(code: &str, request_id: &str) -> String {
 /// processes are unlikely to collide). Within one process every id is
 /// greater than the one before (as numbers and as text: the time part never
 /// goes back, even if the clock does), so requestId order is issue order.
-fn next_request_id() -> String {
+/// Also returns the time the id stands for (now, or the last id's time if
+/// the clock went back): the call's acceptance time, read once.
+fn next_request_id() -> (String, OffsetDateTime) {
     struct Seq {
         last_ts: String,
+        last: OffsetDateTime,
         n: u64,
     }
     static SEQ: OnceLock<Mutex<Seq>> = OnceLock::new();
@@ -761,17 +766,23 @@ fn next_request_id() -> String {
         let seed = nanos.wrapping_mul(6_364_136_223_846_793_005) ^ u64::from(std::process::id());
         Mutex::new(Seq {
             last_ts: String::new(),
+            last: OffsetDateTime::UNIX_EPOCH,
             n: seed % (MOD / 2),
         })
     });
     let mut seq = lock(seq);
-    let now = protocol::timestamp_of(OffsetDateTime::now_utc());
-    if now > seq.last_ts {
-        seq.last_ts = now;
+    // Read under the lock: ids issued later never have an earlier time.
+    let mut now = OffsetDateTime::now_utc();
+    let ts = protocol::timestamp_of(now);
+    if ts > seq.last_ts {
+        seq.last_ts = ts;
+        seq.last = now;
+    } else if ts < seq.last_ts {
+        now = seq.last;
     }
     // Starts below MOD / 2: it would take 5 * 10^14 ids to wrap.
     seq.n = (seq.n + 1) % MOD;
-    format!("{}{:015}", seq.last_ts, seq.n)
+    (format!("{}{:015}", seq.last_ts, seq.n), now)
 }
 
 /// Is requestId `id` after `last` (both digit strings; `"0"` is before all)?
@@ -1200,11 +1211,15 @@ mod tests {
 
     #[test]
     fn request_ids_are_29_digits_unique_and_increasing() {
-        let ids: Vec<String> = (0..1000).map(|_| next_request_id()).collect();
-        for id in &ids {
+        let issued: Vec<(String, OffsetDateTime)> = (0..1000).map(|_| next_request_id()).collect();
+        for (id, at) in &issued {
             assert_eq!(id.len(), 29);
             assert!(id.bytes().all(|c| c.is_ascii_digit()));
+            // The time handed back is the id's own (the record's and the
+            // pushes' acceptance time).
+            assert_eq!(protocol::timestamp_of(*at), id[..14]);
         }
+        let ids: Vec<String> = issued.into_iter().map(|(id, _)| id).collect();
         for w in ids.windows(2) {
             assert!(w[1] > w[0], "{} then {}", w[0], w[1]);
             assert!(id_after(&w[1], &w[0]) && !id_after(&w[0], &w[1]));

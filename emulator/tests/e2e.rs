@@ -1018,7 +1018,12 @@ fn wait_for(mut cond: impl FnMut() -> bool) {
 }
 
 fn push_config(url: &str) -> Config {
-    quick_config().with_push_url(url).with_push_interval_ms(1)
+    // A receiver slowed down (a loaded machine) must not get a push twice:
+    // the tests count them.
+    quick_config()
+        .with_push_url(url)
+        .with_push_interval_ms(1)
+        .with_push_timeout_ms(60_000)
 }
 
 fn cb_full(src: &str, dst: &str, custom: Option<&str>) -> String {
@@ -1820,6 +1825,8 @@ fn binary_push_url_flag() {
             "--exit-on-stdin-eof",
             "--push-interval-ms",
             "1",
+            "--push-timeout-ms",
+            "60000",
         ])
         .args(["--push-url", &rx.url(), "--balance-fen", "708"])
         .stdin(Stdio::piped())

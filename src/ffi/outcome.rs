@@ -7,7 +7,8 @@
 //! `_retry_after_ms`, `_message`, `_field`, `_status_code`, `_status_msg`,
 //! `_request_id`, `_http_status`, `_request_method`, `_request_url`,
 //! `_request_url_redacted`, `_request_headers`, `_request_body`, `_ticket`,
-//! `ytx_outcome_free`.
+//! `ytx_outcome_view_of` (all but the `request_*` ones in one call, into a
+//! `ytx_outcome_view`), `ytx_outcome_free`.
 
 use std::borrow::Cow;
 use std::ffi::{c_char, CString};
@@ -229,6 +230,12 @@ impl ytx_outcome {
         text.unwrap_or_default()
     }
 
+    /// The pause before a retry in milliseconds; 0 when not retry-safe.
+    fn retry_after_ms(&self) -> u32 {
+        self.retry_after
+            .map_or(0, |d| u32::try_from(d.as_millis()).unwrap_or(u32::MAX))
+    }
+
     /// The platform's statusCode, statusMsg and requestId: of its answer,
     /// or of its refusal.
     fn answer(&self) -> Option<(&str, &str, &str)> {
@@ -316,10 +323,7 @@ pub unsafe extern "C" fn ytx_outcome_retry_safe(outcome: *const ytx_outcome) -> 
 #[no_mangle]
 pub unsafe extern "C" fn ytx_outcome_retry_after_ms(outcome: *const ytx_outcome) -> u32 {
     ffi_boundary! {
-        read(outcome, 0, |o| {
-            o.retry_after
-                .map_or(0, |d| u32::try_from(d.as_millis()).unwrap_or(u32::MAX))
-        })
+        read(outcome, 0, ytx_outcome::retry_after_ms)
     }
 }
 
@@ -473,6 +477,101 @@ pub unsafe extern "C" fn ytx_outcome_request_body(outcome: *const ytx_outcome) -
 pub unsafe extern "C" fn ytx_outcome_ticket(outcome: *const ytx_outcome) -> *const c_char {
     ffi_boundary! {
         read(outcome, EMPTY, |o| o.text(Text::Ticket))
+    }
+}
+
+// ===== impl ytx_outcome_view =====
+
+/// An outcome's numbers and strings in one struct, filled by
+/// `ytx_outcome_view_of`: what a caller reads after a call, without one
+/// call per field (each call through a foreign-function interface such as
+/// Python's ctypes costs about a microsecond).
+///
+/// Every field holds exactly what its accessor returns
+/// (`ytx_outcome_result`, `ytx_outcome_delivery`, ...). The strings are
+/// UTF-8, never NULL ("" when not applicable), borrowed from the outcome:
+/// valid until `ytx_outcome_free`, and the same pointers the accessors
+/// return. The request (`ytx_outcome_request_*`) is not in the view: read
+/// it with its accessors. The layout is fixed; fields added later come with
+/// a new function, never in this struct.
+#[repr(C)]
+pub struct ytx_outcome_view {
+    /// `ytx_outcome_result`.
+    pub result: ytx_result,
+    /// `ytx_outcome_delivery`.
+    pub delivery: ytx_delivery,
+    /// `ytx_outcome_retry_after_ms` (0 unless `retry_safe`).
+    pub retry_after_ms: u32,
+    /// `ytx_outcome_http_status`.
+    pub http_status: u16,
+    /// `ytx_outcome_retry_safe`.
+    pub retry_safe: bool,
+    /// `ytx_outcome_message`.
+    pub message: *const c_char,
+    /// `ytx_outcome_field`.
+    pub field: *const c_char,
+    /// `ytx_outcome_status_code`.
+    pub status_code: *const c_char,
+    /// `ytx_outcome_status_msg`.
+    pub status_msg: *const c_char,
+    /// `ytx_outcome_request_id`.
+    pub request_id: *const c_char,
+    /// `ytx_outcome_ticket`.
+    pub ticket: *const c_char,
+}
+
+impl From<&ytx_outcome> for ytx_outcome_view {
+    fn from(o: &ytx_outcome) -> ytx_outcome_view {
+        ytx_outcome_view {
+            result: o.result,
+            delivery: o.delivery,
+            retry_after_ms: o.retry_after_ms(),
+            http_status: o.http_status,
+            retry_safe: o.retry_after.is_some(),
+            message: o.text(Text::Message),
+            field: o.text(Text::Field),
+            status_code: o.text(Text::StatusCode),
+            status_msg: o.text(Text::StatusMsg),
+            request_id: o.text(Text::RequestId),
+            ticket: o.text(Text::Ticket),
+        }
+    }
+}
+
+/// Fill `*view_out` with everything `outcome` says but its request, in one
+/// call: the same values as `ytx_outcome_result`, `_delivery`,
+/// `_retry_after_ms`, `_http_status`, `_retry_safe`, `_message`, `_field`,
+/// `_status_code`, `_status_msg`, `_request_id` and `_ticket`.
+///
+/// Parameters:
+/// - `outcome`: a live outcome (borrowed).
+/// - `view_out`: required; written on `YTX_OK` only. Its strings borrow
+///   from `outcome` and are valid until `ytx_outcome_free(outcome)`.
+///
+/// Returns `YTX_OK` (the outcome's own result is `view_out->result`);
+/// `YTX_ERR_NULL_ARGUMENT` when `outcome` or `view_out` is NULL (nothing
+/// written). Thread safety: an outcome may be read from any thread.
+///
+/// # Safety
+/// `outcome` is NULL or a live outcome not yet freed; `view_out` is NULL or
+/// valid for one write of a `ytx_outcome_view`.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_outcome_view_of(
+    outcome: *const ytx_outcome,
+    view_out: *mut ytx_outcome_view,
+) -> ytx_result {
+    ffi_boundary! {
+        let filled = ptr::required_out(view_out, "view_out").and_then(|()| {
+            read(outcome, None, |o| Some(ytx_outcome_view::from(o)))
+                .ok_or_else(|| FfiError::null("outcome"))
+        });
+        match filled {
+            Ok(view) => {
+                ptr::write(view_out, view);
+                ytx_result::YTX_OK
+            }
+            Err(e) => e.code(),
+        }
     }
 }
 

@@ -446,6 +446,7 @@ mod tests {
         forced!(ytx_outcome_request_body(o) => empty);
         forced!(ytx_outcome_retry_safe(o) => |v: bool| assert!(!v));
         forced!(ytx_outcome_retry_after_ms(o) => |v: u32| assert_eq!(v, 0));
+        forced!(ytx_outcome_view_of(o, null_mut()) => panic);
         forced!(ytx_outcome_free(null_mut()) => |()| ());
 
         let p = null::<ytx_push>();
@@ -464,6 +465,7 @@ mod tests {
         forced!(ytx_push_field_name(p, 0) => empty);
         forced!(ytx_push_field_value(p, 0) => empty);
         forced!(ytx_push_records(p) => |r: *const ytx_records| assert!(r.is_null()));
+        forced!(ytx_push_view_of(p, null_mut()) => panic);
 
         let rs = null::<ytx_records>();
         forced!(ytx_records_count(rs) => zero);

@@ -6,7 +6,8 @@
 //! Methods: `ytx_push_parse`, `ytx_push_parse_routed`, `ytx_push_kind_of`,
 //! `ytx_push_request_id`, `_number`, `_state_text`, `_state_desc`,
 //! `_timestamp`, `_state`, `_timestamp_unix`, `_field`, `_field_count`,
-//! `_field_name`, `_field_value`, `_records`, `ytx_push_free`.
+//! `_field_name`, `_field_value`, `_records`, `ytx_push_view_of` (all but
+//! the records in one call, into a `ytx_push_view`), `ytx_push_free`.
 
 use std::ffi::c_char;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use macro_rules_attribute::macro_rules_derive;
 use super::codes::{ytx_result, FfiResult};
 use super::outcome::{ytx_outcome, Outcome};
 use super::panic::{ffi_boundary, on_panic};
+use super::ptr::CStrPtr;
 use super::ptr::{self, read, read_str};
 use super::records::ytx_records;
 use super::text::{CFields, CText, Fields};
@@ -389,5 +391,104 @@ pub unsafe extern "C" fn ytx_push_field_value(
 pub unsafe extern "C" fn ytx_push_records(push: *const ytx_push) -> *const ytx_records {
     ffi_boundary! {
         read(push, std::ptr::null(), |p| &p.records)
+    }
+}
+
+// ===== impl ytx_push_view =====
+
+/// A push's kind, state and texts in one struct, filled by
+/// `ytx_push_view_of`, for callers that pay for each call (a
+/// foreign-function interface such as Python's ctypes).
+///
+/// Every field holds what its accessor returns (`ytx_push_kind_of`,
+/// `ytx_push_state`, ...). The strings are UTF-8, never NULL ("" when
+/// absent) and the arrays hold `field_count` strings each (NULL when
+/// `field_count` is 0); all are borrowed from the push: valid until
+/// `ytx_push_free`. A record push's records are read with
+/// `ytx_push_records`. The layout is fixed; fields added later come with a
+/// new function, never in this struct.
+#[repr(C)]
+pub struct ytx_push_view {
+    /// `ytx_push_kind_of`.
+    pub kind: ytx_push_kind,
+    /// `ytx_push_state`.
+    pub state: ytx_call_state,
+    /// What `ytx_push_timestamp_unix` returns: 1 when `timestamp_unix`
+    /// holds the timestamp as Unix seconds, else 0 (and `timestamp_unix` is 0).
+    pub has_timestamp_unix: i32,
+    /// The timestamp as Unix seconds when `has_timestamp_unix` is 1.
+    pub timestamp_unix: i64,
+    /// `ytx_push_request_id`.
+    pub request_id: *const c_char,
+    /// `ytx_push_number`.
+    pub number: *const c_char,
+    /// `ytx_push_state_text`.
+    pub state_text: *const c_char,
+    /// `ytx_push_state_desc`.
+    pub state_desc: *const c_char,
+    /// `ytx_push_timestamp`.
+    pub timestamp: *const c_char,
+    /// `ytx_push_field_count`.
+    pub field_count: usize,
+    /// `ytx_push_field_name` of 0 .. `field_count`, in the order sent.
+    pub field_names: *const *const c_char,
+    /// `ytx_push_field_value` of 0 .. `field_count`.
+    pub field_values: *const *const c_char,
+}
+
+impl From<&ytx_push> for ytx_push_view {
+    fn from(p: &ytx_push) -> ytx_push_view {
+        let (field_count, field_names, field_values) = p.fields.arrays();
+        ytx_push_view {
+            kind: p.kind,
+            state: p.state,
+            has_timestamp_unix: i32::from(p.timestamp_unix.is_some()),
+            timestamp_unix: p.timestamp_unix.unwrap_or(0),
+            request_id: p.request_id.c_ptr(),
+            number: p.number.c_ptr(),
+            state_text: p.state_text.c_ptr(),
+            state_desc: p.state_desc.c_ptr(),
+            timestamp: p.timestamp.c_ptr(),
+            field_count,
+            field_names,
+            field_values,
+        }
+    }
+}
+
+/// Fill `*view_out` with everything `push` says but its records, in one
+/// call: the same values as `ytx_push_kind_of`, `_state`,
+/// `_timestamp_unix`, `_request_id`, `_number`, `_state_text`,
+/// `_state_desc`, `_timestamp`, `_field_count`, `_field_name` and
+/// `_field_value`.
+///
+/// Parameters:
+/// - `push`: a live push (borrowed).
+/// - `view_out`: required; written on `YTX_OK` only. Its strings and
+///   arrays borrow from `push` and are valid until `ytx_push_free(push)`.
+///
+/// Returns `YTX_OK`; `YTX_ERR_NULL_ARGUMENT` when `push` or `view_out` is
+/// NULL (nothing written). Thread safety: a push may be read from any thread.
+///
+/// # Safety
+/// `push` is NULL or a live push; `view_out` is NULL or valid for one write
+/// of a `ytx_push_view`.
+#[no_mangle]
+pub unsafe extern "C" fn ytx_push_view_of(
+    push: *const ytx_push,
+    view_out: *mut ytx_push_view,
+) -> ytx_result {
+    ffi_boundary! {
+        let filled = ptr::required_out(view_out, "view_out").and_then(|()| {
+            read(push, None, |p| Some(ytx_push_view::from(p)))
+                .ok_or_else(|| super::codes::FfiError::null("push"))
+        });
+        match filled {
+            Ok(view) => {
+                ptr::write(view_out, view);
+                ytx_result::YTX_OK
+            }
+            Err(e) => e.code(),
+        }
     }
 }

@@ -207,6 +207,97 @@ fn outcome_strings_survive_interior_nul() {
     assert_eq!(o.status_msg_for_test(), "bad\u{FFFD}msg");
 }
 
+/// `ytx_outcome_view_of` fills the view with what each accessor returns,
+/// the same pointers, for an answer, a platform refusal (-104: retry-safe
+/// after 1000 ms), an argument error, a failure before sending, an unknown
+/// outcome and an HTTP status; NULLs write nothing.
+#[test]
+fn the_view_of_an_outcome_is_its_accessors() {
+    let answered = Outcome::sent(
+        None,
+        Ok(Some(crate::response::Response {
+            status_code: "0".into(),
+            status_msg: "成功".into(),
+            request_id: "20160100000002050000000000001".into(),
+        })),
+    );
+    let refused = Outcome::error(FfiError::from(Error::Platform {
+        status_code: "-104".into(),
+        status_msg: "too fast".into(),
+        request_id: "7".into(),
+    }));
+    let invalid = Outcome::error(FfiError::from(Error::invalid("credit", "must be > 60")));
+    let not_sent = Outcome::error(FfiError::from(Error::not_sent("refused")));
+    let unknown = Outcome::error(FfiError::from(Error::outcome_unknown("reset")));
+    let http = Outcome::error(FfiError::from(Error::HttpStatus {
+        status: 502,
+        body_start: "bad gateway".into(),
+        ticket: None,
+    }));
+    let mut seen = Vec::new();
+    for o in [answered, refused, invalid, not_sent, unknown, http] {
+        let o = ytx_outcome::from(o);
+        let p: *const ytx_outcome = &o;
+        let mut v = std::mem::MaybeUninit::<ytx_outcome_view>::uninit();
+        // SAFETY: `p` is a live outcome, `v` room for one view.
+        unsafe {
+            assert_eq!(ytx_outcome_view_of(p, v.as_mut_ptr()), ytx_result::YTX_OK);
+            let v = v.assume_init();
+            assert_eq!(v.result, ytx_outcome_result(p));
+            assert_eq!(v.delivery, ytx_outcome_delivery(p));
+            assert_eq!(v.retry_safe, ytx_outcome_retry_safe(p));
+            assert_eq!(v.retry_after_ms, ytx_outcome_retry_after_ms(p));
+            assert_eq!(v.http_status, ytx_outcome_http_status(p));
+            assert_eq!(v.message, ytx_outcome_message(p));
+            assert_eq!(v.field, ytx_outcome_field(p));
+            assert_eq!(v.status_code, ytx_outcome_status_code(p));
+            assert_eq!(v.status_msg, ytx_outcome_status_msg(p));
+            assert_eq!(v.request_id, ytx_outcome_request_id(p));
+            assert_eq!(v.ticket, ytx_outcome_ticket(p));
+            seen.push((
+                v.result as u32,
+                v.delivery as u32,
+                v.retry_safe,
+                v.retry_after_ms,
+                v.http_status,
+                text(v.status_code).to_owned(),
+                text(v.field).to_owned(),
+            ));
+            for s in [v.message, v.status_msg, v.request_id, v.ticket] {
+                text(s); // never NULL, UTF-8
+            }
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            (0, 2, false, 0, 200, "0", ""),
+            (20, 2, true, 1000, 200, "-104", ""),
+            (3, 0, false, 0, 0, "", "credit"),
+            (10, 0, true, 0, 0, "", ""),
+            (11, 1, false, 0, 0, "", ""),
+            (13, 1, false, 0, 502, "", ""),
+        ]
+        .map(|(r, d, safe, ms, http, code, field)| {
+            (r, d, safe, ms, http, code.to_owned(), field.to_owned())
+        })
+    );
+    // SAFETY: NULL outcome / NULL view: nothing is read or written.
+    unsafe {
+        let o = ytx_outcome::from(Outcome::nothing_sent());
+        let mut v = std::mem::MaybeUninit::<ytx_outcome_view>::zeroed();
+        assert_eq!(
+            ytx_outcome_view_of(std::ptr::null(), v.as_mut_ptr()),
+            ytx_result::YTX_ERR_NULL_ARGUMENT
+        );
+        assert!(v.assume_init().message.is_null(), "nothing written");
+        assert_eq!(
+            ytx_outcome_view_of(&o, std::ptr::null_mut()),
+            ytx_result::YTX_ERR_NULL_ARGUMENT
+        );
+    }
+}
+
 unsafe fn text<'a>(p: *const c_char) -> &'a str {
     assert!(!p.is_null());
     CStr::from_ptr(p).to_str().unwrap()
@@ -264,6 +355,63 @@ fn texts_borrow_from_the_parsed_push() {
         );
         assert_eq!(rc, ytx_result::YTX_ERR_PROTOCOL);
         assert!(p.is_null());
+    }
+}
+
+/// `ytx_push_view_of` fills the view with what each accessor returns, the
+/// same pointers, for a state push and a record push; NULLs write nothing.
+#[test]
+fn the_view_of_a_push_is_its_accessors() {
+    let state = br#"{"requestid":"9","dsc":"138","state":"answer","stateDesc":"ok","timestamp":"2020-04-28 14:51:37","z":"1"}"#;
+    let records = br#"{"cdr":[{"requestid":"1"}]}"#;
+    for (body, kind, fields) in [
+        (&state[..], ytx_push_kind::YTX_PUSH_STATE, 6),
+        (&records[..], ytx_push_kind::YTX_PUSH_RECORDS, 0),
+    ] {
+        let mut p = std::ptr::null_mut();
+        // SAFETY: `p` is made by the parse and freed at the end.
+        unsafe {
+            let rc = ytx_push_parse(body.as_ptr(), body.len(), &mut p, std::ptr::null_mut());
+            assert_eq!(rc, ytx_result::YTX_OK);
+            let mut v = std::mem::MaybeUninit::<ytx_push_view>::uninit();
+            assert_eq!(ytx_push_view_of(p, v.as_mut_ptr()), ytx_result::YTX_OK);
+            let v = v.assume_init();
+            assert_eq!(v.kind, kind);
+            assert_eq!(v.kind, ytx_push_kind_of(p));
+            assert_eq!(v.state, ytx_push_state(p));
+            let mut unix = 0i64;
+            assert_eq!(v.has_timestamp_unix, ytx_push_timestamp_unix(p, &mut unix));
+            assert_eq!(v.timestamp_unix, unix);
+            assert_eq!(v.request_id, ytx_push_request_id(p));
+            assert_eq!(v.number, ytx_push_number(p));
+            assert_eq!(v.state_text, ytx_push_state_text(p));
+            assert_eq!(v.state_desc, ytx_push_state_desc(p));
+            assert_eq!(v.timestamp, ytx_push_timestamp(p));
+            assert_eq!(v.field_count, fields);
+            assert_eq!(v.field_count, ytx_push_field_count(p));
+            for i in 0..v.field_count {
+                assert_eq!(*v.field_names.add(i), ytx_push_field_name(p, i));
+                assert_eq!(*v.field_values.add(i), ytx_push_field_value(p, i));
+            }
+            if fields == 0 {
+                assert!(v.field_names.is_null() && v.field_values.is_null());
+            } else {
+                assert_eq!(text(*v.field_names.add(5)), "z");
+                assert_eq!(v.timestamp_unix, 1_588_056_697);
+                assert_eq!(v.state, ytx_call_state::YTX_CALL_STATE_ANSWER);
+            }
+            let mut w = std::mem::MaybeUninit::<ytx_push_view>::zeroed();
+            assert_eq!(
+                ytx_push_view_of(std::ptr::null(), w.as_mut_ptr()),
+                ytx_result::YTX_ERR_NULL_ARGUMENT
+            );
+            assert!(w.assume_init().request_id.is_null(), "nothing written");
+            assert_eq!(
+                ytx_push_view_of(p, std::ptr::null_mut()),
+                ytx_result::YTX_ERR_NULL_ARGUMENT
+            );
+            ytx_push_free(p);
+        }
     }
 }
 

@@ -35,7 +35,10 @@ pub(super) fn c_text(s: &str) -> Option<CString> {
 /// (the buffer of `record::Fields`, which never moves while the object
 /// lives), or the static "". No text is copied: a 4 MiB push costs about
 /// its own size again through the C ABI, not a `CString` per field.
+/// `repr(transparent)`: a `[CText]` is a C array of `const char *`
+/// ([`CFields::arrays`]).
 #[derive(Clone, Copy)]
+#[repr(transparent)]
 pub(super) struct CText(*const c_char);
 
 // SAFETY: a CText points into immutable data owned by the same object (or
@@ -114,6 +117,19 @@ impl CFields {
                 .get(name)
                 .map_or(std::ptr::null(), |v| CText::of(fields, Some(v)).c_ptr())
         })
+    }
+
+    /// The number of fields and their names and values as C arrays of
+    /// `const char *` (NULL when there are none), valid while `self` lives.
+    pub(super) fn arrays(&self) -> (usize, *const *const c_char, *const *const c_char) {
+        let array = |list: &[CText]| {
+            if list.is_empty() {
+                std::ptr::null()
+            } else {
+                list.as_ptr().cast::<*const c_char>()
+            }
+        };
+        (self.names.len(), array(&self.names), array(&self.values))
     }
 
     fn nth(list: &[CText], index: usize) -> *const c_char {

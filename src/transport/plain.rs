@@ -21,6 +21,7 @@
 //! it never calls `shutdown()`, so the parent's connection is untouched.
 
 use std::io::{self, Read, Write};
+use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
@@ -44,6 +45,8 @@ const MIN_CONNECT_SHARE: Duration = Duration::from_millis(10);
 /// How far a socket timeout may differ from the call's remaining time before
 /// it is set again: saves a `setsockopt` per call while bounding the error.
 const TIMEOUT_SLACK: Duration = Duration::from_millis(50);
+/// Most bytes one read asks the socket for.
+const READ_BYTES: usize = 4096;
 
 struct Conn {
     stream: TcpStream,
@@ -54,6 +57,12 @@ struct Conn {
     idle_since: Instant,
     /// The process that opened it ([`super::owner`]).
     owner: u32,
+    /// What each read lands in before it is appended to the answer's
+    /// bytes: zeroed once when the connection is made (safe Rust can only
+    /// read into initialised memory), then reused by every read of every
+    /// call on it, instead of zeroing 4 KiB per read (BENCHMARKS.md, "The
+    /// read buffer and the JSON").
+    scratch: Box<[u8]>,
 }
 
 /// A plain-HTTP origin (`http://host[:port]`) with its connection pool.
@@ -175,9 +184,10 @@ impl Plain {
         for (k, v) in headers {
             put(&[k.as_bytes(), b": ", v.as_bytes(), b"\r\n"]);
         }
+        let mut digits = [0; 20];
         put(&[
             b"Content-Length: ",
-            body.len().to_string().as_bytes(),
+            crate::request::decimal(body.len() as u64, &mut digits).as_bytes(),
             b"\r\n\r\n",
             body,
         ]);
@@ -236,6 +246,7 @@ impl Plain {
                         write_timeout: None,
                         idle_since: Instant::now(),
                         owner: super::owner(),
+                        scratch: vec![0; READ_BYTES].into_boxed_slice(),
                     });
                 }
                 Err(e) => last = Some(e),
@@ -362,28 +373,25 @@ fn write_request(
     Ok(())
 }
 
-/// Read from the connection, appending to `buf`; 0 at end of stream.
-/// Honours the whole-call deadline: the socket's read timeout is set to
-/// what is left of it whenever it differs by more than the slack (so a
-/// short timeout left from the end of a slow call never carries over).
+/// Read from the connection (at most [`READ_BYTES`] at a time), appending
+/// to `buf`; 0 at end of stream. Honours the whole-call deadline: the
+/// socket's read timeout is set to what is left of it whenever it differs
+/// by more than the slack (so a short timeout left from the end of a slow
+/// call never carries over).
 fn fill(conn: &mut Conn, buf: &mut Vec<u8>, deadline: Instant) -> Result<usize> {
-    let start = buf.len();
-    buf.resize(start + 4096, 0);
     loop {
         let Some(left) = remaining(deadline) else {
-            buf.truncate(start);
             return Err(Error::timeout(Delivery::Unknown, "waiting for the answer"));
         };
         if !close_enough(conn.read_timeout, left) {
             if let Err(e) = conn.stream.set_read_timeout(Some(left)) {
-                buf.truncate(start);
                 return Err(unknown_io(&e, "waiting for the answer"));
             }
             conn.read_timeout = Some(left);
         }
-        match conn.stream.read(&mut buf[start..]) {
+        match conn.stream.read(&mut conn.scratch) {
             Ok(n) => {
-                buf.truncate(start + n);
+                buf.extend_from_slice(&conn.scratch[..n]);
                 return Ok(n);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -391,10 +399,7 @@ fn fill(conn: &mut Conn, buf: &mut Vec<u8>, deadline: Instant) -> Result<usize> 
             Err(e) if is_timeout(&e) && remaining(deadline).is_some() => {
                 conn.read_timeout = None;
             }
-            Err(e) => {
-                buf.truncate(start);
-                return Err(unknown_io(&e, "waiting for the answer"));
-            }
+            Err(e) => return Err(unknown_io(&e, "waiting for the answer")),
         }
     }
 }
@@ -520,9 +525,11 @@ impl Head {
 /// Parse the head at the start of `buf`: `Some((head, its length))`, or
 /// `None` if more bytes are needed.
 fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut headers);
-    match parser().parse_response(&mut response, buf) {
+    // Slots left uninitialised (httparse writes each one it fills and
+    // hands back only those): the 64 slots, 2 KiB, are not zeroed per parse.
+    let mut headers = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut []);
+    match parser().parse_response_with_uninit_headers(&mut response, buf, &mut headers) {
         Ok(httparse::Status::Complete(n)) => Ok(Some((Head::from_parsed(&response)?, n))),
         Ok(httparse::Status::Partial) => Ok(None),
         Err(httparse::Error::TooManyHeaders) => {
@@ -534,12 +541,15 @@ fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>> {
 
 /// Read one answer. Returns it and whether the connection may be reused.
 fn read_answer(conn: &mut Conn, deadline: Instant, max_body: u64) -> Result<(RawAnswer, bool)> {
-    let mut buf = Vec::with_capacity(4096);
+    let mut buf = Vec::new();
     let mut interim = 0;
     loop {
         let (head, head_len) = loop {
-            if let Some(parsed) = parse_head(&buf)? {
-                break parsed;
+            // (Nothing to parse before the first read.)
+            if !buf.is_empty() {
+                if let Some(parsed) = parse_head(&buf)? {
+                    break parsed;
+                }
             }
             if buf.len() > MAX_HEAD_BYTES {
                 return Err(malformed(format_args!(

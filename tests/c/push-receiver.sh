@@ -106,7 +106,12 @@ status_forged=$(post "$secret?CallState" "$(state_body "$forged")")
 status_not_json=$(post "$secret?CallState" "not json")
 wait_for "^state $watched " # the reorder window passes: it is out
 
-coproc EMU { exec "$emulator" --listen "127.0.0.1:$emu_port" --push-url "$push_url" --exit-on-stdin-eof 2>/dev/null; }
+# A long push timeout: the receiver runs under valgrind, and a push whose
+# attempt timed out would come again or, after three, be dropped.
+coproc EMU {
+    exec "$emulator" --listen "127.0.0.1:$emu_port" --push-url "$push_url" --push-timeout-ms 120000 \
+        --exit-on-stdin-eof 2>/dev/null
+}
 emu_pid=$EMU_PID
 read -r -t 10 line <&"${EMU[0]}" || { echo "emulator did not start"; exit 1; }
 

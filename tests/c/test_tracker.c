@@ -257,8 +257,12 @@ int main(int argc, char **argv) {
         (void)quiet;
         close(to_emu[1]);
         close(from_emu[0]);
+        /* A long push timeout: the receiver answers one push at a time,
+         * slowly under valgrind, and a push whose attempt timed out would
+         * come again (counted twice by wait_received). */
         execl(argv[1], argv[1], "--listen", "127.0.0.1:0", "--push-url", push_url,
-              "--push-interval-ms", "1", "--exit-on-stdin-eof", (char *)NULL);
+              "--push-interval-ms", "1", "--push-timeout-ms", "120000", "--exit-on-stdin-eof",
+              (char *)NULL);
         _exit(127);
     }
     close(to_emu[0]);

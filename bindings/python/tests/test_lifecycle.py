@@ -172,3 +172,22 @@ def test_clients_are_independent(make_client, emulator):
         b.callback_call(SRC, DST, 600)
     with pytest.raises(ytx.ClientClosed):
         a.callback_call(SRC, DST, 600)
+
+
+def test_a_call_crosses_into_the_library_three_times(client, monkeypatch):
+    """A placed call is ytx_callback_call, one ytx_outcome_view_of and
+    ytx_outcome_free (ctypes crossings cost about a microsecond each); an
+    error reads the same view."""
+    lib = client.library
+    crossings = []
+    for name in [n for n in vars(lib) if n.startswith("ytx_")]:
+        def counting(*args, _fn=getattr(lib, name), _name=name):
+            crossings.append(_name)
+            return _fn(*args)
+        monkeypatch.setattr(lib, name, counting)
+    client.callback_call(SRC, DST, 600, custom_parm="order-42")
+    assert crossings == ["ytx_callback_call", "ytx_outcome_view_of", "ytx_outcome_free"]
+    crossings.clear()
+    with pytest.raises(ytx.ProtocolError):
+        client.callback_call(SRC, FAULT_HTTP_500, 600)
+    assert crossings == ["ytx_callback_call", "ytx_outcome_view_of", "ytx_outcome_free"]

@@ -169,3 +169,57 @@ def test_the_resolution_statuses_are_the_headers():
     lib = ytx.load_library()
     for s in ytx.ResolutionStatus:
         assert lib.ytx_resolution_status_name(s) == "YTX_RESOLUTION_" + s.name
+
+
+def header_struct(name: str) -> List[tuple]:
+    """``(C type, field name)`` of ``typedef struct name { ... } name;`` in ytx.h."""
+    text = HEADER.read_text("utf-8")
+    m = re.search(r"^typedef struct " + name + r" \{(.*?)^\} " + name + ";", text, re.M | re.S)
+    assert m, f"no struct {name} in {HEADER}"
+    body = re.sub(r"/\*.*?\*/", "", m.group(1), flags=re.S)
+    return [(" ".join(t.split()), f) for t, f in re.findall(r"([A-Za-z_][\w ]*?\s*\**)\s*(\w+);", body)]
+
+
+def test_the_outcome_view_is_the_headers_struct():
+    """``ytx_outcome_view``'s fields, in order and width, are ytx.h's."""
+    import ctypes
+
+    widths = {"ytx_result": ctypes.c_uint32, "ytx_delivery": ctypes.c_uint32,
+              "uint32_t": ctypes.c_uint32, "uint16_t": ctypes.c_uint16,
+              "bool": ctypes.c_bool, "const char *": ctypes.c_char_p}
+    header = [(widths[t], f) for t, f in header_struct("ytx_outcome_view")]
+    assert len(header) == 11
+    mine = [(t, f) for f, t in _native.ytx_outcome_view._fields_]
+    assert mine == header
+
+
+def test_the_outcome_view_is_what_each_accessor_says(lib, make_client):
+    """One ``ytx_outcome_view_of`` gives what the eleven accessors give, on
+    success and on an argument error; NULLs are YTX_ERR_NULL_ARGUMENT."""
+    import ctypes
+
+    client = make_client()
+    for credit in (600, 60):
+        out = _native.ytx_outcome_p()
+        rc = lib.ytx_callback_call(client._live_handle(), SRC.encode(), DST.encode(), credit,
+                                   None, None, 0, ctypes.byref(out))
+        try:
+            view = _native.ytx_outcome_view()
+            assert lib.ytx_outcome_view_of(out, ctypes.byref(view)) == ytx.ResultCode.OK
+            assert view.result == rc == (ytx.ResultCode.OK if credit == 600
+                                         else ytx.ResultCode.INVALID_ARGUMENT)
+            assert view.delivery == lib.ytx_outcome_delivery(out)
+            assert view.retry_safe == lib.ytx_outcome_retry_safe(out)
+            assert view.retry_after_ms == lib.ytx_outcome_retry_after_ms(out)
+            assert view.http_status == lib.ytx_outcome_http_status(out)
+            for name in ("message", "field", "status_code", "status_msg", "request_id", "ticket"):
+                accessor = getattr(lib, "ytx_outcome_" + name)
+                assert getattr(view, name).decode() == accessor(out), name
+            assert (view.field, view.request_id != b"") == (
+                (b"", True) if credit == 600 else (b"credit", False))
+            assert lib.ytx_outcome_view_of(out, None) == ytx.ResultCode.NULL_ARGUMENT
+        finally:
+            lib.ytx_outcome_free(out)
+    view = _native.ytx_outcome_view()
+    assert lib.ytx_outcome_view_of(None, ctypes.byref(view)) == ytx.ResultCode.NULL_ARGUMENT
+    assert view.message is None, "nothing written"

@@ -327,3 +327,68 @@ def test_hostile_4_mib_pushes_parse_or_are_refused():
     empties = b'{"cdr":[' + b"{}," * ((size - 20) // 3) + b"{}]}"
     with pytest.raises(ytx.ProtocolError, match="more than 10000 records"):
         _in_time(lambda: ytx.parse_push(empties))
+
+
+def test_a_state_push_crosses_into_the_library_five_times(monkeypatch):
+    """parse, the outcome's view, its free, the push's view (its fields
+    included), the push's free: not one crossing per field."""
+    lib = ytx.load_library()
+    crossings = []
+    for name in [n for n in vars(lib) if n.startswith("ytx_")]:
+        def counting(*args, _fn=getattr(lib, name), _name=name):
+            crossings.append(_name)
+            return _fn(*args)
+        monkeypatch.setattr(lib, name, counting)
+    push = ytx.parse_push(STATE_SAMPLE)
+    assert crossings == ["ytx_push_parse", "ytx_outcome_view_of", "ytx_outcome_free",
+                         "ytx_push_view_of", "ytx_push_free"]
+    assert push.fields["dsc"] == "18610559223" and len(push.fields) == 5
+
+
+def test_the_push_view_is_the_headers_struct():
+    """``ytx_push_view``'s fields, in order and width, are ytx.h's."""
+    import ctypes
+
+    text = HEADER.read_text("utf-8")
+    m = re.search(r"^typedef struct ytx_push_view \{(.*?)^\} ytx_push_view;", text, re.M | re.S)
+    assert m, "struct ytx_push_view in ytx.h"
+    body = re.sub(r"/\*.*?\*/", "", m.group(1), flags=re.S)
+    widths = {"ytx_push_kind": ctypes.c_uint32, "ytx_call_state": ctypes.c_uint32,
+              "int32_t": ctypes.c_int32, "int64_t": ctypes.c_int64, "size_t": ctypes.c_size_t,
+              "const char *": ctypes.c_char_p,
+              "const char *const *": ctypes.POINTER(ctypes.c_char_p)}
+    header = [(widths[" ".join(t.split())], f)
+              for t, f in re.findall(r"([A-Za-z_][\w *]*?\s*\**)\s*(\w+);", body)]
+    assert len(header) == 12
+    assert [(t, f) for f, t in _native.ytx_push_view._fields_] == header
+
+
+def test_the_push_view_is_what_each_accessor_says():
+    """One ``ytx_push_view_of`` gives what the accessors give; NULLs are
+    YTX_ERR_NULL_ARGUMENT and write nothing."""
+    import ctypes
+
+    lib = ytx.load_library()
+    body = b'{"requestid":"9","dsc":"138","state":"hold","stateDesc":"x","timestamp":"bad","z":"\\u00e9"}'
+    push = _native.ytx_push_p()
+    assert lib.ytx_push_parse(body, len(body), ctypes.byref(push), None) == 0
+    try:
+        view = _native.ytx_push_view()
+        assert lib.ytx_push_view_of(push, ctypes.byref(view)) == 0
+        assert view.kind == lib.ytx_push_kind_of(push) == _native.YTX_PUSH_STATE
+        assert view.state == lib.ytx_push_state(push) == _native.YTX_CALL_STATE_UNKNOWN
+        out = ctypes.c_int64(7)
+        assert view.has_timestamp_unix == lib.ytx_push_timestamp_unix(push, ctypes.byref(out)) == 0
+        for name in ("request_id", "number", "state_text", "state_desc", "timestamp"):
+            assert getattr(view, name).decode() == getattr(lib, "ytx_push_" + name)(push), name
+        assert view.field_count == lib.ytx_push_field_count(push) == 6
+        for i in range(view.field_count):
+            assert view.field_names[i].decode() == lib.ytx_push_field_name(push, i)
+            assert view.field_values[i].decode() == lib.ytx_push_field_value(push, i)
+        assert view.field_values[5].decode() == "é"
+        assert lib.ytx_push_view_of(push, None) == ytx.ResultCode.NULL_ARGUMENT
+    finally:
+        lib.ytx_push_free(push)
+    view = _native.ytx_push_view()
+    assert lib.ytx_push_view_of(None, ctypes.byref(view)) == ytx.ResultCode.NULL_ARGUMENT
+    assert view.request_id is None, "nothing written"

@@ -186,6 +186,11 @@ def _seconds_to_ms(field: str, value: object) -> int:
 #: ``c_char_p * n`` by n: the array types :func:`_options` makes, kept (made
 #: once per length instead of looked up through ctypes' type cache per call).
 _CHAR_P_ARRAYS: Dict[int, Any] = {}
+#: The name arrays :func:`_options` made, by their names: the names come from
+#: the binding's own tables, so a program uses a few combinations, each made
+#: once (the library only reads them). At most _MAX_NAME_ARRAYS are kept.
+_NAME_ARRAYS: Dict[Tuple[bytes, ...], Any] = {}
+_MAX_NAME_ARRAYS = 256
 
 
 def _options(pairs: List[Tuple[bytes, bytes]]) -> Tuple[Any, Any, int]:
@@ -196,9 +201,13 @@ def _options(pairs: List[Tuple[bytes, bytes]]) -> Tuple[Any, Any, int]:
     array = _CHAR_P_ARRAYS.get(n)
     if array is None:
         array = _CHAR_P_ARRAYS.setdefault(n, ctypes.c_char_p * n)
-    names = array(*[k for k, _ in pairs])
-    values = array(*[v for _, v in pairs])
-    return names, values, n
+    keys, data = zip(*pairs)
+    names = _NAME_ARRAYS.get(keys)
+    if names is None:
+        names = array(*keys)
+        if len(_NAME_ARRAYS) < _MAX_NAME_ARRAYS:
+            names = _NAME_ARRAYS.setdefault(keys, names)
+    return names, array(*data), n
 
 
 class _Wire:
@@ -389,41 +398,59 @@ def _parse_headers(text: str) -> Dict[str, str]:
     return headers
 
 
+_OutcomeView = _native.ytx_outcome_view
+#: ``ResultCode.OK`` as a plain int: an enum member lookup costs as much as
+#: reading three fields of the view.
+_OK = int(ResultCode.OK)
+
+
 def _read(lib: _native.NativeLibrary, out: Any, rc: int, want_request: bool) -> _Outcome:
-    """Copy what is needed out of a live outcome (all strings are copies)."""
-    if rc == ResultCode.OK:
-        if want_request:
-            return _Outcome(
-                result=rc,
-                request=PreparedRequest(
-                    method=lib.ytx_outcome_request_method(out),
-                    url=lib.ytx_outcome_request_url(out),
-                    redacted_url=lib.ytx_outcome_request_url_redacted(out),
-                    headers=_parse_headers(lib.ytx_outcome_request_headers(out)),
-                    body=lib.ytx_outcome_request_body(out),
-                ),
-            )
+    """Copy what is needed out of a live outcome (all strings are copies).
+
+    One crossing (``ytx_outcome_view_of``) for everything but the request;
+    a dry run reads only the request, through its own accessors. The view's
+    strings are never NULL (ytx.h); ctypes copies each to ``bytes`` when it
+    is read, before the outcome is freed.
+    """
+    if want_request and rc == _OK:
         return _Outcome(
             result=rc,
-            status_code=lib.ytx_outcome_status_code(out),
-            status_msg=lib.ytx_outcome_status_msg(out),
-            request_id=lib.ytx_outcome_request_id(out),
+            request=PreparedRequest(
+                method=lib.ytx_outcome_request_method(out),
+                url=lib.ytx_outcome_request_url(out),
+                redacted_url=lib.ytx_outcome_request_url_redacted(out),
+                headers=_parse_headers(lib.ytx_outcome_request_headers(out)),
+                body=lib.ytx_outcome_request_body(out),
+            ),
+        )
+    view = _OutcomeView()
+    got = lib.ytx_outcome_view_of(out, view)  # ctypes passes the struct by reference
+    if got != _OK:  # pragma: no cover - ytx.h: YTX_OK for a live outcome
+        raise InternalError(
+            f"ytx_outcome_view_of returned {got} (a bug; please report it)",
+            code=ResultCode.PANIC,
+            delivery=Delivery.UNKNOWN,
+        )
+    # Positional, in _Outcome's field order (keywords cost a third more).
+    if rc == _OK:
+        return _Outcome(
+            rc, view.delivery, "", "",
+            view.status_code.decode("utf-8", "replace"),
+            view.status_msg.decode("utf-8", "replace"),
+            view.request_id.decode("utf-8", "replace"),
         )
     return _Outcome(
-        result=rc,
-        delivery=lib.ytx_outcome_delivery(out),
-        message=lib.ytx_outcome_message(out),
-        field=lib.ytx_outcome_field(out),
-        status_code=lib.ytx_outcome_status_code(out),
-        status_msg=lib.ytx_outcome_status_msg(out),
-        request_id=lib.ytx_outcome_request_id(out),
-        http_status=lib.ytx_outcome_http_status(out),
-        retry_after=(
-            lib.ytx_outcome_retry_after_ms(out) / 1000.0
-            if lib.ytx_outcome_retry_safe(out)
-            else None
-        ),
-        ticket=lib.ytx_outcome_ticket(out),
+        rc,
+        view.delivery,
+        view.message.decode("utf-8", "replace"),
+        view.field.decode("utf-8", "replace"),
+        view.status_code.decode("utf-8", "replace"),
+        view.status_msg.decode("utf-8", "replace"),
+        view.request_id.decode("utf-8", "replace"),
+        view.http_status,
+        view.retry_after_ms / 1000.0 if view.retry_safe else None,
+        None,
+        view.ticket.decode("utf-8", "replace"),
     )
 
 
@@ -449,17 +476,17 @@ def _invoke(
     """
     # _logging's check_not_in_callback, set_operation and take_pending_exit,
     # inlined on their thread-locals: this runs once per call.
-    if getattr(_IN_CALLBACK, "active", False):
+    if _IN_CALLBACK.active:
         _logging.check_not_in_callback()  # raises
     out = _native.ytx_outcome_p()
-    previous = getattr(_OPERATION, "name", None)
+    previous = _OPERATION.name
     _OPERATION.name = operation
     try:
         try:
-            rc = int(fn(*args, _byref(out)))
+            rc = fn(*args, _byref(out))
         finally:
             _OPERATION.name = previous
-        if getattr(_IN_CALLBACK, "pending", None) is not None:
+        if _IN_CALLBACK.pending is not None:
             # Ctrl-C in a log handler: cannot unwind through C
             raise _logging.take_pending_exit()  # type: ignore[misc]
         if not out:  # ytx.h: always set when outcome_out is not NULL

@@ -121,6 +121,48 @@ class ytx_resolution(ctypes.Structure):
     """Opaque ``struct ytx_resolution`` (the answer of ``ytx_resolve``)."""
 
 
+class ytx_outcome_view(ctypes.Structure):
+    """``struct ytx_outcome_view``: an outcome's numbers and borrowed strings,
+    filled in one call by ``ytx_outcome_view_of``. ctypes copies a
+    ``c_char_p`` field to ``bytes`` when it is read: read the strings before
+    the outcome is freed."""
+
+    _fields_ = [
+        ("result", c_uint32),  # ytx_result
+        ("delivery", c_uint32),  # ytx_delivery
+        ("retry_after_ms", c_uint32),
+        ("http_status", c_uint16),
+        ("retry_safe", ctypes.c_bool),
+        ("message", c_char_p),
+        ("field", c_char_p),
+        ("status_code", c_char_p),
+        ("status_msg", c_char_p),
+        ("request_id", c_char_p),
+        ("ticket", c_char_p),
+    ]
+
+
+class ytx_push_view(ctypes.Structure):
+    """``struct ytx_push_view``: a push's kind, state, texts and fields,
+    filled in one call by ``ytx_push_view_of`` (borrowed from the push: read
+    them before ``ytx_push_free``)."""
+
+    _fields_ = [
+        ("kind", c_uint32),  # ytx_push_kind
+        ("state", c_uint32),  # ytx_call_state
+        ("has_timestamp_unix", c_int32),
+        ("timestamp_unix", c_int64),
+        ("request_id", c_char_p),
+        ("number", c_char_p),
+        ("state_text", c_char_p),
+        ("state_desc", c_char_p),
+        ("timestamp", c_char_p),
+        ("field_count", c_size_t),
+        ("field_names", POINTER(c_char_p)),
+        ("field_values", POINTER(c_char_p)),
+    ]
+
+
 ytx_client_p = POINTER(ytx_client)
 ytx_outcome_p = POINTER(ytx_outcome)
 ytx_outcome_pp = POINTER(ytx_outcome_p)
@@ -643,6 +685,11 @@ class NativeLibrary:
     @_c_function([ytx_outcome_p], c_char_p, _decode)
     def ytx_outcome_ticket(self, outcome: Any) -> str: ...
 
+    # ytx_result ytx_outcome_view_of(const struct ytx_outcome *outcome,
+    #     struct ytx_outcome_view *view_out);
+    @_c_function([ytx_outcome_p, POINTER(ytx_outcome_view)], ytx_result)
+    def ytx_outcome_view_of(self, outcome: Any, view_out: Any) -> int: ...
+
     # size_t ytx_pending_count(const struct ytx_pending *pending);
     @_c_function([ytx_pending_p], c_size_t)
     def ytx_pending_count(self, pending: Any) -> int: ...
@@ -774,6 +821,10 @@ class NativeLibrary:
     # int32_t ytx_push_timestamp_unix(const struct ytx_push *push, int64_t *unix_out);
     @_c_function([ytx_push_p, c_int64_p], c_int32)
     def ytx_push_timestamp_unix(self, push: Any, unix_out: Any) -> int: ...
+
+    # ytx_result ytx_push_view_of(const struct ytx_push *push, struct ytx_push_view *view_out);
+    @_c_function([ytx_push_p, POINTER(ytx_push_view)], ytx_result)
+    def ytx_push_view_of(self, push: Any, view_out: Any) -> int: ...
 
     # enum ytx_result ytx_query_balance(const struct ytx_client *client,
     #     struct ytx_balance **balance_out, struct ytx_outcome **outcome_out);

@@ -293,30 +293,35 @@ def copy_records(lib: _native.NativeLibrary, records: Any) -> List[CallRecord]:
 
 
 def copy_push(lib: _native.NativeLibrary, push: Any) -> Push:
-    """A :class:`StatePush` or :class:`RecordPush` from a live ``ytx_push *``."""
-    kind = int(lib.ytx_push_kind_of(push))
+    """A :class:`StatePush` or :class:`RecordPush` from a live ``ytx_push *``.
+
+    One crossing (``ytx_push_view_of``) for a state push, fields included
+    (was one per field); a record push then reads its records.
+    """
+    view = _native.ytx_push_view()
+    got = lib.ytx_push_view_of(push, view)  # ctypes passes the struct by reference
+    if got != 0:  # pragma: no cover - ytx.h: YTX_OK for a live push
+        raise ValueError(f"ytx_push_view_of returned {got}")
+    kind = view.kind
     if kind == _native.YTX_PUSH_RECORDS:
         return RecordPush(records=copy_records(lib, lib.ytx_push_records(push)))
     if kind != _native.YTX_PUSH_STATE:  # pragma: no cover - ytx_push_parse made it
         raise ValueError(f"the library returned a push of unknown kind {kind}")
-    text = lib.ytx_push_state_text(push)
     state: Union[CallState, UnknownState]
-    known = _STATES.get(int(lib.ytx_push_state(push)))
-    state = known if known is not None else UnknownState(text)
-    out = ctypes.c_int64()
-    timestamp = _time(out.value) if lib.ytx_push_timestamp_unix(push, ctypes.byref(out)) else None
+    known = _STATES.get(view.state)
+    state = known if known is not None else UnknownState(view.state_text.decode("utf-8", "replace"))
+    names, values = view.field_names, view.field_values
+    fields: Dict[str, str] = {}
+    for i in range(view.field_count):
+        fields[names[i].decode("utf-8", "replace")] = (values[i] or b"").decode("utf-8", "replace")
     return StatePush(
-        request_id=lib.ytx_push_request_id(push),
-        number=lib.ytx_push_number(push),
+        request_id=view.request_id.decode("utf-8", "replace"),
+        number=view.number.decode("utf-8", "replace"),
         state=state,
-        state_desc=lib.ytx_push_state_desc(push),
-        timestamp=timestamp,
-        timestamp_text=lib.ytx_push_timestamp(push),
-        fields=_fields(
-            int(lib.ytx_push_field_count(push)),
-            lambda i: lib.ytx_push_field_name(push, i),
-            lambda i: lib.ytx_push_field_value(push, i),
-        ),
+        state_desc=view.state_desc.decode("utf-8", "replace"),
+        timestamp=_time(view.timestamp_unix) if view.has_timestamp_unix else None,
+        timestamp_text=view.timestamp.decode("utf-8", "replace"),
+        fields=fields,
     )
 
 
