@@ -256,3 +256,16 @@ def run_python(code: str, env: Optional[Dict[str, str]] = None, cwd: Optional[st
         full_env.update(env)
     return subprocess.run([sys.executable, "-c", code], env=full_env, cwd=cwd,
                           capture_output=True, text=True, timeout=60)
+
+
+def count_crossings(lib, monkeypatch) -> list:
+    """Wrap every ``ytx_*`` function of the loaded library ``lib`` (for the
+    test's duration) so that each call appends its name to the list
+    returned: how many times Python crosses into the library."""
+    crossings: list = []
+    for name in [n for n in vars(lib) if n.startswith("ytx_")]:
+        def counting(*args, _fn=getattr(lib, name), _name=name):
+            crossings.append(_name)
+            return _fn(*args)
+        monkeypatch.setattr(lib, name, counting)
+    return crossings

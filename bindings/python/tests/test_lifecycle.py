@@ -11,6 +11,7 @@ import weakref
 
 import pytest
 
+import support
 import ytx
 from support import APP, DST, DSTCLID, FAULT_HTTP_500, SID, SRC, TOKEN
 
@@ -179,12 +180,7 @@ def test_a_call_crosses_into_the_library_three_times(client, monkeypatch):
     ytx_outcome_free (ctypes crossings cost about a microsecond each); an
     error reads the same view."""
     lib = client.library
-    crossings = []
-    for name in [n for n in vars(lib) if n.startswith("ytx_")]:
-        def counting(*args, _fn=getattr(lib, name), _name=name):
-            crossings.append(_name)
-            return _fn(*args)
-        monkeypatch.setattr(lib, name, counting)
+    crossings = support.count_crossings(lib, monkeypatch)
     client.callback_call(SRC, DST, 600, custom_parm="order-42")
     assert crossings == ["ytx_callback_call", "ytx_outcome_view_of", "ytx_outcome_free"]
     crossings.clear()

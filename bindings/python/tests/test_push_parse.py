@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import support
 import ytx
 from ytx import _native, _records
 
@@ -333,12 +334,7 @@ def test_a_state_push_crosses_into_the_library_five_times(monkeypatch):
     """parse, the outcome's view, its free, the push's view (its fields
     included), the push's free: not one crossing per field."""
     lib = ytx.load_library()
-    crossings = []
-    for name in [n for n in vars(lib) if n.startswith("ytx_")]:
-        def counting(*args, _fn=getattr(lib, name), _name=name):
-            crossings.append(_name)
-            return _fn(*args)
-        monkeypatch.setattr(lib, name, counting)
+    crossings = support.count_crossings(lib, monkeypatch)
     push = ytx.parse_push(STATE_SAMPLE)
     assert crossings == ["ytx_push_parse", "ytx_outcome_view_of", "ytx_outcome_free",
                          "ytx_push_view_of", "ytx_push_free"]
