@@ -32,7 +32,12 @@ def run_interrupted(emulator: support.Emulator, body: str, then: str = "open") -
     with support.Gate(emulator.base_url) as gate:
         program = textwrap.dedent(
             f"""
-            import sys
+            import signal, sys
+            # Python's own SIGINT handler, as in a terminal: a process
+            # started in the background (nohup, `&` without job control, some
+            # CI runners) inherits SIGINT ignored, and Python then installs
+            # no handler at all (Ctrl-C could not reach it).
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             sys.path.insert(0, {_SRC!r})
             import ytx
             client = ytx.Client({support.SID!r}, {support.TOKEN!r}, {support.APP!r},
